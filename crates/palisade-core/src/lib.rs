@@ -1,0 +1,22 @@
+//! Core of palisade: loading Kubernetes manifests with exact source positions, the object model
+//! and the typed views that every rule and engine shares.
+//!
+//! Objects are [`serde_json::Value`]s, exactly what the API server would see after decoding the
+//! YAML, plus a [`SpanNode`] tree that mirrors the value and gives the line and column of every
+//! key and value. Rules address fields with JSON pointers; [`Object::locate`] turns a pointer into
+//! a position, falling back to the nearest existing parent when the field is missing.
+
+mod limits;
+mod load;
+mod object;
+pub mod pointer;
+mod pos;
+pub mod views;
+mod yaml;
+
+pub use limits::Limits;
+pub use load::{load_bytes, load_path, load_str, DuplicateKey, LoadError, LoadErrorKind, Loaded};
+pub use object::{Object, ObjectRef, Source};
+pub use pos::{Pos, SpanNode};
+pub mod patch;
+pub mod rule;

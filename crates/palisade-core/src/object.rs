@@ -1,0 +1,159 @@
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::load::DuplicateKey;
+use crate::pointer;
+use crate::pos::{Pos, SpanNode};
+
+/// Where objects came from: a path as given on the command line, or `-` for standard input.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Source {
+    pub path: String,
+}
+
+impl Source {
+    pub fn new(path: impl Into<String>) -> Arc<Source> {
+        Arc::new(Source { path: path.into() })
+    }
+}
+
+/// A reference to a Kubernetes object, as reports print it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectRef {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// One Kubernetes object decoded from a manifest, with the source position of every field.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub source: Arc<Source>,
+    /// Index of the YAML document in its file (0-based).
+    pub document: usize,
+    /// Index in the `items` of a `List` document, when the object came from one.
+    pub item: Option<usize>,
+    pub value: Value,
+    pub spans: SpanNode,
+    /// Keys that appear twice in one mapping of this object (the last value wins).
+    pub duplicate_keys: Vec<DuplicateKey>,
+}
+
+impl Object {
+    pub fn api_version(&self) -> &str {
+        self.value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.value.get("kind").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// The API group of the object (`""` for the core group).
+    pub fn group(&self) -> &str {
+        match self.api_version().rsplit_once('/') {
+            Some((group, _)) => group,
+            None => "",
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata_str("name")
+            .or_else(|| self.metadata_str("generateName"))
+            .unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata_str("namespace").filter(|ns| !ns.is_empty())
+    }
+
+    fn metadata_str(&self, field: &str) -> Option<&str> {
+        self.value.get("metadata")?.get(field)?.as_str()
+    }
+
+    pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.value.get("metadata")?.get("labels")?.as_object()
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.value
+            .get("metadata")?
+            .get("annotations")?
+            .get(key)?
+            .as_str()
+    }
+
+    pub fn reference(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version().to_owned(),
+            kind: self.kind().to_owned(),
+            namespace: self.namespace().map(str::to_owned),
+            name: self.name().to_owned(),
+        }
+    }
+
+    /// The position of the field at `pointer`: the key of a mapping entry, the element of a
+    /// sequence, or, when the field does not exist, the nearest existing parent.
+    pub fn locate(&self, pointer: &str) -> Pos {
+        locate(&self.value, &self.spans, pointer).0
+    }
+
+    /// Like [`Object::locate`], and also says whether the exact field exists.
+    pub fn locate_exact(&self, pointer: &str) -> (Pos, bool) {
+        locate(&self.value, &self.spans, pointer)
+    }
+
+    /// The position of the value (not the key) at `pointer`, or of its nearest existing parent.
+    pub fn locate_value(&self, pointer: &str) -> Pos {
+        let (node, _) = walk(&self.value, &self.spans, pointer);
+        node.value
+    }
+}
+
+fn walk<'a>(value: &'a Value, spans: &'a SpanNode, pointer: &str) -> (&'a SpanNode, bool) {
+    let mut value = value;
+    let mut node = spans;
+    for token in pointer::tokens(pointer) {
+        let next = match value {
+            Value::Object(map) => map
+                .iter()
+                .enumerate()
+                .find(|(_, (key, _))| *key == token.as_ref())
+                .map(|(index, (_, child))| (index, child)),
+            Value::Array(items) => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|index| items.get(index).map(|child| (index, child))),
+            _ => None,
+        };
+        match next.and_then(|(index, child)| node.children.get(index).map(|n| (n, child))) {
+            Some((child_node, child_value)) => {
+                node = child_node;
+                value = child_value;
+            }
+            None => return (node, false),
+        }
+    }
+    (node, true)
+}
+
+fn locate(value: &Value, spans: &SpanNode, pointer: &str) -> (Pos, bool) {
+    let (node, exact) = walk(value, spans, pointer);
+    (node.key, exact)
+}

@@ -1,0 +1,171 @@
+//! Rule metadata and findings, shared by the rule registry, the reports and the webhook.
+
+use serde::{Deserialize, Serialize};
+
+use crate::object::ObjectRef;
+use crate::patch::PatchOp;
+use crate::pos::Pos;
+
+/// How bad a finding is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    #[default]
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The standard or catalogue a reference points into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framework {
+    /// CIS Kubernetes Benchmark control, e.g. `5.2.2`.
+    Cis,
+    /// NSA/CISA Kubernetes Hardening Guide section.
+    NsaCisa,
+    /// MITRE ATT&CK technique (containers matrix), e.g. `T1611`.
+    Mitre,
+    /// Pod Security Standards control, e.g. `baseline/privileged`.
+    Pss,
+    /// A CVE.
+    Cve,
+    /// Kubernetes documentation page.
+    Docs,
+}
+
+impl Framework {
+    pub fn label(self) -> &'static str {
+        match self {
+            Framework::Cis => "CIS Kubernetes Benchmark",
+            Framework::NsaCisa => "NSA/CISA Kubernetes Hardening Guide",
+            Framework::Mitre => "MITRE ATT&CK",
+            Framework::Pss => "Pod Security Standards",
+            Framework::Cve => "CVE",
+            Framework::Docs => "Kubernetes documentation",
+        }
+    }
+}
+
+/// A reference to an external control or document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    pub framework: Framework,
+    /// The control id, technique id, section title or CVE id.
+    pub id: &'static str,
+    /// A URL, when the reference has a stable one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<&'static str>,
+}
+
+impl Reference {
+    pub const fn new(framework: Framework, id: &'static str) -> Self {
+        Reference {
+            framework,
+            id,
+            url: None,
+        }
+    }
+
+    pub const fn url(framework: Framework, id: &'static str, url: &'static str) -> Self {
+        Reference {
+            framework,
+            id,
+            url: Some(url),
+        }
+    }
+}
+
+/// Everything that describes a rule. Declared once per rule; feeds `palisade rules`,
+/// `palisade explain`, `docs/rules/` and SARIF rule metadata.
+#[derive(Debug, Serialize)]
+pub struct RuleMeta {
+    /// Stable identifier, e.g. `POD001`.
+    pub id: &'static str,
+    /// Stable kebab-case name, e.g. `privileged-container`.
+    pub slug: &'static str,
+    /// One line, imperative or descriptive, without a final period.
+    pub title: &'static str,
+    pub severity: Severity,
+    /// Area, e.g. `workload`, `image`, `secrets`, `exposure`, `rbac`, `network`, `pss`.
+    pub category: &'static str,
+    /// Kinds the rule reads (`*` for every kind).
+    pub kinds: &'static [&'static str],
+    /// What the rule detects.
+    pub summary: &'static str,
+    /// Why it matters: the attack or failure it enables.
+    pub rationale: &'static str,
+    /// How to fix it, with an example where useful (Markdown).
+    pub remediation: &'static str,
+    pub references: &'static [Reference],
+    /// Whether findings carry an automatic fix.
+    pub fixable: bool,
+}
+
+/// An automatic fix: JSON Patch operations on the object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub description: String,
+    pub patch: Vec<PatchOp>,
+}
+
+/// A finding, located in its file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    #[serde(skip)]
+    pub rule: &'static RuleMeta,
+    /// Effective severity (after configuration overrides).
+    pub severity: Severity,
+    pub message: String,
+    pub file: String,
+    pub pos: Pos,
+    /// JSON Pointer of the offending field inside the object.
+    pub pointer: String,
+    pub object: ObjectRef,
+    /// Index of the YAML document in the file, and of the item in a `List`.
+    pub document: usize,
+    pub item: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    /// The order reports use: file, line, column, rule.
+    pub fn sort_key(&self) -> (&str, Pos, &str, &str) {
+        (&self.file, self.pos, self.rule.id, &self.message)
+    }
+}

@@ -1,0 +1,270 @@
+//! Views shared by every rule: the pod specs inside workload objects and the containers inside
+//! them, each with its JSON pointer.
+
+use serde_json::Value;
+
+/// Kinds whose objects carry a pod spec, and where.
+pub const WORKLOAD_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+    "PodTemplate",
+];
+
+/// A pod spec inside an object.
+#[derive(Debug, Clone, Copy)]
+pub struct PodSpecView<'a> {
+    /// Pointer of the spec (`/spec`, `/spec/template/spec`, `/spec/jobTemplate/spec/template/spec`,
+    /// `/template/spec`).
+    pub pointer: &'static str,
+    /// Pointer of the pod's metadata (annotations apply here), which may be missing.
+    pub metadata_pointer: &'static str,
+    pub spec: &'a Value,
+    pub metadata: Option<&'a Value>,
+}
+
+/// Which list a container is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContainerKind {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
+impl ContainerKind {
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Regular => "containers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        }
+    }
+}
+
+/// A container of a pod spec.
+#[derive(Debug, Clone)]
+pub struct ContainerView<'a> {
+    pub kind: ContainerKind,
+    pub index: usize,
+    /// Pointer of the container inside the object.
+    pub pointer: String,
+    pub container: &'a Value,
+}
+
+impl ContainerView<'_> {
+    pub fn name(&self) -> &str {
+        self.container
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    /// Pointer of a field of this container.
+    pub fn field(&self, path: &str) -> String {
+        format!("{}/{}", self.pointer, path.trim_start_matches('/'))
+    }
+}
+
+/// The pod spec and pod metadata pointers for a kind.
+pub fn pod_spec_location(kind: &str) -> Option<(&'static str, &'static str)> {
+    Some(match kind {
+        "Pod" => ("/spec", "/metadata"),
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicationController" => ("/spec/template/spec", "/spec/template/metadata"),
+        "CronJob" => (
+            "/spec/jobTemplate/spec/template/spec",
+            "/spec/jobTemplate/spec/template/metadata",
+        ),
+        "PodTemplate" => ("/template/spec", "/template/metadata"),
+        _ => return None,
+    })
+}
+
+/// The pod spec of an object, if its kind has one and it is a mapping.
+pub fn pod_spec(object: &Value) -> Option<PodSpecView<'_>> {
+    let kind = object.get("kind")?.as_str()?;
+    let (pointer, metadata_pointer) = pod_spec_location(kind)?;
+    let spec = object.pointer(pointer).filter(|v| v.is_object())?;
+    Some(PodSpecView {
+        pointer,
+        metadata_pointer,
+        spec,
+        metadata: object.pointer(metadata_pointer).filter(|v| v.is_object()),
+    })
+}
+
+impl<'a> PodSpecView<'a> {
+    /// Every container (init, regular, ephemeral, in that order) that is a mapping.
+    pub fn containers(&self) -> Vec<ContainerView<'a>> {
+        let mut out = Vec::new();
+        for kind in [
+            ContainerKind::Init,
+            ContainerKind::Regular,
+            ContainerKind::Ephemeral,
+        ] {
+            if let Some(Value::Array(items)) = self.spec.get(kind.field()) {
+                for (index, container) in items.iter().enumerate() {
+                    if container.is_object() {
+                        out.push(ContainerView {
+                            kind,
+                            index,
+                            pointer: format!("{}/{}/{}", self.pointer, kind.field(), index),
+                            container,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Pointer of a field of the pod spec.
+    pub fn field(&self, path: &str) -> String {
+        format!("{}/{}", self.pointer, path.trim_start_matches('/'))
+    }
+
+    /// An annotation of the pod template (or pod).
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.metadata?.get("annotations")?.get(key)?.as_str()
+    }
+}
+
+/// A field whose value does not have the type the Kubernetes API requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeMismatch {
+    pub pointer: String,
+    pub expected: &'static str,
+    pub found: &'static str,
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// Checks the types of the pod-spec fields that rules read, as the API server's decoder would
+/// reject them (`containers: 5`). Null values are allowed: the decoder treats them as unset.
+pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
+    let mut out = Vec::new();
+    let Some(kind) = object.get("kind").and_then(Value::as_str) else {
+        return out;
+    };
+    let Some((spec_pointer, metadata_pointer)) = pod_spec_location(kind) else {
+        return out;
+    };
+    let mut expect = |pointer: String, value: Option<&Value>, expected: &'static str| {
+        let Some(value) = value else { return };
+        let ok = match expected {
+            "a mapping" => value.is_object() || value.is_null(),
+            "a list" => value.is_array() || value.is_null(),
+            "a string" => value.is_string() || value.is_null(),
+            "a boolean" => value.is_boolean() || value.is_null(),
+            _ => true,
+        };
+        if !ok {
+            out.push(TypeMismatch {
+                pointer,
+                expected,
+                found: type_name(value),
+            });
+        }
+    };
+    // Check the path from the root to the spec, so `template: 5` is reported too.
+    let mut prefix = String::new();
+    for token in spec_pointer.split('/').skip(1) {
+        prefix.push('/');
+        prefix.push_str(token);
+        let value = object.pointer(&prefix);
+        expect(prefix.clone(), value, "a mapping");
+        if !value.is_some_and(Value::is_object) {
+            return out;
+        }
+    }
+    expect(
+        metadata_pointer.to_owned(),
+        object.pointer(metadata_pointer),
+        "a mapping",
+    );
+    let spec = object.pointer(spec_pointer).unwrap_or(&Value::Null);
+    for field in ["securityContext"] {
+        expect(
+            format!("{spec_pointer}/{field}"),
+            spec.get(field),
+            "a mapping",
+        );
+    }
+    for field in [
+        "volumes",
+        "containers",
+        "initContainers",
+        "ephemeralContainers",
+    ] {
+        expect(format!("{spec_pointer}/{field}"), spec.get(field), "a list");
+    }
+    for field in ["hostNetwork", "hostPID", "hostIPC", "hostUsers"] {
+        expect(
+            format!("{spec_pointer}/{field}"),
+            spec.get(field),
+            "a boolean",
+        );
+    }
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let Some(Value::Array(items)) = spec.get(list) else {
+            continue;
+        };
+        for (index, container) in items.iter().enumerate() {
+            let pointer = format!("{spec_pointer}/{list}/{index}");
+            expect(pointer.clone(), Some(container), "a mapping");
+            let Value::Object(c) = container else {
+                continue;
+            };
+            expect(format!("{pointer}/image"), c.get("image"), "a string");
+            expect(format!("{pointer}/name"), c.get("name"), "a string");
+            expect(
+                format!("{pointer}/securityContext"),
+                c.get("securityContext"),
+                "a mapping",
+            );
+            expect(
+                format!("{pointer}/resources"),
+                c.get("resources"),
+                "a mapping",
+            );
+            if let Some(Value::Object(sc)) = c.get("securityContext") {
+                for field in [
+                    "privileged",
+                    "allowPrivilegeEscalation",
+                    "readOnlyRootFilesystem",
+                    "runAsNonRoot",
+                ] {
+                    expect(
+                        format!("{pointer}/securityContext/{field}"),
+                        sc.get(field),
+                        "a boolean",
+                    );
+                }
+                expect(
+                    format!("{pointer}/securityContext/capabilities"),
+                    sc.get("capabilities"),
+                    "a mapping",
+                );
+            }
+        }
+    }
+    out
+}

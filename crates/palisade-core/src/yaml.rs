@@ -1,0 +1,679 @@
+//! YAML decoding as the Kubernetes API server does it (sigs.k8s.io/yaml over go-yaml v2):
+//! YAML 1.1 plain scalars (`yes`/`no`/`on`/`off`/`y`/`n` booleans, `0755` octal, `0x` hex,
+//! `_` separators), `<<` merge keys, anchors and aliases, non-string keys turned into strings,
+//! timestamps kept as strings, and duplicate keys resolved to the last value (and recorded).
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use serde_json::{Map, Number, Value};
+
+use crate::limits::Limits;
+use crate::load::DuplicateKey;
+use crate::pointer;
+use crate::pos::{Pos, SpanNode};
+
+/// One decoded YAML document.
+pub(crate) struct Document {
+    pub value: Value,
+    pub spans: SpanNode,
+    pub duplicate_keys: Vec<DuplicateKey>,
+    /// Position of the document's first event.
+    pub start: Pos,
+}
+
+/// What went wrong while decoding a stream.
+pub(crate) struct DecodeError {
+    pub pos: Pos,
+    pub message: String,
+    /// The syntax error ends the parse of the stream (as opposed to a problem within one
+    /// document, after which parsing continues with the next document).
+    pub fatal: bool,
+}
+
+pub(crate) enum Item {
+    Document(Box<Document>),
+    Error(DecodeError),
+}
+
+struct Node {
+    value: Value,
+    spans: SpanNode,
+    /// Number of nodes in the value, for the alias expansion budget.
+    count: usize,
+}
+
+struct MapFrame {
+    map: Map<String, Value>,
+    spans: Vec<SpanNode>,
+    explicit: Vec<bool>,
+    pending: Option<PendingKey>,
+    count: usize,
+}
+
+struct PendingKey {
+    key: String,
+    pos: Pos,
+    merge: bool,
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        spans: Vec<SpanNode>,
+        count: usize,
+        pos: Pos,
+        anchor: usize,
+    },
+    Map {
+        frame: MapFrame,
+        pos: Pos,
+        anchor: usize,
+    },
+}
+
+fn pos_of(span: &Span, line_offset: u32) -> Pos {
+    Pos::new(
+        span.start.line() as u32 + line_offset,
+        span.start.col() as u32 + 1,
+    )
+}
+
+/// Decodes every document of `text`, calling `emit` for each document or error. `line_offset`
+/// is added to every line (used when parsing resumes after a syntax error).
+pub(crate) fn decode(text: &str, line_offset: u32, limits: &Limits, emit: &mut dyn FnMut(Item)) {
+    let mut decoder = Decoder {
+        limits,
+        line_offset,
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        alias_nodes: 0,
+        duplicates: Vec::new(),
+        root: None,
+        doc_start: Pos::default(),
+        skipping: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => return,
+            Some(Ok(pair)) => pair,
+            Some(Err(err)) => {
+                emit(Item::Error(scan_error(&err, line_offset)));
+                return;
+            }
+        };
+        let pos = pos_of(&span, line_offset);
+        match event {
+            Event::StreamEnd => return,
+            Event::StreamStart | Event::Nothing => {}
+            Event::DocumentStart(_) => decoder.start_document(pos),
+            Event::DocumentEnd => {
+                if let Some(item) = decoder.end_document() {
+                    emit(item);
+                }
+            }
+            other => decoder.event(other, pos),
+        }
+    }
+}
+
+fn scan_error(err: &ScanError, line_offset: u32) -> DecodeError {
+    let marker = err.marker();
+    DecodeError {
+        pos: Pos::new(marker.line() as u32 + line_offset, marker.col() as u32 + 1),
+        message: format!("invalid YAML: {}", err.info()),
+        fatal: true,
+    }
+}
+
+struct Decoder<'l> {
+    limits: &'l Limits,
+    line_offset: u32,
+    anchors: HashMap<usize, Node>,
+    stack: Vec<Frame>,
+    alias_nodes: usize,
+    duplicates: Vec<DuplicateKey>,
+    root: Option<Node>,
+    doc_start: Pos,
+    /// Set when the current document cannot be decoded; its remaining events are ignored.
+    skipping: Option<DecodeError>,
+}
+
+impl Decoder<'_> {
+    fn start_document(&mut self, pos: Pos) {
+        self.anchors.clear();
+        self.stack.clear();
+        self.alias_nodes = 0;
+        self.duplicates.clear();
+        self.root = None;
+        self.doc_start = pos;
+        self.skipping = None;
+    }
+
+    fn end_document(&mut self) -> Option<Item> {
+        let _ = self.line_offset;
+        if let Some(err) = self.skipping.take() {
+            return Some(Item::Error(err));
+        }
+        let root = self.root.take()?;
+        Some(Item::Document(Box::new(Document {
+            value: root.value,
+            spans: root.spans,
+            duplicate_keys: std::mem::take(&mut self.duplicates),
+            start: self.doc_start,
+        })))
+    }
+
+    fn fail(&mut self, pos: Pos, message: String) {
+        if self.skipping.is_none() {
+            self.skipping = Some(DecodeError {
+                pos,
+                message,
+                fatal: false,
+            });
+        }
+        self.stack.clear();
+    }
+
+    fn event(&mut self, event: Event<'_>, pos: Pos) {
+        if self.skipping.is_some() {
+            return;
+        }
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                // A mapping key waiting for its name.
+                if let Some(Frame::Map { frame, .. }) = self.stack.last_mut() {
+                    if frame.pending.is_none() {
+                        let merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
+                        let key = if style == ScalarStyle::Plain && tag.is_none() {
+                            key_string(&resolve_plain(&text))
+                        } else {
+                            text.into_owned()
+                        };
+                        frame.pending = Some(PendingKey { key, pos, merge });
+                        if anchor != 0 {
+                            let value = Value::String(frame.pending.as_ref().unwrap().key.clone());
+                            self.anchors.insert(
+                                anchor,
+                                Node {
+                                    value,
+                                    spans: SpanNode::leaf(pos, pos),
+                                    count: 1,
+                                },
+                            );
+                        }
+                        return;
+                    }
+                }
+                let value = match resolve_scalar(&text, style, tag.as_deref()) {
+                    Ok(value) => value,
+                    Err(message) => return self.fail(pos, message),
+                };
+                let node = Node {
+                    value,
+                    spans: SpanNode::leaf(pos, pos),
+                    count: 1,
+                };
+                if anchor != 0 {
+                    self.anchors.insert(anchor, clone_node(&node));
+                }
+                self.push_value(node, pos);
+            }
+            Event::SequenceStart(anchor, _) => {
+                if self.enter(pos) {
+                    self.stack.push(Frame::Seq {
+                        items: Vec::new(),
+                        spans: Vec::new(),
+                        count: 1,
+                        pos,
+                        anchor,
+                    });
+                }
+            }
+            Event::MappingStart(anchor, _) => {
+                if self.enter(pos) {
+                    self.stack.push(Frame::Map {
+                        frame: MapFrame {
+                            map: Map::new(),
+                            spans: Vec::new(),
+                            explicit: Vec::new(),
+                            pending: None,
+                            count: 1,
+                        },
+                        pos,
+                        anchor,
+                    });
+                }
+            }
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq {
+                    items,
+                    spans,
+                    count,
+                    pos,
+                    anchor,
+                }) = self.stack.pop()
+                {
+                    let node = Node {
+                        value: Value::Array(items),
+                        spans: SpanNode {
+                            key: pos,
+                            value: pos,
+                            children: spans,
+                        },
+                        count,
+                    };
+                    self.finish(node, anchor, pos);
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map { frame, pos, anchor }) = self.stack.pop() {
+                    let node = Node {
+                        value: Value::Object(frame.map),
+                        spans: SpanNode {
+                            key: pos,
+                            value: pos,
+                            children: frame.spans,
+                        },
+                        count: frame.count,
+                    };
+                    self.finish(node, anchor, pos);
+                }
+            }
+            Event::Alias(anchor) => {
+                let Some(source) = self.anchors.get(&anchor) else {
+                    return self.fail(pos, "alias refers to an unknown anchor".to_owned());
+                };
+                self.alias_nodes = self.alias_nodes.saturating_add(source.count);
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    let limit = self.limits.max_alias_nodes;
+                    return self.fail(
+                        pos,
+                        format!(
+                            "aliases expand to more than {limit} nodes (an alias bomb?); \
+                             raise --max-alias-nodes to allow it"
+                        ),
+                    );
+                }
+                // An alias used as a mapping key.
+                if let Some(Frame::Map { frame, .. }) = self.stack.last_mut() {
+                    if frame.pending.is_none() {
+                        match &source.value {
+                            Value::Object(_) | Value::Array(_) => {
+                                return self.fail(
+                                    pos,
+                                    "a mapping or sequence cannot be a mapping key".to_owned(),
+                                )
+                            }
+                            scalar => {
+                                frame.pending = Some(PendingKey {
+                                    key: key_string(scalar),
+                                    pos,
+                                    merge: false,
+                                });
+                                return;
+                            }
+                        }
+                    }
+                }
+                let mut node = clone_node(source);
+                relocate(&mut node.spans, pos);
+                self.push_value(node, pos);
+            }
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing => {}
+        }
+    }
+
+    /// Opens a collection, unless it would be one level too deep or a mapping key.
+    fn enter(&mut self, pos: Pos) -> bool {
+        if let Some(Frame::Map { frame, .. }) = self.stack.last() {
+            if frame.pending.is_none() {
+                self.fail(
+                    pos,
+                    "a mapping or sequence cannot be a mapping key".to_owned(),
+                );
+                return false;
+            }
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            let limit = self.limits.max_depth;
+            self.fail(
+                pos,
+                format!("nesting deeper than {limit} levels; raise --max-depth to allow it"),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn finish(&mut self, node: Node, anchor: usize, pos: Pos) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, clone_node(&node));
+        }
+        self.push_value(node, pos);
+    }
+
+    fn push_value(&mut self, node: Node, pos: Pos) {
+        let path = self.duplicate_path_needed();
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq {
+                items,
+                spans,
+                count,
+                ..
+            }) => {
+                *count += node.count;
+                items.push(node.value);
+                spans.push(node.spans);
+            }
+            Some(Frame::Map { frame, .. }) => {
+                let Some(pending) = frame.pending.take() else {
+                    return;
+                };
+                frame.count += node.count;
+                if pending.merge {
+                    merge_into(frame, node, pos);
+                    return;
+                }
+                let mut spans = node.spans;
+                spans.key = pending.pos;
+                if let Some(index) = frame.map.keys().position(|k| *k == pending.key) {
+                    if frame.explicit[index] {
+                        self.duplicates.push(DuplicateKey {
+                            pointer: pointer::push(&path.unwrap_or_default(), &pending.key),
+                            key: pending.key.clone(),
+                            pos: pending.pos,
+                            first: frame.spans[index].key,
+                        });
+                    }
+                    frame.spans[index] = spans;
+                    frame.explicit[index] = true;
+                    frame.map.insert(pending.key, node.value);
+                } else {
+                    frame.map.insert(pending.key, node.value);
+                    frame.spans.push(spans);
+                    frame.explicit.push(true);
+                }
+            }
+        }
+    }
+
+    /// The JSON pointer of the innermost open mapping, computed only when its pending key is
+    /// already present (a duplicate is about to be recorded).
+    fn duplicate_path_needed(&self) -> Option<String> {
+        let Some(Frame::Map { frame, .. }) = self.stack.last() else {
+            return None;
+        };
+        let pending = frame.pending.as_ref()?;
+        if pending.merge || !frame.map.contains_key(&pending.key) {
+            return None;
+        }
+        let mut path = String::new();
+        for (depth, parent) in self.stack.iter().enumerate() {
+            if depth + 1 == self.stack.len() {
+                break;
+            }
+            match parent {
+                Frame::Seq { items, .. } => path = pointer::push_index(&path, items.len()),
+                Frame::Map { frame, .. } => {
+                    if let Some(key) = &frame.pending {
+                        path = pointer::push(&path, &key.key);
+                    }
+                }
+            }
+        }
+        Some(path)
+    }
+}
+
+/// `<<: *base` or `<<: [*a, *b]`, with go-yaml v2's semantics: merged keys overwrite keys set
+/// before the merge key, later explicit keys overwrite merged ones, and in a sequence of maps the
+/// earlier map wins.
+fn merge_into(frame: &mut MapFrame, node: Node, pos: Pos) {
+    match node.value {
+        Value::Object(map) => merge_map(frame, map, node.spans.children),
+        Value::Array(items) => {
+            let pairs: Vec<_> = items.into_iter().zip(node.spans.children).collect();
+            for (item, spans) in pairs.into_iter().rev() {
+                if let Value::Object(map) = item {
+                    merge_map(frame, map, spans.children);
+                }
+            }
+        }
+        // go-yaml rejects other merge values; keep the key so the mistake stays visible.
+        other => {
+            frame.map.insert("<<".to_owned(), other);
+            frame.spans.push(SpanNode::leaf(pos, pos));
+            frame.explicit.push(true);
+        }
+    }
+}
+
+fn merge_map(frame: &mut MapFrame, map: Map<String, Value>, spans: Vec<SpanNode>) {
+    for ((key, value), span) in map.into_iter().zip(spans) {
+        if let Some(index) = frame.map.keys().position(|k| *k == key) {
+            frame.spans[index] = span;
+            frame.explicit[index] = false;
+            frame.map.insert(key, value);
+        } else {
+            frame.map.insert(key, value);
+            frame.spans.push(span);
+            frame.explicit.push(false);
+        }
+    }
+}
+
+fn clone_node(node: &Node) -> Node {
+    Node {
+        value: node.value.clone(),
+        spans: node.spans.clone(),
+        count: node.count,
+    }
+}
+
+/// The root of an alias expansion is reported at the alias itself.
+fn relocate(spans: &mut SpanNode, pos: Pos) {
+    spans.key = pos;
+    spans.value = pos;
+}
+
+/// The JSON key that sigs.k8s.io/yaml produces for a scalar key.
+fn key_string(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Result<Value, String> {
+    match tag {
+        None | Some("!") => Ok(if style == ScalarStyle::Plain && tag.is_none() {
+            resolve_plain(text)
+        } else {
+            Value::String(text.to_owned())
+        }),
+        Some("tag:yaml.org,2002:str") => Ok(Value::String(text.to_owned())),
+        Some("tag:yaml.org,2002:null") => Ok(Value::Null),
+        Some("tag:yaml.org,2002:bool") => match resolve_plain(text) {
+            b @ Value::Bool(_) => Ok(b),
+            _ => Err(format!("cannot decode {text:?} as !!bool")),
+        },
+        Some("tag:yaml.org,2002:int") => match resolve_plain(text) {
+            n @ Value::Number(_) if !text.contains('.') => Ok(n),
+            _ => Err(format!("cannot decode {text:?} as !!int")),
+        },
+        Some("tag:yaml.org,2002:float") => match resolve_plain(text) {
+            Value::Number(n) => Ok(Value::Number(
+                Number::from_f64(n.as_f64().unwrap_or_default()).unwrap_or(n),
+            )),
+            _ => Err(format!("cannot decode {text:?} as !!float")),
+        },
+        // Custom and other standard tags (!!binary, !!timestamp, local tags) decode as strings.
+        Some(_) => Ok(Value::String(text.to_owned())),
+    }
+}
+
+/// Resolves an untagged plain scalar as go-yaml v2 does.
+pub(crate) fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false)
+        }
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            // JSON has no infinities or NaN; sigs.k8s.io/yaml fails on them. Keep the text.
+            return Value::String(text.to_owned());
+        }
+        _ => {}
+    }
+    let plain = text.replace('_', "");
+    if let Some(n) = parse_go_int(&plain) {
+        return Value::Number(n);
+    }
+    if is_yaml_float(&plain) {
+        if let Ok(f) = plain.parse::<f64>() {
+            if let Some(n) = float_number(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(text.to_owned())
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` (then `ParseUint`): optional sign, `0x`/`0o`/`0b`
+/// prefixes, and a leading `0` meaning octal.
+fn parse_go_int(s: &str) -> Option<Number> {
+    let (negative, digits) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = if let Some(rest) = lower.strip_prefix("0x") {
+        (16, rest)
+    } else if let Some(rest) = lower.strip_prefix("0o") {
+        (8, rest)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (2, rest)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(body, radix).ok()?;
+    if negative {
+        if magnitude <= i64::MAX as u64 + 1 {
+            Some(Number::from((magnitude as i64).wrapping_neg()))
+        } else {
+            None
+        }
+    } else {
+        Some(Number::from(magnitude))
+    }
+}
+
+/// go-yaml v2's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let frac_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if int_digits == 0 && i == frac_start {
+            return false;
+        }
+    } else if int_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let exp_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == exp_start {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// sigs.k8s.io/yaml writes whole floats as integers (`1.0` → `1`).
+fn float_number(f: f64) -> Option<Number> {
+    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+        Some(Number::from(f as i64))
+    } else {
+        Number::from_f64(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml_1_1_plain_scalars() {
+        assert_eq!(resolve_plain("yes"), json!(true));
+        assert_eq!(resolve_plain("Off"), json!(false));
+        assert_eq!(resolve_plain("y"), json!(true));
+        assert_eq!(resolve_plain("n"), json!(false));
+        assert_eq!(resolve_plain("~"), Value::Null);
+        assert_eq!(resolve_plain("0755"), json!(493));
+        assert_eq!(resolve_plain("0o755"), json!(493));
+        assert_eq!(resolve_plain("0x1F"), json!(31));
+        assert_eq!(resolve_plain("0b101"), json!(5));
+        assert_eq!(resolve_plain("1_000"), json!(1000));
+        assert_eq!(resolve_plain("-12"), json!(-12));
+        assert_eq!(resolve_plain("+12"), json!(12));
+        assert_eq!(resolve_plain("1.5"), json!(1.5));
+        assert_eq!(resolve_plain("1e3"), json!(1000));
+        assert_eq!(resolve_plain("08"), json!(8));
+        assert_eq!(resolve_plain("1.2.3"), json!("1.2.3"));
+        assert_eq!(resolve_plain("2021-01-01"), json!("2021-01-01"));
+        assert_eq!(resolve_plain("="), json!("="));
+        assert_eq!(resolve_plain("500m"), json!("500m"));
+        assert_eq!(resolve_plain("."), json!("."));
+        assert_eq!(resolve_plain("-"), json!("-"));
+        assert_eq!(resolve_plain(".inf"), json!(".inf"));
+    }
+}

@@ -1,0 +1,1 @@
+//! palisade-report

@@ -1,0 +1,13 @@
+//! The rule registry and every rule, one file per rule, grouped by area.
+//!
+//! A rule declares its [`RuleMeta`] once and implements [`Rule`]: either per object
+//! ([`Rule::check`]), or over everything the input holds ([`Rule::check_inventory`]) for rules
+//! that relate objects to each other (RBAC bindings to roles, NetworkPolicies to pods).
+
+mod registry;
+pub mod rules;
+mod settings;
+
+pub use palisade_core::rule::{Finding, Fix, Framework, Reference, RuleMeta, Severity};
+pub use registry::{registry, Emit, Inventory, ObjectCx, Rule, Scope};
+pub use settings::Settings;

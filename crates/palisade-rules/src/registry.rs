@@ -1,0 +1,80 @@
+use palisade_core::rule::{Fix, RuleMeta};
+use palisade_core::Object;
+
+use crate::settings::Settings;
+
+/// Whether a rule reads one object at a time or the whole input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Object,
+    Inventory,
+}
+
+/// What a per-object rule sees.
+pub struct ObjectCx<'a> {
+    pub object: &'a Object,
+    pub settings: &'a Settings,
+}
+
+/// Everything the input holds that inventory rules asked for (objects of the kinds they declare).
+pub struct Inventory<'a> {
+    pub objects: &'a [Object],
+    pub settings: &'a Settings,
+}
+
+impl<'a> Inventory<'a> {
+    pub fn of_kind<'k>(&self, kinds: &'k [&'k str]) -> impl Iterator<Item = &'a Object> + 'k
+    where
+        'a: 'k,
+    {
+        self.objects
+            .iter()
+            .filter(move |o| kinds.contains(&o.kind()))
+    }
+}
+
+/// A finding before it is located: the rule fills in the pointer and message; the runner adds
+/// the rule, object and position.
+#[derive(Debug, Clone)]
+pub struct Emit {
+    /// JSON Pointer of the offending field, or of the nearest existing parent when it is missing.
+    pub pointer: String,
+    pub message: String,
+    pub fix: Option<Fix>,
+}
+
+impl Emit {
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Emit {
+            pointer: pointer.into(),
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
+        self
+    }
+}
+
+/// A rule. Implementations are unit structs registered in [`registry`].
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+
+    fn scope(&self) -> Scope {
+        Scope::Object
+    }
+
+    /// Checks one object (for [`Scope::Object`] rules).
+    fn check(&self, _cx: &ObjectCx<'_>, _out: &mut Vec<Emit>) {}
+
+    /// Checks the whole input (for [`Scope::Inventory`] rules). Each finding names the index of
+    /// its object in `inventory.objects`.
+    fn check_inventory(&self, _inventory: &Inventory<'_>, _out: &mut Vec<(usize, Emit)>) {}
+}
+
+/// Every rule, in ID order.
+pub fn registry() -> &'static [&'static dyn Rule] {
+    crate::rules::ALL
+}
