@@ -15,7 +15,10 @@ pub mod views;
 mod yaml;
 
 pub use limits::Limits;
-pub use load::{load_bytes, load_path, load_str, DuplicateKey, LoadError, LoadErrorKind, Loaded};
+pub use load::{
+    decode_first_document, load_bytes, load_path, load_str, DuplicateKey, LoadError, LoadErrorKind,
+    Loaded,
+};
 pub use object::{Object, ObjectRef, Source};
 pub use pos::{Pos, SpanNode};
 pub mod patch;

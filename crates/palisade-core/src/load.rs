@@ -150,27 +150,31 @@ fn position_of_byte(bytes: &[u8], at: usize) -> Pos {
 /// at the next `---` document marker, so one broken document does not hide the others.
 pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
     let source = Source::new(display);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut text = std::borrow::Cow::Borrowed(text.strip_prefix('\u{feff}').unwrap_or(text));
     let mut out = Loaded::default();
     let mut document = 0usize;
     let mut offset = 0usize;
     let mut line_offset = 0u32;
-    let mut saw_document = false;
+    let mut padded = 0usize;
     loop {
-        let chunk = &text[offset..];
-        let mut fatal_line = None;
-        yaml::decode(chunk, line_offset, limits, &mut |item| match item {
-            Item::Document(doc) => {
-                saw_document = true;
-                add_document(&mut out, &source, document, *doc);
-                document += 1;
+        let mut items = Vec::new();
+        yaml::decode(&text[offset..], line_offset, limits, &mut |item| {
+            items.push(item)
+        });
+        let fatal = match items.last() {
+            Some(Item::Error(err)) if err.fatal => Some((err.pos, err.message.clone())),
+            _ => None,
+        };
+        if let Some((pos, message)) = &fatal {
+            if let Some(fixed) = relax_flow_indentation(&text, *pos, message, &mut padded) {
+                text = std::borrow::Cow::Owned(fixed);
+                continue;
             }
-            Item::Error(err) => {
-                saw_document = true;
-                if err.fatal {
-                    fatal_line = Some(err.pos.line);
-                }
-                out.errors.push(LoadError {
+        }
+        for item in items {
+            match item {
+                Item::Document(doc) => add_document(&mut out, &source, document, *doc),
+                Item::Error(err) => out.errors.push(LoadError {
                     file: display.to_owned(),
                     pos: err.pos,
                     kind: if err.fatal {
@@ -179,13 +183,14 @@ pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
                         LoadErrorKind::Limit
                     },
                     message: err.message,
-                });
-                document += 1;
+                }),
             }
-        });
-        let Some(line) = fatal_line else { break };
-        // Resume after the next document marker that follows the error.
-        match next_document_marker(text, line as usize) {
+            document += 1;
+        }
+        let Some((pos, _)) = fatal else { break };
+        // Resume at the next document marker at or after the error, past the chunk's start.
+        let min_line = (pos.line as usize).max(line_offset as usize + 2);
+        match next_document_marker(&text, min_line) {
             Some((byte, marker_line)) => {
                 offset = byte;
                 line_offset = marker_line as u32 - 1;
@@ -193,26 +198,55 @@ pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
             None => break,
         }
     }
-    if !saw_document || (out.objects.is_empty() && out.errors.is_empty() && out.skipped == 0) {
-        if text.trim().is_empty() || !saw_document {
-            out.errors.push(LoadError {
-                file: display.to_owned(),
-                pos: Pos::new(1, 1),
-                kind: LoadErrorKind::Empty,
-                message: "empty file: no Kubernetes objects".to_owned(),
-            });
-        }
+    if out.objects.is_empty() && out.errors.is_empty() && out.skipped == 0 {
+        out.errors.push(LoadError {
+            file: display.to_owned(),
+            pos: Pos::new(1, 1),
+            kind: LoadErrorKind::Empty,
+            message: "empty file: no Kubernetes objects".to_owned(),
+        });
     }
     out
 }
 
-/// Byte offset and 1-based line of the first line after `after_line` (1-based) that starts a
-/// new document (`---`).
-fn next_document_marker(text: &str, after_line: usize) -> Option<(usize, usize)> {
+/// go-yaml (like libyaml) does not check the indentation of lines inside a flow collection, so
+/// the API server accepts a closing `]` or `}` that is less indented than its key. The YAML
+/// parser rejects it; indent that line one more column and parse again (at most 64 times per
+/// file), which changes nothing but that line's columns.
+fn relax_flow_indentation(
+    text: &str,
+    pos: Pos,
+    message: &str,
+    padded: &mut usize,
+) -> Option<String> {
+    if !message.ends_with("invalid indentation") || *padded >= 64 {
+        return None;
+    }
+    let line_start = text
+        .split_inclusive('\n')
+        .take(pos.line as usize - 1)
+        .map(str::len)
+        .sum::<usize>();
+    let line = text[line_start..].lines().next()?;
+    let first = line.trim_start_matches(' ').chars().next()?;
+    if !matches!(first, ']' | '}' | ',' | '"' | '\'') {
+        return None;
+    }
+    *padded += 1;
+    let mut fixed = String::with_capacity(text.len() + 1);
+    fixed.push_str(&text[..line_start]);
+    fixed.push(' ');
+    fixed.push_str(&text[line_start..]);
+    Some(fixed)
+}
+
+/// Byte offset and 1-based line of the first line numbered `min_line` or more that starts a new
+/// document (`---`).
+fn next_document_marker(text: &str, min_line: usize) -> Option<(usize, usize)> {
     let mut byte = 0;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let number = index + 1;
-        if number > after_line {
+        if number >= min_line {
             let trimmed = line.trim_end_matches(['\n', '\r']);
             if trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t") {
                 return Some((byte, number));
@@ -252,14 +286,37 @@ fn add_document(out: &mut Loaded, source: &Arc<Source>, document: usize, doc: ya
         }
     }
     let _ = start;
-    out.objects.push(Object {
-        source: source.clone(),
-        document,
-        item: None,
-        value,
-        spans,
-        duplicate_keys,
-    });
+    push_object(
+        out,
+        Object {
+            source: source.clone(),
+            document,
+            item: None,
+            value,
+            spans,
+            duplicate_keys,
+        },
+    );
+}
+
+/// Adds an object, with an error for every field whose type the API server would reject.
+fn push_object(out: &mut Loaded, object: Object) {
+    for mismatch in crate::views::type_mismatches(&object.value) {
+        out.errors.push(LoadError {
+            file: object.source.path.clone(),
+            pos: object.locate_value(&mismatch.pointer),
+            kind: LoadErrorKind::Type,
+            message: format!(
+                "{}: expected {}, found {} ({} {})",
+                crate::pointer::to_field_path(&mismatch.pointer),
+                mismatch.expected,
+                mismatch.found,
+                object.kind(),
+                object.name()
+            ),
+        });
+    }
+    out.objects.push(object);
 }
 
 fn add_list(
@@ -303,13 +360,37 @@ fn add_list(
                 })
             })
             .collect();
-        out.objects.push(Object {
-            source: source.clone(),
-            document,
-            item: Some(index),
-            value: item,
-            spans: node,
-            duplicate_keys: duplicates,
-        });
+        push_object(
+            out,
+            Object {
+                source: source.clone(),
+                document,
+                item: Some(index),
+                value: item,
+                spans: node,
+                duplicate_keys: duplicates,
+            },
+        );
     }
+}
+
+/// Decodes the first document of `text` as a plain value (for configuration files and other
+/// inputs that are not Kubernetes objects). `Ok(None)` when the text holds no document.
+pub fn decode_first_document(text: &str, limits: &Limits) -> Result<Option<Value>, LoadError> {
+    let mut first: Option<Result<Value, LoadError>> = None;
+    yaml::decode(text, 0, limits, &mut |item| {
+        if first.is_some() {
+            return;
+        }
+        first = Some(match item {
+            Item::Document(doc) => Ok(doc.value),
+            Item::Error(err) => Err(LoadError {
+                file: String::new(),
+                pos: err.pos,
+                kind: LoadErrorKind::Syntax,
+                message: err.message,
+            }),
+        });
+    });
+    first.transpose()
 }

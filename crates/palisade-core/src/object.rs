@@ -54,6 +54,19 @@ pub struct Object {
 }
 
 impl Object {
+    /// An object that did not come from a file (an admission request, a cluster read): it has
+    /// no source positions, and [`Object::locate`] gives line 0.
+    pub fn from_value(value: Value, source: &str) -> Object {
+        Object {
+            source: Source::new(source),
+            document: 0,
+            item: None,
+            value,
+            spans: SpanNode::default(),
+            duplicate_keys: Vec::new(),
+        }
+    }
+
     pub fn api_version(&self) -> &str {
         self.value
             .get("apiVersion")

@@ -1,1 +1,105 @@
-//! palisade-report
+//! Reports of a scan: `text` for people, `json` for tools, `sarif` for code-scanning upload,
+//! `junit` for CI test views and `github` for workflow annotations. Every format is
+//! deterministic: findings are sorted by file, line, column and rule.
+
+mod github;
+mod json;
+mod junit;
+mod sarif;
+mod text;
+
+use palisade_core::rule::{Finding, RuleMeta, Severity};
+use palisade_core::LoadError;
+use serde::Serialize;
+
+pub use text::{SourceLines, TextOptions};
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 5] = ["text", "json", "sarif", "junit", "github"];
+
+    pub fn parse(name: &str) -> Option<Format> {
+        Some(match name {
+            "text" => Format::Text,
+            "json" => Format::Json,
+            "sarif" => Format::Sarif,
+            "junit" => Format::Junit,
+            "github" => Format::Github,
+            _ => return None,
+        })
+    }
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub objects: usize,
+    /// Documents that are not Kubernetes objects.
+    pub skipped: usize,
+    pub findings: usize,
+    pub errors: usize,
+    /// Findings by severity, from `critical` down.
+    pub by_severity: std::collections::BTreeMap<Severity, usize>,
+    /// Findings that have an automatic fix.
+    pub fixable: usize,
+}
+
+/// Everything a report shows.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub errors: &'a [LoadError],
+    /// Configuration warnings (expired suppressions).
+    pub warnings: &'a [String],
+    /// The rules that ran, for SARIF rule metadata.
+    pub rules: &'a [&'static RuleMeta],
+    pub summary: Summary,
+}
+
+impl Report<'_> {
+    /// Computes the summary counts from the findings and errors.
+    pub fn summarize(
+        findings: &[Finding],
+        errors: &[LoadError],
+        files: usize,
+        objects: usize,
+        skipped: usize,
+    ) -> Summary {
+        let mut by_severity = std::collections::BTreeMap::new();
+        for f in findings {
+            *by_severity.entry(f.severity).or_insert(0) += 1;
+        }
+        Summary {
+            files,
+            objects,
+            skipped,
+            findings: findings.len(),
+            errors: errors.len(),
+            by_severity,
+            fixable: findings.iter().filter(|f| f.fix.is_some()).count(),
+        }
+    }
+}
+
+/// Renders a report in `format`.
+pub fn render(report: &Report<'_>, format: Format, text: &TextOptions<'_>) -> String {
+    match format {
+        Format::Text => text::render(report, text),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::Github => github::render(report),
+    }
+}
+
+/// The palisade version written into reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

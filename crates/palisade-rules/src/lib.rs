@@ -4,10 +4,17 @@
 //! ([`Rule::check`]), or over everything the input holds ([`Rule::check_inventory`]) for rules
 //! that relate objects to each other (RBAC bindings to roles, NetworkPolicies to pods).
 
+pub mod config;
+pub mod docs;
 mod registry;
 pub mod rules;
+mod runner;
+mod selection;
 mod settings;
 
+pub use config::{Config, ConfigError, Suppression};
 pub use palisade_core::rule::{Finding, Fix, Framework, Reference, RuleMeta, Severity};
 pub use registry::{registry, Emit, Inventory, ObjectCx, Rule, Scope};
-pub use settings::Settings;
+pub use runner::{Engine, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
+pub use selection::{resolve_selector, select_rules, SelectorError};
+pub use settings::{DefaultResources, Settings};

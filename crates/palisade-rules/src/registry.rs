@@ -1,4 +1,4 @@
-use palisade_core::rule::{Fix, RuleMeta};
+use palisade_core::rule::{Fix, RuleMeta, Severity};
 use palisade_core::Object;
 
 use crate::settings::Settings;
@@ -41,6 +41,8 @@ pub struct Emit {
     pub pointer: String,
     pub message: String,
     pub fix: Option<Fix>,
+    /// A severity for this finding other than the rule's (e.g. a hostPath of the runtime socket).
+    pub severity: Option<Severity>,
 }
 
 impl Emit {
@@ -49,7 +51,13 @@ impl Emit {
             pointer: pointer.into(),
             message: message.into(),
             fix: None,
+            severity: None,
         }
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
     }
 
     pub fn with_fix(mut self, fix: Option<Fix>) -> Self {

@@ -1,1 +1,53 @@
-fn main() {}
+//! The palisade command line.
+
+mod cmd;
+mod input;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// One fast Kubernetes security scanner: manifests, admission, RBAC, NetworkPolicy and Pod
+/// Security, with one rule set everywhere.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests against every rule.
+    Scan(cmd::scan::ScanArgs),
+    /// List the rules.
+    Rules(cmd::rules::RulesArgs),
+    /// Print the documentation of a rule.
+    Explain(cmd::rules::ExplainArgs),
+    /// Write a commented default .palisade.yaml.
+    Init(cmd::rules::InitArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::Rules(args) => cmd::rules::rules(args),
+        Command::Explain(args) => cmd::rules::explain(args),
+        Command::Init(args) => cmd::rules::init(args),
+    };
+    result.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::from(2)
+    })
+}

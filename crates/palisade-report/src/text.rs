@@ -1,0 +1,200 @@
+use anstyle::{AnsiColor, Style};
+use palisade_core::rule::Severity;
+
+use crate::Report;
+
+/// Gives the text of a source line, for code frames.
+pub trait SourceLines {
+    fn line(&self, file: &str, line: u32) -> Option<String>;
+}
+
+/// Options of the text report.
+pub struct TextOptions<'a> {
+    /// Where code frames come from; `None` prints no frames.
+    pub sources: Option<&'a dyn SourceLines>,
+}
+
+fn severity_style(severity: Severity) -> Style {
+    let color = match severity {
+        Severity::Critical => AnsiColor::BrightRed,
+        Severity::High => AnsiColor::Red,
+        Severity::Medium => AnsiColor::Yellow,
+        Severity::Low => AnsiColor::Cyan,
+        Severity::Info => AnsiColor::BrightBlack,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+/// Text for people: findings grouped by file, each with a code frame and a caret under the
+/// offending field, then a summary line. Colours are ANSI codes; the caller strips them when the
+/// output is not a terminal (or `NO_COLOR` is set).
+pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
+    let bold = Style::new().bold();
+    let dim = Style::new()
+        .fg_color(Some(AnsiColor::BrightBlue.into()))
+        .bold();
+    let mut out = String::new();
+    let mut current_file: Option<&str> = None;
+    for warning in report.warnings {
+        out.push_str(&format!(
+            "{}warning{}: {warning}\n",
+            severity_style(Severity::Medium).render(),
+            severity_style(Severity::Medium).render_reset()
+        ));
+    }
+    for e in report.errors {
+        out.push_str(&format!(
+            "{}error{}: {}:{}: {}\n",
+            severity_style(Severity::Critical).render(),
+            severity_style(Severity::Critical).render_reset(),
+            e.file,
+            e.pos,
+            e.message
+        ));
+    }
+    if !report.errors.is_empty() {
+        out.push('\n');
+    }
+    for f in report.findings {
+        if current_file != Some(f.file.as_str()) {
+            if current_file.is_some() {
+                out.push('\n');
+            }
+            out.push_str(&format!(
+                "{}{}{}\n",
+                bold.render(),
+                f.file,
+                bold.render_reset()
+            ));
+            current_file = Some(&f.file);
+        }
+        let sev = severity_style(f.severity);
+        out.push_str(&format!(
+            "{}{}[{}]{} {}{}{}\n",
+            sev.render(),
+            f.severity,
+            f.rule.id,
+            sev.render_reset(),
+            bold.render(),
+            f.message,
+            bold.render_reset()
+        ));
+        let gutter = f.pos.line.to_string().len();
+        out.push_str(&format!(
+            "{:gutter$}{}-->{} {}:{}:{}\n",
+            "",
+            dim.render(),
+            dim.render_reset(),
+            f.file,
+            f.pos.line,
+            f.pos.col
+        ));
+        if let Some(text) = options.sources.and_then(|s| s.line(&f.file, f.pos.line)) {
+            let text = text.trim_end_matches(['\r', '\n']).replace('\t', " ");
+            let start = (f.pos.col as usize).saturating_sub(1);
+            let width = token_width(&text, start);
+            out.push_str(&format!(
+                "{:gutter$} {}|{}\n",
+                "",
+                dim.render(),
+                dim.render_reset()
+            ));
+            out.push_str(&format!(
+                "{}{}{} {}|{} {}\n",
+                dim.render(),
+                f.pos.line,
+                dim.render_reset(),
+                dim.render(),
+                dim.render_reset(),
+                text
+            ));
+            out.push_str(&format!(
+                "{:gutter$} {}|{} {:start$}{}{}{}\n",
+                "",
+                dim.render(),
+                dim.render_reset(),
+                "",
+                sev.render(),
+                "^".repeat(width),
+                sev.render_reset()
+            ));
+        }
+        let fix = if f.fix.is_some() {
+            " · fix available"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{:gutter$} {}={} {} · {}{fix}\n",
+            "",
+            dim.render(),
+            dim.render_reset(),
+            f.object,
+            f.rule.slug
+        ));
+    }
+    if !report.findings.is_empty() {
+        out.push('\n');
+    }
+    let s = &report.summary;
+    let counts: Vec<String> = s
+        .by_severity
+        .iter()
+        .rev()
+        .map(|(sev, n)| format!("{n} {sev}"))
+        .collect();
+    let breakdown = if counts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", counts.join(", "))
+    };
+    let fixable = if s.fixable > 0 {
+        format!("; {} fixable with `palisade fix`", s.fixable)
+    } else {
+        String::new()
+    };
+    let mut line = format!(
+        "{} finding{}{breakdown} in {} object{} from {} file{}",
+        s.findings,
+        plural(s.findings),
+        s.objects,
+        plural(s.objects),
+        s.files,
+        plural(s.files)
+    );
+    if s.errors > 0 {
+        line.push_str(&format!("; {} input error{}", s.errors, plural(s.errors)));
+    }
+    if s.skipped > 0 {
+        line.push_str(&format!(
+            "; {} non-Kubernetes document{} skipped",
+            s.skipped,
+            plural(s.skipped)
+        ));
+    }
+    out.push_str(&format!(
+        "{}{line}{fixable}{}\n",
+        bold.render(),
+        bold.render_reset()
+    ));
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Width of the caret: the key or token that starts at `start`.
+fn token_width(line: &str, start: usize) -> usize {
+    let rest: String = line.chars().skip(start).collect();
+    let rest = rest.strip_prefix("- ").unwrap_or(&rest);
+    let width = rest
+        .chars()
+        .take_while(|c| *c != ':' && !c.is_whitespace())
+        .count();
+    width.max(1)
+}

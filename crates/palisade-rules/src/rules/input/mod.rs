@@ -1,0 +1,3 @@
+//! Rules about the manifest text itself.
+
+pub mod duplicate_key;

@@ -1,0 +1,79 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{describe, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Containers that do not set `allowPrivilegeEscalation: false`.
+pub struct AllowPrivilegeEscalation;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD002",
+    slug: "allow-privilege-escalation",
+    title: "Container allows privilege escalation",
+    severity: Severity::Medium,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container does not set `securityContext.allowPrivilegeEscalation: false`.",
+    rationale: "Unless it is set to false, the kernel's `no_new_privs` flag is off and a process \
+can gain more privileges than its parent, through setuid binaries such as `sudo` or file \
+capabilities. It is the first step of many container escapes. The field defaults to true.",
+    remediation:
+        "Set `allowPrivilegeEscalation: false` in every container's `securityContext`:\n\n\
+```yaml\nsecurityContext:\n  allowPrivilegeEscalation: false\n```",
+    references: &[
+        Reference::new(Framework::Cis, "5.2.5"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: non-root containers and privileges",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1548",
+            "https://attack.mitre.org/techniques/T1548/",
+        ),
+        Reference::new(Framework::Pss, "restricted/allowPrivilegeEscalation"),
+    ],
+    fixable: true,
+};
+
+impl Rule for AllowPrivilegeEscalation {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        // Windows pods cannot set the field (the API server rejects it).
+        if spec.spec.pointer("/os/name").and_then(Value::as_str) == Some("windows") {
+            return;
+        }
+        for container in spec.containers() {
+            let pointer = container.field("securityContext/allowPrivilegeEscalation");
+            let (at, message) = match cx.object.value.pointer(&pointer) {
+                Some(Value::Bool(false)) => continue,
+                Some(Value::Bool(true)) => (
+                    pointer.clone(),
+                    format!(
+                        "{} sets allowPrivilegeEscalation: true; set it to false",
+                        describe(&container)
+                    ),
+                ),
+                _ => (
+                    pointer.clone(),
+                    format!(
+                        "{} does not set securityContext.allowPrivilegeEscalation: false",
+                        describe(&container)
+                    ),
+                ),
+            };
+            let fix = set_fix(
+                cx.object,
+                &pointer,
+                false.into(),
+                "set securityContext.allowPrivilegeEscalation to false".to_owned(),
+            );
+            out.push(Emit::new(at, message).with_fix(fix));
+        }
+    }
+}

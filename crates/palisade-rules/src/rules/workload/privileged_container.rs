@@ -1,0 +1,69 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+
+use crate::rules::util::{describe, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Containers that run privileged.
+pub struct PrivilegedContainer;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD001",
+    slug: "privileged-container",
+    title: "Container runs privileged",
+    severity: Severity::Critical,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container sets `securityContext.privileged: true`.",
+    rationale: "A privileged container has every capability, sees every host device and is not \
+confined by seccomp or AppArmor: root in it is root on the node. An attacker who gets code \
+execution in it can mount the host disk, load kernel modules and escape to the node, and from \
+there to every pod and secret on it.",
+    remediation: "Remove `privileged: true` (or set it to `false`). Grant only the capabilities \
+the process needs with `capabilities.add`, after `drop: [ALL]`:\n\n```yaml\nsecurityContext:\n  \
+privileged: false\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]\n```",
+    references: &[
+        Reference::new(Framework::Cis, "5.2.2"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: non-root containers and privileges",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "baseline/privileged"),
+    ],
+    fixable: true,
+};
+
+impl Rule for PrivilegedContainer {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        for container in spec.containers() {
+            let pointer = container.field("securityContext/privileged");
+            if cx.object.value.pointer(&pointer).and_then(|v| v.as_bool()) == Some(true) {
+                let fix = set_fix(
+                    cx.object,
+                    &pointer,
+                    false.into(),
+                    "set securityContext.privileged to false".to_owned(),
+                );
+                out.push(
+                    Emit::new(
+                        pointer,
+                        format!(
+                            "{} runs privileged; remove `privileged: true` and add only the capabilities it needs",
+                            describe(&container)
+                        ),
+                    )
+                    .with_fix(fix),
+                );
+            }
+        }
+    }
+}

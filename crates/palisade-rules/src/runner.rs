@@ -1,0 +1,230 @@
+//! Runs the selected rules over objects and turns their output into located findings, applying
+//! severity overrides, in-manifest ignores and configured suppressions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use globset::{Glob, GlobMatcher};
+use palisade_core::rule::{Finding, Severity};
+use palisade_core::Object;
+
+use crate::config::{parse_date, today, Config};
+use crate::registry::{Emit, Inventory, ObjectCx, Rule, Scope};
+use crate::selection::{select_rules, SelectorError};
+use crate::settings::Settings;
+
+/// The annotation that suppresses rules for one object: `palisade.dev/ignore: "POD001,host-path"`.
+pub const IGNORE_ANNOTATION: &str = "palisade.dev/ignore";
+/// The reason that goes with [`IGNORE_ANNOTATION`].
+pub const IGNORE_REASON_ANNOTATION: &str = "palisade.dev/ignore-reason";
+
+struct ActiveSuppression {
+    rule: &'static str,
+    path: Option<GlobMatcher>,
+    kind: Option<String>,
+    namespace: Option<String>,
+    name: Option<String>,
+}
+
+/// The configured rule set, ready to check objects. Cheap to share between threads.
+pub struct Engine {
+    rules: Vec<&'static dyn Rule>,
+    settings: Settings,
+    severity: HashMap<&'static str, Severity>,
+    suppressions: Vec<ActiveSuppression>,
+    inventory_kinds: BTreeSet<&'static str>,
+    /// Warnings about the configuration (expired suppressions).
+    pub warnings: Vec<String>,
+}
+
+impl Engine {
+    /// Builds the engine from a configuration plus command-line selections (which add to the
+    /// configuration's).
+    pub fn new(
+        config: &Config,
+        select: &[String],
+        ignore: &[String],
+    ) -> Result<Engine, SelectorError> {
+        let select: Vec<String> = if select.is_empty() {
+            config.select.clone()
+        } else {
+            select.to_vec()
+        };
+        let ignore: Vec<String> = config.ignore.iter().chain(ignore).cloned().collect();
+        let rules = select_rules(&select, &ignore)?;
+        let by_name = |name: &str| {
+            crate::registry()
+                .iter()
+                .find(|r| r.meta().id == name || r.meta().slug == name)
+                .map(|r| r.meta().id)
+        };
+        let severity = config
+            .severity
+            .iter()
+            .filter_map(|(name, sev)| Some((by_name(name)?, *sev)))
+            .collect();
+        let now = today();
+        let mut warnings = Vec::new();
+        let mut suppressions = Vec::new();
+        for s in &config.suppressions {
+            let Some(rule) = by_name(&s.rule) else {
+                continue;
+            };
+            if let Some(expires) = s.expires.as_deref() {
+                if parse_date(expires).is_some_and(|day| day < now) {
+                    warnings.push(format!(
+                        "suppression of {} ({}) expired on {expires}; it no longer applies",
+                        s.rule, s.reason
+                    ));
+                    continue;
+                }
+            }
+            suppressions.push(ActiveSuppression {
+                rule,
+                path: s
+                    .path
+                    .as_deref()
+                    .and_then(|g| Glob::new(g).ok())
+                    .map(|g| g.compile_matcher()),
+                kind: s.kind.clone(),
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+            });
+        }
+        let inventory_kinds = rules
+            .iter()
+            .filter(|r| r.scope() == Scope::Inventory)
+            .flat_map(|r| r.meta().kinds.iter().copied())
+            .collect();
+        Ok(Engine {
+            rules,
+            settings: config.rules.clone(),
+            severity,
+            suppressions,
+            inventory_kinds,
+            warnings,
+        })
+    }
+
+    /// The selected rules, in ID order.
+    pub fn rules(&self) -> &[&'static dyn Rule] {
+        &self.rules
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Runs the per-object rules on one object.
+    pub fn check_object(&self, object: &Object) -> Vec<Finding> {
+        let cx = ObjectCx {
+            object,
+            settings: &self.settings,
+        };
+        let mut findings = Vec::new();
+        let mut emits = Vec::new();
+        for rule in &self.rules {
+            if rule.scope() != Scope::Object || !reads_kind(*rule, object.kind()) {
+                continue;
+            }
+            rule.check(&cx, &mut emits);
+            for emit in emits.drain(..) {
+                if let Some(finding) = self.finding(*rule, object, emit) {
+                    findings.push(finding);
+                }
+            }
+        }
+        findings
+    }
+
+    /// Whether an inventory rule needs this object.
+    pub fn keep_for_inventory(&self, object: &Object) -> bool {
+        self.inventory_kinds.contains("*") || self.inventory_kinds.contains(object.kind())
+    }
+
+    /// Whether any selected rule reads the whole input.
+    pub fn has_inventory_rules(&self) -> bool {
+        !self.inventory_kinds.is_empty()
+    }
+
+    /// Runs the inventory rules over the objects kept for them.
+    pub fn check_inventory(&self, objects: &[Object]) -> Vec<Finding> {
+        let inventory = Inventory {
+            objects,
+            settings: &self.settings,
+        };
+        let mut findings = Vec::new();
+        let mut emits = Vec::new();
+        for rule in &self.rules {
+            if rule.scope() != Scope::Inventory {
+                continue;
+            }
+            rule.check_inventory(&inventory, &mut emits);
+            for (index, emit) in emits.drain(..) {
+                if let Some(object) = objects.get(index) {
+                    if let Some(finding) = self.finding(*rule, object, emit) {
+                        findings.push(finding);
+                    }
+                }
+            }
+        }
+        findings
+    }
+
+    fn finding(&self, rule: &'static dyn Rule, object: &Object, emit: Emit) -> Option<Finding> {
+        let meta = rule.meta();
+        if self.suppressed(meta.id, meta.slug, object) {
+            return None;
+        }
+        Some(Finding {
+            rule: meta,
+            severity: self
+                .severity
+                .get(meta.id)
+                .copied()
+                .or(emit.severity)
+                .unwrap_or(meta.severity),
+            message: emit.message,
+            file: object.source.path.clone(),
+            pos: object.locate(&emit.pointer),
+            pointer: emit.pointer,
+            object: object.reference(),
+            document: object.document,
+            item: object.item,
+            fix: emit.fix,
+        })
+    }
+
+    fn suppressed(&self, id: &str, slug: &str, object: &Object) -> bool {
+        if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
+            if list
+                .split(',')
+                .map(str::trim)
+                .any(|r| r == id || r == slug || r.eq_ignore_ascii_case("all"))
+            {
+                return true;
+            }
+        }
+        self.suppressions.iter().any(|s| {
+            s.rule == id
+                && s.path
+                    .as_ref()
+                    .is_none_or(|g| g.is_match(&object.source.path))
+                && s.kind.as_deref().is_none_or(|k| k == object.kind())
+                && s.namespace
+                    .as_deref()
+                    .is_none_or(|n| Some(n) == object.namespace())
+                && s.name.as_deref().is_none_or(|n| n == object.name())
+        })
+    }
+}
+
+fn reads_kind(rule: &dyn Rule, kind: &str) -> bool {
+    let kinds = rule.meta().kinds;
+    kinds.contains(&"*") || kinds.contains(&kind)
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::default(), &[], &[]).expect("the default selection names every rule")
+    }
+}

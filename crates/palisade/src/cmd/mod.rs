@@ -1,0 +1,4 @@
+//! The subcommands.
+
+pub mod rules;
+pub mod scan;

@@ -1,0 +1,93 @@
+//! `palisade rules`, `palisade explain`, `palisade init`.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use palisade_rules::{config::DEFAULT_CONFIG, docs::rule_markdown, registry, resolve_selector};
+use serde_json::json;
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format: text or json.
+    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+pub fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
+    if args.format == "json" {
+        let list: Vec<_> = registry().iter().map(|r| json!(r.meta())).collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = registry()
+        .iter()
+        .map(|r| r.meta().slug.len())
+        .max()
+        .unwrap_or(0);
+    for rule in registry() {
+        let m = rule.meta();
+        println!(
+            "{:<8} {:<width$}  {:<8}  {:<9}  {}{}",
+            m.id,
+            m.slug,
+            m.severity.as_str(),
+            m.category,
+            m.title,
+            if m.fixable { " (fix)" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule ID or slug.
+    pub rule: String,
+}
+
+pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    match resolve_selector(&args.rule) {
+        Ok(rules) if rules.len() == 1 => {
+            print!("{}", rule_markdown(rules[0].meta()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(rules) => {
+            eprintln!(
+                "error: {:?} names a category of {} rules; name one: {}",
+                args.rule,
+                rules.len(),
+                rules
+                    .iter()
+                    .map(|r| r.meta().id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::from(2))
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing .palisade.yaml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    let path = std::path::Path::new(palisade_rules::config::CONFIG_FILE);
+    if path.exists() && !args.force {
+        eprintln!(
+            "error: {} exists; use --force to overwrite it",
+            path.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    std::fs::write(path, DEFAULT_CONFIG)?;
+    println!("wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,242 @@
+//! `palisade scan`: every rule over manifests.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+use palisade_core::rule::{Finding, Severity};
+use palisade_core::{LoadError, Object};
+use palisade_report::{render, Format, Report, SourceLines, TextOptions};
+use palisade_rules::{Config, Engine};
+use rayon::prelude::*;
+
+use crate::input::{collect, exclude_set, Input, InputArgs};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format: text, json, sarif, junit, github.
+    #[arg(long, short = 'f', default_value = "text", value_parser = Format::NAMES)]
+    pub format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<String>,
+    /// Lowest severity that makes the exit code 1: info, low, medium, high, critical.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Run only these rules (IDs, slugs or categories; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Do not run these rules (IDs, slugs or categories).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Configuration file (default: .palisade.yaml in the current directory or a parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// Do not read any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+/// The result of scanning: findings and errors sorted, with counts.
+pub struct ScanOutcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<LoadError>,
+    pub files: usize,
+    pub objects: usize,
+    pub skipped: usize,
+    pub stdin: Option<String>,
+}
+
+/// Reads the configuration the flags name (or discovers it).
+pub fn load_config(path: Option<&str>, none: bool) -> Result<Config, String> {
+    if none {
+        return Ok(Config::default());
+    }
+    let path = match path {
+        Some(p) => Some(std::path::PathBuf::from(p)),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|d| Config::discover(&d)),
+    };
+    match path {
+        Some(p) => Config::from_file(&p).map_err(|e| e.to_string()),
+        None => Ok(Config::default()),
+    }
+}
+
+struct FileResult {
+    findings: Vec<Finding>,
+    errors: Vec<LoadError>,
+    kept: Vec<Object>,
+    objects: usize,
+    skipped: usize,
+    stdin: Option<String>,
+}
+
+/// Scans the inputs with the engine: files are loaded and checked in parallel, and only objects
+/// that inventory rules need are kept after their file is done.
+pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
+    let exclude = exclude_set(&config.exclude)?;
+    let (inputs, mut errors) = collect(input, &exclude);
+    let limits = input.limits();
+    let results: Vec<FileResult> = inputs
+        .par_iter()
+        .map(|source: &Input| {
+            let (loaded, stdin) = source.load(&limits);
+            let mut findings = Vec::new();
+            let mut kept = Vec::new();
+            let objects = loaded.objects.len();
+            for object in loaded.objects {
+                findings.extend(engine.check_object(&object));
+                if engine.keep_for_inventory(&object) {
+                    kept.push(object);
+                }
+            }
+            FileResult {
+                findings,
+                errors: loaded.errors,
+                kept,
+                objects,
+                skipped: loaded.skipped,
+                stdin,
+            }
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut kept = Vec::new();
+    let (mut objects, mut skipped, mut stdin) = (0, 0, None);
+    for r in results {
+        findings.extend(r.findings);
+        errors.extend(r.errors);
+        kept.extend(r.kept);
+        objects += r.objects;
+        skipped += r.skipped;
+        stdin = stdin.or(r.stdin);
+    }
+    if engine.has_inventory_rules() {
+        findings.extend(engine.check_inventory(&kept));
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    errors.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
+    Ok(ScanOutcome {
+        findings,
+        errors,
+        files: inputs.len(),
+        objects,
+        skipped,
+        stdin,
+    })
+}
+
+/// Source lines for code frames: files are read again only when a finding is in them.
+struct LineCache {
+    stdin: Option<String>,
+    files: RefCell<HashMap<String, Option<Vec<String>>>>,
+}
+
+impl SourceLines for LineCache {
+    fn line(&self, file: &str, line: u32) -> Option<String> {
+        if file == "-" {
+            return self
+                .stdin
+                .as_deref()?
+                .lines()
+                .nth(line.checked_sub(1)? as usize)
+                .map(str::to_owned);
+        }
+        let mut files = self.files.borrow_mut();
+        let lines = files.entry(file.to_owned()).or_insert_with(|| {
+            std::fs::read_to_string(file)
+                .ok()
+                .map(|t| t.lines().map(str::to_owned).collect())
+        });
+        lines.as_ref()?.get(line.checked_sub(1)? as usize).cloned()
+    }
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let config = match load_config(args.config.as_deref(), args.no_config) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let engine = match Engine::new(&config, &args.select, &args.ignore) {
+        Ok(e) => e,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let fail_on = match args.fail_on.as_deref() {
+        Some(text) => match Severity::parse(text) {
+            Some(s) => s,
+            None => {
+                eprintln!("error: unknown severity {text:?}; expected info, low, medium, high or critical");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => config.fail_on.unwrap_or(Severity::Low),
+    };
+    let outcome = scan(&engine, &args.input, &config)?;
+    let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
+    let report = Report {
+        findings: &outcome.findings,
+        errors: &outcome.errors,
+        warnings: &engine.warnings,
+        rules: &rules,
+        summary: Report::summarize(
+            &outcome.findings,
+            &outcome.errors,
+            outcome.files,
+            outcome.objects,
+            outcome.skipped,
+        ),
+    };
+    let format = Format::parse(&args.format).unwrap_or(Format::Text);
+    let cache = LineCache {
+        stdin: outcome.stdin.clone(),
+        files: RefCell::default(),
+    };
+    let text = render(
+        &report,
+        format,
+        &TextOptions {
+            sources: Some(&cache),
+        },
+    );
+    write_output(&text, args.output.as_deref())?;
+    Ok(exit_code(&outcome, fail_on))
+}
+
+/// Writes a report to a file (without colours) or to standard output (colours only on a
+/// terminal, and never with `NO_COLOR`).
+pub fn write_output(text: &str, output: Option<&str>) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let plain = anstream::adapter::strip_str(text).to_string();
+            std::fs::write(path, plain)?;
+        }
+        None => {
+            let mut out = anstream::stdout();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    }
+    Ok(())
+}
+
+fn exit_code(outcome: &ScanOutcome, fail_on: Severity) -> ExitCode {
+    if !outcome.errors.is_empty() {
+        ExitCode::from(2)
+    } else if outcome.findings.iter().any(|f| f.severity >= fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

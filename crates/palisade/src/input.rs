@@ -1,0 +1,187 @@
+//! Finding the files to scan and loading them.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use palisade_core::{load_bytes, load_path, Limits, LoadError, LoadErrorKind, Loaded, Pos};
+
+/// Options shared by every command that reads manifests.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Files and directories to read (`-` for standard input). Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Do not respect .gitignore and .ignore files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Largest file read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_size)]
+    pub max_file_size: u64,
+    /// Deepest nesting of mappings and sequences in a document.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Most nodes aliases may expand to in one document.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_alias_nodes)]
+    pub max_alias_nodes: usize,
+}
+
+impl InputArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_file_size: self.max_file_size,
+            max_depth: self.max_depth,
+            max_alias_nodes: self.max_alias_nodes,
+        }
+    }
+}
+
+/// One input to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File { path: PathBuf, display: String },
+}
+
+/// A file extension palisade reads when walking directories.
+fn is_manifest(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    text.strip_prefix("./").unwrap_or(&text).to_owned()
+}
+
+/// Builds the exclude matcher from globs.
+pub fn exclude_set(globs: &[String]) -> anyhow::Result<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(Glob::new(glob)?);
+    }
+    Ok(builder.build()?)
+}
+
+/// Expands paths into inputs: directories recursively (skipping hidden entries and, unless
+/// `no_ignore`, what .gitignore excludes), in a stable order. Paths that do not exist become
+/// errors.
+pub fn collect(args: &InputArgs, exclude: &GlobSet) -> (Vec<Input>, Vec<LoadError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    let paths = if args.paths.is_empty() {
+        vec![".".to_owned()]
+    } else {
+        args.paths.clone()
+    };
+    for given in paths {
+        if given == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(&given);
+        if path.is_file() {
+            if !exclude.is_match(display_path(&path)) {
+                inputs.push(Input::File {
+                    display: display_path(&path),
+                    path,
+                });
+            }
+            continue;
+        }
+        if !path.is_dir() {
+            errors.push(LoadError {
+                file: given.clone(),
+                pos: Pos::new(1, 1),
+                kind: LoadErrorKind::Io,
+                message: "no such file or directory".to_owned(),
+            });
+            continue;
+        }
+        let mut found = Vec::new();
+        let walker = ignore::WalkBuilder::new(&path)
+            .hidden(true)
+            .git_ignore(!args.no_ignore)
+            .git_exclude(!args.no_ignore)
+            .ignore(!args.no_ignore)
+            .parents(!args.no_ignore)
+            .require_git(false)
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let p = entry.path();
+                    if entry.file_type().is_some_and(|t| t.is_file())
+                        && is_manifest(p)
+                        && !exclude.is_match(display_path(p))
+                    {
+                        found.push(p.to_path_buf());
+                    }
+                }
+                Err(err) => errors.push(LoadError {
+                    file: given.clone(),
+                    pos: Pos::new(1, 1),
+                    kind: LoadErrorKind::Io,
+                    message: err.to_string(),
+                }),
+            }
+        }
+        found.sort();
+        inputs.extend(found.into_iter().map(|path| Input::File {
+            display: display_path(&path),
+            path,
+        }));
+    }
+    (inputs, errors)
+}
+
+impl Input {
+    /// Reads and decodes the input. Standard input is also returned as text, for code frames.
+    pub fn load(&self, limits: &Limits) -> (Loaded, Option<String>) {
+        match self {
+            Input::File { path, display } => (load_path(path, display, limits), None),
+            Input::Stdin => {
+                let mut bytes = Vec::new();
+                let read = std::io::stdin()
+                    .lock()
+                    .take(limits.max_file_size + 1)
+                    .read_to_end(&mut bytes);
+                if let Err(err) = read {
+                    let loaded = Loaded {
+                        errors: vec![LoadError {
+                            file: "-".to_owned(),
+                            pos: Pos::new(1, 1),
+                            kind: LoadErrorKind::Io,
+                            message: format!("cannot read standard input: {err}"),
+                        }],
+                        ..Loaded::default()
+                    };
+                    return (loaded, None);
+                }
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                (load_bytes(&bytes, "-", limits), Some(text))
+            }
+        }
+    }
+}
+
+/// Loads every input (in parallel) and returns all objects, errors and the skipped count. For
+/// commands that need the whole input at once (rbac, netpol, pss).
+pub fn load_all(args: &InputArgs) -> anyhow::Result<Loaded> {
+    use rayon::prelude::*;
+    let (inputs, mut errors) = collect(args, &GlobSet::empty());
+    let limits = args.limits();
+    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| i.load(&limits).0).collect();
+    let mut out = Loaded::default();
+    for l in loaded {
+        out.objects.extend(l.objects);
+        out.errors.extend(l.errors);
+        out.skipped += l.skipped;
+    }
+    errors.append(&mut out.errors);
+    out.errors = errors;
+    Ok(out)
+}
