@@ -1,0 +1,144 @@
+//! Inline-expectation fixtures: `tests/fixtures/<RULE-ID>.yaml` holds failing and passing
+//! objects for one rule. A trailing `# expect: RULE-ID` comment marks each line where a finding
+//! must be reported. The test runs that rule (or the rules a `# select: A,B` header names) and
+//! asserts that exactly the expected findings appear, on exactly those lines; that every fixture
+//! has passing objects too; that every rule has a fixture; and that every fix makes its finding go
+//! away.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use palisade_core::{load_str, patch, Limits};
+use palisade_rules::{registry, Config, Engine};
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// (line, rule) pairs the fixture expects.
+fn expectations(text: &str) -> BTreeSet<(u32, String)> {
+    let mut out = BTreeSet::new();
+    for (index, line) in text.lines().enumerate() {
+        if let Some(at) = line.find("# expect:") {
+            for rule in line[at + "# expect:".len()..].split(',') {
+                let rule = rule.trim();
+                if !rule.is_empty() {
+                    out.insert((index as u32 + 1, rule.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn selection(path: &Path, text: &str) -> Vec<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("# select:"))
+        .map(|s| s.split(',').map(|r| r.trim().to_owned()).collect())
+        .unwrap_or_else(|| vec![path.file_stem().unwrap().to_string_lossy().into_owned()])
+}
+
+fn check_fixture(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let display = path.file_name().unwrap().to_string_lossy().into_owned();
+    let loaded = load_str(&text, &display, &Limits::default());
+    if !loaded.errors.is_empty() {
+        return Err(format!("{display}: load errors {:?}", loaded.errors));
+    }
+    let select = selection(path, &text);
+    let engine = Engine::new(&Config::default(), &select, &[]).map_err(|e| e.to_string())?;
+    let mut found = Vec::new();
+    let mut clean_objects = 0;
+    for object in &loaded.objects {
+        let findings = engine.check_object(object);
+        if findings.is_empty() {
+            clean_objects += 1;
+        }
+        // Every fix must make its rule stop firing on this object.
+        let mut fixed = object.clone();
+        let mut any_fix = false;
+        for f in &findings {
+            if let Some(fix) = &f.fix {
+                any_fix = true;
+                patch::apply(&mut fixed.value, &fix.patch)
+                    .map_err(|e| format!("{display}:{}: fix does not apply: {e}", f.pos.line))?;
+            }
+        }
+        if any_fix {
+            let after: Vec<_> = engine
+                .check_object(&fixed)
+                .into_iter()
+                .filter(|f| f.fix.is_some())
+                .collect();
+            if !after.is_empty() {
+                return Err(format!(
+                    "{display}: after applying fixes to {}, still: {:?}",
+                    object.reference(),
+                    after.iter().map(|f| &f.message).collect::<Vec<_>>()
+                ));
+            }
+        }
+        found.extend(findings);
+    }
+    if engine.has_inventory_rules() {
+        found.extend(engine.check_inventory(&loaded.objects));
+    }
+    let actual: BTreeSet<(u32, String)> = found
+        .iter()
+        .map(|f| (f.pos.line, f.rule.id.to_owned()))
+        .collect();
+    let expected = expectations(&text);
+    if actual != expected {
+        let missing: Vec<_> = expected.difference(&actual).collect();
+        let unexpected: Vec<_> = found
+            .iter()
+            .filter(|f| !expected.contains(&(f.pos.line, f.rule.id.to_owned())))
+            .map(|f| format!("{}:{} {} {}", f.pos.line, f.pos.col, f.rule.id, f.message))
+            .collect();
+        return Err(format!(
+            "{display}: missing {missing:?}, unexpected {unexpected:?}"
+        ));
+    }
+    if expected.is_empty() {
+        return Err(format!("{display}: no `# expect:` line (no failing case)"));
+    }
+    if clean_objects == 0 && !engine.has_inventory_rules() {
+        return Err(format!("{display}: no passing object"));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_fixture_matches_its_expectations() {
+    let mut paths: Vec<_> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    let failures: Vec<String> = paths
+        .iter()
+        .filter_map(|p| check_fixture(p).err())
+        .collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_has_a_fixture() {
+    let missing: Vec<_> = registry()
+        .iter()
+        .map(|r| r.meta().id)
+        .filter(|id| !fixtures_dir().join(format!("{id}.yaml")).is_file())
+        .collect();
+    assert!(missing.is_empty(), "rules without fixtures: {missing:?}");
+}
+
+#[test]
+fn expectation_parser_reads_lists() {
+    let e = expectations("a: 1 # expect: POD001, YAML001\nb: 2\n");
+    assert_eq!(
+        e,
+        BTreeSet::from([(1, "POD001".to_owned()), (1, "YAML001".to_owned())])
+    );
+}
