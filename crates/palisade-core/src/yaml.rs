@@ -122,7 +122,13 @@ fn scan_error(err: &ScanError, line_offset: u32) -> DecodeError {
     let marker = err.marker();
     DecodeError {
         pos: Pos::new(marker.line() as u32 + line_offset, marker.col() as u32 + 1),
-        message: format!("invalid YAML: {}", err.info()),
+        message: match err.info() {
+            "recursion limit exceeded" => {
+                "invalid YAML: nesting too deep for the parser (recursion limit exceeded)"
+                    .to_owned()
+            }
+            info => format!("invalid YAML: {info}"),
+        },
         fatal: true,
     }
 }
@@ -345,7 +351,9 @@ impl Decoder<'_> {
             let limit = self.limits.max_depth;
             self.fail(
                 pos,
-                format!("nesting deeper than {limit} levels; raise --max-depth to allow it"),
+                format!(
+                    "nesting too deep: more than {limit} levels; raise --max-depth to allow it"
+                ),
             );
             return false;
         }

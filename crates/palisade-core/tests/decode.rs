@@ -1,0 +1,115 @@
+//! Decoding matches the API server (sigs.k8s.io/yaml over go-yaml v2) and keeps positions.
+
+use palisade_core::{load_str, Limits, Pos};
+use serde_json::json;
+
+fn one(text: &str) -> palisade_core::Object {
+    let mut loaded = load_str(text, "t.yaml", &Limits::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    assert_eq!(loaded.objects.len(), 1);
+    loaded.objects.remove(0)
+}
+
+#[test]
+fn yaml_1_1_scalars_as_the_api_server_decodes_them() {
+    let o = one("apiVersion: v1\nkind: X\nmetadata: {name: x}\nspec:\n  a: yes\n  b: off\n  c: 0755\n  d: '0755'\n  e: ~\n  f: 0x10\n  g: 1.50\n  h: 2024-01-01\n  i: \"yes\"\n  on: 1\n");
+    let spec = &o.value["spec"];
+    assert_eq!(spec["a"], json!(true));
+    assert_eq!(spec["b"], json!(false));
+    assert_eq!(spec["c"], json!(493));
+    assert_eq!(spec["d"], json!("0755"));
+    assert_eq!(spec["e"], json!(null));
+    assert_eq!(spec["f"], json!(16));
+    assert_eq!(spec["g"], json!(1.5));
+    assert_eq!(spec["h"], json!("2024-01-01"));
+    assert_eq!(spec["i"], json!("yes"));
+    assert_eq!(spec["true"], json!(1));
+}
+
+#[test]
+fn merge_keys_and_aliases_resolve_with_go_yaml_v2_precedence() {
+    let o = one("apiVersion: v1\nkind: X\nmetadata: {name: x}\nbase: &b {a: 1, b: 2}\nother: &o {b: 3, c: 4}\nm:\n  <<: [*b, *o]\n  c: 5\nref: *b\nn: *o\n");
+    assert_eq!(o.value["m"], json!({"a": 1, "b": 2, "c": 5}));
+    assert_eq!(o.value["ref"], json!({"a": 1, "b": 2}));
+    // `n` is the YAML 1.1 boolean false, and a boolean key becomes the string "false".
+    assert_eq!(o.value["false"], json!({"b": 3, "c": 4}));
+    assert!(o.duplicate_keys.is_empty());
+}
+
+#[test]
+fn duplicate_keys_keep_the_last_value_and_are_recorded() {
+    let o = one("apiVersion: v1\nkind: X\nmetadata:\n  name: x\nspec:\n  a: 1\n  b: 2\n  a: 3\n");
+    assert_eq!(o.value["spec"]["a"], json!(3));
+    assert_eq!(o.duplicate_keys.len(), 1);
+    let d = &o.duplicate_keys[0];
+    assert_eq!(d.pointer, "/spec/a");
+    assert_eq!(d.pos, Pos::new(8, 3));
+    assert_eq!(d.first, Pos::new(6, 3));
+    assert_eq!(o.locate("/spec/a"), Pos::new(8, 3));
+}
+
+#[test]
+fn positions_of_fields_and_missing_fields() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      privileged: true\n";
+    let o = one(text);
+    assert_eq!(
+        o.locate("/spec/containers/0/securityContext/privileged"),
+        Pos::new(10, 7)
+    );
+    assert_eq!(o.locate("/spec/containers/0/image"), Pos::new(8, 5));
+    assert_eq!(o.locate_value("/spec/containers/0/image"), Pos::new(8, 12));
+    // A missing field points at the nearest existing parent; for a container, its `- name:` line.
+    assert_eq!(
+        o.locate("/spec/containers/0/resources/limits"),
+        Pos::new(7, 5)
+    );
+    assert_eq!(
+        o.locate_exact("/spec/containers/0/resources"),
+        (Pos::new(7, 5), false)
+    );
+    assert_eq!(o.locate("/spec/securityContext"), Pos::new(5, 1));
+}
+
+#[test]
+fn lists_yield_their_items_with_their_own_positions() {
+    let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: b\n- not: an object\n";
+    let loaded = load_str(text, "l.yaml", &Limits::default());
+    let names: Vec<_> = loaded
+        .objects
+        .iter()
+        .map(|o| (o.kind(), o.name(), o.item))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("ConfigMap", "a", Some(0)), ("Secret", "b", Some(1))]
+    );
+    assert_eq!(loaded.objects[1].locate("/metadata/name"), Pos::new(11, 5));
+    assert_eq!(loaded.skipped, 1);
+}
+
+#[test]
+fn json_files_decode_with_positions() {
+    let text = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"j\"},\n  \"spec\": {\"hostNetwork\": true}\n}\n";
+    let o = one(text);
+    assert_eq!(o.value["spec"]["hostNetwork"], json!(true));
+    assert_eq!(o.locate("/spec/hostNetwork").line, 5);
+}
+
+#[test]
+fn non_objects_are_skipped_and_counted() {
+    let loaded = load_str(
+        "a: 1\n---\n- x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+        "s.yaml",
+        &Limits::default(),
+    );
+    assert_eq!(loaded.objects.len(), 1);
+    assert_eq!(loaded.skipped, 2);
+}
+
+#[test]
+fn closing_bracket_less_indented_than_its_key_is_accepted_like_go_yaml() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      args: [\n          \"-x\", \"y\",\n      ]\n      image: busybox:1\n";
+    let o = one(text);
+    assert_eq!(o.value["spec"]["containers"][0]["args"], json!(["-x", "y"]));
+    assert_eq!(o.locate("/spec/containers/0/image"), Pos::new(10, 7));
+}
