@@ -1,1 +1,22 @@
-//! palisade-netpol
+//! palisade-netpol: exact NetworkPolicy reachability from manifests.
+//!
+//! The model ([`Input`]) is built from loaded objects: workloads (Pods and the pod templates
+//! of Deployments, StatefulSets, …), namespaces, NetworkPolicies, AdminNetworkPolicies and
+//! the BaselineAdminNetworkPolicy, Services and Ingress/Route objects. [`connlist`] lists
+//! every allowed connection as netpol-analyzer does and [`render`] prints it; [`eval`]
+//! decides a single connection; [`explain`] says which rules decide each pair; [`checks`]
+//! reports configuration problems for `palisade scan`.
+
+mod checks;
+mod connlist;
+mod engine;
+mod eval;
+mod model;
+mod sets;
+
+pub use checks::{checks, Check, CheckKind};
+pub use connlist::{connlist, render, ConnList, Connection, Direction, Format, ListOptions};
+pub use engine::{Step, Verdict};
+pub use eval::{eval, explain, EvalError, EvalResult};
+pub use model::{load_dir, Input};
+pub use sets::{ConnSet, Protocol};
