@@ -201,13 +201,11 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
         "a mapping",
     );
     let spec = object.pointer(spec_pointer).unwrap_or(&Value::Null);
-    for field in ["securityContext"] {
-        expect(
-            format!("{spec_pointer}/{field}"),
-            spec.get(field),
-            "a mapping",
-        );
-    }
+    expect(
+        format!("{spec_pointer}/securityContext"),
+        spec.get("securityContext"),
+        "a mapping",
+    );
     for field in [
         "volumes",
         "containers",

@@ -167,21 +167,3 @@ impl Input {
         }
     }
 }
-
-/// Loads every input (in parallel) and returns all objects, errors and the skipped count. For
-/// commands that need the whole input at once (rbac, netpol, pss).
-pub fn load_all(args: &InputArgs) -> anyhow::Result<Loaded> {
-    use rayon::prelude::*;
-    let (inputs, mut errors) = collect(args, &GlobSet::empty());
-    let limits = args.limits();
-    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| i.load(&limits).0).collect();
-    let mut out = Loaded::default();
-    for l in loaded {
-        out.objects.extend(l.objects);
-        out.errors.extend(l.errors);
-        out.skipped += l.skipped;
-    }
-    errors.append(&mut out.errors);
-    out.errors = errors;
-    Ok(out)
-}
