@@ -459,7 +459,10 @@ fn rules_explain_and_init() {
     let (code, _, _) = run(palisade()
         .current_dir(dir.path())
         .args(["scan", "--select", "POD001"]));
-    assert_eq!(code, 0, "the written config is valid (and hidden files are not scanned)");
+    assert_eq!(
+        code, 0,
+        "the written config is valid (and hidden files are not scanned)"
+    );
     let (code, _, _) = run(palisade().current_dir(dir.path()).arg("init"));
     assert_eq!(code, 2, "init does not overwrite");
 }
