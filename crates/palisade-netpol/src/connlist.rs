@@ -390,56 +390,65 @@ pub fn render(list: &ConnList, format: Format) -> String {
 }
 
 fn render_dot(list: &ConnList) -> String {
-    let mut namespaces: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut externals: Vec<String> = Vec::new();
-    let mut add_node = |name: &str| {
-        if let Some((ns, rest)) = name
-            .split_once('/')
-            .filter(|_| !name.contains("[External]"))
-        {
-            let entry = namespaces.entry(ns.to_owned()).or_default();
-            if !entry.iter().any(|(n, _)| n == name) {
-                entry.push((name.to_owned(), rest.to_owned()));
-            }
-        } else if !externals.iter().any(|e| e == name) {
-            externals.push(name.to_owned());
+    let mut visited: Vec<&str> = Vec::new();
+    let names: Vec<&str> = list
+        .connections
+        .iter()
+        .flat_map(|c| [c.src.as_str(), c.dst.as_str()])
+        .chain(list.peers.iter().map(String::as_str))
+        .collect();
+    for peer in names {
+        if visited.contains(&peer) {
+            continue;
         }
-    };
-    for p in &list.peers {
-        add_node(p);
-    }
-    for c in &list.connections {
-        add_node(&c.src);
-        add_node(&c.dst);
-    }
-    let mut out = String::from("digraph {\n");
-    for (ns, nodes) in &mut namespaces {
-        nodes.sort();
-        out.push_str(&format!("\tsubgraph \"cluster_{ns}\" {{\n"));
-        for (full, label) in nodes.iter() {
-            out.push_str(&format!(
-                "\t\t\"{full}\" [label=\"{label}\" color=\"blue\" fontcolor=\"blue\"]\n"
+        visited.push(peer);
+        if peer.ends_with("[External]") {
+            externals.push(format!(
+                "\t\"{peer}\" [label=\"{peer}\" color=\"red2\" fontcolor=\"red2\"]"
             ));
+        } else if peer.starts_with('{') {
+            externals.push(format!(
+                "\t\"{peer}\" [label=\"{peer}\" color=\"blue\" fontcolor=\"blue\"]"
+            ));
+        } else if let Some((ns, label)) = peer.split_once('/') {
+            groups
+                .entry(format!("{ns}[namespace]"))
+                .or_default()
+                .push(format!(
+                    "\t\t\"{peer}\" [label=\"{label}\" color=\"blue\" fontcolor=\"blue\"]"
+                ));
         }
-        out.push_str(&format!("\t\tlabel=\"{ns}\"\n\t}}\n"));
+    }
+    let mut lines = vec!["digraph {".to_owned()];
+    for (ns, mut peers) in groups {
+        peers.sort();
+        lines.push(format!(
+            "\tsubgraph \"cluster_{}\" {{",
+            ns.replace('-', "_")
+        ));
+        lines.push("\t\tcolor=\"black\"".to_owned());
+        lines.push("\t\tfontcolor=\"black\"".to_owned());
+        lines.extend(peers);
+        lines.push(format!("\t\tlabel=\"{ns}\""));
+        lines.push("\t}".to_owned());
     }
     externals.sort();
-    for e in &externals {
-        let label = e.trim_end_matches("[External]");
-        out.push_str(&format!(
-            "\t\"{e}\" [label=\"{label}\" color=\"red2\" fontcolor=\"red2\"]\n"
-        ));
-    }
-    for c in &list.connections {
-        let label = match &list.focus_conn {
-            Some(f) => f.to_string(),
-            None => c.conns.to_string(),
-        };
-        out.push_str(&format!(
-            "\t\"{}\" -> \"{}\" [label=\"{label}\" color=\"gold2\" fontcolor=\"darkgreen\"]\n",
-            c.src, c.dst
-        ));
-    }
-    out.push('}');
-    out
+    lines.extend(externals);
+    let mut edges: Vec<String> = list
+        .connections
+        .iter()
+        .map(|c| {
+            let weight = if c.src <= c.dst { "0.5" } else { "1" };
+            format!(
+                "\t\"{}\" -> \"{}\" [label=\"{}\" color=\"gold2\" fontcolor=\"darkgreen\" weight={weight}]",
+                c.src, c.dst, c.conns
+            )
+        })
+        .collect();
+    edges.sort();
+    lines.extend(edges);
+    lines.push("}".to_owned());
+    lines.join("\n")
 }
