@@ -164,9 +164,12 @@ fn named_port_checks(
                         message: format!(
                             "{}: named port '{name}' is not defined by any {} container",
                             np.full_name(),
-                            if dir == "ingress" { "selected" } else { "" }
-                        )
-                        .replace("any  container", "any container"),
+                            if dir == "ingress" {
+                                "selected"
+                            } else {
+                                "input"
+                            }
+                        ),
                     });
                 }
             }

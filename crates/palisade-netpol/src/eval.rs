@@ -73,8 +73,8 @@ fn describe(step: &Step) -> String {
     let dir = if step.ingress { "Ingress" } else { "Egress" };
     match step.verdict {
         Verdict::Isolate => format!(
-            "{}: {dir}: {} selects the pod but no rule matches the peer (denied)",
-            dir, step.policy
+            "{dir}: {} selects the pod but no rule matches the peer (denied)",
+            step.policy
         ),
         v => {
             let verb = match v {
