@@ -1,7 +1,13 @@
-//! Every rule, one file each, grouped by area.
+//! Every rule, one file each, grouped by area. Rules of the Pod Security Standards (`pss`),
+//! RBAC (`rbac`) and NetworkPolicy (`network`) areas live in their own modules, listed here in
+//! the same way when they are added.
 
+pub mod audit;
+pub mod exposure;
 pub mod image;
 pub mod input;
+pub mod mesh;
+pub mod secrets;
 pub(crate) mod util;
 pub mod workload;
 
@@ -9,10 +15,44 @@ use crate::Rule;
 
 /// The registry: every rule, in ID order (a test checks the order and uniqueness).
 pub static ALL: &[&dyn Rule] = &[
+    &audit::sensitive_bodies::SensitiveBodies,
+    &audit::missing_catch_all::MissingCatchAll,
     &image::latest_tag::LatestTag,
+    &image::no_digest::NoDigest,
+    &image::pull_policy::PullPolicy,
+    &image::registry_allow_list::RegistryAllowList,
+    &mesh::split_rule_conditions::SplitRuleConditions,
+    &mesh::allow_empty_rule::AllowEmptyRule,
+    &mesh::peer_authentication_not_strict::PeerAuthenticationNotStrict,
     &workload::privileged_container::PrivilegedContainer,
     &workload::allow_privilege_escalation::AllowPrivilegeEscalation,
     &workload::host_path_volume::HostPathVolume,
     &workload::missing_resource_limits::MissingResourceLimits,
+    &workload::run_as_root::RunAsRoot,
+    &workload::read_only_root_filesystem::ReadOnlyRootFilesystem,
+    &workload::capabilities_not_dropped::CapabilitiesNotDropped,
+    &workload::dangerous_capabilities::DangerousCapabilities,
+    &workload::host_namespaces::HostNamespaces,
+    &workload::host_port::HostPort,
+    &workload::seccomp_profile::SeccompProfile,
+    &workload::apparmor_unconfined::AppArmorUnconfined,
+    &workload::proc_mount::ProcMount,
+    &workload::unsafe_sysctls::UnsafeSysctls,
+    &workload::empty_dir_size_limit::EmptyDirSizeLimit,
+    &workload::automount_token::AutomountToken,
+    &workload::default_service_account::DefaultServiceAccount,
+    &workload::default_namespace::DefaultNamespace,
+    &workload::share_process_namespace::ShareProcessNamespace,
+    &workload::agent_privileged::AgentPrivileged,
+    &secrets::env_literal_secret::EnvLiteralSecret,
+    &secrets::credential_format::CredentialFormat,
+    &secrets::secret_object::SecretObject,
+    &secrets::legacy_token_secret::LegacyTokenSecret,
+    &secrets::secret_env_var::SecretEnvVar,
+    &exposure::load_balancer_source_ranges::LoadBalancerSourceRanges,
+    &exposure::node_port::NodePort,
+    &exposure::external_ips::ExternalIps,
+    &exposure::ingress_without_tls::IngressWithoutTls,
+    &exposure::metadata_address::MetadataAddress,
     &input::duplicate_key::DuplicateKey,
 ];

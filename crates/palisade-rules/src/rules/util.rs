@@ -1,6 +1,6 @@
-//! Helpers shared by the workload rules.
+//! Helpers shared by the rules.
 
-use palisade_core::patch::set_ops;
+use palisade_core::patch::{set_ops, PatchOp};
 use palisade_core::rule::Fix;
 use palisade_core::views::{pod_spec, ContainerView, PodSpecView};
 use palisade_core::Object;
@@ -17,6 +17,18 @@ pub fn set_fix(object: &Object, pointer: &str, value: Value, description: String
     (!patch.is_empty()).then_some(Fix { description, patch })
 }
 
+/// A fix that appends `value` to the list at `pointer`, creating the list when it is missing.
+pub fn append_fix(object: &Object, pointer: &str, value: Value, description: String) -> Option<Fix> {
+    let patch = match object.value.pointer(pointer) {
+        Some(Value::Array(_)) => vec![PatchOp::Add {
+            path: format!("{pointer}/-"),
+            value,
+        }],
+        _ => set_ops(&object.value, pointer, Value::Array(vec![value])),
+    };
+    (!patch.is_empty()).then_some(Fix { description, patch })
+}
+
 /// `container "name"` (or `init container "name"`) for messages.
 pub fn describe(container: &ContainerView<'_>) -> String {
     let kind = match container.kind {
@@ -25,4 +37,156 @@ pub fn describe(container: &ContainerView<'_>) -> String {
         palisade_core::views::ContainerKind::Ephemeral => "ephemeral container",
     };
     format!("{kind} \"{}\"", container.name())
+}
+
+/// Whether the pod runs on Windows nodes (`spec.os.name`, or the OS node selector older
+/// manifests use), where the Linux-only security fields do not apply.
+pub fn is_windows(spec: &PodSpecView<'_>) -> bool {
+    let os = spec.spec.pointer("/os/name").and_then(Value::as_str);
+    let selector = ["kubernetes.io/os", "beta.kubernetes.io/os"]
+        .iter()
+        .find_map(|k| spec.spec.get("nodeSelector")?.get(*k)?.as_str());
+    os.or(selector)
+        .is_some_and(|os| os.eq_ignore_ascii_case("windows"))
+}
+
+/// A security-context field as it applies to a container: the container's own value, else the
+/// pod's. Returns the value and its pointer.
+pub fn effective<'a>(
+    spec: &PodSpecView<'a>,
+    container: &ContainerView<'a>,
+    field: &str,
+) -> Option<(&'a Value, String)> {
+    let own = container
+        .container
+        .get("securityContext")
+        .and_then(|sc| sc.get(field))
+        .filter(|v| !v.is_null());
+    if let Some(value) = own {
+        return Some((value, container.field(&format!("securityContext/{field}"))));
+    }
+    spec.spec
+        .get("securityContext")
+        .and_then(|sc| sc.get(field))
+        .filter(|v| !v.is_null())
+        .map(|value| (value, spec.field(&format!("securityContext/{field}"))))
+}
+
+/// A capability name without the `CAP_` prefix, upper-cased.
+pub fn capability(name: &str) -> String {
+    let upper = name.trim().to_ascii_uppercase();
+    upper
+        .strip_prefix("CAP_")
+        .map(str::to_owned)
+        .unwrap_or(upper)
+}
+
+/// Whether a literal value is a placeholder rather than a real secret: empty, a variable
+/// reference, a template, an obvious example word, or a run of one repeated character.
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    if v.len() < 4 {
+        return true;
+    }
+    if v.contains("${") || v.contains("$(") || v.contains("{{") || v.starts_with('$') {
+        return true;
+    }
+    if (v.starts_with('<') && v.ends_with('>')) || (v.starts_with('[') && v.ends_with(']')) {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "changeme",
+        "change-me",
+        "change_me",
+        "changeit",
+        "replace",
+        "example",
+        "placeholder",
+        "dummy",
+        "redacted",
+        "your-",
+        "your_",
+        "yourpassword",
+        "insert",
+        "todo",
+        "fixme",
+        "notsecret",
+        "not-a-secret",
+        "not-secret",
+        "fake",
+        "xxxx",
+        "****",
+        "secret-value",
+        "test123",
+        "password",
+    ];
+    if WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let first = v.chars().next().unwrap_or(' ');
+    v.chars().all(|c| c == first)
+}
+
+/// Decodes standard base64 (with or without padding); `None` if the text is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut buffer = 0u32;
+    let mut bits = 0u32;
+    let mut padding = 0;
+    for byte in text.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => {
+                padding += 1;
+                continue;
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        if padding > 0 {
+            return None;
+        }
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    (padding <= 2).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_base64() {
+        assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode("aGVsbG8").unwrap(), b"hello");
+        assert!(base64_decode("<base64-encoded>").is_none());
+        assert!(base64_decode("aGV=sbG8").is_none());
+    }
+
+    #[test]
+    fn recognises_placeholders() {
+        for p in ["", "changeme", "${DB_PASSWORD}", "<password>", "xxxxxxxx", "{{ .pw }}"] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for real in ["s3cr3t-Hx9!q", "AKIA2E0A8F3B244C9986"] {
+            assert!(!is_placeholder(real), "{real}");
+        }
+    }
+
+    #[test]
+    fn normalises_capabilities() {
+        assert_eq!(capability("cap_sys_admin"), "SYS_ADMIN");
+        assert_eq!(capability("NET_RAW"), "NET_RAW");
+    }
 }

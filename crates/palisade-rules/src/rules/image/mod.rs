@@ -1,6 +1,9 @@
 //! Image hygiene rules.
 
 pub mod latest_tag;
+pub mod no_digest;
+pub mod pull_policy;
+pub mod registry_allow_list;
 
 /// An image reference split into registry/repository, tag and digest.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,77 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::json;
+
+use super::{policy_rules, restricts};
+use crate::rules::util::append_fix;
+use crate::{Emit, ObjectCx, Rule};
+
+/// Audit policies that let unmatched requests go unrecorded.
+pub struct MissingCatchAll;
+
+static META: RuleMeta = RuleMeta {
+    id: "AUD002",
+    slug: "audit-policy-no-catch-all",
+    title: "Audit policy has no catch-all rule",
+    severity: Severity::Medium,
+    category: "audit",
+    kinds: &["Policy"],
+    summary: "An `audit.k8s.io` `Policy` has no rule without `users`, `userGroups`, `verbs`, \
+`namespaces`, `resources` or `nonResourceURLs` restrictions.",
+    rationale: "Requests that match no rule are not logged at all. A policy that lists only \
+the resources someone thought of misses the rest: a new CRD holding credentials, `pods/exec` in \
+another namespace, an attacker's reconnaissance.",
+    remediation: "End the policy with a rule that matches everything else, at `Metadata`:\n\n\
+```yaml\n- level: Metadata\n  omitStages: [RequestReceived]\n```",
+    references: &[
+        Reference::new(Framework::Cis, "3.2.2"),
+        Reference::new(Framework::NsaCisa, "Audit logging and threat detection"),
+        Reference::url(
+            Framework::Mitre,
+            "T1562.008",
+            "https://attack.mitre.org/techniques/T1562/008/",
+        ),
+    ],
+    fixable: true,
+};
+
+const RESTRICTIONS: &[&str] = &[
+    "users",
+    "userGroups",
+    "verbs",
+    "namespaces",
+    "resources",
+    "nonResourceURLs",
+];
+
+impl Rule for MissingCatchAll {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        if cx.object.group() != "audit.k8s.io" || cx.object.kind() != "Policy" {
+            return;
+        }
+        let rules = policy_rules(cx.object);
+        if rules.is_some_and(|rules| {
+            rules
+                .iter()
+                .any(|r| !RESTRICTIONS.iter().any(|f| restricts(r, f)))
+        }) {
+            return;
+        }
+        let fix = append_fix(
+            cx.object,
+            "/rules",
+            json!({"level": "Metadata", "omitStages": ["RequestReceived"]}),
+            "append a catch-all rule at level Metadata".to_owned(),
+        );
+        out.push(
+            Emit::new(
+                "/rules",
+                "audit policy has no catch-all rule, so requests it does not list go unlogged; end it with `- level: Metadata`",
+            )
+            .with_fix(fix),
+        );
+    }
+}

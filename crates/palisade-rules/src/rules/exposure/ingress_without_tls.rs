@@ -1,0 +1,50 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::{Emit, ObjectCx, Rule};
+
+/// Ingresses that serve plain HTTP.
+pub struct IngressWithoutTls;
+
+static META: RuleMeta = RuleMeta {
+    id: "SVC004",
+    slug: "ingress-without-tls",
+    title: "Ingress has no TLS",
+    severity: Severity::Medium,
+    category: "exposure",
+    kinds: &["Ingress"],
+    summary: "An `Ingress` has no `spec.tls` entry.",
+    rationale: "Without TLS the ingress serves plain HTTP: credentials, session cookies and API \
+tokens cross the network in clear text and can be read or altered on the way.",
+    remediation: "Add a TLS section with a certificate (cert-manager issues and renews one):\n\n\
+```yaml\nspec:\n  tls:\n  - hosts: [app.example.com]\n    secretName: app-tls\n```",
+    references: &[
+        Reference::new(Framework::NsaCisa, "Network separation and hardening: encryption"),
+        Reference::url(
+            Framework::Mitre,
+            "T1040",
+            "https://attack.mitre.org/techniques/T1040/",
+        ),
+    ],
+    fixable: false,
+};
+
+impl Rule for IngressWithoutTls {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        if !matches!(cx.object.group(), "networking.k8s.io" | "extensions") {
+            return;
+        }
+        if matches!(cx.object.value.pointer("/spec/tls"), Some(Value::Array(tls)) if !tls.is_empty())
+        {
+            return;
+        }
+        out.push(Emit::new(
+            "/spec/tls",
+            "Ingress serves plain HTTP; add a spec.tls entry with a certificate",
+        ));
+    }
+}

@@ -1,0 +1,83 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::{Emit, ObjectCx, Rule};
+
+/// Public load balancers open to every address.
+pub struct LoadBalancerSourceRanges;
+
+static META: RuleMeta = RuleMeta {
+    id: "SVC001",
+    slug: "load-balancer-open",
+    title: "LoadBalancer Service accepts traffic from any address",
+    severity: Severity::Medium,
+    category: "exposure",
+    kinds: &["Service"],
+    summary: "A `type: LoadBalancer` Service has no `loadBalancerSourceRanges` (or one that \
+contains `0.0.0.0/0` or `::/0`) and no cloud annotation that makes the load balancer internal.",
+    rationale: "The cloud provider then opens the Service's ports to the whole internet. \
+Internal tools, databases and admin interfaces exposed this way are found by scanners within \
+hours.",
+    remediation: "Restrict the client ranges, or make the load balancer internal:\n\n```yaml\n\
+spec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: [203.0.113.0/24]\n```\n\nFor a public \
+entry point (an ingress gateway) that must be open, suppress the finding for it with a reason.",
+    references: &[
+        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
+        Reference::url(
+            Framework::Mitre,
+            "T1190",
+            "https://attack.mitre.org/techniques/T1190/",
+        ),
+    ],
+    fixable: false,
+};
+
+/// Annotations (and values) that make a cloud load balancer internal.
+const INTERNAL: &[(&str, &[&str])] = &[
+    ("networking.gke.io/load-balancer-type", &["internal"]),
+    ("cloud.google.com/load-balancer-type", &["internal"]),
+    ("service.beta.kubernetes.io/aws-load-balancer-internal", &["true", "0.0.0.0/0"]),
+    ("service.beta.kubernetes.io/aws-load-balancer-scheme", &["internal"]),
+    ("service.beta.kubernetes.io/azure-load-balancer-internal", &["true"]),
+    ("service.beta.kubernetes.io/oci-load-balancer-internal", &["true"]),
+    ("service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type", &["private"]),
+    ("service.beta.kubernetes.io/openstack-internal-load-balancer", &["true"]),
+];
+
+impl Rule for LoadBalancerSourceRanges {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let value = &cx.object.value;
+        if value.pointer("/spec/type").and_then(Value::as_str) != Some("LoadBalancer") {
+            return;
+        }
+        let internal = INTERNAL.iter().any(|(key, values)| {
+            cx.object
+                .annotation(key)
+                .is_some_and(|v| values.iter().any(|x| v.eq_ignore_ascii_case(x)))
+        });
+        if internal {
+            return;
+        }
+        match value.pointer("/spec/loadBalancerSourceRanges") {
+            Some(Value::Array(ranges)) if !ranges.is_empty() => {
+                if let Some(index) = ranges
+                    .iter()
+                    .position(|r| matches!(r.as_str().map(str::trim), Some("0.0.0.0/0" | "::/0")))
+                {
+                    out.push(Emit::new(
+                        format!("/spec/loadBalancerSourceRanges/{index}"),
+                        "LoadBalancer Service allows every address; list only the client ranges that need it",
+                    ));
+                }
+            }
+            _ => out.push(Emit::new(
+                "/spec/type",
+                "LoadBalancer Service is reachable from any address; set loadBalancerSourceRanges or make it internal",
+            )),
+        }
+    }
+}

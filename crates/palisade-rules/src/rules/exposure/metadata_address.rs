@@ -1,0 +1,139 @@
+use palisade_core::pointer;
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::{Emit, ObjectCx, Rule};
+
+/// Routes and endpoints that lead to a cloud metadata service.
+pub struct MetadataAddress;
+
+static META: RuleMeta = RuleMeta {
+    id: "SVC005",
+    slug: "route-to-metadata-service",
+    title: "Route or endpoint points at the cloud metadata service",
+    severity: Severity::High,
+    category: "exposure",
+    kinds: &[
+        "Service",
+        "Endpoints",
+        "EndpointSlice",
+        "Ingress",
+        "ServiceEntry",
+        "VirtualService",
+        "HTTPRoute",
+        "GRPCRoute",
+        "TCPRoute",
+    ],
+    summary: "A Service (`externalName`, `externalIPs`), Endpoints, EndpointSlice, Ingress \
+(including its annotations) or mesh/Gateway route names a cloud metadata address: \
+`169.254.169.254`, `fd00:ec2::254`, `metadata.google.internal`, `100.100.100.200`, \
+`169.254.170.2`.",
+    rationale: "The metadata service hands out the node's cloud credentials to whoever asks \
+from the node. A route to it makes those credentials reachable from wherever the route is \
+reachable, often from the internet (the classic server-side request forgery target).",
+    remediation: "Remove the route or endpoint. Block pod access to metadata addresses with an \
+egress NetworkPolicy (`except: [169.254.169.254/32]`) and use workload identity instead of node \
+credentials.",
+    references: &[
+        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
+        Reference::url(
+            Framework::Mitre,
+            "T1552.005",
+            "https://attack.mitre.org/techniques/T1552/005/",
+        ),
+    ],
+    fixable: false,
+};
+
+const METADATA: &[&str] = &[
+    "169.254.169.254",
+    "fd00:ec2::254",
+    "metadata.google.internal",
+    "100.100.100.200",
+    "169.254.170.2",
+];
+
+fn mentions_metadata(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    METADATA.iter().copied().find(|address| {
+        lower.match_indices(address).any(|(at, _)| {
+            // Not part of a longer name or address (`x169.254.169.2540`).
+            let joins = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+            !joins(lower[..at].chars().next_back())
+                && !joins(lower[at + address.len()..].chars().next())
+        })
+    })
+}
+
+fn walk(value: &Value, at: &str, out: &mut Vec<(String, &'static str)>) {
+    match value {
+        Value::String(text) => {
+            if let Some(address) = mentions_metadata(text) {
+                out.push((at.to_owned(), address));
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                walk(item, &pointer::push_index(at, index), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                walk(item, &pointer::push(at, key), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Rule for MetadataAddress {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let value = &cx.object.value;
+        let mut hits = Vec::new();
+        match cx.object.kind() {
+            "Service" => {
+                for field in ["externalName", "externalIPs", "clusterIP", "clusterIPs"] {
+                    if let Some(v) = value.pointer(&format!("/spec/{field}")) {
+                        walk(v, &format!("/spec/{field}"), &mut hits);
+                    }
+                }
+            }
+            "Endpoints" => {
+                if let Some(v) = value.get("subsets") {
+                    walk(v, "/subsets", &mut hits);
+                }
+            }
+            "EndpointSlice" => {
+                if let Some(v) = value.get("endpoints") {
+                    walk(v, "/endpoints", &mut hits);
+                }
+            }
+            "Ingress" => {
+                if let Some(v) = value.pointer("/metadata/annotations") {
+                    walk(v, "/metadata/annotations", &mut hits);
+                }
+                if let Some(v) = value.get("spec") {
+                    walk(v, "/spec", &mut hits);
+                }
+            }
+            _ => {
+                if let Some(v) = value.get("spec") {
+                    walk(v, "/spec", &mut hits);
+                }
+            }
+        }
+        for (at, address) in hits {
+            out.push(Emit::new(
+                at,
+                format!(
+                    "{} routes to the cloud metadata address {address}, which hands out node credentials; remove it",
+                    cx.object.kind()
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,47 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::{Emit, ObjectCx, Rule};
+
+/// Services exposed on every node's address.
+pub struct NodePort;
+
+static META: RuleMeta = RuleMeta {
+    id: "SVC002",
+    slug: "node-port-service",
+    title: "Service is exposed on every node",
+    severity: Severity::Low,
+    category: "exposure",
+    kinds: &["Service"],
+    summary: "A Service has `type: NodePort`.",
+    rationale: "A NodePort opens the port on every node of the cluster, on all its addresses, \
+bypassing the load balancer and its access controls. Node firewalls are often looser than \
+expected, and NetworkPolicies do not see traffic from outside the cluster the same way.",
+    remediation: "Use `type: ClusterIP` behind an Ingress or Gateway, or a `LoadBalancer` with \
+`loadBalancerSourceRanges`.",
+    references: &[
+        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
+        Reference::url(
+            Framework::Mitre,
+            "T1190",
+            "https://attack.mitre.org/techniques/T1190/",
+        ),
+    ],
+    fixable: false,
+};
+
+impl Rule for NodePort {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        if cx.object.value.pointer("/spec/type").and_then(Value::as_str) != Some("NodePort") {
+            return;
+        }
+        out.push(Emit::new(
+            "/spec/type",
+            "Service is exposed on a port of every node; use ClusterIP behind an Ingress or Gateway",
+        ));
+    }
+}

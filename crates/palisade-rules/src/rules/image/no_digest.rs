@@ -1,0 +1,63 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use super::parse_image;
+use crate::rules::util::{describe, pod};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Images referenced by tag only.
+pub struct NoDigest;
+
+static META: RuleMeta = RuleMeta {
+    id: "IMG002",
+    slug: "image-no-digest",
+    title: "Image is not pinned by digest",
+    severity: Severity::Low,
+    category: "image",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container image has a version tag but no `@sha256:` digest.",
+    rationale: "Tags can be moved: whoever can push to the repository (or a compromised \
+registry) can change what `app:1.4.2` means, and nodes that pull later run the new content. A \
+digest names exactly the bytes that were reviewed and scanned.",
+    remediation: "Append the digest of the image you tested:\n\n```yaml\nimage: \
+registry.example.com/app:1.4.2@sha256:…\n```\n\nTools such as Renovate keep digests current.",
+    references: &[
+        Reference::new(
+            Framework::NsaCisa,
+            "Supply chain: use immutable, scanned images",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1525",
+            "https://attack.mitre.org/techniques/T1525/",
+        ),
+    ],
+    fixable: false,
+};
+
+impl Rule for NoDigest {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        for container in spec.containers() {
+            let Some(Value::String(image)) = container.container.get("image") else {
+                continue;
+            };
+            let parsed = parse_image(image);
+            // Untagged and `latest` images are the latest-tag rule's findings.
+            match (parsed.digest, parsed.tag) {
+                (None, Some(tag)) if tag != "latest" => out.push(Emit::new(
+                    container.field("image"),
+                    format!(
+                        "{} uses image \"{image}\" without a digest; pin it with @sha256:…",
+                        describe(&container)
+                    ),
+                )),
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use super::parse_image;
+use crate::rules::util::{describe, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Mutable image tags pulled only when absent from the node.
+pub struct PullPolicy;
+
+static META: RuleMeta = RuleMeta {
+    id: "IMG003",
+    slug: "image-pull-policy",
+    title: "Mutable image tag is not always pulled",
+    severity: Severity::Low,
+    category: "image",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container image with a mutable tag (none, `latest`, or a tag without a version \
+number such as `stable` or `main`) and no digest sets `imagePullPolicy` to `IfNotPresent` or \
+`Never`.",
+    rationale: "The node then runs whatever it cached under that tag, which differs between \
+nodes and from what the registry now holds. A pod can also start from an image another tenant \
+pulled to the node, without the pull credentials that would have been checked.",
+    remediation: "Pin the image by version and digest; otherwise pull it every time:\n\n\
+```yaml\nimagePullPolicy: Always\n```",
+    references: &[
+        Reference::new(
+            Framework::NsaCisa,
+            "Supply chain: use immutable, scanned images",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1525",
+            "https://attack.mitre.org/techniques/T1525/",
+        ),
+    ],
+    fixable: true,
+};
+
+/// Whether a tag is one that moves: absent, `latest`, or without any digit (`stable`, `main`).
+pub fn is_mutable_tag(tag: Option<&str>) -> bool {
+    match tag {
+        None => true,
+        Some(tag) => tag == "latest" || !tag.bytes().any(|b| b.is_ascii_digit()),
+    }
+}
+
+impl Rule for PullPolicy {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        for container in spec.containers() {
+            let Some(Value::String(image)) = container.container.get("image") else {
+                continue;
+            };
+            let parsed = parse_image(image);
+            if parsed.digest.is_some() || !is_mutable_tag(parsed.tag) {
+                continue;
+            }
+            let pointer = container.field("imagePullPolicy");
+            let policy = cx.object.value.pointer(&pointer).and_then(Value::as_str);
+            let Some(policy @ ("IfNotPresent" | "Never")) = policy else {
+                continue;
+            };
+            let fix = set_fix(
+                cx.object,
+                &pointer,
+                "Always".into(),
+                "set imagePullPolicy to Always".to_owned(),
+            );
+            out.push(
+                Emit::new(
+                    pointer,
+                    format!(
+                        "{} pulls mutable image \"{image}\" with imagePullPolicy {policy}; use Always or pin the image",
+                        describe(&container)
+                    ),
+                )
+                .with_fix(fix),
+            );
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Istio rules: authorization and mutual TLS mistakes.
+
+pub mod allow_empty_rule;
+pub mod peer_authentication_not_strict;
+pub mod split_rule_conditions;
+
+use palisade_core::Object;
+use serde_json::Value;
+
+/// Whether the object is an Istio `AuthorizationPolicy` whose action allows (the default).
+pub fn is_allow_policy(object: &Object) -> bool {
+    object.group() == "security.istio.io"
+        && object.kind() == "AuthorizationPolicy"
+        && object
+            .value
+            .pointer("/spec/action")
+            .and_then(Value::as_str)
+            .is_none_or(|a| a == "ALLOW")
+        && object.value.pointer("/spec/provider").is_none()
+}

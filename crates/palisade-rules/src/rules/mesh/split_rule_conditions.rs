@@ -1,0 +1,85 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use super::is_allow_policy;
+use crate::{Emit, ObjectCx, Rule};
+
+/// ALLOW policies whose source, operation and condition sit in separate rules.
+pub struct SplitRuleConditions;
+
+static META: RuleMeta = RuleMeta {
+    id: "MESH001",
+    slug: "authz-split-rule",
+    title: "AuthorizationPolicy splits from, to and when into separate rules",
+    severity: Severity::High,
+    category: "mesh",
+    kinds: &["AuthorizationPolicy"],
+    summary: "An Istio ALLOW `AuthorizationPolicy` has two or more rules that each hold only \
+one of `from`, `to` and `when`, of different kinds.",
+    rationale: "Rules are ORed, the fields inside one rule are ANDed. Written as separate list \
+items (`- from:`, `- to:`, `- when:`), the policy allows any caller that matches one of them: \
+the `to` rule alone lets every source call those paths, and the `from` rule lets that source \
+call everything. The security guides show exactly this shape.",
+    remediation: "Put the conditions in one rule, without the extra dashes:\n\n```yaml\nrules:\n\
+- from:\n  - source:\n      principals: [cluster.local/ns/shop/sa/frontend]\n  to:\n  - operation:\n      \
+methods: [GET, POST]\n  when:\n  - key: request.headers[authorization]\n    values: [\"Bearer *\"]\n```",
+    references: &[
+        Reference::url(
+            Framework::Docs,
+            "Istio authorization policy: rules",
+            "https://istio.io/latest/docs/reference/config/security/authorization-policy/",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1190",
+            "https://attack.mitre.org/techniques/T1190/",
+        ),
+    ],
+    fixable: false,
+};
+
+const PARTS: [&str; 3] = ["from", "to", "when"];
+
+/// The only condition a rule holds, if it holds exactly one.
+fn single_part(rule: &Value) -> Option<&'static str> {
+    let present: Vec<&str> = PARTS
+        .into_iter()
+        .filter(|p| rule.get(*p).is_some_and(|v| !v.is_null()))
+        .collect();
+    match present.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+impl Rule for SplitRuleConditions {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        if !is_allow_policy(cx.object) {
+            return;
+        }
+        let Some(Value::Array(rules)) = cx.object.value.pointer("/spec/rules") else {
+            return;
+        };
+        let singles: Vec<(usize, &str)> = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| single_part(r).map(|p| (i, p)))
+            .collect();
+        let Some(&(first, first_part)) = singles.first() else {
+            return;
+        };
+        let Some(&(index, part)) = singles.iter().find(|(_, p)| *p != first_part) else {
+            return;
+        };
+        out.push(Emit::new(
+            format!("/spec/rules/{index}"),
+            format!(
+                "rule {index} holds only `{part}` and rule {first} only `{first_part}`: rules are ORed, so each allows requests the other was meant to restrict; put them in one rule"
+            ),
+        ));
+    }
+}

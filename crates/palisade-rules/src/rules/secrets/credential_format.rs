@@ -1,0 +1,92 @@
+use palisade_core::pointer;
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use super::credential_kind;
+use crate::rules::util::pod;
+use crate::{Emit, ObjectCx, Rule};
+
+/// Credentials in known formats in ConfigMaps, environment values and annotations.
+pub struct CredentialFormat;
+
+static META: RuleMeta = RuleMeta {
+    id: "SEC002",
+    slug: "credential-in-manifest",
+    title: "Manifest contains a credential in a known format",
+    severity: Severity::High,
+    category: "secrets",
+    kinds: &["*"],
+    summary: "A ConfigMap value, a container's `env` value or an annotation contains a private \
+key (PEM), an AWS access key ID, a GitHub, Slack or Google API token, a Slack webhook or a JSON \
+Web Token. Documented example values and values made of few distinct characters are ignored.",
+    rationale: "ConfigMaps, pod specs and annotations are readable by everyone with `get` on \
+them (often every developer and many controllers), are printed by `kubectl describe`, and live \
+in Git history forever. A key committed there must be considered leaked.",
+    remediation: "Revoke and rotate the credential, remove it from the manifest and its Git \
+history, and deliver it from a secret manager (External Secrets Operator, Sealed Secrets, the \
+Secrets Store CSI driver) into a Secret mounted as a file.",
+    references: &[
+        Reference::new(Framework::Cis, "5.4.1"),
+        Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
+        Reference::url(
+            Framework::Mitre,
+            "T1552.007",
+            "https://attack.mitre.org/techniques/T1552/007/",
+        ),
+    ],
+    fixable: false,
+};
+
+impl Rule for CredentialFormat {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let value = &cx.object.value;
+        if let Some(Value::Object(annotations)) = value.pointer("/metadata/annotations") {
+            for (key, text) in annotations {
+                let Some(kind) = text.as_str().and_then(credential_kind) else {
+                    continue;
+                };
+                out.push(Emit::new(
+                    pointer::push("/metadata/annotations", key),
+                    format!("annotation \"{key}\" contains {kind}; rotate it and keep it in a secret manager"),
+                ));
+            }
+        }
+        if cx.object.kind() == "ConfigMap" {
+            if let Some(Value::Object(data)) = value.get("data") {
+                for (key, text) in data {
+                    let Some(kind) = text.as_str().and_then(credential_kind) else {
+                        continue;
+                    };
+                    out.push(Emit::new(
+                        pointer::push("/data", key),
+                        format!("ConfigMap key \"{key}\" contains {kind}; rotate it and keep it in a Secret fed by a secret manager"),
+                    ));
+                }
+            }
+        }
+        let Some(spec) = pod(cx.object) else { return };
+        for container in spec.containers() {
+            let Some(Value::Array(env)) = container.container.get("env") else {
+                continue;
+            };
+            for (index, var) in env.iter().enumerate() {
+                let Some(kind) = var
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .and_then(credential_kind)
+                else {
+                    continue;
+                };
+                let name = var.get("name").and_then(Value::as_str).unwrap_or("");
+                out.push(Emit::new(
+                    container.field(&format!("env/{index}/value")),
+                    format!("environment variable \"{name}\" of container \"{}\" contains {kind}; rotate it and use a Secret", container.name()),
+                ));
+            }
+        }
+    }
+}

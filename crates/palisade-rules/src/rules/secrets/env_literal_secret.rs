@@ -1,0 +1,145 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{describe, is_placeholder, pod};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Secret-looking environment variables with literal values.
+pub struct EnvLiteralSecret;
+
+static META: RuleMeta = RuleMeta {
+    id: "SEC001",
+    slug: "secret-in-env-value",
+    title: "Secret written as a literal environment value",
+    severity: Severity::High,
+    category: "secrets",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container's `env` entry whose name says it holds a secret (`PASSWORD`, `TOKEN`, \
+`SECRET`, `API_KEY`, `ACCESS_KEY`, `PRIVATE_KEY`, `CREDENTIALS`…) has a literal `value`. Names \
+that refer to a secret rather than hold one (`*_FILE`, `*_PATH`, `*_NAME`, `*_URL`, `*_ID`…) and \
+placeholder values (empty, `${VAR}`, `$(VAR)`, `changeme`, `<password>`) are ignored.",
+    rationale: "The value is stored in the workload object, readable by everyone with `get` on \
+Deployments or Pods, shown by `kubectl describe`, copied into every ReplicaSet and kept in Git \
+history.",
+    remediation: "Move the value into a Secret (fed by a secret manager) and reference it:\n\n\
+```yaml\nenv:\n- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef: {name: db, key: password}\n```",
+    references: &[
+        Reference::new(Framework::Cis, "5.4.1"),
+        Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
+        Reference::url(
+            Framework::Mitre,
+            "T1552.007",
+            "https://attack.mitre.org/techniques/T1552/007/",
+        ),
+    ],
+    fixable: false,
+};
+
+/// Name words that mark a variable as holding a secret.
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "APIKEY",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "PRIVATEKEY",
+];
+/// Pairs of consecutive words that do.
+const SECRET_PAIRS: &[(&str, &str)] = &[
+    ("API", "KEY"),
+    ("ACCESS", "KEY"),
+    ("PRIVATE", "KEY"),
+    ("SECRET", "KEY"),
+    ("AUTH", "KEY"),
+    ("DB", "PWD"),
+    ("DB", "PASS"),
+];
+/// Final name words of variables that point at a secret or configure its handling.
+const REFERENCE_WORDS: &[&str] = &[
+    "FILE", "PATH", "DIR", "NAME", "REF", "ENABLED", "ENABLE", "LENGTH", "TTL", "EXPIRY",
+    "EXPIRATION", "HEADER", "MOUNT", "LOCATION", "URL", "URI", "ENDPOINT", "TYPE", "ID", "MIN",
+    "MAX", "LIFETIME", "TIMEOUT", "DURATION", "AUDIENCE", "ISSUER", "SCOPE", "VERSION", "MODE",
+    "POLICY", "PREFIX", "FORMAT", "KIND", "INTERVAL", "PERIOD", "SIZE", "COUNT", "PORT", "HOST",
+    "NAMESPACE", "KEY_ID", "PROVIDER", "STORE", "SOURCE", "REQUIRED", "ALGORITHM",
+];
+
+/// Whether an environment variable name says it holds a secret.
+pub fn is_secret_name(name: &str) -> bool {
+    let words: Vec<String> = name
+        .split(|c: char| c == '_' || c == '-' || c == '.')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if REFERENCE_WORDS.contains(&last.as_str()) {
+        return false;
+    }
+    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+        || words
+            .windows(2)
+            .any(|pair| SECRET_PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
+}
+
+/// Whether a literal value is configuration rather than a secret: a placeholder, a number, a
+/// boolean, a path.
+fn is_not_secret_value(value: &str) -> bool {
+    let v = value.trim();
+    is_placeholder(v)
+        || v.parse::<f64>().is_ok()
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "none" | "null" | "disabled"
+        )
+        || v.starts_with('/')
+        || v.starts_with("./")
+}
+
+impl Rule for EnvLiteralSecret {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        for container in spec.containers() {
+            let Some(Value::Array(env)) = container.container.get("env") else {
+                continue;
+            };
+            for (index, var) in env.iter().enumerate() {
+                let name = var.get("name").and_then(Value::as_str).unwrap_or("");
+                let Some(value) = var.get("value").and_then(Value::as_str) else {
+                    continue;
+                };
+                if !is_secret_name(name) || is_not_secret_value(value) {
+                    continue;
+                }
+                out.push(Emit::new(
+                    container.field(&format!("env/{index}/value")),
+                    format!(
+                        "{} sets {name} to a literal value; reference a Secret with valueFrom.secretKeyRef",
+                        describe(&container)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_secret_name;
+
+    #[test]
+    fn classifies_names() {
+        for name in ["DB_PASSWORD", "api-key", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "client.secret"] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["PASSWORD_FILE", "TOKEN_URL", "SECRET_NAME", "PWD", "AWS_ACCESS_KEY_ID", "KEYCLOAK_HOST"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{describe, is_windows, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Pods and containers that turn AppArmor off.
+pub struct AppArmorUnconfined;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD012",
+    slug: "apparmor-unconfined",
+    title: "Container runs AppArmor unconfined",
+    severity: Severity::Medium,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A pod or container sets `appArmorProfile.type: Unconfined`, or the annotation \
+`container.apparmor.security.beta.kubernetes.io/<container>: unconfined`.",
+    rationale: "On nodes with AppArmor the runtime confines containers with a default profile \
+that denies writes to `/proc` and `/sys` and mounting. Unconfined removes that layer, which \
+several container escapes rely on.",
+    remediation: "Remove the setting (the runtime default applies) or set it explicitly:\n\n\
+```yaml\nsecurityContext:\n  appArmorProfile:\n    type: RuntimeDefault\n```",
+    references: &[
+        Reference::new(Framework::NsaCisa, "Pod security: seccomp and AppArmor"),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "baseline/appArmorProfile"),
+    ],
+    fixable: true,
+};
+
+impl Rule for AppArmorUnconfined {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        if is_windows(&spec) {
+            return;
+        }
+        let fix = |pointer: &str| {
+            set_fix(
+                cx.object,
+                pointer,
+                "RuntimeDefault".into(),
+                "use the RuntimeDefault AppArmor profile".to_owned(),
+            )
+        };
+        let pod_field = spec.field("securityContext/appArmorProfile/type");
+        if cx.object.value.pointer(&pod_field).and_then(Value::as_str) == Some("Unconfined") {
+            out.push(
+                Emit::new(
+                    pod_field.clone(),
+                    "pod runs AppArmor Unconfined; remove it or use RuntimeDefault",
+                )
+                .with_fix(fix(&pod_field)),
+            );
+        }
+        for container in spec.containers() {
+            let field = container.field("securityContext/appArmorProfile/type");
+            if cx.object.value.pointer(&field).and_then(Value::as_str) == Some("Unconfined") {
+                out.push(
+                    Emit::new(
+                        field.clone(),
+                        format!(
+                            "{} runs AppArmor Unconfined; remove it or use RuntimeDefault",
+                            describe(&container)
+                        ),
+                    )
+                    .with_fix(fix(&field)),
+                );
+            }
+            let key = format!(
+                "container.apparmor.security.beta.kubernetes.io/{}",
+                container.name()
+            );
+            if spec.annotation(&key) == Some("unconfined") {
+                let pointer = format!(
+                    "{}/annotations/{}",
+                    spec.metadata_pointer,
+                    palisade_core::pointer::escape(&key)
+                );
+                out.push(Emit::new(
+                    pointer,
+                    format!(
+                        "{} runs AppArmor unconfined (annotation); remove the annotation",
+                        describe(&container)
+                    ),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{capability, describe, pod};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Containers that add capabilities that amount to node or network control.
+pub struct DangerousCapabilities;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD008",
+    slug: "dangerous-capabilities",
+    title: "Container adds a dangerous capability",
+    severity: Severity::High,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container's `securityContext.capabilities.add` contains `SYS_ADMIN`, `NET_ADMIN`, \
+`NET_RAW`, `SYS_PTRACE`, `SYS_MODULE`, `BPF`, `DAC_READ_SEARCH` or `ALL`.",
+    rationale: "These capabilities break the container boundary: `SYS_ADMIN` mounts file \
+systems and is close to privileged, `SYS_MODULE` loads kernel modules, `SYS_PTRACE` reads other \
+processes' memory, `BPF` loads kernel programs, `DAC_READ_SEARCH` reads any host file through \
+open-by-handle (the \"shocker\" escape), `NET_ADMIN` rewrites the pod's routing and firewall, \
+and `NET_RAW` spoofs traffic of neighbouring pods.",
+    remediation: "Remove the capability. If a component really needs one (a CNI plugin needs \
+`NET_ADMIN`, a mesh's init container `NET_ADMIN` and `NET_RAW`), keep it on that container only, \
+after `drop: [ALL]`, and suppress the finding for it with a reason.",
+    references: &[
+        Reference::new(Framework::Cis, "5.2.8"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: non-root containers and privileges",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "baseline/capabilities"),
+    ],
+    fixable: false,
+};
+
+/// Capabilities that this rule reports, with what each allows.
+const DANGEROUS: &[(&str, &str)] = &[
+    ("ALL", "every capability, as privileged"),
+    ("SYS_ADMIN", "mounts and most privileged operations"),
+    ("SYS_MODULE", "loading kernel modules"),
+    ("SYS_PTRACE", "tracing other processes"),
+    ("BPF", "loading BPF programs into the kernel"),
+    ("DAC_READ_SEARCH", "reading host files by handle"),
+    ("NET_ADMIN", "changing network configuration"),
+    ("NET_RAW", "raw sockets and packet spoofing"),
+];
+
+impl Rule for DangerousCapabilities {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        for container in spec.containers() {
+            let pointer = container.field("securityContext/capabilities/add");
+            let Some(Value::Array(items)) = cx.object.value.pointer(&pointer) else {
+                continue;
+            };
+            for (index, item) in items.iter().enumerate() {
+                let Some(name) = item.as_str() else { continue };
+                let cap = capability(name);
+                let Some((_, what)) = DANGEROUS.iter().find(|(c, _)| *c == cap) else {
+                    continue;
+                };
+                let emit = Emit::new(
+                    format!("{pointer}/{index}"),
+                    format!(
+                        "{} adds capability {cap} ({what}); remove it",
+                        describe(&container)
+                    ),
+                );
+                out.push(if matches!(cap.as_str(), "ALL" | "SYS_ADMIN" | "SYS_MODULE") {
+                    emit.with_severity(Severity::Critical)
+                } else {
+                    emit
+                });
+            }
+        }
+    }
+}

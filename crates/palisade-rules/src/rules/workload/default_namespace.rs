@@ -1,0 +1,50 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+
+use crate::{Emit, ObjectCx, Rule};
+
+/// Objects placed in the `default` namespace.
+pub struct DefaultNamespace;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD018",
+    slug: "default-namespace",
+    title: "Object is in the default namespace",
+    severity: Severity::Low,
+    category: "workload",
+    kinds: &["*"],
+    summary: "An object sets `metadata.namespace: default`.",
+    rationale: "Namespaces are the unit of RBAC, NetworkPolicy, quotas and Pod Security \
+admission. The `default` namespace usually has none of them configured, and everything in it \
+shares one trust boundary with whatever else lands there.",
+    remediation: "Create a namespace per application or team, with its own policies, and set \
+`metadata.namespace` to it (or leave it out and let the deployment tool set it).",
+    references: &[
+        Reference::new(Framework::Cis, "5.7.4"),
+        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
+    ],
+    fixable: false,
+};
+
+impl Rule for DefaultNamespace {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        if cx.object.namespace() != Some("default") {
+            return;
+        }
+        // The API server's own Service and Endpoints live there.
+        if cx.object.name() == "kubernetes" && matches!(cx.object.kind(), "Service" | "Endpoints")
+        {
+            return;
+        }
+        out.push(Emit::new(
+            "/metadata/namespace",
+            format!(
+                "{} is in the default namespace; put it in a namespace of its own",
+                cx.object.kind()
+            ),
+        ));
+    }
+}

@@ -1,0 +1,81 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+
+use super::service_account::{account_name, account_object, is_bound, mounts_token, KINDS};
+use crate::rules::util::{pod, set_fix};
+use crate::{Emit, Inventory, Rule, Scope};
+
+/// Pods that run as the namespace's `default` service account with its token mounted.
+pub struct DefaultServiceAccount;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD017",
+    slug: "default-service-account",
+    title: "Pod uses the default service account with a mounted token",
+    severity: Severity::Low,
+    category: "workload",
+    kinds: KINDS,
+    summary: "A pod sets no `serviceAccountName` (or `default`) and mounts its API token (neither \
+the pod nor a `default` ServiceAccount in the input sets `automountServiceAccountToken: false`).",
+    rationale: "Every pod of the namespace shares the `default` account: a role granted to it \
+for one workload is granted to all, and a token stolen from any pod acts as all of them. Audit \
+logs cannot tell the workloads apart.",
+    remediation: "Give the workload its own ServiceAccount if it calls the API, or turn the \
+token off:\n\n```yaml\nspec:\n  serviceAccountName: web\n  automountServiceAccountToken: false\n```",
+    references: &[
+        Reference::new(Framework::Cis, "5.1.5"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Authentication and authorization: service account tokens",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1528",
+            "https://attack.mitre.org/techniques/T1528/",
+        ),
+    ],
+    fixable: true,
+};
+
+impl Rule for DefaultServiceAccount {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Inventory
+    }
+
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        for (index, object) in inventory.objects.iter().enumerate() {
+            let Some(spec) = pod(object) else { continue };
+            if account_name(&spec) != "default" {
+                continue;
+            }
+            let account = account_object(inventory, object, "default");
+            if !mounts_token(&spec, account) {
+                continue;
+            }
+            let pointer = spec.field("automountServiceAccountToken");
+            // When the default account holds roles, turning the token off would break the pod.
+            let emit = if is_bound(inventory, object, "default") {
+                Emit::new(
+                    pointer,
+                    "pod calls the API as the namespace's default service account, which is bound to roles; give it its own ServiceAccount",
+                )
+            } else {
+                let fix = set_fix(
+                    object,
+                    &pointer,
+                    false.into(),
+                    "set automountServiceAccountToken to false".to_owned(),
+                );
+                Emit::new(
+                    pointer,
+                    "pod runs as the default service account with its API token mounted; set automountServiceAccountToken: false or use a dedicated ServiceAccount",
+                )
+                .with_fix(fix)
+            };
+            out.push((index, emit));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Pods that share the node's network, process or IPC namespace.
+pub struct HostNamespaces;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD009",
+    slug: "host-namespaces",
+    title: "Pod shares a host namespace",
+    severity: Severity::High,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A pod sets `hostNetwork`, `hostPID` or `hostIPC` to true.",
+    rationale: "`hostPID` shows every process on the node, with their environment and, as root, \
+`/proc/<pid>/root` into other containers' file systems. `hostNetwork` binds node ports, sniffs \
+node traffic, bypasses NetworkPolicies and reaches services that listen on localhost (the \
+kubelet's read-only port, cloud metadata). `hostIPC` reads other processes' shared memory.",
+    remediation: "Remove the field (it defaults to false). Node agents that need one (a CNI \
+plugin needs `hostNetwork`) should be the only ones, suppressed by name with a reason.",
+    references: &[
+        Reference::new(Framework::Cis, "5.2.3, 5.2.4, 5.2.5"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: use host namespaces sparingly",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "baseline/hostNamespaces"),
+    ],
+    fixable: true,
+};
+
+impl Rule for HostNamespaces {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        for (field, what) in [
+            ("hostNetwork", "the node's network"),
+            ("hostPID", "the node's process table"),
+            ("hostIPC", "the node's IPC namespace"),
+        ] {
+            if spec.spec.get(field) != Some(&Value::Bool(true)) {
+                continue;
+            }
+            let pointer = spec.field(field);
+            let fix = set_fix(cx.object, &pointer, false.into(), format!("set {field} to false"));
+            let emit = Emit::new(
+                pointer,
+                format!("pod sets {field}: true and shares {what}; remove it"),
+            );
+            out.push(if field == "hostPID" {
+                emit.with_fix(fix).with_severity(Severity::Critical)
+            } else {
+                emit.with_fix(fix)
+            });
+        }
+    }
+}

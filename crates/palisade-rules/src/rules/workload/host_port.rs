@@ -1,0 +1,72 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{describe, pod};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Container ports bound on the node.
+pub struct HostPort;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD010",
+    slug: "host-port",
+    title: "Container binds a port on the node",
+    severity: Severity::Medium,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container port sets a non-zero `hostPort`.",
+    rationale: "A host port opens the node's address to the container, outside Service and \
+NetworkPolicy control, and limits scheduling to one such pod per node. It also lets a \
+compromised pod listen in place of a node service.",
+    remediation: "Remove `hostPort` and expose the pod through a Service. Ingress controllers \
+that must bind node ports should be suppressed by name with a reason.",
+    references: &[
+        Reference::new(Framework::Cis, "5.2.13"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Network separation and hardening",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1046",
+            "https://attack.mitre.org/techniques/T1046/",
+        ),
+        Reference::new(Framework::Pss, "baseline/hostPorts"),
+    ],
+    fixable: false,
+};
+
+impl Rule for HostPort {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        // With hostNetwork, every container port is a host port and hostPort must equal it:
+        // the host-namespaces rule reports that pod.
+        if spec.spec.get("hostNetwork") == Some(&Value::Bool(true)) {
+            return;
+        }
+        for container in spec.containers() {
+            let Some(Value::Array(ports)) = container.container.get("ports") else {
+                continue;
+            };
+            for (index, port) in ports.iter().enumerate() {
+                let Some(host_port) = port.get("hostPort").and_then(Value::as_u64) else {
+                    continue;
+                };
+                if host_port == 0 {
+                    continue;
+                }
+                out.push(Emit::new(
+                    container.field(&format!("ports/{index}/hostPort")),
+                    format!(
+                        "{} binds port {host_port} on the node; remove hostPort and use a Service",
+                        describe(&container)
+                    ),
+                ));
+            }
+        }
+    }
+}

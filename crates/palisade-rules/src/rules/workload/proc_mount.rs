@@ -1,0 +1,72 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{describe, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Containers that unmask `/proc`.
+pub struct ProcMount;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD013",
+    slug: "unmasked-proc-mount",
+    title: "Container unmasks /proc",
+    severity: Severity::High,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container sets `securityContext.procMount` to something other than `Default` \
+(`Unmasked`).",
+    rationale: "The runtime masks and makes read-only the parts of `/proc` that expose or \
+change the host kernel (`/proc/sys`, `/proc/sysrq-trigger`, `/proc/kcore`). Unmasked, a root \
+process can read kernel memory or reconfigure the node.",
+    remediation: "Remove `procMount` or set it to `Default`. `Unmasked` is only for nested \
+container runtimes inside user namespaces.",
+    references: &[
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: non-root containers and privileges",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "baseline/procMount"),
+    ],
+    fixable: true,
+};
+
+impl Rule for ProcMount {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        for container in spec.containers() {
+            let pointer = container.field("securityContext/procMount");
+            let Some(mount) = cx.object.value.pointer(&pointer).and_then(Value::as_str) else {
+                continue;
+            };
+            if mount == "Default" {
+                continue;
+            }
+            let fix = set_fix(
+                cx.object,
+                &pointer,
+                "Default".into(),
+                "set securityContext.procMount to Default".to_owned(),
+            );
+            out.push(
+                Emit::new(
+                    pointer,
+                    format!(
+                        "{} sets procMount: {mount}; use Default",
+                        describe(&container)
+                    ),
+                )
+                .with_fix(fix),
+            );
+        }
+    }
+}

@@ -1,0 +1,72 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{describe, is_windows, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Containers whose root file system is writable.
+pub struct ReadOnlyRootFilesystem;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD006",
+    slug: "writable-root-filesystem",
+    title: "Container root file system is writable",
+    severity: Severity::Low,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container does not set `securityContext.readOnlyRootFilesystem: true`.",
+    rationale: "An attacker with code execution in a writable container can drop tools, replace \
+binaries and libraries, and persist across process restarts. A read-only root file system keeps \
+the container identical to its scanned image.",
+    remediation: "Set `readOnlyRootFilesystem: true` and mount an `emptyDir` (with a \
+`sizeLimit`) where the application writes, such as `/tmp`:\n\n```yaml\nsecurityContext:\n  \
+readOnlyRootFilesystem: true\nvolumeMounts:\n- {name: tmp, mountPath: /tmp}\n```",
+    references: &[
+        Reference::new(Framework::Cis, "5.7.x (read-only root file system)"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: immutable container file systems",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1525",
+            "https://attack.mitre.org/techniques/T1525/",
+        ),
+    ],
+    fixable: true,
+};
+
+impl Rule for ReadOnlyRootFilesystem {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        if is_windows(&spec) {
+            return;
+        }
+        for container in spec.containers() {
+            let pointer = container.field("securityContext/readOnlyRootFilesystem");
+            if cx.object.value.pointer(&pointer) == Some(&Value::Bool(true)) {
+                continue;
+            }
+            let fix = set_fix(
+                cx.object,
+                &pointer,
+                true.into(),
+                "set securityContext.readOnlyRootFilesystem to true".to_owned(),
+            );
+            out.push(
+                Emit::new(
+                    pointer,
+                    format!(
+                        "{} has a writable root file system; set securityContext.readOnlyRootFilesystem: true",
+                        describe(&container)
+                    ),
+                )
+                .with_fix(fix),
+            );
+        }
+    }
+}

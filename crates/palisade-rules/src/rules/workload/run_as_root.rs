@@ -1,0 +1,97 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::{describe, effective, is_windows, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Containers that may run as root.
+pub struct RunAsRoot;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD005",
+    slug: "run-as-root",
+    title: "Container may run as root",
+    severity: Severity::Medium,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A container neither sets `runAsNonRoot: true` nor a non-zero `runAsUser` (in its own \
+or the pod's `securityContext`; the container's value wins), or sets `runAsUser: 0`.",
+    rationale: "Most images default to user 0. Root in a container is root on the node's kernel: \
+with one kernel bug, a writable host mount or a leaked capability it becomes root on the node, \
+and it can write over the image's binaries to persist.",
+    remediation: "Run as an unprivileged user and let the kubelet refuse root images:\n\n\
+```yaml\nsecurityContext:\n  runAsNonRoot: true\n  runAsUser: 10001\n```\n\n\
+`palisade fix` sets `runAsNonRoot: true` on the container; an image that needs root then fails \
+to start instead of running as root, and needs a `USER` in its Dockerfile or a `runAsUser`.",
+    references: &[
+        Reference::new(Framework::Cis, "5.2.7"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: non-root containers and privileges",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "restricted/runAsNonRoot"),
+        Reference::new(Framework::Pss, "restricted/runAsUser"),
+    ],
+    fixable: true,
+};
+
+impl Rule for RunAsRoot {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        if is_windows(&spec) {
+            return;
+        }
+        for container in spec.containers() {
+            let user = effective(&spec, &container, "runAsUser");
+            if let Some((Value::Number(n), at)) = &user {
+                if n.as_u64() == Some(0) {
+                    out.push(Emit::new(
+                        at.clone(),
+                        format!(
+                            "{} runs as user 0 (root); run it as a non-zero user",
+                            describe(&container)
+                        ),
+                    ));
+                    continue;
+                }
+                if n.as_u64().is_some() {
+                    continue;
+                }
+            }
+            let non_root = effective(&spec, &container, "runAsNonRoot");
+            if let Some((Value::Bool(true), _)) = non_root {
+                continue;
+            }
+            let own = container.field("securityContext/runAsNonRoot");
+            let at = match &non_root {
+                Some((Value::Bool(false), at)) => at.clone(),
+                _ => own.clone(),
+            };
+            let fix = set_fix(
+                cx.object,
+                &own,
+                true.into(),
+                "set securityContext.runAsNonRoot to true".to_owned(),
+            );
+            out.push(
+                Emit::new(
+                    at,
+                    format!(
+                        "{} may run as root; set securityContext.runAsNonRoot: true and a non-zero runAsUser",
+                        describe(&container)
+                    ),
+                )
+                .with_fix(fix),
+            );
+        }
+    }
+}

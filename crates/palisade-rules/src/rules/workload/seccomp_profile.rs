@@ -1,0 +1,144 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::{json, Value};
+
+use crate::rules::util::{describe, is_windows, pod, set_fix};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Containers that run without a seccomp profile, or with `Unconfined`.
+pub struct SeccompProfile;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD011",
+    slug: "seccomp-profile",
+    title: "Container runs without seccomp",
+    severity: Severity::Medium,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "Neither the container nor the pod sets `securityContext.seccompProfile` (or the \
+legacy seccomp annotations), or the profile that applies is `Unconfined`.",
+    rationale: "Without a profile the kubelet runs containers `Unconfined`: every system call \
+is available, including the rarely needed ones (`keyctl`, `unshare`, `bpf`, `userfaultfd`) behind \
+most kernel escapes. The runtime's default profile blocks them and breaks almost nothing.",
+    remediation: "Set the runtime default profile on the pod:\n\n```yaml\nspec:\n  \
+securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n```",
+    references: &[
+        Reference::new(Framework::Cis, "5.7.2"),
+        Reference::new(Framework::NsaCisa, "Pod security: seccomp and AppArmor"),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "restricted/seccompProfile"),
+    ],
+    fixable: true,
+};
+
+/// The profile type a legacy annotation value stands for.
+fn annotation_type(value: &str) -> &'static str {
+    match value {
+        "unconfined" => "Unconfined",
+        v if v.starts_with("localhost/") => "Localhost",
+        _ => "RuntimeDefault",
+    }
+}
+
+impl Rule for SeccompProfile {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        if is_windows(&spec) {
+            return;
+        }
+        let pod_field = spec.field("securityContext/seccompProfile/type");
+        let pod_type = match cx.object.value.pointer(&pod_field).and_then(Value::as_str) {
+            Some(t) => Some((t, true)),
+            None => spec
+                .annotation("seccomp.security.alpha.kubernetes.io/pod")
+                .map(|a| (annotation_type(a), false)),
+        };
+        let mut pod_needed = false;
+        for container in spec.containers() {
+            let field = container.field("securityContext/seccompProfile/type");
+            let own = match cx.object.value.pointer(&field).and_then(Value::as_str) {
+                Some(t) => Some((t, true)),
+                None => spec
+                    .annotation(&format!(
+                        "container.seccomp.security.alpha.kubernetes.io/{}",
+                        container.name()
+                    ))
+                    .map(|a| (annotation_type(a), false)),
+            };
+            match own {
+                Some(("Unconfined", from_field)) => {
+                    let fix = if from_field {
+                        set_fix(
+                            cx.object,
+                            &field,
+                            "RuntimeDefault".into(),
+                            "use the RuntimeDefault seccomp profile".to_owned(),
+                        )
+                    } else {
+                        None
+                    };
+                    out.push(
+                        Emit::new(
+                            field,
+                            format!(
+                                "{} runs with seccomp Unconfined; use the RuntimeDefault profile",
+                                describe(&container)
+                            ),
+                        )
+                        .with_fix(fix),
+                    );
+                }
+                Some(_) => {}
+                None => pod_needed = true,
+            }
+        }
+        if !pod_needed {
+            return;
+        }
+        match pod_type {
+            Some(("Unconfined", from_field)) => {
+                let fix = if from_field {
+                    set_fix(
+                        cx.object,
+                        &pod_field,
+                        "RuntimeDefault".into(),
+                        "use the RuntimeDefault seccomp profile".to_owned(),
+                    )
+                } else {
+                    None
+                };
+                out.push(
+                    Emit::new(
+                        pod_field,
+                        "pod runs with seccomp Unconfined; use the RuntimeDefault profile",
+                    )
+                    .with_fix(fix),
+                );
+            }
+            Some(_) => {}
+            None => {
+                let pointer = spec.field("securityContext/seccompProfile");
+                let fix = set_fix(
+                    cx.object,
+                    &pointer,
+                    json!({"type": "RuntimeDefault"}),
+                    "set the pod's seccomp profile to RuntimeDefault".to_owned(),
+                );
+                out.push(
+                    Emit::new(
+                        pointer,
+                        "pod sets no seccomp profile, so its containers run Unconfined; set securityContext.seccompProfile.type: RuntimeDefault",
+                    )
+                    .with_fix(fix),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::rules::util::pod;
+use crate::{Emit, ObjectCx, Rule};
+
+/// Pods that set sysctls outside the namespaced safe set.
+pub struct UnsafeSysctls;
+
+static META: RuleMeta = RuleMeta {
+    id: "POD014",
+    slug: "unsafe-sysctls",
+    title: "Pod sets an unsafe sysctl",
+    severity: Severity::High,
+    category: "workload",
+    kinds: palisade_core::views::WORKLOAD_KINDS,
+    summary: "A pod's `securityContext.sysctls` sets a kernel parameter outside the safe set \
+(`kernel.shm_rmid_forced`, `net.ipv4.ip_local_port_range`, `net.ipv4.ip_unprivileged_port_start`, \
+`net.ipv4.tcp_syncookies`, `net.ipv4.ping_group_range`, `net.ipv4.ip_local_reserved_ports`, \
+`net.ipv4.tcp_keepalive_time`, `net.ipv4.tcp_fin_timeout`, `net.ipv4.tcp_keepalive_intvl`, \
+`net.ipv4.tcp_keepalive_probes`).",
+    rationale: "Sysctls outside the safe set are not isolated per pod, or can starve the node: \
+setting them changes the kernel for every workload on the node, or lets one pod exhaust kernel \
+resources. The kubelet rejects them unless an administrator allowed them on that node.",
+    remediation: "Remove the sysctl, or set it on dedicated nodes through the node's \
+configuration (and `--allowed-unsafe-sysctls`) rather than from a pod.",
+    references: &[
+        Reference::new(
+            Framework::NsaCisa,
+            "Pod security: non-root containers and privileges",
+        ),
+        Reference::url(
+            Framework::Mitre,
+            "T1611",
+            "https://attack.mitre.org/techniques/T1611/",
+        ),
+        Reference::new(Framework::Pss, "baseline/sysctls"),
+    ],
+    fixable: false,
+};
+
+/// The sysctls the Pod Security Standards allow (namespaced and isolated per pod).
+const SAFE: &[&str] = &[
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+];
+
+impl Rule for UnsafeSysctls {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let Some(spec) = pod(cx.object) else { return };
+        let Some(Value::Array(sysctls)) = spec.spec.pointer("/securityContext/sysctls") else {
+            return;
+        };
+        for (index, sysctl) in sysctls.iter().enumerate() {
+            let Some(name) = sysctl.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            // Sysctl names may use `/` as the separator.
+            let normalized = name.replace('/', ".");
+            if SAFE.contains(&normalized.as_str()) {
+                continue;
+            }
+            out.push(Emit::new(
+                spec.field(&format!("securityContext/sysctls/{index}")),
+                format!("pod sets sysctl {name}, which is not in the safe set; remove it"),
+            ));
+        }
+    }
+}
