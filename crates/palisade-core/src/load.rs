@@ -209,17 +209,20 @@ pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
     out
 }
 
-/// go-yaml (like libyaml) does not check the indentation of lines inside a flow collection, so
-/// the API server accepts a closing `]` or `}` that is less indented than its key. The YAML
-/// parser rejects it; indent that line one more column and parse again (at most 64 times per
-/// file), which changes nothing but that line's columns.
+/// Inside a flow collection (`[...]`, `{...}`), go-yaml (like libyaml) neither checks the
+/// indentation of lines nor rejects tabs in their leading white space, so the API server accepts a
+/// closing `]` less indented than its key, or a tab-indented list item. The YAML parser rejects
+/// both. When the error is on such a line inside a flow collection, rewrite that line (tabs to
+/// spaces, or one more column of indentation) and parse again: at most 64 times per file, and
+/// only that line's columns change.
 fn relax_flow_indentation(
     text: &str,
     pos: Pos,
     message: &str,
     padded: &mut usize,
 ) -> Option<String> {
-    if !message.ends_with("invalid indentation") || *padded >= 64 {
+    let tab = message.contains("tabs disallowed");
+    if !(tab || message.ends_with("invalid indentation")) || *padded >= 64 || pos.line == 0 {
         return None;
     }
     let line_start = text
@@ -227,17 +230,68 @@ fn relax_flow_indentation(
         .take(pos.line as usize - 1)
         .map(str::len)
         .sum::<usize>();
-    let line = text[line_start..].lines().next()?;
-    let first = line.trim_start_matches(' ').chars().next()?;
-    if !matches!(first, ']' | '}' | ',' | '"' | '\'') {
+    if !in_flow_collection(&text[..line_start]) {
         return None;
     }
+    let line = text[line_start..].split_inclusive('\n').next()?;
+    let body = line.trim_start_matches([' ', '\t']);
+    let lead = &line[..line.len() - body.len()];
+    let new_lead = if tab {
+        if !lead.contains('\t') {
+            return None;
+        }
+        lead.replace('\t', " ")
+    } else {
+        format!(" {lead}")
+    };
     *padded += 1;
     let mut fixed = String::with_capacity(text.len() + 1);
     fixed.push_str(&text[..line_start]);
-    fixed.push(' ');
-    fixed.push_str(&text[line_start..]);
+    fixed.push_str(&new_lead);
+    fixed.push_str(&text[line_start + lead.len()..]);
     Some(fixed)
+}
+
+/// Whether the end of `before` (text from the start of the stream) is inside an open flow
+/// collection of the current document: brackets outside quotes and comments, counted from the
+/// last document marker.
+fn in_flow_collection(before: &str) -> bool {
+    let doc_start = before
+        .match_indices("\n---")
+        .last()
+        .map_or(0, |(i, _)| i + 1);
+    let mut depth = 0i32;
+    for line in before[doc_start..].lines() {
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match quote {
+                Some('"') if c == '\\' => {
+                    chars.next();
+                }
+                Some(q) if c == q => {
+                    if q == '\'' && chars.peek() == Some(&'\'') {
+                        chars.next();
+                    } else {
+                        quote = None;
+                    }
+                }
+                Some(_) => {}
+                None => match c {
+                    '#' if prev.is_whitespace() => break,
+                    '"' | '\'' if depth > 0 || prev.is_whitespace() || prev == ':' => {
+                        quote = Some(c)
+                    }
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => depth = (depth - 1).max(0),
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+    }
+    depth > 0
 }
 
 /// Byte offset and 1-based line of the first line numbered `min_line` or more that starts a new
@@ -330,6 +384,18 @@ fn add_list(
     let Value::Object(mut map) = value else {
         return;
     };
+    let list_kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .and_then(|k| k.strip_suffix("List"))
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned);
+    let list_kind = list_kind.as_deref();
+    let list_api_version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     let items_index = map.keys().position(|k| k == "items").unwrap_or(0);
     let Some(Value::Array(items)) = map.remove("items") else {
         return;
@@ -344,6 +410,7 @@ fn add_list(
     for (index, item) in items.into_iter().enumerate() {
         let node = item_spans.next().unwrap_or_default();
         let prefix = format!("/items/{index}");
+        let (item, node) = typed_item(item, node, list_kind, &list_api_version);
         let is_object = item.get("apiVersion").and_then(Value::as_str).is_some()
             && item.get("kind").and_then(Value::as_str).is_some();
         if !is_object {
@@ -393,4 +460,28 @@ pub fn decode_first_document(text: &str, limits: &Limits) -> Result<Option<Value
         });
     });
     first.transpose()
+}
+
+/// Items of a typed list (`PodList`, `NamespaceList`, as `kubectl get -o yaml` writes them) may
+/// omit `kind` and `apiVersion`: they are the list's element kind and version.
+fn typed_item(
+    mut item: Value,
+    mut node: SpanNode,
+    list_kind: Option<&str>,
+    list_api_version: &str,
+) -> (Value, SpanNode) {
+    if let (Some(kind), Value::Object(map)) = (list_kind, &mut item) {
+        if !map.contains_key("kind") {
+            map.insert("kind".to_owned(), Value::String(kind.to_owned()));
+            node.children.push(SpanNode::leaf(node.key, node.value));
+        }
+        if !map.contains_key("apiVersion") && !list_api_version.is_empty() {
+            map.insert(
+                "apiVersion".to_owned(),
+                Value::String(list_api_version.to_owned()),
+            );
+            node.children.push(SpanNode::leaf(node.key, node.value));
+        }
+    }
+    (item, node)
 }

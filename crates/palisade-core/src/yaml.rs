@@ -193,7 +193,10 @@ impl Decoder<'_> {
                 if let Some(Frame::Map { frame, .. }) = self.stack.last_mut() {
                     if frame.pending.is_none() {
                         let merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
-                        let key = if style == ScalarStyle::Plain && tag.is_none() {
+                        let key = if style == ScalarStyle::Plain
+                            && tag.is_none()
+                            && !is_plain_string(&text)
+                        {
                             key_string(&resolve_plain(&text))
                         } else {
                             text.into_owned()
@@ -392,7 +395,12 @@ impl Decoder<'_> {
                 }
                 let mut spans = node.spans;
                 spans.key = pending.pos;
-                if let Some(index) = frame.map.keys().position(|k| *k == pending.key) {
+                let existing = if frame.map.contains_key(&pending.key) {
+                    frame.map.keys().position(|k| *k == pending.key)
+                } else {
+                    None
+                };
+                if let Some(index) = existing {
                     if frame.explicit[index] {
                         self.duplicates.push(DuplicateKey {
                             pointer: pointer::push(&path.unwrap_or_default(), &pending.key),
@@ -466,7 +474,12 @@ fn merge_into(frame: &mut MapFrame, node: Node, pos: Pos) {
 
 fn merge_map(frame: &mut MapFrame, map: Map<String, Value>, spans: Vec<SpanNode>) {
     for ((key, value), span) in map.into_iter().zip(spans) {
-        if let Some(index) = frame.map.keys().position(|k| *k == key) {
+        let existing = if frame.map.contains_key(&key) {
+            frame.map.keys().position(|k| *k == key)
+        } else {
+            None
+        };
+        if let Some(index) = existing {
             frame.spans[index] = span;
             frame.explicit[index] = false;
             frame.map.insert(key, value);
@@ -527,6 +540,15 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Result<V
         // Custom and other standard tags (!!binary, !!timestamp, local tags) decode as strings.
         Some(_) => Ok(Value::String(text.to_owned())),
     }
+}
+
+/// Whether a plain scalar certainly resolves to itself as a string (the common case for keys):
+/// it does not start like a number and is not one of the YAML 1.1 null or boolean words.
+fn is_plain_string(text: &str) -> bool {
+    let Some(first) = text.bytes().next() else {
+        return false;
+    };
+    !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~')) && text.len() > 5
 }
 
 /// Resolves an untagged plain scalar as go-yaml v2 does.

@@ -113,3 +113,32 @@ fn closing_bracket_less_indented_than_its_key_is_accepted_like_go_yaml() {
     assert_eq!(o.value["spec"]["containers"][0]["args"], json!(["-x", "y"]));
     assert_eq!(o.locate("/spec/containers/0/image"), Pos::new(10, 7));
 }
+
+#[test]
+fn tabs_in_the_indentation_of_flow_collection_lines_are_accepted_like_go_yaml() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    args:\n      [\n        \"-x\",\n\t      \"-y\",\n      ]\n    image: busybox:1\n";
+    let o = one(text);
+    assert_eq!(
+        o.value["spec"]["containers"][0]["args"],
+        json!(["-x", "-y"])
+    );
+    assert_eq!(o.locate("/spec/containers/0/image"), Pos::new(12, 5));
+}
+
+#[test]
+fn tabs_in_block_indentation_stay_errors() {
+    let loaded = load_str(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {a: b}\n\tx: y\n",
+        "t.yaml",
+        &Limits::default(),
+    );
+    assert_eq!(loaded.errors.len(), 1);
+}
+
+#[test]
+fn typed_list_items_take_the_element_kind() {
+    let text = "apiVersion: v1\nkind: PodList\nitems:\n- metadata:\n    name: a\n  spec: {}\n";
+    let o = one(text);
+    assert_eq!((o.kind(), o.api_version(), o.name()), ("Pod", "v1", "a"));
+    assert_eq!(o.locate("/metadata/name"), Pos::new(5, 5));
+}
