@@ -216,10 +216,15 @@ impl Decoder<'_> {
                         return;
                     }
                 }
-                let value = match resolve_scalar(&text, style, tag.as_deref()) {
-                    Ok(value) => value,
-                    Err(message) => return self.fail(pos, message),
-                };
+                let value =
+                    if tag.is_none() && (style != ScalarStyle::Plain || is_plain_string(&text)) {
+                        Value::String(text.into_owned())
+                    } else {
+                        match resolve_scalar(&text, style, tag.as_deref()) {
+                            Ok(value) => value,
+                            Err(message) => return self.fail(pos, message),
+                        }
+                    };
                 let node = Node {
                     value,
                     spans: SpanNode::leaf(pos, pos),
