@@ -1,0 +1,175 @@
+//! Unified diffs of two texts, line by line (Myers' shortest edit script).
+
+/// One line of an edit script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line<'a> {
+    Same(&'a str),
+    Removed(&'a str),
+    Added(&'a str),
+}
+
+/// A unified diff from `old` to `new` with `context` lines around each change, headed
+/// `--- a/<name>` and `+++ b/<name>`. Empty when the texts are equal.
+pub fn unified_diff(old: &str, new: &str, name: &str, context: usize) -> String {
+    if old == new {
+        return String::new();
+    }
+    let a: Vec<&str> = old.split_inclusive('\n').collect();
+    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let script = edit_script(&a, &b);
+    let mut out = format!("--- a/{name}\n+++ b/{name}\n");
+    // Indices into the script where changes are.
+    let changes: Vec<usize> = script
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !matches!(l, Line::Same(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let mut i = 0;
+    while i < changes.len() {
+        let start = changes[i].saturating_sub(context);
+        let mut end = changes[i];
+        while i + 1 < changes.len() && changes[i + 1] <= end + 2 * context + 1 {
+            i += 1;
+            end = changes[i];
+        }
+        let end = (end + context + 1).min(script.len());
+        let (old_start, new_start) = positions(&script[..start]);
+        let (old_len, new_len) = positions(&script[start..end]);
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            range(old_start, old_len),
+            range(new_start, new_len)
+        ));
+        for line in &script[start..end] {
+            let (sign, text) = match line {
+                Line::Same(t) => (' ', t),
+                Line::Removed(t) => ('-', t),
+                Line::Added(t) => ('+', t),
+            };
+            out.push(sign);
+            out.push_str(text);
+            if !text.ends_with('\n') {
+                out.push_str("\n\\ No newline at end of file\n");
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Lines of the old and new text in a part of the script.
+fn positions(script: &[Line<'_>]) -> (usize, usize) {
+    script.iter().fold((0, 0), |(a, b), l| match l {
+        Line::Same(_) => (a + 1, b + 1),
+        Line::Removed(_) => (a + 1, b),
+        Line::Added(_) => (a, b + 1),
+    })
+}
+
+fn range(before: usize, len: usize) -> String {
+    match len {
+        0 => format!("{before},0"),
+        1 => format!("{}", before + 1),
+        _ => format!("{},{len}", before + 1),
+    }
+}
+
+/// The shortest edit script from `a` to `b`.
+fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Line<'a>> {
+    let (n, m) = (a.len() as isize, b.len() as isize);
+    let max = (n + m) as usize;
+    let offset = max as isize + 1;
+    let mut v = vec![0isize; 2 * max + 3];
+    let mut trace: Vec<Vec<isize>> = Vec::new();
+    'outer: for d in 0..=max as isize {
+        trace.push(v.clone());
+        let mut k = -d;
+        while k <= d {
+            let idx = (k + offset) as usize;
+            let mut x = if k == -d || (k != d && v[idx - 1] < v[idx + 1]) {
+                v[idx + 1]
+            } else {
+                v[idx - 1] + 1
+            };
+            let mut y = x - k;
+            while x < n && y < m && a[x as usize] == b[y as usize] {
+                x += 1;
+                y += 1;
+            }
+            v[idx] = x;
+            if x >= n && y >= m {
+                break 'outer;
+            }
+            k += 2;
+        }
+    }
+    // Walk back through the saved frontiers.
+    let mut script = Vec::new();
+    let (mut x, mut y) = (n, m);
+    for (d, v) in trace.iter().enumerate().rev() {
+        let d = d as isize;
+        let k = x - y;
+        let idx = (k + offset) as usize;
+        let prev_k = if k == -d || (k != d && v[idx - 1] < v[idx + 1]) {
+            k + 1
+        } else {
+            k - 1
+        };
+        let prev_x = v[(prev_k + offset) as usize];
+        let prev_y = prev_x - prev_k;
+        while x > prev_x && y > prev_y {
+            x -= 1;
+            y -= 1;
+            script.push(Line::Same(a[x as usize]));
+        }
+        if d > 0 {
+            if x == prev_x {
+                y -= 1;
+                script.push(Line::Added(b[y as usize]));
+            } else {
+                x -= 1;
+                script.push(Line::Removed(a[x as usize]));
+            }
+        }
+    }
+    script.reverse();
+    script
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_has_hunks_with_context() {
+        let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\n";
+        let new = "a\nb\nc\nD\ne\nf\ng\nh\ni\nj\n";
+        assert_eq!(
+            unified_diff(old, new, "x.yaml", 1),
+            "--- a/x.yaml\n+++ b/x.yaml\n@@ -3,3 +3,3 @@\n c\n-d\n+D\n e\n@@ -9 +9,2 @@\n i\n+j\n"
+        );
+        assert_eq!(unified_diff(old, old, "x", 3), "");
+    }
+
+    #[test]
+    fn diff_marks_missing_final_newline() {
+        let diff = unified_diff("a", "b", "x", 3);
+        assert_eq!(
+            diff,
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n"
+        );
+    }
+
+    #[test]
+    fn script_is_minimal() {
+        let a = ["x\n", "y\n", "z\n"];
+        let b = ["y\n", "z\n", "w\n"];
+        let script = edit_script(&a, &b);
+        let changed = script
+            .iter()
+            .filter(|l| !matches!(l, Line::Same(_)))
+            .count();
+        assert_eq!(changed, 2);
+    }
+}

@@ -1,0 +1,316 @@
+//! Applying fixes (JSON Patch operations on objects) to the manifest files the objects came
+//! from, as text edits: comments, key order, quoting and the layout of every line the fix does
+//! not concern stay as they were.
+//!
+//! Each operation becomes an in-place edit located with the loader's source positions: a
+//! scalar replaced where it stands, a key added after the last entry of its mapping at the
+//! indentation of its siblings, an entry or list item removed with its lines. After editing,
+//! the new text is decoded again and must give exactly the patched objects (and leave every
+//! other object alone); otherwise the file is refused rather than written wrong.
+
+mod diff;
+mod edit;
+mod render;
+mod text;
+
+use std::collections::HashMap;
+
+use palisade_core::patch::{self, PatchOp};
+use palisade_core::{load_str, pointer, Limits, Loaded, Object};
+use serde_json::Value;
+
+pub use diff::unified_diff;
+
+use render::Style;
+use text::Text;
+
+/// The operations to apply to one object of a file: the object at `document` (its index in
+/// the file) and, for objects inside a `List`, `item`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectFix {
+    pub document: usize,
+    pub item: Option<usize>,
+    /// JSON Patch operations, relative to the object, in order. Operations from separate
+    /// fixes may overlap: an `add` of a mapping where an earlier operation already created
+    /// one adds its keys to it.
+    pub ops: Vec<PatchOp>,
+}
+
+/// Why a file's fixes were not applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixError {
+    #[error("no object at document {document}{}", item.map(|i| format!(" item {i}")).unwrap_or_default())]
+    MissingObject {
+        document: usize,
+        item: Option<usize>,
+    },
+    #[error("cannot apply the fix at {path}: {reason}")]
+    Patch { path: String, reason: String },
+    #[error("cannot edit {path} in place: {reason}")]
+    Edit { path: String, reason: String },
+    #[error("the edited file would not decode to the fixed objects ({0}); it was left unchanged")]
+    Verify(String),
+}
+
+type Key = (usize, Option<usize>);
+
+fn key_of(object: &Object) -> Key {
+    (object.document, object.item)
+}
+
+/// Applies `fixes` to the manifest `text`, returning the new text.
+///
+/// Every operation is checked against the object as the earlier ones left it, written as a
+/// text edit, and the result decoded again: it must hold exactly the patched objects, every
+/// other object unchanged, and no new load error.
+pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<String, FixError> {
+    let original = load_str(text, "-", limits);
+    let mut expected: HashMap<Key, Value> = original
+        .objects
+        .iter()
+        .map(|o| (key_of(o), o.value.clone()))
+        .collect();
+    let mut steps: Vec<(Key, PatchOp)> = Vec::new();
+    for fix in fixes {
+        let key = (fix.document, fix.item);
+        let value = expected.get_mut(&key).ok_or(FixError::MissingObject {
+            document: fix.document,
+            item: fix.item,
+        })?;
+        let mut ops = Vec::new();
+        for op in &fix.ops {
+            normalize(value, op, &mut ops)?;
+        }
+        steps.extend(ops.into_iter().map(|op| (key, op)));
+    }
+    let mut current = text.to_owned();
+    for (key, op) in &steps {
+        current = apply_step(&current, *key, op, limits)?;
+    }
+    verify(&original, &current, &expected, limits)?;
+    Ok(current)
+}
+
+/// Rewrites `op` as operations that each change something, given that earlier operations
+/// turned the object into `value`, and applies them to `value`.
+fn normalize(value: &mut Value, op: &PatchOp, out: &mut Vec<PatchOp>) -> Result<(), FixError> {
+    let current = value.pointer(op.path());
+    match op {
+        PatchOp::Add { value: new, .. } | PatchOp::Replace { value: new, .. }
+            if current == Some(new) =>
+        {
+            return Ok(())
+        }
+        PatchOp::Add {
+            path,
+            value: Value::Object(entries),
+        } if matches!(current, Some(Value::Object(_)))
+            && pointer::parent(path)
+                .and_then(|p| value.pointer(p))
+                .is_some_and(Value::is_object) =>
+        {
+            for (k, v) in entries {
+                let inner = PatchOp::Add {
+                    path: pointer::push(path, k),
+                    value: v.clone(),
+                };
+                normalize(value, &inner, out)?;
+            }
+            return Ok(());
+        }
+        PatchOp::Remove { .. } if current.is_none() => return Ok(()),
+        _ => {}
+    }
+    patch::apply(value, std::slice::from_ref(op)).map_err(|err| FixError::Patch {
+        path: err.path,
+        reason: err.reason.to_owned(),
+    })?;
+    out.push(op.clone());
+    Ok(())
+}
+
+/// Performs one operation on the text.
+fn apply_step(text: &str, key: Key, op: &PatchOp, limits: &Limits) -> Result<String, FixError> {
+    let loaded = load_str(text, "-", limits);
+    let object =
+        loaded
+            .objects
+            .iter()
+            .find(|o| key_of(o) == key)
+            .ok_or(FixError::MissingObject {
+                document: key.0,
+                item: key.1,
+            })?;
+    let source = Text::new(text);
+    let style = style(&source, object);
+    let mut edits = edit::edits(&source, object, op, &style).map_err(|reason| FixError::Edit {
+        path: op.path().to_owned(),
+        reason,
+    })?;
+    edits.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut at = 0;
+    for e in &edits {
+        if e.start < at || e.end < e.start || e.end > text.len() {
+            return Err(FixError::Edit {
+                path: op.path().to_owned(),
+                reason: "overlapping edits".to_owned(),
+            });
+        }
+        out.push_str(&text[at..e.start]);
+        out.push_str(&e.text);
+        at = e.end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+/// The edited text must decode to the expected objects and nothing else.
+fn verify(
+    original: &Loaded,
+    text: &str,
+    expected: &HashMap<Key, Value>,
+    limits: &Limits,
+) -> Result<(), FixError> {
+    let loaded = load_str(text, "-", limits);
+    if loaded.errors.len() > original.errors.len() {
+        let first = loaded
+            .errors
+            .iter()
+            .find(|e| !original.errors.iter().any(|o| o.message == e.message))
+            .or(loaded.errors.first())
+            .map(|e| format!("{}: {}", e.pos, e.message))
+            .unwrap_or_default();
+        return Err(FixError::Verify(format!("new load error {first}")));
+    }
+    if loaded.objects.len() != original.objects.len() || loaded.skipped != original.skipped {
+        return Err(FixError::Verify("the number of objects changed".to_owned()));
+    }
+    for object in &loaded.objects {
+        let key = key_of(object);
+        match expected.get(&key) {
+            Some(value) if *value == object.value => {}
+            Some(value) => {
+                return Err(FixError::Verify(format!(
+                    "document {}{}: {}",
+                    key.0,
+                    key.1.map(|i| format!(" item {i}")).unwrap_or_default(),
+                    first_difference(value, &object.value)
+                )))
+            }
+            None => {
+                return Err(FixError::Verify(format!(
+                    "document {} appeared",
+                    object.document
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A short description of where two values differ.
+fn first_difference(expected: &Value, found: &Value) -> String {
+    fn walk(path: String, a: &Value, b: &Value) -> Option<String> {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, v) in x {
+                    match y.get(k) {
+                        Some(w) => {
+                            if let Some(d) = walk(pointer::push(&path, k), v, w) {
+                                return Some(d);
+                            }
+                        }
+                        None => return Some(format!("{} is missing", pointer::push(&path, k))),
+                    }
+                }
+                y.keys()
+                    .find(|k| !x.contains_key(*k))
+                    .map(|k| format!("{} is unexpected", pointer::push(&path, k)))
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (v, w))| walk(pointer::push_index(&path, i), v, w)),
+            _ if a == b => None,
+            _ => Some(format!("{path} is {b}, expected {a}")),
+        }
+    }
+    walk(String::new(), expected, found).unwrap_or_else(|| "key order differs".to_owned())
+}
+
+/// The layout of new text, learned from the object: its indentation step, whether lists are
+/// indented under their key, JSON or YAML, and its line ending.
+fn style(text: &Text, object: &Object) -> Style {
+    let root = text
+        .offset(object.spans.value)
+        .map(|at| text.skip_props(at, true));
+    let json = root.is_some_and(|at| text.s.as_bytes().get(at) == Some(&b'{'));
+    let mut step = None;
+    let mut seq_indent = None;
+    learn(
+        text,
+        &object.value,
+        &object.spans,
+        &mut step,
+        &mut seq_indent,
+    );
+    let step = step.unwrap_or(2);
+    Style {
+        step,
+        seq_indent: seq_indent.unwrap_or(step),
+        json,
+        newline: if text.s.contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        },
+    }
+}
+
+fn learn(
+    text: &Text,
+    value: &Value,
+    span: &palisade_core::SpanNode,
+    step: &mut Option<usize>,
+    seq_indent: &mut Option<usize>,
+) {
+    if step.is_some() && seq_indent.is_some() {
+        return;
+    }
+    let children: Vec<&Value> = match value {
+        Value::Object(map) => map.values().collect(),
+        Value::Array(items) => items.iter().collect(),
+        _ => return,
+    };
+    for (child, node) in children.into_iter().zip(&span.children) {
+        if value.is_object() {
+            let first = node.children.first();
+            match (child, first) {
+                (Value::Object(m), Some(inner))
+                    if !m.is_empty()
+                        && inner.key.line > node.key.line
+                        && step.is_none()
+                        && inner.key.col > node.key.col =>
+                {
+                    *step = Some((inner.key.col - node.key.col) as usize);
+                }
+                (Value::Array(a), Some(inner))
+                    if !a.is_empty() && inner.value.line > node.key.line =>
+                {
+                    let dash = text.offset(inner.value).and_then(|at| text.dash_before(at));
+                    if let (None, Some(dash)) = (*seq_indent, dash) {
+                        let col = text.col(dash);
+                        let key = node.key.col as usize - 1;
+                        if col >= key {
+                            *seq_indent = Some(col - key);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        learn(text, child, node, step, seq_indent);
+    }
+}
