@@ -350,83 +350,10 @@ pub fn load_dir(path: &Path) -> Input {
     let mut objects = Vec::new();
     for file in files {
         let display = file.display().to_string();
-        let limits = palisade_core::Limits::default();
-        let mut loaded = palisade_core::load_path(&file, &display, &limits);
-        if loaded.errors.iter().any(|e| e.message.contains("tabs")) {
-            if let Some(retry) = retry_without_leading_tabs(&file, &display, &limits) {
-                if retry.errors.len() < loaded.errors.len() {
-                    loaded = retry;
-                }
-            }
-        }
-        if loaded.skipped > 0 {
-            objects.extend(typed_list_items(&file, &display, &limits));
-        }
+        let loaded = palisade_core::load_path(&file, &display, &palisade_core::Limits::default());
         objects.extend(loaded.objects);
     }
     Input::from_objects(objects)
-}
-
-/// netpol-analyzer's YAML decoder accepts tabs in the leading whitespace of lines inside
-/// flow collections; the loader rejects them. A file failing only on that is reloaded with
-/// such tabs turned into spaces.
-fn retry_without_leading_tabs(
-    file: &Path,
-    display: &str,
-    limits: &palisade_core::Limits,
-) -> Option<palisade_core::Loaded> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let fixed: String = text
-        .split_inclusive('\n')
-        .map(|line| {
-            let body = line.trim_start_matches([' ', '\t']);
-            let lead = &line[..line.len() - body.len()];
-            format!("{}{body}", lead.replace('\t', " "))
-        })
-        .collect();
-    Some(palisade_core::load_str(&fixed, display, limits))
-}
-
-/// Items of a typed list (`PodList`, `NamespaceList`, …) that omit their own `kind` and
-/// `apiVersion`, as the API server returns them; the loader skips such items, so they are
-/// given the list's element kind here.
-fn typed_list_items(file: &Path, display: &str, limits: &palisade_core::Limits) -> Vec<Object> {
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return Vec::new();
-    };
-    let Ok(Some(value)) = palisade_core::decode_first_document(&text, limits) else {
-        return Vec::new();
-    };
-    let kind = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let Some(item_kind) = kind.strip_suffix("List").filter(|k| !k.is_empty()) else {
-        return Vec::new();
-    };
-    let api_version = value
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("v1");
-    let mut out = Vec::new();
-    for item in value
-        .get("items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Value::Object(map) = item else { continue };
-        if map.contains_key("kind") && map.contains_key("apiVersion") {
-            continue;
-        }
-        let mut map = map.clone();
-        map.entry("kind").or_insert_with(|| Value::from(item_kind));
-        map.entry("apiVersion")
-            .or_insert_with(|| Value::from(api_version));
-        let json = Value::Object(map).to_string();
-        out.extend(palisade_core::load_str(&json, display, limits).objects);
-    }
-    out
 }
 
 fn collect_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
