@@ -31,6 +31,30 @@ pub struct Step {
     pub conns: ConnSet,
 }
 
+impl std::fmt::Display for Step {
+    /// One line: the direction, the policy and rule, and what it does to which connections.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dir = if self.ingress { "Ingress" } else { "Egress" };
+        let verb = match self.verdict {
+            Verdict::Isolate => {
+                return write!(
+                    f,
+                    "{dir}: {} selects the pod but no rule matches the peer (denied)",
+                    self.policy
+                )
+            }
+            Verdict::Allow => "allows",
+            Verdict::Deny => "denies",
+            Verdict::Pass => "passes",
+        };
+        write!(
+            f,
+            "{dir}: {} {} {verb} {}",
+            self.policy, self.rule, self.conns
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Allow,

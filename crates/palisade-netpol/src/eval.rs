@@ -58,7 +58,14 @@ pub fn eval(
     let allowed = cluster.allowed(&src, &dst, Some(&mut steps));
     let port = u64::from(port);
     let allowed = allowed.contains(protocol, port);
-    steps.retain(|s| s.verdict == Verdict::Isolate || s.conns.contains(protocol, port));
+    // An allowed connection is explained by the rules covering it; a denied one by the
+    // policies that isolate the pod, the rules denying it and the rules allowing only other
+    // connections.
+    steps.retain(|s| match s.verdict {
+        Verdict::Isolate => true,
+        Verdict::Allow if !allowed => true,
+        _ => s.conns.contains(protocol, port),
+    });
     let mut policies: Vec<String> = steps.iter().map(|s| s.policy.clone()).collect();
     policies.sort();
     policies.dedup();
@@ -67,24 +74,6 @@ pub fn eval(
         policies,
         steps,
     })
-}
-
-fn describe(step: &Step) -> String {
-    let dir = if step.ingress { "Ingress" } else { "Egress" };
-    match step.verdict {
-        Verdict::Isolate => format!(
-            "{dir}: {} selects the pod but no rule matches the peer (denied)",
-            step.policy
-        ),
-        v => {
-            let verb = match v {
-                Verdict::Allow => "allows",
-                Verdict::Deny => "denies",
-                _ => "passes",
-            };
-            format!("{dir}: {} {} {verb} {}", step.policy, step.rule, step.conns)
-        }
-    }
 }
 
 /// For every pair of peers (workloads and external ranges), the allowed connections and the
@@ -127,7 +116,7 @@ pub fn explain(input: &Input) -> String {
         }
         out.push_str(&format!("Connections between {s} => {d}: {conns}\n"));
         for step in steps {
-            out.push_str(&format!("\t{}\n", describe(step)));
+            out.push_str(&format!("\t{}\n", step));
         }
         out.push('\n');
     }

@@ -105,3 +105,36 @@ fn explain_lists_rules_per_pair() {
         "Connections between shop/web[Deployment] => shop/db[Deployment]: No Connections\n"
     ));
 }
+
+#[test]
+fn eval_names_a_policy_allowing_only_other_ports() {
+    let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: ns, labels: {app: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: ns, labels: {app: b}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b-web, namespace: ns}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{ports: [{port: 80}]}]
+"#;
+    let loaded = palisade_core::load_str(text, "t.yaml", &palisade_core::Limits::default());
+    let input = Input::from_objects(loaded.objects);
+    let denied = eval(&input, "ns/a", "ns/b", Protocol::Tcp, 443).expect("known workloads");
+    assert!(!denied.allowed);
+    assert_eq!(denied.policies, vec!["NetworkPolicy 'ns/b-web'".to_owned()]);
+    let lines: Vec<String> = denied.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        vec!["Ingress: NetworkPolicy 'ns/b-web' Ingress rule #1 allows TCP 80".to_owned()]
+    );
+    let allowed = eval(&input, "ns/a", "ns/b", Protocol::Tcp, 80).expect("known workloads");
+    assert!(allowed.allowed);
+    assert_eq!(allowed.steps.len(), 1);
+}
