@@ -64,6 +64,10 @@ fn key_of(object: &Object) -> Key {
 /// text edit, and the result decoded again: it must hold exactly the patched objects, every
 /// other object unchanged, and no new load error.
 pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<String, FixError> {
+    // The loader reads past a byte order mark; edit the text after it and put it back.
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        return fix_text(rest, fixes, limits).map(|new| format!("\u{feff}{new}"));
+    }
     let original = load_str(text, "-", limits);
     let mut expected: HashMap<Key, Value> = original
         .objects

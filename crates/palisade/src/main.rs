@@ -26,6 +26,8 @@ enum Command {
     Explain(cmd::rules::ExplainArgs),
     /// Write a commented default .palisade.yaml.
     Init(cmd::rules::InitArgs),
+    /// Apply automatic fixes (a diff, or --write to rewrite files).
+    Fix(cmd::fix::FixArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => cmd::rules::rules(args),
         Command::Explain(args) => cmd::rules::explain(args),
         Command::Init(args) => cmd::rules::init(args),
+        Command::Fix(args) => cmd::fix::run(args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");

@@ -1,0 +1,186 @@
+//! `palisade fix`: the automatic fixes of findings, as a diff or written to the files.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+use palisade_core::rule::Finding;
+use palisade_fix::{fix_text, unified_diff, ObjectFix};
+use palisade_rules::Engine;
+
+use crate::cmd::scan::{load_config, scan};
+use crate::input::InputArgs;
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Rewrite the files in place instead of printing a diff.
+    #[arg(long)]
+    pub write: bool,
+    /// Fix only the findings of these rules (IDs, slugs or categories).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Do not fix the findings of these rules (IDs, slugs or categories).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Configuration file (default: .palisade.yaml in the current directory or a parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// Do not read any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+/// The fixable findings of one file, in report order.
+struct FileFixes<'a> {
+    file: &'a str,
+    findings: Vec<&'a Finding>,
+}
+
+pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
+    if args.write && args.input.paths.iter().any(|p| p == "-") {
+        eprintln!("error: --write cannot rewrite standard input; run without --write for a diff");
+        return Ok(ExitCode::from(2));
+    }
+    let config = match load_config(args.config.as_deref(), args.no_config) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let engine = match Engine::new(&config, &args.select, &args.ignore) {
+        Ok(e) => e,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let outcome = scan(&engine, &args.input, &config)?;
+    let mut failed = !outcome.errors.is_empty();
+    for err in &outcome.errors {
+        eprintln!("error: {err}");
+    }
+    let limits = args.input.limits();
+    let mut files: Vec<FileFixes<'_>> = Vec::new();
+    for finding in outcome.findings.iter().filter(|f| f.fix.is_some()) {
+        match files.last_mut() {
+            Some(last) if last.file == finding.file => last.findings.push(finding),
+            _ => files.push(FileFixes {
+                file: &finding.file,
+                findings: vec![finding],
+            }),
+        }
+    }
+    let unfixable = outcome.findings.iter().filter(|f| f.fix.is_none()).count();
+    let mut fixed = 0;
+    let mut changed = 0;
+    let mut rules = BTreeSet::new();
+    let mut stdout = std::io::stdout().lock();
+    for group in &files {
+        let old = if group.file == "-" {
+            outcome.stdin.clone().unwrap_or_default()
+        } else {
+            match std::fs::read_to_string(group.file) {
+                Ok(text) => text,
+                Err(err) => {
+                    eprintln!("error: {}: cannot read file: {err}", group.file);
+                    failed = true;
+                    continue;
+                }
+            }
+        };
+        let fixes: Vec<ObjectFix> = group
+            .findings
+            .iter()
+            .filter_map(|f| {
+                Some(ObjectFix {
+                    document: f.document,
+                    item: f.item,
+                    ops: f.fix.as_ref()?.patch.clone(),
+                })
+            })
+            .collect();
+        let new = match fix_text(&old, &fixes, &limits) {
+            Ok(new) => new,
+            Err(err) => {
+                let ids: BTreeSet<&str> = group.findings.iter().map(|f| f.rule.id).collect();
+                eprintln!(
+                    "error: {}: not fixed ({}): {err}",
+                    group.file,
+                    ids.into_iter().collect::<Vec<_>>().join(", ")
+                );
+                failed = true;
+                continue;
+            }
+        };
+        if new == old {
+            continue;
+        }
+        if args.write {
+            if let Err(err) = std::fs::write(group.file, &new) {
+                eprintln!("error: {}: cannot write file: {err}", group.file);
+                failed = true;
+                continue;
+            }
+        } else {
+            let _ = stdout.write_all(unified_diff(&old, &new, group.file, 3).as_bytes());
+        }
+        changed += 1;
+        fixed += group.findings.len();
+        rules.extend(group.findings.iter().map(|f| f.rule.id));
+    }
+    let summary = summary(args.write, fixed, changed, &rules, unfixable);
+    if args.write {
+        let _ = writeln!(stdout, "{summary}");
+    } else {
+        eprintln!("{summary}");
+    }
+    let _ = stdout.flush();
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if changed > 0 && !args.write {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn summary(
+    write: bool,
+    fixed: usize,
+    files: usize,
+    rules: &BTreeSet<&str>,
+    unfixable: usize,
+) -> String {
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let mut text = if fixed == 0 {
+        "No fixes to apply.".to_owned()
+    } else {
+        let verb = if write { "Fixed" } else { "Would fix" };
+        let ids = rules.iter().copied().collect::<Vec<_>>().join(", ");
+        format!(
+            "{verb} {} in {} ({ids}).",
+            plural(fixed, "finding"),
+            plural(files, "file")
+        )
+    };
+    if fixed > 0 && !write {
+        text.push_str(" Run with --write to apply.");
+    }
+    if unfixable > 0 {
+        text.push_str(&format!(
+            " {} without an automatic fix.",
+            plural(unfixable, "finding")
+        ));
+    }
+    text
+}

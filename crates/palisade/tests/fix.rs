@@ -1,0 +1,350 @@
+//! End-to-end tests of `palisade fix`: diffs, rewriting files, and rescanning the result.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(cargo_bin("palisade"));
+    let out = cmd
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Rule IDs of the findings of `palisade scan` over `path` in `dir`.
+fn scanned_rules(dir: &Path, path: &str) -> Vec<String> {
+    let (_, out, err) = run(dir, &["scan", "--no-config", "-f", "json", path]);
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const POD: &str = "\
+# Web pod: keep this comment.
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  containers:
+  - name: app   # the app
+    image: nginx:1.25
+    securityContext:
+      privileged: true
+";
+
+const RULES: &[&str] = &["POD001", "POD002", "POD004"];
+
+#[test]
+fn diff_mode_prints_a_unified_diff_and_leaves_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", POD);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--select",
+            "POD001,POD002",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        out,
+        "\
+--- a/pod.yaml
++++ b/pod.yaml
+@@ -9,4 +9,5 @@
+   - name: app   # the app
+     image: nginx:1.25
+     securityContext:
+-      privileged: true
++      privileged: false
++      allowPrivilegeEscalation: false
+"
+    );
+    assert!(
+        err.contains("Would fix 2 findings in 1 file (POD001, POD002)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap(),
+        POD
+    );
+}
+
+#[test]
+fn write_fixes_the_selected_rules_and_rescanning_finds_none() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", POD);
+    let before = scanned_rules(dir.path(), "pod.yaml");
+    for rule in RULES {
+        assert!(before.iter().any(|r| r == rule), "{rule} in {before:?}");
+    }
+    let selected = RULES.join(",");
+    let (code, out, err) = run(
+        dir.path(),
+        &["fix", "--no-config", "--write", "--select", &selected, "."],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("Fixed 3 findings in 1 file (POD001, POD002, POD004)"),
+        "{out}"
+    );
+    let after = scanned_rules(dir.path(), "pod.yaml");
+    for rule in RULES {
+        assert!(
+            !after.iter().any(|r| r == rule),
+            "{rule} still in {after:?}"
+        );
+    }
+    let text = std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap();
+    assert!(
+        text.starts_with("# Web pod: keep this comment.\n"),
+        "{text}"
+    );
+    assert!(text.contains("  - name: app   # the app\n"), "{text}");
+    // Nothing is left to fix for those rules.
+    let (code, out, err) = run(
+        dir.path(),
+        &["fix", "--no-config", "--select", &selected, "pod.yaml"],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(err.contains("No fixes to apply."), "{err}");
+}
+
+#[test]
+fn select_fixes_one_rule_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", POD);
+    let (code, _, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--write",
+            "--select",
+            "POD002",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let after = scanned_rules(dir.path(), "pod.yaml");
+    assert!(!after.iter().any(|r| r == "POD002"), "{after:?}");
+    assert!(after.iter().any(|r| r == "POD001"), "{after:?}");
+    assert!(after.iter().any(|r| r == "POD004"), "{after:?}");
+}
+
+#[test]
+fn multi_document_lists_and_json_files_are_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "multi.yaml",
+        "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: a, namespace: shop}
+  spec:
+    containers: [{name: app, image: nginx:1.25, securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: b
+  namespace: shop
+spec:
+  containers:
+    - name: app
+      image: nginx:1.25
+      securityContext:
+        privileged: yes
+",
+    );
+    write(
+        dir.path(),
+        "pod.json",
+        r#"{
+  "apiVersion": "v1",
+  "kind": "Pod",
+  "metadata": {"name": "c", "namespace": "shop"},
+  "spec": {
+    "containers": [
+      {"name": "app", "image": "nginx:1.25", "securityContext": {"privileged": true}}
+    ]
+  }
+}
+"#,
+    );
+    let selected = RULES.join(",");
+    let (code, out, err) = run(
+        dir.path(),
+        &["fix", "--no-config", "--write", "--select", &selected, "."],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("in 2 files"), "{out}");
+    let after = scanned_rules(dir.path(), ".");
+    let left: Vec<&String> = after
+        .iter()
+        .filter(|r| RULES.contains(&r.as_str()))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let json = std::fs::read_to_string(dir.path().join("pod.json")).unwrap();
+    let decoded: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(
+        decoded["spec"]["containers"][0]["securityContext"]["privileged"],
+        Value::Bool(false)
+    );
+}
+
+#[test]
+fn standard_input_gets_a_diff_and_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(cargo_bin("palisade"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["fix", "--no-config", "--select", "POD001", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(POD.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.starts_with("--- a/-\n+++ b/-\n"), "{stdout}");
+    assert!(stdout.contains("+      privileged: false\n"), "{stdout}");
+
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "-"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("--write cannot rewrite standard input"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_fix_that_cannot_be_written_safely_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  containers:
+  - name: a
+    image: nginx:1.25
+    securityContext: &sc
+      privileged: true
+  - name: b
+    image: nginx:1.25
+    securityContext: *sc
+";
+    write(dir.path(), "pod.yaml", text);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--write",
+            "--select",
+            "POD001",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("pod.yaml: not fixed (POD001)"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap(),
+        text
+    );
+}
+
+/// Every rule that declares automatic fixes.
+fn fixable_rules() -> BTreeSet<String> {
+    let (code, out, err) = run(&root(), &["rules", "-f", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rules: Value = serde_json::from_str(&out).unwrap();
+    rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["fixable"] == Value::Bool(true))
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn fixing_the_insecure_example_leaves_no_fixable_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &root().join("examples/insecure"),
+        &dir.path().join("insecure"),
+    );
+    let fixable = fixable_rules();
+    let before: BTreeSet<String> = scanned_rules(dir.path(), "insecure").into_iter().collect();
+    assert!(
+        before.iter().any(|r| fixable.contains(r)),
+        "the example has fixable findings: {before:?}"
+    );
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "insecure"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = scanned_rules(dir.path(), "insecure");
+    let left: Vec<&String> = after.iter().filter(|r| fixable.contains(*r)).collect();
+    assert!(
+        left.is_empty(),
+        "fixable findings left: {left:?}\n{out}{err}"
+    );
+}
