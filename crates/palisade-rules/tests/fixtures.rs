@@ -3,7 +3,7 @@
 //! must be reported. The test runs that rule (or the rules a `# select: A,B` header names) and
 //! asserts that exactly the expected findings appear, on exactly those lines; that every fixture
 //! has passing objects too; that every rule has a fixture; and that every fix makes its finding go
-//! away.
+//! away. A `# config: {...}` line gives the configuration (for rules with settings).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,11 @@ fn check_fixture(path: &Path) -> Result<(), String> {
         return Err(format!("{display}: load errors {:?}", loaded.errors));
     }
     let select = selection(path, &text);
-    let engine = Engine::new(&Config::default(), &select, &[]).map_err(|e| e.to_string())?;
+    let config = match text.lines().find_map(|l| l.strip_prefix("# config:")) {
+        Some(yaml) => Config::parse(yaml, &display).map_err(|e| e.message)?,
+        None => Config::default(),
+    };
+    let engine = Engine::new(&config, &select, &[]).map_err(|e| e.to_string())?;
     let mut found = Vec::new();
     let mut clean_objects = 0;
     for object in &loaded.objects {

@@ -18,7 +18,12 @@ pub fn set_fix(object: &Object, pointer: &str, value: Value, description: String
 }
 
 /// A fix that appends `value` to the list at `pointer`, creating the list when it is missing.
-pub fn append_fix(object: &Object, pointer: &str, value: Value, description: String) -> Option<Fix> {
+pub fn append_fix(
+    object: &Object,
+    pointer: &str,
+    value: Value,
+    description: String,
+) -> Option<Fix> {
     let patch = match object.value.pointer(pointer) {
         Some(Value::Array(_)) => vec![PatchOp::Add {
             path: format!("{pointer}/-"),
@@ -70,6 +75,15 @@ pub fn effective<'a>(
         .and_then(|sc| sc.get(field))
         .filter(|v| !v.is_null())
         .map(|value| (value, spec.field(&format!("securityContext/{field}"))))
+}
+
+/// Whether the object sits in one of the configured system namespaces (`kube-system`…), where
+/// the cluster's own node agents (CNI plugins, kube-proxy, CSI drivers) legitimately use the
+/// host's network and file system.
+pub fn in_system_namespace(object: &Object, settings: &crate::Settings) -> bool {
+    object
+        .namespace()
+        .is_some_and(|ns| settings.system_namespaces.iter().any(|s| s == ns))
 }
 
 /// A capability name without the `CAP_` prefix, upper-cased.
@@ -124,8 +138,35 @@ pub fn is_placeholder(value: &str) -> bool {
     if WORDS.iter().any(|w| lower.contains(w)) {
         return true;
     }
+    // A constant-like name (`GOOGLE_API_KEY_VAL`) that a script replaces.
+    if v.contains('_')
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return true;
+    }
     let first = v.chars().next().unwrap_or(' ');
-    v.chars().all(|c| c == first)
+    v.chars().all(|c| c == first) || has_ascending_run(&lower, 4)
+}
+
+/// Whether the text holds `len` consecutive ascending characters (`1234`, `abcd`), the mark of
+/// a made-up value.
+fn has_ascending_run(text: &str, len: usize) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .windows(len)
+        .any(|w| w.iter().all(u8::is_ascii_alphanumeric) && w.windows(2).all(|p| p[1] == p[0] + 1))
+}
+
+/// Whether the object comes from a test-data folder (`test/`, `tests/`, `testdata/`,
+/// `fixtures/`), whose keys and passwords are throwaway values made for tests.
+pub fn is_test_data(object: &Object) -> bool {
+    object.source.path.split(['/', '\\']).any(|part| {
+        matches!(
+            part,
+            "test" | "tests" | "testdata" | "fixtures" | "__fixtures__"
+        )
+    })
 }
 
 /// Decodes standard base64 (with or without padding); `None` if the text is not base64.
@@ -176,7 +217,16 @@ mod tests {
 
     #[test]
     fn recognises_placeholders() {
-        for p in ["", "changeme", "${DB_PASSWORD}", "<password>", "xxxxxxxx", "{{ .pw }}"] {
+        for p in [
+            "",
+            "changeme",
+            "${DB_PASSWORD}",
+            "<password>",
+            "xxxxxxxx",
+            "{{ .pw }}",
+            "GOOGLE_API_KEY_VAL",
+            "8312341g-5678-abcd-4a2b2c",
+        ] {
             assert!(is_placeholder(p), "{p}");
         }
         for real in ["s3cr3t-Hx9!q", "AKIA2E0A8F3B244C9986"] {

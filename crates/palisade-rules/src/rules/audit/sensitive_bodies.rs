@@ -176,8 +176,9 @@ fn metadata_rule_fix(index: usize, resources: &[(&str, &str)]) -> Option<Fix> {
         .map(|(group, list)| json!({"group": group, "resources": list}))
         .collect();
     Some(Fix {
-        description: "log Secrets, ConfigMaps and TokenReviews at Metadata before the detailed rules"
-            .to_owned(),
+        description:
+            "log Secrets, ConfigMaps and TokenReviews at Metadata before the detailed rules"
+                .to_owned(),
         patch: vec![PatchOp::Add {
             path: format!("/rules/{index}"),
             value: json!({"level": "Metadata", "resources": entries}),

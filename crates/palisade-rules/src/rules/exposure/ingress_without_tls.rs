@@ -19,7 +19,10 @@ tokens cross the network in clear text and can be read or altered on the way.",
     remediation: "Add a TLS section with a certificate (cert-manager issues and renews one):\n\n\
 ```yaml\nspec:\n  tls:\n  - hosts: [app.example.com]\n    secretName: app-tls\n```",
     references: &[
-        Reference::new(Framework::NsaCisa, "Network separation and hardening: encryption"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Network separation and hardening: encryption",
+        ),
         Reference::url(
             Framework::Mitre,
             "T1040",

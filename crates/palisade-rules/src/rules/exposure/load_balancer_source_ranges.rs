@@ -14,7 +14,9 @@ static META: RuleMeta = RuleMeta {
     category: "exposure",
     kinds: &["Service"],
     summary: "A `type: LoadBalancer` Service has no `loadBalancerSourceRanges` (or one that \
-contains `0.0.0.0/0` or `::/0`) and no cloud annotation that makes the load balancer internal.",
+contains `0.0.0.0/0` or `::/0`), no cloud annotation that makes the load balancer internal, and \
+exposes a port other than 80 and 443. A public web entry point (only HTTP and HTTPS) is open to \
+everyone by design and is not reported.",
     rationale: "The cloud provider then opens the Service's ports to the whole internet. \
 Internal tools, databases and admin interfaces exposed this way are found by scanners within \
 hours.",
@@ -36,12 +38,30 @@ entry point (an ingress gateway) that must be open, suppress the finding for it 
 const INTERNAL: &[(&str, &[&str])] = &[
     ("networking.gke.io/load-balancer-type", &["internal"]),
     ("cloud.google.com/load-balancer-type", &["internal"]),
-    ("service.beta.kubernetes.io/aws-load-balancer-internal", &["true", "0.0.0.0/0"]),
-    ("service.beta.kubernetes.io/aws-load-balancer-scheme", &["internal"]),
-    ("service.beta.kubernetes.io/azure-load-balancer-internal", &["true"]),
-    ("service.beta.kubernetes.io/oci-load-balancer-internal", &["true"]),
-    ("service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type", &["private"]),
-    ("service.beta.kubernetes.io/openstack-internal-load-balancer", &["true"]),
+    (
+        "service.beta.kubernetes.io/aws-load-balancer-internal",
+        &["true", "0.0.0.0/0"],
+    ),
+    (
+        "service.beta.kubernetes.io/aws-load-balancer-scheme",
+        &["internal"],
+    ),
+    (
+        "service.beta.kubernetes.io/azure-load-balancer-internal",
+        &["true"],
+    ),
+    (
+        "service.beta.kubernetes.io/oci-load-balancer-internal",
+        &["true"],
+    ),
+    (
+        "service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type",
+        &["private"],
+    ),
+    (
+        "service.beta.kubernetes.io/openstack-internal-load-balancer",
+        &["true"],
+    ),
 ];
 
 impl Rule for LoadBalancerSourceRanges {
@@ -59,7 +79,13 @@ impl Rule for LoadBalancerSourceRanges {
                 .annotation(key)
                 .is_some_and(|v| values.iter().any(|x| v.eq_ignore_ascii_case(x)))
         });
-        if internal {
+        let web_only = match value.pointer("/spec/ports") {
+            Some(Value::Array(ports)) => ports
+                .iter()
+                .all(|p| matches!(p.get("port").and_then(Value::as_u64), Some(80 | 443))),
+            _ => false,
+        };
+        if internal || web_only {
             return;
         }
         match value.pointer("/spec/loadBalancerSourceRanges") {

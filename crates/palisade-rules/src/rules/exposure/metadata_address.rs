@@ -18,16 +18,17 @@ static META: RuleMeta = RuleMeta {
         "Endpoints",
         "EndpointSlice",
         "Ingress",
-        "ServiceEntry",
         "VirtualService",
         "HTTPRoute",
         "GRPCRoute",
         "TCPRoute",
     ],
     summary: "A Service (`externalName`, `externalIPs`), Endpoints, EndpointSlice, Ingress \
-(including its annotations) or mesh/Gateway route names a cloud metadata address: \
+(including its annotations), Gateway API route or Istio VirtualService bound to a gateway \
+names a cloud metadata address: \
 `169.254.169.254`, `fd00:ec2::254`, `metadata.google.internal`, `100.100.100.200`, \
-`169.254.170.2`.",
+`169.254.170.2`. Egress registrations (`ServiceEntry`, mesh-only VirtualServices) that let \
+workloads reach the metadata server are not routes to it from outside and are not reported.",
     rationale: "The metadata service hands out the node's cloud credentials to whoever asks \
 from the node. A route to it makes those credentials reachable from wherever the route is \
 reachable, often from the internet (the classic server-side request forgery target).",
@@ -118,6 +119,21 @@ impl Rule for MetadataAddress {
                 }
                 if let Some(v) = value.get("spec") {
                     walk(v, "/spec", &mut hits);
+                }
+            }
+            "VirtualService" => {
+                let from_gateway = matches!(value.pointer("/spec/gateways"), Some(Value::Array(g))
+                    if g.iter().any(|g| g.as_str() != Some("mesh")));
+                if from_gateway {
+                    if let Some(v) = value.pointer("/spec/http") {
+                        walk(v, "/spec/http", &mut hits);
+                    }
+                    if let Some(v) = value.pointer("/spec/tcp") {
+                        walk(v, "/spec/tcp", &mut hits);
+                    }
+                    if let Some(v) = value.pointer("/spec/tls") {
+                        walk(v, "/spec/tls", &mut hits);
+                    }
                 }
             }
             _ => {

@@ -36,7 +36,13 @@ impl Rule for NodePort {
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        if cx.object.value.pointer("/spec/type").and_then(Value::as_str) != Some("NodePort") {
+        if cx
+            .object
+            .value
+            .pointer("/spec/type")
+            .and_then(Value::as_str)
+            != Some("NodePort")
+        {
             return;
         }
         out.push(Emit::new(

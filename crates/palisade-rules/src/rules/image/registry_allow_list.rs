@@ -68,10 +68,9 @@ impl Rule for RegistryAllowList {
                 continue;
             };
             let full = qualified(image);
-            if allowed
-                .iter()
-                .any(|prefix| image.starts_with(prefix.as_str()) || full.starts_with(prefix.as_str()))
-            {
+            if allowed.iter().any(|prefix| {
+                image.starts_with(prefix.as_str()) || full.starts_with(prefix.as_str())
+            }) {
                 continue;
             }
             out.push(Emit::new(

@@ -15,7 +15,9 @@ static META: RuleMeta = RuleMeta {
     category: "mesh",
     kinds: &["PeerAuthentication"],
     summary: "An Istio `PeerAuthentication` sets `mtls.mode` or a `portLevelMtls` mode to \
-`PERMISSIVE` or `DISABLE`.",
+`PERMISSIVE` or `DISABLE`. A port-level `PERMISSIVE` on an admission webhook (the policy's name \
+or selector says `webhook`) is not reported: the API server calls webhooks from outside the \
+mesh and cannot present a mesh certificate.",
     rationale: "In `PERMISSIVE` mode the sidecar accepts plain text next to mutual TLS, so any \
 pod or node outside the mesh can call the workload without an identity, and authorization \
 policies on principals and namespaces do not apply to it. `DISABLE` turns mTLS off.",
@@ -28,7 +30,10 @@ mesh) is better served on a separate, non-sensitive port with a suppression and 
             "Istio PeerAuthentication",
             "https://istio.io/latest/docs/reference/config/security/peer_authentication/",
         ),
-        Reference::new(Framework::NsaCisa, "Network separation and hardening: encryption"),
+        Reference::new(
+            Framework::NsaCisa,
+            "Network separation and hardening: encryption",
+        ),
         Reference::url(
             Framework::Mitre,
             "T1557",
@@ -58,11 +63,24 @@ impl Rule for PeerAuthenticationNotStrict {
                 format!("mTLS mode {mode} accepts plain-text traffic; set STRICT"),
             ));
         }
+        let webhook = cx.object.name().contains("webhook")
+            || value
+                .pointer("/spec/selector/matchLabels")
+                .and_then(Value::as_object)
+                .is_some_and(|labels| {
+                    labels
+                        .values()
+                        .filter_map(Value::as_str)
+                        .any(|v| v.contains("webhook"))
+                });
         if let Some(Value::Object(ports)) = value.pointer("/spec/portLevelMtls") {
             for (port, setting) in ports {
                 let Some(mode) = weak(setting.get("mode").and_then(Value::as_str)) else {
                     continue;
                 };
+                if webhook && mode == "PERMISSIVE" {
+                    continue;
+                }
                 out.push(Emit::new(
                     format!("{}/mode", pointer::push("/spec/portLevelMtls", port)),
                     format!("port {port} uses mTLS mode {mode}, which accepts plain-text traffic; set STRICT"),

@@ -14,8 +14,9 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     category: "mesh",
     kinds: &["AuthorizationPolicy"],
-    summary: "An Istio ALLOW `AuthorizationPolicy` has two or more rules that each hold only \
-one of `from`, `to` and `when`, of different kinds.",
+    summary: "An Istio ALLOW `AuthorizationPolicy` has a rule that holds only `from` (who) and \
+another that holds only `to` (what). A `from`-only rule next to a `when`-only rule is a common, \
+deliberate pair of alternatives (\"from the gateway, or with a token\") and is not reported.",
     rationale: "Rules are ORed, the fields inside one rule are ANDed. Written as separate list \
 items (`- from:`, `- to:`, `- when:`), the policy allows any caller that matches one of them: \
 the `to` rule alone lets every source call those paths, and the `from` rule lets that source \
@@ -69,11 +70,14 @@ impl Rule for SplitRuleConditions {
             .enumerate()
             .filter_map(|(i, r)| single_part(r).map(|p| (i, p)))
             .collect();
-        let Some(&(first, first_part)) = singles.first() else {
+        let find = |part: &str| singles.iter().find(|(_, p)| *p == part).map(|(i, _)| *i);
+        let (Some(from), Some(to)) = (find("from"), find("to")) else {
             return;
         };
-        let Some(&(index, part)) = singles.iter().find(|(_, p)| *p != first_part) else {
-            return;
+        let (first, first_part, index, part) = if from < to {
+            (from, "from", to, "to")
+        } else {
+            (to, "to", from, "from")
         };
         out.push(Emit::new(
             format!("/spec/rules/{index}"),

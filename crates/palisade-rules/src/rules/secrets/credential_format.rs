@@ -3,7 +3,7 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::credential_kind;
-use crate::rules::util::pod;
+use crate::rules::util::{is_test_data, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Credentials in known formats in ConfigMaps, environment values and annotations.
@@ -18,7 +18,8 @@ static META: RuleMeta = RuleMeta {
     kinds: &["*"],
     summary: "A ConfigMap value, a container's `env` value or an annotation contains a private \
 key (PEM), an AWS access key ID, a GitHub, Slack or Google API token, a Slack webhook or a JSON \
-Web Token. Documented example values and values made of few distinct characters are ignored.",
+Web Token. Documented example values, values made of few distinct characters and files under \
+test-data folders (`test/`, `tests/`, `testdata/`, `fixtures/`) are ignored.",
     rationale: "ConfigMaps, pod specs and annotations are readable by everyone with `get` on \
 them (often every developer and many controllers), are printed by `kubectl describe`, and live \
 in Git history forever. A key committed there must be considered leaked.",
@@ -43,6 +44,9 @@ impl Rule for CredentialFormat {
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        if is_test_data(cx.object) {
+            return;
+        }
         let value = &cx.object.value;
         if let Some(Value::Object(annotations)) = value.pointer("/metadata/annotations") {
             for (key, text) in annotations {

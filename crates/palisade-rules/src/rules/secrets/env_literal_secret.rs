@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, is_placeholder, pod};
+use crate::rules::util::{describe, is_placeholder, is_test_data, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Secret-looking environment variables with literal values.
@@ -17,7 +17,8 @@ static META: RuleMeta = RuleMeta {
     summary: "A container's `env` entry whose name says it holds a secret (`PASSWORD`, `TOKEN`, \
 `SECRET`, `API_KEY`, `ACCESS_KEY`, `PRIVATE_KEY`, `CREDENTIALS`…) has a literal `value`. Names \
 that refer to a secret rather than hold one (`*_FILE`, `*_PATH`, `*_NAME`, `*_URL`, `*_ID`…) and \
-placeholder values (empty, `${VAR}`, `$(VAR)`, `changeme`, `<password>`) are ignored.",
+placeholder values (empty, `${VAR}`, `$(VAR)`, `changeme`, `<password>`, `1234…`) are ignored, \
+and so are files under test-data folders.",
     rationale: "The value is stored in the workload object, readable by everyone with `get` on \
 Deployments or Pods, shown by `kubectl describe`, copied into every ReplicaSet and kept in Git \
 history.",
@@ -58,17 +59,58 @@ const SECRET_PAIRS: &[(&str, &str)] = &[
 ];
 /// Final name words of variables that point at a secret or configure its handling.
 const REFERENCE_WORDS: &[&str] = &[
-    "FILE", "PATH", "DIR", "NAME", "REF", "ENABLED", "ENABLE", "LENGTH", "TTL", "EXPIRY",
-    "EXPIRATION", "HEADER", "MOUNT", "LOCATION", "URL", "URI", "ENDPOINT", "TYPE", "ID", "MIN",
-    "MAX", "LIFETIME", "TIMEOUT", "DURATION", "AUDIENCE", "ISSUER", "SCOPE", "VERSION", "MODE",
-    "POLICY", "PREFIX", "FORMAT", "KIND", "INTERVAL", "PERIOD", "SIZE", "COUNT", "PORT", "HOST",
-    "NAMESPACE", "KEY_ID", "PROVIDER", "STORE", "SOURCE", "REQUIRED", "ALGORITHM",
+    "FILE",
+    "PATH",
+    "DIR",
+    "NAME",
+    "REF",
+    "ENABLED",
+    "ENABLE",
+    "LENGTH",
+    "TTL",
+    "EXPIRY",
+    "EXPIRATION",
+    "HEADER",
+    "MOUNT",
+    "LOCATION",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "TYPE",
+    "ID",
+    "MIN",
+    "MAX",
+    "LIFETIME",
+    "TIMEOUT",
+    "DURATION",
+    "AUDIENCE",
+    "ISSUER",
+    "SCOPE",
+    "VERSION",
+    "MODE",
+    "POLICY",
+    "PREFIX",
+    "FORMAT",
+    "KIND",
+    "INTERVAL",
+    "PERIOD",
+    "SIZE",
+    "COUNT",
+    "PORT",
+    "HOST",
+    "NAMESPACE",
+    "KEY_ID",
+    "PROVIDER",
+    "STORE",
+    "SOURCE",
+    "REQUIRED",
+    "ALGORITHM",
 ];
 
 /// Whether an environment variable name says it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let words: Vec<String> = name
-        .split(|c: char| c == '_' || c == '-' || c == '.')
+        .split(['_', '-', '.'])
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_uppercase)
         .collect();
@@ -85,10 +127,13 @@ pub fn is_secret_name(name: &str) -> bool {
 }
 
 /// Whether a literal value is configuration rather than a secret: a placeholder, a number, a
-/// boolean, a path.
-fn is_not_secret_value(value: &str) -> bool {
+/// boolean, a path, or the variable's own name or one of the secret words (`SECRET`).
+fn is_not_secret_value(name: &str, value: &str) -> bool {
     let v = value.trim();
+    let upper = v.to_ascii_uppercase();
     is_placeholder(v)
+        || upper == name.to_ascii_uppercase()
+        || SECRET_WORDS.contains(&upper.as_str())
         || v.parse::<f64>().is_ok()
         || matches!(
             v.to_ascii_lowercase().as_str(),
@@ -105,6 +150,9 @@ impl Rule for EnvLiteralSecret {
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
+        if is_test_data(cx.object) {
+            return;
+        }
         for container in spec.containers() {
             let Some(Value::Array(env)) = container.container.get("env") else {
                 continue;
@@ -114,7 +162,7 @@ impl Rule for EnvLiteralSecret {
                 let Some(value) = var.get("value").and_then(Value::as_str) else {
                     continue;
                 };
-                if !is_secret_name(name) || is_not_secret_value(value) {
+                if !is_secret_name(name) || is_not_secret_value(name, value) {
                     continue;
                 }
                 out.push(Emit::new(
@@ -135,10 +183,23 @@ mod tests {
 
     #[test]
     fn classifies_names() {
-        for name in ["DB_PASSWORD", "api-key", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "client.secret"] {
+        for name in [
+            "DB_PASSWORD",
+            "api-key",
+            "GITHUB_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "client.secret",
+        ] {
             assert!(is_secret_name(name), "{name}");
         }
-        for name in ["PASSWORD_FILE", "TOKEN_URL", "SECRET_NAME", "PWD", "AWS_ACCESS_KEY_ID", "KEYCLOAK_HOST"] {
+        for name in [
+            "PASSWORD_FILE",
+            "TOKEN_URL",
+            "SECRET_NAME",
+            "PWD",
+            "AWS_ACCESS_KEY_ID",
+            "KEYCLOAK_HOST",
+        ] {
             assert!(!is_secret_name(name), "{name}");
         }
     }

@@ -33,18 +33,20 @@ fn token_kind(token: &str) -> Option<&'static str> {
         && upper_digit(token)
     {
         "an AWS access key ID"
-    } else if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+    } else if (["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
         .iter()
         .any(|p| token.starts_with(p))
         && token.len() == 40
-        && alnum(&token[4..])
+        && alnum(&token[4..]))
+        || (token.starts_with("github_pat_") && token.len() >= 50)
     {
-        "a GitHub token"
-    } else if token.starts_with("github_pat_") && token.len() >= 50 {
         "a GitHub token"
     } else if token.starts_with("xox")
         && token.len() >= 20
-        && matches!(token.as_bytes().get(3), Some(b'a' | b'b' | b'p' | b'r' | b's'))
+        && matches!(
+            token.as_bytes().get(3),
+            Some(b'a' | b'b' | b'p' | b'r' | b's')
+        )
         && token.as_bytes().get(4) == Some(&b'-')
     {
         "a Slack token"
@@ -72,8 +74,7 @@ fn is_jwt(token: &str) -> bool {
         && parts[1].starts_with("eyJ")
         && parts.iter().all(|p| {
             p.len() >= 10
-                && p
-                    .bytes()
+                && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         })
 }

@@ -2,7 +2,9 @@ use palisade_core::pointer;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{base64_decode, is_placeholder};
+use super::credential_kind;
+use super::env_literal_secret::is_secret_name;
+use crate::rules::util::{base64_decode, is_placeholder, is_test_data};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Secret objects committed with real values.
@@ -15,8 +17,12 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     category: "secrets",
     kinds: &["Secret"],
-    summary: "A `Secret` has `data` or `stringData` values that are not placeholders (empty, \
-not valid base64, `changeme`, `${VAR}`, `<password>`…).",
+    summary: "A `Secret` has `data` or `stringData` values that hold a credential: a value \
+that is not a placeholder (empty, not valid base64, `changeme`, `${VAR}`, `<password>`…) under a \
+key that does not merely name something (`username`, `host`, `database`, `url`…), or a \
+configuration file (a multi-line value) with a private key, a token in a known format or a \
+`password:`-like entry. Certificates, plain configuration files and test-data folders are \
+ignored.",
     rationale: "`data` is base64, not encryption: anyone who can read the repository, a CI log \
 or a rendered bundle has the secret, and it stays in Git history after it is changed.",
     remediation: "Keep only a reference in Git: an `ExternalSecret` (External Secrets \
@@ -34,14 +40,58 @@ encrypted for the cluster. Rotate any value that was committed.",
     fixable: false,
 };
 
-/// Whether a `data` value (base64) holds something other than a placeholder.
-fn is_real_data(value: &str) -> bool {
-    let Some(bytes) = base64_decode(value) else {
-        return false;
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => !is_placeholder(&text),
-        Err(_) => true,
+/// Keys that name an account or a location rather than hold a secret.
+fn is_identifier_key(key: &str) -> bool {
+    let flat: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    [
+        "user",
+        "username",
+        "login",
+        "db",
+        "database",
+        "dbname",
+        "host",
+        "hostname",
+        "port",
+        "address",
+        "url",
+        "endpoint",
+        "region",
+        "bucket",
+        "accountname",
+        "namespace",
+        "crt",
+        "cert",
+        "ca",
+    ]
+    .iter()
+    .any(|suffix| flat.ends_with(suffix))
+}
+
+/// Whether a configuration file holds a credential: a known format, or an entry such as
+/// `password: …` or `api_key = …` with a real value.
+fn config_has_secret(text: &str) -> bool {
+    credential_kind(text).is_some()
+        || text.lines().any(|line| {
+            let Some((key, value)) = line.split_once([':', '=']) else {
+                return false;
+            };
+            let key = key.trim().trim_matches(['"', '\'', '-', ' ']);
+            let value = value.trim().trim_matches(['"', '\'', ',']);
+            is_secret_name(key) && !value.is_empty() && !is_placeholder(value)
+        })
+}
+
+/// Whether a decoded value is a credential.
+fn is_credential(key: &str, text: &str) -> bool {
+    if text.trim_end().contains('\n') {
+        config_has_secret(text)
+    } else {
+        !is_identifier_key(key) && !is_placeholder(text)
     }
 }
 
@@ -52,6 +102,9 @@ impl Rule for SecretObject {
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let value = &cx.object.value;
+        if is_test_data(cx.object) {
+            return;
+        }
         if value.get("type").and_then(Value::as_str) == Some("kubernetes.io/service-account-token")
         {
             return;
@@ -64,9 +117,15 @@ impl Rule for SecretObject {
             for (key, entry) in entries {
                 let Some(text) = entry.as_str() else { continue };
                 let is_real = if encoded {
-                    is_real_data(text)
+                    match base64_decode(text).map(String::from_utf8) {
+                        Some(Ok(decoded)) => is_credential(key, &decoded),
+                        // Binary content (a keystore) is a credential; invalid base64 is a
+                        // placeholder such as `<base64-encoded-password>`.
+                        Some(Err(_)) => true,
+                        None => false,
+                    }
                 } else {
-                    !is_placeholder(text)
+                    is_credential(key, text)
                 };
                 if is_real {
                     real.push((pointer::push(&format!("/{field}"), key), key.as_str()));

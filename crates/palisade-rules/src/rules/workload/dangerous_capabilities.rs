@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{capability, describe, pod};
+use crate::rules::util::{capability, describe, in_system_namespace, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Containers that add capabilities that amount to node or network control.
@@ -15,7 +15,9 @@ static META: RuleMeta = RuleMeta {
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A container's `securityContext.capabilities.add` contains `SYS_ADMIN`, `NET_ADMIN`, \
-`NET_RAW`, `SYS_PTRACE`, `SYS_MODULE`, `BPF`, `DAC_READ_SEARCH` or `ALL`.",
+`NET_RAW`, `SYS_PTRACE`, `SYS_MODULE`, `BPF`, `DAC_READ_SEARCH` or `ALL`. The network \
+capabilities (`NET_ADMIN`, `NET_RAW`) are not reported in system namespaces, where CNI plugins \
+need them.",
     rationale: "These capabilities break the container boundary: `SYS_ADMIN` mounts file \
 systems and is close to privileged, `SYS_MODULE` loads kernel modules, `SYS_PTRACE` reads other \
 processes' memory, `BPF` loads kernel programs, `DAC_READ_SEARCH` reads any host file through \
@@ -59,6 +61,7 @@ impl Rule for DangerousCapabilities {
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
+        let system = in_system_namespace(cx.object, cx.settings);
         for container in spec.containers() {
             let pointer = container.field("securityContext/capabilities/add");
             let Some(Value::Array(items)) = cx.object.value.pointer(&pointer) else {
@@ -70,6 +73,9 @@ impl Rule for DangerousCapabilities {
                 let Some((_, what)) = DANGEROUS.iter().find(|(c, _)| *c == cap) else {
                     continue;
                 };
+                if system && matches!(cap.as_str(), "NET_ADMIN" | "NET_RAW") {
+                    continue;
+                }
                 let emit = Emit::new(
                     format!("{pointer}/{index}"),
                     format!(
@@ -77,11 +83,13 @@ impl Rule for DangerousCapabilities {
                         describe(&container)
                     ),
                 );
-                out.push(if matches!(cap.as_str(), "ALL" | "SYS_ADMIN" | "SYS_MODULE") {
-                    emit.with_severity(Severity::Critical)
-                } else {
-                    emit
-                });
+                out.push(
+                    if matches!(cap.as_str(), "ALL" | "SYS_ADMIN" | "SYS_MODULE") {
+                        emit.with_severity(Severity::Critical)
+                    } else {
+                        emit
+                    },
+                );
             }
         }
     }

@@ -35,8 +35,7 @@ impl Rule for DefaultNamespace {
             return;
         }
         // The API server's own Service and Endpoints live there.
-        if cx.object.name() == "kubernetes" && matches!(cx.object.kind(), "Service" | "Endpoints")
-        {
+        if cx.object.name() == "kubernetes" && matches!(cx.object.kind(), "Service" | "Endpoints") {
             return;
         }
         out.push(Emit::new(

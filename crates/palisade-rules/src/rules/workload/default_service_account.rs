@@ -19,7 +19,8 @@ the pod nor a `default` ServiceAccount in the input sets `automountServiceAccoun
     rationale: "Every pod of the namespace shares the `default` account: a role granted to it \
 for one workload is granted to all, and a token stolen from any pod acts as all of them. Audit \
 logs cannot tell the workloads apart.",
-    remediation: "Give the workload its own ServiceAccount if it calls the API, or turn the \
+    remediation:
+        "Give the workload its own ServiceAccount if it calls the API, or turn the \
 token off:\n\n```yaml\nspec:\n  serviceAccountName: web\n  automountServiceAccountToken: false\n```",
     references: &[
         Reference::new(Framework::Cis, "5.1.5"),

@@ -45,10 +45,7 @@ impl Rule for EmptyDirSizeLimit {
             let Some(empty_dir) = volume.get("emptyDir") else {
                 continue;
             };
-            if empty_dir
-                .get("sizeLimit")
-                .is_some_and(|v| !v.is_null())
-            {
+            if empty_dir.get("sizeLimit").is_some_and(|v| !v.is_null()) {
                 continue;
             }
             let name = volume.get("name").and_then(Value::as_str).unwrap_or("");

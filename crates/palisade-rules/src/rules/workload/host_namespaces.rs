@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{pod, set_fix};
+use crate::rules::util::{in_system_namespace, pod, set_fix};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Pods that share the node's network, process or IPC namespace.
@@ -14,7 +14,9 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
-    summary: "A pod sets `hostNetwork`, `hostPID` or `hostIPC` to true.",
+    summary: "A pod sets `hostNetwork`, `hostPID` or `hostIPC` to true. `hostNetwork` is not \
+reported in system namespaces (`rules.system-namespaces`), where CNI plugins and node agents \
+need it.",
     rationale: "`hostPID` shows every process on the node, with their environment and, as root, \
 `/proc/<pid>/root` into other containers' file systems. `hostNetwork` binds node ports, sniffs \
 node traffic, bypasses NetworkPolicies and reaches services that listen on localhost (the \
@@ -52,8 +54,16 @@ impl Rule for HostNamespaces {
             if spec.spec.get(field) != Some(&Value::Bool(true)) {
                 continue;
             }
+            if field == "hostNetwork" && in_system_namespace(cx.object, cx.settings) {
+                continue;
+            }
             let pointer = spec.field(field);
-            let fix = set_fix(cx.object, &pointer, false.into(), format!("set {field} to false"));
+            let fix = set_fix(
+                cx.object,
+                &pointer,
+                false.into(),
+                format!("set {field} to false"),
+            );
             let emit = Emit::new(
                 pointer,
                 format!("pod sets {field}: true and shares {what}; remove it"),

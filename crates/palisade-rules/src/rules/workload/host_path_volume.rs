@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::pod;
+use crate::rules::util::{in_system_namespace, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Volumes that mount a path of the node.
@@ -14,7 +14,10 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::High,
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
-    summary: "A pod declares a `hostPath` volume.",
+    summary: "A pod declares a `hostPath` volume. Paths that give control of the node (the \
+container runtime socket, `/`, `/etc`, `/proc`, `/var/lib/kubelet`…) are critical everywhere; \
+other paths are not reported in system namespaces (`rules.system-namespaces`), where node \
+agents such as CNI and CSI plugins need them, and are low when every mount is read-only.",
     rationale: "A hostPath volume exposes the node's file system to the pod. Writable mounts of \
 sensitive paths give node takeover: the container runtime socket (`/var/run/docker.sock`, \
 `containerd.sock`, `crio.sock`) starts privileged containers, `/`, `/etc`, `/proc` or \
@@ -69,6 +72,17 @@ pub fn is_critical_host_path(path: &str) -> bool {
     CRITICAL_PATHS.contains(&trimmed)
 }
 
+/// Whether each mount of the volume is read-only.
+fn mount_modes(spec: &palisade_core::views::PodSpecView<'_>, volume: &str) -> Vec<bool> {
+    spec.containers()
+        .iter()
+        .filter_map(|c| c.container.get("volumeMounts").and_then(Value::as_array))
+        .flatten()
+        .filter(|m| m.get("name").and_then(Value::as_str) == Some(volume))
+        .map(|m| m.get("readOnly") == Some(&Value::Bool(true)))
+        .collect()
+}
+
 impl Rule for HostPathVolume {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -86,6 +100,7 @@ impl Rule for HostPathVolume {
             let path = host_path.get("path").and_then(Value::as_str).unwrap_or("");
             let name = volume.get("name").and_then(Value::as_str).unwrap_or("");
             let pointer = format!("{}/volumes/{index}/hostPath", spec.pointer);
+            let mounts = mount_modes(&spec, name);
             if is_critical_host_path(path) {
                 out.push(
                     Emit::new(
@@ -96,13 +111,20 @@ impl Rule for HostPathVolume {
                     )
                     .with_severity(Severity::Critical),
                 );
-            } else {
-                out.push(Emit::new(
+            } else if !in_system_namespace(cx.object, cx.settings) {
+                let read_only = !mounts.is_empty() && mounts.iter().all(|ro| *ro);
+                let emit = Emit::new(
                     pointer,
                     format!(
-                        "volume \"{name}\" mounts host path \"{path}\"; use emptyDir, a projected volume or a PersistentVolumeClaim"
+                        "volume \"{name}\" mounts host path \"{path}\"{}; use emptyDir, a projected volume or a PersistentVolumeClaim",
+                        if read_only { " read-only" } else { "" }
                     ),
-                ));
+                );
+                out.push(if read_only {
+                    emit.with_severity(Severity::Low)
+                } else {
+                    emit
+                });
             }
         }
     }

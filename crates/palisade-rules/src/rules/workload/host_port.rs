@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, pod};
+use crate::rules::util::{describe, in_system_namespace, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Container ports bound on the node.
@@ -14,7 +14,8 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
-    summary: "A container port sets a non-zero `hostPort`.",
+    summary: "A container port sets a non-zero `hostPort` (not reported in system namespaces, \
+nor with `hostNetwork`, which the host-namespaces rule reports).",
     rationale: "A host port opens the node's address to the container, outside Service and \
 NetworkPolicy control, and limits scheduling to one such pod per node. It also lets a \
 compromised pod listen in place of a node service.",
@@ -22,10 +23,7 @@ compromised pod listen in place of a node service.",
 that must bind node ports should be suppressed by name with a reason.",
     references: &[
         Reference::new(Framework::Cis, "5.2.13"),
-        Reference::new(
-            Framework::NsaCisa,
-            "Network separation and hardening",
-        ),
+        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
         Reference::url(
             Framework::Mitre,
             "T1046",
@@ -45,7 +43,9 @@ impl Rule for HostPort {
         let Some(spec) = pod(cx.object) else { return };
         // With hostNetwork, every container port is a host port and hostPort must equal it:
         // the host-namespaces rule reports that pod.
-        if spec.spec.get("hostNetwork") == Some(&Value::Bool(true)) {
+        if spec.spec.get("hostNetwork") == Some(&Value::Bool(true))
+            || in_system_namespace(cx.object, cx.settings)
+        {
             return;
         }
         for container in spec.containers() {

@@ -14,7 +14,8 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
-    summary: "A container neither sets `runAsNonRoot: true` nor a non-zero `runAsUser` (in its own \
+    summary:
+        "A container neither sets `runAsNonRoot: true` nor a non-zero `runAsUser` (in its own \
 or the pod's `securityContext`; the container's value wins), or sets `runAsUser: 0`.",
     rationale: "Most images default to user 0. Root in a container is root on the node's kernel: \
 with one kernel bug, a writable host mount or a leaked capability it becomes root on the node, \

@@ -69,8 +69,7 @@ pub fn is_bound(inventory: &Inventory<'_>, workload: &Object, name: &str) -> boo
                     .or_else(|| binding.namespace());
                 match kind {
                     Some("ServiceAccount") => {
-                        subject_name == name
-                            && same_namespace(subject_ns, workload.namespace())
+                        subject_name == name && same_namespace(subject_ns, workload.namespace())
                     }
                     Some("Group") => {
                         subject_name == "system:serviceaccounts"
