@@ -1,0 +1,1370 @@
+//! The 19 checks of the baseline and restricted levels, each with its metadata and its rule at
+//! every policy version.
+
+use std::collections::BTreeSet;
+
+use palisade_core::pointer;
+use palisade_core::views::{ContainerKind, ContainerView, PodSpecView};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::level::{Level, Version};
+use crate::text::{containers_phrase, join_quote, plural, quote};
+
+/// What a check forbids, where it applies and how it changed across policy versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CheckInfo {
+    /// Check ID as admission names it (`allowPrivilegeEscalation`, `capabilities_baseline`).
+    pub id: &'static str,
+    /// The lowest level that runs the check.
+    pub level: Level,
+    pub title: &'static str,
+    /// What the check forbids and why.
+    pub description: &'static str,
+    /// First policy minor version (`v1.N`) where the check applies.
+    pub since: u32,
+    /// Later minor versions where the rule changed, with what changed.
+    pub changes: &'static [(u32, &'static str)],
+    /// For a baseline check: the restricted check that replaces it at the restricted level, and
+    /// the minor version from which it does.
+    pub overridden_by: Option<(&'static str, u32)>,
+}
+
+impl CheckInfo {
+    /// Whether the check runs when evaluating at `level` and `version`.
+    pub fn applies(&self, level: Level, version: Version) -> bool {
+        let minor = version.policy_minor();
+        if level == Level::Privileged || minor < self.since || level < self.level {
+            return false;
+        }
+        match self.overridden_by {
+            Some((_, from)) => level == Level::Baseline || minor < from,
+            None => true,
+        }
+    }
+}
+
+/// A failed check.
+pub(crate) struct Finding {
+    pub reason: String,
+    pub detail: String,
+    pub pointers: Vec<String>,
+}
+
+impl Finding {
+    fn new(reason: impl Into<String>, detail: String, pointers: Vec<String>) -> Finding {
+        Finding {
+            reason: reason.into(),
+            detail,
+            pointers: dedup(pointers),
+        }
+    }
+}
+
+fn dedup(pointers: Vec<String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    pointers
+        .into_iter()
+        .filter(|p| seen.insert(p.clone()))
+        .collect()
+}
+
+/// The pod being evaluated, with the object it sits in.
+pub(crate) struct Pod<'a> {
+    pub root: &'a Value,
+    pub view: PodSpecView<'a>,
+    pub containers: Vec<ContainerView<'a>>,
+    /// Pods (not templates) that use the host network get each port's `hostPort` defaulted to
+    /// its `containerPort` by the API server.
+    pub host_ports_defaulted: bool,
+}
+
+impl<'a> Pod<'a> {
+    fn spec(&self) -> &'a Value {
+        self.view.spec
+    }
+
+    fn security_context(&self) -> Option<&'a Value> {
+        object(self.spec(), "securityContext")
+    }
+
+    fn windows(&self) -> bool {
+        object(self.spec(), "os").and_then(|os| string(os, "name")) == Some("windows")
+    }
+
+    fn user_namespace(&self) -> bool {
+        flag(self.spec(), "hostUsers") == Some(false)
+    }
+
+    fn pod_field(&self, path: &str) -> String {
+        self.view.field(path)
+    }
+
+    /// The pointer itself if it exists in the object, else its nearest existing parent.
+    fn nearest(&self, pointer: &str) -> String {
+        let mut current = pointer;
+        while self.root.pointer(current).is_none() {
+            match pointer::parent(current) {
+                Some(parent) => current = parent,
+                None => break,
+            }
+        }
+        current.to_owned()
+    }
+
+    fn annotation_pointer(&self, key: &str) -> String {
+        pointer::push(&format!("{}/annotations", self.view.metadata_pointer), key)
+    }
+}
+
+/// A member that is present and not null.
+fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.get(key).filter(|v| !v.is_null())
+}
+
+fn object<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.get(key).filter(|v| v.is_object())
+}
+
+fn flag(value: &Value, key: &str) -> Option<bool> {
+    value.get(key).and_then(Value::as_bool)
+}
+
+fn string<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+fn strings<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a str)> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, v)| v.as_str().map(|s| (i, s)))
+}
+
+fn integer(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+            .map(|f| f as i64)
+    })
+}
+
+fn container_sc<'a>(container: &ContainerView<'a>) -> Option<&'a Value> {
+    object(container.container, "securityContext")
+}
+
+/// `pod and containers "a", "b"` style subject lists.
+fn setters(pod: bool, containers: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    if pod {
+        out.push("pod".to_owned());
+    }
+    if !containers.is_empty() {
+        out.push(containers_phrase(containers));
+    }
+    out
+}
+
+type CheckFn = fn(&Pod, u32) -> Option<Finding>;
+
+pub(crate) struct Check {
+    pub info: CheckInfo,
+    pub run: CheckFn,
+}
+
+/// Every check, baseline IDs in byte order then restricted IDs in byte order: the order in
+/// which admission lists failures.
+pub(crate) static CHECKS: [Check; 19] = [
+    Check {
+        info: CheckInfo {
+            id: "appArmorProfile",
+            level: Level::Baseline,
+            title: "AppArmor profile",
+            description: "Pods and containers may not switch AppArmor off. A profile set in the \
+                security context must be RuntimeDefault or Localhost, and the legacy per-container \
+                annotations may only name runtime/default or a localhost/ profile. Unconfined \
+                processes lose the kernel's mandatory access control.",
+            since: 0,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: app_armor_profile,
+    },
+    Check {
+        info: CheckInfo {
+            id: "capabilities_baseline",
+            level: Level::Baseline,
+            title: "Non-default capabilities",
+            description: "Containers may only add Linux capabilities from the container runtime's \
+                default set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, \
+                NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT). Others such as \
+                NET_RAW or SYS_ADMIN hand the process kernel powers useful for attacks.",
+            since: 0,
+            changes: &[],
+            overridden_by: Some(("capabilities_restricted", 22)),
+        },
+        run: capabilities_baseline,
+    },
+    Check {
+        info: CheckInfo {
+            id: "hostNamespaces",
+            level: Level::Baseline,
+            title: "Host namespaces",
+            description: "Pods may not share the node's network, process or IPC namespace \
+                (hostNetwork, hostPID, hostIPC), which would expose the node's traffic, processes \
+                and shared memory to the pod.",
+            since: 0,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: host_namespaces,
+    },
+    Check {
+        info: CheckInfo {
+            id: "hostPathVolumes",
+            level: Level::Baseline,
+            title: "HostPath volumes",
+            description: "Pods may not mount directories of the node with hostPath volumes: \
+                access to the node's file system is an easy way out of the container.",
+            since: 0,
+            changes: &[],
+            overridden_by: Some(("restrictedVolumes", 0)),
+        },
+        run: host_path_volumes,
+    },
+    Check {
+        info: CheckInfo {
+            id: "hostPorts",
+            level: Level::Baseline,
+            title: "Host ports",
+            description: "Containers may not bind ports of the node (ports[].hostPort), which \
+                bypasses network policies and exposes the pod on the node's address.",
+            since: 0,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: host_ports,
+    },
+    Check {
+        info: CheckInfo {
+            id: "hostProbesAndHostLifecycle",
+            level: Level::Baseline,
+            title: "Probe and lifecycle hosts",
+            description: "HTTP and TCP probes and lifecycle handlers may not name a host: the \
+                kubelet would connect to that address on the pod's behalf, a way to reach \
+                services on the node or elsewhere.",
+            since: 34,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: host_probes_and_host_lifecycle,
+    },
+    Check {
+        info: CheckInfo {
+            id: "privileged",
+            level: Level::Baseline,
+            title: "Privileged containers",
+            description: "Containers may not run privileged: a privileged container has every \
+                capability and the node's devices, with almost no isolation left.",
+            since: 0,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: privileged,
+    },
+    Check {
+        info: CheckInfo {
+            id: "procMount",
+            level: Level::Baseline,
+            title: "/proc mount type",
+            description: "Containers must keep the default masked /proc (procMount Default); an \
+                unmasked /proc exposes kernel interfaces of the node.",
+            since: 0,
+            changes: &[(35, "any procMount is allowed in pods with a user namespace (hostUsers: false)")],
+            overridden_by: Some(("procMount_restricted", 35)),
+        },
+        run: proc_mount_baseline,
+    },
+    Check {
+        info: CheckInfo {
+            id: "seLinuxOptions",
+            level: Level::Baseline,
+            title: "SELinux options",
+            description: "SELinux options may only select a container domain type \
+                (container_t, container_init_t, container_kvm_t) and may not set a user or role, \
+                so that SELinux confinement stays in force.",
+            since: 0,
+            changes: &[(31, "container_engine_t is allowed too")],
+            overridden_by: None,
+        },
+        run: se_linux_options,
+    },
+    Check {
+        info: CheckInfo {
+            id: "seccompProfile_baseline",
+            level: Level::Baseline,
+            title: "Seccomp profile",
+            description: "A seccomp profile, when set, must be RuntimeDefault or Localhost; \
+                Unconfined removes the system-call filter that shields the kernel.",
+            since: 0,
+            changes: &[(
+                19,
+                "the securityContext.seccompProfile fields are checked instead of the legacy seccomp annotations",
+            )],
+            overridden_by: Some(("seccompProfile_restricted", 19)),
+        },
+        run: seccomp_profile_baseline,
+    },
+    Check {
+        info: CheckInfo {
+            id: "sysctls",
+            level: Level::Baseline,
+            title: "Sysctls",
+            description: "Pods may only set the namespaced sysctls known to be safe (isolated from \
+                other pods on the node); other kernel parameters can affect the whole node.",
+            since: 0,
+            changes: &[
+                (27, "net.ipv4.ip_local_reserved_ports is allowed"),
+                (
+                    29,
+                    "net.ipv4.tcp_keepalive_time, tcp_fin_timeout, tcp_keepalive_intvl and tcp_keepalive_probes are allowed",
+                ),
+                (32, "net.ipv4.tcp_rmem and net.ipv4.tcp_wmem are allowed"),
+                (
+                    37,
+                    "net.ipv4.tcp_slow_start_after_idle and net.ipv4.tcp_notsent_lowat are allowed",
+                ),
+            ],
+            overridden_by: None,
+        },
+        run: sysctls,
+    },
+    Check {
+        info: CheckInfo {
+            id: "windowsHostProcess",
+            level: Level::Baseline,
+            title: "Windows host processes",
+            description: "Pods and containers may not run as Windows HostProcess containers, \
+                which run directly on the Windows node with host access.",
+            since: 0,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: windows_host_process,
+    },
+    Check {
+        info: CheckInfo {
+            id: "allowPrivilegeEscalation",
+            level: Level::Restricted,
+            title: "Privilege escalation",
+            description: "Every container must set allowPrivilegeEscalation: false, so no process \
+                can gain more privileges than its parent (for example through setuid binaries).",
+            since: 8,
+            changes: &[(25, "Windows pods (spec.os.name: windows) are exempt")],
+            overridden_by: None,
+        },
+        run: allow_privilege_escalation,
+    },
+    Check {
+        info: CheckInfo {
+            id: "capabilities_restricted",
+            level: Level::Restricted,
+            title: "Unrestricted capabilities",
+            description: "Every container must drop ALL capabilities and may add back only \
+                NET_BIND_SERVICE, so processes keep no kernel privileges they do not need.",
+            since: 22,
+            changes: &[(25, "Windows pods (spec.os.name: windows) are exempt")],
+            overridden_by: None,
+        },
+        run: capabilities_restricted,
+    },
+    Check {
+        info: CheckInfo {
+            id: "procMount_restricted",
+            level: Level::Restricted,
+            title: "/proc mount type",
+            description: "Containers must keep the default masked /proc (procMount Default), \
+                even in pods with a user namespace.",
+            since: 35,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: proc_mount_restricted,
+    },
+    Check {
+        info: CheckInfo {
+            id: "restrictedVolumes",
+            level: Level::Restricted,
+            title: "Volume types",
+            description: "Volumes may only be configMap, csi, downwardAPI, emptyDir, ephemeral, \
+                image, persistentVolumeClaim, projected or secret. Other inline sources (hostPath, \
+                network file systems, cloud disks) reach outside the pod's storage abstraction.",
+            since: 0,
+            changes: &[],
+            overridden_by: None,
+        },
+        run: restricted_volumes,
+    },
+    Check {
+        info: CheckInfo {
+            id: "runAsNonRoot",
+            level: Level::Restricted,
+            title: "Run as non-root",
+            description: "The pod or every container must set runAsNonRoot: true so the kubelet \
+                refuses to start a process as root.",
+            since: 0,
+            changes: &[(35, "pods with a user namespace (hostUsers: false) are exempt")],
+            overridden_by: None,
+        },
+        run: run_as_non_root,
+    },
+    Check {
+        info: CheckInfo {
+            id: "runAsUser",
+            level: Level::Restricted,
+            title: "Run as user 0",
+            description: "Neither the pod nor a container may set runAsUser: 0, which would run \
+                processes as root.",
+            since: 23,
+            changes: &[(35, "pods with a user namespace (hostUsers: false) are exempt")],
+            overridden_by: None,
+        },
+        run: run_as_user,
+    },
+    Check {
+        info: CheckInfo {
+            id: "seccompProfile_restricted",
+            level: Level::Restricted,
+            title: "Seccomp profile required",
+            description: "The pod or every container must set a seccomp profile of type \
+                RuntimeDefault or Localhost, so system calls are always filtered.",
+            since: 19,
+            changes: &[(25, "Windows pods (spec.os.name: windows) are exempt")],
+            overridden_by: None,
+        },
+        run: seccomp_profile_restricted,
+    },
+];
+
+// ---- baseline ----
+
+fn app_armor_profile(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let allowed_type = |t: &str| t == "RuntimeDefault" || t == "Localhost";
+    let mut bad_values = BTreeSet::new();
+    let mut pointers = Vec::new();
+    let mut pod_bad = false;
+    if let Some(profile) = pod
+        .security_context()
+        .and_then(|sc| object(sc, "appArmorProfile"))
+    {
+        let kind = string(profile, "type").unwrap_or("");
+        if !allowed_type(kind) {
+            pod_bad = true;
+            bad_values.insert(kind.to_owned());
+            pointers.push(pod.nearest(&pod.pod_field("securityContext/appArmorProfile/type")));
+        }
+    }
+    let mut bad_containers = Vec::new();
+    for c in &pod.containers {
+        let Some(profile) = container_sc(c).and_then(|sc| object(sc, "appArmorProfile")) else {
+            continue;
+        };
+        let kind = string(profile, "type").unwrap_or("");
+        if !allowed_type(kind) {
+            bad_containers.push(c.name());
+            bad_values.insert(kind.to_owned());
+            pointers.push(pod.nearest(&c.field("securityContext/appArmorProfile/type")));
+        }
+    }
+    let mut subjects = setters(pod_bad, &bad_containers);
+    let mut values: Vec<String> = bad_values.into_iter().collect();
+    let mut annotations = Vec::new();
+    if let Some(map) = pod
+        .view
+        .metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_object)
+    {
+        for (key, value) in map {
+            let Some(value) = value.as_str() else {
+                continue;
+            };
+            let allowed =
+                value.is_empty() || value == "runtime/default" || value.starts_with("localhost/");
+            if key.starts_with("container.apparmor.security.beta.kubernetes.io/") && !allowed {
+                annotations.push(format!("{key}={}", quote(value)));
+                pointers.push(pod.annotation_pointer(key));
+            }
+        }
+    }
+    if !annotations.is_empty() {
+        annotations.sort();
+        subjects.push(plural("annotation", "annotations", annotations.len()).to_owned());
+        values.extend(annotations);
+    }
+    if subjects.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        plural(
+            "forbidden AppArmor profile",
+            "forbidden AppArmor profiles",
+            values.len(),
+        ),
+        format!(
+            "{} must not set AppArmor profile type to {}",
+            subjects.join(" and "),
+            join_quote(&values)
+        ),
+        pointers,
+    ))
+}
+
+const DEFAULT_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+fn capabilities_baseline(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let mut bad_containers = Vec::new();
+    let mut bad_caps = BTreeSet::new();
+    let mut pointers = Vec::new();
+    for c in &pod.containers {
+        let Some(caps) = container_sc(c).and_then(|sc| object(sc, "capabilities")) else {
+            continue;
+        };
+        let mut valid = true;
+        for (i, cap) in strings(caps, "add") {
+            if !DEFAULT_CAPABILITIES.contains(&cap) {
+                valid = false;
+                bad_caps.insert(cap);
+                pointers.push(c.field(&format!("securityContext/capabilities/add/{i}")));
+            }
+        }
+        if !valid {
+            bad_containers.push(c.name());
+        }
+    }
+    if bad_containers.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "non-default capabilities",
+        format!(
+            "{} must not include {} in securityContext.capabilities.add",
+            containers_phrase(&bad_containers),
+            join_quote(bad_caps)
+        ),
+        pointers,
+    ))
+}
+
+fn host_namespaces(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let mut set = Vec::new();
+    let mut pointers = Vec::new();
+    for key in ["hostNetwork", "hostPID", "hostIPC"] {
+        if flag(pod.spec(), key) == Some(true) {
+            set.push(format!("{key}=true"));
+            pointers.push(pod.pod_field(key));
+        }
+    }
+    if set.is_empty() {
+        return None;
+    }
+    Some(Finding::new("host namespaces", set.join(", "), pointers))
+}
+
+/// The pod's volumes that are mappings, with their indexes.
+fn volumes<'a>(pod: &Pod<'a>) -> impl Iterator<Item = (usize, &'a Value)> {
+    pod.spec()
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, v)| v.is_object())
+}
+
+fn host_path_volumes(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let mut names = Vec::new();
+    let mut pointers = Vec::new();
+    for (i, volume) in volumes(pod) {
+        if field(volume, "hostPath").is_some() {
+            names.push(string(volume, "name").unwrap_or(""));
+            pointers.push(pod.pod_field(&format!("volumes/{i}/hostPath")));
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "hostPath volumes",
+        format!(
+            "{} {}",
+            plural("volume", "volumes", names.len()),
+            join_quote(&names)
+        ),
+        pointers,
+    ))
+}
+
+fn host_ports(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let mut bad_containers = Vec::new();
+    let mut ports = BTreeSet::new();
+    let mut pointers = Vec::new();
+    for c in &pod.containers {
+        let defaulted = pod.host_ports_defaulted && c.kind != ContainerKind::Ephemeral;
+        let mut valid = true;
+        let list = c.container.get("ports").and_then(Value::as_array);
+        for (j, port) in list.into_iter().flatten().enumerate() {
+            let host = port.get("hostPort").and_then(integer).unwrap_or(0);
+            let (value, key) = if host == 0 && defaulted {
+                let container = port.get("containerPort").and_then(integer).unwrap_or(0);
+                (container, "containerPort")
+            } else {
+                (host, "hostPort")
+            };
+            if value != 0 {
+                valid = false;
+                ports.insert(value.to_string());
+                pointers.push(c.field(&format!("ports/{j}/{key}")));
+            }
+        }
+        if !valid {
+            bad_containers.push(c.name());
+        }
+    }
+    if bad_containers.is_empty() {
+        return None;
+    }
+    let ports: Vec<String> = ports.into_iter().collect();
+    Some(Finding::new(
+        "hostPort",
+        format!(
+            "{} {} {} {}",
+            containers_phrase(&bad_containers),
+            plural("uses", "use", bad_containers.len()),
+            plural("hostPort", "hostPorts", ports.len()),
+            ports.join(", ")
+        ),
+        pointers,
+    ))
+}
+
+fn host_probes_and_host_lifecycle(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let mut bad_containers = BTreeSet::new();
+    let mut hosts = BTreeSet::new();
+    let mut pointers = Vec::new();
+    for c in &pod.containers {
+        let mut handlers = Vec::new();
+        for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+            handlers.push((probe.to_owned(), object(c.container, probe)));
+        }
+        if let Some(lifecycle) = object(c.container, "lifecycle") {
+            for hook in ["postStart", "preStop"] {
+                handlers.push((format!("lifecycle/{hook}"), object(lifecycle, hook)));
+            }
+        }
+        for (path, handler) in handlers {
+            let Some(handler) = handler else { continue };
+            for action in ["httpGet", "tcpSocket"] {
+                let host = object(handler, action).and_then(|a| string(a, "host"));
+                if let Some(host) = host.filter(|h| !h.is_empty()) {
+                    bad_containers.insert(c.name());
+                    hosts.insert(host);
+                    pointers.push(c.field(&format!("{path}/{action}/host")));
+                }
+            }
+        }
+    }
+    if bad_containers.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = bad_containers.into_iter().collect();
+    Some(Finding::new(
+        "probe or lifecycle host",
+        format!(
+            "{} {} {} {}",
+            containers_phrase(&names),
+            plural("uses", "use", names.len()),
+            plural(
+                "probe or lifecycle host",
+                "probe or lifecycle hosts",
+                hosts.len()
+            ),
+            join_quote(hosts)
+        ),
+        pointers,
+    ))
+}
+
+fn privileged(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let mut bad = Vec::new();
+    let mut pointers = Vec::new();
+    for c in &pod.containers {
+        if container_sc(c).and_then(|sc| flag(sc, "privileged")) == Some(true) {
+            bad.push(c.name());
+            pointers.push(c.field("securityContext/privileged"));
+        }
+    }
+    if bad.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "privileged",
+        format!(
+            "{} must not set securityContext.privileged=true",
+            containers_phrase(&bad)
+        ),
+        pointers,
+    ))
+}
+
+fn proc_mount(pod: &Pod) -> Option<Finding> {
+    let mut bad = Vec::new();
+    let mut types = BTreeSet::new();
+    let mut pointers = Vec::new();
+    for c in &pod.containers {
+        let Some(mount) = container_sc(c).and_then(|sc| field(sc, "procMount")) else {
+            continue;
+        };
+        let mount = mount.as_str().unwrap_or("");
+        if mount != "Default" {
+            bad.push(c.name());
+            types.insert(mount);
+            pointers.push(c.field("securityContext/procMount"));
+        }
+    }
+    if bad.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "procMount",
+        format!(
+            "{} must not set securityContext.procMount to {}",
+            containers_phrase(&bad),
+            join_quote(types)
+        ),
+        pointers,
+    ))
+}
+
+fn proc_mount_baseline(pod: &Pod, minor: u32) -> Option<Finding> {
+    if minor >= 35 && pod.user_namespace() {
+        return None;
+    }
+    proc_mount(pod)
+}
+
+fn se_linux_options(pod: &Pod, minor: u32) -> Option<Finding> {
+    let mut allowed = vec!["", "container_t", "container_init_t", "container_kvm_t"];
+    if minor >= 31 {
+        allowed.push("container_engine_t");
+    }
+    let mut bad_types = BTreeSet::new();
+    let mut set_user = false;
+    let mut set_role = false;
+    let mut pointers = Vec::new();
+    let mut valid = |opts: &Value, base: String| {
+        let mut ok = true;
+        let kind = string(opts, "type").unwrap_or("");
+        if !allowed.contains(&kind) {
+            ok = false;
+            bad_types.insert(kind.to_owned());
+            pointers.push(format!("{base}/type"));
+        }
+        if string(opts, "user").is_some_and(|u| !u.is_empty()) {
+            ok = false;
+            set_user = true;
+            pointers.push(format!("{base}/user"));
+        }
+        if string(opts, "role").is_some_and(|r| !r.is_empty()) {
+            ok = false;
+            set_role = true;
+            pointers.push(format!("{base}/role"));
+        }
+        ok
+    };
+    let mut pod_bad = false;
+    if let Some(opts) = pod
+        .security_context()
+        .and_then(|sc| object(sc, "seLinuxOptions"))
+    {
+        pod_bad = !valid(opts, pod.pod_field("securityContext/seLinuxOptions"));
+    }
+    let mut bad_containers = Vec::new();
+    for c in &pod.containers {
+        if let Some(opts) = container_sc(c).and_then(|sc| object(sc, "seLinuxOptions")) {
+            if !valid(opts, c.field("securityContext/seLinuxOptions")) {
+                bad_containers.push(c.name());
+            }
+        }
+    }
+    let subjects = setters(pod_bad, &bad_containers);
+    if subjects.is_empty() {
+        return None;
+    }
+    let mut data = Vec::new();
+    if !bad_types.is_empty() {
+        data.push(format!(
+            "{} {}",
+            plural("type", "types", bad_types.len()),
+            join_quote(&bad_types)
+        ));
+    }
+    if set_user {
+        data.push("user may not be set".to_owned());
+    }
+    if set_role {
+        data.push("role may not be set".to_owned());
+    }
+    let pointers = pointers.iter().map(|p| pod.nearest(p)).collect();
+    Some(Finding::new(
+        "seLinuxOptions",
+        format!(
+            "{} set forbidden securityContext.seLinuxOptions: {}",
+            subjects.join(" and "),
+            data.join("; ")
+        ),
+        pointers,
+    ))
+}
+
+const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
+const SECCOMP_CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
+
+fn valid_seccomp_type(kind: &str) -> bool {
+    kind == "RuntimeDefault" || kind == "Localhost"
+}
+
+/// The seccomp profile type of a security context, if a profile is set (`""` when it has no
+/// type).
+fn seccomp_type(sc: Option<&Value>) -> Option<&str> {
+    let profile = object(sc?, "seccompProfile")?;
+    Some(string(profile, "type").unwrap_or(""))
+}
+
+fn seccomp_profile_baseline(pod: &Pod, minor: u32) -> Option<Finding> {
+    if minor < 19 {
+        seccomp_annotations(pod)
+    } else {
+        seccomp_fields(pod, false)
+    }
+}
+
+fn seccomp_annotations(pod: &Pod) -> Option<Finding> {
+    let valid =
+        |v: &str| v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/");
+    let mut forbidden = BTreeSet::new();
+    let mut pointers = Vec::new();
+    let mut keys = vec![SECCOMP_POD_ANNOTATION.to_owned()];
+    for c in &pod.containers {
+        keys.push(format!("{SECCOMP_CONTAINER_ANNOTATION_PREFIX}{}", c.name()));
+    }
+    for key in keys {
+        if let Some(value) = pod.view.annotation(&key) {
+            if !valid(value) {
+                forbidden.insert(format!("{key}={}", quote(value)));
+                pointers.push(pod.annotation_pointer(&key));
+            }
+        }
+    }
+    if forbidden.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = forbidden.into_iter().collect();
+    Some(Finding::new(
+        "seccompProfile",
+        format!(
+            "forbidden {} {}",
+            plural("annotation", "annotations", list.len()),
+            list.join(", ")
+        ),
+        pointers,
+    ))
+}
+
+/// The field-based seccomp rule; `required` adds the restricted level's demand that every
+/// container has a valid profile, its own or the pod's.
+fn seccomp_fields(pod: &Pod, required: bool) -> Option<Finding> {
+    let mut bad_values = BTreeSet::new();
+    let mut pointers = Vec::new();
+    let mut pod_bad = false;
+    let mut pod_set = false;
+    if let Some(kind) = seccomp_type(pod.security_context()) {
+        if valid_seccomp_type(kind) {
+            pod_set = true;
+        } else {
+            pod_bad = true;
+            bad_values.insert(kind);
+            pointers.push(pod.nearest(&pod.pod_field("securityContext/seccompProfile/type")));
+        }
+    }
+    let mut explicit = Vec::new();
+    let mut implicit = Vec::new();
+    let mut implicit_pointers = Vec::new();
+    for c in &pod.containers {
+        match seccomp_type(container_sc(c)) {
+            Some(kind) if !valid_seccomp_type(kind) => {
+                explicit.push(c.name());
+                bad_values.insert(kind);
+                pointers.push(pod.nearest(&c.field("securityContext/seccompProfile/type")));
+            }
+            Some(_) => {}
+            None if !pod_set => {
+                implicit.push(c.name());
+                implicit_pointers.push(pod.nearest(&c.field("securityContext/seccompProfile")));
+            }
+            None => {}
+        }
+    }
+    let subjects = setters(pod_bad, &explicit);
+    if !subjects.is_empty() {
+        return Some(Finding::new(
+            "seccompProfile",
+            format!(
+                "{} must not set securityContext.seccompProfile.type to {}",
+                subjects.join(" and "),
+                join_quote(bad_values)
+            ),
+            pointers,
+        ));
+    }
+    if required && !implicit.is_empty() {
+        return Some(Finding::new(
+            "seccompProfile",
+            format!(
+                r#"pod or {} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost""#,
+                containers_phrase(&implicit)
+            ),
+            implicit_pointers,
+        ));
+    }
+    None
+}
+
+const SYSCTLS_V1_0: [&str; 5] = [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_unprivileged_port_start",
+];
+
+/// Sysctls added to the allowed set, by the minor version that added them.
+const SYSCTLS_ADDED: [(u32, &str); 9] = [
+    (27, "net.ipv4.ip_local_reserved_ports"),
+    (29, "net.ipv4.tcp_keepalive_time"),
+    (29, "net.ipv4.tcp_fin_timeout"),
+    (29, "net.ipv4.tcp_keepalive_intvl"),
+    (29, "net.ipv4.tcp_keepalive_probes"),
+    (32, "net.ipv4.tcp_rmem"),
+    (32, "net.ipv4.tcp_wmem"),
+    (37, "net.ipv4.tcp_slow_start_after_idle"),
+    (37, "net.ipv4.tcp_notsent_lowat"),
+];
+
+fn sysctl_allowed(name: &str, minor: u32) -> bool {
+    SYSCTLS_V1_0.contains(&name)
+        || SYSCTLS_ADDED
+            .iter()
+            .any(|&(since, allowed)| minor >= since && allowed == name)
+}
+
+fn sysctls(pod: &Pod, minor: u32) -> Option<Finding> {
+    let mut bad = Vec::new();
+    let mut pointers = Vec::new();
+    let list = pod
+        .security_context()
+        .and_then(|sc| sc.get("sysctls"))
+        .and_then(Value::as_array);
+    for (i, sysctl) in list.into_iter().flatten().enumerate() {
+        if !sysctl.is_object() {
+            continue;
+        }
+        let name = string(sysctl, "name").unwrap_or("");
+        if !sysctl_allowed(name, minor) {
+            bad.push(name);
+            pointers
+                .push(pod.nearest(&pod.pod_field(&format!("securityContext/sysctls/{i}/name"))));
+        }
+    }
+    if bad.is_empty() {
+        return None;
+    }
+    Some(Finding::new("forbidden sysctls", bad.join(", "), pointers))
+}
+
+fn windows_host_process(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let host_process = |sc: Option<&Value>| {
+        sc.and_then(|sc| object(sc, "windowsOptions"))
+            .and_then(|w| flag(w, "hostProcess"))
+            == Some(true)
+    };
+    let mut pointers = Vec::new();
+    let mut bad = Vec::new();
+    for c in &pod.containers {
+        if host_process(container_sc(c)) {
+            bad.push(c.name());
+            pointers.push(c.field("securityContext/windowsOptions/hostProcess"));
+        }
+    }
+    let pod_bad = host_process(pod.security_context());
+    if pod_bad {
+        pointers.insert(
+            0,
+            pod.pod_field("securityContext/windowsOptions/hostProcess"),
+        );
+    }
+    let subjects = setters(pod_bad, &bad);
+    if subjects.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "hostProcess",
+        format!(
+            "{} must not set securityContext.windowsOptions.hostProcess=true",
+            subjects.join(" and ")
+        ),
+        pointers,
+    ))
+}
+
+// ---- restricted ----
+
+fn allow_privilege_escalation(pod: &Pod, minor: u32) -> Option<Finding> {
+    if minor >= 25 && pod.windows() {
+        return None;
+    }
+    let mut bad = Vec::new();
+    let mut pointers = Vec::new();
+    for c in &pod.containers {
+        if container_sc(c).and_then(|sc| flag(sc, "allowPrivilegeEscalation")) != Some(false) {
+            bad.push(c.name());
+            pointers.push(pod.nearest(&c.field("securityContext/allowPrivilegeEscalation")));
+        }
+    }
+    if bad.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "allowPrivilegeEscalation != false",
+        format!(
+            "{} must set securityContext.allowPrivilegeEscalation=false",
+            containers_phrase(&bad)
+        ),
+        pointers,
+    ))
+}
+
+fn capabilities_restricted(pod: &Pod, minor: u32) -> Option<Finding> {
+    if minor >= 25 && pod.windows() {
+        return None;
+    }
+    let mut missing_drop = Vec::new();
+    let mut adding = Vec::new();
+    let mut forbidden = BTreeSet::new();
+    let mut pointers = Vec::new();
+    for c in &pod.containers {
+        let Some(caps) = container_sc(c).and_then(|sc| object(sc, "capabilities")) else {
+            missing_drop.push(c.name());
+            pointers.push(pod.nearest(&c.field("securityContext/capabilities")));
+            continue;
+        };
+        if !strings(caps, "drop").any(|(_, cap)| cap == "ALL") {
+            missing_drop.push(c.name());
+            pointers.push(pod.nearest(&c.field("securityContext/capabilities/drop")));
+        }
+        let mut added = false;
+        for (i, cap) in strings(caps, "add") {
+            if cap != "NET_BIND_SERVICE" {
+                added = true;
+                forbidden.insert(cap);
+                pointers.push(c.field(&format!("securityContext/capabilities/add/{i}")));
+            }
+        }
+        if added {
+            adding.push(c.name());
+        }
+    }
+    let mut details = Vec::new();
+    if !missing_drop.is_empty() {
+        details.push(format!(
+            r#"{} must set securityContext.capabilities.drop=["ALL"]"#,
+            containers_phrase(&missing_drop)
+        ));
+    }
+    if !adding.is_empty() {
+        details.push(format!(
+            "{} must not include {} in securityContext.capabilities.add",
+            containers_phrase(&adding),
+            join_quote(forbidden)
+        ));
+    }
+    if details.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "unrestricted capabilities",
+        details.join("; "),
+        pointers,
+    ))
+}
+
+fn proc_mount_restricted(pod: &Pod, _minor: u32) -> Option<Finding> {
+    proc_mount(pod)
+}
+
+const ALLOWED_VOLUME_SOURCES: [&str; 9] = [
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "image",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+];
+
+/// Every other volume source of the Pod API, in the order admission names them.
+const RESTRICTED_VOLUME_SOURCES: [&str; 21] = [
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "fc",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+];
+
+fn restricted_volumes(pod: &Pod, _minor: u32) -> Option<Finding> {
+    let mut names = Vec::new();
+    let mut types = BTreeSet::new();
+    let mut pointers = Vec::new();
+    for (i, volume) in volumes(pod) {
+        if ALLOWED_VOLUME_SOURCES
+            .iter()
+            .any(|s| field(volume, s).is_some())
+        {
+            continue;
+        }
+        // A volume naming no known source is defaulted to emptyDir by the API server.
+        let Some(source) = RESTRICTED_VOLUME_SOURCES
+            .iter()
+            .find(|s| field(volume, s).is_some())
+        else {
+            continue;
+        };
+        names.push(string(volume, "name").unwrap_or(""));
+        types.insert(*source);
+        pointers.push(pod.pod_field(&format!("volumes/{i}/{source}")));
+    }
+    if names.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "restricted volume types",
+        format!(
+            "{} {} {} {} {}",
+            plural("volume", "volumes", names.len()),
+            join_quote(&names),
+            plural("uses", "use", names.len()),
+            plural(
+                "restricted volume type",
+                "restricted volume types",
+                types.len()
+            ),
+            join_quote(types)
+        ),
+        pointers,
+    ))
+}
+
+fn run_as_non_root(pod: &Pod, minor: u32) -> Option<Finding> {
+    if minor >= 35 && pod.user_namespace() {
+        return None;
+    }
+    let pod_value = pod
+        .security_context()
+        .and_then(|sc| flag(sc, "runAsNonRoot"));
+    let pod_bad = pod_value == Some(false);
+    let mut pointers = Vec::new();
+    if pod_bad {
+        pointers.push(pod.pod_field("securityContext/runAsNonRoot"));
+    }
+    let mut explicit = Vec::new();
+    let mut implicit = Vec::new();
+    let mut implicit_pointers = Vec::new();
+    for c in &pod.containers {
+        match container_sc(c).and_then(|sc| flag(sc, "runAsNonRoot")) {
+            Some(false) => {
+                explicit.push(c.name());
+                pointers.push(c.field("securityContext/runAsNonRoot"));
+            }
+            Some(true) => {}
+            None if pod_value != Some(true) => {
+                implicit.push(c.name());
+                implicit_pointers.push(pod.nearest(&c.field("securityContext/runAsNonRoot")));
+            }
+            None => {}
+        }
+    }
+    let subjects = setters(pod_bad, &explicit);
+    if !subjects.is_empty() {
+        return Some(Finding::new(
+            "runAsNonRoot != true",
+            format!(
+                "{} must not set securityContext.runAsNonRoot=false",
+                subjects.join(" and ")
+            ),
+            pointers,
+        ));
+    }
+    if implicit.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "runAsNonRoot != true",
+        format!(
+            "pod or {} must set securityContext.runAsNonRoot=true",
+            containers_phrase(&implicit)
+        ),
+        implicit_pointers,
+    ))
+}
+
+fn run_as_user(pod: &Pod, minor: u32) -> Option<Finding> {
+    if minor >= 35 && pod.user_namespace() {
+        return None;
+    }
+    let root =
+        |sc: Option<&Value>| sc.and_then(|sc| sc.get("runAsUser")).and_then(integer) == Some(0);
+    let pod_bad = root(pod.security_context());
+    let mut pointers = Vec::new();
+    if pod_bad {
+        pointers.push(pod.pod_field("securityContext/runAsUser"));
+    }
+    let mut bad = Vec::new();
+    for c in &pod.containers {
+        if root(container_sc(c)) {
+            bad.push(c.name());
+            pointers.push(c.field("securityContext/runAsUser"));
+        }
+    }
+    let subjects = setters(pod_bad, &bad);
+    if subjects.is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        "runAsUser=0",
+        format!("{} must not set runAsUser=0", subjects.join(" and ")),
+        pointers,
+    ))
+}
+
+fn seccomp_profile_restricted(pod: &Pod, minor: u32) -> Option<Finding> {
+    if minor >= 25 && pod.windows() {
+        return None;
+    }
+    seccomp_fields(pod, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_in_admission_order() {
+        let ids = |level: Level| -> Vec<&str> {
+            CHECKS
+                .iter()
+                .filter(|c| c.info.level == level)
+                .map(|c| c.info.id)
+                .collect()
+        };
+        for level in [Level::Baseline, Level::Restricted] {
+            let mut sorted = ids(level);
+            sorted.sort_unstable();
+            assert_eq!(ids(level), sorted, "{level}");
+        }
+        let first_restricted = CHECKS
+            .iter()
+            .position(|c| c.info.level == Level::Restricted)
+            .unwrap_or(0);
+        assert!(CHECKS[first_restricted..]
+            .iter()
+            .all(|c| c.info.level == Level::Restricted));
+        assert_eq!(ids(Level::Baseline).len(), 12);
+    }
+
+    #[test]
+    fn overrides_name_restricted_checks() {
+        for check in &CHECKS {
+            if let Some((by, from)) = check.info.overridden_by {
+                let over = CHECKS.iter().find(|c| c.info.id == by).map(|c| c.info);
+                let over = over.unwrap_or_else(|| panic!("{by} is not a check"));
+                assert_eq!(over.level, Level::Restricted);
+                assert!(over.since <= from, "{by} overrides before it exists");
+            }
+        }
+    }
+
+    #[test]
+    fn applicability_follows_levels_versions_and_overrides() {
+        let info = |id: &str| CHECKS.iter().find(|c| c.info.id == id).map(|c| c.info);
+        let caps = info("capabilities_baseline").expect("check");
+        assert!(caps.applies(Level::Baseline, Version::Latest));
+        assert!(caps.applies(Level::Restricted, Version::Minor(21)));
+        assert!(!caps.applies(Level::Restricted, Version::Minor(22)));
+        assert!(!caps.applies(Level::Privileged, Version::Minor(0)));
+        let probes = info("hostProbesAndHostLifecycle").expect("check");
+        assert!(!probes.applies(Level::Baseline, Version::Minor(33)));
+        assert!(probes.applies(Level::Baseline, Version::Minor(34)));
+        assert!(probes.applies(Level::Restricted, Version::Minor(90)));
+        let ape = info("allowPrivilegeEscalation").expect("check");
+        assert!(!ape.applies(Level::Baseline, Version::Latest));
+        assert!(!ape.applies(Level::Restricted, Version::Minor(7)));
+        assert!(ape.applies(Level::Restricted, Version::Minor(8)));
+    }
+
+    #[test]
+    fn sysctl_allow_list_grows_by_version() {
+        assert!(sysctl_allowed("kernel.shm_rmid_forced", 0));
+        assert!(!sysctl_allowed("net.ipv4.ip_local_reserved_ports", 26));
+        assert!(sysctl_allowed("net.ipv4.ip_local_reserved_ports", 27));
+        assert!(!sysctl_allowed("net.ipv4.tcp_notsent_lowat", 36));
+        assert!(sysctl_allowed("net.ipv4.tcp_notsent_lowat", 37));
+        assert!(!sysctl_allowed("kernel.msgmax", 37));
+        assert!(!sysctl_allowed("kernel/shm_rmid_forced", 37));
+    }
+}
