@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_core::{load_bytes, load_path, Limits, LoadError, LoadErrorKind, Loaded, Pos};
+use rayon::prelude::*;
 
 /// Options shared by every command that reads manifests.
 #[derive(Debug, Clone, Args)]
@@ -136,6 +137,24 @@ pub fn collect(args: &InputArgs, exclude: &GlobSet) -> (Vec<Input>, Vec<LoadErro
         }));
     }
     (inputs, errors)
+}
+
+/// Collects and loads every input (no excludes), in order: objects, errors and skipped
+/// documents of all of them together.
+pub fn load_all(args: &InputArgs) -> Loaded {
+    let (inputs, errors) = collect(args, &GlobSet::empty());
+    let limits = args.limits();
+    let mut all = Loaded {
+        errors,
+        ..Loaded::default()
+    };
+    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| i.load(&limits).0).collect();
+    for loaded in loaded {
+        all.objects.extend(loaded.objects);
+        all.errors.extend(loaded.errors);
+        all.skipped += loaded.skipped;
+    }
+    all
 }
 
 impl Input {

@@ -28,6 +28,9 @@ enum Command {
     Init(cmd::rules::InitArgs),
     /// Apply automatic fixes (a diff, or --write to rewrite files).
     Fix(cmd::fix::FixArgs),
+    /// NetworkPolicy reachability: list, evaluate and explain allowed connections.
+    #[command(subcommand)]
+    Netpol(cmd::netpol::NetpolCommand),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::rules::explain(args),
         Command::Init(args) => cmd::rules::init(args),
         Command::Fix(args) => cmd::fix::run(args),
+        Command::Netpol(command) => cmd::netpol::run(command),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");

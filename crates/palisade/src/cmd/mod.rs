@@ -1,5 +1,6 @@
 //! The subcommands.
 
 pub mod fix;
+pub mod netpol;
 pub mod rules;
 pub mod scan;
