@@ -1,0 +1,160 @@
+//! Prometheus metrics of the webhook, served as text at `/metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReviewLabels {
+    endpoint: &'static str,
+    operation: String,
+    kind: String,
+    verdict: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FindingLabels {
+    endpoint: &'static str,
+    rule: &'static str,
+    mode: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    endpoint: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 50 µs to about 1.6 s.
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+/// Every metric the webhook keeps.
+pub struct Metrics {
+    registry: Registry,
+    reviews: Family<ReviewLabels, Counter>,
+    findings: Family<FindingLabels, Counter>,
+    latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    errors: Family<ErrorLabels, Counter>,
+    reloads: Family<ResultLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("palisade");
+        let reviews = Family::<ReviewLabels, Counter>::default();
+        let findings = Family::<FindingLabels, Counter>::default();
+        let latency = Family::<EndpointLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
+        let errors = Family::<ErrorLabels, Counter>::default();
+        let reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "admission_reviews",
+            "Admission reviews answered, by endpoint, operation, kind and verdict",
+            reviews.clone(),
+        );
+        registry.register(
+            "admission_findings",
+            "Findings in admission reviews, by endpoint, rule and mode",
+            findings.clone(),
+        );
+        registry.register(
+            "admission_review_duration_seconds",
+            "Time to read, check and answer one admission review",
+            latency.clone(),
+        );
+        registry.register(
+            "admission_errors",
+            "Requests rejected before review, by endpoint and reason",
+            errors.clone(),
+        );
+        registry.register(
+            "tls_reloads",
+            "Certificate reloads, by result",
+            reloads.clone(),
+        );
+        Metrics {
+            registry,
+            reviews,
+            findings,
+            latency,
+            errors,
+            reloads,
+        }
+    }
+
+    pub(crate) fn review(
+        &self,
+        endpoint: &'static str,
+        operation: &str,
+        kind: &str,
+        allowed: bool,
+    ) {
+        self.reviews
+            .get_or_create(&ReviewLabels {
+                endpoint,
+                operation: operation.to_owned(),
+                kind: kind.to_owned(),
+                verdict: if allowed { "allowed" } else { "denied" },
+            })
+            .inc();
+    }
+
+    pub(crate) fn finding(&self, endpoint: &'static str, rule: &'static str, mode: &'static str) {
+        self.findings
+            .get_or_create(&FindingLabels {
+                endpoint,
+                rule,
+                mode,
+            })
+            .inc();
+    }
+
+    pub(crate) fn latency(&self, endpoint: &'static str, seconds: f64) {
+        self.latency
+            .get_or_create(&EndpointLabels { endpoint })
+            .observe(seconds);
+    }
+
+    pub(crate) fn error(&self, endpoint: &'static str, reason: &'static str) {
+        self.errors
+            .get_or_create(&ErrorLabels { endpoint, reason })
+            .inc();
+    }
+
+    pub(crate) fn reload(&self, ok: bool) {
+        self.reloads
+            .get_or_create(&ResultLabels {
+                result: if ok { "ok" } else { "error" },
+            })
+            .inc();
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

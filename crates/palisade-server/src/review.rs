@@ -1,0 +1,635 @@
+//! Answering one AdmissionReview: parse it, run the rules on the object, and build the response
+//! with the verdict, warnings, audit annotations and (for /mutate) the JSON Patch of the fixes.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use palisade_core::patch::{apply, PatchOp};
+use palisade_core::rule::Finding;
+use palisade_core::Object;
+use palisade_rules::{Config, Engine, SelectorError, IGNORE_ANNOTATION};
+
+use crate::config::{Mode, UpdatePolicy, WebhookConfig};
+use crate::log::LogSink;
+use crate::metrics::Metrics;
+
+/// The AdmissionReview API version the webhook speaks.
+pub const API_VERSION: &str = "admission.k8s.io/v1";
+
+/// Longest warning returned to the client; the API server truncates longer ones.
+const MAX_WARNING: usize = 256;
+/// Most fixes /mutate applies to one object.
+const MAX_FIXES: usize = 64;
+
+/// Which webhook endpoint a review came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/validate`: allow, deny, warn.
+    Validate,
+    /// `/mutate`: allow with the JSON Patch of the configured fixes.
+    Mutate,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Validate => "validate",
+            Endpoint::Mutate => "mutate",
+        }
+    }
+}
+
+/// An HTTP answer: status code and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Everything a review needs, shared by every connection.
+pub struct State {
+    config: Config,
+    select: Vec<String>,
+    ignore: Vec<String>,
+    /// The engine and the day it was built for: suppressions that expire stop applying when the
+    /// day changes.
+    engine: RwLock<(i64, Arc<Engine>)>,
+    webhook: WebhookConfig,
+    pub metrics: Metrics,
+    pub log: LogSink,
+    ready: AtomicBool,
+}
+
+impl State {
+    /// Builds the rule engine from the rules configuration and command-line selections.
+    pub fn new(
+        config: Config,
+        select: Vec<String>,
+        ignore: Vec<String>,
+        mut webhook: WebhookConfig,
+        log: LogSink,
+    ) -> Result<State, SelectorError> {
+        let day = palisade_rules::config::today();
+        let engine = Engine::new(&config, &select, &ignore)?;
+        for warning in &engine.warnings {
+            log.event("warn", warning, &[]);
+        }
+        webhook.inherit_fail_on(config.fail_on);
+        Ok(State {
+            config,
+            select,
+            ignore,
+            engine: RwLock::new((day, Arc::new(engine))),
+            webhook,
+            metrics: Metrics::new(),
+            log,
+            ready: AtomicBool::new(true),
+        })
+    }
+
+    /// The engine for today, rebuilt when the date changed since it was built.
+    pub fn engine(&self) -> Arc<Engine> {
+        let day = palisade_rules::config::today();
+        if let Ok(guard) = self.engine.read() {
+            if guard.0 == day {
+                return guard.1.clone();
+            }
+        }
+        let mut guard = match self.engine.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if guard.0 != day {
+            if let Ok(engine) = Engine::new(&self.config, &self.select, &self.ignore) {
+                for warning in &engine.warnings {
+                    self.log.event("warn", warning, &[]);
+                }
+                *guard = (day, Arc::new(engine));
+            }
+        }
+        guard.1.clone()
+    }
+
+    pub fn webhook(&self) -> &WebhookConfig {
+        &self.webhook
+    }
+
+    /// Whether `/readyz` answers 200.
+    pub fn ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+
+    /// A 4xx answer for a request that is not a valid review, counted and logged.
+    pub(crate) fn reject(
+        &self,
+        endpoint: Endpoint,
+        status: u16,
+        reason: &'static str,
+        message: String,
+    ) -> Reply {
+        self.metrics.error(endpoint.as_str(), reason);
+        self.log.event(
+            "warn",
+            "bad request",
+            &[
+                ("endpoint", Value::from(endpoint.as_str())),
+                ("status", Value::from(status)),
+                ("reason", Value::from(reason)),
+                ("error", Value::from(message.as_str())),
+            ],
+        );
+        Reply {
+            status,
+            body: json!({ "error": message, "reason": reason })
+                .to_string()
+                .into_bytes(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Review {
+    api_version: Option<String>,
+    kind: Option<String>,
+    request: Option<Request>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct GroupVersionKind {
+    #[serde(default)]
+    kind: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    username: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    uid: String,
+    #[serde(default)]
+    kind: GroupVersionKind,
+    #[serde(default)]
+    sub_resource: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    operation: String,
+    #[serde(default)]
+    user_info: UserInfo,
+    #[serde(default)]
+    object: Option<Value>,
+    #[serde(default)]
+    old_object: Option<Value>,
+    #[serde(default)]
+    dry_run: Option<bool>,
+}
+
+/// A finding with what the webhook does about it.
+struct Judged {
+    finding: Finding,
+    mode: Mode,
+    /// Enforced, but already present before the update (only with `updates: no-worse`).
+    preexisting: bool,
+}
+
+/// Answers one AdmissionReview given as the raw request body.
+pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
+    let started = Instant::now();
+    let parsed: Review = match serde_json::from_slice(body) {
+        Ok(review) => review,
+        Err(err) if err.is_data() => {
+            return state.reject(
+                endpoint,
+                400,
+                "bad_review",
+                format!("not a valid AdmissionReview: {err}"),
+            )
+        }
+        Err(err) => {
+            return state.reject(
+                endpoint,
+                400,
+                "not_json",
+                format!("request body is not JSON: {err}"),
+            )
+        }
+    };
+    if parsed.api_version.as_deref() != Some(API_VERSION) {
+        return state.reject(
+            endpoint,
+            400,
+            "wrong_api_version",
+            format!(
+                "unsupported apiVersion {}; expected {API_VERSION}",
+                parsed
+                    .api_version
+                    .as_deref()
+                    .map_or("(none)".to_owned(), |v| format!("{v:?}"))
+            ),
+        );
+    }
+    if parsed.kind.as_deref() != Some("AdmissionReview") {
+        return state.reject(
+            endpoint,
+            400,
+            "wrong_kind",
+            format!(
+                "unsupported kind {}; expected AdmissionReview",
+                parsed
+                    .kind
+                    .as_deref()
+                    .map_or("(none)".to_owned(), |v| format!("{v:?}"))
+            ),
+        );
+    }
+    let Some(request) = parsed.request else {
+        return state.reject(
+            endpoint,
+            400,
+            "missing_request",
+            "the AdmissionReview has no `request`".to_owned(),
+        );
+    };
+    if request.uid.is_empty() {
+        return state.reject(
+            endpoint,
+            400,
+            "missing_uid",
+            "the AdmissionReview request has an empty `uid`".to_owned(),
+        );
+    }
+    // Only new objects are mutated: most of a Pod is immutable, and a fix on an UPDATE (say a
+    // label change) would make the API server refuse the update.
+    let judging = match endpoint {
+        Endpoint::Validate => matches!(request.operation.as_str(), "CREATE" | "UPDATE"),
+        Endpoint::Mutate => request.operation == "CREATE",
+    };
+    let subresource = request.sub_resource.as_deref().unwrap_or("");
+    // The ephemeralcontainers subresource carries the whole Pod: judge it, or a privileged
+    // debug container could be added to a running pod.
+    let skip = !judging
+        || !(subresource.is_empty() || subresource == "ephemeralcontainers")
+        || state.webhook.exempt(request.namespace.as_deref());
+    let mut outcome = Outcome::default();
+    if !skip {
+        let Some(object) = request.object.clone().filter(Value::is_object) else {
+            return state.reject(
+                endpoint,
+                400,
+                "missing_object",
+                format!(
+                    "the {} request has no `request.object` mapping",
+                    request.operation
+                ),
+            );
+        };
+        outcome = judge(state, endpoint, &request, object);
+    }
+    let allowed = outcome.denial.is_none();
+    let mut response = Map::new();
+    response.insert("uid".to_owned(), Value::String(request.uid.clone()));
+    response.insert("allowed".to_owned(), Value::Bool(allowed));
+    if let Some(message) = &outcome.denial {
+        response.insert(
+            "status".to_owned(),
+            json!({ "code": 403, "reason": "Forbidden", "message": message }),
+        );
+    }
+    if !outcome.warnings.is_empty() {
+        response.insert("warnings".to_owned(), json!(outcome.warnings));
+    }
+    if !outcome.audit.is_empty() {
+        response.insert(
+            "auditAnnotations".to_owned(),
+            json!({ "findings": outcome.audit.join("; ") }),
+        );
+    }
+    if !outcome.patch.is_empty() {
+        let patch = serde_json::to_vec(&outcome.patch).unwrap_or_default();
+        response.insert(
+            "patch".to_owned(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(patch)),
+        );
+        response.insert("patchType".to_owned(), Value::from("JSONPatch"));
+    }
+    let body = json!({
+        "apiVersion": API_VERSION,
+        "kind": "AdmissionReview",
+        "response": Value::Object(response),
+    });
+
+    let elapsed = started.elapsed();
+    state.metrics.review(
+        endpoint.as_str(),
+        &request.operation,
+        &request.kind.kind,
+        allowed,
+    );
+    state
+        .metrics
+        .latency(endpoint.as_str(), elapsed.as_secs_f64());
+    for (rule, mode) in &outcome.counted {
+        state.metrics.finding(endpoint.as_str(), rule, mode);
+    }
+    let mut fields = Map::new();
+    fields.insert("msg".to_owned(), Value::from("review"));
+    fields.insert("endpoint".to_owned(), Value::from(endpoint.as_str()));
+    fields.insert("uid".to_owned(), Value::from(request.uid.as_str()));
+    fields.insert("operation".to_owned(), Value::from(request.operation));
+    fields.insert("kind".to_owned(), Value::from(request.kind.kind));
+    if !subresource.is_empty() {
+        fields.insert("subresource".to_owned(), Value::from(subresource));
+    }
+    if let Some(ns) = request.namespace.filter(|ns| !ns.is_empty()) {
+        fields.insert("namespace".to_owned(), Value::from(ns));
+    }
+    fields.insert(
+        "name".to_owned(),
+        Value::from(request.name.unwrap_or_default()),
+    );
+    fields.insert("user".to_owned(), Value::from(request.user_info.username));
+    fields.insert(
+        "dry_run".to_owned(),
+        Value::from(request.dry_run.unwrap_or(false)),
+    );
+    fields.insert("checked".to_owned(), Value::from(!skip));
+    fields.insert("allowed".to_owned(), Value::from(allowed));
+    fields.insert("findings".to_owned(), Value::Array(outcome.logged));
+    if endpoint == Endpoint::Mutate {
+        fields.insert("patch_ops".to_owned(), Value::from(outcome.patch.len()));
+    }
+    fields.insert(
+        "duration_us".to_owned(),
+        Value::from(elapsed.as_micros() as u64),
+    );
+    state.log.write("info", fields);
+    Reply {
+        status: 200,
+        body: body.to_string().into_bytes(),
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    denial: Option<String>,
+    warnings: Vec<String>,
+    audit: Vec<String>,
+    patch: Vec<PatchOp>,
+    /// Findings for the log.
+    logged: Vec<Value>,
+    /// (rule, mode or `fixed`) of every finding, for the metrics.
+    counted: Vec<(&'static str, &'static str)>,
+}
+
+/// Prepares an admitted object for the rules: the namespace of the request when the object has
+/// none, and without the ignore annotation unless the configuration honours it.
+fn prepare(state: &State, request: &Request, mut value: Value) -> Object {
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(ns) = request.namespace.as_deref().filter(|ns| !ns.is_empty()) {
+            let missing = metadata
+                .get("namespace")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty);
+            if missing {
+                metadata.insert("namespace".to_owned(), Value::from(ns));
+            }
+        }
+        if !state.webhook.honor_ignore_annotations {
+            if let Some(annotations) = metadata
+                .get_mut("annotations")
+                .and_then(Value::as_object_mut)
+            {
+                annotations.remove(IGNORE_ANNOTATION);
+            }
+        }
+    }
+    Object::from_value(value, "admission")
+}
+
+fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> Outcome {
+    let engine = state.engine();
+    let namespace = request.namespace.as_deref().filter(|ns| !ns.is_empty());
+    let original = value.clone();
+    let object = prepare(state, request, value);
+    let findings = engine.check_object(&object);
+    let mut outcome = Outcome::default();
+    match endpoint {
+        Endpoint::Validate => {
+            let previous: HashSet<(&'static str, String)> =
+                match (&request.old_object, state.webhook.updates) {
+                    (Some(old), UpdatePolicy::NoWorse)
+                        if request.operation == "UPDATE" && old.is_object() =>
+                    {
+                        let old = prepare(state, request, old.clone());
+                        engine
+                            .check_object(&old)
+                            .into_iter()
+                            .map(|f| (f.rule.id, f.pointer))
+                            .collect()
+                    }
+                    _ => HashSet::new(),
+                };
+            let judged: Vec<Judged> = findings
+                .into_iter()
+                .filter_map(|finding| {
+                    let mode = state
+                        .webhook
+                        .mode(finding.rule.id, finding.severity, namespace);
+                    let preexisting = mode == Mode::Enforce
+                        && previous.contains(&(finding.rule.id, finding.pointer.clone()));
+                    (mode != Mode::Off).then_some(Judged {
+                        finding,
+                        mode,
+                        preexisting,
+                    })
+                })
+                .collect();
+            validate(&object, judged, &mut outcome);
+        }
+        Endpoint::Mutate => mutate(state, &engine, object, original, namespace, &mut outcome),
+    }
+    outcome
+}
+
+fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
+    let mut denied = Vec::new();
+    for j in &judged {
+        let f = &j.finding;
+        let mode = if j.preexisting { Mode::Warn } else { j.mode };
+        outcome.counted.push((f.rule.id, mode.as_str()));
+        outcome.logged.push(json!({
+            "rule": f.rule.id,
+            "mode": mode.as_str(),
+            "severity": f.severity.as_str(),
+            "field": f.pointer,
+        }));
+        match mode {
+            Mode::Enforce => denied.push(format!(
+                "- {} {} ({}) at {}: {}",
+                f.rule.id,
+                f.rule.slug,
+                f.severity,
+                field(&f.pointer),
+                f.message
+            )),
+            Mode::Warn => outcome.warnings.push(warning(&format!(
+                "{} {}{}: {} (at {})",
+                f.rule.id,
+                f.rule.slug,
+                if j.preexisting {
+                    " [already present, allowed on update]"
+                } else {
+                    ""
+                },
+                f.message,
+                field(&f.pointer)
+            ))),
+            Mode::Audit => outcome
+                .audit
+                .push(format!("{} at {}", f.rule.id, field(&f.pointer))),
+            Mode::Off => {}
+        }
+    }
+    if !denied.is_empty() {
+        outcome.denial = Some(format!(
+            "palisade denied {}: {} finding{}\n{}",
+            object.reference(),
+            denied.len(),
+            if denied.len() == 1 { "" } else { "s" },
+            denied.join("\n")
+        ));
+    }
+}
+
+/// Applies the fixes of the mutating rules one at a time, checking the object again after
+/// each, so that every operation is computed on the object as the previous ones left it and
+/// the patch applies cleanly in order.
+fn mutate(
+    state: &State,
+    engine: &Engine,
+    mut object: Object,
+    original: Value,
+    namespace: Option<&str>,
+    outcome: &mut Outcome,
+) {
+    let mut tried: HashSet<(&'static str, String)> = HashSet::new();
+    let mut patch: Vec<PatchOp> = Vec::new();
+    while tried.len() < MAX_FIXES {
+        let next = engine.check_object(&object).into_iter().find(|f| {
+            f.fix.as_ref().is_some_and(|fix| !fix.patch.is_empty())
+                && state.webhook.mutates(f.rule.id)
+                && state.webhook.mode(f.rule.id, f.severity, namespace) != Mode::Off
+                && !tried.contains(&(f.rule.id, f.pointer.clone()))
+        });
+        let Some(finding) = next else {
+            break;
+        };
+        tried.insert((finding.rule.id, finding.pointer.clone()));
+        let Some(fix) = finding.fix else {
+            break;
+        };
+        let mut candidate = object.value.clone();
+        if apply(&mut candidate, &fix.patch).is_err() {
+            continue;
+        }
+        object.value = candidate;
+        outcome.counted.push((finding.rule.id, "fixed"));
+        outcome.logged.push(json!({
+            "rule": finding.rule.id,
+            "fixed": finding.pointer,
+            "ops": fix.patch.len(),
+        }));
+        outcome.warnings.push(warning(&format!(
+            "{} {}: changed by palisade: {} (at {})",
+            finding.rule.id,
+            finding.rule.slug,
+            fix.description,
+            field(&finding.pointer)
+        )));
+        patch.extend(fix.patch);
+    }
+    // The patch must apply to the object exactly as the API server sent it.
+    let mut check = original;
+    if apply(&mut check, &patch).is_ok() {
+        outcome.patch = patch;
+    } else {
+        state.log.event(
+            "error",
+            "dropped a patch that does not apply to the admitted object",
+            &[("ops", Value::from(patch.len()))],
+        );
+        outcome.warnings.clear();
+    }
+}
+
+/// A JSON pointer as a readable field path: `/spec/containers/0/image` → `spec.containers[0].image`.
+fn field(pointer: &str) -> String {
+    let mut out = String::new();
+    for token in palisade_core::pointer::tokens(pointer) {
+        if token.chars().all(|c| c.is_ascii_digit()) && !token.is_empty() {
+            out.push('[');
+            out.push_str(&token);
+            out.push(']');
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
+}
+
+fn warning(text: &str) -> String {
+    if text.len() <= MAX_WARNING {
+        return text.to_owned();
+    }
+    let mut end = MAX_WARNING - 3;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_read_like_paths() {
+        assert_eq!(
+            field("/spec/containers/0/image"),
+            "spec.containers[0].image"
+        );
+        assert_eq!(field("/metadata/labels/a~1b"), "metadata.labels.a/b");
+        assert_eq!(field(""), ".");
+    }
+
+    #[test]
+    fn warnings_are_truncated_on_char_boundaries() {
+        let long = "é".repeat(300);
+        let short = warning(&long);
+        assert!(short.len() <= MAX_WARNING);
+        assert!(short.ends_with("..."));
+        assert_eq!(warning("short"), "short");
+    }
+}
