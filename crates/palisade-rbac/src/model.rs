@@ -131,7 +131,8 @@ impl std::fmt::Display for ObjectName {
 
 /// A subject of a binding, in the JSON form reports use:
 /// `{"kind":"ServiceAccount","name":…,"namespace":…}` or `{"kind":"User"|"Group","name":…}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Subjects sort by kind, then namespace, then name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind")]
 pub enum Subject {
     User { name: String },
@@ -188,6 +189,28 @@ impl Subject {
             Subject::User { name } | Subject::Group { name } => name,
             Subject::ServiceAccount { name, .. } => name,
         }
+    }
+}
+
+impl Subject {
+    fn sort_key(&self) -> (u8, &str, &str) {
+        match self {
+            Subject::User { name } => (0, "", name),
+            Subject::Group { name } => (1, "", name),
+            Subject::ServiceAccount { name, namespace } => (2, namespace, name),
+        }
+    }
+}
+
+impl Ord for Subject {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+impl PartialOrd for Subject {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -873,6 +896,11 @@ impl Policy {
     /// The ClusterRole with this name, if any.
     pub fn cluster_role(&self, name: &str) -> Option<&Role> {
         self.cluster_roles.get(name).map(|id| &self.roles[*id])
+    }
+
+    /// The id of the ClusterRole with this name, if any.
+    pub fn cluster_role_id(&self, name: &str) -> Option<RoleId> {
+        self.cluster_roles.get(name).copied()
     }
 
     /// The Role with this namespace and name, if any.
