@@ -1,0 +1,87 @@
+//! Every workload of the real-world corpus (`../shared/corpus`) at every level and a range of
+//! versions: no panics, consistent results, and every pointer resolves in the object.
+
+use std::path::{Path, PathBuf};
+
+use palisade_core::{load_path, Limits};
+use palisade_pss::{evaluate, forbidden_message, Level, Version, NEWEST_POLICY_MINOR};
+use serde_json::Value;
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn corpus_workloads_evaluate_consistently() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let mut paths = Vec::new();
+    files(&root, &mut paths);
+    paths.sort();
+    assert!(paths.len() > 1000, "corpus not found at {}", root.display());
+    let limits = Limits::default();
+    let versions = [
+        Version::Minor(0),
+        Version::Minor(18),
+        Version::Minor(24),
+        Version::Minor(34),
+        Version::Minor(NEWEST_POLICY_MINOR),
+        Version::Latest,
+    ];
+    let (mut workloads, mut denied) = (0, 0);
+    for path in &paths {
+        let display = path.display().to_string();
+        for object in load_path(path, &display, &limits).objects {
+            let value: &Value = &object.value;
+            let Some(privileged) = evaluate(value, Level::Privileged, Version::Latest) else {
+                continue;
+            };
+            workloads += 1;
+            assert!(privileged.allowed && privileged.violations.is_empty());
+            for version in versions {
+                let baseline = evaluate(value, Level::Baseline, version).expect("workload");
+                let restricted = evaluate(value, Level::Restricted, version).expect("workload");
+                assert!(
+                    baseline.allowed || !restricted.allowed,
+                    "{display}: restricted allows what baseline denies at {version}"
+                );
+                for evaluation in [&baseline, &restricted] {
+                    assert_eq!(evaluation.allowed, evaluation.violations.is_empty());
+                    for v in &evaluation.violations {
+                        assert!(
+                            !v.pointers.is_empty(),
+                            "{display}: {} has no pointer",
+                            v.check
+                        );
+                        for pointer in &v.pointers {
+                            assert!(
+                                value.pointer(pointer).is_some(),
+                                "{display}: {} points at missing {pointer}",
+                                v.check
+                            );
+                        }
+                    }
+                }
+                if !restricted.allowed {
+                    denied += 1;
+                    let message = forbidden_message(Level::Restricted, version, &restricted);
+                    assert!(message.starts_with("violates PodSecurity \"restricted:"));
+                }
+            }
+        }
+    }
+    println!("corpus: {workloads} workloads evaluated, {denied} restricted denials");
+    assert!(workloads > 100, "too few workloads: {workloads}");
+}
