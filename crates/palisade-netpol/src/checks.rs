@@ -1,17 +1,17 @@
 //! Configuration checks over the whole input, for the scan rules.
 
-use crate::engine::np_selects;
-use crate::model::{Input, NpPeer, PortSpec};
-use crate::sets::{parse_ipv4, IntervalSet, Protocol};
+use crate::engine::{np_selects, Cluster, Peer};
+use crate::model::{Input, NetworkPolicy, NpPeer, NpRule, PortSpec, Workload};
+use crate::sets::{parse_ipv4, IntervalSet, Protocol, MAX_IP};
 
 /// What a check found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CheckKind {
-    /// A namespace with workloads and no default-deny ingress policy.
+    /// A namespace with workloads and no policy isolating all its pods for ingress.
     NoDefaultDenyIngress,
-    /// A namespace with workloads and no default-deny egress policy.
+    /// A namespace with workloads and no policy isolating all its pods for egress.
     NoDefaultDenyEgress,
-    /// A workload no NetworkPolicy selects.
+    /// A workload no NetworkPolicy selects, in a namespace that has NetworkPolicies.
     WorkloadNotSelected,
     /// An ingress rule that allows everything from everywhere.
     AllowAllIngress,
@@ -24,7 +24,7 @@ pub enum CheckKind {
 }
 
 /// One finding: the object (index into [`Input::objects`]), a JSON pointer inside it and a
-/// message.
+/// message (which does not repeat the object's own name).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
     pub kind: CheckKind,
@@ -38,188 +38,222 @@ pub fn checks(input: &Input) -> Vec<Check> {
     let mut out = Vec::new();
     namespace_checks(input, &mut out);
     for w in &input.workloads {
+        let in_ns = input
+            .policies
+            .iter()
+            .filter(|np| np.namespace == w.namespace)
+            .count();
         let selected = input
             .policies
             .iter()
             .any(|np| np_selects(np, w, true) || np_selects(np, w, false));
-        if !selected {
+        if in_ns > 0 && !selected {
             out.push(Check {
                 kind: CheckKind::WorkloadNotSelected,
                 object: w.object,
                 pointer: w.pointer.clone(),
-                message: format!("{} is not selected by any NetworkPolicy", w.display()),
-            });
-        }
-    }
-    let metadata = parse_ipv4("169.254.169.254").unwrap_or_default();
-    for np in &input.policies {
-        let in_ns = input
-            .workloads
-            .iter()
-            .filter(|w| w.namespace == np.namespace);
-        let selected: Vec<_> = in_ns
-            .clone()
-            .filter(|w| np.pod_selector.matches(&w.labels))
-            .collect();
-        if !np.pod_selector.is_empty() && in_ns.count() > 0 && selected.is_empty() {
-            out.push(Check {
-                kind: CheckKind::SelectorMatchesNothing,
-                object: np.object,
-                pointer: "/spec/podSelector".to_owned(),
                 message: format!(
-                    "{} selects no workload in namespace {}",
-                    np.full_name(),
-                    np.namespace
+                    "no NetworkPolicy selects these pods, although namespace {} has {in_ns}; \
+their traffic is not restricted",
+                    w.namespace
                 ),
             });
         }
-        if np.affects_ingress {
-            for (i, rule) in np.ingress.iter().enumerate() {
-                let everywhere = rule.peers.is_empty()
-                    || rule.peers.iter().any(|p| {
-                        matches!(p, NpPeer::IpBlock(b) if *b == IntervalSet::range(0, crate::sets::MAX_IP))
-                    });
-                if everywhere && rule.ports.is_empty() {
-                    out.push(Check {
-                        kind: CheckKind::AllowAllIngress,
-                        object: np.object,
-                        pointer: format!("/spec/ingress/{i}"),
-                        message: format!("{} allows all ingress from everywhere", np.full_name()),
-                    });
-                }
-            }
-        }
-        if np.affects_egress {
-            for (i, rule) in np.egress.iter().enumerate() {
-                let port_ok = rule.ports.is_empty()
-                    || rule.ports.iter().any(|p| {
-                        p.protocol == Protocol::Tcp
-                            && match &p.port {
-                                None => true,
-                                Some(PortSpec::Number(n)) => {
-                                    *n <= 80 && p.end_port.unwrap_or(*n) >= 80
-                                }
-                                Some(PortSpec::Name(_)) => false,
-                            }
-                    });
-                if !port_ok {
-                    continue;
-                }
-                let target = if rule.peers.is_empty() {
-                    Some(format!("/spec/egress/{i}"))
-                } else {
-                    rule.peers.iter().enumerate().find_map(|(j, p)| match p {
-                        NpPeer::IpBlock(b) if b.contains(metadata) => {
-                            Some(format!("/spec/egress/{i}/to/{j}/ipBlock"))
-                        }
-                        _ => None,
-                    })
-                };
-                if let Some(pointer) = target {
-                    out.push(Check {
-                        kind: CheckKind::MetadataEgress,
-                        object: np.object,
-                        pointer,
-                        message: format!(
-                            "{} allows egress to the cloud metadata address 169.254.169.254",
-                            np.full_name()
-                        ),
-                    });
-                }
-            }
-        }
-        named_port_checks(input, np, &selected, &mut out);
+    }
+    let cluster = Cluster::new(input);
+    for np in &input.policies {
+        policy_checks(input, &cluster, np, &mut out);
     }
     out.sort_by(|a, b| (a.object, &a.pointer).cmp(&(b.object, &b.pointer)));
     out
 }
 
-fn named_port_checks(
-    input: &Input,
-    np: &crate::model::NetworkPolicy,
-    selected: &[&crate::model::Workload],
-    out: &mut Vec<Check>,
-) {
-    for (dir, rules) in [("ingress", &np.ingress), ("egress", &np.egress)] {
-        for (i, rule) in rules.iter().enumerate() {
-            for (j, port) in rule.ports.iter().enumerate() {
-                let Some(PortSpec::Name(name)) = &port.port else {
-                    continue;
-                };
-                let defined = if dir == "ingress" {
-                    selected.iter().any(|w| w.named_port(name).is_some())
-                } else {
-                    input.workloads.iter().any(|w| w.named_port(name).is_some())
-                };
-                let candidates = if dir == "ingress" {
-                    !selected.is_empty()
-                } else {
-                    !input.workloads.is_empty()
-                };
-                if candidates && !defined {
-                    out.push(Check {
-                        kind: CheckKind::UnknownNamedPort,
-                        object: np.object,
-                        pointer: format!("/spec/{dir}/{i}/ports/{j}/port"),
-                        message: format!(
-                            "{}: named port '{name}' is not defined by any {} container",
-                            np.full_name(),
-                            if dir == "ingress" {
-                                "selected"
-                            } else {
-                                "input"
-                            }
-                        ),
-                    });
-                }
+fn policy_checks(input: &Input, cluster: &Cluster<'_>, np: &NetworkPolicy, out: &mut Vec<Check>) {
+    let in_ns: Vec<&Workload> = input
+        .workloads
+        .iter()
+        .filter(|w| w.namespace == np.namespace)
+        .collect();
+    let selected: Vec<&Workload> = in_ns
+        .iter()
+        .copied()
+        .filter(|w| np.pod_selector.matches(&w.labels))
+        .collect();
+    if !np.pod_selector.is_empty() && !in_ns.is_empty() && selected.is_empty() {
+        out.push(Check {
+            kind: CheckKind::SelectorMatchesNothing,
+            object: np.object,
+            pointer: "/spec/podSelector".to_owned(),
+            message: format!(
+                "podSelector matches none of the {} workloads of namespace {}; the policy has \
+no effect",
+                in_ns.len(),
+                np.namespace
+            ),
+        });
+    }
+    if np.affects_ingress {
+        for (i, rule) in np.ingress.iter().enumerate() {
+            if allows_everything(rule) {
+                out.push(Check {
+                    kind: CheckKind::AllowAllIngress,
+                    object: np.object,
+                    pointer: format!("/spec/ingress/{i}"),
+                    message: format!(
+                        "ingress rule #{} allows every connection from everywhere to the \
+selected pods",
+                        i + 1
+                    ),
+                });
             }
+        }
+    }
+    if np.affects_egress {
+        metadata_checks(np, out);
+    }
+    for (i, rule) in np.ingress.iter().enumerate() {
+        named_port_checks(np, rule, "ingress", i, &selected, out);
+    }
+    for (i, rule) in np.egress.iter().enumerate() {
+        let destinations: Vec<&Workload> = input
+            .workloads
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| cluster.np_rule_selects(np, rule, &Peer::Workload(*j)))
+            .map(|(_, w)| w)
+            .collect();
+        named_port_checks(np, rule, "egress", i, &destinations, out);
+    }
+}
+
+/// A rule with no peer restriction (or a peer of all addresses) and no port restriction.
+fn allows_everything(rule: &NpRule) -> bool {
+    let everywhere = rule.peers.is_empty()
+        || rule
+            .peers
+            .iter()
+            .any(|p| matches!(p, NpPeer::IpBlock(b) if *b == IntervalSet::range(0, MAX_IP)));
+    everywhere && rule.ports.is_empty()
+}
+
+fn metadata_checks(np: &NetworkPolicy, out: &mut Vec<Check>) {
+    let metadata = parse_ipv4("169.254.169.254").unwrap_or_default();
+    for (i, rule) in np.egress.iter().enumerate() {
+        // The metadata services of the clouds listen on TCP port 80.
+        let port_ok = rule.ports.is_empty()
+            || rule.ports.iter().any(|p| {
+                p.protocol == Protocol::Tcp
+                    && match &p.port {
+                        None => true,
+                        Some(PortSpec::Number(n)) => *n <= 80 && p.end_port.unwrap_or(*n) >= 80,
+                        Some(PortSpec::Name(_)) => false,
+                    }
+            });
+        if !port_ok {
+            continue;
+        }
+        let target = if rule.peers.is_empty() {
+            Some(format!("/spec/egress/{i}"))
+        } else {
+            rule.peers.iter().enumerate().find_map(|(j, p)| match p {
+                NpPeer::IpBlock(b) if b.contains(metadata) => {
+                    Some(format!("/spec/egress/{i}/to/{j}/ipBlock"))
+                }
+                _ => None,
+            })
+        };
+        if let Some(pointer) = target {
+            out.push(Check {
+                kind: CheckKind::MetadataEgress,
+                object: np.object,
+                pointer,
+                message: format!(
+                    "egress rule #{} allows the selected pods to reach the cloud metadata \
+address 169.254.169.254",
+                    i + 1
+                ),
+            });
         }
     }
 }
 
+/// Named ports of a rule that none of `targets` (the pods the port is resolved on: the
+/// selected pods for ingress, the rule's destinations for egress) defines.
+fn named_port_checks(
+    np: &NetworkPolicy,
+    rule: &NpRule,
+    dir: &str,
+    i: usize,
+    targets: &[&Workload],
+    out: &mut Vec<Check>,
+) {
+    if targets.is_empty() {
+        return;
+    }
+    for (j, port) in rule.ports.iter().enumerate() {
+        let Some(PortSpec::Name(name)) = &port.port else {
+            continue;
+        };
+        if targets.iter().any(|w| w.named_port(name).is_some()) {
+            continue;
+        }
+        let whose = if dir == "ingress" {
+            "selected pods"
+        } else {
+            "destination pods"
+        };
+        out.push(Check {
+            kind: CheckKind::UnknownNamedPort,
+            object: np.object,
+            pointer: format!("/spec/{dir}/{i}/ports/{j}/port"),
+            message: format!(
+                "named port '{name}' is defined by none of the {} {whose}; the port matches nothing",
+                targets.len()
+            ),
+        });
+    }
+}
+
+/// Whether `np` isolates every pod of its namespace in one direction without allowing
+/// everything back.
+fn isolates_namespace(np: &NetworkPolicy, ingress: bool) -> bool {
+    let (affects, rules) = if ingress {
+        (np.affects_ingress, &np.ingress)
+    } else {
+        (np.affects_egress, &np.egress)
+    };
+    np.pod_selector.is_empty()
+        && np.pod_selector.valid
+        && affects
+        && !rules.iter().any(allows_everything)
+}
+
 fn namespace_checks(input: &Input, out: &mut Vec<Check>) {
-    let mut namespaces: Vec<&str> = input
-        .workloads
-        .iter()
-        .map(|w| w.namespace.as_str())
-        .collect();
-    namespaces.sort_unstable();
-    namespaces.dedup();
-    for ns in namespaces {
-        let (object, pointer) = input
-            .objects
-            .iter()
-            .position(|o| o.kind() == "Namespace" && o.name() == ns)
-            .map(|i| (i, "/metadata/name".to_owned()))
-            .or_else(|| {
-                input
-                    .workloads
-                    .iter()
-                    .find(|w| w.namespace == ns)
-                    .map(|w| (w.object, "/metadata".to_owned()))
-            })
-            .unwrap_or_default();
+    let mut firsts: Vec<&Workload> = Vec::new();
+    for w in &input.workloads {
+        if !firsts.iter().any(|f| f.namespace == w.namespace) {
+            firsts.push(w);
+        }
+    }
+    for first in firsts {
+        let ns = &first.namespace;
         for (ingress, kind, word) in [
             (true, CheckKind::NoDefaultDenyIngress, "ingress"),
             (false, CheckKind::NoDefaultDenyEgress, "egress"),
         ] {
-            let has = input.policies.iter().any(|np| {
-                np.namespace == ns
-                    && np.pod_selector.is_empty()
-                    && np.pod_selector.valid
-                    && if ingress {
-                        np.affects_ingress && np.ingress.is_empty()
-                    } else {
-                        np.affects_egress && np.egress.is_empty()
-                    }
-            });
+            let has = input
+                .policies
+                .iter()
+                .any(|np| np.namespace == *ns && isolates_namespace(np, ingress));
             if !has {
                 out.push(Check {
                     kind,
-                    object,
-                    pointer: pointer.clone(),
+                    object: first.object,
+                    pointer: "/metadata/namespace".to_owned(),
                     message: format!(
-                        "namespace {ns} has workloads but no default-deny {word} NetworkPolicy"
+                        "namespace {ns} has workloads but no NetworkPolicy denying {word} by \
+default (an empty podSelector with policyTypes [{}])",
+                        if ingress { "Ingress" } else { "Egress" }
                     ),
                 });
             }

@@ -305,7 +305,7 @@ impl<'a> Cluster<'a> {
         res
     }
 
-    fn np_rule_selects(&self, np: &NetworkPolicy, rule: &NpRule, peer: &Peer) -> bool {
+    pub(crate) fn np_rule_selects(&self, np: &NetworkPolicy, rule: &NpRule, peer: &Peer) -> bool {
         if rule.peers.is_empty() {
             return true;
         }

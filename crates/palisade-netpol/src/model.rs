@@ -377,10 +377,10 @@ fn collect_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-fn ns_or_default(obj: &Object) -> String {
+fn namespace_of(obj: &Object, unset: &dyn Fn(&Object) -> String) -> String {
     match obj.namespace() {
         Some(ns) if !ns.is_empty() => ns.to_owned(),
-        _ => "default".to_owned(),
+        _ => unset(obj),
     }
 }
 
@@ -442,9 +442,16 @@ impl Input {
     /// Builds the model from loaded objects (their order decides which object defines a
     /// workload seen twice).
     pub fn from_objects(objects: Vec<Object>) -> Input {
+        Input::from_objects_with(objects, &|_| "default".to_owned())
+    }
+
+    /// Like [`Input::from_objects`], with `unset` naming the namespace of objects that have
+    /// no `metadata.namespace` (instead of `default`).
+    pub fn from_objects_with(objects: Vec<Object>, unset: &dyn Fn(&Object) -> String) -> Input {
         let mut input = Input::default();
         for (index, obj) in objects.iter().enumerate() {
             let kind = obj.kind();
+            let namespace = || namespace_of(obj, unset);
             if kind == "Namespace" {
                 let name = obj.name().to_owned();
                 let mut labels = labels_of(obj.value.pointer("/metadata/labels"));
@@ -461,9 +468,9 @@ impl Input {
                     .namespaces
                     .insert(name.clone(), Namespace { name, labels });
             } else if WORKLOAD_KINDS.contains(&kind) {
-                input.add_workload(index, obj);
+                input.add_workload(index, obj, namespace());
             } else if kind == "NetworkPolicy" && obj.group() == "networking.k8s.io" {
-                input.policies.push(parse_netpol(index, obj));
+                input.policies.push(parse_netpol(index, obj, namespace()));
             } else if kind == "AdminNetworkPolicy" || kind == "BaselineAdminNetworkPolicy" {
                 let baseline = kind == "BaselineAdminNetworkPolicy";
                 let policy = parse_admin(index, obj, baseline);
@@ -480,11 +487,11 @@ impl Input {
                     input.admin.push(policy);
                 }
             } else if kind == "Service" {
-                input.services.push(parse_service(obj));
+                input.services.push(parse_service(obj, namespace()));
             } else if kind == "Ingress" && obj.group() == "networking.k8s.io" {
-                input.ingresses.push(parse_ingress(obj));
+                input.ingresses.push(parse_ingress(obj, namespace()));
             } else if kind == "Route" {
-                input.ingresses.push(parse_route(obj));
+                input.ingresses.push(parse_route(obj, namespace()));
             }
         }
         input.admin.sort_by_key(|p| p.priority);
@@ -510,10 +517,9 @@ impl Input {
             });
     }
 
-    fn add_workload(&mut self, index: usize, obj: &Object) {
+    fn add_workload(&mut self, index: usize, obj: &Object, namespace: String) {
         let kind = obj.kind();
         let v = &obj.value;
-        let namespace = ns_or_default(obj);
         let (name, wkind, labels, ports, pointer) = if kind == "Pod" {
             let pod_name = obj.name().to_owned();
             if pod_name.starts_with("virt-launcher-") {
@@ -664,7 +670,7 @@ fn parse_np_rule(rule: &Value, peers_key: &str) -> NpRule {
     NpRule { peers, ports }
 }
 
-fn parse_netpol(index: usize, obj: &Object) -> NetworkPolicy {
+fn parse_netpol(index: usize, obj: &Object, namespace: String) -> NetworkPolicy {
     let v = &obj.value;
     let spec = v.get("spec").cloned().unwrap_or(Value::Null);
     let ingress: Vec<NpRule> = spec
@@ -691,7 +697,7 @@ fn parse_netpol(index: usize, obj: &Object) -> NetworkPolicy {
         None => (true, !egress.is_empty()),
     };
     NetworkPolicy {
-        namespace: ns_or_default(obj),
+        namespace,
         name: obj.name().to_owned(),
         pod_selector: Selector::parse(spec.get("podSelector").unwrap_or(&Value::Null)),
         ingress,
@@ -829,7 +835,7 @@ fn parse_admin(index: usize, obj: &Object, baseline: bool) -> AdminPolicy {
     }
 }
 
-fn parse_service(obj: &Object) -> Service {
+fn parse_service(obj: &Object, namespace: String) -> Service {
     let v = &obj.value;
     let selector = v
         .pointer("/spec/selector")
@@ -854,7 +860,7 @@ fn parse_service(obj: &Object) -> Service {
         })
         .collect();
     Service {
-        namespace: ns_or_default(obj),
+        namespace,
         name: obj.name().to_owned(),
         selector,
         ports,
@@ -876,7 +882,7 @@ fn backend_port(v: Option<&Value>) -> Option<PortSpec> {
         .map(PortSpec::Number)
 }
 
-fn parse_ingress(obj: &Object) -> IngressObject {
+fn parse_ingress(obj: &Object, namespace: String) -> IngressObject {
     let v = &obj.value;
     let mut backends = Vec::new();
     if let Some(svc) = v.pointer("/spec/defaultBackend/service") {
@@ -904,14 +910,14 @@ fn parse_ingress(obj: &Object) -> IngressObject {
         }
     }
     IngressObject {
-        namespace: ns_or_default(obj),
+        namespace,
         name: obj.name().to_owned(),
         route: false,
         backends,
     }
 }
 
-fn parse_route(obj: &Object) -> IngressObject {
+fn parse_route(obj: &Object, namespace: String) -> IngressObject {
     let v = &obj.value;
     let port = v.pointer("/spec/port/targetPort").and_then(port_spec);
     let port = port.filter(|p| *p != PortSpec::Number(0));
@@ -936,7 +942,7 @@ fn parse_route(obj: &Object) -> IngressObject {
         add(b);
     }
     IngressObject {
-        namespace: ns_or_default(obj),
+        namespace,
         name: obj.name().to_owned(),
         route: true,
         backends,

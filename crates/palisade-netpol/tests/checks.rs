@@ -62,8 +62,8 @@ fn checks_find_every_problem() {
         .iter()
         .map(|c| (c.kind, c.object, c.pointer.as_str()))
         .collect();
-    assert!(kinds.contains(&(CheckKind::NoDefaultDenyIngress, 0, "/metadata")));
-    assert!(kinds.contains(&(CheckKind::NoDefaultDenyEgress, 0, "/metadata")));
+    assert!(kinds.contains(&(CheckKind::NoDefaultDenyIngress, 0, "/metadata/namespace")));
+    assert!(kinds.contains(&(CheckKind::NoDefaultDenyEgress, 0, "/metadata/namespace")));
     assert!(kinds.contains(&(CheckKind::AllowAllIngress, 3, "/spec/ingress/0")));
     assert!(kinds.contains(&(CheckKind::MetadataEgress, 3, "/spec/egress/0/to/0/ipBlock")));
     assert!(kinds.contains(&(CheckKind::SelectorMatchesNothing, 4, "/spec/podSelector")));
@@ -137,4 +137,122 @@ spec:
     let allowed = eval(&input, "ns/a", "ns/b", Protocol::Tcp, 80).expect("known workloads");
     assert!(allowed.allowed);
     assert_eq!(allowed.steps.len(), 1);
+}
+
+const NAMESPACES: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: iso, labels: {app: a}}
+spec: {containers: [{name: c, ports: [{containerPort: 53, name: dns, protocol: UDP}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: same-namespace, namespace: iso}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+  ingress: [{from: [{podSelector: {}}]}]
+  egress: [{to: [{podSelector: {}}], ports: [{port: dns, protocol: UDP}, {port: http}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: open, labels: {app: b}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: open, labels: {app: c}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all, namespace: open}
+spec:
+  podSelector: {}
+  ingress: [{}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: only-b, namespace: open}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  policyTypes: [Egress]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: d, labels: {app: d}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: e, namespace: partial, labels: {app: e}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: f, namespace: partial, labels: {app: f}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: only-e, namespace: partial}
+spec:
+  podSelector: {matchLabels: {app: e}}
+"#;
+
+fn kinds_of(input: &Input) -> Vec<(CheckKind, usize, String)> {
+    checks(input)
+        .into_iter()
+        .map(|c| (c.kind, c.object, c.pointer))
+        .collect()
+}
+
+#[test]
+fn namespace_isolation_and_unselected_workloads() {
+    let loaded = palisade_core::load_str(NAMESPACES, "t.yaml", &palisade_core::Limits::default());
+    let input = Input::from_objects(loaded.objects.clone());
+    let found = kinds_of(&input);
+    let ns = "/metadata/namespace".to_owned();
+    // iso: a namespace-wide policy with restricted rules isolates both directions; its egress
+    // named port 'http' is defined by no destination, 'dns' is.
+    assert!(!found
+        .iter()
+        .any(|f| f.1 <= 1 && f.0 != CheckKind::UnknownNamedPort));
+    assert!(found.contains(&(
+        CheckKind::UnknownNamedPort,
+        1,
+        "/spec/egress/0/ports/1/port".to_owned()
+    )));
+    assert!(!found.contains(&(
+        CheckKind::UnknownNamedPort,
+        1,
+        "/spec/egress/0/ports/0/port".to_owned()
+    )));
+    // open: an allow-all rule is no default deny; c escapes the only-b egress policy but the
+    // allow-all policy selects it.
+    assert!(found.contains(&(CheckKind::NoDefaultDenyIngress, 2, ns.clone())));
+    assert!(found.contains(&(CheckKind::NoDefaultDenyEgress, 2, ns.clone())));
+    assert!(found.contains(&(CheckKind::AllowAllIngress, 4, "/spec/ingress/0".to_owned())));
+    assert!(!found
+        .iter()
+        .any(|f| f.0 == CheckKind::WorkloadNotSelected && f.1 < 6));
+    // d (namespace unset, so "default") is in a namespace without policies: only the
+    // namespace checks report it.
+    assert!(found.contains(&(CheckKind::NoDefaultDenyIngress, 6, ns.clone())));
+    assert!(!found.contains(&(
+        CheckKind::WorkloadNotSelected,
+        6,
+        "/metadata/labels".to_owned()
+    )));
+
+    // partial: f escapes the only policy of its namespace.
+    assert!(found.contains(&(
+        CheckKind::WorkloadNotSelected,
+        8,
+        "/metadata/labels".to_owned()
+    )));
+    assert!(!found
+        .iter()
+        .any(|f| f.0 == CheckKind::WorkloadNotSelected && f.1 != 8));
+
+    // With the unset namespace placed in "open", d joins it: no namespace finding of its own.
+    let grouped = Input::from_objects_with(loaded.objects, &|_| "open".to_owned());
+    let found = kinds_of(&grouped);
+    assert!(found.iter().any(|f| f.1 == 2 && f.2 == ns));
+    assert!(!found.iter().any(|f| f.1 == 6));
 }
