@@ -69,6 +69,8 @@ fn all_upstream_cases() {
                     failures.push(format!("{file}: expected denied, was allowed"));
                 } else if !message.contains(wanted) || !message.starts_with(&prefix) {
                     failures.push(format!("{file}: {wanted:?} not in {message}"));
+                } else if !evaluation.violations.iter().any(|v| v.check == reporter) {
+                    failures.push(format!("{file}: no {reporter} violation in {message}"));
                 } else if evaluation.violations.iter().any(|v| v.pointers.is_empty()) {
                     failures.push(format!("{file}: a violation without pointers: {message}"));
                 } else {
