@@ -695,7 +695,7 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
             }
             let star_verbs = rule.verbs.iter().any(|v| v == "*");
             let star_resources = rule.resources.iter().any(|r| r == "*");
-            if star_verbs || star_resources {
+            if (star_verbs || star_resources) && !rule.resources.is_empty() {
                 let severity = if star_resources && rule.api_groups.iter().any(|g| g == "*") {
                     Severity::High
                 } else if star_resources {
