@@ -17,5 +17,7 @@ pub use config::{Mode, UpdatePolicy, WebhookConfig, WebhookConfigError};
 pub use log::{timestamp, LogSink};
 pub use metrics::Metrics;
 pub use review::{review, Endpoint, Reply, State, API_VERSION};
-pub use server::{router, serve, start, Running, ServeError, ServerConfig, TlsSource};
+pub use server::{
+    router, serve, serve_blocking, start, Running, ServeError, ServerConfig, TlsSource,
+};
 pub use tls::{load_files, self_signed, server_config, CertFiles, SelfSigned, TlsError};

@@ -212,6 +212,14 @@ pub async fn serve(config: ServerConfig, state: Arc<State>) -> Result<(), ServeE
     running.shutdown().await
 }
 
+/// [`serve`] on a new multi-threaded Tokio runtime, for callers without one.
+pub fn serve_blocking(config: ServerConfig, state: Arc<State>) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config, state))
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]

@@ -31,6 +31,8 @@ enum Command {
     /// NetworkPolicy reachability: list, evaluate and explain allowed connections.
     #[command(subcommand)]
     Netpol(cmd::netpol::NetpolCommand),
+    /// Run the admission webhook.
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cmd::rules::init(args),
         Command::Fix(args) => cmd::fix::run(args),
         Command::Netpol(command) => cmd::netpol::run(command),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");

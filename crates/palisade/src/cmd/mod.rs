@@ -4,3 +4,4 @@ pub mod fix;
 pub mod netpol;
 pub mod rules;
 pub mod scan;
+pub mod serve;

@@ -1,0 +1,87 @@
+//! `palisade serve`: the admission webhook.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use palisade_server::{
+    self_signed, serve_blocking, CertFiles, LogSink, ServerConfig, State, TlsSource,
+    WebhookConfig,
+};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443", value_name = "ADDR")]
+    pub addr: SocketAddr,
+    /// Serving certificate chain (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE", requires = "tls_key", required_unless_present = "self_signed")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of the serving certificate (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Generate a CA and a serving certificate for these DNS names (or IP addresses), and
+    /// print the CA bundle (base64 PEM, the webhook configuration's `caBundle`) on standard
+    /// output.
+    #[arg(long, value_name = "DNSNAME", num_args = 1.., conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub self_signed: Vec<String>,
+    /// Webhook settings: a YAML file with a `webhook:` section (modes per rule and namespace,
+    /// exempt namespaces, rules to mutate, update policy).
+    #[arg(long, value_name = "FILE")]
+    pub webhook_config: Option<PathBuf>,
+    /// Rules configuration (default: .palisade.yaml in the current directory or a parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+    /// Do not read any rules configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Run only these rules (IDs, slugs or categories; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Do not run these rules (IDs, slugs or categories).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 6 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Seconds allowed to receive a request's headers or body.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Seconds between checks of the certificate files for changes.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub reload_interval: u64,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = crate::cmd::scan::load_config(args.config.as_deref(), args.no_config)
+        .map_err(anyhow::Error::msg)?;
+    let webhook = match &args.webhook_config {
+        Some(path) => WebhookConfig::from_file(path)?,
+        None => WebhookConfig::default(),
+    };
+    let tls = if args.self_signed.is_empty() {
+        match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => TlsSource::Files(CertFiles { cert, key }),
+            _ => anyhow::bail!("give --tls-cert and --tls-key, or --self-signed DNSNAME"),
+        }
+    } else {
+        let generated = self_signed(&args.self_signed).context("--self-signed")?;
+        println!("{}", generated.ca_bundle());
+        TlsSource::Pem {
+            cert: generated.cert_pem,
+            key: generated.key_pem,
+        }
+    };
+    let state = State::new(config, args.select, args.ignore, webhook, LogSink::Stderr)?;
+    let mut server = ServerConfig::new(args.addr, tls);
+    server.body_limit = args.max_body;
+    server.body_timeout = Duration::from_secs(args.timeout);
+    server.header_timeout = Duration::from_secs(args.timeout);
+    server.reload_interval = Duration::from_secs(args.reload_interval.max(1));
+    serve_blocking(server, Arc::new(state))?;
+    Ok(ExitCode::SUCCESS)
+}
