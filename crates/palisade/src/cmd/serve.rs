@@ -9,8 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use palisade_server::{
-    self_signed, serve_blocking, CertFiles, LogSink, ServerConfig, State, TlsSource,
-    WebhookConfig,
+    self_signed, serve_blocking, CertFiles, LogSink, ServerConfig, State, TlsSource, WebhookConfig,
 };
 
 #[derive(Debug, Args)]
@@ -19,7 +18,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "0.0.0.0:8443", value_name = "ADDR")]
     pub addr: SocketAddr,
     /// Serving certificate chain (PEM); reloaded when the file changes.
-    #[arg(long, value_name = "FILE", requires = "tls_key", required_unless_present = "self_signed")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        required_unless_present = "self_signed"
+    )]
     pub tls_cert: Option<PathBuf>,
     /// Private key of the serving certificate (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
