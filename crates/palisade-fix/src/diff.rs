@@ -81,9 +81,10 @@ fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Line<'a>> {
     let max = (n + m) as usize;
     let offset = max as isize + 1;
     let mut v = vec![0isize; 2 * max + 3];
+    // The frontier before each step d, for diagonals -d..=d (all that step reads).
     let mut trace: Vec<Vec<isize>> = Vec::new();
     'outer: for d in 0..=max as isize {
-        trace.push(v.clone());
+        trace.push(v[(offset - d) as usize..=(offset + d) as usize].to_vec());
         let mut k = -d;
         while k <= d {
             let idx = (k + offset) as usize;
@@ -109,14 +110,14 @@ fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Line<'a>> {
     let (mut x, mut y) = (n, m);
     for (d, v) in trace.iter().enumerate().rev() {
         let d = d as isize;
+        let at = |k: isize| v[(k + d) as usize];
         let k = x - y;
-        let idx = (k + offset) as usize;
-        let prev_k = if k == -d || (k != d && v[idx - 1] < v[idx + 1]) {
+        let prev_k = if k == -d || (k != d && at(k - 1) < at(k + 1)) {
             k + 1
         } else {
             k - 1
         };
-        let prev_x = v[(prev_k + offset) as usize];
+        let prev_x = if d == 0 { 0 } else { at(prev_k) };
         let prev_y = prev_x - prev_k;
         while x > prev_x && y > prev_y {
             x -= 1;
@@ -159,6 +160,36 @@ mod tests {
             diff,
             "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n"
         );
+    }
+
+    #[test]
+    fn script_rebuilds_both_texts() {
+        let mut seed = 7u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) % 4
+        };
+        let words = ["a\n", "b\n", "c\n", "d\n"];
+        for _ in 0..200 {
+            let a: Vec<&str> = (0..next() * 3).map(|_| words[next() as usize]).collect();
+            let b: Vec<&str> = (0..next() * 3).map(|_| words[next() as usize]).collect();
+            let script = edit_script(&a, &b);
+            let old: Vec<&str> = script
+                .iter()
+                .filter_map(|l| match l {
+                    Line::Same(t) | Line::Removed(t) => Some(*t),
+                    Line::Added(_) => None,
+                })
+                .collect();
+            let new: Vec<&str> = script
+                .iter()
+                .filter_map(|l| match l {
+                    Line::Same(t) | Line::Added(t) => Some(*t),
+                    Line::Removed(_) => None,
+                })
+                .collect();
+            assert_eq!((old, new), (a, b));
+        }
     }
 
     #[test]

@@ -440,10 +440,15 @@ impl Cx<'_, '_> {
             let item = self.flow_value(value, indent);
             return Ok(vec![self.flow_insert(parent.content, close, item, indent)]);
         }
-        if parent.flow || b.get(parent.content) != Some(&b'-') {
-            return Err("the list is not written where expected".to_owned());
-        }
-        let dash_col = text.col(parent.content);
+        // A list not indented under its key is located at its first entry's value.
+        let dash = match b.get(parent.content) {
+            Some(b'-') => Some(parent.content),
+            _ => text.dash_before(parent.content),
+        };
+        let dash = dash
+            .filter(|_| !parent.flow)
+            .ok_or("the list is not written where expected")?;
+        let dash_col = text.col(dash);
         let body = self.item_body(value, dash_col + 2);
         if index < len {
             let item = self.offset(self.child(parent, index)?.value)?;
@@ -458,7 +463,7 @@ impl Cx<'_, '_> {
                 text: format!("{}- {body}{}", self.pad(dash_col), self.style.newline),
             }]);
         }
-        let last = text.block_end(text.line_of(parent.content), dash_col + 1, Some(dash_col));
+        let last = text.block_end(text.line_of(dash), dash_col + 1, Some(dash_col));
         let at = text.line_end(last);
         Ok(vec![Edit {
             start: at,

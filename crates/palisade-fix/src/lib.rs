@@ -13,7 +13,7 @@ mod edit;
 mod render;
 mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use palisade_core::patch::{self, PatchOp};
 use palisade_core::{load_str, pointer, Limits, Loaded, Object};
@@ -74,7 +74,8 @@ pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<Stri
         .iter()
         .map(|o| (key_of(o), o.value.clone()))
         .collect();
-    let mut steps: Vec<(Key, PatchOp)> = Vec::new();
+    // Operations per object, objects in the order they were first named.
+    let mut pending: Vec<(Key, VecDeque<PatchOp>)> = Vec::new();
     for fix in fixes {
         let key = (fix.document, fix.item);
         let value = expected.get_mut(&key).ok_or(FixError::MissingObject {
@@ -85,11 +86,33 @@ pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<Stri
         for op in &fix.ops {
             normalize(value, op, &mut ops)?;
         }
-        steps.extend(ops.into_iter().map(|op| (key, op)));
+        match pending.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, queue)) => queue.extend(ops),
+            None => pending.push((key, ops.into())),
+        }
     }
+    // Objects occupy separate parts of the text, and so do separate subtrees of one object:
+    // each round performs every operation that touches no part of the text an earlier pending
+    // operation touches, then decodes the text again for the next round.
     let mut current = text.to_owned();
-    for (key, op) in &steps {
-        current = apply_step(&current, *key, op, limits)?;
+    while pending.iter().any(|(_, queue)| !queue.is_empty()) {
+        let mut round: Vec<(Key, PatchOp)> = Vec::new();
+        for (key, queue) in &mut pending {
+            let mut regions: Vec<Vec<String>> = Vec::new();
+            let mut later = VecDeque::new();
+            for op in queue.drain(..) {
+                let region = region(&op);
+                let free = regions.iter().all(|r| !nested(r, &region));
+                regions.push(region);
+                if free {
+                    round.push((*key, op));
+                } else {
+                    later.push_back(op);
+                }
+            }
+            *queue = later;
+        }
+        current = apply_round(&current, &round, limits)?;
     }
     verify(&original, &current, &expected, limits)?;
     Ok(current)
@@ -133,31 +156,54 @@ fn normalize(value: &mut Value, op: &PatchOp, out: &mut Vec<PatchOp>) -> Result<
     Ok(())
 }
 
-/// Performs one operation on the text.
-fn apply_step(text: &str, key: Key, op: &PatchOp, limits: &Limits) -> Result<String, FixError> {
+/// The subtree whose text an operation may rewrite, as pointer tokens: the parent of the
+/// field (the grandparent for a removal, which may leave the parent empty).
+fn region(op: &PatchOp) -> Vec<String> {
+    let mut tokens: Vec<String> = pointer::tokens(op.path()).map(|t| t.into_owned()).collect();
+    let up = if matches!(op, PatchOp::Remove { .. }) {
+        2
+    } else {
+        1
+    };
+    tokens.truncate(tokens.len().saturating_sub(up));
+    tokens
+}
+
+/// Whether one subtree contains the other.
+fn nested(a: &[String], b: &[String]) -> bool {
+    let n = a.len().min(b.len());
+    a[..n] == b[..n]
+}
+
+/// Performs operations on separate parts of the text.
+fn apply_round(text: &str, round: &[(Key, PatchOp)], limits: &Limits) -> Result<String, FixError> {
     let loaded = load_str(text, "-", limits);
-    let object =
-        loaded
-            .objects
-            .iter()
-            .find(|o| key_of(o) == key)
-            .ok_or(FixError::MissingObject {
-                document: key.0,
-                item: key.1,
-            })?;
     let source = Text::new(text);
-    let style = style(&source, object);
-    let mut edits = edit::edits(&source, object, op, &style).map_err(|reason| FixError::Edit {
-        path: op.path().to_owned(),
-        reason,
-    })?;
-    edits.sort_by_key(|e| (e.start, e.end));
+    let mut edits = Vec::new();
+    for (key, op) in round {
+        let object =
+            loaded
+                .objects
+                .iter()
+                .find(|o| key_of(o) == *key)
+                .ok_or(FixError::MissingObject {
+                    document: key.0,
+                    item: key.1,
+                })?;
+        let style = style(&source, object);
+        let found = edit::edits(&source, object, op, &style).map_err(|reason| FixError::Edit {
+            path: op.path().to_owned(),
+            reason,
+        })?;
+        edits.extend(found.into_iter().map(|e| (e, op.path())));
+    }
+    edits.sort_by_key(|(e, _)| (e.start, e.end));
     let mut out = String::with_capacity(text.len() + 64);
     let mut at = 0;
-    for e in &edits {
+    for (e, path) in &edits {
         if e.start < at || e.end < e.start || e.end > text.len() {
             return Err(FixError::Edit {
-                path: op.path().to_owned(),
+                path: (*path).to_owned(),
                 reason: "overlapping edits".to_owned(),
             });
         }
@@ -306,7 +352,7 @@ fn learn(
                     let dash = text.offset(inner.value).and_then(|at| text.dash_before(at));
                     if let (None, Some(dash)) = (*seq_indent, dash) {
                         let col = text.col(dash);
-                        let key = node.key.col as usize - 1;
+                        let key = (node.key.col as usize).saturating_sub(1);
                         if col >= key {
                             *seq_indent = Some(col - key);
                         }

@@ -648,3 +648,61 @@ data:
             .replace("'it''s'", "\"on\"")
     );
 }
+
+#[test]
+fn operations_on_separate_subtrees_and_on_one_list_combine() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  initContainers: [{name: init, image: busybox}]
+  containers:
+  - name: a
+    image: nginx
+  - name: b
+    image: nginx
+";
+    let new = fix(
+        text,
+        &[on(
+            0,
+            vec![
+                add("/spec/containers/0/imagePullPolicy", json!("Always")),
+                add("/spec/containers/1/imagePullPolicy", json!("Always")),
+                add("/spec/initContainers/0/imagePullPolicy", json!("Always")),
+                add(
+                    "/spec/containers/0/resources",
+                    json!({"limits": {"cpu": "1"}}),
+                ),
+                add("/spec/containers/1", json!({"name": "c", "image": "x"})),
+                replace("/spec/containers/2/image", json!("nginx:1.25")),
+                add("/spec/initContainers/-", json!({"name": "two"})),
+            ],
+        )],
+    );
+    assert_eq!(
+        new,
+        "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  initContainers: [{name: init, image: busybox, imagePullPolicy: Always}, {name: two}]
+  containers:
+  - name: a
+    image: nginx
+    imagePullPolicy: Always
+    resources:
+      limits:
+        cpu: \"1\"
+  - name: c
+    image: x
+  - name: b
+    image: \"nginx:1.25\"
+    imagePullPolicy: Always
+"
+    );
+}

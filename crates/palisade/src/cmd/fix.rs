@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use palisade_core::rule::Finding;
+use palisade_core::Limits;
 use palisade_fix::{fix_text, unified_diff, ObjectFix};
 use palisade_rules::Engine;
+use rayon::prelude::*;
 
 use crate::cmd::scan::{load_config, scan};
 use crate::input::InputArgs;
@@ -78,59 +80,28 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     let mut fixed = 0;
     let mut changed = 0;
     let mut rules = BTreeSet::new();
+    // Files are fixed in parallel; results are reported in file order.
+    let results: Vec<Result<Option<Fixed>, String>> = files
+        .par_iter()
+        .map(|group| fix_file(group, outcome.stdin.as_deref(), &limits, args.write))
+        .collect();
     let mut stdout = std::io::stdout().lock();
-    for group in &files {
-        let old = if group.file == "-" {
-            outcome.stdin.clone().unwrap_or_default()
-        } else {
-            match std::fs::read_to_string(group.file) {
-                Ok(text) => text,
-                Err(err) => {
-                    eprintln!("error: {}: cannot read file: {err}", group.file);
-                    failed = true;
-                    continue;
-                }
-            }
-        };
-        let fixes: Vec<ObjectFix> = group
-            .findings
-            .iter()
-            .filter_map(|f| {
-                Some(ObjectFix {
-                    document: f.document,
-                    item: f.item,
-                    ops: f.fix.as_ref()?.patch.clone(),
-                })
-            })
-            .collect();
-        let new = match fix_text(&old, &fixes, &limits) {
-            Ok(new) => new,
+    for (group, result) in files.iter().zip(results) {
+        match result {
             Err(err) => {
-                let ids: BTreeSet<&str> = group.findings.iter().map(|f| f.rule.id).collect();
-                eprintln!(
-                    "error: {}: not fixed ({}): {err}",
-                    group.file,
-                    ids.into_iter().collect::<Vec<_>>().join(", ")
-                );
+                eprintln!("error: {}: {err}", group.file);
                 failed = true;
-                continue;
             }
-        };
-        if new == old {
-            continue;
-        }
-        if args.write {
-            if let Err(err) = std::fs::write(group.file, &new) {
-                eprintln!("error: {}: cannot write file: {err}", group.file);
-                failed = true;
-                continue;
+            Ok(None) => {}
+            Ok(Some(done)) => {
+                if let Some(diff) = done.diff {
+                    let _ = stdout.write_all(diff.as_bytes());
+                }
+                changed += 1;
+                fixed += group.findings.len();
+                rules.extend(group.findings.iter().map(|f| f.rule.id));
             }
-        } else {
-            let _ = stdout.write_all(unified_diff(&old, &new, group.file, 3).as_bytes());
         }
-        changed += 1;
-        fixed += group.findings.len();
-        rules.extend(group.findings.iter().map(|f| f.rule.id));
     }
     let summary = summary(args.write, fixed, changed, &rules, unfixable);
     if args.write {
@@ -146,6 +117,52 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A file whose fixes were applied: the diff to print, unless it was rewritten.
+struct Fixed {
+    diff: Option<String>,
+}
+
+/// Applies a file's fixes: rewrites it with `write`, else returns its diff. `None` when the
+/// fixes change nothing.
+fn fix_file(
+    group: &FileFixes<'_>,
+    stdin: Option<&str>,
+    limits: &Limits,
+    write: bool,
+) -> Result<Option<Fixed>, String> {
+    let old = if group.file == "-" {
+        stdin.unwrap_or_default().to_owned()
+    } else {
+        std::fs::read_to_string(group.file).map_err(|err| format!("cannot read file: {err}"))?
+    };
+    let fixes: Vec<ObjectFix> = group
+        .findings
+        .iter()
+        .filter_map(|f| {
+            Some(ObjectFix {
+                document: f.document,
+                item: f.item,
+                ops: f.fix.as_ref()?.patch.clone(),
+            })
+        })
+        .collect();
+    let new = fix_text(&old, &fixes, limits).map_err(|err| {
+        let ids: BTreeSet<&str> = group.findings.iter().map(|f| f.rule.id).collect();
+        let ids: Vec<&str> = ids.into_iter().collect();
+        format!("not fixed ({}): {err}", ids.join(", "))
+    })?;
+    if new == old {
+        return Ok(None);
+    }
+    if write {
+        std::fs::write(group.file, &new).map_err(|err| format!("cannot write file: {err}"))?;
+        return Ok(Some(Fixed { diff: None }));
+    }
+    Ok(Some(Fixed {
+        diff: Some(unified_diff(&old, &new, group.file, 3)),
+    }))
 }
 
 fn summary(
