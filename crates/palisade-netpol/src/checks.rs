@@ -1,5 +1,7 @@
 //! Configuration checks over the whole input, for the scan rules.
 
+use std::path::Path;
+
 use crate::engine::{np_selects, Cluster, Peer};
 use crate::model::{Input, NetworkPolicy, NpPeer, NpRule, PortSpec, Workload};
 use crate::sets::{parse_ipv4, IntervalSet, Protocol, MAX_IP};
@@ -17,7 +19,8 @@ pub enum CheckKind {
     AllowAllIngress,
     /// An egress rule that allows the cloud metadata address 169.254.169.254.
     MetadataEgress,
-    /// A policy whose podSelector matches no workload of its namespace.
+    /// A policy whose podSelector matches no workload of its namespace, while its directory
+    /// defines some of them.
     SelectorMatchesNothing,
     /// A named port that no relevant container defines.
     UnknownNamedPort,
@@ -53,9 +56,10 @@ pub fn checks(input: &Input) -> Vec<Check> {
                 object: w.object,
                 pointer: w.pointer.clone(),
                 message: format!(
-                    "no NetworkPolicy selects these pods, although namespace {} has {in_ns}; \
-their traffic is not restricted",
-                    w.namespace
+                    "no NetworkPolicy selects these pods, although namespace {} has {in_ns} \
+NetworkPolic{}; their traffic is not restricted",
+                    w.namespace,
+                    if in_ns == 1 { "y" } else { "ies" }
                 ),
             });
         }
@@ -79,14 +83,26 @@ fn policy_checks(input: &Input, cluster: &Cluster<'_>, np: &NetworkPolicy, out: 
         .copied()
         .filter(|w| np.pod_selector.matches(&w.labels))
         .collect();
-    if !np.pod_selector.is_empty() && !in_ns.is_empty() && selected.is_empty() {
+    // Pods of the namespace may come from elsewhere (other repositories, operators): only
+    // the workloads defined in the policy's own directory are known to be its candidates.
+    let dir = |object: usize| {
+        input
+            .objects
+            .get(object)
+            .and_then(|o| Path::new(&o.source.path).parent())
+    };
+    let alongside = in_ns
+        .iter()
+        .filter(|w| dir(w.object) == dir(np.object))
+        .count();
+    if !np.pod_selector.is_empty() && alongside > 0 && selected.is_empty() {
         out.push(Check {
             kind: CheckKind::SelectorMatchesNothing,
             object: np.object,
             pointer: "/spec/podSelector".to_owned(),
             message: format!(
-                "podSelector matches none of the {} workloads of namespace {}; the policy has \
-no effect",
+                "podSelector matches none of the {} workloads of namespace {} ({alongside} in \
+this directory); the policy has no effect",
                 in_ns.len(),
                 np.namespace
             ),

@@ -256,3 +256,20 @@ fn namespace_isolation_and_unselected_workloads() {
     assert!(found.iter().any(|f| f.1 == 2 && f.2 == ns));
     assert!(!found.iter().any(|f| f.1 == 6));
 }
+
+#[test]
+fn selectors_are_compared_with_the_workloads_of_their_directory() {
+    let limits = palisade_core::Limits::default();
+    let workload =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: ns, labels: {app: a}}\n";
+    let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  podSelector: {matchLabels: {app: typo}}\n";
+    let found = |policy_path: &str| {
+        let mut objects = palisade_core::load_str(workload, "app/pod.yaml", &limits).objects;
+        objects.extend(palisade_core::load_str(policy, policy_path, &limits).objects);
+        checks(&Input::from_objects(objects))
+            .into_iter()
+            .any(|c| c.kind == CheckKind::SelectorMatchesNothing && c.object == 1)
+    };
+    assert!(found("app/policy.yaml"));
+    assert!(!found("policies/policy.yaml"));
+}

@@ -7,6 +7,7 @@ pub mod exposure;
 pub mod image;
 pub mod input;
 pub mod mesh;
+pub mod network;
 pub mod secrets;
 pub(crate) mod util;
 pub mod workload;
@@ -24,6 +25,13 @@ pub static ALL: &[&dyn Rule] = &[
     &mesh::split_rule_conditions::SplitRuleConditions,
     &mesh::allow_empty_rule::AllowEmptyRule,
     &mesh::peer_authentication_not_strict::PeerAuthenticationNotStrict,
+    &network::no_default_deny_ingress::NoDefaultDenyIngress,
+    &network::no_default_deny_egress::NoDefaultDenyEgress,
+    &network::workload_not_selected::WorkloadNotSelected,
+    &network::allow_all_ingress::AllowAllIngress,
+    &network::metadata_egress::MetadataEgress,
+    &network::selector_matches_nothing::SelectorMatchesNothing,
+    &network::unknown_named_port::UnknownNamedPort,
     &workload::privileged_container::PrivilegedContainer,
     &workload::allow_privilege_escalation::AllowPrivilegeEscalation,
     &workload::host_path_volume::HostPathVolume,
