@@ -21,8 +21,15 @@ pub struct Risk {
     pub message: String,
 }
 
-const KINDS_ROLES: &[&str] = &["Role", "ClusterRole"];
-const KINDS_BINDINGS: &[&str] = &["RoleBinding", "ClusterRoleBinding"];
+/// What every risk reads: a role's scope depends on its bindings, a binding's risk on its role,
+/// and service accounts are identities of their own.
+const KINDS: &[&str] = &[
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ServiceAccount",
+];
 
 const fn mitre(id: &'static str, url: &'static str) -> Reference {
     Reference::url(Framework::Mitre, id, url)
@@ -69,7 +76,7 @@ pub static RISKS: &[RuleMeta] = &[
         title: "Role can read secrets",
         severity: Severity::High,
         category: "rbac",
-        kinds: KINDS_ROLES,
+        kinds: KINDS,
         summary: "A rule allows `get`, `list` or `watch` on `secrets` without restricting \
 `resourceNames`.",
         rationale: "Secrets hold credentials: service-account tokens, TLS keys, registry and \
@@ -95,7 +102,7 @@ secrets to no one but the controllers that cannot work without it.",
         title: "Role can create or change pods or workloads",
         severity: Severity::High,
         category: "rbac",
-        kinds: KINDS_ROLES,
+        kinds: KINDS,
         summary: "A rule allows `create`, `update` or `patch` on pods or on a workload \
 resource (Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob, \
 ReplicationController).",
@@ -119,7 +126,7 @@ level in those namespaces, and avoid cluster-wide workload write outside control
         title: "Role can exec, attach or port-forward into pods",
         severity: Severity::High,
         category: "rbac",
-        kinds: KINDS_ROLES,
+        kinds: KINDS,
         summary: "A rule allows `create` or `get` on `pods/exec`, `pods/attach` or \
 `pods/portforward`.",
         rationale: "exec and attach run commands inside running containers, with their \
@@ -140,7 +147,7 @@ named people; use logs and ephemeral debug containers under audit otherwise.",
         title: "Role can escalate or bind roles",
         severity: Severity::Critical,
         category: "rbac",
-        kinds: KINDS_ROLES,
+        kinds: KINDS,
         summary: "A rule allows the `escalate` or `bind` verb on roles or clusterroles.",
         rationale: "RBAC normally refuses to let a user grant permissions they do not hold. \
 `escalate` lifts that check when editing roles, `bind` when creating bindings: with either \
@@ -161,7 +168,7 @@ restrict `bind` with `resourceNames` to the roles it hands out.",
         title: "Role can impersonate users, groups or service accounts",
         severity: Severity::Critical,
         category: "rbac",
-        kinds: KINDS_ROLES,
+        kinds: KINDS,
         summary: "A rule allows the `impersonate` verb on users, groups or service accounts.",
         rationale: "Impersonation makes the API server act as another identity. Unrestricted \
 impersonation of users or groups includes `system:masters`, which is cluster-admin; \
@@ -181,7 +188,7 @@ identities a proxy really needs.",
         title: "Role can create service-account tokens",
         severity: Severity::High,
         category: "rbac",
-        kinds: KINDS_ROLES,
+        kinds: KINDS,
         summary: "A rule allows `create` on `serviceaccounts/token`.",
         rationale: "The TokenRequest API mints a token for any service account in scope: the \
 holder acts with every permission of those service accounts, for as long as the token lives.",
@@ -199,7 +206,7 @@ accounts concerned, or remove it.",
         title: "Role can reach the kubelet API through nodes/proxy",
         severity: Severity::Critical,
         category: "rbac",
-        kinds: &["ClusterRole"],
+        kinds: KINDS,
         summary: "A rule allows `get` or `create` on `nodes/proxy`.",
         rationale: "nodes/proxy forwards requests to the kubelet API of every node, which \
 runs commands in any container of the node (`/exec`, `/run`) without the API server's \
@@ -218,9 +225,12 @@ nodes/proxy for the API server's own kubelet client.",
         title: "Role can approve or sign certificate signing requests",
         severity: Severity::High,
         category: "rbac",
-        kinds: &["ClusterRole"],
-        summary: "A rule allows `approve` or `sign` on `signers`, or `update` of \
-`certificatesigningrequests/approval` or `/status`.",
+        kinds: KINDS,
+        summary: "A ClusterRole allows both halves of issuing a certificate: `update` or \
+`patch` of `certificatesigningrequests/approval` with `approve` on `signers`, or of \
+`certificatesigningrequests/status` with `sign` on `signers`. Reported at the rule on \
+`signers`; high when it covers the API server's client signers (`kubernetes.io/*`), low \
+when it names only other signers.",
         rationale: "Approving a CSR for the `kube-apiserver-client` signer issues a client \
 certificate for any user or group, `system:masters` included; signing lets the holder issue \
 certificates itself.",
@@ -238,7 +248,7 @@ controller serves; never approve `kubernetes.io/kube-apiserver-client` automatic
         title: "Role can change admission webhook configurations",
         severity: Severity::High,
         category: "rbac",
-        kinds: &["ClusterRole"],
+        kinds: KINDS,
         summary: "A rule allows `create`, `update`, `patch` or `delete` on \
 `mutatingwebhookconfigurations` or `validatingwebhookconfigurations`.",
         rationale: "A mutating webhook sees and may rewrite every object it selects (secrets \
@@ -258,9 +268,10 @@ restricted with `resourceNames`.",
         title: "Role uses wildcard verbs or resources",
         severity: Severity::Medium,
         category: "rbac",
-        kinds: KINDS_ROLES,
+        kinds: KINDS,
         summary: "A rule has `*` in `verbs` or `resources`; with `*` in verbs, groups and \
-resources it is equivalent to cluster-admin in its scope.",
+resources it is equivalent to cluster-admin in its scope. Wildcards confined to API groups \
+that are not Kubernetes' own (custom resources) are reported as info.",
         rationale: "Wildcards grant every present and future verb, resource and subresource \
 (exec, secrets, escalate, impersonate included), so the role grows with every API added to \
 the cluster.",
@@ -274,7 +285,7 @@ the cluster.",
         title: "Binding grants cluster-admin",
         severity: Severity::High,
         category: "rbac",
-        kinds: KINDS_BINDINGS,
+        kinds: KINDS,
         summary: "A ClusterRoleBinding or RoleBinding refers to the `cluster-admin` \
 ClusterRole.",
         rationale: "cluster-admin allows everything: bound cluster-wide it owns the cluster, \
@@ -290,9 +301,11 @@ for break-glass access.",
         title: "Binding grants permissions to anonymous or all users",
         severity: Severity::High,
         category: "rbac",
-        kinds: KINDS_BINDINGS,
+        kinds: KINDS,
         summary: "A binding has the subject `system:anonymous`, `system:unauthenticated`, \
-`system:authenticated` or `system:serviceaccounts`.",
+`system:authenticated` or `system:serviceaccounts`. Roles that only read public \
+information are not reported; roles that only read named objects other than secrets are \
+reported as info.",
         rationale: "These identities include everyone who can reach the API server (anonymous \
 requests), everyone with any credential (every user and every service account of every \
 workload), or every service account: the permissions are effectively public.",
@@ -312,7 +325,7 @@ workload), or every service account: the permissions are effectively public.",
         title: "Binding grants permissions to a default service account",
         severity: Severity::Medium,
         category: "rbac",
-        kinds: KINDS_BINDINGS,
+        kinds: KINDS,
         summary: "A binding has a `default` service account as subject.",
         rationale: "Every pod that does not name a service account runs as `default`, so the \
 permissions go to every such workload of the namespace, present and future.",
@@ -524,23 +537,6 @@ const RULE_RISKS: &[RuleRisk] = &[
         what: "reach the kubelet API of nodes",
     },
     RuleRisk {
-        id: CSR_APPROVE,
-        probes: &[
-            probe(&["approve", "sign"], "certificates.k8s.io", &["signers"]),
-            probe(
-                &["update", "patch"],
-                "certificates.k8s.io",
-                &[
-                    "certificatesigningrequests/approval",
-                    "certificatesigningrequests/status",
-                ],
-            ),
-        ],
-        cluster_only: true,
-        skip_named: false,
-        what: "approve or sign certificates",
-    },
-    RuleRisk {
         id: WEBHOOK_WRITE,
         probes: &[probe(
             &["create", "update", "patch", "delete"],
@@ -626,6 +622,101 @@ fn is_harmless(policy: &Policy, role: usize) -> bool {
     })
 }
 
+/// Whether a role only reads named objects other than secrets (a ConfigMap published to every
+/// user, say).
+fn reads_named_only(policy: &Policy, role: usize) -> bool {
+    policy.role_rules(role).all(|def| {
+        let rule = &def.rule;
+        rule.non_resource_urls.is_empty()
+            && !rule.resource_names.is_empty()
+            && rule
+                .verbs
+                .iter()
+                .all(|v| matches!(v.as_str(), "get" | "list" | "watch"))
+            && !rule.resources.iter().any(|r| r == "*" || r == "secrets")
+    })
+}
+
+/// Whether an API group is one of Kubernetes' own: the core group, the built-in workload
+/// groups and every `k8s.io` group.
+fn is_builtin_group(group: &str) -> bool {
+    matches!(
+        group,
+        "" | "apps" | "batch" | "autoscaling" | "policy" | "extensions" | "k8s.io"
+    ) || group.ends_with(".k8s.io")
+}
+
+/// Whether a rule names only API groups of custom resources (no `*`, no built-in group).
+fn custom_groups_only(rule: &PolicyRule) -> bool {
+    !rule.api_groups.is_empty()
+        && rule
+            .api_groups
+            .iter()
+            .all(|g| g != "*" && !is_builtin_group(g))
+}
+
+const CSR_GROUP: &str = "certificates.k8s.io";
+
+/// The signers a rule allows a verb on: `None` when none, an empty list for every signer.
+fn signers(rule: &PolicyRule, verb: &str) -> Option<Vec<String>> {
+    let attrs = Attributes::resource(verb, CSR_GROUP, "signers");
+    if rule_allows(rule, &attrs) {
+        return Some(Vec::new());
+    }
+    let names: Vec<String> = rule
+        .resource_names
+        .iter()
+        .filter(|n| rule_allows(rule, &attrs.clone().named(n)))
+        .cloned()
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+/// Whether a role may update or patch a subresource of every CertificateSigningRequest.
+fn writes_csr(policy: &Policy, role: usize, subresource: &str) -> bool {
+    let resource = format!("certificatesigningrequests/{subresource}");
+    policy.role_rules(role).any(|def| {
+        ["update", "patch"]
+            .iter()
+            .any(|v| rule_allows(&def.rule, &Attributes::resource(v, CSR_GROUP, &resource)))
+    })
+}
+
+/// RBAC008 for one rule: issuing a certificate needs `approve` (or `sign`) on the signer in
+/// this rule and write access to the CSR's `approval` (or `status`) subresource in the role.
+/// Signers of the `kubernetes.io` domain issue certificates the cluster trusts (client
+/// certificates for any user or group, kubelet certificates): high; other signers: low.
+fn csr_risk(policy: &Policy, role_id: usize, rule: &PolicyRule) -> Option<(Severity, String)> {
+    let mut what = Vec::new();
+    let mut trusted = false;
+    for (verb, subresource) in [("approve", "approval"), ("sign", "status")] {
+        let Some(names) = signers(rule, verb) else {
+            continue;
+        };
+        if !writes_csr(policy, role_id, subresource) {
+            continue;
+        }
+        trusted |= names.is_empty() || names.iter().any(|n| n.starts_with("kubernetes.io/"));
+        let of = if names.is_empty() {
+            "every signer".to_owned()
+        } else {
+            format!("signers {names:?}")
+        };
+        what.push(format!(
+            "{verb} certificates of {of} (with {subresource} updates)"
+        ));
+    }
+    if what.is_empty() {
+        return None;
+    }
+    let severity = if trusted {
+        Severity::High
+    } else {
+        Severity::Low
+    };
+    Some((severity, what.join(" and ")))
+}
+
 /// Every risky permission of the input objects (the default policy and input copies of it are
 /// not reported).
 pub fn risks(policy: &Policy) -> Vec<Risk> {
@@ -693,11 +784,25 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                     ),
                 });
             }
+            if cluster_capable {
+                if let Some((severity, what)) = csr_risk(policy, id, rule) {
+                    out.push(Risk {
+                        id: CSR_APPROVE,
+                        severity,
+                        object,
+                        pointer: pointer.clone(),
+                        message: format!("{} can {what} {where_}", role.name_ref()),
+                    });
+                }
+            }
             let star_verbs = rule.verbs.iter().any(|v| v == "*");
             let star_resources = rule.resources.iter().any(|r| r == "*");
             if (star_verbs || star_resources) && !rule.resources.is_empty() {
+                let custom = custom_groups_only(rule);
                 let severity = if star_resources && rule.api_groups.iter().any(|g| g == "*") {
                     Severity::High
+                } else if custom {
+                    Severity::Info
                 } else if star_resources {
                     Severity::Medium
                 } else {
@@ -714,9 +819,14 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                     object,
                     pointer,
                     message: format!(
-                        "{} grants {what} of groups {:?} {where_}",
+                        "{} grants {what} of groups {:?} {where_}{}",
                         role.name_ref(),
-                        rule.api_groups
+                        rule.api_groups,
+                        if custom {
+                            " (custom resources only)"
+                        } else {
+                            ""
+                        }
                     ),
                 });
             }
@@ -756,6 +866,9 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
             });
         }
         let harmless = binding.role.is_some_and(|role| is_harmless(policy, role));
+        let named_reads = binding
+            .role
+            .is_some_and(|role| reads_named_only(policy, role));
         for bound in &binding.subjects {
             let public = match &bound.subject {
                 Subject::User { name } if name == ANONYMOUS => {
@@ -776,12 +889,23 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                 if !harmless {
                     out.push(Risk {
                         id: PUBLIC_BINDING,
-                        severity,
+                        severity: if named_reads {
+                            Severity::Info
+                        } else {
+                            severity
+                        },
                         object,
                         pointer: bound.pointer.clone(),
                         message: format!(
-                            "{name} grants {} {} to {who} ({})",
-                            binding.role_ref.kind, binding.role_ref.name, bound.subject
+                            "{name} grants {} {} to {who} ({}){}",
+                            binding.role_ref.kind,
+                            binding.role_ref.name,
+                            bound.subject,
+                            if named_reads {
+                                ", which only reads named objects"
+                            } else {
+                                ""
+                            }
                         ),
                     });
                 }

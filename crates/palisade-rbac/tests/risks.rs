@@ -32,7 +32,7 @@ fn risks_are_located_and_graded() {
         (8, "/rules/1", "RBAC008", Severity::High),
         (8, "/rules/2", "RBAC009", Severity::High),
         (8, "/rules/3", "RBAC006", Severity::High),
-        (9, "/rules/0", "RBAC010", Severity::Low),
+        (9, "/rules/0", "RBAC010", Severity::Info),
         (4, "/subjects/0", "RBAC013", Severity::Medium),
         (7, "/roleRef", "RBAC011", Severity::High),
         (7, "/subjects/0", "RBAC012", Severity::Medium),
@@ -119,4 +119,48 @@ fn escalation_through_pods_secrets_and_tokens() {
     assert!(to_builder
         .iter()
         .any(|p| p.from == lead && p.steps.len() == 1));
+}
+
+#[test]
+fn csr_wildcard_and_public_read_are_graded_by_what_they_allow() {
+    let policy = Policy::from_slice(&load("false-positives.yaml"), &Options::default());
+    let all = risks(&policy);
+    let found: Vec<(usize, &str, &str, Severity)> = all
+        .iter()
+        .map(|r| (r.object, leak(&r.pointer), r.id, r.severity))
+        .collect();
+    let expected = [
+        // Patch and get on everything: no CSR approval without `approve` on signers.
+        (0, "/rules/0", "RBAC001", Severity::High),
+        (0, "/rules/0", "RBAC002", Severity::High),
+        (0, "/rules/0", "RBAC003", Severity::High),
+        (0, "/rules/0", "RBAC007", Severity::Critical),
+        (0, "/rules/0", "RBAC009", Severity::High),
+        (0, "/rules/0", "RBAC010", Severity::High),
+        (1, "/rules/1", "RBAC008", Severity::High),
+        (2, "/rules/1", "RBAC008", Severity::Low),
+        (4, "/rules/0", "RBAC010", Severity::Info),
+        (4, "/rules/1", "RBAC010", Severity::Low),
+        (4, "/rules/2", "RBAC010", Severity::Medium),
+        (6, "/subjects/0", "RBAC012", Severity::Info),
+        (8, "/subjects/0", "RBAC012", Severity::Medium),
+    ];
+    assert_eq!(found, expected);
+    let issuer = all.iter().find(|r| r.object == 2).unwrap();
+    assert!(
+        issuer
+            .message
+            .contains("sign certificates of signers [\"issuers.example.com/*\"]"),
+        "{}",
+        issuer.message
+    );
+    let message = |object: usize, id: &str| {
+        all.iter()
+            .find(|r| r.object == object && r.id == id)
+            .map(|r| r.message.as_str())
+            .unwrap_or_default()
+    };
+    assert!(message(4, "RBAC010").ends_with("(custom resources only)"));
+    assert!(message(6, "RBAC012").contains("only reads named objects"));
+    assert!(!message(8, "RBAC012").contains("only reads named objects"));
 }
