@@ -33,6 +33,9 @@ enum Command {
     Netpol(cmd::netpol::NetpolCommand),
     /// Run the admission webhook.
     Serve(cmd::serve::ServeArgs),
+    /// Pod Security Admission's verdict on pods and workloads, and the level each namespace can
+    /// enforce (`pss suggest`).
+    Pss(cmd::pss::PssArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Fix(args) => cmd::fix::run(args),
         Command::Netpol(command) => cmd::netpol::run(command),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Pss(args) => cmd::pss::run(args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");

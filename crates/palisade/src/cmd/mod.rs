@@ -2,6 +2,7 @@
 
 pub mod fix;
 pub mod netpol;
+pub mod pss;
 pub mod rules;
 pub mod scan;
 pub mod serve;
