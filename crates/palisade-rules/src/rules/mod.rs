@@ -8,6 +8,7 @@ pub mod image;
 pub mod input;
 pub mod mesh;
 pub mod network;
+pub mod rbac;
 pub mod secrets;
 pub(crate) mod util;
 pub mod workload;
@@ -52,6 +53,19 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::default_namespace::DefaultNamespace,
     &workload::share_process_namespace::ShareProcessNamespace,
     &workload::agent_privileged::AgentPrivileged,
+    &rbac::RBAC001,
+    &rbac::RBAC002,
+    &rbac::RBAC003,
+    &rbac::RBAC004,
+    &rbac::RBAC005,
+    &rbac::RBAC006,
+    &rbac::RBAC007,
+    &rbac::RBAC008,
+    &rbac::RBAC009,
+    &rbac::RBAC010,
+    &rbac::RBAC011,
+    &rbac::RBAC012,
+    &rbac::RBAC013,
     &secrets::env_literal_secret::EnvLiteralSecret,
     &secrets::credential_format::CredentialFormat,
     &secrets::secret_object::SecretObject,
