@@ -186,6 +186,53 @@ const BUILTIN_GROUPS: &[(&str, &str)] = &[
     ("localsubjectaccessreviews", "authorization.k8s.io"),
 ];
 
+/// Built-in cluster-scoped resources (with their groups), and the targets of impersonation and
+/// CSR signing that RBAC checks cluster-wide.
+const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "nodes"),
+    ("", "namespaces"),
+    ("", "persistentvolumes"),
+    ("", "componentstatuses"),
+    ("", "users"),
+    ("", "groups"),
+    ("authentication.k8s.io", "uids"),
+    ("authentication.k8s.io", "userextras"),
+    ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("certificates.k8s.io", "certificatesigningrequests"),
+    ("certificates.k8s.io", "signers"),
+    (
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicies",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicybindings",
+    ),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
+    ("apiregistration.k8s.io", "apiservices"),
+    ("networking.k8s.io", "ingressclasses"),
+    ("storage.k8s.io", "storageclasses"),
+    ("storage.k8s.io", "volumeattachments"),
+    ("storage.k8s.io", "csidrivers"),
+    ("storage.k8s.io", "csinodes"),
+    ("scheduling.k8s.io", "priorityclasses"),
+    ("node.k8s.io", "runtimeclasses"),
+    ("authentication.k8s.io", "tokenreviews"),
+    ("authentication.k8s.io", "selfsubjectreviews"),
+    ("authorization.k8s.io", "subjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews"),
+];
+
 /// Short names kubectl accepts for built-in resources.
 const SHORT_NAMES: &[(&str, &str)] = &[
     ("po", "pods"),
@@ -268,10 +315,31 @@ impl Attributes {
         attrs
     }
 
-    /// The same request in a namespace.
+    /// Whether the request is for a built-in cluster-scoped resource (nodes, namespaces,
+    /// ClusterRoles…) or a non-resource URL: RoleBindings never grant it.
+    pub fn is_cluster_scoped(&self) -> bool {
+        !self.resource_request
+            || CLUSTER_SCOPED
+                .iter()
+                .any(|(g, r)| *g == self.api_group && *r == self.resource)
+    }
+
+    /// The same request in a namespace (non-resource requests have none: they stay
+    /// cluster-wide).
     pub fn in_namespace(mut self, namespace: &str) -> Attributes {
-        self.namespace = namespace.to_owned();
+        if self.resource_request {
+            self.namespace = namespace.to_owned();
+        }
         self
+    }
+
+    /// The namespace whose RoleBindings apply: none for a non-resource request.
+    fn binding_namespace(&self) -> &str {
+        if self.resource_request {
+            &self.namespace
+        } else {
+            ""
+        }
     }
 
     /// The same request on a named object.
@@ -429,7 +497,7 @@ impl Policy {
     /// RoleBindings only to requests in their namespace.
     pub fn authorize(&self, user: &UserInfo, attrs: &Attributes) -> Decision {
         let mut grants = Vec::new();
-        for id in self.bindings_for(&attrs.namespace) {
+        for id in self.bindings_for(attrs.binding_namespace()) {
             let binding = &self.bindings[id];
             if let Some(subject) = binding.subjects.iter().find(|s| user.matches(&s.subject)) {
                 self.grants_of(id, &subject.pointer, attrs, &mut grants);
@@ -443,7 +511,7 @@ impl Policy {
 
     /// Whether a user may make a request.
     pub fn can(&self, user: &UserInfo, attrs: &Attributes) -> bool {
-        self.bindings_for(&attrs.namespace).any(|id| {
+        self.bindings_for(attrs.binding_namespace()).any(|id| {
             let binding = &self.bindings[id];
             binding.role.is_some_and(|role| {
                 binding.subjects.iter().any(|s| user.matches(&s.subject))
@@ -457,12 +525,18 @@ impl Policy {
 
     /// Every subject of a binding that allows the request, sorted by subject.
     pub fn who_can(&self, attrs: &Attributes) -> Vec<SubjectGrant> {
-        self.collect_subjects(self.bindings_for(&attrs.namespace), |_| attrs.clone())
+        self.collect_subjects(self.bindings_for(attrs.binding_namespace()), |_| {
+            attrs.clone()
+        })
     }
 
     /// Like [`Policy::who_can`] for a namespaced request in any namespace: RoleBindings of
     /// every namespace count, each for its own namespace (the grant names the binding).
+    /// Non-resource requests are never granted by RoleBindings.
     pub fn who_can_anywhere(&self, attrs: &Attributes) -> Vec<SubjectGrant> {
+        if !attrs.resource_request {
+            return self.who_can(attrs);
+        }
         self.collect_subjects(self.all_bindings(), |binding: &Binding| {
             let mut attrs = attrs.clone();
             if let Some(ns) = &binding.namespace {

@@ -115,6 +115,17 @@ fn non_resource_urls_match_exactly_or_by_trailing_star() {
     assert!(!p.can(&carol, &Attributes::non_resource("post", "/metrics")));
     // Non-resource URLs are cluster-wide: a RoleBinding never grants them.
     assert!(!p.can(&user("bob"), &get("/metrics")));
+    // Not even when a namespace is given: non-resource requests have none.
+    let metrics_in_dev = get("/metrics").in_namespace("dev");
+    assert!(metrics_in_dev.namespace.is_empty());
+    let mut forced = get("/metrics");
+    forced.namespace = "dev".to_owned();
+    assert!(!p.can(&user("bob"), &forced));
+    assert!(!p.authorize(&user("bob"), &forced).allowed);
+    assert!(!p
+        .who_can_anywhere(&get("/metrics"))
+        .iter()
+        .any(|s| s.subject == Subject::user("bob")));
     // `/healthz*` is a prefix: it matches `/healthz`, `/healthz/etcd` and `/healthzzz`.
     let anonymous = UserInfo::anonymous();
     assert!(p.can(&anonymous, &get("/healthz")));
@@ -411,6 +422,12 @@ fn attributes_parse_like_kubectl() {
     );
     let a = Attributes::parse("get", "/metrics", None);
     assert!(!a.resource_request && a.path == "/metrics");
+    assert!(a.is_cluster_scoped());
+    assert!(Attributes::parse("get", "no", None).is_cluster_scoped());
+    assert!(Attributes::parse("create", "clusterrolebindings", None).is_cluster_scoped());
+    assert!(Attributes::parse("approve", "signers", None).is_cluster_scoped());
+    assert!(!Attributes::parse("get", "secrets", None).is_cluster_scoped());
+    assert!(!Attributes::parse("get", "nodes", Some("example.com")).is_cluster_scoped());
     let a = Attributes::parse("get", "deployments", Some("extensions"));
     assert_eq!(a.api_group, "extensions");
     assert_eq!(

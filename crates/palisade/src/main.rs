@@ -31,6 +31,9 @@ enum Command {
     /// NetworkPolicy reachability: list, evaluate and explain allowed connections.
     #[command(subcommand)]
     Netpol(cmd::netpol::NetpolCommand),
+    /// RBAC from manifests or a cluster dump: who-can, can-i, graph, escalation paths.
+    #[command(subcommand)]
+    Rbac(cmd::rbac::RbacCommand),
     /// Run the admission webhook.
     Serve(cmd::serve::ServeArgs),
     /// Pod Security Admission's verdict on pods and workloads, and the level each namespace can
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cmd::rules::init(args),
         Command::Fix(args) => cmd::fix::run(args),
         Command::Netpol(command) => cmd::netpol::run(command),
+        Command::Rbac(command) => cmd::rbac::run(command),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Pss(args) => cmd::pss::run(args),
     };

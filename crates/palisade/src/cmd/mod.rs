@@ -3,6 +3,7 @@
 pub mod fix;
 pub mod netpol;
 pub mod pss;
+pub mod rbac;
 pub mod rules;
 pub mod scan;
 pub mod serve;
