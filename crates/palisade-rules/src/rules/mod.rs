@@ -7,7 +7,9 @@ pub mod exposure;
 pub mod image;
 pub mod input;
 pub mod mesh;
+pub mod namespace;
 pub mod network;
+pub mod pss;
 pub mod rbac;
 pub mod secrets;
 pub(crate) mod util;
@@ -26,6 +28,11 @@ pub static ALL: &[&dyn Rule] = &[
     &mesh::split_rule_conditions::SplitRuleConditions,
     &mesh::allow_empty_rule::AllowEmptyRule,
     &mesh::peer_authentication_not_strict::PeerAuthenticationNotStrict,
+    &namespace::no_enforce_label::NoEnforceLabel,
+    &namespace::enforce_privileged::EnforcePrivileged,
+    &namespace::old_enforce_version::OldEnforceVersion,
+    &namespace::weaker_warn_audit::WeakerWarnAudit,
+    &namespace::invalid_pss_label::InvalidPssLabel,
     &network::no_default_deny_ingress::NoDefaultDenyIngress,
     &network::no_default_deny_egress::NoDefaultDenyEgress,
     &network::workload_not_selected::WorkloadNotSelected,
@@ -53,6 +60,25 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::default_namespace::DefaultNamespace,
     &workload::share_process_namespace::ShareProcessNamespace,
     &workload::agent_privileged::AgentPrivileged,
+    &pss::app_armor_profile::RULE,
+    &pss::capabilities_baseline::RULE,
+    &pss::host_namespaces::RULE,
+    &pss::host_path_volumes::RULE,
+    &pss::host_ports::RULE,
+    &pss::host_probes_and_host_lifecycle::RULE,
+    &pss::privileged::RULE,
+    &pss::proc_mount::RULE,
+    &pss::se_linux_options::RULE,
+    &pss::seccomp_profile_baseline::RULE,
+    &pss::sysctls::RULE,
+    &pss::windows_host_process::RULE,
+    &pss::allow_privilege_escalation::RULE,
+    &pss::capabilities_restricted::RULE,
+    &pss::proc_mount_restricted::RULE,
+    &pss::restricted_volumes::RULE,
+    &pss::run_as_non_root::RULE,
+    &pss::run_as_user::RULE,
+    &pss::seccomp_profile_restricted::RULE,
     &rbac::RBAC001,
     &rbac::RBAC002,
     &rbac::RBAC003,

@@ -1,0 +1,69 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_pss::Mode;
+
+use super::{is_system, KINDS};
+use crate::{Emit, ObjectCx, Rule};
+
+/// Namespaces that do not enforce a Pod Security level.
+pub struct NoEnforceLabel;
+
+static META: RuleMeta = RuleMeta {
+    id: "NS001",
+    slug: "namespace-no-pss-enforce",
+    title: "Namespace enforces no Pod Security level",
+    severity: Severity::Medium,
+    category: "namespace",
+    kinds: KINDS,
+    summary: "A Namespace has no `pod-security.kubernetes.io/enforce` label. System namespaces \
+(`system-namespaces` setting) are not reported.",
+    rationale: "Without the label, Pod Security Admission applies the cluster's default, which is \
+`privileged` unless the API server is configured otherwise: any pod is admitted, including \
+privileged ones with the node's file system and namespaces. The labels are the built-in way to \
+keep a namespace's workloads within the baseline or restricted standard, and they stay with the \
+namespace whoever deploys into it.",
+    remediation: "Label the namespace with the strictest level its workloads pass \
+(`palisade pss suggest` finds it), pinning the version you tested against:\n\n```yaml\n\
+apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    \
+pod-security.kubernetes.io/enforce: restricted\n    pod-security.kubernetes.io/enforce-version: v1.33\n    \
+pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/audit: restricted\n```",
+    references: &[
+        Reference::new(Framework::Cis, "5.2.1"),
+        Reference::new(Framework::NsaCisa, "Pod security: Pod Security Admission"),
+        Reference::url(
+            Framework::Docs,
+            "Enforce Pod Security Standards with namespace labels",
+            "https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-namespace-labels/",
+        ),
+    ],
+    fixable: false,
+};
+
+impl Rule for NoEnforceLabel {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
+        let object = cx.object;
+        if is_system(object, cx.settings) {
+            return;
+        }
+        let enforce = Mode::Enforce.level_label();
+        if object.labels().is_some_and(|l| l.contains_key(&enforce)) {
+            return;
+        }
+        let pointer = if object.labels().is_some() {
+            "/metadata/labels"
+        } else {
+            "/metadata"
+        };
+        out.push(Emit::new(
+            pointer,
+            format!(
+                "namespace {} has no `{enforce}` label: every pod is admitted unless the cluster \
+                 default is stricter; run `palisade pss suggest` for the level its workloads pass",
+                object.name()
+            ),
+        ));
+    }
+}

@@ -1,0 +1,23 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+
+use super::{CheckRule, KINDS};
+
+/// Pod Security check `capabilities_baseline` (baseline), judged by the namespace's labels.
+pub static RULE: CheckRule = CheckRule {
+    check: "capabilities_baseline",
+    meta: &META,
+};
+
+static META: RuleMeta = RuleMeta {
+    id: "PSS002",
+    slug: "pss-capabilities-baseline",
+    title: "Pod Security baseline: capabilities beyond the runtime default added",
+    severity: Severity::High,
+    category: "pss",
+    kinds: KINDS,
+    summary: "Baseline level, check `capabilities_baseline`. A container adds a Linux capability outside the container runtime's default set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT) in `securityContext.capabilities.add`. Reported only for pods and workloads in a namespace the input holds with Pod Security Admission labels that run this check (`enforce`, `warn` or `audit` at baseline or stricter, at a policy version where the check applies), at the offending field; high severity when the namespace's `enforce` level rejects the pod at admission, low when only `warn` or `audit` would report it. Namespaces without labels are left to the hardening rules.",
+    rationale: "Capabilities such as SYS_ADMIN, NET_ADMIN, SYS_PTRACE or NET_RAW hand the process kernel powers that are the usual steps of container escapes and network attacks (mounting file systems, tracing other processes, spoofing packets).",
+    remediation: "Remove the capability from `add`; if the process needs one, prefer a narrower design or grant only that capability after dropping all:\n\n```yaml\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]\n```",
+    references: &[Reference::new(Framework::Cis, "5.2.8"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/capabilities_baseline", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
+    fixable: false,
+};

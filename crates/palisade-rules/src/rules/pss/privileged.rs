@@ -1,0 +1,23 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+
+use super::{CheckRule, KINDS};
+
+/// Pod Security check `privileged` (baseline), judged by the namespace's labels.
+pub static RULE: CheckRule = CheckRule {
+    check: "privileged",
+    meta: &META,
+};
+
+static META: RuleMeta = RuleMeta {
+    id: "PSS007",
+    slug: "pss-privileged",
+    title: "Pod Security baseline: privileged container",
+    severity: Severity::High,
+    category: "pss",
+    kinds: KINDS,
+    summary: "Baseline level, check `privileged`. A container sets `securityContext.privileged: true`. Reported only for pods and workloads in a namespace the input holds with Pod Security Admission labels that run this check (`enforce`, `warn` or `audit` at baseline or stricter, at a policy version where the check applies), at the offending field; high severity when the namespace's `enforce` level rejects the pod at admission, low when only `warn` or `audit` would report it. Namespaces without labels are left to the hardening rules.",
+    rationale: "A privileged container has every capability and every host device, and is not confined by seccomp or AppArmor: root in it is root on the node.",
+    remediation: "Remove `privileged: true`, and grant only the capabilities the process needs:\n\n```yaml\nsecurityContext:\n  privileged: false\n  capabilities:\n    drop: [ALL]\n```",
+    references: &[Reference::new(Framework::Cis, "5.2.2"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/privileged", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
+    fixable: false,
+};

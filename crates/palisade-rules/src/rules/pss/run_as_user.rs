@@ -1,0 +1,23 @@
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+
+use super::{CheckRule, KINDS};
+
+/// Pod Security check `runAsUser` (restricted), judged by the namespace's labels.
+pub static RULE: CheckRule = CheckRule {
+    check: "runAsUser",
+    meta: &META,
+};
+
+static META: RuleMeta = RuleMeta {
+    id: "PSS018",
+    slug: "pss-run-as-user",
+    title: "Pod Security restricted: runs as user 0",
+    severity: Severity::High,
+    category: "pss",
+    kinds: KINDS,
+    summary: "Restricted level, check `runAsUser`. The pod or a container sets `securityContext.runAsUser: 0` (policy v1.23 and later; pods with their own user namespace are exempt from v1.35). Reported only for pods and workloads in a namespace the input holds with Pod Security Admission labels that run this check (`enforce`, `warn` or `audit` at restricted or stricter, at a policy version where the check applies), at the offending field; high severity when the namespace's `enforce` level rejects the pod at admission, low when only `warn` or `audit` would report it. Namespaces without labels are left to the hardening rules.",
+    rationale: "User 0 is root. An explicit `runAsUser: 0` overrides the image's user and defeats `runAsNonRoot`.",
+    remediation: "Set a non-zero user, or remove `runAsUser` and let the image's non-root user apply:\n\n```yaml\nsecurityContext:\n  runAsUser: 10001\n```",
+    references: &[Reference::new(Framework::Cis, "5.2.7"), Reference::url(Framework::Pss, "restricted/runAsUser", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
+    fixable: false,
+};
