@@ -23,6 +23,9 @@ struct Node<'v> {
     content: usize,
     /// The node is written in flow style, or sits inside a flow collection.
     flow: bool,
+    /// The node is a block collection located at its first entry (a list not indented under
+    /// its key is located at its first item's value, past the `-`).
+    at_first_entry: bool,
 }
 
 /// Text edits that perform `op` on `object`, whose source is `text`.
@@ -153,6 +156,13 @@ fn locate<'v>(
         start
     };
     let first = text.s.as_bytes().get(content).copied();
+    // A block collection is located at its first entry (an indentless list at its first
+    // item's value), which may itself be a flow collection.
+    let first_child = span.children.first().map(|c| match value {
+        Value::Object(_) => c.key,
+        _ => c.value,
+    });
+    let block = first_child == Some(span.value);
     if first == Some(b'*') && (value.is_object() || value.is_array()) {
         return Err("the value is an alias of an anchor; fix it by hand".to_owned());
     }
@@ -160,7 +170,8 @@ fn locate<'v>(
         value,
         span,
         content,
-        flow: in_flow || matches!(first, Some(b'{' | b'[')),
+        flow: in_flow || (!block && matches!(first, Some(b'{' | b'['))),
+        at_first_entry: block,
     })
 }
 
@@ -308,8 +319,14 @@ impl Cx<'_, '_> {
             }]);
         }
         let dash = text
-            .dash_before(start)
+            .dash_of_item(start)
             .ok_or("the list entry does not start on its `-` line")?;
+        // A block scalar is located at its text; replace it from its header.
+        let start = if text.line_of(dash) == text.line_of(start) {
+            start
+        } else {
+            text.skip_spaces(dash + 1)
+        };
         let dash_col = text.col(dash);
         let last = text.block_end(text.line_of(dash), dash_col + 1, None);
         let block_end = text.line_end(last);
@@ -419,7 +436,7 @@ impl Cx<'_, '_> {
         let text = self.text;
         let b = text.s.as_bytes();
         let len = parent.span.children.len();
-        if b.get(parent.content) == Some(&b'[') {
+        if b.get(parent.content) == Some(&b'[') && !parent.at_first_entry {
             if index < len {
                 let at = self.offset(self.child(parent, index)?.value)?;
                 let item = self.flow_value(value, text.col(at));
@@ -442,7 +459,7 @@ impl Cx<'_, '_> {
         }
         // A list not indented under its key is located at its first entry's value.
         let dash = match b.get(parent.content) {
-            Some(b'-') => Some(parent.content),
+            Some(b'-') if !parent.at_first_entry => Some(parent.content),
             _ => text.dash_before(parent.content),
         };
         let dash = dash
@@ -554,7 +571,7 @@ impl Cx<'_, '_> {
             return Ok(vec![self.flow_remove(start, end)]);
         }
         let dash = text
-            .dash_before(start)
+            .dash_of_item(start)
             .ok_or("the list entry does not start on its `-` line")?;
         let dash_col = text.col(dash);
         let line = text.line_of(dash);

@@ -100,18 +100,21 @@ impl<'a> Text<'a> {
 
     /// The last content line of a block node that starts on `first`: following lines belong
     /// to it while they are blank, indented at least `min_indent`, or, when `dash` is given,
-    /// sequence entries (`- `) indented exactly `dash`. Trailing blank and comment lines are
-    /// left out.
+    /// sequence entries (`- `) indented exactly `dash`. Trailing blank lines, and comments
+    /// less indented than `min_indent`, are left out.
     pub fn block_end(&self, first: usize, min_indent: usize, dash: Option<usize>) -> usize {
         let mut last = first;
         for line in first + 1..self.lines() {
             if self.is_document_marker(line) {
                 break;
             }
-            if self.is_blank(line) {
+            let indent = self.indent(line);
+            // Blank lines, and comments less indented than the node, may stand inside it
+            // but do not end it; more indented comment lines may be block scalar text.
+            let text = self.line(line).trim_start_matches([' ', '\t']);
+            if text.is_empty() || (text.starts_with('#') && indent < min_indent) {
                 continue;
             }
-            let indent = self.indent(line);
             let rest = &self.line(line)[indent..];
             let is_dash = rest == "-" || rest.starts_with("- ");
             if indent >= min_indent || (dash == Some(indent) && is_dash) {
@@ -174,6 +177,24 @@ impl<'a> Text<'a> {
         let start = self.line_start(self.line_of(at));
         let before = self.s[start..at].trim_end_matches(' ');
         before.ends_with('-').then(|| start + before.len() - 1)
+    }
+
+    /// The `-` of the block sequence entry whose value starts at `at`: on the same line, or,
+    /// for a block scalar (located at its first content line), ending the line above.
+    pub fn dash_of_item(&self, at: usize) -> Option<usize> {
+        if let Some(dash) = self.dash_before(at) {
+            return Some(dash);
+        }
+        let line = self.line_of(at).checked_sub(1)?;
+        let header = self.line(line);
+        let body = header.trim_start_matches(' ');
+        let indicator = body
+            .strip_prefix('-')?
+            .trim_start_matches(' ')
+            .chars()
+            .next();
+        matches!(indicator, Some('|' | '>'))
+            .then(|| self.line_start(line) + header.len() - body.len())
     }
 
     /// Skips spaces and tabs.
@@ -314,7 +335,7 @@ mod tests {
 
     #[test]
     fn block_end_stops_at_outdent_and_skips_trailing_comments() {
-        let t = Text::new("a:\n  b: 1\n\n  c:\n  - x\n  # note\nd: 2\n");
+        let t = Text::new("a:\n  b: 1\n\n  c:\n  - x\n# note\nd: 2\n");
         assert_eq!(t.block_end(0, 1, Some(0)), 4);
         assert_eq!(t.block_end(3, 3, Some(2)), 4);
         assert_eq!(t.block_end(0, 0, None), 6);

@@ -706,3 +706,79 @@ spec:
 "
     );
 }
+
+#[test]
+fn lists_whose_first_item_looks_like_syntax() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    args:
+    - --flag
+    env:
+    - {name: A, value: b}
+    command:
+    - sh
+    - |
+      echo one
+      # still the script
+";
+    let new = fix(
+        text,
+        &[on(
+            0,
+            vec![
+                add("/spec/containers/0/args/-", json!("--other")),
+                add(
+                    "/spec/containers/0/env/-",
+                    json!({"name": "B", "value": "0755"}),
+                ),
+                replace("/spec/containers/0/command/1", json!("echo two")),
+                add("/spec/containers/0/resources", json!({})),
+            ],
+        )],
+    );
+    assert_eq!(
+        new,
+        "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    args:
+    - --flag
+    - \"--other\"
+    env:
+    - {name: A, value: b}
+    - name: B
+      value: \"0755\"
+    command:
+    - sh
+    - \"echo two\"
+    resources: {}
+"
+    );
+}
+
+#[test]
+fn keys_go_after_comment_lines_that_may_belong_to_a_block_scalar() {
+    let text = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+data:
+  script: |
+    run
+    # the end of the script
+";
+    let new = fix(text, &[on(0, vec![add("/data/more", json!("x"))])]);
+    assert_eq!(new, format!("{text}  more: x\n"));
+}
