@@ -41,7 +41,21 @@ enum Command {
     Pss(cmd::pss::PssArgs),
 }
 
+/// Restores the default SIGPIPE action, so that `palisade rules | head` ends quietly like other
+/// command-line tools instead of panicking on a closed pipe.
+#[cfg(unix)]
+fn reset_sigpipe() {
+    // SAFETY: called once at start-up, before any other thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn reset_sigpipe() {}
+
 fn main() -> ExitCode {
+    reset_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
