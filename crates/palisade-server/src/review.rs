@@ -258,7 +258,7 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
             ),
         );
     }
-    let Some(request) = parsed.request else {
+    let Some(mut request) = parsed.request else {
         return state.reject(
             endpoint,
             400,
@@ -288,7 +288,7 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
         || state.webhook.exempt(request.namespace.as_deref());
     let mut outcome = Outcome::default();
     if !skip {
-        let Some(object) = request.object.clone().filter(Value::is_object) else {
+        let Some(object) = request.object.take().filter(Value::is_object) else {
             return state.reject(
                 endpoint,
                 400,
@@ -425,12 +425,11 @@ fn prepare(state: &State, request: &Request, mut value: Value) -> Object {
 fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> Outcome {
     let engine = state.engine();
     let namespace = request.namespace.as_deref().filter(|ns| !ns.is_empty());
-    let original = value.clone();
-    let object = prepare(state, request, value);
-    let findings = engine.check_object(&object);
     let mut outcome = Outcome::default();
     match endpoint {
         Endpoint::Validate => {
+            let object = prepare(state, request, value);
+            let findings = engine.check_object(&object);
             let previous: HashSet<(&'static str, String)> =
                 match (&request.old_object, state.webhook.updates) {
                     (Some(old), UpdatePolicy::NoWorse)
@@ -462,7 +461,11 @@ fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> 
                 .collect();
             validate(&object, judged, &mut outcome);
         }
-        Endpoint::Mutate => mutate(state, &engine, object, original, namespace, &mut outcome),
+        Endpoint::Mutate => {
+            let original = value.clone();
+            let object = prepare(state, request, value);
+            mutate(state, &engine, object, original, namespace, &mut outcome);
+        }
     }
     outcome
 }

@@ -1,0 +1,280 @@
+//! Load generator for the webhook: a typical Deployment review against the real HTTPS server on
+//! a loopback port, at 1, 16 and 64 concurrent connections (HTTP/1.1, one connection per
+//! worker, as the API server's client pool does), plus the in-process review alone.
+//!
+//! `cargo bench -p palisade-server --bench webhook`; `PALISADE_BENCH_SECS` sets the measuring
+//! time per level (default 5). The client runs in the same process and shares the CPUs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use palisade_rules::Config;
+use palisade_server::{
+    review, self_signed, start, Endpoint, LogSink, ServerConfig, State, TlsSource, WebhookConfig,
+};
+use serde_json::{json, Value};
+
+const HOST: &str = "palisade.bench";
+
+/// A typical Deployment as the API server sends it: hardened, with defaults filled in.
+fn deployment() -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "checkout",
+            "namespace": "shop",
+            "uid": "5b3c3f4e-8a1d-4a53-9f0e-1f6b7d0e4c21",
+            "generation": 1,
+            "labels": {"app.kubernetes.io/name": "checkout", "app.kubernetes.io/part-of": "shop"},
+            "annotations": {"deployment.kubernetes.io/revision": "1"}
+        },
+        "spec": {
+            "replicas": 3,
+            "revisionHistoryLimit": 10,
+            "progressDeadlineSeconds": 600,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "checkout"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "checkout", "app.kubernetes.io/part-of": "shop"}},
+                "spec": {
+                    "serviceAccountName": "checkout",
+                    "automountServiceAccountToken": false,
+                    "securityContext": {
+                        "runAsNonRoot": true,
+                        "runAsUser": 10001,
+                        "fsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"}
+                    },
+                    "containers": [{
+                        "name": "checkout",
+                        "image": "registry.example.com/shop/checkout:2.7.1@sha256:0f3b6c2b1d0e9a8f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6",
+                        "imagePullPolicy": "IfNotPresent",
+                        "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                        "env": [
+                            {"name": "LOG_LEVEL", "value": "info"},
+                            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "checkout-db", "key": "password"}}}
+                        ],
+                        "resources": {
+                            "requests": {"cpu": "250m", "memory": "256Mi"},
+                            "limits": {"cpu": "1", "memory": "512Mi"}
+                        },
+                        "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}, "periodSeconds": 5},
+                        "livenessProbe": {"httpGet": {"path": "/live", "port": "http"}, "periodSeconds": 10},
+                        "securityContext": {
+                            "allowPrivilegeEscalation": false,
+                            "readOnlyRootFilesystem": true,
+                            "capabilities": {"drop": ["ALL"]}
+                        },
+                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        "terminationMessagePath": "/dev/termination-log",
+                        "terminationMessagePolicy": "File"
+                    }],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                    "restartPolicy": "Always",
+                    "terminationGracePeriodSeconds": 30,
+                    "dnsPolicy": "ClusterFirst",
+                    "schedulerName": "default-scheduler"
+                }
+            }
+        }
+    })
+}
+
+fn review_body(uid: u64) -> Vec<u8> {
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": format!("bench-{uid}"),
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "requestKind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "requestResource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "name": "checkout",
+            "namespace": "shop",
+            "operation": "CREATE",
+            "userInfo": {"username": "system:serviceaccount:ci:deployer", "groups": ["system:serviceaccounts"]},
+            "object": deployment(),
+            "oldObject": null,
+            "dryRun": false,
+            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions", "fieldManager": "kubectl"}
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn state() -> Arc<State> {
+    let state = State::new(
+        Config::default(),
+        Vec::new(),
+        Vec::new(),
+        WebhookConfig::default(),
+        LogSink::Discard,
+    )
+    .expect("the default configuration");
+    Arc::new(state)
+}
+
+struct Level {
+    connections: usize,
+    requests: usize,
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+async fn level(
+    url: &str,
+    ca: &str,
+    addr: std::net::SocketAddr,
+    connections: usize,
+    secs: f64,
+) -> Level {
+    let body = Arc::new(review_body(1));
+    let mut workers = Vec::new();
+    let warmup = Duration::from_millis(500);
+    let measure = Duration::from_secs_f64(secs);
+    let begin = Instant::now() + warmup;
+    let end = begin + measure;
+    for _ in 0..connections {
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+            .resolve(HOST, addr)
+            .http1_only()
+            .pool_max_idle_per_host(1)
+            .no_proxy()
+            .build()
+            .unwrap();
+        let url = url.to_owned();
+        let body = body.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let sent = Instant::now();
+                if sent >= end {
+                    break;
+                }
+                let response = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.as_ref().clone())
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(response.status().as_u16(), 200);
+                let bytes = response.bytes().await.expect("body");
+                assert!(bytes.windows(14).any(|w| w == b"\"allowed\":true"));
+                if sent >= begin {
+                    latencies.push(sent.elapsed());
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    all.sort();
+    Level {
+        connections,
+        requests: all.len(),
+        seconds: secs,
+        p50: percentile(&all, 50.0),
+        p99: percentile(&all, 99.0),
+        max: all.last().copied().unwrap_or_default(),
+    }
+}
+
+fn in_process(state: &State, secs: f64) -> (usize, Duration, Duration) {
+    let body = review_body(1);
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        let reply = review(state, Endpoint::Validate, &body);
+        latencies.push(t.elapsed());
+        assert_eq!(reply.status, 200);
+    }
+    latencies.sort();
+    (
+        latencies.len(),
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
+    )
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets with no arguments but `--bench` missing: skip.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let secs: f64 = std::env::var("PALISADE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
+    let state = state();
+    let rules = state.engine().rules().len();
+    let (count, p50, p99) = in_process(&state, secs.min(3.0));
+    println!(
+        "rules: {rules}; review body: {} bytes",
+        review_body(1).len()
+    );
+    println!(
+        "in-process review(): {count} reviews in {:.1} s, p50 {} ms, p99 {} ms, {:.0} reviews/s on one thread",
+        secs.min(3.0),
+        ms(p50),
+        ms(p99),
+        count as f64 / secs.min(3.0)
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let cert = self_signed(&[HOST.to_owned()]).unwrap();
+        let config = ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            TlsSource::Pem {
+                cert: cert.cert_pem.clone(),
+                key: cert.key_pem.clone(),
+            },
+        );
+        let running = start(config, state.clone()).await.unwrap();
+        let addr = running.local_addr();
+        let url = format!("https://{HOST}:{}/validate", addr.port());
+        println!("| connections | requests | requests/s | p50 ms | p99 ms | max ms |");
+        println!("|---:|---:|---:|---:|---:|---:|");
+        for connections in [1, 16, 64] {
+            let l = level(&url, &cert.ca_pem, addr, connections, secs).await;
+            println!(
+                "| {} | {} | {:.0} | {} | {} | {} |",
+                l.connections,
+                l.requests,
+                l.requests as f64 / l.seconds,
+                ms(l.p50),
+                ms(l.p99),
+                ms(l.max)
+            );
+        }
+        running.shutdown().await.unwrap();
+    });
+}
