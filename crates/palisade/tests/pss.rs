@@ -591,3 +591,41 @@ fn suggest_json_has_the_label_patch() {
         r#"violates PodSecurity "restricted:v1.30": allowPrivilegeEscalation != false"#
     ));
 }
+
+#[test]
+fn a_namespace_labelled_twice_is_judged_by_its_least_strict_definition() {
+    let dir = dir_with(&[
+        (
+            "base.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    \
+             pod-security.kubernetes.io/enforce: restricted\n",
+        ),
+        (
+            "overlay.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    \
+             pod-security.kubernetes.io/enforce: baseline\n---\n\
+             apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+        ),
+        (
+            "good.yaml",
+            RESTRICTED_POD
+                .replace("runAsNonRoot: true", "runAsNonRoot: false")
+                .as_str(),
+        ),
+    ]);
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &["pss", "base.yaml", "overlay.yaml", "good.yaml"],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        stderr,
+        "warning: namespace shop is defined 2 times with different Pod Security labels; judging \
+         by the least strict, overlay.yaml:1\n"
+    );
+    assert_eq!(
+        stdout,
+        "good.yaml:1: Pod shop/good: allowed (baseline:latest, namespace labels)\n\
+         1 pod or workload checked: 1 allowed, 0 denied, 0 exempt\n"
+    );
+}

@@ -13,7 +13,8 @@ use palisade_core::views::pod_spec_location;
 use palisade_core::{load_path, pointer, Limits, Object};
 use palisade_pss::{
     evaluate, forbidden_message, parse_config, suggest, warning_message, ConfigError, Evaluation,
-    Exemption, Level, LevelVersion, Mode, PodSecurityConfig, Policy, Version, NEWEST_POLICY_MINOR,
+    Exemption, Level, LevelVersion, Mode, PodSecurityConfig, Policy, Version, LABEL_PREFIX,
+    NEWEST_POLICY_MINOR,
 };
 use serde_json::{json, Value};
 
@@ -152,12 +153,50 @@ fn is_workload(object: &Object) -> bool {
     pod_spec_location(object.kind()).is_some()
 }
 
-/// Namespace objects of the input by name (the last one wins).
-fn namespaces(objects: &[Object]) -> BTreeMap<&str, &Object> {
-    objects
+/// Whether a Namespace carries any Pod Security label.
+fn has_pss_labels(object: &Object) -> bool {
+    object
+        .labels()
+        .is_some_and(|labels| labels.keys().any(|k| k.starts_with(LABEL_PREFIX)))
+}
+
+/// The Namespace object of the input for each name. When the input defines a namespace more
+/// than once (overlays, alternative components), definitions with Pod Security labels win over
+/// those without (applying a manifest without the labels leaves them in place), and among
+/// those the one enforcing the least strict level is used, with a warning.
+fn namespaces<'a>(objects: &'a [Object], defaults: &Policy) -> BTreeMap<&'a str, &'a Object> {
+    let mut all: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();
+    for object in objects
         .iter()
         .filter(|o| o.kind() == "Namespace" && o.api_version() == "v1" && !o.name().is_empty())
-        .map(|o| (o.name(), o))
+    {
+        all.entry(object.name()).or_default().push(object);
+    }
+    let policy = |o: &Object| palisade_pss::namespace_policy(&o.value, defaults).0;
+    all.into_iter()
+        .map(|(name, definitions)| {
+            let labelled: Vec<&Object> = definitions
+                .iter()
+                .copied()
+                .filter(|o| has_pss_labels(o))
+                .collect();
+            let chosen = labelled
+                .iter()
+                .copied()
+                .min_by_key(|o| policy(o).enforce.level)
+                .unwrap_or(definitions[0]);
+            if labelled.iter().any(|o| policy(o) != policy(chosen)) {
+                let pos = chosen.locate("");
+                eprintln!(
+                    "warning: namespace {name} is defined {} times with different Pod Security \
+                     labels; judging by the least strict, {}:{}",
+                    labelled.len(),
+                    chosen.source.path,
+                    pos.line
+                );
+            }
+            (name, chosen)
+        })
         .collect()
 }
 
@@ -257,7 +296,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         defaults.enforce.version = version;
     }
     let (objects, input_errors) = load(&args.input);
-    let namespaces = namespaces(&objects);
+    let namespaces = namespaces(&objects, &defaults);
     let mut policies: BTreeMap<&str, (Policy, PolicySource)> = BTreeMap::new();
     for (name, ns) in &namespaces {
         let (policy, errors) = palisade_pss::namespace_policy(&ns.value, &defaults);
@@ -433,7 +472,7 @@ fn pinned(version: Version) -> Version {
 
 fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
     let (objects, input_errors) = load(&args.input);
-    let namespace_objects = namespaces(&objects);
+    let namespace_objects = namespaces(&objects, &Policy::default());
     let mut groups: BTreeMap<&str, Vec<&Object>> = namespace_objects
         .keys()
         .map(|name| (*name, Vec::new()))

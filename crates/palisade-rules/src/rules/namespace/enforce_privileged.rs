@@ -52,7 +52,8 @@ impl Rule for EnforcePrivileged {
             label_pointer(&key),
             format!(
                 "namespace {} enforces the privileged level: any pod is admitted, including \
-                 privileged pods with host access; enforce baseline or restricted",
+                 privileged pods with host access; enforce baseline or restricted, or list it in \
+                 the system-namespaces setting if it only runs node agents",
                 object.name()
             ),
         ));

@@ -91,16 +91,26 @@ pub(crate) fn has_pss_labels(object: &Object) -> bool {
 }
 
 /// The policy of every Namespace of the input that has Pod Security labels, under admission's
-/// built-in defaults (`privileged:latest` for absent labels).
+/// built-in defaults (`privileged:latest` for absent labels). A namespace the input labels more
+/// than once (overlays, alternative components) is judged by the definition that enforces the
+/// least strict level: only what every definition rejects is certain to be rejected.
 fn labelled_namespaces(objects: &[Object]) -> HashMap<&str, Policy> {
-    objects
+    let mut policies: HashMap<&str, Policy> = HashMap::new();
+    for object in objects
         .iter()
         .filter(|o| o.kind() == "Namespace" && !o.name().is_empty() && has_pss_labels(o))
-        .map(|o| {
-            let (policy, _) = palisade_pss::namespace_policy(&o.value, &Policy::default());
-            (o.name(), policy)
-        })
-        .collect()
+    {
+        let (policy, _) = palisade_pss::namespace_policy(&object.value, &Policy::default());
+        policies
+            .entry(object.name())
+            .and_modify(|known| {
+                if policy.enforce.level < known.enforce.level {
+                    *known = policy;
+                }
+            })
+            .or_insert(policy);
+    }
+    policies
 }
 
 /// The violation of `check` at a level and version, if any.
