@@ -1,8 +1,11 @@
+use std::collections::HashSet;
+
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::Object;
 use palisade_pss::Mode;
 
 use super::{is_system, KINDS};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{Emit, Inventory, Rule, Scope};
 
 /// Namespaces that do not enforce a Pod Security level.
 pub struct NoEnforceLabel;
@@ -15,7 +18,9 @@ static META: RuleMeta = RuleMeta {
     category: "namespace",
     kinds: KINDS,
     summary: "A Namespace has no `pod-security.kubernetes.io/enforce` label. System namespaces \
-(`system-namespaces` setting) are not reported.",
+(`system-namespaces` setting) are not reported, nor a definition without the label when the \
+input labels another definition of the same namespace (an overlay or another component's copy: \
+applying it leaves the label in place).",
     rationale: "Without the label, Pod Security Admission applies the cluster's default, which is \
 `privileged` unless the API server is configured otherwise: any pod is admitted, including \
 privileged ones with the node's file system and namespaces. The labels are the built-in way to \
@@ -43,27 +48,43 @@ impl Rule for NoEnforceLabel {
         &META
     }
 
-    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let object = cx.object;
-        if is_system(object, cx.settings) {
-            return;
-        }
+    fn scope(&self) -> Scope {
+        Scope::Inventory
+    }
+
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let enforce = Mode::Enforce.level_label();
-        if object.labels().is_some_and(|l| l.contains_key(&enforce)) {
-            return;
+        let has_enforce = |o: &Object| o.labels().is_some_and(|l| l.contains_key(&enforce));
+        let enforced: HashSet<&str> = inventory
+            .of_kind(KINDS)
+            .filter(|o| has_enforce(o))
+            .map(Object::name)
+            .collect();
+        for (index, object) in inventory.objects.iter().enumerate() {
+            if object.kind() != "Namespace"
+                || is_system(object, inventory.settings)
+                || has_enforce(object)
+                || enforced.contains(object.name())
+            {
+                continue;
+            }
+            let pointer = if object.labels().is_some() {
+                "/metadata/labels"
+            } else {
+                "/metadata"
+            };
+            out.push((
+                index,
+                Emit::new(
+                    pointer,
+                    format!(
+                        "namespace {} has no `{enforce}` label: every pod is admitted unless the \
+                         cluster default is stricter; run `palisade pss suggest` for the level \
+                         its workloads pass",
+                        object.name()
+                    ),
+                ),
+            ));
         }
-        let pointer = if object.labels().is_some() {
-            "/metadata/labels"
-        } else {
-            "/metadata"
-        };
-        out.push(Emit::new(
-            pointer,
-            format!(
-                "namespace {} has no `{enforce}` label: every pod is admitted unless the cluster \
-                 default is stricter; run `palisade pss suggest` for the level its workloads pass",
-                object.name()
-            ),
-        ));
     }
 }
