@@ -261,7 +261,7 @@ fn network_policy(rng: &mut Rng, ns: &str, app: &str, out: &mut String) {
     );
 }
 
-/// A CustomResourceDefinition with a schema of a few hundred properties (15–30 KB), the size
+/// A CustomResourceDefinition with a schema of a few hundred properties (15–45 KB), the size
 /// that operator bundles put in repositories.
 fn crd(rng: &mut Rng, index: usize, out: &mut String) {
     let plural = format!("widgets{index}");
