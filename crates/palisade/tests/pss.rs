@@ -262,6 +262,10 @@ kind: Pod
 metadata: {name: plain}
 spec:
   containers: [{name: app, image: app}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: default, labels: {team: platform}}
 ";
 
 const RESTRICTED_GAPS: &str = r#"allowPrivilegeEscalation != false (container "web" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "web" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "web" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "web" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#;
@@ -311,7 +315,8 @@ fn namespace_labels_decide_enforce_warn_and_audit() {
     );
     assert_eq!(ports["audit"], Value::Null);
 
-    // No namespace: `default`, not in the input: the default level.
+    // No namespace: `default`, which the input holds without Pod Security labels: the default
+    // level.
     let plain = &verdicts[3];
     assert_eq!(plain["namespace"], "default");
     assert_eq!(plain["policy"], "restricted:latest");

@@ -77,7 +77,7 @@ pub struct CheckArgs {
     #[arg(long, value_parser = parse_version)]
     pub default_version: Option<Version>,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: OutputFormat,
 }
 
@@ -89,7 +89,7 @@ pub struct SuggestArgs {
     #[arg(long, value_parser = parse_version, default_value = "latest")]
     pub version: Version,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: OutputFormat,
 }
 
@@ -307,7 +307,12 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 ns.source.path, pos.line, pos.col
             );
         }
-        policies.insert(name, (policy, PolicySource::Namespace));
+        let source = if has_pss_labels(ns) {
+            PolicySource::Namespace
+        } else {
+            PolicySource::Default
+        };
+        policies.insert(name, (policy, source));
     }
     let verdicts: Vec<Verdict> = objects
         .iter()
