@@ -33,6 +33,9 @@ pub struct Config {
     /// Rule settings.
     pub rules: Settings,
     pub suppressions: Vec<Suppression>,
+    /// Admission webhook settings, read by `palisade serve --webhook-config` (which may name this
+    /// same file); `scan` accepts and ignores them.
+    pub webhook: Option<Value>,
 }
 
 /// A decision not to report a rule for some objects, with the reason and an optional expiry.
@@ -68,6 +71,7 @@ const TOP_LEVEL: &[&str] = &[
     "exclude",
     "rules",
     "suppressions",
+    "webhook",
 ];
 const SETTINGS: &[&str] = &[
     "allowed-registries",
@@ -321,6 +325,13 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.message.contains("must be a date"), "{err}");
+    }
+
+    #[test]
+    fn webhook_section_is_accepted() {
+        let config = Config::parse("select: [POD001]\nwebhook:\n  mode: warn\n", "c.yaml").unwrap();
+        assert_eq!(config.select, vec!["POD001"]);
+        assert!(config.webhook.is_some());
     }
 
     #[test]
