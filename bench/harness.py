@@ -314,8 +314,9 @@ def render(rows, started, host, pal_version, chk_version, runs):
             cells += [f"> {chk['timeout'] / pal['wall']:.0f}×", "n/a"]
         else:
             cells += ["n/a", "n/a"]
-        if "pyyaml" in r and "wall" in pal:
-            cells += [fmt_s(r["pyyaml"]), f"{pal['wall'] / r['pyyaml']:.2f}"]
+        if "pyyaml" in r:
+            ratio = f"{pal['wall'] / r['pyyaml']:.2f}" if "wall" in pal else "n/a"
+            cells += [fmt_s(r["pyyaml"]), ratio]
         else:
             cells += ["n/a", "n/a"]
         if "loader" in r:
