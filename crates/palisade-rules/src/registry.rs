@@ -1,3 +1,7 @@
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use palisade_core::rule::{Fix, RuleMeta, Severity};
 use palisade_core::Object;
 
@@ -20,9 +24,19 @@ pub struct ObjectCx<'a> {
 pub struct Inventory<'a> {
     pub objects: &'a [Object],
     pub settings: &'a Settings,
+    /// Analyses computed once per input and shared by the rules that read them.
+    shared: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl<'a> Inventory<'a> {
+    pub fn new(objects: &'a [Object], settings: &'a Settings) -> Self {
+        Inventory {
+            objects,
+            settings,
+            shared: Mutex::default(),
+        }
+    }
+
     pub fn of_kind<'k>(&self, kinds: &'k [&'k str]) -> impl Iterator<Item = &'a Object> + 'k
     where
         'a: 'k,
@@ -30,6 +44,21 @@ impl<'a> Inventory<'a> {
         self.objects
             .iter()
             .filter(move |o| kinds.contains(&o.kind()))
+    }
+
+    /// A value derived from the whole input (an engine's analysis), built by the first rule that
+    /// asks for it and shared with the other rules of the same pass. One value per type.
+    pub fn shared<T: Any + Send + Sync>(&self, build: impl FnOnce(&[Object]) -> T) -> Arc<T> {
+        let mut slots = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(Ok(hit)) = slots
+            .get(&TypeId::of::<T>())
+            .map(|slot| Arc::clone(slot).downcast::<T>())
+        {
+            return hit;
+        }
+        let fresh = Arc::new(build(self.objects));
+        slots.insert(TypeId::of::<T>(), fresh.clone());
+        fresh
     }
 }
 
@@ -85,4 +114,26 @@ pub trait Rule: Send + Sync {
 /// Every rule, in ID order.
 pub fn registry() -> &'static [&'static dyn Rule] {
     crate::rules::ALL
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_values_are_built_once_per_input() {
+        let settings = Settings::default();
+        let builds = std::sync::atomic::AtomicUsize::new(0);
+        let count = |objects: &[Object]| {
+            builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            objects.len()
+        };
+        let inventory = Inventory::new(&[], &settings);
+        assert_eq!(*inventory.shared(count), 0);
+        assert_eq!(*inventory.shared(count), 0);
+        assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let other = Inventory::new(&[], &settings);
+        other.shared(count);
+        assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
 }

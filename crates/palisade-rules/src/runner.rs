@@ -148,10 +148,7 @@ impl Engine {
 
     /// Runs the inventory rules over the objects kept for them.
     pub fn check_inventory(&self, objects: &[Object]) -> Vec<Finding> {
-        let inventory = Inventory {
-            objects,
-            settings: &self.settings,
-        };
+        let inventory = Inventory::new(objects, &self.settings);
         let mut findings = Vec::new();
         let mut emits = Vec::new();
         for rule in &self.rules {

@@ -11,7 +11,6 @@ pub mod unknown_named_port;
 pub mod workload_not_selected;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use palisade_core::Object;
 use palisade_netpol::{checks, Check, CheckKind, Input};
@@ -34,22 +33,9 @@ pub(crate) const KINDS: &[&str] = &[
     "ReplicationController",
 ];
 
-/// The checks of the last input analysed, with a copy of that input to recognise it.
+/// The NetworkPolicy engine's checks over the input, shared by the network rules.
 struct Analysis {
-    objects: Vec<Object>,
     checks: Vec<Check>,
-}
-
-static LAST: Mutex<Option<Arc<Analysis>>> = Mutex::new(None);
-
-fn same_objects(a: &[Object], b: &[Object]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            x.document == y.document
-                && x.item == y.item
-                && x.source.path == y.source.path
-                && x.value == y.value
-        })
 }
 
 /// Objects without `metadata.namespace` get their namespace when they are applied (kustomize,
@@ -64,20 +50,11 @@ fn unset_namespace(object: &Object) -> String {
     format!("(none, in {dir}/)")
 }
 
-/// The checks over `objects`: computed once, then reused by the next rule on the same input.
-fn analysis(objects: &[Object]) -> Arc<Analysis> {
-    let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(hit) = last.as_ref().filter(|a| same_objects(&a.objects, objects)) {
-        return Arc::clone(hit);
-    }
+fn analysis(objects: &[Object]) -> Analysis {
     let input = Input::from_objects_with(objects.to_vec(), &unset_namespace);
-    let found = checks(&input);
-    let fresh = Arc::new(Analysis {
-        objects: input.objects,
-        checks: found,
-    });
-    *last = Some(Arc::clone(&fresh));
-    fresh
+    Analysis {
+        checks: checks(&input),
+    }
 }
 
 fn has_namespace(object: &Object) -> bool {
@@ -91,7 +68,7 @@ pub(crate) fn report(inventory: &Inventory<'_>, kind: CheckKind, out: &mut Vec<(
         kind,
         CheckKind::NoDefaultDenyIngress | CheckKind::NoDefaultDenyEgress
     );
-    let analysis = analysis(inventory.objects);
+    let analysis = inventory.shared(analysis);
     for check in analysis.checks.iter().filter(|c| c.kind == kind) {
         let Some(object) = inventory.objects.get(check.object) else {
             continue;

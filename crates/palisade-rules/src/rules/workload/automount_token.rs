@@ -1,6 +1,6 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 
-use super::service_account::{account_name, account_object, is_bound, mounts_token, KINDS};
+use super::service_account::{account_name, mounts_token, Accounts, KINDS};
 use crate::rules::util::{pod, set_fix};
 use crate::{Emit, Inventory, Rule, Scope};
 
@@ -46,6 +46,7 @@ impl Rule for AutomountToken {
     }
 
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        let accounts = Accounts::new(inventory);
         for (index, object) in inventory.objects.iter().enumerate() {
             let Some(spec) = pod(object) else { continue };
             let name = account_name(&spec);
@@ -54,10 +55,10 @@ impl Rule for AutomountToken {
                 continue;
             }
             // Without the ServiceAccount in the input its bindings are unknown too.
-            let Some(account) = account_object(inventory, object, name) else {
+            let Some(account) = accounts.account(object, name) else {
                 continue;
             };
-            if !mounts_token(&spec, Some(account)) || is_bound(inventory, object, name) {
+            if !mounts_token(&spec, Some(account)) || accounts.is_bound(object, name) {
                 continue;
             }
             let pointer = spec.field("automountServiceAccountToken");

@@ -1,6 +1,6 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 
-use super::service_account::{account_name, account_object, is_bound, mounts_token, KINDS};
+use super::service_account::{account_name, mounts_token, Accounts, KINDS};
 use crate::rules::util::{pod, set_fix};
 use crate::{Emit, Inventory, Rule, Scope};
 
@@ -47,18 +47,19 @@ impl Rule for DefaultServiceAccount {
     }
 
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        let accounts = Accounts::new(inventory);
         for (index, object) in inventory.objects.iter().enumerate() {
             let Some(spec) = pod(object) else { continue };
             if account_name(&spec) != "default" {
                 continue;
             }
-            let account = account_object(inventory, object, "default");
+            let account = accounts.account(object, "default");
             if !mounts_token(&spec, account) {
                 continue;
             }
             let pointer = spec.field("automountServiceAccountToken");
             // When the default account holds roles, turning the token off would break the pod.
-            let emit = if is_bound(inventory, object, "default") {
+            let emit = if accounts.is_bound(object, "default") {
                 Emit::new(
                     pointer,
                     "pod calls the API as the namespace's default service account, which is bound to roles; give it its own ServiceAccount",

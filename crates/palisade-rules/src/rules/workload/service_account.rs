@@ -1,6 +1,8 @@
 //! What the service-account rules need to know about a pod's service account: its name, and,
 //! from the rest of the input, its `ServiceAccount` object and the bindings that grant it roles.
 
+use std::collections::{HashMap, HashSet};
+
 use palisade_core::views::PodSpecView;
 use palisade_core::Object;
 use serde_json::Value;
@@ -41,49 +43,89 @@ fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
-/// The `ServiceAccount` object of `name` in the workload's namespace, if the input has it.
-pub fn account_object<'a>(
-    inventory: &Inventory<'a>,
-    workload: &Object,
-    name: &str,
-) -> Option<&'a Object> {
-    inventory
-        .of_kind(&["ServiceAccount"])
-        .find(|sa| sa.name() == name && same_namespace(sa.namespace(), workload.namespace()))
+/// The service accounts and role-binding subjects of an input, indexed once so that each workload
+/// is a lookup rather than a scan of the whole input.
+pub struct Accounts<'a> {
+    /// `ServiceAccount` objects by name.
+    accounts: HashMap<&'a str, Vec<&'a Object>>,
+    /// Namespaces (when known) of the service-account subjects of bindings, by account name.
+    bound: HashMap<&'a str, Vec<Option<&'a str>>>,
+    /// Group and user subjects of bindings.
+    groups: HashSet<&'a str>,
+    users: HashSet<&'a str>,
 }
 
-/// Whether some binding in the input grants a role to the service account.
-pub fn is_bound(inventory: &Inventory<'_>, workload: &Object, name: &str) -> bool {
-    inventory
-        .of_kind(&["RoleBinding", "ClusterRoleBinding"])
-        .any(|binding| {
-            let Some(Value::Array(subjects)) = binding.value.get("subjects") else {
-                return false;
-            };
-            subjects.iter().any(|s| {
-                let kind = s.get("kind").and_then(Value::as_str);
-                let subject_name = s.get("name").and_then(Value::as_str).unwrap_or("");
-                let subject_ns = s
-                    .get("namespace")
-                    .and_then(Value::as_str)
-                    .or_else(|| binding.namespace());
-                match kind {
-                    Some("ServiceAccount") => {
-                        subject_name == name && same_namespace(subject_ns, workload.namespace())
-                    }
-                    Some("Group") => {
-                        subject_name == "system:serviceaccounts"
-                            || workload.namespace().is_some_and(|ns| {
-                                subject_name == format!("system:serviceaccounts:{ns}")
-                            })
-                    }
-                    Some("User") => workload.namespace().is_some_and(|ns| {
-                        subject_name == format!("system:serviceaccount:{ns}:{name}")
-                    }),
-                    _ => false,
+impl<'a> Accounts<'a> {
+    pub fn new(inventory: &Inventory<'a>) -> Self {
+        let mut index = Accounts {
+            accounts: HashMap::new(),
+            bound: HashMap::new(),
+            groups: HashSet::new(),
+            users: HashSet::new(),
+        };
+        for object in inventory.objects {
+            match object.kind() {
+                "ServiceAccount" => index
+                    .accounts
+                    .entry(object.name())
+                    .or_default()
+                    .push(object),
+                "RoleBinding" | "ClusterRoleBinding" => index.add_binding(object),
+                _ => {}
+            }
+        }
+        index
+    }
+
+    fn add_binding(&mut self, binding: &'a Object) {
+        let Some(Value::Array(subjects)) = binding.value.get("subjects") else {
+            return;
+        };
+        for subject in subjects {
+            let name = subject.get("name").and_then(Value::as_str).unwrap_or("");
+            match subject.get("kind").and_then(Value::as_str) {
+                Some("ServiceAccount") => {
+                    let namespace = subject
+                        .get("namespace")
+                        .and_then(Value::as_str)
+                        .or_else(|| binding.namespace());
+                    self.bound.entry(name).or_default().push(namespace);
                 }
+                Some("Group") => {
+                    self.groups.insert(name);
+                }
+                Some("User") => {
+                    self.users.insert(name);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The `ServiceAccount` object of `name` in the workload's namespace, if the input has it.
+    pub fn account(&self, workload: &Object, name: &str) -> Option<&'a Object> {
+        self.accounts
+            .get(name)?
+            .iter()
+            .copied()
+            .find(|sa| same_namespace(sa.namespace(), workload.namespace()))
+    }
+
+    /// Whether some binding in the input grants a role to the service account.
+    pub fn is_bound(&self, workload: &Object, name: &str) -> bool {
+        let namespace = workload.namespace();
+        self.bound
+            .get(name)
+            .is_some_and(|namespaces| namespaces.iter().any(|ns| same_namespace(*ns, namespace)))
+            || self.groups.contains("system:serviceaccounts")
+            || namespace.is_some_and(|ns| {
+                self.groups
+                    .contains(format!("system:serviceaccounts:{ns}").as_str())
+                    || self
+                        .users
+                        .contains(format!("system:serviceaccount:{ns}:{name}").as_str())
             })
-        })
+    }
 }
 
 /// Whether the pod mounts an API token: the pod's field wins, then the service account's.
