@@ -316,7 +316,6 @@ fn add_document(out: &mut Loaded, source: &Arc<Source>, document: usize, doc: ya
         value,
         spans,
         duplicate_keys,
-        start,
     } = doc;
     let Value::Object(map) = &value else {
         if !value.is_null() {
@@ -339,7 +338,6 @@ fn add_document(out: &mut Loaded, source: &Arc<Source>, document: usize, doc: ya
             return add_list(out, source, document, value, spans, duplicate_keys);
         }
     }
-    let _ = start;
     push_object(
         out,
         Object {

@@ -18,8 +18,6 @@ pub(crate) struct Document {
     pub value: Value,
     pub spans: SpanNode,
     pub duplicate_keys: Vec<DuplicateKey>,
-    /// Position of the document's first event.
-    pub start: Pos,
 }
 
 /// What went wrong while decoding a stream.
@@ -84,13 +82,11 @@ fn pos_of(span: &Span, line_offset: u32) -> Pos {
 pub(crate) fn decode(text: &str, line_offset: u32, limits: &Limits, emit: &mut dyn FnMut(Item)) {
     let mut decoder = Decoder {
         limits,
-        line_offset,
         anchors: HashMap::new(),
         stack: Vec::new(),
         alias_nodes: 0,
         duplicates: Vec::new(),
         root: None,
-        doc_start: Pos::default(),
         skipping: None,
     };
     let mut parser = Parser::new_from_str(text);
@@ -107,7 +103,7 @@ pub(crate) fn decode(text: &str, line_offset: u32, limits: &Limits, emit: &mut d
         match event {
             Event::StreamEnd => return,
             Event::StreamStart | Event::Nothing => {}
-            Event::DocumentStart(_) => decoder.start_document(pos),
+            Event::DocumentStart(_) => decoder.start_document(),
             Event::DocumentEnd => {
                 if let Some(item) = decoder.end_document() {
                     emit(item);
@@ -135,30 +131,26 @@ fn scan_error(err: &ScanError, line_offset: u32) -> DecodeError {
 
 struct Decoder<'l> {
     limits: &'l Limits,
-    line_offset: u32,
     anchors: HashMap<usize, Node>,
     stack: Vec<Frame>,
     alias_nodes: usize,
     duplicates: Vec<DuplicateKey>,
     root: Option<Node>,
-    doc_start: Pos,
     /// Set when the current document cannot be decoded; its remaining events are ignored.
     skipping: Option<DecodeError>,
 }
 
 impl Decoder<'_> {
-    fn start_document(&mut self, pos: Pos) {
+    fn start_document(&mut self) {
         self.anchors.clear();
         self.stack.clear();
         self.alias_nodes = 0;
         self.duplicates.clear();
         self.root = None;
-        self.doc_start = pos;
         self.skipping = None;
     }
 
     fn end_document(&mut self) -> Option<Item> {
-        let _ = self.line_offset;
         if let Some(err) = self.skipping.take() {
             return Some(Item::Error(err));
         }
@@ -167,7 +159,6 @@ impl Decoder<'_> {
             value: root.value,
             spans: root.spans,
             duplicate_keys: std::mem::take(&mut self.duplicates),
-            start: self.doc_start,
         })))
     }
 
