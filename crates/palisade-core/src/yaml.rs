@@ -261,6 +261,9 @@ impl Decoder<'_> {
                     anchor,
                 }) = self.stack.pop()
                 {
+                    let (mut items, mut spans) = (items, spans);
+                    items.shrink_to_fit();
+                    spans.shrink_to_fit();
                     let node = Node {
                         value: Value::Array(items),
                         spans: SpanNode {
@@ -274,9 +277,17 @@ impl Decoder<'_> {
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map { frame, pos, anchor }) = self.stack.pop() {
+                if let Some(Frame::Map {
+                    mut frame,
+                    pos,
+                    anchor,
+                }) = self.stack.pop()
+                {
+                    frame.spans.shrink_to_fit();
+                    let mut map = Map::with_capacity(frame.map.len());
+                    map.extend(frame.map);
                     let node = Node {
-                        value: Value::Object(frame.map),
+                        value: Value::Object(map),
                         spans: SpanNode {
                             key: pos,
                             value: pos,
