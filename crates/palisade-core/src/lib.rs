@@ -16,8 +16,8 @@ mod yaml;
 
 pub use limits::Limits;
 pub use load::{
-    decode_first_document, load_bytes, load_path, load_str, DuplicateKey, LoadError, LoadErrorKind,
-    Loaded,
+    check_text, decode_first_document, empty_error, load_bytes, load_chunk, load_path, load_str,
+    read_path, split_stream, Chunk, DuplicateKey, Entry, LoadError, LoadErrorKind, Loaded,
 };
 pub use object::{Object, ObjectRef, Source};
 pub use pos::{Pos, SpanNode};

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::limits::Limits;
 use crate::object::{Object, Source};
 use crate::pos::{Pos, SpanNode};
-use crate::yaml::{self, Item};
+use crate::yaml::{self, DecodeError, Item};
 
 /// A key that appears twice in one mapping. The API server keeps the last value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,31 +55,65 @@ pub struct Loaded {
     pub skipped: usize,
 }
 
-/// Reads and decodes a file, enforcing the size limit before reading it.
-pub fn load_path(path: &Path, display: &str, limits: &Limits) -> Loaded {
-    let error = |kind, message: String| Loaded {
-        errors: vec![LoadError {
-            file: display.to_owned(),
-            pos: Pos::new(1, 1),
-            kind,
-            message,
-        }],
-        ..Loaded::default()
+impl Loaded {
+    /// Adds one decoded entry.
+    pub fn push(&mut self, entry: Entry) {
+        match entry {
+            Entry::Object(object) => self.objects.push(object),
+            Entry::Error(error) => self.errors.push(error),
+            Entry::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+/// One result of decoding, delivered in input order as soon as its document is decoded.
+#[derive(Debug)]
+pub enum Entry {
+    Object(Object),
+    Error(LoadError),
+    /// A document that is not a Kubernetes object (no `apiVersion` or `kind`).
+    Skipped,
+}
+
+/// A run of whole documents cut from a stream at `---` markers, so that a large stream can be
+/// decoded in parallel. `first_line` is the number of lines of the stream before the chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    pub text: &'a str,
+    pub first_line: u32,
+}
+
+/// Reads a file, enforcing the size limit before reading it.
+pub fn read_path(path: &Path, display: &str, limits: &Limits) -> Result<Vec<u8>, LoadError> {
+    let error = |kind, message: String| LoadError {
+        file: display.to_owned(),
+        pos: Pos::new(1, 1),
+        kind,
+        message,
     };
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) => return error(LoadErrorKind::Io, format!("cannot read file: {err}")),
-    };
+    let file = std::fs::File::open(path)
+        .map_err(|err| error(LoadErrorKind::Io, format!("cannot read file: {err}")))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if size > limits.max_file_size {
-        return error(LoadErrorKind::TooLarge, too_large(size, limits));
+        return Err(error(LoadErrorKind::TooLarge, too_large(size, limits)));
     }
     let mut bytes = Vec::with_capacity(size as usize);
     // Read at most one byte past the limit: the file may grow while we read it.
-    if let Err(err) = file.take(limits.max_file_size + 1).read_to_end(&mut bytes) {
-        return error(LoadErrorKind::Io, format!("cannot read file: {err}"));
+    file.take(limits.max_file_size + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| error(LoadErrorKind::Io, format!("cannot read file: {err}")))?;
+    Ok(bytes)
+}
+
+/// Reads and decodes a file, enforcing the size limit before reading it.
+pub fn load_path(path: &Path, display: &str, limits: &Limits) -> Loaded {
+    match read_path(path, display, limits) {
+        Ok(bytes) => load_bytes(&bytes, display, limits),
+        Err(error) => Loaded {
+            errors: vec![error],
+            ..Loaded::default()
+        },
     }
-    load_bytes(&bytes, display, limits)
 }
 
 fn too_large(size: u64, limits: &Limits) -> String {
@@ -89,46 +123,56 @@ fn too_large(size: u64, limits: &Limits) -> String {
     )
 }
 
-/// Decodes bytes read from `display` (a path or `-`).
-pub fn load_bytes(bytes: &[u8], display: &str, limits: &Limits) -> Loaded {
-    let error = |pos, kind, message: String| Loaded {
-        errors: vec![LoadError {
-            file: display.to_owned(),
-            pos,
-            kind,
-            message,
-        }],
-        ..Loaded::default()
+/// The text of bytes read from `display` (a path or `-`), after the checks every input gets:
+/// the size limit, no NUL bytes (binary files), valid UTF-8. A byte order mark is dropped.
+pub fn check_text<'b>(
+    bytes: &'b [u8],
+    display: &str,
+    limits: &Limits,
+) -> Result<&'b str, LoadError> {
+    let error = |pos, kind, message: String| LoadError {
+        file: display.to_owned(),
+        pos,
+        kind,
+        message,
     };
     if bytes.len() as u64 > limits.max_file_size {
-        return error(
+        return Err(error(
             Pos::new(1, 1),
             LoadErrorKind::TooLarge,
             too_large(bytes.len() as u64, limits),
-        );
+        ));
     }
     let head = &bytes[..bytes.len().min(8192)];
     if let Some(at) = head.iter().position(|&b| b == 0) {
-        return error(
+        return Err(error(
             position_of_byte(bytes, at),
             LoadErrorKind::Binary,
             "binary file (contains NUL bytes); not a YAML or JSON manifest".to_owned(),
-        );
+        ));
     }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            return error(
-                position_of_byte(bytes, err.valid_up_to()),
-                LoadErrorKind::Encoding,
-                format!(
-                    "invalid UTF-8 at byte {}; manifests must be UTF-8",
-                    err.valid_up_to()
-                ),
-            )
-        }
-    };
-    load_str(text, display, limits)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        Err(err) => Err(error(
+            position_of_byte(bytes, err.valid_up_to()),
+            LoadErrorKind::Encoding,
+            format!(
+                "invalid UTF-8 at byte {}; manifests must be UTF-8",
+                err.valid_up_to()
+            ),
+        )),
+    }
+}
+
+/// Decodes bytes read from `display` (a path or `-`).
+pub fn load_bytes(bytes: &[u8], display: &str, limits: &Limits) -> Loaded {
+    match check_text(bytes, display, limits) {
+        Ok(text) => load_str(text, display, limits),
+        Err(error) => Loaded {
+            errors: vec![error],
+            ..Loaded::default()
+        },
+    }
 }
 
 /// Line and column (in characters) of a byte offset, for errors found before decoding.
@@ -146,67 +190,143 @@ fn position_of_byte(bytes: &[u8], at: usize) -> Pos {
     Pos::new(line, col)
 }
 
+/// The error for an input that holds no document at all.
+pub fn empty_error(display: &str) -> LoadError {
+    LoadError {
+        file: display.to_owned(),
+        pos: Pos::new(1, 1),
+        kind: LoadErrorKind::Empty,
+        message: "empty file: no Kubernetes objects".to_owned(),
+    }
+}
+
 /// Decodes YAML or JSON text. A syntax error ends the document it occurs in; decoding resumes
 /// at the next `---` document marker, so one broken document does not hide the others.
 pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Source::new(display);
-    let mut text = std::borrow::Cow::Borrowed(text.strip_prefix('\u{feff}').unwrap_or(text));
     let mut out = Loaded::default();
+    let chunk = Chunk {
+        text,
+        first_line: 0,
+    };
+    load_chunk(chunk, &source, limits, &mut |entry| out.push(entry));
+    if out.objects.is_empty() && out.errors.is_empty() && out.skipped == 0 {
+        out.errors.push(empty_error(display));
+    }
+    out
+}
+
+/// Cuts a stream into chunks of about `target` bytes at lines that start a document (`---`).
+/// Such a line always ends the document before it (the marker cannot occur inside a scalar or
+/// a collection), so decoding the chunks one by one gives the documents of the whole stream. A
+/// stream with directives (`%YAML`) stays whole: a directive belongs to the document after it.
+pub fn split_stream(text: &str, target: usize) -> Vec<Chunk<'_>> {
+    let whole = vec![Chunk {
+        text,
+        first_line: 0,
+    }];
+    if text.len() <= target || text.starts_with('%') || text.contains("\n%") {
+        return whole;
+    }
+    let mut chunks = Vec::new();
+    let (mut start, mut start_line) = (0usize, 0u32);
+    let (mut byte, mut line) = (0usize, 0u32);
+    for piece in text.split_inclusive('\n') {
+        if byte - start >= target && is_document_marker(piece) {
+            chunks.push(Chunk {
+                text: &text[start..byte],
+                first_line: start_line,
+            });
+            (start, start_line) = (byte, line);
+        }
+        byte += piece.len();
+        line += 1;
+    }
+    chunks.push(Chunk {
+        text: &text[start..],
+        first_line: start_line,
+    });
+    chunks
+}
+
+fn is_document_marker(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Decodes one chunk of a stream, handing every object, error and skipped document to `sink`
+/// in order. Objects are numbered by document from 0 within the chunk; the return value is the
+/// number of documents the chunk held, so a caller can renumber the documents of later chunks.
+pub fn load_chunk(
+    chunk: Chunk<'_>,
+    source: &Arc<Source>,
+    limits: &Limits,
+    sink: &mut dyn FnMut(Entry),
+) -> usize {
+    let mut text = std::borrow::Cow::Borrowed(chunk.text);
     let mut document = 0usize;
     let mut offset = 0usize;
-    let mut line_offset = 0u32;
+    let mut line_offset = chunk.first_line;
     let mut padded = 0usize;
+    // Entries of the current pass already delivered before a retry of the same text.
+    let mut delivered = 0usize;
     loop {
-        let mut items = Vec::new();
-        yaml::decode(&text[offset..], line_offset, limits, &mut |item| {
-            items.push(item)
-        });
-        let fatal = match items.last() {
-            Some(Item::Error(err)) if err.fatal => Some((err.pos, err.message.clone())),
-            _ => None,
-        };
-        if let Some((pos, message)) = &fatal {
-            if let Some(fixed) = relax_flow_indentation(&text, *pos, message, &mut padded) {
-                text = std::borrow::Cow::Owned(fixed);
-                continue;
-            }
+        let mut fatal: Option<DecodeError> = None;
+        let mut seen = 0usize;
+        yaml::decode(
+            &text[offset..],
+            line_offset,
+            limits,
+            &mut |item| match item {
+                Item::Error(err) if err.fatal => fatal = Some(err),
+                item => {
+                    seen += 1;
+                    if seen > delivered {
+                        deliver(item, source, document, sink);
+                        document += 1;
+                    }
+                }
+            },
+        );
+        delivered = delivered.max(seen);
+        let Some(err) = fatal else { break };
+        let relative = Pos::new(err.pos.line.saturating_sub(chunk.first_line), err.pos.col);
+        if let Some(fixed) = relax_flow_indentation(&text, relative, &err.message, &mut padded) {
+            text = std::borrow::Cow::Owned(fixed);
+            continue;
         }
-        for item in items {
-            match item {
-                Item::Document(doc) => add_document(&mut out, &source, document, *doc),
-                Item::Error(err) => out.errors.push(LoadError {
-                    file: display.to_owned(),
-                    pos: err.pos,
-                    kind: if err.fatal {
-                        LoadErrorKind::Syntax
-                    } else {
-                        LoadErrorKind::Limit
-                    },
-                    message: err.message,
-                }),
-            }
-            document += 1;
-        }
-        let Some((pos, _)) = fatal else { break };
-        // Resume at the next document marker at or after the error, past the chunk's start.
-        let min_line = (pos.line as usize).max(line_offset as usize + 2);
+        let min_line = (relative.line as usize).max((line_offset - chunk.first_line) as usize + 2);
+        sink(Entry::Error(LoadError {
+            file: source.path.clone(),
+            pos: err.pos,
+            kind: LoadErrorKind::Syntax,
+            message: err.message,
+        }));
+        document += 1;
+        delivered = 0;
+        // Resume at the next document marker at or after the error, past the pass's start.
         match next_document_marker(&text, min_line) {
             Some((byte, marker_line)) => {
                 offset = byte;
-                line_offset = marker_line as u32 - 1;
+                line_offset = chunk.first_line + marker_line as u32 - 1;
             }
             None => break,
         }
     }
-    if out.objects.is_empty() && out.errors.is_empty() && out.skipped == 0 {
-        out.errors.push(LoadError {
-            file: display.to_owned(),
-            pos: Pos::new(1, 1),
-            kind: LoadErrorKind::Empty,
-            message: "empty file: no Kubernetes objects".to_owned(),
-        });
+    document
+}
+
+fn deliver(item: Item, source: &Arc<Source>, document: usize, sink: &mut dyn FnMut(Entry)) {
+    match item {
+        Item::Document(doc) => add_document(sink, source, document, *doc),
+        Item::Error(err) => sink(Entry::Error(LoadError {
+            file: source.path.clone(),
+            pos: err.pos,
+            kind: LoadErrorKind::Limit,
+            message: err.message,
+        })),
     }
-    out
 }
 
 /// Inside a flow collection (`[...]`, `{...}`), go-yaml (like libyaml) neither checks the
@@ -300,18 +420,20 @@ fn next_document_marker(text: &str, min_line: usize) -> Option<(usize, usize)> {
     let mut byte = 0;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let number = index + 1;
-        if number >= min_line {
-            let trimmed = line.trim_end_matches(['\n', '\r']);
-            if trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t") {
-                return Some((byte, number));
-            }
+        if number >= min_line && is_document_marker(line) {
+            return Some((byte, number));
         }
         byte += line.len();
     }
     None
 }
 
-fn add_document(out: &mut Loaded, source: &Arc<Source>, document: usize, doc: yaml::Document) {
+fn add_document(
+    sink: &mut dyn FnMut(Entry),
+    source: &Arc<Source>,
+    document: usize,
+    doc: yaml::Document,
+) {
     let yaml::Document {
         value,
         spans,
@@ -319,7 +441,7 @@ fn add_document(out: &mut Loaded, source: &Arc<Source>, document: usize, doc: ya
     } = doc;
     let Value::Object(map) = &value else {
         if !value.is_null() {
-            out.skipped += 1;
+            sink(Entry::Skipped);
         }
         return;
     };
@@ -328,18 +450,18 @@ fn add_document(out: &mut Loaded, source: &Arc<Source>, document: usize, doc: ya
             && matches!(m.get("kind"), Some(Value::String(s)) if !s.is_empty())
     };
     if !is_object(map) {
-        out.skipped += 1;
+        sink(Entry::Skipped);
         return;
     }
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
     let is_list = kind == "List" || (kind.ends_with("List") && map.get("items").is_some());
     if is_list {
         if let Some(Value::Array(_)) = map.get("items") {
-            return add_list(out, source, document, value, spans, duplicate_keys);
+            return add_list(sink, source, document, value, spans, duplicate_keys);
         }
     }
     push_object(
-        out,
+        sink,
         Object {
             source: source.clone(),
             document,
@@ -352,9 +474,9 @@ fn add_document(out: &mut Loaded, source: &Arc<Source>, document: usize, doc: ya
 }
 
 /// Adds an object, with an error for every field whose type the API server would reject.
-fn push_object(out: &mut Loaded, object: Object) {
+fn push_object(sink: &mut dyn FnMut(Entry), object: Object) {
     for mismatch in crate::views::type_mismatches(&object.value) {
-        out.errors.push(LoadError {
+        sink(Entry::Error(LoadError {
             file: object.source.path.clone(),
             pos: object.locate_value(&mismatch.pointer),
             kind: LoadErrorKind::Type,
@@ -366,13 +488,13 @@ fn push_object(out: &mut Loaded, object: Object) {
                 object.kind(),
                 object.name()
             ),
-        });
+        }));
     }
-    out.objects.push(object);
+    sink(Entry::Object(object));
 }
 
 fn add_list(
-    out: &mut Loaded,
+    sink: &mut dyn FnMut(Entry),
     source: &Arc<Source>,
     document: usize,
     value: Value,
@@ -412,7 +534,7 @@ fn add_list(
         let is_object = item.get("apiVersion").and_then(Value::as_str).is_some()
             && item.get("kind").and_then(Value::as_str).is_some();
         if !is_object {
-            out.skipped += 1;
+            sink(Entry::Skipped);
             continue;
         }
         let duplicates = duplicate_keys
@@ -426,7 +548,7 @@ fn add_list(
             })
             .collect();
         push_object(
-            out,
+            sink,
             Object {
                 source: source.clone(),
                 document,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use palisade_core::{load_bytes, load_path, Limits, LoadError, LoadErrorKind, Loaded, Pos};
+use palisade_core::{load_bytes, read_path, Limits, LoadError, LoadErrorKind, Loaded, Pos};
 use rayon::prelude::*;
 
 /// Options shared by every command that reads manifests.
@@ -148,7 +148,7 @@ pub fn load_all(args: &InputArgs) -> Loaded {
         errors,
         ..Loaded::default()
     };
-    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| i.load(&limits).0).collect();
+    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| i.load(&limits)).collect();
     for loaded in loaded {
         all.objects.extend(loaded.objects);
         all.errors.extend(loaded.errors);
@@ -158,31 +158,43 @@ pub fn load_all(args: &InputArgs) -> Loaded {
 }
 
 impl Input {
-    /// Reads and decodes the input. Standard input is also returned as text, for code frames.
-    pub fn load(&self, limits: &Limits) -> (Loaded, Option<String>) {
+    /// The name reports use: the path as given, or `-`.
+    pub fn display(&self) -> &str {
         match self {
-            Input::File { path, display } => (load_path(path, display, limits), None),
+            Input::File { display, .. } => display,
+            Input::Stdin => "-",
+        }
+    }
+
+    /// Reads the input's bytes, enforcing the size limit.
+    pub fn read(&self, limits: &Limits) -> Result<Vec<u8>, LoadError> {
+        match self {
+            Input::File { path, display } => read_path(path, display, limits),
             Input::Stdin => {
                 let mut bytes = Vec::new();
-                let read = std::io::stdin()
+                std::io::stdin()
                     .lock()
                     .take(limits.max_file_size + 1)
-                    .read_to_end(&mut bytes);
-                if let Err(err) = read {
-                    let loaded = Loaded {
-                        errors: vec![LoadError {
-                            file: "-".to_owned(),
-                            pos: Pos::new(1, 1),
-                            kind: LoadErrorKind::Io,
-                            message: format!("cannot read standard input: {err}"),
-                        }],
-                        ..Loaded::default()
-                    };
-                    return (loaded, None);
-                }
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                (load_bytes(&bytes, "-", limits), Some(text))
+                    .read_to_end(&mut bytes)
+                    .map_err(|err| LoadError {
+                        file: "-".to_owned(),
+                        pos: Pos::new(1, 1),
+                        kind: LoadErrorKind::Io,
+                        message: format!("cannot read standard input: {err}"),
+                    })?;
+                Ok(bytes)
             }
+        }
+    }
+
+    /// Reads and decodes the input.
+    pub fn load(&self, limits: &Limits) -> Loaded {
+        match self.read(limits) {
+            Ok(bytes) => load_bytes(&bytes, self.display(), limits),
+            Err(error) => Loaded {
+                errors: vec![error],
+                ..Loaded::default()
+            },
         }
     }
 }

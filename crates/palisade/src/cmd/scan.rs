@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
-use palisade_core::{LoadError, Object};
+use palisade_core::{
+    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, Object, Source,
+};
 use palisade_report::{render, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
 use rayon::prelude::*;
@@ -68,43 +70,30 @@ pub fn load_config(path: Option<&str>, none: bool) -> Result<Config, String> {
     }
 }
 
+#[derive(Default)]
 struct FileResult {
     findings: Vec<Finding>,
     errors: Vec<LoadError>,
     kept: Vec<Object>,
     objects: usize,
     skipped: usize,
+    /// Documents decoded (to number the documents of the next chunk of the same file).
+    documents: usize,
     stdin: Option<String>,
 }
 
-/// Scans the inputs with the engine: files are loaded and checked in parallel, and only objects
-/// that inventory rules need are kept after their file is done.
+/// Large streams are cut into chunks of about this many bytes, decoded and checked in parallel.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Scans the inputs with the engine: files, and chunks of large files, are decoded and checked
+/// in parallel as they are read; only objects that inventory rules need are kept.
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
     let exclude = exclude_set(&config.exclude)?;
     let (inputs, mut errors) = collect(input, &exclude);
     let limits = input.limits();
     let results: Vec<FileResult> = inputs
         .par_iter()
-        .map(|source: &Input| {
-            let (loaded, stdin) = source.load(&limits);
-            let mut findings = Vec::new();
-            let mut kept = Vec::new();
-            let objects = loaded.objects.len();
-            for object in loaded.objects {
-                findings.extend(engine.check_object(&object));
-                if engine.keep_for_inventory(&object) {
-                    kept.push(object);
-                }
-            }
-            FileResult {
-                findings,
-                errors: loaded.errors,
-                kept,
-                objects,
-                skipped: loaded.skipped,
-                stdin,
-            }
-        })
+        .map(|source| scan_file(engine, source, &limits))
         .collect();
     let mut findings = Vec::new();
     let mut kept = Vec::new();
@@ -130,6 +119,71 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         skipped,
         stdin,
     })
+}
+
+fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
+    let display = input.display();
+    let bytes = match input.read(limits) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            return FileResult {
+                errors: vec![error],
+                ..FileResult::default()
+            }
+        }
+    };
+    let stdin = matches!(input, Input::Stdin).then(|| String::from_utf8_lossy(&bytes).into_owned());
+    let text = match check_text(&bytes, display, limits) {
+        Ok(text) => text,
+        Err(error) => {
+            return FileResult {
+                errors: vec![error],
+                stdin,
+                ..FileResult::default()
+            }
+        }
+    };
+    let source = Source::new(display);
+    let parts: Vec<FileResult> = split_stream(text, CHUNK_BYTES)
+        .into_par_iter()
+        .map(|chunk| {
+            let mut part = FileResult::default();
+            part.documents = load_chunk(chunk, &source, limits, &mut |entry| match entry {
+                Entry::Object(object) => {
+                    part.objects += 1;
+                    part.findings.extend(engine.check_object(&object));
+                    if engine.keep_for_inventory(&object) {
+                        part.kept.push(object);
+                    }
+                }
+                Entry::Error(error) => part.errors.push(error),
+                Entry::Skipped => part.skipped += 1,
+            });
+            part
+        })
+        .collect();
+    let mut file = FileResult {
+        stdin,
+        ..FileResult::default()
+    };
+    for mut part in parts {
+        for finding in &mut part.findings {
+            finding.document += file.documents;
+        }
+        for object in &mut part.kept {
+            object.document += file.documents;
+        }
+        file.documents += part.documents;
+        file.findings.append(&mut part.findings);
+        file.errors.append(&mut part.errors);
+        file.kept.append(&mut part.kept);
+        file.objects += part.objects;
+        file.skipped += part.skipped;
+    }
+    if file.objects == 0 && file.errors.is_empty() && file.skipped == 0 {
+        file.errors.push(empty_error(display));
+    }
+    file
 }
 
 /// Source lines for code frames: files are read again only when a finding is in them.
