@@ -92,13 +92,27 @@ impl Report<'_> {
 
 /// Renders a report in `format`.
 pub fn render(report: &Report<'_>, format: Format, text: &TextOptions<'_>) -> String {
-    match format {
+    let mut out = Vec::new();
+    write(report, format, text, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("reports are UTF-8")
+}
+
+/// Writes a report in `format` to `out`. The JSON report is serialized straight into `out`, so a
+/// large report is never held in memory twice.
+pub fn write(
+    report: &Report<'_>,
+    format: Format,
+    text: &TextOptions<'_>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let rendered = match format {
+        Format::Json => return json::write(report, out),
         Format::Text => text::render(report, text),
-        Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report),
-    }
+    };
+    out.write_all(rendered.as_bytes())
 }
 
 /// The palisade version written into reports.

@@ -10,7 +10,7 @@ use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
     check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, Object, Source,
 };
-use palisade_report::{render, Format, Report, SourceLines, TextOptions};
+use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
 use rayon::prelude::*;
 
@@ -257,14 +257,27 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         stdin: outcome.stdin.clone(),
         files: RefCell::default(),
     };
-    let text = render(
-        &report,
-        format,
-        &TextOptions {
-            sources: Some(&cache),
-        },
-    );
-    write_output(&text, args.output.as_deref())?;
+    let options = TextOptions {
+        sources: Some(&cache),
+    };
+    match (format, args.output.as_deref()) {
+        // Only the text report has colours to strip; the others go straight to the file.
+        (Format::Text, output) => write_output(&render(&report, format, &options), output)?,
+        (_, Some(path)) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            write(&report, format, &options, &mut file)?;
+            file.flush()?;
+        }
+        (_, None) => {
+            let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+            let written = write(&report, format, &options, &mut out).and_then(|()| out.flush());
+            if let Err(err) = written {
+                if err.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(err.into());
+                }
+            }
+        }
+    }
     Ok(exit_code(&outcome, fail_on))
 }
 
