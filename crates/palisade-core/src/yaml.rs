@@ -41,33 +41,48 @@ struct Node {
     count: usize,
 }
 
-struct MapFrame {
-    map: Map<String, Value>,
-    spans: Vec<SpanNode>,
-    explicit: Vec<bool>,
-    pending: Option<PendingKey>,
-    count: usize,
-}
-
 struct PendingKey {
     key: String,
     pos: Pos,
     merge: bool,
 }
 
+/// Mappings with more entries than this get a hash index of their keys while they are built
+/// (duplicate keys are looked up on every insert); smaller ones are searched in order.
+const INDEXED_MAP: usize = 16;
+
+/// An open collection. Its children live on the decoder's [`Scratch`] stacks from the recorded
+/// start indices on.
 enum Frame {
     Seq {
-        items: Vec<Value>,
-        spans: Vec<SpanNode>,
+        items: usize,
+        spans: usize,
         count: usize,
         pos: Pos,
         anchor: usize,
     },
     Map {
-        frame: MapFrame,
+        entries: usize,
+        spans: usize,
+        pending: Option<PendingKey>,
+        /// Position of every key, for mappings larger than [`INDEXED_MAP`].
+        index: Option<HashMap<String, usize>>,
+        count: usize,
         pos: Pos,
         anchor: usize,
     },
+}
+
+/// The children of every open collection, on stacks shared by all of them: a collection's
+/// children are the tail of a stack, moved out into a value of exactly their size when the
+/// collection ends. Decoding a document thus allocates each collection once.
+#[derive(Default)]
+struct Scratch {
+    items: Vec<Value>,
+    entries: Vec<(String, Value)>,
+    /// Whether each entry was written in the mapping itself (not merged in with `<<`).
+    explicit: Vec<bool>,
+    spans: Vec<SpanNode>,
 }
 
 fn pos_of(span: &Span, line_offset: u32) -> Pos {
@@ -84,6 +99,7 @@ pub(crate) fn decode(text: &str, line_offset: u32, limits: &Limits, emit: &mut d
         limits,
         anchors: HashMap::new(),
         stack: Vec::new(),
+        scratch: Scratch::default(),
         alias_nodes: 0,
         duplicates: Vec::new(),
         root: None,
@@ -133,6 +149,7 @@ struct Decoder<'l> {
     limits: &'l Limits,
     anchors: HashMap<usize, Node>,
     stack: Vec<Frame>,
+    scratch: Scratch,
     alias_nodes: usize,
     duplicates: Vec<DuplicateKey>,
     root: Option<Node>,
@@ -143,11 +160,19 @@ struct Decoder<'l> {
 impl Decoder<'_> {
     fn start_document(&mut self) {
         self.anchors.clear();
-        self.stack.clear();
+        self.clear_stack();
         self.alias_nodes = 0;
         self.duplicates.clear();
         self.root = None;
         self.skipping = None;
+    }
+
+    fn clear_stack(&mut self) {
+        self.stack.clear();
+        self.scratch.items.clear();
+        self.scratch.entries.clear();
+        self.scratch.explicit.clear();
+        self.scratch.spans.clear();
     }
 
     fn end_document(&mut self) -> Option<Item> {
@@ -170,7 +195,15 @@ impl Decoder<'_> {
                 fatal: false,
             });
         }
-        self.stack.clear();
+        self.clear_stack();
+    }
+
+    /// The innermost open mapping when it waits for a key.
+    fn pending_key_slot(&mut self) -> Option<&mut Option<PendingKey>> {
+        match self.stack.last_mut() {
+            Some(Frame::Map { pending, .. }) if pending.is_none() => Some(pending),
+            _ => None,
+        }
     }
 
     fn event(&mut self, event: Event<'_>, pos: Pos) {
@@ -181,31 +214,29 @@ impl Decoder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 // A mapping key waiting for its name.
-                if let Some(Frame::Map { frame, .. }) = self.stack.last_mut() {
-                    if frame.pending.is_none() {
-                        let merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
-                        let key = if style == ScalarStyle::Plain
-                            && tag.is_none()
-                            && !is_plain_string(&text)
-                        {
-                            key_string(&resolve_plain(&text))
-                        } else {
-                            text.into_owned()
-                        };
-                        frame.pending = Some(PendingKey { key, pos, merge });
-                        if anchor != 0 {
-                            let value = Value::String(frame.pending.as_ref().unwrap().key.clone());
-                            self.anchors.insert(
-                                anchor,
-                                Node {
-                                    value,
-                                    spans: SpanNode::leaf(pos, pos),
-                                    count: 1,
-                                },
-                            );
-                        }
-                        return;
+                if let Some(slot) = self.pending_key_slot() {
+                    let merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
+                    let key = if style == ScalarStyle::Plain
+                        && tag.is_none()
+                        && !is_plain_string(&text)
+                    {
+                        key_string(&resolve_plain(&text))
+                    } else {
+                        text.into_owned()
+                    };
+                    let value = (anchor != 0).then(|| Value::String(key.clone()));
+                    *slot = Some(PendingKey { key, pos, merge });
+                    if let Some(value) = value {
+                        self.anchors.insert(
+                            anchor,
+                            Node {
+                                value,
+                                spans: SpanNode::leaf(pos, pos),
+                                count: 1,
+                            },
+                        );
                     }
+                    return;
                 }
                 let value =
                     if tag.is_none() && (style != ScalarStyle::Plain || is_plain_string(&text)) {
@@ -229,8 +260,8 @@ impl Decoder<'_> {
             Event::SequenceStart(anchor, _) => {
                 if self.enter(pos) {
                     self.stack.push(Frame::Seq {
-                        items: Vec::new(),
-                        spans: Vec::new(),
+                        items: self.scratch.items.len(),
+                        spans: self.scratch.spans.len(),
                         count: 1,
                         pos,
                         anchor,
@@ -240,13 +271,11 @@ impl Decoder<'_> {
             Event::MappingStart(anchor, _) => {
                 if self.enter(pos) {
                     self.stack.push(Frame::Map {
-                        frame: MapFrame {
-                            map: Map::new(),
-                            spans: Vec::new(),
-                            explicit: Vec::new(),
-                            pending: None,
-                            count: 1,
-                        },
+                        entries: self.scratch.entries.len(),
+                        spans: self.scratch.spans.len(),
+                        pending: None,
+                        index: None,
+                        count: 1,
                         pos,
                         anchor,
                     });
@@ -261,15 +290,12 @@ impl Decoder<'_> {
                     anchor,
                 }) = self.stack.pop()
                 {
-                    let (mut items, mut spans) = (items, spans);
-                    items.shrink_to_fit();
-                    spans.shrink_to_fit();
                     let node = Node {
-                        value: Value::Array(items),
+                        value: Value::Array(self.scratch.items.drain(items..).collect()),
                         spans: SpanNode {
                             key: pos,
                             value: pos,
-                            children: spans,
+                            children: self.scratch.spans.drain(spans..).collect(),
                         },
                         count,
                     };
@@ -278,22 +304,23 @@ impl Decoder<'_> {
             }
             Event::MappingEnd => {
                 if let Some(Frame::Map {
-                    mut frame,
+                    entries,
+                    spans,
+                    count,
                     pos,
                     anchor,
+                    ..
                 }) = self.stack.pop()
                 {
-                    frame.spans.shrink_to_fit();
-                    let mut map = Map::with_capacity(frame.map.len());
-                    map.extend(frame.map);
+                    self.scratch.explicit.truncate(entries);
                     let node = Node {
-                        value: Value::Object(map),
+                        value: Value::Object(self.scratch.entries.drain(entries..).collect()),
                         spans: SpanNode {
                             key: pos,
                             value: pos,
-                            children: frame.spans,
+                            children: self.scratch.spans.drain(spans..).collect(),
                         },
-                        count: frame.count,
+                        count,
                     };
                     self.finish(node, anchor, pos);
                 }
@@ -314,27 +341,26 @@ impl Decoder<'_> {
                     );
                 }
                 // An alias used as a mapping key.
-                if let Some(Frame::Map { frame, .. }) = self.stack.last_mut() {
-                    if frame.pending.is_none() {
-                        match &source.value {
-                            Value::Object(_) | Value::Array(_) => {
-                                return self.fail(
-                                    pos,
-                                    "a mapping or sequence cannot be a mapping key".to_owned(),
-                                )
-                            }
-                            scalar => {
-                                frame.pending = Some(PendingKey {
-                                    key: key_string(scalar),
-                                    pos,
-                                    merge: false,
-                                });
-                                return;
-                            }
+                if matches!(self.stack.last(), Some(Frame::Map { pending: None, .. })) {
+                    let key = match &self.anchors[&anchor].value {
+                        Value::Object(_) | Value::Array(_) => {
+                            return self.fail(
+                                pos,
+                                "a mapping or sequence cannot be a mapping key".to_owned(),
+                            )
                         }
+                        scalar => key_string(scalar),
+                    };
+                    if let Some(slot) = self.pending_key_slot() {
+                        *slot = Some(PendingKey {
+                            key,
+                            pos,
+                            merge: false,
+                        });
                     }
+                    return;
                 }
-                let mut node = clone_node(source);
+                let mut node = clone_node(&self.anchors[&anchor]);
                 relocate(&mut node.spans, pos);
                 self.push_value(node, pos);
             }
@@ -348,14 +374,12 @@ impl Decoder<'_> {
 
     /// Opens a collection, unless it would be one level too deep or a mapping key.
     fn enter(&mut self, pos: Pos) -> bool {
-        if let Some(Frame::Map { frame, .. }) = self.stack.last() {
-            if frame.pending.is_none() {
-                self.fail(
-                    pos,
-                    "a mapping or sequence cannot be a mapping key".to_owned(),
-                );
-                return false;
-            }
+        if matches!(self.stack.last(), Some(Frame::Map { pending: None, .. })) {
+            self.fail(
+                pos,
+                "a mapping or sequence cannot be a mapping key".to_owned(),
+            );
+            return false;
         }
         if self.stack.len() >= self.limits.max_depth {
             let limit = self.limits.max_depth;
@@ -378,123 +402,150 @@ impl Decoder<'_> {
     }
 
     fn push_value(&mut self, node: Node, pos: Pos) {
-        let path = self.duplicate_path_needed();
-        match self.stack.last_mut() {
-            None => self.root = Some(node),
-            Some(Frame::Seq {
-                items,
-                spans,
-                count,
-                ..
-            }) => {
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return;
+        };
+        match frame {
+            Frame::Seq { count, .. } => {
                 *count += node.count;
-                items.push(node.value);
-                spans.push(node.spans);
+                self.scratch.items.push(node.value);
+                self.scratch.spans.push(node.spans);
             }
-            Some(Frame::Map { frame, .. }) => {
-                let Some(pending) = frame.pending.take() else {
+            Frame::Map { pending, count, .. } => {
+                let Some(pending) = pending.take() else {
                     return;
                 };
-                frame.count += node.count;
+                *count += node.count;
                 if pending.merge {
-                    merge_into(frame, node, pos);
-                    return;
+                    return self.merge(node, pos);
                 }
                 let mut spans = node.spans;
                 spans.key = pending.pos;
-                let existing = if frame.map.contains_key(&pending.key) {
-                    frame.map.keys().position(|k| *k == pending.key)
-                } else {
-                    None
-                };
-                if let Some(index) = existing {
-                    if frame.explicit[index] {
-                        self.duplicates.push(DuplicateKey {
-                            pointer: pointer::push(&path.unwrap_or_default(), &pending.key),
-                            key: pending.key.clone(),
-                            pos: pending.pos,
-                            first: frame.spans[index].key,
-                        });
-                    }
-                    frame.spans[index] = spans;
-                    frame.explicit[index] = true;
-                    frame.map.insert(pending.key, node.value);
-                } else {
-                    frame.map.insert(pending.key, node.value);
-                    frame.spans.push(spans);
-                    frame.explicit.push(true);
+                if let Some((key, first)) = self.put(pending.key, node.value, spans, true) {
+                    let path = self.open_path();
+                    self.duplicates.push(DuplicateKey {
+                        pointer: pointer::push(&path, &key),
+                        key,
+                        pos: pending.pos,
+                        first,
+                    });
                 }
             }
         }
     }
 
-    /// The JSON pointer of the innermost open mapping, computed only when its pending key is
-    /// already present (a duplicate is about to be recorded).
-    fn duplicate_path_needed(&self) -> Option<String> {
-        let Some(Frame::Map { frame, .. }) = self.stack.last() else {
+    /// Sets an entry of the innermost mapping: a new key is appended, an existing one keeps
+    /// its place and takes the new value. When the earlier key was written explicitly (not
+    /// merged in), this is a duplicate key: returns the key and the earlier key's position.
+    fn put(
+        &mut self,
+        key: String,
+        value: Value,
+        spans: SpanNode,
+        explicit: bool,
+    ) -> Option<(String, Pos)> {
+        let Some(Frame::Map {
+            entries: start,
+            spans: span_start,
+            index,
+            ..
+        }) = self.stack.last_mut()
+        else {
             return None;
         };
-        let pending = frame.pending.as_ref()?;
-        if pending.merge || !frame.map.contains_key(&pending.key) {
-            return None;
+        let scratch = &mut self.scratch;
+        let existing = match index {
+            Some(index) => index.get(&key).copied(),
+            None => scratch.entries[*start..]
+                .iter()
+                .position(|(k, _)| *k == key),
+        };
+        if let Some(at) = existing {
+            let earlier =
+                scratch.explicit[*start + at].then(|| (key, scratch.spans[*span_start + at].key));
+            scratch.entries[*start + at].1 = value;
+            scratch.spans[*span_start + at] = spans;
+            scratch.explicit[*start + at] = explicit;
+            return earlier;
         }
+        let at = scratch.entries.len() - *start;
+        match index {
+            Some(index) => {
+                index.insert(key.clone(), at);
+            }
+            None if at + 1 > INDEXED_MAP => {
+                let mut keys: HashMap<String, usize> = scratch.entries[*start..]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect();
+                keys.insert(key.clone(), at);
+                *index = Some(keys);
+            }
+            None => {}
+        }
+        scratch.entries.push((key, value));
+        scratch.explicit.push(explicit);
+        scratch.spans.push(spans);
+        None
+    }
+
+    /// `<<: *base` or `<<: [*a, *b]`, with go-yaml v2's semantics: merged keys overwrite keys
+    /// set before the merge key, later explicit keys overwrite merged ones, and in a sequence
+    /// of maps the earlier map wins.
+    fn merge(&mut self, node: Node, pos: Pos) {
+        match node.value {
+            Value::Object(map) => self.merge_map(map, node.spans.children),
+            Value::Array(items) => {
+                let pairs: Vec<_> = items.into_iter().zip(node.spans.children).collect();
+                for (item, spans) in pairs.into_iter().rev() {
+                    if let Value::Object(map) = item {
+                        self.merge_map(map, spans.children);
+                    }
+                }
+            }
+            // go-yaml rejects other merge values; keep the key so the mistake stays visible.
+            other => {
+                self.put("<<".to_owned(), other, SpanNode::leaf(pos, pos), true);
+            }
+        }
+    }
+
+    fn merge_map(&mut self, map: Map<String, Value>, spans: Vec<SpanNode>) {
+        for ((key, value), span) in map.into_iter().zip(spans) {
+            self.put(key, value, span, false);
+        }
+    }
+
+    /// The JSON pointer of the innermost open mapping (for a duplicate key's report).
+    fn open_path(&self) -> String {
         let mut path = String::new();
-        for (depth, parent) in self.stack.iter().enumerate() {
+        let mut items = self.scratch.items.len();
+        let mut starts = Vec::new();
+        for frame in self.stack.iter().rev() {
+            if let Frame::Seq { items: start, .. } = frame {
+                starts.push(items - start);
+                items = *start;
+            } else {
+                starts.push(0);
+            }
+        }
+        starts.reverse();
+        for (depth, frame) in self.stack.iter().enumerate() {
             if depth + 1 == self.stack.len() {
                 break;
             }
-            match parent {
-                Frame::Seq { items, .. } => path = pointer::push_index(&path, items.len()),
-                Frame::Map { frame, .. } => {
-                    if let Some(key) = &frame.pending {
+            match frame {
+                Frame::Seq { .. } => path = pointer::push_index(&path, starts[depth]),
+                Frame::Map { pending, .. } => {
+                    if let Some(key) = pending {
                         path = pointer::push(&path, &key.key);
                     }
                 }
             }
         }
-        Some(path)
-    }
-}
-
-/// `<<: *base` or `<<: [*a, *b]`, with go-yaml v2's semantics: merged keys overwrite keys set
-/// before the merge key, later explicit keys overwrite merged ones, and in a sequence of maps the
-/// earlier map wins.
-fn merge_into(frame: &mut MapFrame, node: Node, pos: Pos) {
-    match node.value {
-        Value::Object(map) => merge_map(frame, map, node.spans.children),
-        Value::Array(items) => {
-            let pairs: Vec<_> = items.into_iter().zip(node.spans.children).collect();
-            for (item, spans) in pairs.into_iter().rev() {
-                if let Value::Object(map) = item {
-                    merge_map(frame, map, spans.children);
-                }
-            }
-        }
-        // go-yaml rejects other merge values; keep the key so the mistake stays visible.
-        other => {
-            frame.map.insert("<<".to_owned(), other);
-            frame.spans.push(SpanNode::leaf(pos, pos));
-            frame.explicit.push(true);
-        }
-    }
-}
-
-fn merge_map(frame: &mut MapFrame, map: Map<String, Value>, spans: Vec<SpanNode>) {
-    for ((key, value), span) in map.into_iter().zip(spans) {
-        let existing = if frame.map.contains_key(&key) {
-            frame.map.keys().position(|k| *k == key)
-        } else {
-            None
-        };
-        if let Some(index) = existing {
-            frame.spans[index] = span;
-            frame.explicit[index] = false;
-            frame.map.insert(key, value);
-        } else {
-            frame.map.insert(key, value);
-            frame.spans.push(span);
-            frame.explicit.push(false);
-        }
+        path
     }
 }
 

@@ -49,6 +49,28 @@ fn duplicate_keys_keep_the_last_value_and_are_recorded() {
 }
 
 #[test]
+fn duplicate_keys_in_list_items_and_large_mappings() {
+    let keys: String = (0..40).map(|i| format!("    k{i}: v{i}\n")).collect();
+    let text = format!(
+        "apiVersion: v1\nkind: X\nmetadata:\n  name: x\nlist:\n- a: 1\n- b: 1\n  c: [1, {{d: 1, d: 2}}]\n  b: 2\nbig:\n  m:\n{keys}    k7: again\n    <<: {{k8: merged, z: merged}}\n"
+    );
+    let o = one(&text);
+    assert_eq!(o.value["list"][1]["b"], json!(2));
+    assert_eq!(o.value["list"][1]["c"][1]["d"], json!(2));
+    let m = &o.value["big"]["m"];
+    assert_eq!(m.as_object().map(|m| m.len()), Some(41));
+    assert_eq!(m["k7"], json!("again"));
+    // A key merged in after an explicit one overrides it (go-yaml v2), and is no duplicate.
+    assert_eq!(m["k8"], json!("merged"));
+    assert_eq!(m["z"], json!("merged"));
+    let pointers: Vec<_> = o.duplicate_keys.iter().map(|d| d.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/list/1/c/1/d", "/list/1/b", "/big/m/k7"]);
+    assert_eq!(o.locate("/big/m/k7"), Pos::new(52, 5));
+    assert_eq!(o.locate("/big/m/k39"), Pos::new(51, 5));
+    assert_eq!(o.locate("/list/1/b"), Pos::new(9, 3));
+}
+
+#[test]
 fn positions_of_fields_and_missing_fields() {
     let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      privileged: true\n";
     let o = one(text);
