@@ -1,5 +1,38 @@
 //! JSON Pointer (RFC 6901) helpers.
 
+use serde_json::Value;
+
+/// Looking up a value by JSON Pointer, like [`Value::pointer`] but without allocating: tokens
+/// are unescaped only when they contain `~`.
+pub trait At {
+    fn at(&self, pointer: &str) -> Option<&Value>;
+}
+
+impl At for Value {
+    fn at(&self, pointer: &str) -> Option<&Value> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        if !pointer.starts_with('/') {
+            return None;
+        }
+        tokens(pointer).try_fold(self, |value, token| match value {
+            Value::Object(map) => map.get(token.as_ref()),
+            Value::Array(items) => index(&token).and_then(|i| items.get(i)),
+            _ => None,
+        })
+    }
+}
+
+/// An array index token: digits without a leading zero (RFC 6901).
+fn index(token: &str) -> Option<usize> {
+    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (token.len() > 1 && token.starts_with('0')) {
+        return None;
+    }
+    token.parse().ok()
+}
+
 /// Escapes one reference token (`~` → `~0`, `/` → `~1`).
 pub fn escape(token: &str) -> std::borrow::Cow<'_, str> {
     if token.contains(['~', '/']) {
@@ -82,5 +115,29 @@ mod tests {
             to_field_path("/spec/containers/0/image"),
             "spec.containers[0].image"
         );
+    }
+
+    #[test]
+    fn at_agrees_with_serde_json_pointer() {
+        let value = serde_json::json!({"a": {"b/c": [1, {"~d": 2}], "": 3}, "0": 4});
+        for pointer in [
+            "",
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/0",
+            "/a/b~1c/1/~0d",
+            "/a/",
+            "/0",
+            "/a/b~1c/01",
+            "/a/b~1c/-",
+            "/a/b~1c/+1",
+            "/a/b~1c/2",
+            "/x",
+            "a",
+            "/a/b~1c/0/z",
+        ] {
+            assert_eq!(value.at(pointer), value.pointer(pointer), "{pointer:?}");
+        }
+        assert_eq!(value.at("/a/b~1c/1/~0d"), Some(&serde_json::json!(2)));
     }
 }

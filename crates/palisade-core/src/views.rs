@@ -1,6 +1,7 @@
 //! Views shared by every rule: the pod specs inside workload objects and the containers inside
 //! them, each with its JSON pointer.
 
+use crate::pointer::At;
 use serde_json::Value;
 
 /// Kinds whose objects carry a pod spec, and where.
@@ -93,12 +94,12 @@ pub fn pod_spec_location(kind: &str) -> Option<(&'static str, &'static str)> {
 pub fn pod_spec(object: &Value) -> Option<PodSpecView<'_>> {
     let kind = object.get("kind")?.as_str()?;
     let (pointer, metadata_pointer) = pod_spec_location(kind)?;
-    let spec = object.pointer(pointer).filter(|v| v.is_object())?;
+    let spec = object.at(pointer).filter(|v| v.is_object())?;
     Some(PodSpecView {
         pointer,
         metadata_pointer,
         spec,
-        metadata: object.pointer(metadata_pointer).filter(|v| v.is_object()),
+        metadata: object.at(metadata_pointer).filter(|v| v.is_object()),
     })
 }
 
@@ -189,7 +190,7 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
     for token in spec_pointer.split('/').skip(1) {
         prefix.push('/');
         prefix.push_str(token);
-        let value = object.pointer(&prefix);
+        let value = object.at(&prefix);
         expect(prefix.clone(), value, "a mapping");
         if !value.is_some_and(Value::is_object) {
             return out;
@@ -197,10 +198,10 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
     }
     expect(
         metadata_pointer.to_owned(),
-        object.pointer(metadata_pointer),
+        object.at(metadata_pointer),
         "a mapping",
     );
-    let spec = object.pointer(spec_pointer).unwrap_or(&Value::Null);
+    let spec = object.at(spec_pointer).unwrap_or(&Value::Null);
     expect(
         format!("{spec_pointer}/securityContext"),
         spec.get("securityContext"),

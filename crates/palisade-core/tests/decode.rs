@@ -63,7 +63,11 @@ fn duplicate_keys_in_list_items_and_large_mappings() {
     // A key merged in after an explicit one overrides it (go-yaml v2), and is no duplicate.
     assert_eq!(m["k8"], json!("merged"));
     assert_eq!(m["z"], json!("merged"));
-    let pointers: Vec<_> = o.duplicate_keys.iter().map(|d| d.pointer.as_str()).collect();
+    let pointers: Vec<_> = o
+        .duplicate_keys
+        .iter()
+        .map(|d| d.pointer.as_str())
+        .collect();
     assert_eq!(pointers, ["/list/1/c/1/d", "/list/1/b", "/big/m/k7"]);
     assert_eq!(o.locate("/big/m/k7"), Pos::new(52, 5));
     assert_eq!(o.locate("/big/m/k39"), Pos::new(51, 5));

@@ -13,6 +13,7 @@ mod edit;
 mod render;
 mod text;
 
+use palisade_core::pointer::At;
 use std::collections::{HashMap, VecDeque};
 
 use palisade_core::patch::{self, PatchOp};
@@ -121,7 +122,7 @@ pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<Stri
 /// Rewrites `op` as operations that each change something, given that earlier operations
 /// turned the object into `value`, and applies them to `value`.
 fn normalize(value: &mut Value, op: &PatchOp, out: &mut Vec<PatchOp>) -> Result<(), FixError> {
-    let current = value.pointer(op.path());
+    let current = value.at(op.path());
     match op {
         PatchOp::Add { value: new, .. } | PatchOp::Replace { value: new, .. }
             if current == Some(new) =>
@@ -133,7 +134,7 @@ fn normalize(value: &mut Value, op: &PatchOp, out: &mut Vec<PatchOp>) -> Result<
             value: Value::Object(entries),
         } if matches!(current, Some(Value::Object(_)))
             && pointer::parent(path)
-                .and_then(|p| value.pointer(p))
+                .and_then(|p| value.at(p))
                 .is_some_and(Value::is_object) =>
         {
             for (k, v) in entries {

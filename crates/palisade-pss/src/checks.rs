@@ -1,6 +1,7 @@
 //! The 19 checks of the baseline and restricted levels, each with its metadata and its rule at
 //! every policy version.
 
+use palisade_core::pointer::At;
 use std::collections::BTreeSet;
 
 use palisade_core::pointer;
@@ -103,7 +104,7 @@ impl<'a> Pod<'a> {
     /// The pointer itself if it exists in the object, else its nearest existing parent.
     fn nearest(&self, pointer: &str) -> String {
         let mut current = pointer;
-        while self.root.pointer(current).is_none() {
+        while self.root.at(current).is_none() {
             match pointer::parent(current) {
                 Some(parent) => current = parent,
                 None => break,

@@ -1,5 +1,6 @@
 //! Evaluating a pod (or a workload's pod template) at a level and version.
 
+use palisade_core::pointer::At;
 use palisade_core::views::{pod_spec_location, PodSpecView};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -39,12 +40,12 @@ pub fn evaluate(object: &Value, level: Level, version: Version) -> Option<Evalua
     let kind = object.get("kind")?.as_str()?;
     let (pointer, metadata_pointer) = pod_spec_location(kind)?;
     let empty = Value::Object(Map::new());
-    let spec = object.pointer(pointer).filter(|v| v.is_object());
+    let spec = object.at(pointer).filter(|v| v.is_object());
     let view = PodSpecView {
         pointer,
         metadata_pointer,
         spec: spec.unwrap_or(&empty),
-        metadata: object.pointer(metadata_pointer).filter(|v| v.is_object()),
+        metadata: object.at(metadata_pointer).filter(|v| v.is_object()),
     };
     let pod = Pod {
         root: object,

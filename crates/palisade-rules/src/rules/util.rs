@@ -1,6 +1,7 @@
 //! Helpers shared by the rules.
 
 use palisade_core::patch::{set_ops, PatchOp};
+use palisade_core::pointer::At;
 use palisade_core::rule::Fix;
 use palisade_core::views::{pod_spec, ContainerView, PodSpecView};
 use palisade_core::Object;
@@ -24,7 +25,7 @@ pub fn append_fix(
     value: Value,
     description: String,
 ) -> Option<Fix> {
-    let patch = match object.value.pointer(pointer) {
+    let patch = match object.value.at(pointer) {
         Some(Value::Array(_)) => vec![PatchOp::Add {
             path: format!("{pointer}/-"),
             value,
@@ -47,7 +48,7 @@ pub fn describe(container: &ContainerView<'_>) -> String {
 /// Whether the pod runs on Windows nodes (`spec.os.name`, or the OS node selector older
 /// manifests use), where the Linux-only security fields do not apply.
 pub fn is_windows(spec: &PodSpecView<'_>) -> bool {
-    let os = spec.spec.pointer("/os/name").and_then(Value::as_str);
+    let os = spec.spec.at("/os/name").and_then(Value::as_str);
     let selector = ["kubernetes.io/os", "beta.kubernetes.io/os"]
         .iter()
         .find_map(|k| spec.spec.get("nodeSelector")?.get(*k)?.as_str());

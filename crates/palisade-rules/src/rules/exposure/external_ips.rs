@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -41,7 +42,7 @@ impl Rule for ExternalIps {
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(Value::Array(ips)) = cx.object.value.pointer("/spec/externalIPs") else {
+        let Some(Value::Array(ips)) = cx.object.value.at("/spec/externalIPs") else {
             return;
         };
         if ips.is_empty() {

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -41,8 +42,7 @@ impl Rule for IngressWithoutTls {
         if !matches!(cx.object.group(), "networking.k8s.io" | "extensions") {
             return;
         }
-        if matches!(cx.object.value.pointer("/spec/tls"), Some(Value::Array(tls)) if !tls.is_empty())
-        {
+        if matches!(cx.object.value.at("/spec/tls"), Some(Value::Array(tls)) if !tls.is_empty()) {
             return;
         }
         out.push(Emit::new(

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -71,7 +72,7 @@ impl Rule for LoadBalancerSourceRanges {
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let value = &cx.object.value;
-        if value.pointer("/spec/type").and_then(Value::as_str) != Some("LoadBalancer") {
+        if value.at("/spec/type").and_then(Value::as_str) != Some("LoadBalancer") {
             return;
         }
         let internal = INTERNAL.iter().any(|(key, values)| {
@@ -79,7 +80,7 @@ impl Rule for LoadBalancerSourceRanges {
                 .annotation(key)
                 .is_some_and(|v| values.iter().any(|x| v.eq_ignore_ascii_case(x)))
         });
-        let web_only = match value.pointer("/spec/ports") {
+        let web_only = match value.at("/spec/ports") {
             Some(Value::Array(ports)) => ports
                 .iter()
                 .all(|p| matches!(p.get("port").and_then(Value::as_u64), Some(80 | 443))),
@@ -88,7 +89,7 @@ impl Rule for LoadBalancerSourceRanges {
         if internal || web_only {
             return;
         }
-        match value.pointer("/spec/loadBalancerSourceRanges") {
+        match value.at("/spec/loadBalancerSourceRanges") {
             Some(Value::Array(ranges)) if !ranges.is_empty() => {
                 if let Some(index) = ranges
                     .iter()

@@ -1,4 +1,5 @@
 use palisade_core::pointer;
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -98,7 +99,7 @@ impl Rule for MetadataAddress {
         match cx.object.kind() {
             "Service" => {
                 for field in ["externalName", "externalIPs", "clusterIP", "clusterIPs"] {
-                    if let Some(v) = value.pointer(&format!("/spec/{field}")) {
+                    if let Some(v) = value.at(&format!("/spec/{field}")) {
                         walk(v, &format!("/spec/{field}"), &mut hits);
                     }
                 }
@@ -114,7 +115,7 @@ impl Rule for MetadataAddress {
                 }
             }
             "Ingress" => {
-                if let Some(v) = value.pointer("/metadata/annotations") {
+                if let Some(v) = value.at("/metadata/annotations") {
                     walk(v, "/metadata/annotations", &mut hits);
                 }
                 if let Some(v) = value.get("spec") {
@@ -122,16 +123,16 @@ impl Rule for MetadataAddress {
                 }
             }
             "VirtualService" => {
-                let from_gateway = matches!(value.pointer("/spec/gateways"), Some(Value::Array(g))
+                let from_gateway = matches!(value.at("/spec/gateways"), Some(Value::Array(g))
                     if g.iter().any(|g| g.as_str() != Some("mesh")));
                 if from_gateway {
-                    if let Some(v) = value.pointer("/spec/http") {
+                    if let Some(v) = value.at("/spec/http") {
                         walk(v, "/spec/http", &mut hits);
                     }
-                    if let Some(v) = value.pointer("/spec/tcp") {
+                    if let Some(v) = value.at("/spec/tcp") {
                         walk(v, "/spec/tcp", &mut hits);
                     }
-                    if let Some(v) = value.pointer("/spec/tls") {
+                    if let Some(v) = value.at("/spec/tls") {
                         walk(v, "/spec/tls", &mut hits);
                     }
                 }

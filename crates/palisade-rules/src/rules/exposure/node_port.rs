@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -36,13 +37,7 @@ impl Rule for NodePort {
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        if cx
-            .object
-            .value
-            .pointer("/spec/type")
-            .and_then(Value::as_str)
-            != Some("NodePort")
-        {
+        if cx.object.value.at("/spec/type").and_then(Value::as_str) != Some("NodePort") {
             return;
         }
         out.push(Emit::new(

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -61,7 +62,7 @@ impl Rule for PullPolicy {
                 continue;
             }
             let pointer = container.field("imagePullPolicy");
-            let policy = cx.object.value.pointer(&pointer).and_then(Value::as_str);
+            let policy = cx.object.value.at(&pointer).and_then(Value::as_str);
             let Some(policy @ ("IfNotPresent" | "Never")) = policy else {
                 continue;
             };

@@ -4,6 +4,7 @@ pub mod allow_empty_rule;
 pub mod peer_authentication_not_strict;
 pub mod split_rule_conditions;
 
+use palisade_core::pointer::At;
 use palisade_core::Object;
 use serde_json::Value;
 
@@ -13,8 +14,8 @@ pub fn is_allow_policy(object: &Object) -> bool {
         && object.kind() == "AuthorizationPolicy"
         && object
             .value
-            .pointer("/spec/action")
+            .at("/spec/action")
             .and_then(Value::as_str)
             .is_none_or(|a| a == "ALLOW")
-        && object.value.pointer("/spec/provider").is_none()
+        && object.value.at("/spec/provider").is_none()
 }

@@ -1,4 +1,5 @@
 use palisade_core::pointer;
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -57,7 +58,7 @@ impl Rule for PeerAuthenticationNotStrict {
             return;
         }
         let value = &cx.object.value;
-        if let Some(mode) = weak(value.pointer("/spec/mtls/mode").and_then(Value::as_str)) {
+        if let Some(mode) = weak(value.at("/spec/mtls/mode").and_then(Value::as_str)) {
             out.push(Emit::new(
                 "/spec/mtls/mode",
                 format!("mTLS mode {mode} accepts plain-text traffic; set STRICT"),
@@ -65,7 +66,7 @@ impl Rule for PeerAuthenticationNotStrict {
         }
         let webhook = cx.object.name().contains("webhook")
             || value
-                .pointer("/spec/selector/matchLabels")
+                .at("/spec/selector/matchLabels")
                 .and_then(Value::as_object)
                 .is_some_and(|labels| {
                     labels
@@ -73,7 +74,7 @@ impl Rule for PeerAuthenticationNotStrict {
                         .filter_map(Value::as_str)
                         .any(|v| v.contains("webhook"))
                 });
-        if let Some(Value::Object(ports)) = value.pointer("/spec/portLevelMtls") {
+        if let Some(Value::Object(ports)) = value.at("/spec/portLevelMtls") {
             for (port, setting) in ports {
                 let Some(mode) = weak(setting.get("mode").and_then(Value::as_str)) else {
                     continue;

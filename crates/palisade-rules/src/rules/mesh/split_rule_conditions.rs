@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -62,7 +63,7 @@ impl Rule for SplitRuleConditions {
         if !is_allow_policy(cx.object) {
             return;
         }
-        let Some(Value::Array(rules)) = cx.object.value.pointer("/spec/rules") else {
+        let Some(Value::Array(rules)) = cx.object.value.at("/spec/rules") else {
             return;
         };
         let singles: Vec<(usize, &str)> = rules

@@ -1,4 +1,5 @@
 use palisade_core::pointer;
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -48,7 +49,7 @@ impl Rule for CredentialFormat {
             return;
         }
         let value = &cx.object.value;
-        if let Some(Value::Object(annotations)) = value.pointer("/metadata/annotations") {
+        if let Some(Value::Object(annotations)) = value.at("/metadata/annotations") {
             for (key, text) in annotations {
                 let Some(kind) = text.as_str().and_then(credential_kind) else {
                     continue;

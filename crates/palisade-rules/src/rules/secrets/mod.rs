@@ -23,6 +23,10 @@ pub fn credential_kind(text: &str) -> Option<&'static str> {
 }
 
 fn token_kind(token: &str) -> Option<&'static str> {
+    // Every format below is at least 20 characters long.
+    if token.len() < 20 {
+        return None;
+    }
     let alnum = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric());
     let upper_digit = |s: &str| {
         s.bytes()
@@ -68,6 +72,9 @@ fn token_kind(token: &str) -> Option<&'static str> {
 }
 
 fn is_jwt(token: &str) -> bool {
+    if !token.starts_with("eyJ") {
+        return false;
+    }
     let parts: Vec<&str> = token.split('.').collect();
     parts.len() == 3
         && parts[0].starts_with("eyJ")

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -40,7 +41,7 @@ impl Rule for SecretEnvVar {
         for container in spec.containers() {
             if let Some(Value::Array(env)) = container.container.get("env") {
                 for (index, var) in env.iter().enumerate() {
-                    let Some(secret) = var.pointer("/valueFrom/secretKeyRef") else {
+                    let Some(secret) = var.at("/valueFrom/secretKeyRef") else {
                         continue;
                     };
                     let name = var.get("name").and_then(Value::as_str).unwrap_or("");

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -59,7 +60,7 @@ impl Rule for AgentPrivileged {
                 continue;
             }
             let pointer = container.field("securityContext/privileged");
-            if cx.object.value.pointer(&pointer) != Some(&Value::Bool(true)) {
+            if cx.object.value.at(&pointer) != Some(&Value::Bool(true)) {
                 continue;
             }
             out.push(Emit::new(

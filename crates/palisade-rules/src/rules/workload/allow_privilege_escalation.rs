@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -45,12 +46,12 @@ impl Rule for AllowPrivilegeEscalation {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         // Windows pods cannot set the field (the API server rejects it).
-        if spec.spec.pointer("/os/name").and_then(Value::as_str) == Some("windows") {
+        if spec.spec.at("/os/name").and_then(Value::as_str) == Some("windows") {
             return;
         }
         for container in spec.containers() {
             let pointer = container.field("securityContext/allowPrivilegeEscalation");
-            let (at, message) = match cx.object.value.pointer(&pointer) {
+            let (at, message) = match cx.object.value.at(&pointer) {
                 Some(Value::Bool(false)) => continue,
                 Some(Value::Bool(true)) => (
                     pointer.clone(),

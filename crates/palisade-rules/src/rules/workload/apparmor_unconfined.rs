@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -52,7 +53,7 @@ impl Rule for AppArmorUnconfined {
             )
         };
         let pod_field = spec.field("securityContext/appArmorProfile/type");
-        if cx.object.value.pointer(&pod_field).and_then(Value::as_str) == Some("Unconfined") {
+        if cx.object.value.at(&pod_field).and_then(Value::as_str) == Some("Unconfined") {
             out.push(
                 Emit::new(
                     pod_field.clone(),
@@ -63,7 +64,7 @@ impl Rule for AppArmorUnconfined {
         }
         for container in spec.containers() {
             let field = container.field("securityContext/appArmorProfile/type");
-            if cx.object.value.pointer(&field).and_then(Value::as_str) == Some("Unconfined") {
+            if cx.object.value.at(&field).and_then(Value::as_str) == Some("Unconfined") {
                 out.push(
                     Emit::new(
                         field.clone(),

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -48,7 +49,7 @@ impl Rule for CapabilitiesNotDropped {
         }
         for container in spec.containers() {
             let pointer = container.field("securityContext/capabilities/drop");
-            let drops_all = match cx.object.value.pointer(&pointer) {
+            let drops_all = match cx.object.value.at(&pointer) {
                 Some(Value::Array(items)) => items
                     .iter()
                     .filter_map(Value::as_str)

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -64,7 +65,7 @@ impl Rule for DangerousCapabilities {
         let system = in_system_namespace(cx.object, cx.settings);
         for container in spec.containers() {
             let pointer = container.field("securityContext/capabilities/add");
-            let Some(Value::Array(items)) = cx.object.value.pointer(&pointer) else {
+            let Some(Value::Array(items)) = cx.object.value.at(&pointer) else {
                 continue;
             };
             for (index, item) in items.iter().enumerate() {

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Fix, Framework, Reference, RuleMeta, Severity};
 use palisade_core::views::ContainerKind;
 use serde_json::{json, Value};
@@ -97,7 +98,7 @@ fn resource_fix(cx: &ObjectCx<'_>, pointer: &str, missing: &[(&str, &str, String
     let mut resources = cx
         .object
         .value
-        .pointer(pointer)
+        .at(pointer)
         .filter(|v| v.is_object())
         .cloned()
         .unwrap_or_else(|| json!({}));

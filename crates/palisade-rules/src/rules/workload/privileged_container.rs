@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 
 use crate::rules::util::{describe, pod, set_fix};
@@ -46,7 +47,7 @@ impl Rule for PrivilegedContainer {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
             let pointer = container.field("securityContext/privileged");
-            if cx.object.value.pointer(&pointer).and_then(|v| v.as_bool()) == Some(true) {
+            if cx.object.value.at(&pointer).and_then(|v| v.as_bool()) == Some(true) {
                 let fix = set_fix(
                     cx.object,
                     &pointer,

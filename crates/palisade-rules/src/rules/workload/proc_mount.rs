@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -45,7 +46,7 @@ impl Rule for ProcMount {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
             let pointer = container.field("securityContext/procMount");
-            let Some(mount) = cx.object.value.pointer(&pointer).and_then(Value::as_str) else {
+            let Some(mount) = cx.object.value.at(&pointer).and_then(Value::as_str) else {
                 continue;
             };
             if mount == "Default" {

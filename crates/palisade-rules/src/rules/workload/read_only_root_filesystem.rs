@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -48,7 +49,7 @@ impl Rule for ReadOnlyRootFilesystem {
         }
         for container in spec.containers() {
             let pointer = container.field("securityContext/readOnlyRootFilesystem");
-            if cx.object.value.pointer(&pointer) == Some(&Value::Bool(true)) {
+            if cx.object.value.at(&pointer) == Some(&Value::Bool(true)) {
                 continue;
             }
             let fix = set_fix(

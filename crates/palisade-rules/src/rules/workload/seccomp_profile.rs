@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::{json, Value};
 
@@ -54,7 +55,7 @@ impl Rule for SeccompProfile {
             return;
         }
         let pod_field = spec.field("securityContext/seccompProfile/type");
-        let pod_type = match cx.object.value.pointer(&pod_field).and_then(Value::as_str) {
+        let pod_type = match cx.object.value.at(&pod_field).and_then(Value::as_str) {
             Some(t) => Some((t, true)),
             None => spec
                 .annotation("seccomp.security.alpha.kubernetes.io/pod")
@@ -63,7 +64,7 @@ impl Rule for SeccompProfile {
         let mut pod_needed = false;
         for container in spec.containers() {
             let field = container.field("securityContext/seccompProfile/type");
-            let own = match cx.object.value.pointer(&field).and_then(Value::as_str) {
+            let own = match cx.object.value.at(&field).and_then(Value::as_str) {
                 Some(t) => Some((t, true)),
                 None => spec
                     .annotation(&format!(

@@ -1,3 +1,4 @@
+use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
@@ -60,7 +61,7 @@ impl Rule for UnsafeSysctls {
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
-        let Some(Value::Array(sysctls)) = spec.spec.pointer("/securityContext/sysctls") else {
+        let Some(Value::Array(sysctls)) = spec.spec.at("/securityContext/sysctls") else {
             return;
         };
         for (index, sysctl) in sysctls.iter().enumerate() {
