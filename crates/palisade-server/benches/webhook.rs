@@ -14,6 +14,10 @@ use palisade_server::{
 };
 use serde_json::{json, Value};
 
+/// The allocator of the `palisade` binary, which serves the webhook.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HOST: &str = "palisade.bench";
 
 /// A typical Deployment as the API server sends it: hardened, with defaults filled in.
