@@ -2,6 +2,13 @@
 //! a loopback port, at 1, 16 and 64 concurrent connections (HTTP/1.1, one connection per
 //! worker, as the API server's client pool does), plus the in-process review alone.
 //!
+//! Closed loop: every connection sends its next request as soon as the previous one is answered,
+//! which measures saturation throughput (latency is then connections / throughput). Open loop:
+//! the connections together send a fixed number of requests per second, each at its scheduled
+//! time, as the API server does when objects arrive; a request sent late because the previous
+//! one on its connection was still running counts from its scheduled time, so queueing shows in
+//! the latency.
+//!
 //! `cargo bench -p palisade-server --bench webhook`; `PALISADE_BENCH_SECS` sets the measuring
 //! time per level (default 5). The client runs in the same process and shares the CPUs.
 
@@ -123,6 +130,8 @@ fn state() -> Arc<State> {
 
 struct Level {
     connections: usize,
+    /// Requests per second offered (open loop), or `None` (closed loop).
+    rate: Option<f64>,
     requests: usize,
     seconds: f64,
     p50: Duration,
@@ -143,6 +152,7 @@ async fn level(
     ca: &str,
     addr: std::net::SocketAddr,
     connections: usize,
+    rate: Option<f64>,
     secs: f64,
 ) -> Level {
     let body = Arc::new(review_body(1));
@@ -151,7 +161,10 @@ async fn level(
     let measure = Duration::from_secs_f64(secs);
     let begin = Instant::now() + warmup;
     let end = begin + measure;
-    for _ in 0..connections {
+    let start = Instant::now();
+    // Open loop: each connection sends every `interval`, the connections evenly staggered.
+    let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
+    for worker in 0..connections {
         let client = reqwest::Client::builder()
             .use_rustls_tls()
             .tls_built_in_root_certs(false)
@@ -166,8 +179,22 @@ async fn level(
         let body = body.clone();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
+            let mut next = interval.map(|i| start + i.mul_f64(worker as f64 / connections as f64));
             loop {
-                let sent = Instant::now();
+                let sent = match (next, interval) {
+                    (Some(scheduled), Some(interval)) => {
+                        next = Some(scheduled + interval);
+                        let now = Instant::now();
+                        if now < scheduled {
+                            tokio::time::sleep_until(scheduled.into()).await;
+                            // Timer slack is the client's, not the server's: count from waking.
+                            Instant::now()
+                        } else {
+                            scheduled
+                        }
+                    }
+                    _ => Instant::now(),
+                };
                 if sent >= end {
                     break;
                 }
@@ -195,6 +222,7 @@ async fn level(
     all.sort();
     Level {
         connections,
+        rate,
         requests: all.len(),
         seconds: secs,
         p50: percentile(&all, 50.0),
@@ -265,12 +293,23 @@ fn main() {
         let running = start(config, state.clone()).await.unwrap();
         let addr = running.local_addr();
         let url = format!("https://{HOST}:{}/validate", addr.port());
-        println!("| connections | requests | requests/s | p50 ms | p99 ms | max ms |");
-        println!("|---:|---:|---:|---:|---:|---:|");
-        for connections in [1, 16, 64] {
-            let l = level(&url, &cert.ca_pem, addr, connections, secs).await;
+        println!("| connections | load | requests | requests/s | p50 ms | p99 ms | max ms |");
+        println!("|---:|---|---:|---:|---:|---:|---:|");
+        let levels = [
+            (1, None),
+            (16, None),
+            (64, None),
+            (64, Some(2_500.0)),
+            (64, Some(5_000.0)),
+        ];
+        for (connections, rate) in levels {
+            let l = level(&url, &cert.ca_pem, addr, connections, rate, secs).await;
+            let load = match l.rate {
+                Some(rate) => format!("open loop, {rate:.0}/s offered"),
+                None => "closed loop".to_owned(),
+            };
             println!(
-                "| {} | {} | {:.0} | {} | {} | {} |",
+                "| {} | {load} | {} | {:.0} | {} | {} | {} |",
                 l.connections,
                 l.requests,
                 l.requests as f64 / l.seconds,
