@@ -1,7 +1,7 @@
 //! The analysed cluster: namespaces, workloads, policies and ingress objects, built from
 //! loaded Kubernetes objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use palisade_core::Object;
@@ -449,6 +449,7 @@ impl Input {
     /// no `metadata.namespace` (instead of `default`).
     pub fn from_objects_with(objects: Vec<Object>, unset: &dyn Fn(&Object) -> String) -> Input {
         let mut input = Input::default();
+        let mut seen = HashSet::new();
         for (index, obj) in objects.iter().enumerate() {
             let kind = obj.kind();
             let namespace = || namespace_of(obj, unset);
@@ -468,7 +469,7 @@ impl Input {
                     .namespaces
                     .insert(name.clone(), Namespace { name, labels });
             } else if WORKLOAD_KINDS.contains(&kind) {
-                input.add_workload(index, obj, namespace());
+                input.add_workload(index, obj, namespace(), &mut seen);
             } else if kind == "NetworkPolicy" && obj.group() == "networking.k8s.io" {
                 input.policies.push(parse_netpol(index, obj, namespace()));
             } else if kind == "AdminNetworkPolicy" || kind == "BaselineAdminNetworkPolicy" {
@@ -517,7 +518,15 @@ impl Input {
             });
     }
 
-    fn add_workload(&mut self, index: usize, obj: &Object, namespace: String) {
+    /// Adds the workload `obj` defines, unless `seen` (the namespace, name and kind of those
+    /// added so far) has it already.
+    fn add_workload(
+        &mut self,
+        index: usize,
+        obj: &Object,
+        namespace: String,
+        seen: &mut HashSet<(String, String, String)>,
+    ) {
         let kind = obj.kind();
         let v = &obj.value;
         let (name, wkind, labels, ports, pointer) = if kind == "Pod" {
@@ -578,11 +587,7 @@ impl Input {
                 format!("{template}/metadata/labels"),
             )
         };
-        if self
-            .workloads
-            .iter()
-            .any(|w| w.namespace == namespace && w.name == name && w.kind == wkind)
-        {
+        if !seen.insert((namespace.clone(), name.clone(), wkind.clone())) {
             return;
         }
         self.workloads.push(Workload {
