@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::engine::{np_selects, Cluster, Peer};
+use crate::engine::{np_selects, Cluster, Peers};
 use crate::model::{Input, NetworkPolicy, NpPeer, NpRule, PortSpec, Workload};
 use crate::sets::{parse_ipv4, IntervalSet, Protocol, MAX_IP};
 
@@ -72,7 +72,12 @@ NetworkPolic{}; their traffic is not restricted",
     out
 }
 
-fn policy_checks(input: &Input, cluster: &Cluster<'_>, np: &NetworkPolicy, out: &mut Vec<Check>) {
+fn policy_checks<'a>(
+    input: &'a Input,
+    cluster: &Cluster<'a>,
+    np: &'a NetworkPolicy,
+    out: &mut Vec<Check>,
+) {
     let in_ns: Vec<&Workload> = input
         .workloads
         .iter()
@@ -131,13 +136,12 @@ selected pods",
         named_port_checks(np, rule, "ingress", i, &selected, out);
     }
     for (i, rule) in np.egress.iter().enumerate() {
-        let destinations: Vec<&Workload> = input
-            .workloads
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| cluster.np_rule_selects(np, rule, &Peer::Workload(*j)))
-            .map(|(_, w)| w)
-            .collect();
+        let destinations: Vec<&Workload> = match cluster.np_rule_peers(np, rule) {
+            Peers::All => input.workloads.iter().collect(),
+            Peers::Listed { workloads, .. } => {
+                workloads.iter().map(|&w| &input.workloads[w]).collect()
+            }
+        };
         named_port_checks(np, rule, "egress", i, &destinations, out);
     }
 }

@@ -87,7 +87,7 @@ fn is_focus(cluster: &Cluster<'_>, peer: &Peer, list: &[String]) -> bool {
     }
     match peer {
         Peer::Workload(i) => {
-            let w = &cluster.workloads[*i];
+            let w = cluster.workloads()[*i];
             let ns_name = format!("{}/{}", w.namespace, w.name);
             list.iter().any(|f| *f == w.name || *f == ns_name)
         }
@@ -124,7 +124,7 @@ pub fn connlist(input: &Input, opts: &ListOptions) -> ConnList {
         return out;
     }
     let mut cluster = Cluster::new(input);
-    let workloads: Vec<Peer> = (0..cluster.workloads.len()).map(Peer::Workload).collect();
+    let workloads: Vec<Peer> = (0..cluster.workloads().len()).map(Peer::Workload).collect();
     let src_ips: Vec<Peer> = ip_atoms(&referenced_blocks(input, true))
         .into_iter()
         .map(Peer::Ip)
@@ -215,7 +215,7 @@ fn ingress_targets(cluster: &Cluster<'_>) -> BTreeMap<usize, ConnSet> {
         .filter_map(|svc| {
             let sel = svc.selector.as_ref()?;
             let peers: Vec<usize> = cluster
-                .workloads
+                .workloads()
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| {
@@ -256,7 +256,7 @@ fn ingress_targets(cluster: &Cluster<'_>) -> BTreeMap<usize, ConnSet> {
                 }
             }
             for &peer in peers {
-                let w = &cluster.workloads[peer];
+                let w = cluster.workloads()[peer];
                 let mut conns = ConnSet::none();
                 for t in &targets {
                     let num = match t {
