@@ -331,6 +331,13 @@ impl<'a> Cluster<'a> {
         })
     }
 
+    /// The workloads a NetworkPolicy's podSelector matches in its namespace, whatever its
+    /// policy types.
+    pub(crate) fn policy_pods(&self, np: &'a NetworkPolicy) -> Vec<usize> {
+        self.index()
+            .select(Scope::Named(&np.namespace), Some(&np.pod_selector))
+    }
+
     /// The peers a rule of a NetworkPolicy selects.
     pub(crate) fn np_rule_peers(&self, np: &'a NetworkPolicy, rule: &'a NpRule) -> Peers<'a> {
         if rule.peers.is_empty() {
@@ -587,7 +594,7 @@ impl<'a> Cluster<'a> {
 }
 
 /// Whether a NetworkPolicy isolates the workload in the given direction.
-pub fn np_selects(np: &NetworkPolicy, workload: &Workload, ingress: bool) -> bool {
+fn np_selects(np: &NetworkPolicy, workload: &Workload, ingress: bool) -> bool {
     if workload.namespace != np.namespace {
         return false;
     }
