@@ -560,12 +560,12 @@ impl Input {
                 Some(owner) => owner,
                 None => (pod_name, "Pod".to_owned()),
             };
-            let spec = v.get("spec").cloned().unwrap_or(Value::Null);
+            let spec = v.get("spec").unwrap_or(&Value::Null);
             (
                 name,
                 wkind,
                 labels_of(v.pointer("/metadata/labels")),
-                container_ports(&spec),
+                container_ports(spec),
                 "/metadata/labels".to_owned(),
             )
         } else {
@@ -577,13 +577,12 @@ impl Input {
             let labels = labels_of(v.pointer(&format!("{template}/metadata/labels")));
             let spec = v
                 .pointer(&format!("{template}/spec"))
-                .cloned()
-                .unwrap_or(Value::Null);
+                .unwrap_or(&Value::Null);
             (
                 obj.name().to_owned(),
                 kind.to_owned(),
                 labels,
-                container_ports(&spec),
+                container_ports(spec),
                 format!("{template}/metadata/labels"),
             )
         };
@@ -677,7 +676,7 @@ fn parse_np_rule(rule: &Value, peers_key: &str) -> NpRule {
 
 fn parse_netpol(index: usize, obj: &Object, namespace: String) -> NetworkPolicy {
     let v = &obj.value;
-    let spec = v.get("spec").cloned().unwrap_or(Value::Null);
+    let spec = v.get("spec").unwrap_or(&Value::Null);
     let ingress: Vec<NpRule> = spec
         .get("ingress")
         .and_then(Value::as_array)
@@ -812,7 +811,7 @@ fn parse_admin_rule(r: &Value, peers_key: &str) -> AdminRule {
 }
 
 fn parse_admin(index: usize, obj: &Object, baseline: bool) -> AdminPolicy {
-    let spec = obj.value.get("spec").cloned().unwrap_or(Value::Null);
+    let spec = obj.value.get("spec").unwrap_or(&Value::Null);
     let subject = spec
         .get("subject")
         .map(parse_admin_peer)
