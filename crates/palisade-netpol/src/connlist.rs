@@ -88,18 +88,35 @@ fn is_focus(cluster: &Cluster<'_>, peer: &Peer, list: &[String]) -> bool {
     match peer {
         Peer::Workload(i) => {
             let w = cluster.workloads()[*i];
-            let ns_name = format!("{}/{}", w.namespace, w.name);
-            list.iter().any(|f| *f == w.name || *f == ns_name)
+            list.iter().any(|f| {
+                *f == w.name
+                    || f.strip_prefix(w.namespace.as_str())
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        == Some(w.name.as_str())
+            })
         }
         Peer::Ip(_) => false,
     }
 }
 
-fn include_pair(cluster: &Cluster<'_>, opts: &ListOptions, src: &Peer, dst: &Peer) -> bool {
-    if matches!((src, dst), (Peer::Ip(_), Peer::Ip(_))) {
-        return false;
-    }
-    if cluster.peer_string(src) == cluster.peer_string(dst) {
+/// The peers with their names.
+fn named(cluster: &Cluster<'_>, peers: impl Iterator<Item = Peer>) -> Vec<(Peer, String)> {
+    peers
+        .map(|p| {
+            let name = cluster.peer_string(&p);
+            (p, name)
+        })
+        .collect()
+}
+
+/// Whether the pair is listed; the names are those of [`Cluster::peer_string`].
+fn include_pair(
+    cluster: &Cluster<'_>,
+    opts: &ListOptions,
+    (src, src_name): (&Peer, &str),
+    (dst, dst_name): (&Peer, &str),
+) -> bool {
+    if matches!((src, dst), (Peer::Ip(_), Peer::Ip(_))) || src_name == dst_name {
         return false;
     }
     let focus = &opts.focus_workloads;
@@ -170,31 +187,41 @@ pub fn connlist(input: &Input, opts: &ListOptions) -> ConnList {
         };
         lines.push(Connection { src, dst, conns });
     };
-    for src in src_ips.iter().chain(workloads.iter()) {
-        for dst in dst_ips.iter().chain(workloads.iter()) {
-            if !include_pair(&cluster, opts, src, dst) {
+    let srcs = named(
+        &cluster,
+        src_ips.into_iter().chain(workloads.iter().cloned()),
+    );
+    let dsts = named(
+        &cluster,
+        dst_ips.into_iter().chain(workloads.iter().cloned()),
+    );
+    for (src, src_name) in &srcs {
+        for (dst, dst_name) in &dsts {
+            if !include_pair(&cluster, opts, (src, src_name), (dst, dst_name)) {
                 continue;
             }
             let conns = cluster.allowed(src, dst, None);
-            push(
-                cluster.peer_string(src),
-                cluster.peer_string(dst),
-                conns,
-                &mut lines,
-            );
+            push(src_name.clone(), dst_name.clone(), conns, &mut lines);
         }
     }
     if !ingress.is_empty() {
         let controller = cluster.add_ingress_controller();
+        let controller_name = cluster.peer_string(&controller);
         for (idx, conns) in ingress {
             let dst = Peer::Workload(idx);
-            if !include_pair(&cluster, opts, &controller, &dst) {
+            let dst_name = cluster.peer_string(&dst);
+            if !include_pair(
+                &cluster,
+                opts,
+                (&controller, &controller_name),
+                (&dst, &dst_name),
+            ) {
                 continue;
             }
             let allowed = cluster.allowed(&controller, &dst, None);
             push(
-                cluster.peer_string(&controller),
-                cluster.peer_string(&dst),
+                controller_name.clone(),
+                dst_name,
                 conns.intersect(&allowed),
                 &mut lines,
             );
