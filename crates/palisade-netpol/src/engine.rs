@@ -428,10 +428,11 @@ impl<'a> Cluster<'a> {
         if !policies.is_empty() {
             let mut np_allowed = ConnSet::none();
             for &p in policies {
-                np_allowed =
-                    np_allowed.union(&self.np_conns(p, other, dst, ingress, trace.as_deref_mut()));
+                np_allowed.union_with(&self.np_conns(p, other, dst, ingress, trace.as_deref_mut()));
             }
-            return allowed.union(&np_allowed.subtract(&denied));
+            np_allowed.subtract_with(&denied);
+            np_allowed.union_with(&allowed);
+            return np_allowed;
         }
         if let Some(banp) = &self.input.baseline {
             let rules = if ingress { &banp.ingress } else { &banp.egress };
@@ -441,7 +442,9 @@ impl<'a> Cluster<'a> {
                 denied = denied.union(&d.subtract(&allowed));
             }
         }
-        ConnSet::all().subtract(&denied)
+        let mut conns = ConnSet::all();
+        conns.subtract_with(&denied);
+        conns
     }
 
     fn admin_conns(
@@ -573,7 +576,7 @@ impl<'a> Cluster<'a> {
                     conns: conns.clone(),
                 });
             }
-            res = res.union(conns);
+            res.union_with(conns);
             if res.is_all() {
                 return res;
             }
