@@ -183,7 +183,7 @@ selected pods",
         let destinations: Vec<&Workload> = match cluster.np_rule_peers(np, rule) {
             Peers::All => input.workloads.iter().collect(),
             Peers::Listed { workloads, .. } => {
-                workloads.iter().map(|&w| &input.workloads[w]).collect()
+                workloads.iter().map(|w| &input.workloads[w]).collect()
             }
         };
         named_port_checks(np, rule, "egress", i, &destinations, out);

@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
-use crate::index::{Scope, WorkloadIndex};
+use crate::index::{Scope, WorkloadIndex, WorkloadSet};
 use crate::model::{
     Action, AdminPeer, AdminPolicy, AdminPort, AdminRule, Input, Namespace, NetworkPolicy, NpPeer,
     NpRule, PortSpec, Workload,
@@ -170,8 +170,7 @@ pub(crate) enum Peers<'a> {
     /// Every workload and address (a NetworkPolicy rule without peers).
     All,
     Listed {
-        /// Increasing workload indices.
-        workloads: Vec<usize>,
+        workloads: WorkloadSet,
         /// An address range is selected when it lies within one of these.
         blocks: Vec<&'a IntervalSet>,
     },
@@ -181,9 +180,7 @@ impl Peers<'_> {
     fn selects(&self, peer: &Peer) -> bool {
         match (self, peer) {
             (Peers::All, _) => true,
-            (Peers::Listed { workloads, .. }, Peer::Workload(w)) => {
-                workloads.binary_search(w).is_ok()
-            }
+            (Peers::Listed { workloads, .. }, Peer::Workload(w)) => workloads.contains(*w),
             (Peers::Listed { blocks, .. }, Peer::Ip(ip)) => {
                 blocks.iter().any(|block| ip.is_subset(block))
             }
@@ -344,7 +341,7 @@ impl<'a> Cluster<'a> {
             return Peers::All;
         }
         let index = self.index();
-        let mut workloads = Vec::new();
+        let mut workloads = WorkloadSet::default();
         let mut blocks = Vec::new();
         for peer in &rule.peers {
             match peer {
@@ -365,8 +362,6 @@ impl<'a> Cluster<'a> {
                 NpPeer::Invalid => {}
             }
         }
-        workloads.sort_unstable();
-        workloads.dedup();
         Peers::Listed { workloads, blocks }
     }
 
@@ -510,7 +505,7 @@ impl<'a> Cluster<'a> {
 
     fn admin_rule_selection(&self, rule: &'a AdminRule, ingress: bool) -> RuleSelection<'a> {
         let index = self.index();
-        let mut workloads = Vec::new();
+        let mut workloads = WorkloadSet::default();
         let mut blocks = Vec::new();
         for peer in &rule.peers {
             match peer {
@@ -525,8 +520,6 @@ impl<'a> Cluster<'a> {
                 _ => {}
             }
         }
-        workloads.sort_unstable();
-        workloads.dedup();
         let named = rule
             .ports
             .iter()

@@ -5,6 +5,44 @@ use std::collections::HashMap;
 
 use crate::model::{Labels, Namespace, Selector, Workload};
 
+/// A set of workloads, one bit per workload index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WorkloadSet(Vec<u64>);
+
+impl WorkloadSet {
+    pub(crate) fn contains(&self, workload: usize) -> bool {
+        self.0
+            .get(workload / 64)
+            .is_some_and(|word| word >> (workload % 64) & 1 == 1)
+    }
+
+    /// The workloads, in increasing order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    i * 64 + bit
+                })
+            })
+        })
+    }
+}
+
+impl Extend<usize> for WorkloadSet {
+    fn extend<I: IntoIterator<Item = usize>>(&mut self, workloads: I) {
+        for workload in workloads {
+            let word = workload / 64;
+            if word >= self.0.len() {
+                self.0.resize(word + 1, 0);
+            }
+            self.0[word] |= 1 << (workload % 64);
+        }
+    }
+}
+
 /// Items (namespaces, or the workloads of one namespace) by label.
 #[derive(Clone, Debug, Default)]
 struct LabelIndex<'a> {
@@ -154,6 +192,16 @@ mod tests {
             name: name.to_owned(),
             labels: [("env".to_owned(), env.to_owned())].into(),
         }
+    }
+
+    #[test]
+    fn workload_sets() {
+        let mut set = WorkloadSet::default();
+        assert!(!set.contains(0));
+        set.extend([130, 3, 64, 3, 63]);
+        assert_eq!(set.iter().collect::<Vec<_>>(), [3, 63, 64, 130]);
+        assert!(set.contains(64) && set.contains(130) && !set.contains(65));
+        assert!(!set.contains(1_000));
     }
 
     #[test]
