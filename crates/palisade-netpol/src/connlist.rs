@@ -1,7 +1,7 @@
 //! The `list` command: every allowed connection between workloads and external ranges,
 //! and its renderings (txt, json, csv, md, dot) byte-compatible with netpol-analyzer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::engine::{referenced_blocks, Cluster, Peer, INGRESS_CONTROLLER};
 use crate::model::{Input, PortSpec};
@@ -419,7 +419,7 @@ pub fn render(list: &ConnList, format: Format) -> String {
 fn render_dot(list: &ConnList) -> String {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut externals: Vec<String> = Vec::new();
-    let mut visited: Vec<&str> = Vec::new();
+    let mut visited: HashSet<&str> = HashSet::new();
     let names: Vec<&str> = list
         .connections
         .iter()
@@ -427,10 +427,9 @@ fn render_dot(list: &ConnList) -> String {
         .chain(list.peers.iter().map(String::as_str))
         .collect();
     for peer in names {
-        if visited.contains(&peer) {
+        if !visited.insert(peer) {
             continue;
         }
-        visited.push(peer);
         if peer.ends_with("[External]") {
             externals.push(format!(
                 "\t\"{peer}\" [label=\"{peer}\" color=\"red2\" fontcolor=\"red2\"]"
