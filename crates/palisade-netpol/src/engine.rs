@@ -82,6 +82,8 @@ pub struct Cluster<'a> {
     selecting: Vec<OnceCell<Selecting>>,
     /// The workloads by namespace and label, for the peers of rules.
     index: OnceCell<WorkloadIndex<'a>>,
+    /// What the rules of each NetworkPolicy, each AdminNetworkPolicy and the
+    /// BaselineAdminNetworkPolicy select.
     policy_rules: Vec<RuleCells<'a>>,
     admin_rules: Vec<RuleCells<'a>>,
     baseline_rules: RuleCells<'a>,
@@ -210,7 +212,6 @@ impl<'a> Cluster<'a> {
                 .or_default()
                 .push(p);
         }
-        let cells = |ingress: usize, egress: usize| RuleCells::new(ingress, egress);
         Cluster {
             input,
             selecting: (0..workloads.len()).map(|_| OnceCell::new()).collect(),
@@ -221,17 +222,17 @@ impl<'a> Cluster<'a> {
             policy_rules: input
                 .policies
                 .iter()
-                .map(|np| cells(np.ingress.len(), np.egress.len()))
+                .map(|np| RuleCells::new(np.ingress.len(), np.egress.len()))
                 .collect(),
             admin_rules: input
                 .admin
                 .iter()
-                .map(|anp| cells(anp.ingress.len(), anp.egress.len()))
+                .map(|anp| RuleCells::new(anp.ingress.len(), anp.egress.len()))
                 .collect(),
             baseline_rules: input
                 .baseline
                 .as_ref()
-                .map(|banp| cells(banp.ingress.len(), banp.egress.len()))
+                .map(|banp| RuleCells::new(banp.ingress.len(), banp.egress.len()))
                 .unwrap_or_default(),
         }
     }

@@ -1,5 +1,6 @@
 //! Workloads indexed by namespace and label: the workloads a selector matches are found among
-//! those that carry one of its `matchLabels` pairs instead of by testing every workload.
+//! those that carry one of its `matchLabels` pairs instead of by testing every workload. And
+//! sets of workloads.
 
 use std::collections::HashMap;
 
@@ -97,7 +98,7 @@ pub(crate) enum Scope<'s> {
 #[derive(Clone, Debug)]
 pub(crate) struct WorkloadIndex<'a> {
     workloads: Vec<&'a Workload>,
-    /// The defined namespaces, by name.
+    /// The defined namespaces, with their names.
     namespaces: Vec<(&'a str, &'a Namespace)>,
     namespace_labels: LabelIndex<'a>,
     /// The workloads of each namespace name.
