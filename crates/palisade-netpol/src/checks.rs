@@ -1,8 +1,9 @@
 //! Configuration checks over the whole input, for the scan rules.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use crate::engine::{np_selects, Cluster, Peer};
+use crate::engine::{Cluster, Peers};
 use crate::model::{Input, NetworkPolicy, NpPeer, NpRule, PortSpec, Workload};
 use crate::sets::{parse_ipv4, IntervalSet, Protocol, MAX_IP};
 
@@ -40,17 +41,26 @@ pub struct Check {
 pub fn checks(input: &Input) -> Vec<Check> {
     let mut out = Vec::new();
     namespace_checks(input, &mut out);
-    for w in &input.workloads {
-        let in_ns = input
+    let cluster = Cluster::new(input);
+    let counts = Counts::new(input);
+    // Whether some NetworkPolicy isolates each workload, in one direction or the other.
+    let mut isolated = vec![false; input.workloads.len()];
+    for np in &input.policies {
+        let selected = cluster.policy_pods(np);
+        if np.affects_ingress || np.affects_egress {
+            for &w in &selected {
+                isolated[w] = true;
+            }
+        }
+        policy_checks(input, &cluster, &counts, np, &selected, &mut out);
+    }
+    for (w, isolated) in input.workloads.iter().zip(isolated) {
+        let in_ns = counts
             .policies
-            .iter()
-            .filter(|np| np.namespace == w.namespace)
-            .count();
-        let selected = input
-            .policies
-            .iter()
-            .any(|np| np_selects(np, w, true) || np_selects(np, w, false));
-        if in_ns > 0 && !selected {
+            .get(w.namespace.as_str())
+            .copied()
+            .unwrap_or(0);
+        if in_ns > 0 && !isolated {
             out.push(Check {
                 kind: CheckKind::WorkloadNotSelected,
                 object: w.object,
@@ -64,37 +74,68 @@ NetworkPolic{}; their traffic is not restricted",
             });
         }
     }
-    let cluster = Cluster::new(input);
-    for np in &input.policies {
-        policy_checks(input, &cluster, np, &mut out);
-    }
     out.sort_by(|a, b| (a.object, &a.pointer).cmp(&(b.object, &b.pointer)));
     out
 }
 
-fn policy_checks(input: &Input, cluster: &Cluster<'_>, np: &NetworkPolicy, out: &mut Vec<Check>) {
-    let in_ns: Vec<&Workload> = input
+/// The directory of the file defining an object.
+fn directory(input: &Input, object: usize) -> Option<&Path> {
+    input
+        .objects
+        .get(object)
+        .and_then(|o| Path::new(&o.source.path).parent())
+}
+
+/// How many NetworkPolicies and workloads each namespace has.
+struct Counts<'a> {
+    policies: HashMap<&'a str, usize>,
+    workloads: HashMap<&'a str, usize>,
+    /// Workloads by namespace and directory.
+    by_directory: HashMap<(&'a str, Option<&'a Path>), usize>,
+}
+
+impl<'a> Counts<'a> {
+    fn new(input: &'a Input) -> Self {
+        let mut counts = Counts {
+            policies: HashMap::new(),
+            workloads: HashMap::new(),
+            by_directory: HashMap::new(),
+        };
+        for np in &input.policies {
+            *counts.policies.entry(&np.namespace).or_default() += 1;
+        }
+        for w in &input.workloads {
+            *counts.workloads.entry(&w.namespace).or_default() += 1;
+            *counts
+                .by_directory
+                .entry((&w.namespace, directory(input, w.object)))
+                .or_default() += 1;
+        }
+        counts
+    }
+}
+
+/// The checks of one policy; `selected` are the workloads its podSelector matches.
+fn policy_checks<'a>(
+    input: &'a Input,
+    cluster: &Cluster<'a>,
+    counts: &Counts<'a>,
+    np: &'a NetworkPolicy,
+    selected: &[usize],
+    out: &mut Vec<Check>,
+) {
+    let in_ns = counts
         .workloads
-        .iter()
-        .filter(|w| w.namespace == np.namespace)
-        .collect();
-    let selected: Vec<&Workload> = in_ns
-        .iter()
+        .get(np.namespace.as_str())
         .copied()
-        .filter(|w| np.pod_selector.matches(&w.labels))
-        .collect();
+        .unwrap_or(0);
     // Pods of the namespace may come from elsewhere (other repositories, operators): only
     // the workloads defined in the policy's own directory are known to be its candidates.
-    let dir = |object: usize| {
-        input
-            .objects
-            .get(object)
-            .and_then(|o| Path::new(&o.source.path).parent())
-    };
-    let alongside = in_ns
-        .iter()
-        .filter(|w| dir(w.object) == dir(np.object))
-        .count();
+    let alongside = counts
+        .by_directory
+        .get(&(np.namespace.as_str(), directory(input, np.object)))
+        .copied()
+        .unwrap_or(0);
     if !np.pod_selector.is_empty() && alongside > 0 && selected.is_empty() {
         out.push(Check {
             kind: CheckKind::SelectorMatchesNothing,
@@ -103,8 +144,7 @@ fn policy_checks(input: &Input, cluster: &Cluster<'_>, np: &NetworkPolicy, out: 
             message: format!(
                 "podSelector matches none of the {} workloads of namespace {} ({alongside} in \
 this directory); the policy has no effect",
-                in_ns.len(),
-                np.namespace
+                in_ns, np.namespace
             ),
         });
     }
@@ -127,17 +167,25 @@ selected pods",
     if np.affects_egress {
         metadata_checks(np, out);
     }
+    let selected: Vec<&Workload> = selected.iter().map(|&w| &input.workloads[w]).collect();
     for (i, rule) in np.ingress.iter().enumerate() {
         named_port_checks(np, rule, "ingress", i, &selected, out);
     }
     for (i, rule) in np.egress.iter().enumerate() {
-        let destinations: Vec<&Workload> = input
-            .workloads
+        // Only named ports are resolved on the destinations.
+        if !rule
+            .ports
             .iter()
-            .enumerate()
-            .filter(|(j, _)| cluster.np_rule_selects(np, rule, &Peer::Workload(*j)))
-            .map(|(_, w)| w)
-            .collect();
+            .any(|p| matches!(p.port, Some(PortSpec::Name(_))))
+        {
+            continue;
+        }
+        let destinations: Vec<&Workload> = match cluster.np_rule_peers(np, rule) {
+            Peers::All => input.workloads.iter().collect(),
+            Peers::Listed { workloads, .. } => {
+                workloads.iter().map(|w| &input.workloads[w]).collect()
+            }
+        };
         named_port_checks(np, rule, "egress", i, &destinations, out);
     }
 }
@@ -245,23 +293,25 @@ fn isolates_namespace(np: &NetworkPolicy, ingress: bool) -> bool {
 }
 
 fn namespace_checks(input: &Input, out: &mut Vec<Check>) {
-    let mut firsts: Vec<&Workload> = Vec::new();
-    for w in &input.workloads {
-        if !firsts.iter().any(|f| f.namespace == w.namespace) {
-            firsts.push(w);
-        }
-    }
+    let isolated: HashSet<(&str, bool)> = input
+        .policies
+        .iter()
+        .flat_map(|np| [(np, true), (np, false)])
+        .filter(|&(np, ingress)| isolates_namespace(np, ingress))
+        .map(|(np, ingress)| (np.namespace.as_str(), ingress))
+        .collect();
+    let mut seen = HashSet::new();
+    let firsts = input
+        .workloads
+        .iter()
+        .filter(|w| seen.insert(w.namespace.as_str()));
     for first in firsts {
         let ns = &first.namespace;
         for (ingress, kind, word) in [
             (true, CheckKind::NoDefaultDenyIngress, "ingress"),
             (false, CheckKind::NoDefaultDenyEgress, "egress"),
         ] {
-            let has = input
-                .policies
-                .iter()
-                .any(|np| np.namespace == *ns && isolates_namespace(np, ingress));
-            if !has {
+            if !isolated.contains(&(ns.as_str(), ingress)) {
                 out.push(Check {
                     kind,
                     object: first.object,

@@ -1,7 +1,7 @@
 //! The `list` command: every allowed connection between workloads and external ranges,
 //! and its renderings (txt, json, csv, md, dot) byte-compatible with netpol-analyzer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::engine::{referenced_blocks, Cluster, Peer, INGRESS_CONTROLLER};
 use crate::model::{Input, PortSpec};
@@ -87,19 +87,36 @@ fn is_focus(cluster: &Cluster<'_>, peer: &Peer, list: &[String]) -> bool {
     }
     match peer {
         Peer::Workload(i) => {
-            let w = &cluster.workloads[*i];
-            let ns_name = format!("{}/{}", w.namespace, w.name);
-            list.iter().any(|f| *f == w.name || *f == ns_name)
+            let w = cluster.workloads()[*i];
+            list.iter().any(|f| {
+                *f == w.name
+                    || f.strip_prefix(w.namespace.as_str())
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        == Some(w.name.as_str())
+            })
         }
         Peer::Ip(_) => false,
     }
 }
 
-fn include_pair(cluster: &Cluster<'_>, opts: &ListOptions, src: &Peer, dst: &Peer) -> bool {
-    if matches!((src, dst), (Peer::Ip(_), Peer::Ip(_))) {
-        return false;
-    }
-    if cluster.peer_string(src) == cluster.peer_string(dst) {
+/// The peers with their names.
+fn named(cluster: &Cluster<'_>, peers: impl Iterator<Item = Peer>) -> Vec<(Peer, String)> {
+    peers
+        .map(|p| {
+            let name = cluster.peer_string(&p);
+            (p, name)
+        })
+        .collect()
+}
+
+/// Whether the pair is listed; the names are those of [`Cluster::peer_string`].
+fn include_pair(
+    cluster: &Cluster<'_>,
+    opts: &ListOptions,
+    (src, src_name): (&Peer, &str),
+    (dst, dst_name): (&Peer, &str),
+) -> bool {
+    if matches!((src, dst), (Peer::Ip(_), Peer::Ip(_))) || src_name == dst_name {
         return false;
     }
     let focus = &opts.focus_workloads;
@@ -124,7 +141,7 @@ pub fn connlist(input: &Input, opts: &ListOptions) -> ConnList {
         return out;
     }
     let mut cluster = Cluster::new(input);
-    let workloads: Vec<Peer> = (0..cluster.workloads.len()).map(Peer::Workload).collect();
+    let workloads: Vec<Peer> = (0..cluster.workloads().len()).map(Peer::Workload).collect();
     let src_ips: Vec<Peer> = ip_atoms(&referenced_blocks(input, true))
         .into_iter()
         .map(Peer::Ip)
@@ -170,31 +187,41 @@ pub fn connlist(input: &Input, opts: &ListOptions) -> ConnList {
         };
         lines.push(Connection { src, dst, conns });
     };
-    for src in src_ips.iter().chain(workloads.iter()) {
-        for dst in dst_ips.iter().chain(workloads.iter()) {
-            if !include_pair(&cluster, opts, src, dst) {
+    let srcs = named(
+        &cluster,
+        src_ips.into_iter().chain(workloads.iter().cloned()),
+    );
+    let dsts = named(
+        &cluster,
+        dst_ips.into_iter().chain(workloads.iter().cloned()),
+    );
+    for (src, src_name) in &srcs {
+        for (dst, dst_name) in &dsts {
+            if !include_pair(&cluster, opts, (src, src_name), (dst, dst_name)) {
                 continue;
             }
             let conns = cluster.allowed(src, dst, None);
-            push(
-                cluster.peer_string(src),
-                cluster.peer_string(dst),
-                conns,
-                &mut lines,
-            );
+            push(src_name.clone(), dst_name.clone(), conns, &mut lines);
         }
     }
     if !ingress.is_empty() {
         let controller = cluster.add_ingress_controller();
+        let controller_name = cluster.peer_string(&controller);
         for (idx, conns) in ingress {
             let dst = Peer::Workload(idx);
-            if !include_pair(&cluster, opts, &controller, &dst) {
+            let dst_name = cluster.peer_string(&dst);
+            if !include_pair(
+                &cluster,
+                opts,
+                (&controller, &controller_name),
+                (&dst, &dst_name),
+            ) {
                 continue;
             }
             let allowed = cluster.allowed(&controller, &dst, None);
             push(
-                cluster.peer_string(&controller),
-                cluster.peer_string(&dst),
+                controller_name.clone(),
+                dst_name,
                 conns.intersect(&allowed),
                 &mut lines,
             );
@@ -215,7 +242,7 @@ fn ingress_targets(cluster: &Cluster<'_>) -> BTreeMap<usize, ConnSet> {
         .filter_map(|svc| {
             let sel = svc.selector.as_ref()?;
             let peers: Vec<usize> = cluster
-                .workloads
+                .workloads()
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| {
@@ -256,7 +283,7 @@ fn ingress_targets(cluster: &Cluster<'_>) -> BTreeMap<usize, ConnSet> {
                 }
             }
             for &peer in peers {
-                let w = &cluster.workloads[peer];
+                let w = cluster.workloads()[peer];
                 let mut conns = ConnSet::none();
                 for t in &targets {
                     let num = match t {
@@ -392,7 +419,7 @@ pub fn render(list: &ConnList, format: Format) -> String {
 fn render_dot(list: &ConnList) -> String {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut externals: Vec<String> = Vec::new();
-    let mut visited: Vec<&str> = Vec::new();
+    let mut visited: HashSet<&str> = HashSet::new();
     let names: Vec<&str> = list
         .connections
         .iter()
@@ -400,10 +427,9 @@ fn render_dot(list: &ConnList) -> String {
         .chain(list.peers.iter().map(String::as_str))
         .collect();
     for peer in names {
-        if visited.contains(&peer) {
+        if !visited.insert(peer) {
             continue;
         }
-        visited.push(peer);
         if peer.ends_with("[External]") {
             externals.push(format!(
                 "\t\"{peer}\" [label=\"{peer}\" color=\"red2\" fontcolor=\"red2\"]"

@@ -2,6 +2,11 @@
 //! AdminNetworkPolicies (by priority), NetworkPolicies, then the BaselineAdminNetworkPolicy
 //! and the system default (allow).
 
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use crate::index::{Scope, WorkloadIndex, WorkloadSet};
 use crate::model::{
     Action, AdminPeer, AdminPolicy, AdminPort, AdminRule, Input, Namespace, NetworkPolicy, NpPeer,
     NpRule, PortSpec, Workload,
@@ -64,12 +69,24 @@ pub enum Verdict {
     Isolate,
 }
 
-/// The model plus the synthetic ingress controller, ready for evaluation.
+/// The model plus the synthetic ingress controller, ready for evaluation. The policies that
+/// select a workload and the peers a rule selects are computed once, on first use.
 #[derive(Clone, Debug)]
 pub struct Cluster<'a> {
     pub input: &'a Input,
-    pub workloads: Vec<Workload>,
-    pub namespaces: std::collections::BTreeMap<String, Namespace>,
+    workloads: Vec<&'a Workload>,
+    namespaces: BTreeMap<&'a str, &'a Namespace>,
+    /// The NetworkPolicies of each namespace.
+    namespace_policies: HashMap<&'a str, Vec<usize>>,
+    /// The policies selecting each workload.
+    selecting: Vec<OnceCell<Selecting>>,
+    /// The workloads by namespace and label, for the peers of rules.
+    index: OnceCell<WorkloadIndex<'a>>,
+    /// What the rules of each NetworkPolicy, each AdminNetworkPolicy and the
+    /// BaselineAdminNetworkPolicy select.
+    policy_rules: Vec<RuleCells<'a>>,
+    admin_rules: Vec<RuleCells<'a>>,
+    baseline_rules: RuleCells<'a>,
 }
 
 pub const INGRESS_CONTROLLER: &str = "ingress-controller";
@@ -80,38 +97,159 @@ struct PodRef<'c> {
     namespace: Option<&'c Namespace>,
 }
 
+/// The synthetic ingress controller pod and its namespace.
+static INGRESS_CONTROLLER_POD: LazyLock<(Workload, Namespace)> = LazyLock::new(|| {
+    let pod = Workload {
+        namespace: INGRESS_CONTROLLER_NS.to_owned(),
+        name: INGRESS_CONTROLLER.to_owned(),
+        kind: "Pod".to_owned(),
+        labels: Default::default(),
+        ports: Vec::new(),
+        object: usize::MAX,
+        pointer: String::new(),
+        fake: true,
+    };
+    let namespace = Namespace {
+        name: INGRESS_CONTROLLER_NS.to_owned(),
+        labels: [(
+            crate::model::NS_NAME_LABEL.to_owned(),
+            INGRESS_CONTROLLER_NS.to_owned(),
+        )]
+        .into(),
+    };
+    (pod, namespace)
+});
+
+/// The policies that select one workload.
+#[derive(Clone, Debug, Default)]
+struct Selecting {
+    /// The NetworkPolicies isolating it for ingress, in input order.
+    ingress: Vec<usize>,
+    /// The NetworkPolicies isolating it for egress, in input order.
+    egress: Vec<usize>,
+    /// The AdminNetworkPolicies whose subject it is, in priority order.
+    admin: Vec<usize>,
+    /// Whether it is a subject of the BaselineAdminNetworkPolicy.
+    baseline: bool,
+}
+
+/// What each rule of one policy selects, computed on first use.
+#[derive(Clone, Debug, Default)]
+struct RuleCells<'a> {
+    ingress: Vec<OnceCell<RuleSelection<'a>>>,
+    egress: Vec<OnceCell<RuleSelection<'a>>>,
+}
+
+impl<'a> RuleCells<'a> {
+    fn new(ingress: usize, egress: usize) -> Self {
+        RuleCells {
+            ingress: (0..ingress).map(|_| OnceCell::new()).collect(),
+            egress: (0..egress).map(|_| OnceCell::new()).collect(),
+        }
+    }
+
+    fn direction(&self, ingress: bool) -> &[OnceCell<RuleSelection<'a>>] {
+        if ingress {
+            &self.ingress
+        } else {
+            &self.egress
+        }
+    }
+}
+
+/// What one rule selects.
+#[derive(Clone, Debug)]
+struct RuleSelection<'a> {
+    peers: Peers<'a>,
+    /// The connections it covers, when they do not depend on the destination (no named
+    /// port).
+    conns: Option<ConnSet>,
+}
+
+/// The peers a rule selects.
+#[derive(Clone, Debug)]
+pub(crate) enum Peers<'a> {
+    /// Every workload and address (a NetworkPolicy rule without peers).
+    All,
+    Listed {
+        workloads: WorkloadSet,
+        /// An address range is selected when it lies within one of these.
+        blocks: Vec<&'a IntervalSet>,
+    },
+}
+
+impl Peers<'_> {
+    fn selects(&self, peer: &Peer) -> bool {
+        match (self, peer) {
+            (Peers::All, _) => true,
+            (Peers::Listed { workloads, .. }, Peer::Workload(w)) => workloads.contains(*w),
+            (Peers::Listed { blocks, .. }, Peer::Ip(ip)) => {
+                blocks.iter().any(|block| ip.is_subset(block))
+            }
+        }
+    }
+}
+
 impl<'a> Cluster<'a> {
     pub fn new(input: &'a Input) -> Self {
+        let namespaces = input
+            .namespaces
+            .iter()
+            .map(|(name, namespace)| (name.as_str(), namespace))
+            .collect();
+        Cluster::with(input, input.workloads.iter().collect(), namespaces)
+    }
+
+    fn with(
+        input: &'a Input,
+        workloads: Vec<&'a Workload>,
+        namespaces: BTreeMap<&'a str, &'a Namespace>,
+    ) -> Self {
+        let mut namespace_policies: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (p, np) in input.policies.iter().enumerate() {
+            namespace_policies
+                .entry(np.namespace.as_str())
+                .or_default()
+                .push(p);
+        }
         Cluster {
             input,
-            workloads: input.workloads.clone(),
-            namespaces: input.namespaces.clone(),
+            selecting: (0..workloads.len()).map(|_| OnceCell::new()).collect(),
+            workloads,
+            namespaces,
+            namespace_policies,
+            index: OnceCell::new(),
+            policy_rules: input
+                .policies
+                .iter()
+                .map(|np| RuleCells::new(np.ingress.len(), np.egress.len()))
+                .collect(),
+            admin_rules: input
+                .admin
+                .iter()
+                .map(|anp| RuleCells::new(anp.ingress.len(), anp.egress.len()))
+                .collect(),
+            baseline_rules: input
+                .baseline
+                .as_ref()
+                .map(|banp| RuleCells::new(banp.ingress.len(), banp.egress.len()))
+                .unwrap_or_default(),
         }
     }
 
     /// Adds the synthetic ingress controller pod and returns its peer.
     pub fn add_ingress_controller(&mut self) -> Peer {
-        self.workloads.push(Workload {
-            namespace: INGRESS_CONTROLLER_NS.to_owned(),
-            name: INGRESS_CONTROLLER.to_owned(),
-            kind: "Pod".to_owned(),
-            labels: Default::default(),
-            ports: Vec::new(),
-            object: usize::MAX,
-            pointer: String::new(),
-            fake: true,
-        });
-        self.namespaces
-            .entry(INGRESS_CONTROLLER_NS.to_owned())
-            .or_insert_with(|| Namespace {
-                name: INGRESS_CONTROLLER_NS.to_owned(),
-                labels: [(
-                    crate::model::NS_NAME_LABEL.to_owned(),
-                    INGRESS_CONTROLLER_NS.to_owned(),
-                )]
-                .into(),
-            });
+        let (pod, namespace) = &*INGRESS_CONTROLLER_POD;
+        let mut workloads = std::mem::take(&mut self.workloads);
+        workloads.push(pod);
+        let mut namespaces = std::mem::take(&mut self.namespaces);
+        namespaces.entry(INGRESS_CONTROLLER_NS).or_insert(namespace);
+        *self = Cluster::with(self.input, workloads, namespaces);
         Peer::Workload(self.workloads.len() - 1)
+    }
+
+    pub fn workloads(&self) -> &[&'a Workload] {
+        &self.workloads
     }
 
     pub fn peer_string(&self, peer: &Peer) -> String {
@@ -121,17 +259,111 @@ impl<'a> Cluster<'a> {
         }
     }
 
-    fn pod(&self, peer: &Peer) -> Option<PodRef<'_>> {
+    fn workload(&self, peer: &Peer) -> Option<&'a Workload> {
         match peer {
-            Peer::Workload(i) => {
-                let workload = &self.workloads[*i];
-                Some(PodRef {
-                    workload,
-                    namespace: self.namespaces.get(&workload.namespace),
-                })
-            }
+            Peer::Workload(i) => Some(self.workloads[*i]),
             Peer::Ip(_) => None,
         }
+    }
+
+    fn index(&self) -> &WorkloadIndex<'a> {
+        self.index.get_or_init(|| {
+            WorkloadIndex::new(
+                self.workloads.clone(),
+                self.namespaces.iter().map(|(&n, &ns)| (n, ns)).collect(),
+            )
+        })
+    }
+
+    /// The policies selecting a workload.
+    fn selecting(&self, pod: usize) -> &Selecting {
+        self.selecting[pod].get_or_init(|| {
+            let workload = self.workloads[pod];
+            let pod = PodRef {
+                workload,
+                namespace: self.namespaces.get(workload.namespace.as_str()).copied(),
+            };
+            let policies = self
+                .namespace_policies
+                .get(workload.namespace.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            let isolating = |ingress: bool| {
+                policies
+                    .iter()
+                    .copied()
+                    .filter(|&p| np_selects(&self.input.policies[p], workload, ingress))
+                    .collect()
+            };
+            Selecting {
+                ingress: isolating(true),
+                egress: isolating(false),
+                admin: (0..self.input.admin.len())
+                    .filter(|&a| subject_selects(&self.input.admin[a].subject, &pod))
+                    .collect(),
+                baseline: self
+                    .input
+                    .baseline
+                    .as_ref()
+                    .is_some_and(|banp| subject_selects(&banp.subject, &pod)),
+            }
+        })
+    }
+
+    /// What a rule of a NetworkPolicy selects.
+    fn policy_rule(&self, policy: usize, ingress: bool, rule: usize) -> &RuleSelection<'a> {
+        self.policy_rules[policy].direction(ingress)[rule].get_or_init(|| {
+            let np = &self.input.policies[policy];
+            let rule = if ingress {
+                &np.ingress[rule]
+            } else {
+                &np.egress[rule]
+            };
+            let named = rule
+                .ports
+                .iter()
+                .any(|p| matches!(p.port, Some(PortSpec::Name(_))));
+            RuleSelection {
+                peers: self.np_rule_peers(np, rule),
+                conns: (!named).then(|| np_rule_conns(rule, None)),
+            }
+        })
+    }
+
+    /// The workloads a NetworkPolicy's podSelector matches in its namespace, whatever its
+    /// policy types.
+    pub(crate) fn policy_pods(&self, np: &'a NetworkPolicy) -> Vec<usize> {
+        self.index()
+            .select(Scope::Named(&np.namespace), Some(&np.pod_selector))
+    }
+
+    /// The peers a rule of a NetworkPolicy selects.
+    pub(crate) fn np_rule_peers(&self, np: &'a NetworkPolicy, rule: &'a NpRule) -> Peers<'a> {
+        if rule.peers.is_empty() {
+            return Peers::All;
+        }
+        let index = self.index();
+        let mut workloads = WorkloadSet::default();
+        let mut blocks = Vec::new();
+        for peer in &rule.peers {
+            match peer {
+                NpPeer::IpBlock(block) => blocks.push(block),
+                NpPeer::Selectors {
+                    namespace,
+                    pod: sel,
+                } => {
+                    let scope = match namespace {
+                        None => Scope::Named(&np.namespace),
+                        Some(s) => Scope::Matching(s),
+                    };
+                    workloads.extend(index.select(scope, sel.as_ref()).into_iter().filter(|&w| {
+                        let pod = self.workloads[w];
+                        !pod.fake || self.namespaces.contains_key(pod.namespace.as_str())
+                    }));
+                }
+                NpPeer::Invalid => {}
+            }
+        }
+        Peers::Listed { workloads, blocks }
     }
 
     /// All connections allowed from `src` to `dst`; `trace` collects the deciding rules.
@@ -153,18 +385,27 @@ impl<'a> Cluster<'a> {
     ) -> ConnSet {
         let selected = if ingress { dst } else { src };
         let other = if ingress { src } else { dst };
-        let Some(pod) = self.pod(selected) else {
+        let Peer::Workload(pod) = *selected else {
             return ConnSet::all();
         };
+        let selecting = self.selecting(pod);
         let mut allowed = ConnSet::none();
         let mut denied = ConnSet::none();
         let mut pass = ConnSet::none();
-        for anp in &self.input.admin {
+        for &i in &selecting.admin {
+            let anp = &self.input.admin[i];
             let rules = if ingress { &anp.ingress } else { &anp.egress };
-            if rules.is_empty() || !subject_selects(&anp.subject, &pod) {
+            if rules.is_empty() {
                 continue;
             }
-            let (a, d, p) = self.admin_conns(anp, rules, other, dst, ingress, trace.as_deref_mut());
+            let (a, d, p) = self.admin_conns(
+                anp,
+                &self.admin_rules[i],
+                other,
+                dst,
+                ingress,
+                trace.as_deref_mut(),
+            );
             let new_d = d.subtract(&allowed).subtract(&pass);
             let new_a = a.subtract(&denied).subtract(&pass);
             let new_p = p.subtract(&denied).subtract(&allowed);
@@ -175,62 +416,68 @@ impl<'a> Cluster<'a> {
         if allowed.union(&denied).is_all() {
             return allowed;
         }
-        let policies: Vec<&NetworkPolicy> = self
-            .input
-            .policies
-            .iter()
-            .filter(|np| np_selects(np, pod.workload, ingress))
-            .collect();
+        let policies = if ingress {
+            &selecting.ingress
+        } else {
+            &selecting.egress
+        };
         if !policies.is_empty() {
             let mut np_allowed = ConnSet::none();
-            for np in policies {
-                np_allowed =
-                    np_allowed.union(&self.np_conns(np, other, dst, ingress, trace.as_deref_mut()));
+            for &p in policies {
+                np_allowed.union_with(&self.np_conns(p, other, dst, ingress, trace.as_deref_mut()));
             }
-            return allowed.union(&np_allowed.subtract(&denied));
+            np_allowed.subtract_with(&denied);
+            np_allowed.union_with(&allowed);
+            return np_allowed;
         }
         if let Some(banp) = &self.input.baseline {
             let rules = if ingress { &banp.ingress } else { &banp.egress };
-            if !rules.is_empty() && subject_selects(&banp.subject, &pod) {
-                let (_, d, _) = self.admin_conns(banp, rules, other, dst, ingress, trace);
+            if !rules.is_empty() && selecting.baseline {
+                let (_, d, _) =
+                    self.admin_conns(banp, &self.baseline_rules, other, dst, ingress, trace);
                 denied = denied.union(&d.subtract(&allowed));
             }
         }
-        ConnSet::all().subtract(&denied)
+        let mut conns = ConnSet::all();
+        conns.subtract_with(&denied);
+        conns
     }
 
     fn admin_conns(
         &self,
-        policy: &AdminPolicy,
-        rules: &[AdminRule],
+        policy: &'a AdminPolicy,
+        cells: &RuleCells<'a>,
         other: &Peer,
         dst: &Peer,
         ingress: bool,
         mut trace: Option<&mut Vec<Step>>,
     ) -> (ConnSet, ConnSet, ConnSet) {
+        let rules = if ingress {
+            &policy.ingress
+        } else {
+            &policy.egress
+        };
         let mut allowed = ConnSet::none();
         let mut denied = ConnSet::none();
         let mut pass = ConnSet::none();
-        let other_pod = self.pod(other);
-        let dst_pod = self.pod(dst);
-        for rule in rules {
+        let dst_pod = self.workload(dst);
+        for (rule, cell) in rules.iter().zip(cells.direction(ingress)) {
             let Some(action) = rule.action else { continue };
             if policy.baseline && action == Action::Pass {
                 continue;
             }
-            let selects = rule.peers.iter().any(|p| match (p, &other_pod, other) {
-                (AdminPeer::Networks(nets), _, Peer::Ip(ip)) if !ingress => {
-                    nets.iter().any(|n| ip.is_subset(n))
-                }
-                (AdminPeer::Namespaces(_) | AdminPeer::Pods { .. }, Some(pod), _) => {
-                    subject_selects(p, pod)
-                }
-                _ => false,
-            });
-            if !selects {
+            let selection = cell.get_or_init(|| self.admin_rule_selection(rule, ingress));
+            if !selection.peers.selects(other) {
                 continue;
             }
-            let conns = admin_rule_conns(rule, dst_pod.as_ref().map(|p| p.workload));
+            let computed;
+            let conns = match &selection.conns {
+                Some(conns) => conns,
+                None => {
+                    computed = admin_rule_conns(rule, dst_pod);
+                    &computed
+                }
+            };
             let (target, minus1, minus2) = match action {
                 Action::Allow => (&mut allowed, &denied, &pass),
                 Action::Deny => (&mut denied, &allowed, &pass),
@@ -257,22 +504,59 @@ impl<'a> Cluster<'a> {
         (allowed, denied, pass)
     }
 
+    fn admin_rule_selection(&self, rule: &'a AdminRule, ingress: bool) -> RuleSelection<'a> {
+        let index = self.index();
+        let mut workloads = WorkloadSet::default();
+        let mut blocks = Vec::new();
+        for peer in &rule.peers {
+            match peer {
+                AdminPeer::Networks(nets) if !ingress => blocks.extend(nets),
+                AdminPeer::Namespaces(sel) => {
+                    workloads.extend(index.select(Scope::Matching(sel), None));
+                }
+                AdminPeer::Pods {
+                    namespace,
+                    pod: sel,
+                } => workloads.extend(index.select(Scope::Matching(namespace), Some(sel))),
+                _ => {}
+            }
+        }
+        let named = rule
+            .ports
+            .iter()
+            .flatten()
+            .any(|p| matches!(p, AdminPort::Named(_)));
+        RuleSelection {
+            peers: Peers::Listed { workloads, blocks },
+            conns: (!named).then(|| admin_rule_conns(rule, None)),
+        }
+    }
+
     fn np_conns(
         &self,
-        np: &NetworkPolicy,
+        policy: usize,
         other: &Peer,
         dst: &Peer,
         ingress: bool,
         mut trace: Option<&mut Vec<Step>>,
     ) -> ConnSet {
+        let np = &self.input.policies[policy];
         let rules = if ingress { &np.ingress } else { &np.egress };
-        let dst_pod = self.pod(dst).map(|p| p.workload);
+        let dst_pod = self.workload(dst);
         let mut res = ConnSet::none();
         for (idx, rule) in rules.iter().enumerate() {
-            if !self.np_rule_selects(np, rule, other) {
+            let selection = self.policy_rule(policy, ingress, idx);
+            if !selection.peers.selects(other) {
                 continue;
             }
-            let conns = np_rule_conns(rule, dst_pod);
+            let computed;
+            let conns = match &selection.conns {
+                Some(conns) => conns,
+                None => {
+                    computed = np_rule_conns(rule, dst_pod);
+                    &computed
+                }
+            };
             if let Some(t) = trace.as_deref_mut() {
                 t.push(Step {
                     policy: np.full_name(),
@@ -286,7 +570,7 @@ impl<'a> Cluster<'a> {
                     conns: conns.clone(),
                 });
             }
-            res = res.union(&conns);
+            res.union_with(conns);
             if res.is_all() {
                 return res;
             }
@@ -304,38 +588,10 @@ impl<'a> Cluster<'a> {
         }
         res
     }
-
-    pub(crate) fn np_rule_selects(&self, np: &NetworkPolicy, rule: &NpRule, peer: &Peer) -> bool {
-        if rule.peers.is_empty() {
-            return true;
-        }
-        let pod = self.pod(peer);
-        rule.peers.iter().any(|p| match (p, &pod, peer) {
-            (NpPeer::IpBlock(block), _, Peer::Ip(ip)) => ip.is_subset(block),
-            (
-                NpPeer::Selectors {
-                    namespace,
-                    pod: sel,
-                },
-                Some(pod),
-                _,
-            ) => {
-                if pod.workload.fake && pod.namespace.is_none() {
-                    return false;
-                }
-                let ns_ok = match namespace {
-                    None => pod.workload.namespace == np.namespace,
-                    Some(s) => pod.namespace.is_some_and(|n| s.matches(&n.labels)),
-                };
-                ns_ok && sel.as_ref().is_none_or(|s| s.matches(&pod.workload.labels))
-            }
-            _ => false,
-        })
-    }
 }
 
 /// Whether a NetworkPolicy isolates the workload in the given direction.
-pub fn np_selects(np: &NetworkPolicy, workload: &Workload, ingress: bool) -> bool {
+fn np_selects(np: &NetworkPolicy, workload: &Workload, ingress: bool) -> bool {
     if workload.namespace != np.namespace {
         return false;
     }

@@ -35,7 +35,7 @@ impl std::error::Error for EvalError {}
 fn find(cluster: &Cluster<'_>, name: &str) -> Result<Peer, EvalError> {
     let (ns, wl) = name.split_once('/').unwrap_or(("default", name));
     cluster
-        .workloads
+        .workloads()
         .iter()
         .position(|w| w.namespace == ns && w.name == wl)
         .map(Peer::Workload)
@@ -80,7 +80,7 @@ pub fn eval(
 /// rules that decide them. Pairs with only the system default are listed at the end.
 pub fn explain(input: &Input) -> String {
     let cluster = Cluster::new(input);
-    let workloads: Vec<Peer> = (0..cluster.workloads.len()).map(Peer::Workload).collect();
+    let workloads: Vec<Peer> = (0..cluster.workloads().len()).map(Peer::Workload).collect();
     let srcs: Vec<Peer> = ip_atoms(&referenced_blocks(input, true))
         .into_iter()
         .map(Peer::Ip)

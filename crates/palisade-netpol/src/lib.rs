@@ -11,6 +11,7 @@ mod checks;
 mod connlist;
 mod engine;
 mod eval;
+mod index;
 mod model;
 mod sets;
 

@@ -1,7 +1,7 @@
 //! The analysed cluster: namespaces, workloads, policies and ingress objects, built from
 //! loaded Kubernetes objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use palisade_core::Object;
@@ -449,6 +449,7 @@ impl Input {
     /// no `metadata.namespace` (instead of `default`).
     pub fn from_objects_with(objects: Vec<Object>, unset: &dyn Fn(&Object) -> String) -> Input {
         let mut input = Input::default();
+        let mut seen = HashSet::new();
         for (index, obj) in objects.iter().enumerate() {
             let kind = obj.kind();
             let namespace = || namespace_of(obj, unset);
@@ -468,7 +469,7 @@ impl Input {
                     .namespaces
                     .insert(name.clone(), Namespace { name, labels });
             } else if WORKLOAD_KINDS.contains(&kind) {
-                input.add_workload(index, obj, namespace());
+                input.add_workload(index, obj, namespace(), &mut seen);
             } else if kind == "NetworkPolicy" && obj.group() == "networking.k8s.io" {
                 input.policies.push(parse_netpol(index, obj, namespace()));
             } else if kind == "AdminNetworkPolicy" || kind == "BaselineAdminNetworkPolicy" {
@@ -517,7 +518,15 @@ impl Input {
             });
     }
 
-    fn add_workload(&mut self, index: usize, obj: &Object, namespace: String) {
+    /// Adds the workload `obj` defines, unless `seen` (the namespace, name and kind of those
+    /// added so far) has it already.
+    fn add_workload(
+        &mut self,
+        index: usize,
+        obj: &Object,
+        namespace: String,
+        seen: &mut HashSet<(String, String, String)>,
+    ) {
         let kind = obj.kind();
         let v = &obj.value;
         let (name, wkind, labels, ports, pointer) = if kind == "Pod" {
@@ -551,12 +560,12 @@ impl Input {
                 Some(owner) => owner,
                 None => (pod_name, "Pod".to_owned()),
             };
-            let spec = v.get("spec").cloned().unwrap_or(Value::Null);
+            let spec = v.get("spec").unwrap_or(&Value::Null);
             (
                 name,
                 wkind,
                 labels_of(v.pointer("/metadata/labels")),
-                container_ports(&spec),
+                container_ports(spec),
                 "/metadata/labels".to_owned(),
             )
         } else {
@@ -568,21 +577,16 @@ impl Input {
             let labels = labels_of(v.pointer(&format!("{template}/metadata/labels")));
             let spec = v
                 .pointer(&format!("{template}/spec"))
-                .cloned()
-                .unwrap_or(Value::Null);
+                .unwrap_or(&Value::Null);
             (
                 obj.name().to_owned(),
                 kind.to_owned(),
                 labels,
-                container_ports(&spec),
+                container_ports(spec),
                 format!("{template}/metadata/labels"),
             )
         };
-        if self
-            .workloads
-            .iter()
-            .any(|w| w.namespace == namespace && w.name == name && w.kind == wkind)
-        {
+        if !seen.insert((namespace.clone(), name.clone(), wkind.clone())) {
             return;
         }
         self.workloads.push(Workload {
@@ -672,7 +676,7 @@ fn parse_np_rule(rule: &Value, peers_key: &str) -> NpRule {
 
 fn parse_netpol(index: usize, obj: &Object, namespace: String) -> NetworkPolicy {
     let v = &obj.value;
-    let spec = v.get("spec").cloned().unwrap_or(Value::Null);
+    let spec = v.get("spec").unwrap_or(&Value::Null);
     let ingress: Vec<NpRule> = spec
         .get("ingress")
         .and_then(Value::as_array)
@@ -807,7 +811,7 @@ fn parse_admin_rule(r: &Value, peers_key: &str) -> AdminRule {
 }
 
 fn parse_admin(index: usize, obj: &Object, baseline: bool) -> AdminPolicy {
-    let spec = obj.value.get("spec").cloned().unwrap_or(Value::Null);
+    let spec = obj.value.get("spec").unwrap_or(&Value::Null);
     let subject = spec
         .get("subject")
         .map(parse_admin_peer)

@@ -27,6 +27,12 @@ impl IntervalSet {
     }
 
     pub fn union(&self, other: &Self) -> Self {
+        if other.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return other.clone();
+        }
         let mut all: Vec<(u64, u64)> = self.0.iter().chain(other.0.iter()).copied().collect();
         all.sort_unstable();
         let mut out: Vec<(u64, u64)> = Vec::with_capacity(all.len());
@@ -85,7 +91,24 @@ impl IntervalSet {
     }
 
     pub fn is_subset(&self, other: &Self) -> bool {
-        self.subtract(other).is_empty()
+        let mut others = other.0.iter().peekable();
+        self.0.iter().all(|&(lo, hi)| {
+            // The first value of [lo, hi] not yet covered by `other`.
+            let mut next = lo;
+            while let Some(&&(o_lo, o_hi)) = others.peek() {
+                if o_hi < next {
+                    others.next();
+                } else if o_lo > next {
+                    return false;
+                } else if o_hi >= hi {
+                    return true;
+                } else {
+                    next = o_hi + 1;
+                    others.next();
+                }
+            }
+            false
+        })
     }
 
     pub fn contains(&self, value: u64) -> bool {
@@ -166,7 +189,9 @@ impl ConnSet {
     }
 
     pub fn is_all(&self) -> bool {
-        *self == ConnSet::all()
+        self.ports
+            .iter()
+            .all(|set| set.intervals() == [(MIN_PORT, MAX_PORT)])
     }
 
     fn zip(&self, other: &Self, f: impl Fn(&IntervalSet, &IntervalSet) -> IntervalSet) -> Self {
@@ -191,8 +216,29 @@ impl ConnSet {
         self.zip(other, IntervalSet::subtract)
     }
 
+    /// Adds the connections of `other`.
+    pub fn union_with(&mut self, other: &Self) {
+        for (mine, theirs) in self.ports.iter_mut().zip(&other.ports) {
+            if !theirs.is_empty() {
+                *mine = mine.union(theirs);
+            }
+        }
+    }
+
+    /// Removes the connections of `other`.
+    pub fn subtract_with(&mut self, other: &Self) {
+        for (mine, theirs) in self.ports.iter_mut().zip(&other.ports) {
+            if !mine.is_empty() && !theirs.is_empty() {
+                *mine = mine.subtract(theirs);
+            }
+        }
+    }
+
     pub fn is_subset(&self, other: &Self) -> bool {
-        self.subtract(other).is_empty()
+        self.ports
+            .iter()
+            .zip(&other.ports)
+            .all(|(a, b)| a.is_subset(b))
     }
 
     pub fn contains(&self, protocol: Protocol, port: u64) -> bool {
@@ -324,6 +370,39 @@ mod tests {
             "SCTP 1-65535,TCP 1-65535,UDP 1-5352,5354-65535"
         );
         assert_eq!(ConnSet::all().to_string(), "All Connections");
+    }
+
+    #[test]
+    fn subsets() {
+        let set = |intervals: &[(u64, u64)]| {
+            intervals
+                .iter()
+                .fold(IntervalSet::empty(), |acc, &(lo, hi)| {
+                    acc.union(&IntervalSet::range(lo, hi))
+                })
+        };
+        let outer = set(&[(10, 20), (30, 40)]);
+        for (inner, expected) in [
+            (set(&[]), true),
+            (set(&[(10, 20)]), true),
+            (set(&[(12, 15), (31, 40)]), true),
+            (set(&[(15, 25)]), false),
+            (set(&[(9, 10)]), false),
+            (set(&[(12, 15), (39, 41)]), false),
+            (set(&[(21, 29)]), false),
+            (set(&[(10, 40)]), false),
+        ] {
+            assert_eq!(inner.is_subset(&outer), expected, "{inner:?}");
+            assert_eq!(inner.is_subset(&outer), inner.subtract(&outer).is_empty());
+        }
+        assert!(!outer.is_subset(&IntervalSet::empty()));
+        let tcp = ConnSet::single(Protocol::Tcp, 80, 80);
+        assert!(tcp.is_subset(&ConnSet::all()));
+        assert!(!ConnSet::all().is_subset(&tcp));
+        assert!(ConnSet::all().is_all());
+        assert!(!ConnSet::all()
+            .subtract(&ConnSet::single(Protocol::Sctp, 1, 1))
+            .is_all());
     }
 
     #[test]
