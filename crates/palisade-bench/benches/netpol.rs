@@ -12,7 +12,7 @@ use palisade_netpol::{connlist, eval, Input, ListOptions, Protocol};
 fn netpol(c: &mut Criterion) {
     let text = cluster::netpol_stream(10, 1_000, 200, 1);
     let objects = load_str(&text, "cluster.yaml", &Limits::default()).objects;
-    let input = Input::from_objects(objects);
+    let input = Input::from_objects(&objects);
     let mut group = c.benchmark_group("netpol/1k-pods-200-policies");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));

@@ -81,9 +81,9 @@ NetworkPolic{}; their traffic is not restricted",
 /// The directory of the file defining an object.
 fn directory(input: &Input, object: usize) -> Option<&Path> {
     input
-        .objects
+        .sources
         .get(object)
-        .and_then(|o| Path::new(&o.source.path).parent())
+        .and_then(|source| Path::new(&source.path).parent())
 }
 
 /// How many NetworkPolicies and workloads each namespace has.

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
-use palisade_core::Object;
+use palisade_core::{Object, Source};
 use serde_json::Value;
 
 use crate::sets::{is_ipv6, parse_cidr, IntervalSet, Protocol};
@@ -317,7 +318,8 @@ pub struct IngressObject {
 /// Everything the analysis needs.
 #[derive(Clone, Debug, Default)]
 pub struct Input {
-    pub objects: Vec<Object>,
+    /// The file of each object the model was built from, by index.
+    pub sources: Vec<Arc<Source>>,
     pub namespaces: BTreeMap<String, Namespace>,
     pub workloads: Vec<Workload>,
     pub policies: Vec<NetworkPolicy>,
@@ -353,7 +355,7 @@ pub fn load_dir(path: &Path) -> Input {
         let loaded = palisade_core::load_path(&file, &display, &palisade_core::Limits::default());
         objects.extend(loaded.objects);
     }
-    Input::from_objects(objects)
+    Input::from_objects(&objects)
 }
 
 fn collect_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -441,13 +443,13 @@ fn container_ports(spec: &Value) -> Vec<ContainerPort> {
 impl Input {
     /// Builds the model from loaded objects (their order decides which object defines a
     /// workload seen twice).
-    pub fn from_objects(objects: Vec<Object>) -> Input {
+    pub fn from_objects(objects: &[Object]) -> Input {
         Input::from_objects_with(objects, &|_| "default".to_owned())
     }
 
     /// Like [`Input::from_objects`], with `unset` naming the namespace of objects that have
     /// no `metadata.namespace` (instead of `default`).
-    pub fn from_objects_with(objects: Vec<Object>, unset: &dyn Fn(&Object) -> String) -> Input {
+    pub fn from_objects_with(objects: &[Object], unset: &dyn Fn(&Object) -> String) -> Input {
         let mut input = Input::default();
         let mut seen = HashSet::new();
         for (index, obj) in objects.iter().enumerate() {
@@ -505,7 +507,7 @@ impl Input {
         for ns in missing {
             input.ensure_namespace(&ns);
         }
-        input.objects = objects;
+        input.sources = objects.iter().map(|o| o.source.clone()).collect();
         input
     }
 

@@ -52,7 +52,7 @@ spec:
 fn input() -> Input {
     let loaded = palisade_core::load_str(MANIFESTS, "test.yaml", &palisade_core::Limits::default());
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    Input::from_objects(loaded.objects)
+    Input::from_objects(&loaded.objects)
 }
 
 #[test]
@@ -125,7 +125,7 @@ spec:
   ingress: [{ports: [{port: 80}]}]
 "#;
     let loaded = palisade_core::load_str(text, "t.yaml", &palisade_core::Limits::default());
-    let input = Input::from_objects(loaded.objects);
+    let input = Input::from_objects(&loaded.objects);
     let denied = eval(&input, "ns/a", "ns/b", Protocol::Tcp, 443).expect("known workloads");
     assert!(!denied.allowed);
     assert_eq!(denied.policies, vec!["NetworkPolicy 'ns/b-web'".to_owned()]);
@@ -205,7 +205,7 @@ fn kinds_of(input: &Input) -> Vec<(CheckKind, usize, String)> {
 #[test]
 fn namespace_isolation_and_unselected_workloads() {
     let loaded = palisade_core::load_str(NAMESPACES, "t.yaml", &palisade_core::Limits::default());
-    let input = Input::from_objects(loaded.objects.clone());
+    let input = Input::from_objects(&loaded.objects);
     let found = kinds_of(&input);
     let ns = "/metadata/namespace".to_owned();
     // iso: a namespace-wide policy with restricted rules isolates both directions; its egress
@@ -251,7 +251,7 @@ fn namespace_isolation_and_unselected_workloads() {
         .any(|f| f.0 == CheckKind::WorkloadNotSelected && f.1 != 8));
 
     // With the unset namespace placed in "open", d joins it: no namespace finding of its own.
-    let grouped = Input::from_objects_with(loaded.objects, &|_| "open".to_owned());
+    let grouped = Input::from_objects_with(&loaded.objects, &|_| "open".to_owned());
     let found = kinds_of(&grouped);
     assert!(found.iter().any(|f| f.1 == 2 && f.2 == ns));
     assert!(!found.iter().any(|f| f.1 == 6));
@@ -266,7 +266,7 @@ fn selectors_are_compared_with_the_workloads_of_their_directory() {
     let found = |policy_path: &str| {
         let mut objects = palisade_core::load_str(workload, "app/pod.yaml", &limits).objects;
         objects.extend(palisade_core::load_str(policy, policy_path, &limits).objects);
-        checks(&Input::from_objects(objects))
+        checks(&Input::from_objects(&objects))
             .into_iter()
             .any(|c| c.kind == CheckKind::SelectorMatchesNothing && c.object == 1)
     };

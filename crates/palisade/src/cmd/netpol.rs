@@ -138,7 +138,7 @@ fn load(args: &InputArgs) -> (Input, Vec<LoadError>) {
             e.file, e.pos.line, e.pos.col, e.message
         );
     }
-    let input = Input::from_objects(loaded.objects);
+    let input = Input::from_objects(&loaded.objects);
     for w in &input.warnings {
         eprintln!("warning: {w}");
     }

@@ -51,7 +51,7 @@ fn unset_namespace(object: &Object) -> String {
 }
 
 fn analysis(objects: &[Object]) -> Analysis {
-    let input = Input::from_objects_with(objects.to_vec(), &unset_namespace);
+    let input = Input::from_objects_with(objects, &unset_namespace);
     Analysis {
         checks: checks(&input),
     }
