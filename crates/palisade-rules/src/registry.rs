@@ -1,6 +1,6 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palisade_core::rule::{Fix, RuleMeta, Severity};
 use palisade_core::Object;
@@ -24,8 +24,9 @@ pub struct ObjectCx<'a> {
 pub struct Inventory<'a> {
     pub objects: &'a [Object],
     pub settings: &'a Settings,
-    /// Analyses computed once per input and shared by the rules that read them.
-    shared: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// Analyses computed once per input and shared by the rules that read them: one slot per
+    /// type, so rules running in parallel wait only for the analysis they need.
+    shared: Mutex<HashMap<TypeId, Arc<OnceLock<Arc<dyn Any + Send + Sync>>>>>,
 }
 
 impl<'a> Inventory<'a> {
@@ -49,16 +50,17 @@ impl<'a> Inventory<'a> {
     /// A value derived from the whole input (an engine's analysis), built by the first rule that
     /// asks for it and shared with the other rules of the same pass. One value per type.
     pub fn shared<T: Any + Send + Sync>(&self, build: impl FnOnce(&[Object]) -> T) -> Arc<T> {
-        let mut slots = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(Ok(hit)) = slots
-            .get(&TypeId::of::<T>())
-            .map(|slot| Arc::clone(slot).downcast::<T>())
-        {
-            return hit;
-        }
-        let fresh = Arc::new(build(self.objects));
-        slots.insert(TypeId::of::<T>(), fresh.clone());
-        fresh
+        let slot = Arc::clone(
+            self.shared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(TypeId::of::<T>())
+                .or_default(),
+        );
+        let value = slot.get_or_init(|| Arc::new(build(self.objects)));
+        Arc::clone(value)
+            .downcast::<T>()
+            .expect("each slot holds a value of its own type")
     }
 }
 

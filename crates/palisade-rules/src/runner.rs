@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use globset::{Glob, GlobMatcher};
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::Object;
+use rayon::prelude::*;
 
 use crate::config::{parse_date, today, Config};
 use crate::registry::{Emit, Inventory, ObjectCx, Rule, Scope};
@@ -146,25 +147,24 @@ impl Engine {
         !self.inventory_kinds.is_empty()
     }
 
-    /// Runs the inventory rules over the objects kept for them.
+    /// Runs the inventory rules over the objects kept for them, in parallel; findings come out
+    /// in rule order.
     pub fn check_inventory(&self, objects: &[Object]) -> Vec<Finding> {
         let inventory = Inventory::new(objects, &self.settings);
-        let mut findings = Vec::new();
-        let mut emits = Vec::new();
-        for rule in &self.rules {
-            if rule.scope() != Scope::Inventory {
-                continue;
-            }
-            rule.check_inventory(&inventory, &mut emits);
-            for (index, emit) in emits.drain(..) {
-                if let Some(object) = objects.get(index) {
-                    if let Some(finding) = self.finding(*rule, object, emit) {
-                        findings.push(finding);
-                    }
-                }
-            }
-        }
-        findings
+        let per_rule: Vec<Vec<Finding>> = self
+            .rules
+            .par_iter()
+            .filter(|rule| rule.scope() == Scope::Inventory)
+            .map(|rule| {
+                let mut emits = Vec::new();
+                rule.check_inventory(&inventory, &mut emits);
+                emits
+                    .into_iter()
+                    .filter_map(|(index, emit)| self.finding(*rule, objects.get(index)?, emit))
+                    .collect()
+            })
+            .collect();
+        per_rule.into_iter().flatten().collect()
     }
 
     fn finding(&self, rule: &'static dyn Rule, object: &Object, emit: Emit) -> Option<Finding> {

@@ -64,7 +64,8 @@ impl Rule for CheckRule {
     }
 
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        let policies = labelled_namespaces(inventory.objects);
+        let policies = inventory.shared(LabelledNamespaces::new);
+        let policies = &policies.0;
         if policies.is_empty() {
             return;
         }
@@ -94,23 +95,27 @@ pub(crate) fn has_pss_labels(object: &Object) -> bool {
 /// built-in defaults (`privileged:latest` for absent labels). A namespace the input labels more
 /// than once (overlays, alternative components) is judged by the definition that enforces the
 /// least strict level: only what every definition rejects is certain to be rejected.
-fn labelled_namespaces(objects: &[Object]) -> HashMap<&str, Policy> {
-    let mut policies: HashMap<&str, Policy> = HashMap::new();
-    for object in objects
-        .iter()
-        .filter(|o| o.kind() == "Namespace" && !o.name().is_empty() && has_pss_labels(o))
-    {
-        let (policy, _) = palisade_pss::namespace_policy(&object.value, &Policy::default());
-        policies
-            .entry(object.name())
-            .and_modify(|known| {
-                if policy.enforce.level < known.enforce.level {
-                    *known = policy;
-                }
-            })
-            .or_insert(policy);
+struct LabelledNamespaces(HashMap<String, Policy>);
+
+impl LabelledNamespaces {
+    fn new(objects: &[Object]) -> Self {
+        let mut policies: HashMap<String, Policy> = HashMap::new();
+        for object in objects
+            .iter()
+            .filter(|o| o.kind() == "Namespace" && !o.name().is_empty() && has_pss_labels(o))
+        {
+            let (policy, _) = palisade_pss::namespace_policy(&object.value, &Policy::default());
+            policies
+                .entry(object.name().to_owned())
+                .and_modify(|known| {
+                    if policy.enforce.level < known.enforce.level {
+                        *known = policy;
+                    }
+                })
+                .or_insert(policy);
+        }
+        LabelledNamespaces(policies)
     }
-    policies
 }
 
 /// The violation of `check` at a level and version, if any.
