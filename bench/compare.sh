@@ -69,10 +69,7 @@ for py in "$venv/bin/python" python3; do
   fi
 done
 
-# POD016 and POD017 look up service accounts and bindings by a scan of every object for each
-# workload; the extra row shows how the rest scales without them.
-args=(--palisade "$bin/palisade" --loader-speed "$bin/loader-speed" --workdir "$work/out"
-  --variant "without POD016/POD017=--ignore POD016,POD017")
+args=(--palisade "$bin/palisade" --loader-speed "$bin/loader-speed" --workdir "$work/out")
 if [ "$quick" = 1 ]; then
   args+=(--runs 1)
 else
