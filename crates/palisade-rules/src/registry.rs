@@ -20,13 +20,16 @@ pub struct ObjectCx<'a> {
     pub settings: &'a Settings,
 }
 
+/// One shared analysis, built by the first rule that asks for it.
+type Slot = OnceLock<Arc<dyn Any + Send + Sync>>;
+
 /// Everything the input holds that inventory rules asked for (objects of the kinds they declare).
 pub struct Inventory<'a> {
     pub objects: &'a [Object],
     pub settings: &'a Settings,
     /// Analyses computed once per input and shared by the rules that read them: one slot per
     /// type, so rules running in parallel wait only for the analysis they need.
-    shared: Mutex<HashMap<TypeId, Arc<OnceLock<Arc<dyn Any + Send + Sync>>>>>,
+    shared: Mutex<HashMap<TypeId, Arc<Slot>>>,
 }
 
 impl<'a> Inventory<'a> {
