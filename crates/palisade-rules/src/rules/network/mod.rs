@@ -12,12 +12,29 @@ pub mod workload_not_selected;
 
 use std::path::Path;
 
+use palisade_core::rule::{Framework, Reference};
 use palisade_core::Object;
 use palisade_netpol::{checks, Check, CheckKind, Input};
 
 use crate::{Emit, Inventory};
 
 /// What the network rules read: namespaces, every kind of policy and the workloads.
+/// The references of the rules about pods that no policy isolates.
+pub(crate) const ISOLATION_REFERENCES: &[Reference] = &[
+    Reference::new(Framework::Cis, "5.3.2"),
+    Reference::new(Framework::NsaCisa, "Network separation and hardening"),
+    Reference::url(
+        Framework::Mitre,
+        "T1046",
+        "https://attack.mitre.org/techniques/T1046/",
+    ),
+    Reference::url(
+        Framework::Docs,
+        "Network Policies",
+        "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
+    ),
+];
+
 pub(crate) const KINDS: &[&str] = &[
     "Namespace",
     "NetworkPolicy",

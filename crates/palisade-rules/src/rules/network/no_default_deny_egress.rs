@@ -1,7 +1,7 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{RuleMeta, Severity};
 use palisade_netpol::CheckKind;
 
-use super::{report, KINDS};
+use super::{report, ISOLATION_REFERENCES, KINDS};
 use crate::{Emit, Inventory, Rule, Scope};
 
 /// Namespace has no default-deny egress NetworkPolicy.
@@ -28,20 +28,7 @@ namespace: shop\nspec:\n  podSelector: {}\n  policyTypes:\n  - Egress\n  egress:
 namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: kube-system\n      \
 podSelector:\n        matchLabels:\n          k8s-app: kube-dns\n    ports:\n    - protocol: UDP\n      \
 port: 53\n    - protocol: TCP\n      port: 53\n```",
-    references: &[
-        Reference::new(Framework::Cis, "5.3.2"),
-        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
-        Reference::url(
-            Framework::Mitre,
-            "T1046",
-            "https://attack.mitre.org/techniques/T1046/",
-        ),
-        Reference::url(
-            Framework::Docs,
-            "Network Policies",
-            "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
-        ),
-    ],
+    references: ISOLATION_REFERENCES,
     fixable: false,
 };
 

@@ -1,7 +1,7 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{RuleMeta, Severity};
 use palisade_netpol::CheckKind;
 
-use super::{report, KINDS};
+use super::{report, ISOLATION_REFERENCES, KINDS};
 use crate::{Emit, Inventory, Rule, Scope};
 
 /// Namespace has no default-deny ingress NetworkPolicy.
@@ -25,20 +25,7 @@ deny makes every allowed flow an explicit, reviewable rule.",
     remediation: "Add a policy that selects every pod of the namespace and allows nothing, then allow the \
 flows each workload needs with further policies:\n\n```yaml\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  \
 name: default-deny-ingress\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes:\n  - Ingress\n```",
-    references: &[
-        Reference::new(Framework::Cis, "5.3.2"),
-        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
-        Reference::url(
-            Framework::Mitre,
-            "T1046",
-            "https://attack.mitre.org/techniques/T1046/",
-        ),
-        Reference::url(
-            Framework::Docs,
-            "Network Policies",
-            "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
-        ),
-    ],
+    references: ISOLATION_REFERENCES,
     fixable: false,
 };
 

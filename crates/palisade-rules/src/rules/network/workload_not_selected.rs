@@ -1,7 +1,7 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{RuleMeta, Severity};
 use palisade_netpol::CheckKind;
 
-use super::{report, KINDS};
+use super::{report, ISOLATION_REFERENCES, KINDS};
 use crate::{Emit, Inventory, Rule, Scope};
 
 /// Workload is selected by no NetworkPolicy in a namespace that has some.
@@ -25,20 +25,7 @@ wrote (a renamed `app` label, a new component), while the namespace looks protec
 default deny so that no pod is left out:\n\n```yaml\napiVersion: networking.k8s.io/v1\n\
 kind: NetworkPolicy\nmetadata:\n  name: worker\n  namespace: shop\nspec:\n  podSelector:\n    \
 matchLabels:\n      app: worker\n  policyTypes:\n  - Ingress\n  ingress: []\n```",
-    references: &[
-        Reference::new(Framework::Cis, "5.3.2"),
-        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
-        Reference::url(
-            Framework::Mitre,
-            "T1046",
-            "https://attack.mitre.org/techniques/T1046/",
-        ),
-        Reference::url(
-            Framework::Docs,
-            "Network Policies",
-            "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
-        ),
-    ],
+    references: ISOLATION_REFERENCES,
     fixable: false,
 };
 
