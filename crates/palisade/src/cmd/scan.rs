@@ -82,6 +82,19 @@ struct FileResult {
     stdin: Option<String>,
 }
 
+impl FileResult {
+    /// Adds the results of a later file, or of a later chunk of the same file.
+    fn absorb(&mut self, mut other: FileResult) {
+        self.findings.append(&mut other.findings);
+        self.errors.append(&mut other.errors);
+        self.kept.append(&mut other.kept);
+        self.objects += other.objects;
+        self.skipped += other.skipped;
+        self.documents += other.documents;
+        self.stdin = self.stdin.take().or(other.stdin);
+    }
+}
+
 /// Large streams are cut into chunks of about this many bytes, decoded and checked in parallel.
 const CHUNK_BYTES: usize = 256 * 1024;
 
@@ -89,23 +102,28 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// in parallel as they are read; only objects that inventory rules need are kept.
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
     let exclude = exclude_set(&config.exclude)?;
-    let (inputs, mut errors) = collect(input, &exclude);
+    let (inputs, errors) = collect(input, &exclude);
     let limits = input.limits();
     let results: Vec<FileResult> = inputs
         .par_iter()
         .map(|source| scan_file(engine, source, &limits))
         .collect();
-    let mut findings = Vec::new();
-    let mut kept = Vec::new();
-    let (mut objects, mut skipped, mut stdin) = (0, 0, None);
-    for r in results {
-        findings.extend(r.findings);
-        errors.extend(r.errors);
-        kept.extend(r.kept);
-        objects += r.objects;
-        skipped += r.skipped;
-        stdin = stdin.or(r.stdin);
+    let mut all = FileResult {
+        errors,
+        ..FileResult::default()
+    };
+    for result in results {
+        all.absorb(result);
     }
+    let FileResult {
+        mut findings,
+        mut errors,
+        kept,
+        objects,
+        skipped,
+        stdin,
+        ..
+    } = all;
     if engine.has_inventory_rules() {
         findings.extend(engine.check_inventory(&kept));
     }
@@ -175,12 +193,7 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
         for object in &mut part.kept {
             object.document += file.documents;
         }
-        file.documents += part.documents;
-        file.findings.append(&mut part.findings);
-        file.errors.append(&mut part.errors);
-        file.kept.append(&mut part.kept);
-        file.objects += part.objects;
-        file.skipped += part.skipped;
+        file.absorb(part);
     }
     if file.objects == 0 && file.errors.is_empty() && file.skipped == 0 {
         file.errors.push(empty_error(display));
