@@ -56,6 +56,14 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// An input that could not be decoded at all.
+    pub fn failed(error: LoadError) -> Self {
+        Loaded {
+            errors: vec![error],
+            ..Loaded::default()
+        }
+    }
+
     /// Adds one decoded entry.
     pub fn push(&mut self, entry: Entry) {
         match entry {
@@ -109,10 +117,7 @@ pub fn read_path(path: &Path, display: &str, limits: &Limits) -> Result<Vec<u8>,
 pub fn load_path(path: &Path, display: &str, limits: &Limits) -> Loaded {
     match read_path(path, display, limits) {
         Ok(bytes) => load_bytes(&bytes, display, limits),
-        Err(error) => Loaded {
-            errors: vec![error],
-            ..Loaded::default()
-        },
+        Err(error) => Loaded::failed(error),
     }
 }
 
@@ -168,10 +173,7 @@ pub fn check_text<'b>(
 pub fn load_bytes(bytes: &[u8], display: &str, limits: &Limits) -> Loaded {
     match check_text(bytes, display, limits) {
         Ok(text) => load_str(text, display, limits),
-        Err(error) => Loaded {
-            errors: vec![error],
-            ..Loaded::default()
-        },
+        Err(error) => Loaded::failed(error),
     }
 }
 

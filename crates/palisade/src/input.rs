@@ -191,10 +191,7 @@ impl Input {
     pub fn load(&self, limits: &Limits) -> Loaded {
         match self.read(limits) {
             Ok(bytes) => load_bytes(&bytes, self.display(), limits),
-            Err(error) => Loaded {
-                errors: vec![error],
-                ..Loaded::default()
-            },
+            Err(error) => Loaded::failed(error),
         }
     }
 }
