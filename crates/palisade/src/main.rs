@@ -42,7 +42,8 @@ enum Command {
 }
 
 /// Restores the default SIGPIPE action, so that `palisade rules | head` ends quietly like other
-/// command-line tools instead of panicking on a closed pipe.
+/// command-line tools instead of panicking on a closed pipe. Not for `serve`: a client that
+/// closes its connection before the answer is written must never end the server.
 #[cfg(unix)]
 fn reset_sigpipe() {
     // SAFETY: called once at start-up, before any other thread exists; SIG_DFL is a valid action.
@@ -55,7 +56,6 @@ fn reset_sigpipe() {
 fn reset_sigpipe() {}
 
 fn main() -> ExitCode {
-    reset_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -67,6 +67,9 @@ fn main() -> ExitCode {
             };
         }
     };
+    if !matches!(cli.command, Command::Serve(_)) {
+        reset_sigpipe();
+    }
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args),
         Command::Rules(args) => cmd::rules::rules(args),
