@@ -122,7 +122,7 @@ fn state() -> Arc<State> {
         Vec::new(),
         Vec::new(),
         WebhookConfig::default(),
-        LogSink::Discard,
+        LogSink::discard(),
     )
     .expect("the default configuration");
     Arc::new(state)

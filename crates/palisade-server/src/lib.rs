@@ -14,10 +14,11 @@ mod server;
 mod tls;
 
 pub use config::{Mode, UpdatePolicy, WebhookConfig, WebhookConfigError};
-pub use log::{timestamp, LogSink};
+pub use log::LogSink;
 pub use metrics::Metrics;
-pub use review::{review, Endpoint, Reply, State, API_VERSION};
+pub use review::{review, Endpoint, Reply, ReviewLimits, State, API_VERSION};
 pub use server::{
-    router, serve, serve_blocking, start, Running, ServeError, ServerConfig, TlsSource,
+    router, serve, serve_blocking, start, RouterLimits, Running, ServeError, ServerConfig,
+    TlsSource,
 };
 pub use tls::{load_files, self_signed, server_config, CertFiles, SelfSigned, TlsError};

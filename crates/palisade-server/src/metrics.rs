@@ -1,5 +1,9 @@
 //! Prometheus metrics of the webhook, served as text at `/metrics`.
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -9,8 +13,8 @@ use prometheus_client::registry::Registry;
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReviewLabels {
     endpoint: &'static str,
-    operation: String,
-    kind: String,
+    operation: &'static str,
+    kind: &'static str,
     verdict: &'static str,
 }
 
@@ -50,6 +54,31 @@ pub struct Metrics {
     latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
     errors: Family<ErrorLabels, Counter>,
     reloads: Family<ResultLabels, Counter>,
+    broken: Counter,
+    dropped_logs: Counter,
+    /// The dropped-line total already added to `dropped_logs`.
+    dropped_seen: AtomicU64,
+}
+
+/// A label value from a bounded set, so that clients cannot grow the metrics without bound:
+/// the kinds that rules check, and the admission operations; anything else is `other`.
+fn bounded_kind(kind: &str) -> &'static str {
+    static KINDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let kinds = KINDS.get_or_init(|| {
+        palisade_rules::registry()
+            .iter()
+            .flat_map(|rule| rule.meta().kinds.iter().copied())
+            .filter(|kind| *kind != "*")
+            .collect()
+    });
+    kinds.get(kind).copied().unwrap_or("other")
+}
+
+fn bounded_operation(operation: &str) -> &'static str {
+    ["CREATE", "UPDATE", "DELETE", "CONNECT"]
+        .into_iter()
+        .find(|known| *known == operation)
+        .unwrap_or("other")
 }
 
 impl Default for Metrics {
@@ -68,6 +97,8 @@ impl Metrics {
         );
         let errors = Family::<ErrorLabels, Counter>::default();
         let reloads = Family::<ResultLabels, Counter>::default();
+        let broken = Counter::default();
+        let dropped_logs = Counter::default();
         registry.register(
             "admission_reviews",
             "Admission reviews answered, by endpoint, operation, kind and verdict",
@@ -93,6 +124,17 @@ impl Metrics {
             "Certificate reloads, by result",
             reloads.clone(),
         );
+        registry.register(
+            "connections_broken",
+            "Connections that failed while a request or answer was in transit (a client that \
+             closed its connection early, a reset)",
+            broken.clone(),
+        );
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because standard error could not take them in time",
+            dropped_logs.clone(),
+        );
         Metrics {
             registry,
             reviews,
@@ -100,6 +142,9 @@ impl Metrics {
             latency,
             errors,
             reloads,
+            broken,
+            dropped_logs,
+            dropped_seen: AtomicU64::new(0),
         }
     }
 
@@ -113,8 +158,8 @@ impl Metrics {
         self.reviews
             .get_or_create(&ReviewLabels {
                 endpoint,
-                operation: operation.to_owned(),
-                kind: kind.to_owned(),
+                operation: bounded_operation(operation),
+                kind: bounded_kind(kind),
                 verdict: if allowed { "allowed" } else { "denied" },
             })
             .inc();
@@ -148,6 +193,18 @@ impl Metrics {
                 result: if ok { "ok" } else { "error" },
             })
             .inc();
+    }
+
+    pub(crate) fn broken_connection(&self) {
+        self.broken.inc();
+    }
+
+    /// Brings the dropped-log-lines counter up to `total`, the sink's count so far.
+    pub(crate) fn dropped_logs(&self, total: u64) {
+        let seen = self.dropped_seen.fetch_max(total, Ordering::Relaxed);
+        if total > seen {
+            self.dropped_logs.inc_by(total - seen);
+        }
     }
 
     /// The metrics in the Prometheus text format.

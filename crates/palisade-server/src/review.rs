@@ -16,7 +16,7 @@ use palisade_core::Object;
 use palisade_rules::{Config, Engine, SelectorError, IGNORE_ANNOTATION};
 
 use crate::config::{Mode, UpdatePolicy, WebhookConfig};
-use crate::log::LogSink;
+use crate::log::{capped, LogSink};
 use crate::metrics::Metrics;
 
 /// The AdmissionReview API version the webhook speaks.
@@ -26,6 +26,9 @@ pub const API_VERSION: &str = "admission.k8s.io/v1";
 const MAX_WARNING: usize = 256;
 /// Most fixes /mutate applies to one object.
 const MAX_FIXES: usize = 64;
+/// Most findings listed in a denial, as warnings, in the audit annotation or in the log line;
+/// the rest are counted.
+const MAX_LISTED: usize = 50;
 
 /// Which webhook endpoint a review came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +64,31 @@ pub struct State {
     /// day changes.
     engine: RwLock<(i64, Arc<Engine>)>,
     webhook: WebhookConfig,
+    limits: ReviewLimits,
     pub metrics: Metrics,
     pub log: LogSink,
     ready: AtomicBool,
+}
+
+/// How much one admitted object may make the webhook do. Objects beyond these limits are denied
+/// with a message naming the limit, before any rule runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewLimits {
+    /// Most containers (init, regular and ephemeral together) in one pod spec.
+    pub max_containers: usize,
+    /// Most JSON values (mappings, sequences and scalars) in one object.
+    pub max_nodes: usize,
+}
+
+impl Default for ReviewLimits {
+    /// 256 containers (real pods have a handful; the API server sets no limit) and 250,000
+    /// values (about what fits in etcd's 1.5 MiB object limit when values are small).
+    fn default() -> Self {
+        ReviewLimits {
+            max_containers: 256,
+            max_nodes: 250_000,
+        }
+    }
 }
 
 impl State {
@@ -78,7 +103,7 @@ impl State {
         let day = palisade_rules::config::today();
         let engine = Engine::new(&config, &select, &ignore)?;
         for warning in &engine.warnings {
-            log.event("warn", warning, &[]);
+            log.emit(|| tracing::warn!("{warning}"));
         }
         webhook.inherit_fail_on(config.fail_on);
         Ok(State {
@@ -87,6 +112,7 @@ impl State {
             ignore,
             engine: RwLock::new((day, Arc::new(engine))),
             webhook,
+            limits: ReviewLimits::default(),
             metrics: Metrics::new(),
             log,
             ready: AtomicBool::new(true),
@@ -108,7 +134,7 @@ impl State {
         if guard.0 != day {
             if let Ok(engine) = Engine::new(&self.config, &self.select, &self.ignore) {
                 for warning in &engine.warnings {
-                    self.log.event("warn", warning, &[]);
+                    self.log.emit(|| tracing::warn!("{warning}"));
                 }
                 *guard = (day, Arc::new(engine));
             }
@@ -118,6 +144,16 @@ impl State {
 
     pub fn webhook(&self) -> &WebhookConfig {
         &self.webhook
+    }
+
+    /// Replaces the per-object limits.
+    pub fn with_limits(mut self, limits: ReviewLimits) -> State {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> ReviewLimits {
+        self.limits
     }
 
     /// Whether `/readyz` answers 200.
@@ -138,16 +174,15 @@ impl State {
         message: String,
     ) -> Reply {
         self.metrics.error(endpoint.as_str(), reason);
-        self.log.event(
-            "warn",
-            "bad request",
-            &[
-                ("endpoint", Value::from(endpoint.as_str())),
-                ("status", Value::from(status)),
-                ("reason", Value::from(reason)),
-                ("error", Value::from(message.as_str())),
-            ],
-        );
+        self.log.emit(|| {
+            tracing::warn!(
+                endpoint = endpoint.as_str(),
+                status,
+                reason,
+                error = capped(&message),
+                "bad request"
+            )
+        });
         Reply {
             status,
             body: json!({ "error": message, "reason": reason })
@@ -299,16 +334,24 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
                 ),
             );
         };
-        outcome = judge(state, endpoint, &request, object);
+        outcome = match oversized(&state.limits, &object) {
+            Some(reason) => Outcome::too_large(reason),
+            None => judge(state, endpoint, &request, object),
+        };
     }
     let allowed = outcome.denial.is_none();
     let mut response = Map::new();
     response.insert("uid".to_owned(), Value::String(request.uid.clone()));
     response.insert("allowed".to_owned(), Value::Bool(allowed));
     if let Some(message) = &outcome.denial {
+        let (code, reason) = if outcome.oversized {
+            (413, "RequestEntityTooLarge")
+        } else {
+            (403, "Forbidden")
+        };
         response.insert(
             "status".to_owned(),
-            json!({ "code": 403, "reason": "Forbidden", "message": message }),
+            json!({ "code": code, "reason": reason, "message": message }),
         );
     }
     if !outcome.warnings.is_empty() {
@@ -347,38 +390,31 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
     for (rule, mode) in &outcome.counted {
         state.metrics.finding(endpoint.as_str(), rule, mode);
     }
-    let mut fields = Map::new();
-    fields.insert("msg".to_owned(), Value::from("review"));
-    fields.insert("endpoint".to_owned(), Value::from(endpoint.as_str()));
-    fields.insert("uid".to_owned(), Value::from(request.uid.as_str()));
-    fields.insert("operation".to_owned(), Value::from(request.operation));
-    fields.insert("kind".to_owned(), Value::from(request.kind.kind));
-    if !subresource.is_empty() {
-        fields.insert("subresource".to_owned(), Value::from(subresource));
-    }
-    if let Some(ns) = request.namespace.filter(|ns| !ns.is_empty()) {
-        fields.insert("namespace".to_owned(), Value::from(ns));
-    }
-    fields.insert(
-        "name".to_owned(),
-        Value::from(request.name.unwrap_or_default()),
-    );
-    fields.insert("user".to_owned(), Value::from(request.user_info.username));
-    fields.insert(
-        "dry_run".to_owned(),
-        Value::from(request.dry_run.unwrap_or(false)),
-    );
-    fields.insert("checked".to_owned(), Value::from(!skip));
-    fields.insert("allowed".to_owned(), Value::from(allowed));
-    fields.insert("findings".to_owned(), Value::Array(outcome.logged));
-    if endpoint == Endpoint::Mutate {
-        fields.insert("patch_ops".to_owned(), Value::from(outcome.patch.len()));
-    }
-    fields.insert(
-        "duration_us".to_owned(),
-        Value::from(elapsed.as_micros() as u64),
-    );
-    state.log.write("info", fields);
+    let namespace = request.namespace.as_deref().unwrap_or_default();
+    let name = request.name.as_deref().unwrap_or_default();
+    let findings_total = outcome.logged.len();
+    outcome.logged.truncate(MAX_LISTED);
+    let findings = Value::Array(outcome.logged).to_string();
+    state.log.emit(|| {
+        tracing::info!(
+            endpoint = endpoint.as_str(),
+            uid = capped(&request.uid),
+            operation = capped(&request.operation),
+            kind = capped(&request.kind.kind),
+            subresource = capped(subresource),
+            namespace = capped(namespace),
+            name = capped(name),
+            user = capped(&request.user_info.username),
+            dry_run = request.dry_run.unwrap_or(false),
+            checked = !skip,
+            allowed,
+            findings_total,
+            findings,
+            patch_ops = outcome.patch.len(),
+            duration_us = elapsed.as_micros() as u64,
+            "review"
+        )
+    });
     Reply {
         status: 200,
         body: body.to_string().into_bytes(),
@@ -388,6 +424,8 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
 #[derive(Default)]
 struct Outcome {
     denial: Option<String>,
+    /// Denied for its size, before any rule ran.
+    oversized: bool,
     warnings: Vec<String>,
     audit: Vec<String>,
     patch: Vec<PatchOp>,
@@ -395,6 +433,56 @@ struct Outcome {
     logged: Vec<Value>,
     /// (rule, mode or `fixed`) of every finding, for the metrics.
     counted: Vec<(&'static str, &'static str)>,
+}
+
+impl Outcome {
+    fn too_large(reason: String) -> Outcome {
+        Outcome {
+            denial: Some(reason),
+            oversized: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// Why an object is too large to review, if it is: more containers or more values than the
+/// limits allow. Counting values stops as soon as the limit is passed.
+fn oversized(limits: &ReviewLimits, object: &Value) -> Option<String> {
+    let containers = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .and_then(palisade_core::views::pod_spec_location)
+        .and_then(|(spec, _)| palisade_core::pointer::At::at(object, spec))
+        .map_or(0, |spec| {
+            ["initContainers", "containers", "ephemeralContainers"]
+                .iter()
+                .filter_map(|field| spec.get(field).and_then(Value::as_array))
+                .map(Vec::len)
+                .sum()
+        });
+    if containers > limits.max_containers {
+        return Some(format!(
+            "palisade reviews pod specs of at most {} containers; this one has {containers}",
+            limits.max_containers
+        ));
+    }
+    let mut nodes = 0usize;
+    let mut stack = vec![object];
+    while let Some(value) = stack.pop() {
+        nodes += 1;
+        if nodes > limits.max_nodes {
+            return Some(format!(
+                "palisade reviews objects of at most {} JSON values; this one has more",
+                limits.max_nodes
+            ));
+        }
+        match value {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Prepares an admitted object for the rules: the namespace of the request when the object has
@@ -510,13 +598,39 @@ fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
         }
     }
     if !denied.is_empty() {
+        let total = denied.len();
+        let unlisted = total.saturating_sub(MAX_LISTED);
+        denied.truncate(MAX_LISTED);
+        if unlisted > 0 {
+            denied.push(format!(
+                "- and {unlisted} more (run `palisade scan` on the object to see them all)"
+            ));
+        }
         outcome.denial = Some(format!(
             "palisade denied {}: {} finding{}\n{}",
             object.reference(),
-            denied.len(),
-            if denied.len() == 1 { "" } else { "s" },
+            total,
+            if total == 1 { "" } else { "s" },
             denied.join("\n")
         ));
+    }
+    cap_listed(outcome);
+}
+
+/// Keeps the warnings and audit annotation of one answer short: the first [`MAX_LISTED`], and
+/// a count of the rest.
+fn cap_listed(outcome: &mut Outcome) {
+    let unlisted = outcome.warnings.len().saturating_sub(MAX_LISTED);
+    if unlisted > 0 {
+        outcome.warnings.truncate(MAX_LISTED);
+        outcome
+            .warnings
+            .push(format!("palisade: {unlisted} more warnings not listed"));
+    }
+    let unlisted = outcome.audit.len().saturating_sub(MAX_LISTED);
+    if unlisted > 0 {
+        outcome.audit.truncate(MAX_LISTED);
+        outcome.audit.push(format!("{unlisted} more"));
     }
 }
 
@@ -567,16 +681,18 @@ fn mutate(
         )));
         patch.extend(fix.patch);
     }
+    cap_listed(outcome);
     // The patch must apply to the object exactly as the API server sent it.
     let mut check = original;
     if apply(&mut check, &patch).is_ok() {
         outcome.patch = patch;
     } else {
-        state.log.event(
-            "error",
-            "dropped a patch that does not apply to the admitted object",
-            &[("ops", Value::from(patch.len()))],
-        );
+        state.log.emit(|| {
+            tracing::error!(
+                ops = patch.len(),
+                "dropped a patch that does not apply to the admitted object"
+            )
+        });
         outcome.warnings.clear();
     }
 }

@@ -1,7 +1,12 @@
-//! The HTTPS server: routes, body limit, timeouts, certificate reload and graceful shutdown.
+//! The HTTPS server: routes, body limit, timeouts, bounded concurrency, certificate reload and
+//! a graceful drain on shutdown.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -10,10 +15,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use axum_server::accept::Accept;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use axum_server::Handle;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde_json::{json, Value};
+use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::review::{review, Endpoint, Reply, State};
@@ -43,8 +51,19 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// How often the certificate files are checked for changes.
     pub reload_interval: Duration,
-    /// How long in-flight requests may run after shutdown starts.
+    /// How long the server keeps serving after a shutdown signal, answering not-ready on
+    /// `/readyz`, so that load balancers stop sending before it stops accepting.
+    pub drain: Duration,
+    /// How long requests already received may still run once the server stops accepting.
     pub shutdown_grace: Duration,
+    /// Most admission requests read or reviewed at once; others wait for a place (503 when
+    /// none frees up within `queue_timeout`). Bounds memory: each holds at most one body.
+    pub max_in_flight: usize,
+    /// How long a request waits for a place among `max_in_flight`.
+    pub queue_timeout: Duration,
+    /// Most reviews computed at once (on threads of their own, so that health checks and
+    /// metrics are answered while reviews run).
+    pub review_threads: usize,
 }
 
 impl ServerConfig {
@@ -60,7 +79,11 @@ impl ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(10),
             reload_interval: Duration::from_secs(5),
+            drain: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(10),
+            max_in_flight: 32,
+            queue_timeout: Duration::from_secs(2),
+            review_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -86,6 +109,32 @@ struct App {
     state: Arc<State>,
     body_limit: usize,
     body_timeout: Duration,
+    in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
+    queue_timeout: Duration,
+    reviews: Arc<Semaphore>,
+}
+
+/// The limits of [`router`].
+#[derive(Debug, Clone, Copy)]
+pub struct RouterLimits {
+    pub body_limit: usize,
+    pub body_timeout: Duration,
+    pub max_in_flight: usize,
+    pub queue_timeout: Duration,
+    pub review_threads: usize,
+}
+
+impl From<&ServerConfig> for RouterLimits {
+    fn from(config: &ServerConfig) -> RouterLimits {
+        RouterLimits {
+            body_limit: config.body_limit,
+            body_timeout: config.body_timeout,
+            max_in_flight: config.max_in_flight,
+            queue_timeout: config.queue_timeout,
+            review_threads: config.review_threads,
+        }
+    }
 }
 
 /// A running server.
@@ -95,6 +144,7 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     watcher: Option<JoinHandle<()>>,
     state: Arc<State>,
+    drain: Duration,
     grace: Duration,
 }
 
@@ -104,10 +154,12 @@ impl Running {
         self.addr
     }
 
-    /// Stops accepting connections, lets in-flight requests finish within the grace period,
-    /// and returns when the server has stopped.
+    /// Reports not-ready and keeps serving for the drain period, then stops accepting
+    /// connections, lets requests already received finish within the grace period, and returns
+    /// when the server has stopped.
     pub async fn shutdown(self) -> Result<(), ServeError> {
         self.state.set_ready(false);
+        tokio::time::sleep(self.drain).await;
         self.handle.graceful_shutdown(Some(self.grace));
         if let Some(watcher) = &self.watcher {
             watcher.abort();
@@ -118,11 +170,15 @@ impl Running {
 }
 
 /// The routes, for embedding the webhook in another server or calling it in-process.
-pub fn router(state: Arc<State>, body_limit: usize, body_timeout: Duration) -> Router {
+pub fn router(state: Arc<State>, limits: RouterLimits) -> Router {
     let app = App {
         state,
-        body_limit,
-        body_timeout,
+        body_limit: limits.body_limit,
+        body_timeout: limits.body_timeout,
+        in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+        max_in_flight: limits.max_in_flight.max(1),
+        queue_timeout: limits.queue_timeout,
+        reviews: Arc::new(Semaphore::new(limits.review_threads.max(1))),
     };
     Router::new()
         .route(
@@ -165,7 +221,13 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
     let handle = Handle::new();
     let mut server = axum_server::from_tcp(listener)
         .map_err(bind)?
-        .acceptor(RustlsAcceptor::new(rustls.clone()).handshake_timeout(config.handshake_timeout))
+        .acceptor(
+            RustlsAcceptor::new(rustls.clone())
+                .handshake_timeout(config.handshake_timeout)
+                .acceptor(Watching {
+                    state: state.clone(),
+                }),
+        )
         .handle(handle.clone())
         .first_request_timeout(config.header_timeout);
     server
@@ -177,7 +239,7 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         .http2()
         .keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(10));
-    let app = router(state.clone(), config.body_limit, config.body_timeout);
+    let app = router(state.clone(), RouterLimits::from(&config));
     let server = tokio::spawn(server.serve(app.into_make_service()));
     let watcher = match &config.tls {
         TlsSource::Files(files) => Some(tokio::spawn(tls::watch(
@@ -189,17 +251,14 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         TlsSource::Pem { .. } => None,
     };
     state.set_ready(true);
-    state.log.event(
-        "info",
-        "listening",
-        &[("addr", Value::from(addr.to_string()))],
-    );
+    state.log.emit(|| tracing::info!(addr = %addr, "listening"));
     Ok(Running {
         addr,
         handle,
         server,
         watcher,
         state,
+        drain: config.drain,
         grace: config.shutdown_grace,
     })
 }
@@ -208,8 +267,17 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
 pub async fn serve(config: ServerConfig, state: Arc<State>) -> Result<(), ServeError> {
     let running = start(config, state.clone()).await?;
     shutdown_signal().await;
-    state.log.event("info", "shutting down", &[]);
-    running.shutdown().await
+    let (drain, grace) = (running.drain, running.grace);
+    state.log.emit(|| {
+        tracing::info!(
+            drain_ms = drain.as_millis() as u64,
+            grace_ms = grace.as_millis() as u64,
+            "shutting down: draining"
+        )
+    });
+    running.shutdown().await?;
+    state.log.emit(|| tracing::info!("stopped"));
+    Ok(())
 }
 
 /// [`serve`] on a new multi-threaded Tokio runtime, for callers without one.
@@ -243,11 +311,31 @@ async fn shutdown_signal() {
 }
 
 async fn admission(endpoint: Endpoint, Shared(app): Shared<App>, request: Request) -> Response {
-    let reply = read_and_review(endpoint, &app, request).await;
-    json_response(
+    let reply = match tokio::time::timeout(app.queue_timeout, app.in_flight.clone().acquire_owned())
+        .await
+    {
+        Ok(Ok(_place)) => read_and_review(endpoint, &app, request).await,
+        _ => app.state.reject(
+            endpoint,
+            503,
+            "busy",
+            format!(
+                "more than {} admission requests in progress; try again",
+                app.max_in_flight
+            ),
+        ),
+    };
+    let mut response = json_response(
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         reply.body,
-    )
+    );
+    if !app.state.ready() {
+        // Draining: ask HTTP/1.1 clients to open their next connection to another replica.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn read_and_review(endpoint: Endpoint, app: &App, request: Request) -> Reply {
@@ -301,7 +389,21 @@ async fn read_and_review(endpoint: Endpoint, app: &App, request: Request) -> Rep
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    review(state, endpoint, &bytes)
+    // Reviews run on blocking threads, at most `review_threads` at once, so the runtime's
+    // workers stay free for health checks, metrics and reading other requests.
+    let Ok(_thread) = app.reviews.clone().acquire_owned().await else {
+        return state.reject(endpoint, 503, "busy", "shutting down".to_owned());
+    };
+    let shared = state.clone();
+    match tokio::task::spawn_blocking(move || review(&shared, endpoint, &bytes)).await {
+        Ok(reply) => reply,
+        Err(err) => state.reject(
+            endpoint,
+            500,
+            "review_failed",
+            format!("the review failed: {err}"),
+        ),
+    }
 }
 
 fn too_large(endpoint: Endpoint, app: &App) -> Reply {
@@ -332,10 +434,122 @@ async fn readyz(Shared(app): Shared<App>) -> Response {
 }
 
 async fn metrics(Shared(app): Shared<App>) -> Response {
+    app.state
+        .metrics
+        .dropped_logs(app.state.log.dropped_lines());
     let mut response = Response::new(Body::from(app.state.metrics.encode()));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     response
+}
+
+/// Wraps each accepted connection so that a failure in transit (a client that closed its
+/// connection before reading the answer, a reset) is counted and logged once. The process
+/// ignores SIGPIPE, so such a write fails with an error instead of ending the server.
+#[derive(Clone)]
+struct Watching {
+    state: Arc<State>,
+}
+
+impl<S> Accept<tokio::net::TcpStream, S> for Watching {
+    type Stream = Watched;
+    type Service = S;
+    type Future = std::future::Ready<io::Result<(Watched, S)>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let _ = stream.set_nodelay(true);
+        std::future::ready(Ok((
+            Watched {
+                stream,
+                state: self.state.clone(),
+                broken: AtomicBool::new(false),
+            },
+            service,
+        )))
+    }
+}
+
+/// A connection that reports its first transport error.
+struct Watched {
+    stream: tokio::net::TcpStream,
+    state: Arc<State>,
+    broken: AtomicBool,
+}
+
+impl Watched {
+    fn note<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if let Poll::Ready(Err(err)) = &result {
+            let transit = matches!(
+                err.kind(),
+                io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::UnexpectedEof
+            );
+            if transit && !self.broken.swap(true, Ordering::Relaxed) {
+                self.state.metrics.broken_connection();
+                let peer = self.stream.peer_addr().ok();
+                self.state.log.emit(|| {
+                    tracing::info!(
+                        peer = ?peer,
+                        error = %err,
+                        "connection closed by the client in transit"
+                    )
+                });
+            }
+        }
+        result
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_read(cx, buf);
+        this.note(result)
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.note(result)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.note(result)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_flush(cx);
+        this.note(result)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.stream).poll_shutdown(cx);
+        this.note(result)
+    }
 }

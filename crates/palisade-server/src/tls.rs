@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use time::OffsetDateTime;
+
+use crate::review::State;
 use axum_server::tls_rustls::RustlsConfig;
 use base64::Engine as _;
 use rcgen::{
@@ -13,10 +16,6 @@ use rcgen::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use serde_json::Value;
-
-use crate::log::civil_from_days;
-use crate::review::State;
 
 /// A certificate problem.
 #[derive(Debug, thiserror::Error)]
@@ -90,14 +89,8 @@ impl SelfSigned {
 /// Generates a CA (valid ten years) and a serving certificate for `names` (DNS names or IP
 /// addresses, valid one year), both with ECDSA P-256 keys.
 pub fn self_signed(names: &[String]) -> Result<SelfSigned, TlsError> {
-    let today = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64 / 86_400)
-        .unwrap_or(0);
-    let date = |days: i64| {
-        let (y, m, d) = civil_from_days(days);
-        rcgen::date_time_ymd(y as i32, m, d)
-    };
+    let now = OffsetDateTime::now_utc();
+    let date = |days: i64| now + time::Duration::days(days);
 
     let ca_key = KeyPair::generate()?;
     let mut ca = CertificateParams::default();
@@ -110,8 +103,8 @@ pub fn self_signed(names: &[String]) -> Result<SelfSigned, TlsError> {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    ca.not_before = date(today - 1);
-    ca.not_after = date(today + 3650);
+    ca.not_before = date(-1);
+    ca.not_after = date(3650);
     let ca_cert = ca.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca, ca_key);
 
@@ -128,8 +121,8 @@ pub fn self_signed(names: &[String]) -> Result<SelfSigned, TlsError> {
     ];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.use_authority_key_identifier_extension = true;
-    leaf.not_before = date(today - 1);
-    leaf.not_after = date(today + 365);
+    leaf.not_before = date(-1);
+    leaf.not_after = date(365);
     let cert = leaf.signed_by(&key, &issuer)?;
     Ok(SelfSigned {
         ca_pem: ca_cert.pem(),
@@ -176,20 +169,23 @@ pub(crate) async fn watch(
                 last = now;
                 failing = false;
                 metrics.reload(true);
-                log.event(
-                    "info",
-                    "reloaded the TLS certificate",
-                    &[("cert", Value::from(files.cert.display().to_string()))],
-                );
+                log.emit(|| {
+                    tracing::info!(
+                        cert = %files.cert.display(),
+                        "reloaded the TLS certificate"
+                    )
+                });
             }
             Err(err) => {
                 if !failing {
                     metrics.reload(false);
-                    log.event(
-                        "error",
-                        "cannot reload the TLS certificate; keeping the previous one",
-                        &[("error", Value::from(err.to_string()))],
-                    );
+                    log.emit(|| {
+                        tracing::error!(
+                            cert = %files.cert.display(),
+                            error = %err,
+                            "cannot reload the TLS certificate; keeping the previous one"
+                        )
+                    });
                 }
                 failing = true;
             }

@@ -4,38 +4,14 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use palisade_server::{start, CertFiles, ServerConfig, TlsSource};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
-
-/// A TLS connection without an HTTP client, to misbehave at will.
-async fn raw(addr: SocketAddr, ca_pem: &str) -> TlsStream<TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from(HOST).unwrap(), tcp)
-        .await
-        .unwrap()
-}
 
 /// Reads until the server closes the connection (bounded, so a bug cannot hang the test).
 async fn read_all(stream: &mut TlsStream<TcpStream>) -> String {
@@ -154,7 +130,7 @@ async fn bad_requests_get_clear_4xx_answers() {
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_is_cut_off() {
     let server = serve(RULES, "").await;
-    let mut stream = raw(server.addr, &server.cert.ca_pem).await;
+    let mut stream = raw_tls(server.addr, &server.cert.ca_pem).await;
     let head = format!(
         "POST /validate HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
@@ -185,7 +161,7 @@ async fn slow_clients_time_out() {
     .await;
 
     // Headers promise a body that never comes.
-    let mut stream = raw(server.addr, &server.cert.ca_pem).await;
+    let mut stream = raw_tls(server.addr, &server.cert.ca_pem).await;
     let head = format!(
         "POST /validate HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{{\"apiVersion\""
     );
@@ -195,7 +171,7 @@ async fn slow_clients_time_out() {
     assert!(answer.contains("body_timeout"), "{answer}");
 
     // Half a request line, then nothing: the connection is closed without an answer.
-    let mut stream = raw(server.addr, &server.cert.ca_pem).await;
+    let mut stream = raw_tls(server.addr, &server.cert.ca_pem).await;
     stream.write_all(b"POST /valid").await.unwrap();
     let answer = read_all(&mut stream).await;
     assert_eq!(answer, "");
@@ -281,7 +257,7 @@ async fn concurrent_reviews_over_http2_and_http1() {
         server
             .log_lines()
             .iter()
-            .filter(|l| l["msg"] == "review")
+            .filter(|l| l["message"] == "review")
             .count(),
         512
     );

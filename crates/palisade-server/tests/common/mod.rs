@@ -36,7 +36,7 @@ pub fn state(rules: &str, webhook: &str) -> (Arc<State>, Arc<Mutex<Vec<u8>>>) {
         Vec::new(),
         Vec::new(),
         webhook,
-        LogSink::Buffer(logs.clone()),
+        LogSink::buffer(logs.clone()),
     )
     .expect("state");
     (Arc::new(state), logs)
@@ -134,12 +134,20 @@ impl TestServer {
         body["response"].clone()
     }
 
+    /// The log lines, with the review lines' `findings` (a JSON array written as a string)
+    /// decoded.
     pub fn log_lines(&self) -> Vec<Value> {
         let bytes = self.logs.lock().unwrap().clone();
         String::from_utf8(bytes)
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str(l).expect("log line is JSON"))
+            .map(|l| {
+                let mut line: Value = serde_json::from_str(l).expect("log line is JSON");
+                if let Some(text) = line["findings"].as_str() {
+                    line["findings"] = serde_json::from_str(text).expect("findings are JSON");
+                }
+                line
+            })
             .collect()
     }
 }
@@ -230,4 +238,28 @@ pub fn warnings(response: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A TLS connection without an HTTP client, to misbehave at will.
+pub async fn raw_tls(
+    addr: SocketAddr,
+    ca_pem: &str,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls::pki_types::pem::PemObject;
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(rustls::pki_types::ServerName::try_from(HOST).unwrap(), tcp)
+        .await
+        .unwrap()
 }

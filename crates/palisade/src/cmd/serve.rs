@@ -1,5 +1,6 @@
 //! `palisade serve`: the admission webhook.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use palisade_server::{
-    self_signed, serve_blocking, CertFiles, LogSink, ServerConfig, State, TlsSource, WebhookConfig,
+    self_signed, serve_blocking, CertFiles, LogSink, ReviewLimits, ServerConfig, State, TlsSource,
+    WebhookConfig,
 };
 
 #[derive(Debug, Args)]
@@ -58,6 +60,22 @@ pub struct ServeArgs {
     /// Seconds between checks of the certificate files for changes.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub reload_interval: u64,
+    /// Seconds to keep serving after SIGTERM (with `/readyz` answering 503) before new
+    /// connections are refused; keep it below the pod's terminationGracePeriodSeconds.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub drain: u64,
+    /// Seconds requests already received may still take once the drain is over.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub grace: u64,
+    /// Most admission requests read or reviewed at once; more wait, then get 503.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_in_flight: usize,
+    /// Most containers in one reviewed pod spec; larger objects are denied unreviewed.
+    #[arg(long, default_value_t = ReviewLimits::default().max_containers, value_name = "N")]
+    pub max_containers: usize,
+    /// Most JSON values in one reviewed object; larger objects are denied unreviewed.
+    #[arg(long, default_value_t = ReviewLimits::default().max_nodes, value_name = "N")]
+    pub max_nodes: usize,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -74,18 +92,28 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     } else {
         let generated = self_signed(&args.self_signed).context("--self-signed")?;
-        println!("{}", generated.ca_bundle());
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", generated.ca_bundle())
+            .and_then(|()| stdout.flush())
+            .context("cannot print the CA bundle on standard output")?;
         TlsSource::Pem {
             cert: generated.cert_pem,
             key: generated.key_pem,
         }
     };
-    let state = State::new(config, args.select, args.ignore, webhook, LogSink::Stderr)?;
+    let state = State::new(config, args.select, args.ignore, webhook, LogSink::stderr())?
+        .with_limits(ReviewLimits {
+            max_containers: args.max_containers,
+            max_nodes: args.max_nodes,
+        });
     let mut server = ServerConfig::new(args.addr, tls);
     server.body_limit = args.max_body;
     server.body_timeout = Duration::from_secs(args.timeout);
     server.header_timeout = Duration::from_secs(args.timeout);
     server.reload_interval = Duration::from_secs(args.reload_interval.max(1));
+    server.drain = Duration::from_secs(args.drain);
+    server.shutdown_grace = Duration::from_secs(args.grace);
+    server.max_in_flight = args.max_in_flight.max(1);
     serve_blocking(server, Arc::new(state))?;
     Ok(ExitCode::SUCCESS)
 }

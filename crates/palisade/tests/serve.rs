@@ -1,0 +1,338 @@
+//! `palisade serve` as a process, under the faults an API server and a cluster produce: clients
+//! that hang up before the answer, a log reader that stalls, and SIGTERM while requests are in
+//! flight. The client is a plain blocking HTTP/1.1 client over rustls on loopback.
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+type Tls = StreamOwned<ClientConnection, TcpStream>;
+
+/// A running `palisade serve --self-signed 127.0.0.1` and a TLS configuration that trusts it.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    tls: Arc<ClientConfig>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// Starts the server; `stderr` is where its logs go.
+fn start(stderr: Stdio, extra: &[&str]) -> Server {
+    let addr = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["serve", "--no-config", "--self-signed", "127.0.0.1"])
+        .args(["--addr", &addr.to_string()])
+        .args(["--select", "POD001,IMG001"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut bundle = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut bundle)
+        .unwrap();
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(bundle.trim())
+        .expect("the CA bundle is base64");
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&ca) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server = Server {
+        child,
+        addr,
+        tls: Arc::new(tls),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.get("/healthz").map(|r| r.status).ok() != Some(200) {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+impl Server {
+    fn connect(&self) -> std::io::Result<Tls> {
+        let tcp = TcpStream::connect(self.addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let connection = ClientConnection::new(self.tls.clone(), name)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(StreamOwned::new(connection, tcp))
+    }
+
+    fn get(&self, path: &str) -> std::io::Result<Answer> {
+        let mut tls = self.connect()?;
+        send(&mut tls, "GET", path, "")?;
+        receive(&mut tls)
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Waits for the process to exit; its exit status and how long it took.
+    fn wait_exit(&mut self, limit: Duration) -> (std::process::ExitStatus, Duration) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, started.elapsed());
+            }
+            assert!(started.elapsed() < limit, "still running after {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn send(tls: &mut Tls, method: &str, path: &str, body: &str) -> std::io::Result<()> {
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tls.write_all(request.as_bytes())?;
+    tls.flush()
+}
+
+/// Reads one HTTP/1.1 answer with a content-length.
+fn receive(tls: &mut Tls) -> std::io::Result<Answer> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tls.read(&mut byte)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    tls.read_exact(&mut body)?;
+    Ok(Answer {
+        status,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn review(uid: &str, privileged: bool) -> String {
+    format!(
+        r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"{uid}","kind":{{"group":"","version":"v1","kind":"Pod"}},"namespace":"team-a","operation":"CREATE","userInfo":{{"username":"alice"}},"object":{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"p","namespace":"team-a"}},"spec":{{"containers":[{{"name":"c","image":"registry.example/app:1.0","securityContext":{{"privileged":{privileged}}}}}]}}}}}}}}"#
+    )
+}
+
+/// One review on its own connection: `Ok(allowed)` when answered.
+fn validate(server: &Server, uid: &str, privileged: bool) -> std::io::Result<bool> {
+    let mut tls = server.connect()?;
+    send(&mut tls, "POST", "/validate", &review(uid, privileged))?;
+    answer_allowed(receive(&mut tls)?, uid)
+}
+
+fn answer_allowed(answer: Answer, uid: &str) -> std::io::Result<bool> {
+    if answer.status != 200 || !answer.body.contains(&format!("\"uid\":\"{uid}\"")) {
+        return Err(std::io::Error::other(format!(
+            "status {}: {}",
+            answer.status, answer.body
+        )));
+    }
+    Ok(answer.body.contains("\"allowed\":true"))
+}
+
+fn metric(server: &Server, name: &str) -> f64 {
+    let text = server.get("/metrics").unwrap().body;
+    text.lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn sigterm(server: &Server) {
+    // SAFETY: sends a signal to the child process this test started.
+    assert_eq!(unsafe { libc::kill(server.pid(), libc::SIGTERM) }, 0);
+}
+
+#[test]
+fn clients_that_hang_up_before_the_answer_never_end_the_server() {
+    let mut server = start(Stdio::null(), &[]);
+    for i in 0..1_000 {
+        let mut tls = server.connect().unwrap();
+        send(
+            &mut tls,
+            "POST",
+            "/validate",
+            &review(&format!("gone-{i}"), true),
+        )
+        .unwrap();
+        // Close at once with a reset (linger 0), as the API server does on its webhook
+        // timeout: the answer is then written to a connection that no longer exists.
+        let tcp = tls.get_ref();
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: sets SO_LINGER on a socket this test owns, with a valid struct and length.
+        unsafe {
+            use std::os::fd::AsRawFd;
+            libc::setsockopt(
+                tcp.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+        drop(tls);
+        assert!(
+            server.alive(),
+            "the server died after {} early closes",
+            i + 1
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.alive());
+    assert_eq!(server.get("/healthz").unwrap().status, 200);
+    assert!(validate(&server, "after", false).unwrap());
+    assert!(!validate(&server, "after-2", true).unwrap());
+    assert!(
+        metric(&server, "palisade_connections_broken_total") >= 1.0,
+        "broken connections are counted"
+    );
+}
+
+#[test]
+fn a_log_reader_that_never_reads_does_not_stall_the_server() {
+    // Standard error is a pipe nobody reads: it fills after a few hundred lines.
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut server = start(Stdio::from(writer), &["--drain", "1", "--grace", "2"]);
+    let mut tls = server.connect().unwrap();
+    for i in 0..10_000 {
+        let uid = format!("r-{i}");
+        send(&mut tls, "POST", "/validate", &review(&uid, i % 2 == 0)).unwrap();
+        let allowed = answer_allowed(receive(&mut tls).unwrap(), &uid).unwrap();
+        assert_eq!(allowed, i % 2 == 1);
+    }
+    assert_eq!(server.get("/healthz").unwrap().status, 200);
+    assert_eq!(server.get("/readyz").unwrap().status, 200);
+    assert!(validate(&server, "last", false).unwrap());
+    assert!(
+        metric(&server, "palisade_log_lines_dropped_total") > 0.0,
+        "dropped log lines are counted"
+    );
+    sigterm(&server);
+    let (status, took) = server.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    // Drain (1 s), then the idle connection closes; the log flush waits at most about 1 s.
+    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
+    drop(reader);
+}
+
+#[test]
+fn sigterm_under_load_answers_every_request_already_sent() {
+    let mut server = start(Stdio::null(), &["--drain", "2", "--grace", "5"]);
+    let server = &mut server;
+    let stop = AtomicBool::new(false);
+    let signalled = std::sync::OnceLock::<Instant>::new();
+    let (sent_before, failures) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|worker| {
+                let (server, stop, signalled) = (&*server, &stop, &signalled);
+                scope.spawn(move || {
+                    let mut sent_before = 0;
+                    let mut failures = Vec::new();
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let uid = format!("w{worker}-{i}");
+                        i += 1;
+                        let sent = Instant::now();
+                        // Half the workers open a connection and wait before sending, so
+                        // that accepted but idle connections straddle the signal.
+                        let result = server.connect().and_then(|mut tls| {
+                            if worker % 2 == 0 {
+                                std::thread::sleep(Duration::from_millis(30));
+                            }
+                            send(&mut tls, "POST", "/validate", &review(&uid, false))?;
+                            answer_allowed(receive(&mut tls)?, &uid)
+                        });
+                        let before = signalled.get().is_none_or(|at| sent < *at);
+                        sent_before += usize::from(before);
+                        if before && result.is_err() {
+                            failures.push(format!("{uid}: {result:?}"));
+                        }
+                    }
+                    (sent_before, failures)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1_500));
+        signalled.set(Instant::now()).unwrap();
+        sigterm(server);
+        // During the drain the server still answers, and reports not-ready.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(server.get("/readyz").unwrap().status, 503);
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        let mut sent = 0;
+        let mut failures = Vec::new();
+        for worker in workers {
+            let (n, f) = worker.join().unwrap();
+            sent += n;
+            failures.extend(f);
+        }
+        (sent, failures)
+    });
+    assert!(sent_before > 50, "only {sent_before} requests were sent");
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:?}",
+        failures.len()
+    );
+    let (status, _) = server.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+}
