@@ -12,6 +12,7 @@ mod diff;
 mod edit;
 mod render;
 mod text;
+mod write;
 
 use palisade_core::pointer::At;
 use std::collections::{HashMap, VecDeque};
@@ -21,6 +22,7 @@ use palisade_core::{load_str, pointer, Limits, Loaded, Object};
 use serde_json::Value;
 
 pub use diff::unified_diff;
+pub use write::{replace_file, replace_file_with};
 
 use render::Style;
 use text::Text;

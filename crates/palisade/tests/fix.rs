@@ -367,3 +367,111 @@ fn fixing_the_insecure_example_leaves_no_fixable_finding() {
     );
     assert!(after.iter().all(|f| f.get("fix").is_none()), "{after:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn write_keeps_the_permissions_of_each_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, mode) in [("a.yaml", 0o640), ("b.yaml", 0o755), ("c.yaml", 0o444)] {
+        let path = write(dir.path(), name, POD);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "."]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (name, mode) in [("a.yaml", 0o640), ("b.yaml", 0o755), ("c.yaml", 0o444)] {
+        let path = dir.path().join(name);
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o7777, mode, "{name}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("privileged: false"), "{name}: {text}");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.yaml", "b.yaml", "c.yaml"]);
+}
+
+/// A tmpfs mounted on a directory, unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `bytes`, when running as root where mounting is allowed.
+    fn mount(bytes: usize) -> Option<Tmpfs> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        let dir = tempfile::tempdir().ok()?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(Tmpfs { dir })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn write_on_a_full_file_system_leaves_every_original_intact() {
+    let Some(fs) = Tmpfs::mount(64 * 1024) else {
+        eprintln!(
+            "SKIPPED write_on_a_full_file_system_leaves_every_original_intact: \
+             needs root and `mount -t tmpfs`"
+        );
+        return;
+    };
+    let dir = fs.dir.path();
+    // Each file just under one 4 KiB page; fixed, it needs a second page.
+    let padding = format!("# {}\n", "x".repeat(70)).repeat(50);
+    let mut originals = Vec::new();
+    for i in 0..4 {
+        let text = format!(
+            "{padding}{}",
+            POD.replace("name: web", &format!("name: web{i}"))
+        );
+        assert!(text.len() < 4096 && text.len() > 3800, "{}", text.len());
+        let name = format!("pod{i}.yaml");
+        write(dir, &name, &text);
+        originals.push((name, text));
+    }
+    // Fill the file system.
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let page = [0u8; 4096];
+    while filler.write_all(&page).is_ok() {}
+    let _ = filler.sync_all();
+    let (code, out, err) = run(dir, &["fix", "--no-config", "--write", "."]);
+    assert_eq!(code, 2, "{out}{err}");
+    for (name, text) in &originals {
+        assert_eq!(
+            &std::fs::read_to_string(dir.join(name)).unwrap(),
+            text,
+            "{name}"
+        );
+        assert!(
+            err.contains(&format!("error: {name}: cannot write file: ")),
+            "{name}: {err}"
+        );
+    }
+    assert!(err.contains("left unchanged"), "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["filler", "pod0.yaml", "pod1.yaml", "pod2.yaml", "pod3.yaml"]
+    );
+}

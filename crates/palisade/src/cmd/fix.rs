@@ -2,12 +2,13 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
 use palisade_core::rule::Finding;
 use palisade_core::Limits;
-use palisade_fix::{fix_text, unified_diff, ObjectFix};
+use palisade_fix::{fix_text, replace_file, unified_diff, ObjectFix};
 use palisade_rules::Engine;
 use rayon::prelude::*;
 
@@ -18,7 +19,8 @@ use crate::input::InputArgs;
 pub struct FixArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Rewrite the files in place instead of printing a diff.
+    /// Rewrite the files instead of printing a diff (each through a temporary file renamed
+    /// over it, so that it is never left half-written).
     #[arg(long)]
     pub write: bool,
     /// Fix only the findings of these rules (IDs, slugs or categories).
@@ -157,7 +159,8 @@ fn fix_file(
         return Ok(None);
     }
     if write {
-        std::fs::write(group.file, &new).map_err(|err| format!("cannot write file: {err}"))?;
+        replace_file(Path::new(group.file), new.as_bytes())
+            .map_err(|err| format!("cannot write file: {err}; it was left unchanged"))?;
         return Ok(Some(Fixed { diff: None }));
     }
     Ok(Some(Fixed {
