@@ -368,6 +368,46 @@ fn fixing_the_insecure_example_leaves_no_fixable_finding() {
     assert!(after.iter().all(|f| f.get("fix").is_none()), "{after:?}");
 }
 
+/// A pod whose container has an empty `securityContext:`: the rules fix it by replacing the
+/// null, several of them at once.
+const EMPTY_CONTEXT: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:1.25
+    securityContext:
+";
+
+/// The number in "Fixed N findings …".
+fn fixed_count(summary: &str) -> usize {
+    summary
+        .strip_prefix("Fixed ")
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {summary:?}"))
+}
+
+#[test]
+fn the_fixed_count_is_what_was_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", EMPTY_CONTEXT);
+    let fixable_before = scan(dir.path(), "pod.yaml")
+        .iter()
+        .filter(|f| f.get("fix").is_some())
+        .count();
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "pod.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = scan(dir.path(), "pod.yaml");
+    let fixable_after = after.iter().filter(|f| f.get("fix").is_some()).count();
+    assert_eq!(fixable_after, 0, "{after:?}\n{out}");
+    assert_eq!(fixed_count(&out), fixable_before - fixable_after, "{out}");
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "pod.yaml"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+}
+
 #[cfg(unix)]
 #[test]
 fn write_keeps_the_permissions_of_each_file() {

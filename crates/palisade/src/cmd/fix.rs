@@ -100,8 +100,8 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
                     let _ = stdout.write_all(diff.as_bytes());
                 }
                 changed += 1;
-                fixed += group.findings.len();
-                rules.extend(group.findings.iter().map(|f| f.rule.id));
+                fixed += done.applied.len();
+                rules.extend(done.applied.iter().map(|f| f.rule.id));
             }
         }
     }
@@ -121,50 +121,62 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A file whose fixes were applied: the diff to print, unless it was rewritten.
-struct Fixed {
+/// A file whose fixes were applied: the diff to print, unless it was rewritten, and the
+/// findings whose fixes hold in the new text.
+struct Fixed<'a> {
     diff: Option<String>,
+    applied: Vec<&'a Finding>,
 }
 
 /// Applies a file's fixes: rewrites it with `write`, else returns its diff. `None` when the
 /// fixes change nothing.
-fn fix_file(
-    group: &FileFixes<'_>,
+fn fix_file<'a>(
+    group: &FileFixes<'a>,
     stdin: Option<&str>,
     limits: &Limits,
     write: bool,
-) -> Result<Option<Fixed>, String> {
+) -> Result<Option<Fixed<'a>>, String> {
     let old = if group.file == "-" {
         stdin.unwrap_or_default().to_owned()
     } else {
         std::fs::read_to_string(group.file).map_err(|err| format!("cannot read file: {err}"))?
     };
-    let fixes: Vec<ObjectFix> = group
+    let (findings, fixes): (Vec<&Finding>, Vec<ObjectFix>) = group
         .findings
         .iter()
-        .filter_map(|f| {
-            Some(ObjectFix {
+        .filter_map(|&f| {
+            let fix = ObjectFix {
                 document: f.document,
                 item: f.item,
                 ops: f.fix.as_ref()?.patch.clone(),
-            })
+            };
+            Some((f, fix))
         })
-        .collect();
-    let new = fix_text(&old, &fixes, limits).map_err(|err| {
+        .unzip();
+    let fixed = fix_text(&old, &fixes, limits).map_err(|err| {
         let ids: BTreeSet<&str> = group.findings.iter().map(|f| f.rule.id).collect();
         let ids: Vec<&str> = ids.into_iter().collect();
         format!("not fixed ({}): {err}", ids.join(", "))
     })?;
-    if new == old {
+    if fixed.text == old {
         return Ok(None);
     }
+    let applied = findings
+        .into_iter()
+        .zip(fixed.applied)
+        .filter_map(|(f, applied)| applied.then_some(f))
+        .collect();
     if write {
-        replace_file(Path::new(group.file), new.as_bytes())
+        replace_file(Path::new(group.file), fixed.text.as_bytes())
             .map_err(|err| format!("cannot write file: {err}; it was left unchanged"))?;
-        return Ok(Some(Fixed { diff: None }));
+        return Ok(Some(Fixed {
+            diff: None,
+            applied,
+        }));
     }
     Ok(Some(Fixed {
-        diff: Some(unified_diff(&old, &new, group.file, 3)),
+        diff: Some(unified_diff(&old, &fixed.text, group.file, 3)),
+        applied,
     }))
 }
 
