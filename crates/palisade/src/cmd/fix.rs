@@ -1,6 +1,6 @@
 //! `palisade fix`: the automatic fixes of findings, as a diff or written to the files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -43,10 +43,24 @@ struct FileFixes<'a> {
     findings: Vec<&'a Finding>,
 }
 
+/// Why `--write` cannot rewrite an input named on the command line: standard input, pipes,
+/// FIFOs and devices can only be read once.
+fn not_rewritable(path: &str) -> Option<String> {
+    if path == "-" {
+        return Some("--write cannot rewrite standard input".to_owned());
+    }
+    let metadata = std::fs::metadata(path).ok()?;
+    (!metadata.is_file() && !metadata.is_dir()).then(|| {
+        format!("--write cannot rewrite {path}: not a regular file (a pipe, FIFO or device)")
+    })
+}
+
 pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
-    if args.write && args.input.paths.iter().any(|p| p == "-") {
-        eprintln!("error: --write cannot rewrite standard input; run without --write for a diff");
-        return Ok(ExitCode::from(2));
+    if args.write {
+        if let Some(reason) = args.input.paths.iter().find_map(|p| not_rewritable(p)) {
+            eprintln!("error: {reason}; run without --write for a diff");
+            return Ok(ExitCode::from(2));
+        }
     }
     let config = match load_config(args.config.as_deref(), args.no_config) {
         Ok(c) => c,
@@ -85,7 +99,7 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     // Files are fixed in parallel; results are reported in file order.
     let results: Vec<Result<Option<Fixed>, String>> = files
         .par_iter()
-        .map(|group| fix_file(group, outcome.stdin.as_deref(), &limits, args.write))
+        .map(|group| fix_file(group, &outcome.streamed, &limits, args.write))
         .collect();
     let mut stdout = std::io::stdout().lock();
     for (group, result) in files.iter().zip(results) {
@@ -129,17 +143,19 @@ struct Fixed<'a> {
 }
 
 /// Applies a file's fixes: rewrites it with `write`, else returns its diff. `None` when the
-/// fixes change nothing.
+/// fixes change nothing. Inputs that cannot be read again (`streamed`, by name) are fixed from
+/// the text the scan read.
 fn fix_file<'a>(
     group: &FileFixes<'a>,
-    stdin: Option<&str>,
+    streamed: &HashMap<String, String>,
     limits: &Limits,
     write: bool,
 ) -> Result<Option<Fixed<'a>>, String> {
-    let old = if group.file == "-" {
-        stdin.unwrap_or_default().to_owned()
-    } else {
-        std::fs::read_to_string(group.file).map_err(|err| format!("cannot read file: {err}"))?
+    let old = match streamed.get(group.file) {
+        Some(text) => text.clone(),
+        None => {
+            std::fs::read_to_string(group.file).map_err(|err| format!("cannot read file: {err}"))?
+        }
     };
     let (findings, fixes): (Vec<&Finding>, Vec<ObjectFix>) = group
         .findings
