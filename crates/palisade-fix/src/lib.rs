@@ -53,6 +53,8 @@ pub enum FixError {
     Edit { path: String, reason: String },
     #[error("the edited file would not decode to the fixed objects ({0}); it was left unchanged")]
     Verify(String),
+    #[error("line {line} ends with a carriage return alone while other lines end with a line feed; convert the file to one kind of line ending")]
+    MixedLineEndings { line: usize },
 }
 
 /// The result of [`fix_text`]: the new text, and for each fix (in the order given) whether
@@ -75,11 +77,27 @@ fn key_of(object: &Object) -> Key {
 /// Every operation is checked against the object as the earlier ones left it, written as a
 /// text edit, and the result decoded again: it must hold exactly the patched objects, every
 /// other object unchanged, and no new load error.
+///
+/// Lines may end with `\n`, `\r\n` or, throughout the file, a lone `\r` (which YAML reads as
+/// a line break too); a file that mixes lone `\r` with `\n` is refused.
 pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<FixedText, FixError> {
     // The loader reads past a byte order mark; edit the text after it and put it back.
     if let Some(rest) = text.strip_prefix('\u{feff}') {
         return fix_text(rest, fixes, limits).map(|fixed| FixedText {
             text: format!("\u{feff}{}", fixed.text),
+            ..fixed
+        });
+    }
+    if let Some(at) = lone_carriage_return(text) {
+        if text.contains('\n') {
+            return Err(FixError::MixedLineEndings {
+                line: line_number(text, at),
+            });
+        }
+        // Only `\r` ends lines: edit the text with `\n` instead, the same YAML line for line.
+        let lf = text.replace('\r', "\n");
+        return fix_text(&lf, fixes, limits).map(|fixed| FixedText {
+            text: fixed.text.replace('\n', "\r"),
             ..fixed
         });
     }
@@ -157,6 +175,19 @@ pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<Fixe
         text: current,
         applied,
     })
+}
+
+/// The 1-based line holding byte `at`, with `\n`, `\r\n` and a lone `\r` each ending a line.
+fn line_number(text: &str, at: usize) -> usize {
+    let before = &text[..at];
+    before.matches(['\r', '\n']).count() - before.matches("\r\n").count() + 1
+}
+
+/// Byte offset of the first `\r` not followed by `\n`.
+fn lone_carriage_return(text: &str) -> Option<usize> {
+    text.match_indices('\r')
+        .map(|(at, _)| at)
+        .find(|&at| text.as_bytes().get(at + 1) != Some(&b'\n'))
 }
 
 /// Rewrites `op` as operations that each change something, given that earlier operations

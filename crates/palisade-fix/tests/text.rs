@@ -865,3 +865,45 @@ fn a_mapping_replaced_by_a_mapping_is_still_replaced_whole() {
     assert_eq!(fixed.applied, vec![false, true]);
     assert!(!fixed.text.contains("runAsNonRoot"), "{}", fixed.text);
 }
+
+#[test]
+fn carriage_return_line_endings_are_kept() {
+    let text = EMPTY_CONTEXT.replace('\n', "\r");
+    let fixes = [on(
+        0,
+        vec![
+            replace(
+                "/spec/containers/0/securityContext",
+                json!({"runAsNonRoot": true}),
+            ),
+            add("/spec/automountServiceAccountToken", json!(false)),
+        ],
+    )];
+    let fixed = fix_text(&text, &fixes, &Limits::default()).unwrap();
+    assert_eq!(fixed.applied, vec![true]);
+    assert_eq!(
+        fixed.text,
+        format!("{text}      runAsNonRoot: true\r  automountServiceAccountToken: false\r")
+    );
+}
+
+#[test]
+fn a_lone_carriage_return_among_line_feeds_is_refused_with_its_line() {
+    let text = EMPTY_CONTEXT.replacen("  name: web\n", "  name: web\r", 1);
+    let err = fix_text(
+        &text,
+        &[on(0, vec![add("/spec/hostPID", json!(false))])],
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, FixError::MixedLineEndings { line: 4 });
+    assert!(err.to_string().contains("line 4"), "{err}");
+    let crlf = text.replace('\n', "\r\n");
+    let err = fix_text(
+        &crlf,
+        &[on(0, vec![add("/spec/hostPID", json!(false))])],
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, FixError::MixedLineEndings { line: 4 });
+}

@@ -1,4 +1,5 @@
-//! Inputs that are not regular files: pipes, process substitution, FIFOs.
+//! Inputs that are not regular files (pipes, process substitution, FIFOs) and files whose
+//! lines end with a carriage return alone.
 
 use std::path::Path;
 use std::time::Duration;
@@ -192,5 +193,59 @@ fn fix_prints_a_diff_for_a_fifo_and_write_refuses_it() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap(),
         POD
+    );
+}
+
+#[test]
+fn carriage_return_line_endings_get_the_right_lines_and_fixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cr = POD.replace('\n', "\r");
+    std::fs::write(dir.path().join("cr.yaml"), &cr).unwrap();
+    std::fs::write(dir.path().join("pod.yaml"), POD).unwrap();
+    let (code, out, err) =
+        output(palisade(dir.path()).args(["scan", "--no-config", "-f", "json", "cr.yaml"]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(findings(&out), regular_findings(dir.path()));
+    let (_, out, _) =
+        output(palisade(dir.path()).args(["scan", "--no-config", "--select", "POD001", "cr.yaml"]));
+    assert!(out.contains("--> cr.yaml:11:7\n"), "{out}");
+    assert!(out.contains("11 |       privileged: true\n"), "{out}");
+
+    let (code, out, err) =
+        output(palisade(dir.path()).args(["fix", "--no-config", "--select", "POD001", "cr.yaml"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("\n-      privileged: true\r\n+      privileged: false\r\n"),
+        "{out}"
+    );
+    let (code, out, err) =
+        output(palisade(dir.path()).args(["fix", "--no-config", "--write", "cr.yaml"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let fixed = std::fs::read_to_string(dir.path().join("cr.yaml")).unwrap();
+    assert!(!fixed.contains('\n'), "{fixed:?}");
+    let (code, out, err) =
+        output(palisade(dir.path()).args(["fix", "--no-config", "--write", "pod.yaml"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let lf = std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap();
+    assert_eq!(fixed, lf.replace('\n', "\r"));
+}
+
+#[test]
+fn a_stray_carriage_return_gets_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = POD.replacen("  name: web\n", "  name: web\r", 1);
+    std::fs::write(dir.path().join("pod.yaml"), &text).unwrap();
+    let (code, out, err) =
+        output(palisade(dir.path()).args(["fix", "--no-config", "--write", "pod.yaml"]));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains(
+            "line 4 ends with a carriage return alone while other lines end with a line feed"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap(),
+        text
     );
 }

@@ -216,11 +216,16 @@ struct LineCache {
     files: RefCell<HashMap<String, Option<Vec<String>>>>,
 }
 
+/// The lines of a text as the loader counts them: a line ends at `\n`, `\r\n` or a lone `\r`.
+fn source_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split_terminator('\n')
+        .flat_map(|line| line.strip_suffix('\r').unwrap_or(line).split('\r'))
+}
+
 impl SourceLines for LineCache {
     fn line(&self, file: &str, line: u32) -> Option<String> {
         if let Some(text) = self.streamed.get(file) {
-            return text
-                .lines()
+            return source_lines(text)
                 .nth(line.checked_sub(1)? as usize)
                 .map(str::to_owned);
         }
@@ -228,7 +233,7 @@ impl SourceLines for LineCache {
         let lines = files.entry(file.to_owned()).or_insert_with(|| {
             std::fs::read_to_string(file)
                 .ok()
-                .map(|t| t.lines().map(str::to_owned).collect())
+                .map(|t| source_lines(&t).map(str::to_owned).collect())
         });
         lines.as_ref()?.get(line.checked_sub(1)? as usize).cloned()
     }
