@@ -434,6 +434,46 @@ fn write_keeps_the_permissions_of_each_file() {
     assert_eq!(names, ["a.yaml", "b.yaml", "c.yaml"]);
 }
 
+#[cfg(unix)]
+#[test]
+fn fix_with_standard_error_full_or_closed_does_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", POD);
+    // A file whose fix is refused, so that an error line is written too.
+    write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: v1\rkind: Pod\nmetadata:\n  name: x\nspec:\n  hostPID: true\n",
+    );
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(cargo_bin("palisade"))
+        .current_dir(dir.path())
+        .args(["fix", "--no-config", "pod.yaml", "bad.yaml"])
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{:?}", out.status);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("+++ b/pod.yaml"),
+        "{out:?}"
+    );
+    let out = Command::new("bash")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            r#""$0" fix --no-config --write pod.yaml bad.yaml 2>&-"#,
+        ])
+        .arg(cargo_bin("palisade"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let text = std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap();
+    assert!(text.contains("privileged: false"), "{text}");
+}
+
 /// A tmpfs mounted on a directory, unmounted when dropped.
 struct Tmpfs {
     dir: tempfile::TempDir,

@@ -1,6 +1,7 @@
 //! `palisade fix`: the automatic fixes of findings, as a diff or written to the files.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Display;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -43,6 +44,12 @@ struct FileFixes<'a> {
     findings: Vec<&'a Finding>,
 }
 
+/// Writes a line to standard error. A closed or full standard error must not end the command
+/// (`eprintln!` panics when the write fails).
+fn report(line: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Why `--write` cannot rewrite an input named on the command line: standard input, pipes,
 /// FIFOs and devices can only be read once.
 fn not_rewritable(path: &str) -> Option<String> {
@@ -58,28 +65,28 @@ fn not_rewritable(path: &str) -> Option<String> {
 pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     if args.write {
         if let Some(reason) = args.input.paths.iter().find_map(|p| not_rewritable(p)) {
-            eprintln!("error: {reason}; run without --write for a diff");
+            report(format!("error: {reason}; run without --write for a diff"));
             return Ok(ExitCode::from(2));
         }
     }
     let config = match load_config(args.config.as_deref(), args.no_config) {
         Ok(c) => c,
         Err(err) => {
-            eprintln!("error: {err}");
+            report(format!("error: {err}"));
             return Ok(ExitCode::from(2));
         }
     };
     let engine = match Engine::new(&config, &args.select, &args.ignore) {
         Ok(e) => e,
         Err(err) => {
-            eprintln!("error: {err}");
+            report(format!("error: {err}"));
             return Ok(ExitCode::from(2));
         }
     };
     let outcome = scan(&engine, &args.input, &config)?;
     let mut failed = !outcome.errors.is_empty();
     for err in &outcome.errors {
-        eprintln!("error: {err}");
+        report(format!("error: {err}"));
     }
     let limits = args.input.limits();
     let mut files: Vec<FileFixes<'_>> = Vec::new();
@@ -105,7 +112,7 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     for (group, result) in files.iter().zip(results) {
         match result {
             Err(err) => {
-                eprintln!("error: {}: {err}", group.file);
+                report(format_args!("error: {}: {err}", group.file));
                 failed = true;
             }
             Ok(None) => {}
@@ -123,7 +130,7 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     if args.write {
         let _ = writeln!(stdout, "{summary}");
     } else {
-        eprintln!("{summary}");
+        report(summary);
     }
     let _ = stdout.flush();
     Ok(if failed {
