@@ -9,13 +9,15 @@ enum Line<'a> {
 }
 
 /// A unified diff from `old` to `new` with `context` lines around each change, headed
-/// `--- a/<name>` and `+++ b/<name>`. Empty when the texts are equal.
+/// `--- a/<name>` and `+++ b/<name>`. Empty when the texts are equal. A line ending in a lone
+/// `\r` (as every line of a file with carriage return line endings does) is a line of its own,
+/// printed with a `\n` after it.
 pub fn unified_diff(old: &str, new: &str, name: &str, context: usize) -> String {
     if old == new {
         return String::new();
     }
-    let a: Vec<&str> = old.split_inclusive('\n').collect();
-    let b: Vec<&str> = new.split_inclusive('\n').collect();
+    let a = lines(old);
+    let b = lines(new);
     let script = edit_script(&a, &b);
     let mut out = format!("--- a/{name}\n+++ b/{name}\n");
     // Indices into the script where changes are.
@@ -49,11 +51,30 @@ pub fn unified_diff(old: &str, new: &str, name: &str, context: usize) -> String 
             };
             out.push(sign);
             out.push_str(text);
-            if !text.ends_with('\n') {
+            if text.ends_with('\r') {
+                out.push('\n');
+            } else if !text.ends_with('\n') {
                 out.push_str("\n\\ No newline at end of file\n");
             }
         }
         i += 1;
+    }
+    out
+}
+
+/// The lines of a text with their line endings: `\n`, `\r\n` or a lone `\r`.
+fn lines(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(at + 1) != Some(&b'\n')) {
+            out.push(&text[start..=at]);
+            start = at + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
     }
     out
 }
@@ -159,6 +180,15 @@ mod tests {
         assert_eq!(
             diff,
             "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n\\ No newline at end of file\n"
+        );
+    }
+
+    #[test]
+    fn carriage_returns_alone_end_lines() {
+        assert_eq!(lines("a\rb\r\nc\nd"), ["a\r", "b\r\n", "c\n", "d"]);
+        assert_eq!(
+            unified_diff("a\rb\rc\r", "a\rB\rc\r", "x", 0),
+            "--- a/x\n+++ b/x\n@@ -2 +2 @@\n-b\r\n+B\r\n"
         );
     }
 

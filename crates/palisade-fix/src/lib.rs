@@ -12,6 +12,7 @@ mod diff;
 mod edit;
 mod render;
 mod text;
+mod write;
 
 use palisade_core::pointer::At;
 use std::collections::{HashMap, VecDeque};
@@ -21,6 +22,7 @@ use palisade_core::{load_str, pointer, Limits, Loaded, Object};
 use serde_json::Value;
 
 pub use diff::unified_diff;
+pub use write::{replace_file, replace_file_with};
 
 use render::Style;
 use text::Text;
@@ -51,6 +53,17 @@ pub enum FixError {
     Edit { path: String, reason: String },
     #[error("the edited file would not decode to the fixed objects ({0}); it was left unchanged")]
     Verify(String),
+    #[error("line {line} ends with a carriage return alone while other lines end with a line feed; convert the file to one kind of line ending")]
+    MixedLineEndings { line: usize },
+}
+
+/// The result of [`fix_text`]: the new text, and for each fix (in the order given) whether
+/// its changes hold in that text. A fix that a later one overrode (a `replace` of the same
+/// field with another value) is not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedText {
+    pub text: String,
+    pub applied: Vec<bool>,
 }
 
 type Key = (usize, Option<usize>);
@@ -59,17 +72,41 @@ fn key_of(object: &Object) -> Key {
     (object.document, object.item)
 }
 
-/// Applies `fixes` to the manifest `text`, returning the new text.
+/// Applies `fixes` to the manifest `text`, returning the new text and which fixes it holds.
 ///
 /// Every operation is checked against the object as the earlier ones left it, written as a
 /// text edit, and the result decoded again: it must hold exactly the patched objects, every
 /// other object unchanged, and no new load error.
-pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<String, FixError> {
+///
+/// Lines may end with `\n`, `\r\n` or, throughout the file, a lone `\r` (which YAML reads as
+/// a line break too); a file that mixes lone `\r` with `\n` is refused.
+pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<FixedText, FixError> {
     // The loader reads past a byte order mark; edit the text after it and put it back.
     if let Some(rest) = text.strip_prefix('\u{feff}') {
-        return fix_text(rest, fixes, limits).map(|new| format!("\u{feff}{new}"));
+        return fix_text(rest, fixes, limits).map(|fixed| FixedText {
+            text: format!("\u{feff}{}", fixed.text),
+            ..fixed
+        });
+    }
+    if let Some(at) = lone_carriage_return(text) {
+        if text.contains('\n') {
+            return Err(FixError::MixedLineEndings {
+                line: line_number(text, at),
+            });
+        }
+        // Only `\r` ends lines: edit the text with `\n` instead, the same YAML line for line.
+        let lf = text.replace('\r', "\n");
+        return fix_text(&lf, fixes, limits).map(|fixed| FixedText {
+            text: fixed.text.replace('\n', "\r"),
+            ..fixed
+        });
     }
     let original = load_str(text, "-", limits);
+    let originals: HashMap<Key, &Value> = original
+        .objects
+        .iter()
+        .map(|o| (key_of(o), &o.value))
+        .collect();
     let mut expected: HashMap<Key, Value> = original
         .objects
         .iter()
@@ -79,13 +116,15 @@ pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<Stri
     let mut pending: Vec<(Key, VecDeque<PatchOp>)> = Vec::new();
     for fix in fixes {
         let key = (fix.document, fix.item);
-        let value = expected.get_mut(&key).ok_or(FixError::MissingObject {
-            document: fix.document,
-            item: fix.item,
-        })?;
+        let (Some(value), Some(original)) = (expected.get_mut(&key), originals.get(&key)) else {
+            return Err(FixError::MissingObject {
+                document: fix.document,
+                item: fix.item,
+            });
+        };
         let mut ops = Vec::new();
         for op in &fix.ops {
-            normalize(value, op, &mut ops)?;
+            normalize(value, original, op, &mut ops)?;
         }
         match pending.iter_mut().find(|(k, _)| *k == key) {
             Some((_, queue)) => queue.extend(ops),
@@ -116,13 +155,60 @@ pub fn fix_text(text: &str, fixes: &[ObjectFix], limits: &Limits) -> Result<Stri
         current = apply_round(&current, &round, limits)?;
     }
     verify(&original, &current, &expected, limits)?;
-    Ok(current)
+    // A fix holds when applying it again to the result would change nothing.
+    let applied = fixes
+        .iter()
+        .map(|fix| {
+            let key = (fix.document, fix.item);
+            let (Some(fixed), Some(original)) = (expected.get(&key), originals.get(&key)) else {
+                return false;
+            };
+            let mut probe = fixed.clone();
+            let mut changes = Vec::new();
+            fix.ops
+                .iter()
+                .all(|op| normalize(&mut probe, original, op, &mut changes).is_ok())
+                && changes.is_empty()
+        })
+        .collect();
+    Ok(FixedText {
+        text: current,
+        applied,
+    })
+}
+
+/// The 1-based line holding byte `at`, with `\n`, `\r\n` and a lone `\r` each ending a line.
+fn line_number(text: &str, at: usize) -> usize {
+    let before = &text[..at];
+    before.matches(['\r', '\n']).count() - before.matches("\r\n").count() + 1
+}
+
+/// Byte offset of the first `\r` not followed by `\n`.
+fn lone_carriage_return(text: &str) -> Option<usize> {
+    text.match_indices('\r')
+        .map(|(at, _)| at)
+        .find(|&at| text.as_bytes().get(at + 1) != Some(&b'\n'))
 }
 
 /// Rewrites `op` as operations that each change something, given that earlier operations
-/// turned the object into `value`, and applies them to `value`.
-fn normalize(value: &mut Value, op: &PatchOp, out: &mut Vec<PatchOp>) -> Result<(), FixError> {
+/// turned the object `original` into `value`, and applies them to `value`.
+///
+/// Fixes set a field below a scalar (often an empty `securityContext:`) by replacing the
+/// scalar with a mapping; when an earlier fix already put a mapping there, such a replacement
+/// adds its entries to that mapping, so every fix keeps its effect.
+fn normalize(
+    value: &mut Value,
+    original: &Value,
+    op: &PatchOp,
+    out: &mut Vec<PatchOp>,
+) -> Result<(), FixError> {
     let current = value.at(op.path());
+    let merges = |path: &str| {
+        matches!(current, Some(Value::Object(_)))
+            && pointer::parent(path)
+                .and_then(|p| value.at(p))
+                .is_some_and(Value::is_object)
+    };
     match op {
         PatchOp::Add { value: new, .. } | PatchOp::Replace { value: new, .. }
             if current == Some(new) =>
@@ -132,19 +218,12 @@ fn normalize(value: &mut Value, op: &PatchOp, out: &mut Vec<PatchOp>) -> Result<
         PatchOp::Add {
             path,
             value: Value::Object(entries),
-        } if matches!(current, Some(Value::Object(_)))
-            && pointer::parent(path)
-                .and_then(|p| value.at(p))
-                .is_some_and(Value::is_object) =>
-        {
-            for (k, v) in entries {
-                let inner = PatchOp::Add {
-                    path: pointer::push(path, k),
-                    value: v.clone(),
-                };
-                normalize(value, &inner, out)?;
-            }
-            return Ok(());
+        } if merges(path) => return merge(value, original, path, entries, out),
+        PatchOp::Replace {
+            path,
+            value: Value::Object(entries),
+        } if merges(path) && !original.at(path).is_some_and(Value::is_object) => {
+            return merge(value, original, path, entries, out)
         }
         PatchOp::Remove { .. } if current.is_none() => return Ok(()),
         _ => {}
@@ -154,6 +233,24 @@ fn normalize(value: &mut Value, op: &PatchOp, out: &mut Vec<PatchOp>) -> Result<
         reason: err.reason.to_owned(),
     })?;
     out.push(op.clone());
+    Ok(())
+}
+
+/// Adds `entries` to the mapping at `path`, each as an `add` of its own.
+fn merge(
+    value: &mut Value,
+    original: &Value,
+    path: &str,
+    entries: &serde_json::Map<String, Value>,
+    out: &mut Vec<PatchOp>,
+) -> Result<(), FixError> {
+    for (k, v) in entries {
+        let inner = PatchOp::Add {
+            path: pointer::push(path, k),
+            value: v.clone(),
+        };
+        normalize(value, original, &inner, out)?;
+    }
     Ok(())
 }
 

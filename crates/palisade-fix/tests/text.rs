@@ -35,7 +35,7 @@ fn on(document: usize, ops: Vec<PatchOp>) -> ObjectFix {
 
 fn fix(text: &str, fixes: &[ObjectFix]) -> String {
     match fix_text(text, fixes, &Limits::default()) {
-        Ok(new) => new,
+        Ok(new) => new.text,
         Err(err) => panic!("fix failed: {err}\n{text}"),
     }
 }
@@ -781,4 +781,129 @@ data:
 ";
     let new = fix(text, &[on(0, vec![add("/data/more", json!("x"))])]);
     assert_eq!(new, format!("{text}  more: x\n"));
+}
+
+const EMPTY_CONTEXT: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:1.25
+    securityContext:
+";
+
+#[test]
+fn replacements_of_an_empty_field_with_mappings_all_take_effect() {
+    // What the rules emit for an empty `securityContext:`: each replaces the null.
+    let fixes: Vec<ObjectFix> = [
+        json!({"allowPrivilegeEscalation": false}),
+        json!({"runAsNonRoot": true}),
+        json!({"capabilities": {"drop": ["ALL"]}}),
+    ]
+    .into_iter()
+    .map(|v| on(0, vec![replace("/spec/containers/0/securityContext", v)]))
+    .collect();
+    let fixed = fix_text(EMPTY_CONTEXT, &fixes, &Limits::default()).unwrap();
+    assert_eq!(fixed.applied, vec![true, true, true]);
+    assert_eq!(
+        fixed.text,
+        format!(
+            "{EMPTY_CONTEXT}      allowPrivilegeEscalation: false\n      runAsNonRoot: true\n      \
+             capabilities:\n        drop:\n        - ALL\n"
+        )
+    );
+}
+
+#[test]
+fn a_fix_overridden_by_a_later_one_is_not_applied() {
+    let fixes = [
+        on(
+            0,
+            vec![replace("/spec/containers/0/image", json!("nginx:1.26"))],
+        ),
+        on(
+            0,
+            vec![replace("/spec/containers/0/image", json!("nginx:1.27"))],
+        ),
+        on(
+            0,
+            vec![add("/spec/automountServiceAccountToken", json!(false))],
+        ),
+    ];
+    let fixed = fix_text(EMPTY_CONTEXT, &fixes, &Limits::default()).unwrap();
+    assert_eq!(fixed.applied, vec![false, true, true]);
+    assert!(
+        fixed.text.contains("image: \"nginx:1.27\"\n"),
+        "{}",
+        fixed.text
+    );
+}
+
+#[test]
+fn a_mapping_replaced_by_a_mapping_is_still_replaced_whole() {
+    let text = POD.replace("privileged: true  # keep me", "privileged: true");
+    let fixes = [
+        on(
+            0,
+            vec![replace(
+                "/spec/containers/0/securityContext",
+                json!({"runAsNonRoot": true}),
+            )],
+        ),
+        on(
+            0,
+            vec![replace(
+                "/spec/containers/0/securityContext",
+                json!({"readOnlyRootFilesystem": true}),
+            )],
+        ),
+    ];
+    let fixed = fix_text(&text, &fixes, &Limits::default()).unwrap();
+    assert_eq!(fixed.applied, vec![false, true]);
+    assert!(!fixed.text.contains("runAsNonRoot"), "{}", fixed.text);
+}
+
+#[test]
+fn carriage_return_line_endings_are_kept() {
+    let text = EMPTY_CONTEXT.replace('\n', "\r");
+    let fixes = [on(
+        0,
+        vec![
+            replace(
+                "/spec/containers/0/securityContext",
+                json!({"runAsNonRoot": true}),
+            ),
+            add("/spec/automountServiceAccountToken", json!(false)),
+        ],
+    )];
+    let fixed = fix_text(&text, &fixes, &Limits::default()).unwrap();
+    assert_eq!(fixed.applied, vec![true]);
+    assert_eq!(
+        fixed.text,
+        format!("{text}      runAsNonRoot: true\r  automountServiceAccountToken: false\r")
+    );
+}
+
+#[test]
+fn a_lone_carriage_return_among_line_feeds_is_refused_with_its_line() {
+    let text = EMPTY_CONTEXT.replacen("  name: web\n", "  name: web\r", 1);
+    let err = fix_text(
+        &text,
+        &[on(0, vec![add("/spec/hostPID", json!(false))])],
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, FixError::MixedLineEndings { line: 4 });
+    assert!(err.to_string().contains("line 4"), "{err}");
+    let crlf = text.replace('\n', "\r\n");
+    let err = fix_text(
+        &crlf,
+        &[on(0, vec![add("/spec/hostPID", json!(false))])],
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, FixError::MixedLineEndings { line: 4 });
 }

@@ -42,7 +42,16 @@ impl InputArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Stdin,
-    File { path: PathBuf, display: String },
+    File {
+        path: PathBuf,
+        display: String,
+    },
+    /// A path that is not a regular file: a pipe (`/dev/stdin`, `<(cmd)`), a FIFO or a
+    /// device. It can be read only once.
+    Stream {
+        path: PathBuf,
+        display: String,
+    },
 }
 
 /// A file extension palisade reads when walking directories.
@@ -84,22 +93,30 @@ pub fn collect(args: &InputArgs, exclude: &GlobSet) -> (Vec<Input>, Vec<LoadErro
             continue;
         }
         let path = PathBuf::from(&given);
-        if path.is_file() {
-            if !exclude.is_match(display_path(&path)) {
-                inputs.push(Input::File {
-                    display: display_path(&path),
-                    path,
+        let metadata = match std::fs::metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(err) => {
+                errors.push(LoadError {
+                    file: given.clone(),
+                    pos: Pos::new(1, 1),
+                    kind: LoadErrorKind::Io,
+                    message: match err.kind() {
+                        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                        _ => format!("cannot read file: {err}"),
+                    },
+                });
+                continue;
+            }
+        };
+        if !metadata.is_dir() {
+            let display = display_path(&path);
+            if !exclude.is_match(&display) {
+                inputs.push(if metadata.is_file() {
+                    Input::File { path, display }
+                } else {
+                    Input::Stream { path, display }
                 });
             }
-            continue;
-        }
-        if !path.is_dir() {
-            errors.push(LoadError {
-                file: given.clone(),
-                pos: Pos::new(1, 1),
-                kind: LoadErrorKind::Io,
-                message: "no such file or directory".to_owned(),
-            });
             continue;
         }
         let mut found = Vec::new();
@@ -161,15 +178,23 @@ impl Input {
     /// The name reports use: the path as given, or `-`.
     pub fn display(&self) -> &str {
         match self {
-            Input::File { display, .. } => display,
+            Input::File { display, .. } | Input::Stream { display, .. } => display,
             Input::Stdin => "-",
         }
+    }
+
+    /// Whether the input can be read only once (standard input, a pipe, a FIFO): whoever
+    /// needs its text later must keep it.
+    pub fn is_stream(&self) -> bool {
+        !matches!(self, Input::File { .. })
     }
 
     /// Reads the input's bytes, enforcing the size limit.
     pub fn read(&self, limits: &Limits) -> Result<Vec<u8>, LoadError> {
         match self {
-            Input::File { path, display } => read_path(path, display, limits),
+            Input::File { path, display } | Input::Stream { path, display } => {
+                read_path(path, display, limits)
+            }
             Input::Stdin => {
                 let mut bytes = Vec::new();
                 std::io::stdin()

@@ -367,3 +367,191 @@ fn fixing_the_insecure_example_leaves_no_fixable_finding() {
     );
     assert!(after.iter().all(|f| f.get("fix").is_none()), "{after:?}");
 }
+
+/// A pod whose container has an empty `securityContext:`: the rules fix it by replacing the
+/// null, several of them at once.
+const EMPTY_CONTEXT: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:1.25
+    securityContext:
+";
+
+/// The number in "Fixed N findings …".
+fn fixed_count(summary: &str) -> usize {
+    summary
+        .strip_prefix("Fixed ")
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {summary:?}"))
+}
+
+#[test]
+fn the_fixed_count_is_what_was_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", EMPTY_CONTEXT);
+    let fixable_before = scan(dir.path(), "pod.yaml")
+        .iter()
+        .filter(|f| f.get("fix").is_some())
+        .count();
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "pod.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = scan(dir.path(), "pod.yaml");
+    let fixable_after = after.iter().filter(|f| f.get("fix").is_some()).count();
+    assert_eq!(fixable_after, 0, "{after:?}\n{out}");
+    assert_eq!(fixed_count(&out), fixable_before - fixable_after, "{out}");
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "pod.yaml"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn write_keeps_the_permissions_of_each_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, mode) in [("a.yaml", 0o640), ("b.yaml", 0o755), ("c.yaml", 0o444)] {
+        let path = write(dir.path(), name, POD);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "."]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (name, mode) in [("a.yaml", 0o640), ("b.yaml", 0o755), ("c.yaml", 0o444)] {
+        let path = dir.path().join(name);
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o7777, mode, "{name}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("privileged: false"), "{name}: {text}");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.yaml", "b.yaml", "c.yaml"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_with_standard_error_full_or_closed_does_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", POD);
+    // A file whose fix is refused, so that an error line is written too.
+    write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: v1\rkind: Pod\nmetadata:\n  name: x\nspec:\n  hostPID: true\n",
+    );
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(cargo_bin("palisade"))
+        .current_dir(dir.path())
+        .args(["fix", "--no-config", "pod.yaml", "bad.yaml"])
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{:?}", out.status);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("+++ b/pod.yaml"),
+        "{out:?}"
+    );
+    let out = Command::new("bash")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            r#""$0" fix --no-config --write pod.yaml bad.yaml 2>&-"#,
+        ])
+        .arg(cargo_bin("palisade"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let text = std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap();
+    assert!(text.contains("privileged: false"), "{text}");
+}
+
+/// A tmpfs mounted on a directory, unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `bytes`, when running as root where mounting is allowed.
+    fn mount(bytes: usize) -> Option<Tmpfs> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        let dir = tempfile::tempdir().ok()?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(Tmpfs { dir })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn write_on_a_full_file_system_leaves_every_original_intact() {
+    let Some(fs) = Tmpfs::mount(64 * 1024) else {
+        eprintln!(
+            "SKIPPED write_on_a_full_file_system_leaves_every_original_intact: \
+             needs root and `mount -t tmpfs`"
+        );
+        return;
+    };
+    let dir = fs.dir.path();
+    // Each file just under one 4 KiB page; fixed, it needs a second page.
+    let padding = format!("# {}\n", "x".repeat(70)).repeat(50);
+    let mut originals = Vec::new();
+    for i in 0..4 {
+        let text = format!(
+            "{padding}{}",
+            POD.replace("name: web", &format!("name: web{i}"))
+        );
+        assert!(text.len() < 4096 && text.len() > 3800, "{}", text.len());
+        let name = format!("pod{i}.yaml");
+        write(dir, &name, &text);
+        originals.push((name, text));
+    }
+    // Fill the file system.
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let page = [0u8; 4096];
+    while filler.write_all(&page).is_ok() {}
+    let _ = filler.sync_all();
+    let (code, out, err) = run(dir, &["fix", "--no-config", "--write", "."]);
+    assert_eq!(code, 2, "{out}{err}");
+    for (name, text) in &originals {
+        assert_eq!(
+            &std::fs::read_to_string(dir.join(name)).unwrap(),
+            text,
+            "{name}"
+        );
+        assert!(
+            err.contains(&format!("error: {name}: cannot write file: ")),
+            "{name}: {err}"
+        );
+    }
+    assert!(err.contains("left unchanged"), "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["filler", "pod0.yaml", "pod1.yaml", "pod2.yaml", "pod3.yaml"]
+    );
+}

@@ -1,13 +1,15 @@
 //! `palisade fix`: the automatic fixes of findings, as a diff or written to the files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Display;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
 use palisade_core::rule::Finding;
 use palisade_core::Limits;
-use palisade_fix::{fix_text, unified_diff, ObjectFix};
+use palisade_fix::{fix_text, replace_file, unified_diff, ObjectFix};
 use palisade_rules::Engine;
 use rayon::prelude::*;
 
@@ -18,7 +20,8 @@ use crate::input::InputArgs;
 pub struct FixArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Rewrite the files in place instead of printing a diff.
+    /// Rewrite the files instead of printing a diff (each through a temporary file renamed
+    /// over it, so that it is never left half-written).
     #[arg(long)]
     pub write: bool,
     /// Fix only the findings of these rules (IDs, slugs or categories).
@@ -41,29 +44,49 @@ struct FileFixes<'a> {
     findings: Vec<&'a Finding>,
 }
 
+/// Writes a line to standard error. A closed or full standard error must not end the command
+/// (`eprintln!` panics when the write fails).
+fn report(line: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Why `--write` cannot rewrite an input named on the command line: standard input, pipes,
+/// FIFOs and devices can only be read once.
+fn not_rewritable(path: &str) -> Option<String> {
+    if path == "-" {
+        return Some("--write cannot rewrite standard input".to_owned());
+    }
+    let metadata = std::fs::metadata(path).ok()?;
+    (!metadata.is_file() && !metadata.is_dir()).then(|| {
+        format!("--write cannot rewrite {path}: not a regular file (a pipe, FIFO or device)")
+    })
+}
+
 pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
-    if args.write && args.input.paths.iter().any(|p| p == "-") {
-        eprintln!("error: --write cannot rewrite standard input; run without --write for a diff");
-        return Ok(ExitCode::from(2));
+    if args.write {
+        if let Some(reason) = args.input.paths.iter().find_map(|p| not_rewritable(p)) {
+            report(format!("error: {reason}; run without --write for a diff"));
+            return Ok(ExitCode::from(2));
+        }
     }
     let config = match load_config(args.config.as_deref(), args.no_config) {
         Ok(c) => c,
         Err(err) => {
-            eprintln!("error: {err}");
+            report(format!("error: {err}"));
             return Ok(ExitCode::from(2));
         }
     };
     let engine = match Engine::new(&config, &args.select, &args.ignore) {
         Ok(e) => e,
         Err(err) => {
-            eprintln!("error: {err}");
+            report(format!("error: {err}"));
             return Ok(ExitCode::from(2));
         }
     };
     let outcome = scan(&engine, &args.input, &config)?;
     let mut failed = !outcome.errors.is_empty();
     for err in &outcome.errors {
-        eprintln!("error: {err}");
+        report(format!("error: {err}"));
     }
     let limits = args.input.limits();
     let mut files: Vec<FileFixes<'_>> = Vec::new();
@@ -83,13 +106,13 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     // Files are fixed in parallel; results are reported in file order.
     let results: Vec<Result<Option<Fixed>, String>> = files
         .par_iter()
-        .map(|group| fix_file(group, outcome.stdin.as_deref(), &limits, args.write))
+        .map(|group| fix_file(group, &outcome.streamed, &limits, args.write))
         .collect();
     let mut stdout = std::io::stdout().lock();
     for (group, result) in files.iter().zip(results) {
         match result {
             Err(err) => {
-                eprintln!("error: {}: {err}", group.file);
+                report(format_args!("error: {}: {err}", group.file));
                 failed = true;
             }
             Ok(None) => {}
@@ -98,8 +121,8 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
                     let _ = stdout.write_all(diff.as_bytes());
                 }
                 changed += 1;
-                fixed += group.findings.len();
-                rules.extend(group.findings.iter().map(|f| f.rule.id));
+                fixed += done.applied.len();
+                rules.extend(done.applied.iter().map(|f| f.rule.id));
             }
         }
     }
@@ -107,7 +130,7 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     if args.write {
         let _ = writeln!(stdout, "{summary}");
     } else {
-        eprintln!("{summary}");
+        report(summary);
     }
     let _ = stdout.flush();
     Ok(if failed {
@@ -119,49 +142,64 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A file whose fixes were applied: the diff to print, unless it was rewritten.
-struct Fixed {
+/// A file whose fixes were applied: the diff to print, unless it was rewritten, and the
+/// findings whose fixes hold in the new text.
+struct Fixed<'a> {
     diff: Option<String>,
+    applied: Vec<&'a Finding>,
 }
 
 /// Applies a file's fixes: rewrites it with `write`, else returns its diff. `None` when the
-/// fixes change nothing.
-fn fix_file(
-    group: &FileFixes<'_>,
-    stdin: Option<&str>,
+/// fixes change nothing. Inputs that cannot be read again (`streamed`, by name) are fixed from
+/// the text the scan read.
+fn fix_file<'a>(
+    group: &FileFixes<'a>,
+    streamed: &HashMap<String, String>,
     limits: &Limits,
     write: bool,
-) -> Result<Option<Fixed>, String> {
-    let old = if group.file == "-" {
-        stdin.unwrap_or_default().to_owned()
-    } else {
-        std::fs::read_to_string(group.file).map_err(|err| format!("cannot read file: {err}"))?
+) -> Result<Option<Fixed<'a>>, String> {
+    let old = match streamed.get(group.file) {
+        Some(text) => text.clone(),
+        None => {
+            std::fs::read_to_string(group.file).map_err(|err| format!("cannot read file: {err}"))?
+        }
     };
-    let fixes: Vec<ObjectFix> = group
+    let (findings, fixes): (Vec<&Finding>, Vec<ObjectFix>) = group
         .findings
         .iter()
-        .filter_map(|f| {
-            Some(ObjectFix {
+        .filter_map(|&f| {
+            let fix = ObjectFix {
                 document: f.document,
                 item: f.item,
                 ops: f.fix.as_ref()?.patch.clone(),
-            })
+            };
+            Some((f, fix))
         })
-        .collect();
-    let new = fix_text(&old, &fixes, limits).map_err(|err| {
+        .unzip();
+    let fixed = fix_text(&old, &fixes, limits).map_err(|err| {
         let ids: BTreeSet<&str> = group.findings.iter().map(|f| f.rule.id).collect();
         let ids: Vec<&str> = ids.into_iter().collect();
         format!("not fixed ({}): {err}", ids.join(", "))
     })?;
-    if new == old {
+    if fixed.text == old {
         return Ok(None);
     }
+    let applied = findings
+        .into_iter()
+        .zip(fixed.applied)
+        .filter_map(|(f, applied)| applied.then_some(f))
+        .collect();
     if write {
-        std::fs::write(group.file, &new).map_err(|err| format!("cannot write file: {err}"))?;
-        return Ok(Some(Fixed { diff: None }));
+        replace_file(Path::new(group.file), fixed.text.as_bytes())
+            .map_err(|err| format!("cannot write file: {err}; it was left unchanged"))?;
+        return Ok(Some(Fixed {
+            diff: None,
+            applied,
+        }));
     }
     Ok(Some(Fixed {
-        diff: Some(unified_diff(&old, &new, group.file, 3)),
+        diff: Some(unified_diff(&old, &fixed.text, group.file, 3)),
+        applied,
     }))
 }
 

@@ -50,7 +50,8 @@ pub struct ScanOutcome {
     pub files: usize,
     pub objects: usize,
     pub skipped: usize,
-    pub stdin: Option<String>,
+    /// The text of inputs that cannot be read again (standard input, pipes, FIFOs), by name.
+    pub streamed: HashMap<String, String>,
 }
 
 /// Reads the configuration the flags name (or discovers it).
@@ -79,7 +80,8 @@ struct FileResult {
     skipped: usize,
     /// Documents decoded (to number the documents of the next chunk of the same file).
     documents: usize,
-    stdin: Option<String>,
+    /// The name and text of an input that cannot be read again.
+    streamed: Option<(String, String)>,
 }
 
 impl FileResult {
@@ -91,7 +93,7 @@ impl FileResult {
         self.objects += other.objects;
         self.skipped += other.skipped;
         self.documents += other.documents;
-        self.stdin = self.stdin.take().or(other.stdin);
+        self.streamed = self.streamed.take().or(other.streamed);
     }
 }
 
@@ -112,7 +114,9 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         errors,
         ..FileResult::default()
     };
-    for result in results {
+    let mut streamed = HashMap::new();
+    for mut result in results {
+        streamed.extend(result.streamed.take());
         all.absorb(result);
     }
     let FileResult {
@@ -121,7 +125,6 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         kept,
         objects,
         skipped,
-        stdin,
         ..
     } = all;
     if engine.has_inventory_rules() {
@@ -137,7 +140,7 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         files: inputs.len(),
         objects,
         skipped,
-        stdin,
+        streamed,
     })
 }
 
@@ -152,13 +155,18 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
             }
         }
     };
-    let stdin = matches!(input, Input::Stdin).then(|| String::from_utf8_lossy(&bytes).into_owned());
+    let streamed = input.is_stream().then(|| {
+        (
+            display.to_owned(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    });
     let text = match check_text(&bytes, display, limits) {
         Ok(text) => text,
         Err(error) => {
             return FileResult {
                 errors: vec![error],
-                stdin,
+                streamed,
                 ..FileResult::default()
             }
         }
@@ -183,7 +191,7 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
         })
         .collect();
     let mut file = FileResult {
-        stdin,
+        streamed,
         ..FileResult::default()
     };
     for mut part in parts {
@@ -201,19 +209,23 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
     file
 }
 
-/// Source lines for code frames: files are read again only when a finding is in them.
+/// Source lines for code frames: files are read again only when a finding is in them; inputs
+/// that cannot be read again come from the text the scan kept.
 struct LineCache {
-    stdin: Option<String>,
+    streamed: HashMap<String, String>,
     files: RefCell<HashMap<String, Option<Vec<String>>>>,
+}
+
+/// The lines of a text as the loader counts them: a line ends at `\n`, `\r\n` or a lone `\r`.
+fn source_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split_terminator('\n')
+        .flat_map(|line| line.strip_suffix('\r').unwrap_or(line).split('\r'))
 }
 
 impl SourceLines for LineCache {
     fn line(&self, file: &str, line: u32) -> Option<String> {
-        if file == "-" {
-            return self
-                .stdin
-                .as_deref()?
-                .lines()
+        if let Some(text) = self.streamed.get(file) {
+            return source_lines(text)
                 .nth(line.checked_sub(1)? as usize)
                 .map(str::to_owned);
         }
@@ -221,7 +233,7 @@ impl SourceLines for LineCache {
         let lines = files.entry(file.to_owned()).or_insert_with(|| {
             std::fs::read_to_string(file)
                 .ok()
-                .map(|t| t.lines().map(str::to_owned).collect())
+                .map(|t| source_lines(&t).map(str::to_owned).collect())
         });
         lines.as_ref()?.get(line.checked_sub(1)? as usize).cloned()
     }
@@ -269,7 +281,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let format = Format::parse(&args.format).unwrap_or(Format::Text);
     let cache = LineCache {
-        stdin: outcome.stdin.clone(),
+        streamed: outcome.streamed.clone(),
         files: RefCell::default(),
     };
     let options = TextOptions {
