@@ -84,3 +84,34 @@ fn the_manifests_pass_every_rule() {
     );
     assert!(findings.is_empty(), "{findings:#?}");
 }
+
+/// The seconds of a `--name=N` argument of the webhook container.
+fn seconds_arg(args: &[serde_json::Value], name: &str) -> u64 {
+    args.iter()
+        .filter_map(|a| a.as_str()?.strip_prefix(&format!("--{name}=")))
+        .find_map(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("--{name} is set"))
+}
+
+#[test]
+fn the_webhook_stops_within_its_termination_grace_period() {
+    let objects = objects();
+    let deployment = objects
+        .iter()
+        .find(|o| o.kind() == "Deployment" && o.name() == "palisade")
+        .expect("the Deployment");
+    let pod = &deployment.value["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let args = container["args"].as_array().unwrap();
+    let pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        .as_u64()
+        .expect("a preStop sleep");
+    let drain = seconds_arg(args, "drain");
+    let grace = seconds_arg(args, "grace");
+    assert!(pre_stop > 0 && drain > 0);
+    let period = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
+    assert!(
+        pre_stop + drain + grace < period,
+        "{pre_stop} + {drain} + {grace} must stay under {period}"
+    );
+}

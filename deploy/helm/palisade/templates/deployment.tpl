@@ -28,6 +28,8 @@ spec:
     spec:
       serviceAccountName: {{ .Release.Name }}
       automountServiceAccountToken: false
+      # preStop + drain + grace, with room to spare.
+      terminationGracePeriodSeconds: {{ add .Values.shutdown.preStopSeconds .Values.shutdown.drainSeconds .Values.shutdown.graceSeconds 10 }}
       securityContext:
         runAsNonRoot: true
         runAsUser: 65532
@@ -51,6 +53,11 @@ spec:
             - --tls-key=/tls/tls.key
             - --config=/config/palisade.yaml
             - --webhook-config=/config/webhook.yaml
+            - --drain={{ .Values.shutdown.drainSeconds }}
+            - --grace={{ .Values.shutdown.graceSeconds }}
+          lifecycle:
+            preStop:
+              sleep: {seconds: {{ .Values.shutdown.preStopSeconds }}}
           ports:
             - {name: https, containerPort: 8443, protocol: TCP}
           readinessProbe:
