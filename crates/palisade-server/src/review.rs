@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use palisade_core::patch::{apply, PatchOp};
@@ -76,17 +77,19 @@ pub struct State {
 pub struct ReviewLimits {
     /// Most containers (init, regular and ephemeral together) in one pod spec.
     pub max_containers: usize,
-    /// Most JSON values (mappings, sequences and scalars) in one object.
+    /// Most JSON values (mappings, sequences and scalars) in one object; counted in the
+    /// request's text before the object is decoded.
     pub max_nodes: usize,
 }
 
 impl Default for ReviewLimits {
-    /// 256 containers (real pods have a handful; the API server sets no limit) and 250,000
-    /// values (about what fits in etcd's 1.5 MiB object limit when values are small).
+    /// 256 containers (real pods have a handful; the API server sets no limit) and 100,000
+    /// values (the largest objects of the corpus, CustomResourceDefinitions, have about 20,000;
+    /// the kinds the webhook is registered for have far fewer).
     fn default() -> Self {
         ReviewLimits {
             max_containers: 256,
-            max_nodes: 250_000,
+            max_nodes: 100_000,
         }
     }
 }
@@ -194,10 +197,11 @@ impl State {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Review {
+struct Review<'a> {
     api_version: Option<String>,
     kind: Option<String>,
-    request: Option<Request>,
+    #[serde(borrow)]
+    request: Option<Request<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -212,9 +216,11 @@ struct UserInfo {
     username: String,
 }
 
+/// The request of a review. The objects are kept as the raw JSON text of the body, and decoded
+/// only after their values were counted, so an oversized object is never built in memory.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Request {
+struct Request<'a> {
     uid: String,
     #[serde(default)]
     kind: GroupVersionKind,
@@ -227,10 +233,10 @@ struct Request {
     operation: String,
     #[serde(default)]
     user_info: UserInfo,
-    #[serde(default)]
-    object: Option<Value>,
-    #[serde(default)]
-    old_object: Option<Value>,
+    #[serde(default, borrow)]
+    object: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    old_object: Option<&'a RawValue>,
     #[serde(default)]
     dry_run: Option<bool>,
 }
@@ -293,7 +299,7 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
             ),
         );
     }
-    let Some(mut request) = parsed.request else {
+    let Some(request) = parsed.request else {
         return state.reject(
             endpoint,
             400,
@@ -323,21 +329,26 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
         || state.webhook.exempt(request.namespace.as_deref());
     let mut outcome = Outcome::default();
     if !skip {
-        let Some(object) = request.object.take().filter(Value::is_object) else {
-            return state.reject(
-                endpoint,
-                400,
-                "missing_object",
-                format!(
-                    "the {} request has no `request.object` mapping",
-                    request.operation
-                ),
-            );
+        let object = match request.object.map(|raw| decode(&state.limits, raw)) {
+            Some(Ok(value)) if value.is_object() => Ok(value),
+            Some(Err(reason)) => Err(reason),
+            _ => {
+                return state.reject(
+                    endpoint,
+                    400,
+                    "missing_object",
+                    format!(
+                        "the {} request has no `request.object` mapping",
+                        request.operation
+                    ),
+                )
+            }
         };
-        outcome = match oversized(&state.limits, &object) {
-            Some(reason) => Outcome::too_large(reason),
-            None => judge(state, endpoint, &request, object),
-        };
+        outcome =
+            match object.and_then(|o| too_many_containers(&state.limits, &o).map_or(Ok(o), Err)) {
+                Err(reason) => Outcome::too_large(reason),
+                Ok(object) => judge(state, endpoint, &request, object),
+            };
     }
     let allowed = outcome.denial.is_none();
     let mut response = Map::new();
@@ -445,10 +456,49 @@ impl Outcome {
     }
 }
 
-/// Why an object is too large to review, if it is: more containers or more values than the
-/// limits allow. Counting values stops as soon as the limit is passed.
-fn oversized(limits: &ReviewLimits, object: &Value) -> Option<String> {
-    let containers = object
+/// Decodes an object of the review after counting its values in the raw text, so that an
+/// object over the limit costs no memory beyond the request body.
+fn decode(limits: &ReviewLimits, raw: &RawValue) -> Result<Value, String> {
+    let values = count_values(raw.get().as_bytes());
+    if values > limits.max_nodes {
+        return Err(format!(
+            "palisade reviews objects of at most {} JSON values; this one has {values}",
+            limits.max_nodes
+        ));
+    }
+    serde_json::from_str(raw.get()).map_err(|err| format!("cannot decode the object: {err}"))
+}
+
+/// The number of values in a JSON text (exact for valid JSON without empty arrays or objects;
+/// each empty one counts one extra): one, plus one per comma and per opening bracket outside
+/// strings.
+fn count_values(json: &[u8]) -> usize {
+    let mut count = 1;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b',' | b'[' | b'{' => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Why a pod spec has too many containers to review, if it does.
+fn too_many_containers(limits: &ReviewLimits, object: &Value) -> Option<String> {
+    let containers: usize = object
         .get("kind")
         .and_then(Value::as_str)
         .and_then(palisade_core::views::pod_spec_location)
@@ -460,29 +510,12 @@ fn oversized(limits: &ReviewLimits, object: &Value) -> Option<String> {
                 .map(Vec::len)
                 .sum()
         });
-    if containers > limits.max_containers {
-        return Some(format!(
+    (containers > limits.max_containers).then(|| {
+        format!(
             "palisade reviews pod specs of at most {} containers; this one has {containers}",
             limits.max_containers
-        ));
-    }
-    let mut nodes = 0usize;
-    let mut stack = vec![object];
-    while let Some(value) = stack.pop() {
-        nodes += 1;
-        if nodes > limits.max_nodes {
-            return Some(format!(
-                "palisade reviews objects of at most {} JSON values; this one has more",
-                limits.max_nodes
-            ));
-        }
-        match value {
-            Value::Array(items) => stack.extend(items),
-            Value::Object(map) => stack.extend(map.values()),
-            _ => {}
-        }
-    }
-    None
+        )
+    })
 }
 
 /// Prepares an admitted object for the rules: the namespace of the request when the object has
@@ -519,14 +552,16 @@ fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> 
             let object = prepare(state, request, value);
             let findings = engine.check_object(&object);
             let previous: HashSet<(&'static str, String)> =
-                match (&request.old_object, state.webhook.updates) {
-                    (Some(old), UpdatePolicy::NoWorse)
-                        if request.operation == "UPDATE" && old.is_object() =>
-                    {
-                        let old = prepare(state, request, old.clone());
-                        engine
-                            .check_object(&old)
-                            .into_iter()
+                match (request.old_object, state.webhook.updates) {
+                    (Some(old), UpdatePolicy::NoWorse) if request.operation == "UPDATE" => {
+                        // An old object that cannot be decoded within the limits earns no
+                        // leniency: the new one is judged like a new object.
+                        let old = decode(&state.limits, old)
+                            .ok()
+                            .filter(Value::is_object)
+                            .map(|old| prepare(state, request, old));
+                        old.iter()
+                            .flat_map(|old| engine.check_object(old))
                             .map(|f| (f.rule.id, f.pointer))
                             .collect()
                     }
@@ -741,6 +776,28 @@ mod tests {
         );
         assert_eq!(field("/metadata/labels/a~1b"), "metadata.labels.a/b");
         assert_eq!(field(""), ".");
+    }
+
+    #[test]
+    fn values_are_counted_in_the_raw_text() {
+        for (text, values) in [
+            ("1", 1),
+            (r#"{"a": 1, "b": [1, 2, {"c": "x,y[{"}]}"#, 7),
+            (r#"["a\"b", "c\\", ","]"#, 4),
+            (r#"{"a": {}}"#, 3),
+        ] {
+            assert_eq!(count_values(text.as_bytes()), values, "{text}");
+            let exact = exact_values(&serde_json::from_str(text).unwrap());
+            assert!(count_values(text.as_bytes()) >= exact, "{text}");
+        }
+    }
+
+    fn exact_values(value: &Value) -> usize {
+        1 + match value {
+            Value::Array(items) => items.iter().map(exact_values).sum(),
+            Value::Object(map) => map.values().map(exact_values).sum(),
+            _ => 0,
+        }
     }
 
     #[test]

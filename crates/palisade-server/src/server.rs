@@ -81,7 +81,7 @@ impl ServerConfig {
             reload_interval: Duration::from_secs(5),
             drain: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(10),
-            max_in_flight: 32,
+            max_in_flight: 16,
             queue_timeout: Duration::from_secs(2),
             review_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
@@ -364,7 +364,8 @@ async fn read_and_review(endpoint: Endpoint, app: &App, request: Request) -> Rep
         return too_large(endpoint, app);
     }
     let body = Limited::new(request.into_body(), app.body_limit);
-    let bytes = match tokio::time::timeout(app.body_timeout, body.collect()).await {
+    let capacity = declared.map_or(0, |len| len as usize);
+    let bytes = match tokio::time::timeout(app.body_timeout, read_body(body, capacity)).await {
         Err(_) => {
             return state.reject(
                 endpoint,
@@ -387,7 +388,7 @@ async fn read_and_review(endpoint: Endpoint, app: &App, request: Request) -> Rep
                 format!("cannot read the request body: {err}"),
             )
         }
-        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Ok(bytes)) => bytes,
     };
     // Reviews run on blocking threads, at most `review_threads` at once, so the runtime's
     // workers stay free for health checks, metrics and reading other requests.
@@ -404,6 +405,21 @@ async fn read_and_review(endpoint: Endpoint, app: &App, request: Request) -> Rep
             format!("the review failed: {err}"),
         ),
     }
+}
+
+/// Reads a body into one buffer, sized by the declared length when there is one, so that a
+/// body is held once (not as chunks and then a copy).
+async fn read_body(
+    mut body: Limited<Body>,
+    capacity: usize,
+) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut bytes = Vec::with_capacity(capacity);
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes)
 }
 
 fn too_large(endpoint: Endpoint, app: &App) -> Reply {

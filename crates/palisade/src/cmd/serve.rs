@@ -68,7 +68,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub grace: u64,
     /// Most admission requests read or reviewed at once; more wait, then get 503.
-    #[arg(long, default_value_t = 32, value_name = "N")]
+    #[arg(long, default_value_t = 16, value_name = "N")]
     pub max_in_flight: usize,
     /// Most containers in one reviewed pod spec; larger objects are denied unreviewed.
     #[arg(long, default_value_t = ReviewLimits::default().max_containers, value_name = "N")]
