@@ -14,7 +14,7 @@ mod pos;
 pub mod views;
 mod yaml;
 
-pub use limits::Limits;
+pub use limits::{value_nodes, Limits, NodeBudget};
 pub use load::{
     check_text, decode_first_document, empty_error, load_bytes, load_chunk, load_path, load_str,
     read_path, split_stream, Chunk, DuplicateKey, Entry, LoadError, LoadErrorKind, Loaded,

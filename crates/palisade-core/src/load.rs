@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::limits::Limits;
+use crate::limits::{Limits, NodeBudget};
 use crate::object::{Object, Source};
 use crate::pos::{Pos, SpanNode};
 use crate::yaml::{self, DecodeError, Item};
@@ -203,7 +203,8 @@ pub fn empty_error(display: &str) -> LoadError {
 }
 
 /// Decodes YAML or JSON text. A syntax error ends the document it occurs in; decoding resumes
-/// at the next `---` document marker, so one broken document does not hide the others.
+/// at the next `---` document marker, so one broken document does not hide the others. Text
+/// that decodes to more nodes than [`Limits::max_file_nodes`] is refused with one error.
 pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Source::new(display);
@@ -212,7 +213,13 @@ pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
         text,
         first_line: 0,
     };
-    load_chunk(chunk, &source, limits, &mut |entry| out.push(entry));
+    let budget = NodeBudget::file(limits);
+    load_chunk(chunk, &source, limits, &budget, &mut |entry| {
+        out.push(entry)
+    });
+    if let Some(error) = budget.error(display) {
+        return Loaded::failed(error);
+    }
     if out.objects.is_empty() && out.errors.is_empty() && out.skipped == 0 {
         out.errors.push(empty_error(display));
     }
@@ -260,10 +267,15 @@ fn is_document_marker(line: &str) -> bool {
 /// Decodes one chunk of a stream, handing every object, error and skipped document to `sink`
 /// in order. Objects are numbered by document from 0 within the chunk; the return value is the
 /// number of documents the chunk held, so a caller can renumber the documents of later chunks.
+///
+/// Decoded nodes are charged to `budget`, the file's (shared by all its chunks): once it is
+/// spent, decoding stops and the caller reports [`NodeBudget::error`] instead of the file's
+/// entries.
 pub fn load_chunk(
     chunk: Chunk<'_>,
     source: &Arc<Source>,
     limits: &Limits,
+    budget: &NodeBudget,
     sink: &mut dyn FnMut(Entry),
 ) -> usize {
     let mut text = std::borrow::Cow::Borrowed(chunk.text);
@@ -273,28 +285,34 @@ pub fn load_chunk(
     let mut padded = 0usize;
     // Entries of the current pass already delivered before a retry of the same text.
     let mut delivered = 0usize;
-    loop {
+    while !budget.is_spent() {
         let mut fatal: Option<DecodeError> = None;
         let mut seen = 0usize;
-        yaml::decode(
-            &text[offset..],
-            line_offset,
-            limits,
-            &mut |item| match item {
-                Item::Error(err) if err.fatal => fatal = Some(err),
-                item => {
-                    seen += 1;
-                    if seen > delivered {
-                        deliver(item, source, document, sink);
-                        document += 1;
+        let charged =
+            yaml::decode(
+                &text[offset..],
+                line_offset,
+                limits,
+                budget,
+                &mut |item| match item {
+                    Item::Error(err) if err.fatal => fatal = Some(err),
+                    item => {
+                        seen += 1;
+                        if seen > delivered {
+                            deliver(item, source, document, sink);
+                            document += 1;
+                        }
                     }
-                }
-            },
-        );
+                },
+            );
         delivered = delivered.max(seen);
-        let Some(err) = fatal else { break };
+        let Some(err) = fatal.filter(|_| !budget.is_spent()) else {
+            break;
+        };
         let relative = Pos::new(err.pos.line.saturating_sub(chunk.first_line), err.pos.col);
         if let Some(fixed) = relax_flow_indentation(&text, relative, &err.message, &mut padded) {
+            // The pass is decoded again: its nodes are charged again.
+            budget.release(charged);
             text = std::borrow::Cow::Owned(fixed);
             continue;
         }
@@ -567,7 +585,8 @@ fn add_list(
 /// inputs that are not Kubernetes objects). `Ok(None)` when the text holds no document.
 pub fn decode_first_document(text: &str, limits: &Limits) -> Result<Option<Value>, LoadError> {
     let mut first: Option<Result<Value, LoadError>> = None;
-    yaml::decode(text, 0, limits, &mut |item| {
+    let budget = NodeBudget::file(limits);
+    yaml::decode(text, 0, limits, &budget, &mut |item| {
         if first.is_some() {
             return;
         }
@@ -581,6 +600,9 @@ pub fn decode_first_document(text: &str, limits: &Limits) -> Result<Option<Value
             }),
         });
     });
+    if let Some(error) = budget.error("") {
+        return Err(error);
+    }
     first.transpose()
 }
 

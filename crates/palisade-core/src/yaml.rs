@@ -3,12 +3,14 @@
 //! `_` separators), `<<` merge keys, anchors and aliases, non-string keys turned into strings,
 //! timestamps kept as strings, and duplicate keys resolved to the last value (and recorded).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use saphyr_parser::input::SkipTabs;
+use saphyr_parser::{Event, Input, Parser, ScalarStyle, ScanError, Span, StrInput};
 use serde_json::{Map, Number, Value};
 
-use crate::limits::Limits;
+use crate::limits::{Limits, NodeBudget};
 use crate::load::DuplicateKey;
 use crate::pointer;
 use crate::pos::{Pos, SpanNode};
@@ -51,19 +53,26 @@ struct PendingKey {
 /// (duplicate keys are looked up on every insert); smaller ones are searched in order.
 const INDEXED_MAP: usize = 16;
 
+/// The decoder charges the file's [`NodeBudget`] this many nodes at a time (and before the node
+/// that would cross the limit), so that chunks of one file decoded in parallel rarely touch the
+/// shared counter.
+const CHARGE_BATCH: usize = 4096;
+
+/// A collection with at least this many children takes the whole scratch stack as its value
+/// when it is the outermost open collection of its kind, instead of copying its children out.
+const TAKE_STACK: usize = 1024;
+
 /// An open collection. Its children live on the decoder's [`Scratch`] stacks from the recorded
-/// start indices on.
+/// start index on.
 enum Frame {
     Seq {
-        items: usize,
-        spans: usize,
+        start: usize,
         count: usize,
         pos: Pos,
         anchor: usize,
     },
     Map {
-        entries: usize,
-        spans: usize,
+        start: usize,
         pending: Option<PendingKey>,
         /// Position of every key, for mappings larger than [`INDEXED_MAP`].
         index: Option<HashMap<String, usize>>,
@@ -75,14 +84,199 @@ enum Frame {
 
 /// The children of every open collection, on stacks shared by all of them: a collection's
 /// children are the tail of a stack, moved out into a value of exactly their size when the
-/// collection ends. Decoding a document thus allocates each collection once.
+/// collection ends. Decoding a document thus allocates each collection once. Sequences and
+/// mappings have stacks of their own, so that a large collection is usually the whole stack
+/// and is taken without a copy (see [`take_tail`]).
 #[derive(Default)]
 struct Scratch {
     items: Vec<Value>,
+    item_spans: Vec<SpanNode>,
     entries: Vec<(String, Value)>,
     /// Whether each entry was written in the mapping itself (not merged in with `<<`).
     explicit: Vec<bool>,
-    spans: Vec<SpanNode>,
+    entry_spans: Vec<SpanNode>,
+}
+
+/// The children of a collection that start at `start` on a scratch stack. A large collection
+/// whose children are the whole stack takes the stack itself: copying it out would need its
+/// size in memory twice (and the stack's spare capacity goes back with `shrink_to_fit`, which
+/// allocators do in place).
+fn take_tail<T>(stack: &mut Vec<T>, start: usize) -> Vec<T> {
+    if start == 0 && stack.len() >= TAKE_STACK {
+        let mut all = std::mem::take(stack);
+        all.shrink_to_fit();
+        all
+    } else {
+        stack.drain(start..).collect()
+    }
+}
+
+/// What the YAML parser reads ahead of the events it returns. It keeps every token of a flow
+/// collection (`[...]`, `{...}`) until the collection ends, since the collection could still
+/// turn out to be a mapping key: a 60 MB `[a,a,...]` costs gigabytes before its first event,
+/// out of reach of a count of decoded nodes. The flow indicators read ahead (`,`, `[` and `{`,
+/// one per entry or collection, plus any in quoted strings) bound the nodes that the tokens in
+/// memory will decode to, and are held to what is left of the budget.
+struct ReadAhead {
+    indicators: Cell<usize>,
+    allowed: Cell<usize>,
+    /// The input was cut short because the indicators read ahead crossed `allowed`.
+    cut: Cell<bool>,
+}
+
+/// The text, as the parser reads it, cut short (the parser then sees its end) when more flow
+/// indicators than [`ReadAhead::allowed`] are read ahead of the events.
+struct BudgetedInput<'a> {
+    inner: StrInput<'a>,
+    ahead: &'a ReadAhead,
+}
+
+impl Input for BudgetedInput<'_> {
+    fn lookahead(&mut self, count: usize) {
+        self.inner.lookahead(count);
+    }
+
+    fn buflen(&self) -> usize {
+        self.inner.buflen()
+    }
+
+    fn bufmaxlen(&self) -> usize {
+        self.inner.bufmaxlen()
+    }
+
+    fn buf_is_empty(&self) -> bool {
+        self.inner.buf_is_empty()
+    }
+
+    fn raw_read_ch(&mut self) -> char {
+        self.inner.raw_read_ch()
+    }
+
+    fn raw_read_non_breakz_ch(&mut self) -> Option<char> {
+        self.inner.raw_read_non_breakz_ch()
+    }
+
+    /// The parser consumes flow indicators (and quoted characters) one at a time, here.
+    fn skip(&mut self) {
+        if matches!(self.inner.peek(), ',' | '[' | '{') {
+            let read = self.ahead.indicators.get().saturating_add(1);
+            self.ahead.indicators.set(read);
+            if read > self.ahead.allowed.get() {
+                self.ahead.cut.set(true);
+                self.inner = StrInput::new("");
+                return;
+            }
+        }
+        self.inner.skip();
+    }
+
+    fn skip_n(&mut self, count: usize) {
+        self.inner.skip_n(count);
+    }
+
+    fn peek(&self) -> char {
+        self.inner.peek()
+    }
+
+    fn peek_nth(&self, n: usize) -> char {
+        self.inner.peek_nth(n)
+    }
+
+    fn peek_opt(&self) -> Option<char> {
+        self.inner.peek_opt()
+    }
+
+    fn look_ch(&mut self) -> char {
+        self.inner.look_ch()
+    }
+
+    fn next_char_is(&self, c: char) -> bool {
+        self.inner.next_char_is(c)
+    }
+
+    fn nth_char_is(&self, n: usize, c: char) -> bool {
+        self.inner.nth_char_is(n, c)
+    }
+
+    fn next_2_are(&self, c1: char, c2: char) -> bool {
+        self.inner.next_2_are(c1, c2)
+    }
+
+    fn next_3_are(&self, c1: char, c2: char, c3: char) -> bool {
+        self.inner.next_3_are(c1, c2, c3)
+    }
+
+    fn next_is_document_indicator(&self) -> bool {
+        self.inner.next_is_document_indicator()
+    }
+
+    fn next_is_document_start(&self) -> bool {
+        self.inner.next_is_document_start()
+    }
+
+    fn next_is_document_end(&self) -> bool {
+        self.inner.next_is_document_end()
+    }
+
+    fn skip_ws_to_eol(&mut self, skip_tabs: SkipTabs) -> (usize, Result<SkipTabs, &'static str>) {
+        self.inner.skip_ws_to_eol(skip_tabs)
+    }
+
+    fn next_can_be_plain_scalar(&self, in_flow: bool) -> bool {
+        self.inner.next_can_be_plain_scalar(in_flow)
+    }
+
+    fn next_is_blank_or_break(&self) -> bool {
+        self.inner.next_is_blank_or_break()
+    }
+
+    fn next_is_blank_or_breakz(&self) -> bool {
+        self.inner.next_is_blank_or_breakz()
+    }
+
+    fn next_is_blank(&self) -> bool {
+        self.inner.next_is_blank()
+    }
+
+    fn next_is_break(&self) -> bool {
+        self.inner.next_is_break()
+    }
+
+    fn next_is_breakz(&self) -> bool {
+        self.inner.next_is_breakz()
+    }
+
+    fn next_is_z(&self) -> bool {
+        self.inner.next_is_z()
+    }
+
+    fn next_is_flow(&self) -> bool {
+        self.inner.next_is_flow()
+    }
+
+    fn next_is_digit(&self) -> bool {
+        self.inner.next_is_digit()
+    }
+
+    fn next_is_alpha(&self) -> bool {
+        self.inner.next_is_alpha()
+    }
+
+    fn skip_while_non_breakz(&mut self) -> usize {
+        self.inner.skip_while_non_breakz()
+    }
+
+    fn skip_while_blank(&mut self) -> usize {
+        self.inner.skip_while_blank()
+    }
+
+    fn fetch_while_is_alpha(&mut self, out: &mut String) -> usize {
+        self.inner.fetch_while_is_alpha(out)
+    }
+
+    fn fetch_while_is_yaml_non_space(&mut self, out: &mut String) -> usize {
+        self.inner.fetch_while_is_yaml_non_space(out)
+    }
 }
 
 fn pos_of(span: &Span, line_offset: u32) -> Pos {
@@ -94,9 +288,24 @@ fn pos_of(span: &Span, line_offset: u32) -> Pos {
 
 /// Decodes every document of `text`, calling `emit` for each document or error. `line_offset`
 /// is added to every line (used when parsing resumes after a syntax error).
-pub(crate) fn decode(text: &str, line_offset: u32, limits: &Limits, emit: &mut dyn FnMut(Item)) {
+///
+/// Every node decoded is charged to `budget`; once it is spent (by this call or by another
+/// thread decoding another part of the same file), decoding stops at once, the document being
+/// decoded is dropped and the rest of the text is not parsed. Returns the nodes charged.
+pub(crate) fn decode(
+    text: &str,
+    line_offset: u32,
+    limits: &Limits,
+    budget: &NodeBudget,
+    emit: &mut dyn FnMut(Item),
+) -> usize {
     let mut decoder = Decoder {
         limits,
+        budget,
+        unflushed: 0,
+        seen: budget.used(),
+        charged: 0,
+        stopped: false,
         anchors: HashMap::new(),
         stack: Vec::new(),
         scratch: Scratch::default(),
@@ -105,19 +314,46 @@ pub(crate) fn decode(text: &str, line_offset: u32, limits: &Limits, emit: &mut d
         root: None,
         skipping: None,
     };
-    let mut parser = Parser::new_from_str(text);
+    let ahead = ReadAhead {
+        indicators: Cell::new(0),
+        allowed: Cell::new(decoder.allowed()),
+        cut: Cell::new(false),
+    };
+    let mut parser = Parser::new(BudgetedInput {
+        inner: StrInput::new(text),
+        ahead: &ahead,
+    });
+    let mut pos = Pos::new(line_offset + 1, 1);
     loop {
-        let (event, span) = match parser.next_event() {
-            None => return,
+        if decoder.stopped {
+            return decoder.charged;
+        }
+        let mut next = parser.next_event();
+        if ahead.cut.get() {
+            // The tokens read ahead would decode to more nodes than the budget has left. Their
+            // events (no more than the budget had left) lead to the last node before the cut.
+            while let Some(Ok((event, span))) = next {
+                if event == Event::StreamEnd {
+                    break;
+                }
+                pos = pos_of(&span, line_offset);
+                next = parser.next_event();
+            }
+            decoder.charge(ahead.indicators.get(), pos);
+            decoder.flush(pos);
+            return decoder.charged;
+        }
+        let (event, span) = match next {
+            None => break,
             Some(Ok(pair)) => pair,
             Some(Err(err)) => {
                 emit(Item::Error(scan_error(&err, line_offset)));
-                return;
+                break;
             }
         };
-        let pos = pos_of(&span, line_offset);
+        pos = pos_of(&span, line_offset);
         match event {
-            Event::StreamEnd => return,
+            Event::StreamEnd => break,
             Event::StreamStart | Event::Nothing => {}
             Event::DocumentStart(_) => decoder.start_document(),
             Event::DocumentEnd => {
@@ -127,7 +363,11 @@ pub(crate) fn decode(text: &str, line_offset: u32, limits: &Limits, emit: &mut d
             }
             other => decoder.event(other, pos),
         }
+        ahead.indicators.set(0);
+        ahead.allowed.set(decoder.allowed());
     }
+    decoder.flush(pos);
+    decoder.charged
 }
 
 fn scan_error(err: &ScanError, line_offset: u32) -> DecodeError {
@@ -147,6 +387,15 @@ fn scan_error(err: &ScanError, line_offset: u32) -> DecodeError {
 
 struct Decoder<'l> {
     limits: &'l Limits,
+    budget: &'l NodeBudget,
+    /// Nodes decoded but not yet charged to the budget.
+    unflushed: usize,
+    /// The budget's total after this decoder's last charge.
+    seen: usize,
+    /// Nodes this decoder charged to the budget.
+    charged: usize,
+    /// The budget is spent: decoding ends.
+    stopped: bool,
     anchors: HashMap<usize, Node>,
     stack: Vec<Frame>,
     scratch: Scratch,
@@ -170,9 +419,45 @@ impl Decoder<'_> {
     fn clear_stack(&mut self) {
         self.stack.clear();
         self.scratch.items.clear();
+        self.scratch.item_spans.clear();
         self.scratch.entries.clear();
         self.scratch.explicit.clear();
-        self.scratch.spans.clear();
+        self.scratch.entry_spans.clear();
+    }
+
+    /// Nodes the budget has left, as far as this decoder knows.
+    fn allowed(&self) -> usize {
+        self.budget
+            .limit()
+            .saturating_sub(self.seen.saturating_add(self.unflushed))
+    }
+
+    /// Counts `nodes` decoded at `pos`; false (and decoding stops) once the budget is spent.
+    fn charge(&mut self, nodes: usize, pos: Pos) -> bool {
+        self.unflushed = self.unflushed.saturating_add(nodes);
+        if self.unflushed < CHARGE_BATCH
+            && self.seen.saturating_add(self.unflushed) <= self.budget.limit()
+        {
+            return true;
+        }
+        self.flush(pos)
+    }
+
+    /// Charges the nodes counted since the last charge; false (and decoding stops) once the
+    /// budget is spent.
+    fn flush(&mut self, pos: Pos) -> bool {
+        if self.unflushed > 0 {
+            self.seen = self.budget.charge(self.unflushed, pos);
+            self.charged = self.charged.saturating_add(self.unflushed);
+            self.unflushed = 0;
+        }
+        if self.budget.is_spent() {
+            self.stopped = true;
+            self.root = None;
+            self.clear_stack();
+            return false;
+        }
+        true
     }
 
     fn end_document(&mut self) -> Option<Item> {
@@ -238,6 +523,9 @@ impl Decoder<'_> {
                     }
                     return;
                 }
+                if !self.charge(1, pos) {
+                    return;
+                }
                 let value =
                     if tag.is_none() && (style != ScalarStyle::Plain || is_plain_string(&text)) {
                         Value::String(text.into_owned())
@@ -258,10 +546,9 @@ impl Decoder<'_> {
                 self.push_value(node, pos);
             }
             Event::SequenceStart(anchor, _) => {
-                if self.enter(pos) {
+                if self.enter(pos) && self.charge(1, pos) {
                     self.stack.push(Frame::Seq {
-                        items: self.scratch.items.len(),
-                        spans: self.scratch.spans.len(),
+                        start: self.scratch.items.len(),
                         count: 1,
                         pos,
                         anchor,
@@ -269,10 +556,9 @@ impl Decoder<'_> {
                 }
             }
             Event::MappingStart(anchor, _) => {
-                if self.enter(pos) {
+                if self.enter(pos) && self.charge(1, pos) {
                     self.stack.push(Frame::Map {
-                        entries: self.scratch.entries.len(),
-                        spans: self.scratch.spans.len(),
+                        start: self.scratch.entries.len(),
                         pending: None,
                         index: None,
                         count: 1,
@@ -283,19 +569,18 @@ impl Decoder<'_> {
             }
             Event::SequenceEnd => {
                 if let Some(Frame::Seq {
-                    items,
-                    spans,
+                    start,
                     count,
                     pos,
                     anchor,
                 }) = self.stack.pop()
                 {
                     let node = Node {
-                        value: Value::Array(self.scratch.items.drain(items..).collect()),
+                        value: Value::Array(take_tail(&mut self.scratch.items, start)),
                         spans: SpanNode {
                             key: pos,
                             value: pos,
-                            children: self.scratch.spans.drain(spans..).collect(),
+                            children: take_tail(&mut self.scratch.item_spans, start),
                         },
                         count,
                     };
@@ -304,21 +589,20 @@ impl Decoder<'_> {
             }
             Event::MappingEnd => {
                 if let Some(Frame::Map {
-                    entries,
-                    spans,
+                    start,
                     count,
                     pos,
                     anchor,
                     ..
                 }) = self.stack.pop()
                 {
-                    self.scratch.explicit.truncate(entries);
+                    self.scratch.explicit.truncate(start);
                     let node = Node {
-                        value: Value::Object(self.scratch.entries.drain(entries..).collect()),
+                        value: Value::Object(self.scratch.entries.drain(start..).collect()),
                         spans: SpanNode {
                             key: pos,
                             value: pos,
-                            children: self.scratch.spans.drain(spans..).collect(),
+                            children: take_tail(&mut self.scratch.entry_spans, start),
                         },
                         count,
                     };
@@ -358,6 +642,9 @@ impl Decoder<'_> {
                             merge: false,
                         });
                     }
+                    return;
+                }
+                if !self.charge(self.anchors[&anchor].count, pos) {
                     return;
                 }
                 let mut node = clone_node(&self.anchors[&anchor]);
@@ -410,7 +697,7 @@ impl Decoder<'_> {
             Frame::Seq { count, .. } => {
                 *count += node.count;
                 self.scratch.items.push(node.value);
-                self.scratch.spans.push(node.spans);
+                self.scratch.item_spans.push(node.spans);
             }
             Frame::Map { pending, count, .. } => {
                 let Some(pending) = pending.take() else {
@@ -445,13 +732,7 @@ impl Decoder<'_> {
         spans: SpanNode,
         explicit: bool,
     ) -> Option<(String, Pos)> {
-        let Some(Frame::Map {
-            entries: start,
-            spans: span_start,
-            index,
-            ..
-        }) = self.stack.last_mut()
-        else {
+        let Some(Frame::Map { start, index, .. }) = self.stack.last_mut() else {
             return None;
         };
         let scratch = &mut self.scratch;
@@ -463,9 +744,9 @@ impl Decoder<'_> {
         };
         if let Some(at) = existing {
             let earlier =
-                scratch.explicit[*start + at].then(|| (key, scratch.spans[*span_start + at].key));
+                scratch.explicit[*start + at].then(|| (key, scratch.entry_spans[*start + at].key));
             scratch.entries[*start + at].1 = value;
-            scratch.spans[*span_start + at] = spans;
+            scratch.entry_spans[*start + at] = spans;
             scratch.explicit[*start + at] = explicit;
             return earlier;
         }
@@ -487,7 +768,7 @@ impl Decoder<'_> {
         }
         scratch.entries.push((key, value));
         scratch.explicit.push(explicit);
-        scratch.spans.push(spans);
+        scratch.entry_spans.push(spans);
         None
     }
 
@@ -524,7 +805,7 @@ impl Decoder<'_> {
         let mut items = self.scratch.items.len();
         let mut starts = Vec::new();
         for frame in self.stack.iter().rev() {
-            if let Frame::Seq { items: start, .. } = frame {
+            if let Frame::Seq { start, .. } = frame {
                 starts.push(items - start);
                 items = *start;
             } else {

@@ -1,7 +1,10 @@
 //! Hostile and broken input: every case gives a located error, never a panic or a hang, and the
 //! rest of the input is still decoded.
 
-use palisade_core::{load_bytes, load_path, load_str, Limits, LoadErrorKind, Loaded, Pos};
+use palisade_core::{
+    load_bytes, load_chunk, load_path, load_str, value_nodes, Chunk, Limits, LoadErrorKind, Loaded,
+    NodeBudget, Pos, Source,
+};
 
 const VALID: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n";
 
@@ -175,4 +178,134 @@ fn unknown_alias_is_an_error() {
     let loaded = load(&format!("a: *nothing\n---\n{VALID}"));
     assert_eq!(names(&loaded), vec!["ok"]);
     assert_eq!(loaded.errors.len(), 1);
+}
+
+fn budget(max_file_nodes: usize) -> Limits {
+    Limits {
+        max_file_nodes,
+        ..Limits::default()
+    }
+}
+
+/// Decodes `text` whole with a budget of `max_file_nodes`: the nodes charged, and the error.
+fn charged(text: &str, max_file_nodes: usize) -> (usize, Option<palisade_core::LoadError>) {
+    let limits = budget(max_file_nodes);
+    let budget = NodeBudget::file(&limits);
+    let chunk = Chunk {
+        text,
+        first_line: 0,
+    };
+    load_chunk(
+        chunk,
+        &Source::new("in.yaml"),
+        &limits,
+        &budget,
+        &mut |_| {},
+    );
+    (budget.used(), budget.error("in.yaml"))
+}
+
+#[test]
+fn block_sequence_over_the_node_budget_is_refused_at_the_node_that_crosses_it() {
+    // The sequence is node 1 and the item on line `i` node `i + 1`: item 1000 crosses 1000.
+    let text = "- a\n".repeat(100_000);
+    let loaded = load_str(&text, "in.yaml", &budget(1000));
+    assert!(loaded.objects.is_empty());
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+    let error = &loaded.errors[0];
+    assert_eq!(error.kind, LoadErrorKind::Limit);
+    assert_eq!(error.pos, Pos::new(1000, 3));
+    assert!(
+        error.message.contains("1000 YAML nodes") && error.message.contains("--max-file-nodes"),
+        "{}",
+        error.message
+    );
+    // Decoding stopped there: not one node more was counted.
+    assert_eq!(charged(&text, 1000).0, 1001);
+    assert_eq!(charged(&text, 10_000_000).0, 100_001);
+}
+
+#[test]
+fn flow_sequence_over_the_node_budget_is_cut_before_the_parser_reads_it_all() {
+    // The parser keeps the tokens of a whole flow collection until its end: it is stopped after
+    // `[` and 1000 commas; the error is at the last item read, on column 2000.
+    let text = format!("[{}a]\n", "a,".repeat(1_000_000));
+    let (used, error) = charged(&text, 1000);
+    assert_eq!(used, 1001);
+    let error = error.expect("over budget");
+    assert_eq!(error.kind, LoadErrorKind::Limit);
+    assert_eq!(error.pos, Pos::new(1, 2000));
+    assert!(error.message.contains("--max-file-nodes"), "{error}");
+}
+
+#[test]
+fn json_within_the_node_budget_loads() {
+    let data: Vec<String> = (0..400).map(|i| format!("\"k{i}\": \"v, {i}\"")).collect();
+    let text = format!(
+        "{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"c\"}}, \
+         \"data\": {{{}}}}}",
+        data.join(", ")
+    );
+    // 406 nodes, and 806 flow indicators read ahead (the commas in the values count too).
+    let loaded = load_str(&text, "in.json", &budget(1000));
+    assert_eq!(names(&loaded), vec!["c"], "{:?}", loaded.errors);
+    assert_eq!(charged(&text, 1000).0, 406);
+    let loaded = load_str(&text, "in.json", &budget(405));
+    assert_eq!(loaded.errors[0].kind, LoadErrorKind::Limit);
+}
+
+#[test]
+fn a_file_over_the_node_budget_is_refused_whole_and_other_files_still_load() {
+    let big = format!("{VALID}---\nitems:\n{}---\n{VALID}", "- a\n".repeat(5000));
+    let loaded = load_str(&big, "big.yaml", &budget(1000));
+    assert!(loaded.objects.is_empty() && loaded.skipped == 0);
+    assert_eq!(loaded.errors.len(), 1);
+    assert_eq!(loaded.errors[0].file, "big.yaml");
+    let loaded = load_str(VALID, "small.yaml", &budget(1000));
+    assert_eq!(names(&loaded), vec!["ok"]);
+}
+
+#[test]
+fn alias_expansions_count_against_the_node_budget() {
+    let text = format!(
+        "{VALID}data:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: [{}]\n",
+        vec!["*a"; 50].join(", ")
+    );
+    // 5 nodes before `data`, 1 for it, 11 for `a`, 1 for `b` and 11 for each alias.
+    assert_eq!(charged(&text, 1000).0, 5 + 1 + 11 + 1 + 50 * 11);
+    assert!(charged(&text, 500).1.is_some());
+}
+
+#[test]
+fn run_budget_refuses_the_objects_that_do_not_fit_and_keeps_room_for_others() {
+    let limits = Limits {
+        max_run_nodes: 12,
+        ..Limits::default()
+    };
+    let run = NodeBudget::run(&limits);
+    let small = load(VALID).objects; // 5 nodes
+    let big = load(&format!("{VALID}data: {{a: b, c: d}}\n")).objects; // 8 nodes
+    assert_eq!(value_nodes(&small[0].value), 5);
+    assert!(run.hold(&small).is_ok());
+    let error = run.hold(&big).unwrap_err();
+    assert_eq!(
+        (error.kind, error.pos),
+        (LoadErrorKind::Limit, Pos::new(1, 1))
+    );
+    assert!(error.message.contains("--max-run-nodes"), "{error}");
+    assert_eq!(run.used(), 5);
+    assert!(run.hold(&small).is_ok());
+    assert_eq!(run.used(), 10);
+    assert!(run.hold(&[]).is_ok());
+}
+
+#[test]
+fn a_document_decoded_again_after_relaxing_its_indentation_is_counted_once() {
+    let clean = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: [\n    {name: a, image: x}\n  ]\n";
+    let tabbed = clean.replace("    {name", "\t{name");
+    let text = format!("{VALID}---\n{tabbed}");
+    assert_eq!(names(&load(&text)), vec!["ok", "p"]);
+    let (used, error) = charged(&text, 1000);
+    assert_eq!(error, None);
+    assert_eq!(used, charged(&format!("{VALID}---\n{clean}"), 1000).0);
 }

@@ -1,7 +1,7 @@
 //! Decoding a stream in chunks gives what decoding it whole gives: the same objects with the
 //! same positions and document numbers, the same errors and skipped documents.
 
-use palisade_core::{load_chunk, load_str, split_stream, Entry, Limits, Source};
+use palisade_core::{load_chunk, load_str, split_stream, Entry, Limits, NodeBudget, Source};
 
 /// A stream exercising what chunking could break: a syntax error in the middle (decoding
 /// resumes at the next marker), a `List`, a document that is not an object, empty documents,
@@ -59,10 +59,12 @@ fn chunked_decoding_matches_whole_stream_decoding() {
     let limits = Limits::default();
     let source = Source::new("s.yaml");
     let mut whole = Vec::new();
+    let whole_budget = NodeBudget::file(&limits);
     let documents = load_chunk(
         split_stream(&text, usize::MAX)[0],
         &source,
         &limits,
+        &whole_budget,
         &mut |e| whole.push(describe(e, 0)),
     );
     let loaded = load_str(&text, "s.yaml", &limits);
@@ -75,13 +77,19 @@ fn chunked_decoding_matches_whole_stream_decoding() {
         assert_eq!(chunks.iter().map(|c| c.text).collect::<String>(), text);
         let mut parts = Vec::new();
         let mut offset = 0;
+        let budget = NodeBudget::file(&limits);
         for chunk in chunks {
             let mut local = Vec::new();
-            let count = load_chunk(chunk, &source, &limits, &mut |e| local.push(e));
+            let count = load_chunk(chunk, &source, &limits, &budget, &mut |e| local.push(e));
             parts.extend(local.into_iter().map(|e| describe(e, offset)));
             offset += count;
         }
         assert_eq!(offset, documents, "documents with chunks of {target} bytes");
+        assert_eq!(
+            budget.used(),
+            whole_budget.used(),
+            "nodes counted with chunks of {target} bytes"
+        );
         // Errors and skipped documents carry no document number: compare them in order only.
         let strip = |v: &[(usize, String)]| -> Vec<String> {
             v.iter()

@@ -12,7 +12,21 @@ fn check(bytes: &[u8]) {
         max_alias_nodes: 10_000,
         ..Limits::default()
     };
-    let loaded = load_bytes(bytes, "fuzz.yaml", &limits);
+    check_with(bytes, &limits);
+    // A node budget small enough to stop decoding (and cut the parser's input) anywhere.
+    for max_file_nodes in [0, 3, 17] {
+        check_with(
+            bytes,
+            &Limits {
+                max_file_nodes,
+                ..limits
+            },
+        );
+    }
+}
+
+fn check_with(bytes: &[u8], limits: &Limits) {
+    let loaded = load_bytes(bytes, "fuzz.yaml", limits);
     let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u32 + 2;
     for error in &loaded.errors {
         assert!(error.pos.line >= 1 && error.pos.line <= lines, "{error:?}");

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use palisade_core::{load_bytes, read_path, Limits, LoadError, LoadErrorKind, Loaded, Pos};
+use palisade_core::{
+    load_bytes, read_path, Limits, LoadError, LoadErrorKind, Loaded, NodeBudget, Pos,
+};
 use rayon::prelude::*;
 
 /// Options shared by every command that reads manifests.
@@ -26,6 +28,13 @@ pub struct InputArgs {
     /// Most nodes aliases may expand to in one document.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_alias_nodes)]
     pub max_alias_nodes: usize,
+    /// Most YAML nodes decoded from one file; a file with more is refused.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_file_nodes)]
+    pub max_file_nodes: usize,
+    /// Most YAML nodes of the objects held until the end of the run (all of them, or for
+    /// `scan` those that cross-object rules read); a file whose objects do not fit is an error.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_run_nodes)]
+    pub max_run_nodes: usize,
 }
 
 impl InputArgs {
@@ -34,6 +43,8 @@ impl InputArgs {
             max_file_size: self.max_file_size,
             max_depth: self.max_depth,
             max_alias_nodes: self.max_alias_nodes,
+            max_file_nodes: self.max_file_nodes,
+            max_run_nodes: self.max_run_nodes,
         }
     }
 }
@@ -157,15 +168,27 @@ pub fn collect(args: &InputArgs, exclude: &GlobSet) -> (Vec<Input>, Vec<LoadErro
 }
 
 /// Collects and loads every input (no excludes), in order: objects, errors and skipped
-/// documents of all of them together.
+/// documents of all of them together. A file whose objects do not fit in the run's node budget
+/// is an error and its objects are dropped.
 pub fn load_all(args: &InputArgs) -> Loaded {
     let (inputs, errors) = collect(args, &GlobSet::empty());
     let limits = args.limits();
+    let run = NodeBudget::run(&limits);
     let mut all = Loaded {
         errors,
         ..Loaded::default()
     };
-    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| i.load(&limits)).collect();
+    let loaded: Vec<Loaded> = inputs
+        .par_iter()
+        .map(|i| {
+            let mut loaded = i.load(&limits);
+            if let Err(error) = run.hold(&loaded.objects) {
+                loaded.objects.clear();
+                loaded.errors.push(error);
+            }
+            loaded
+        })
+        .collect();
     for loaded in loaded {
         all.objects.extend(loaded.objects);
         all.errors.extend(loaded.errors);

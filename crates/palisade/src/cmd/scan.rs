@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
-    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, Object, Source,
+    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget,
+    Object, Source,
 };
 use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
@@ -101,14 +102,17 @@ impl FileResult {
 const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Scans the inputs with the engine: files, and chunks of large files, are decoded and checked
-/// in parallel as they are read; only objects that inventory rules need are kept.
+/// in parallel as they are read; only objects that inventory rules need are kept, within the
+/// run's node budget (a file whose kept objects do not fit is an error, and its objects are not
+/// kept).
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
     let exclude = exclude_set(&config.exclude)?;
     let (inputs, errors) = collect(input, &exclude);
     let limits = input.limits();
+    let run = NodeBudget::run(&limits);
     let results: Vec<FileResult> = inputs
         .par_iter()
-        .map(|source| scan_file(engine, source, &limits))
+        .map(|source| scan_file(engine, source, &limits, &run))
         .collect();
     let mut all = FileResult {
         errors,
@@ -144,7 +148,7 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
     })
 }
 
-fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
+fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) -> FileResult {
     let display = input.display();
     let bytes = match input.read(limits) {
         Ok(bytes) => bytes,
@@ -172,21 +176,23 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
         }
     };
     let source = Source::new(display);
+    let budget = NodeBudget::file(limits);
     let parts: Vec<FileResult> = split_stream(text, CHUNK_BYTES)
         .into_par_iter()
         .map(|chunk| {
             let mut part = FileResult::default();
-            part.documents = load_chunk(chunk, &source, limits, &mut |entry| match entry {
-                Entry::Object(object) => {
-                    part.objects += 1;
-                    part.findings.extend(engine.check_object(&object));
-                    if engine.keep_for_inventory(&object) {
-                        part.kept.push(object);
+            part.documents =
+                load_chunk(chunk, &source, limits, &budget, &mut |entry| match entry {
+                    Entry::Object(object) => {
+                        part.objects += 1;
+                        part.findings.extend(engine.check_object(&object));
+                        if engine.keep_for_inventory(&object) {
+                            part.kept.push(object);
+                        }
                     }
-                }
-                Entry::Error(error) => part.errors.push(error),
-                Entry::Skipped => part.skipped += 1,
-            });
+                    Entry::Error(error) => part.errors.push(error),
+                    Entry::Skipped => part.skipped += 1,
+                });
             part
         })
         .collect();
@@ -202,6 +208,17 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
             object.document += file.documents;
         }
         file.absorb(part);
+    }
+    if let Some(error) = budget.error(display) {
+        return FileResult {
+            errors: vec![error],
+            stdin: file.stdin,
+            ..FileResult::default()
+        };
+    }
+    if let Err(error) = run.hold(&file.kept) {
+        file.kept.clear();
+        file.errors.push(error);
     }
     if file.objects == 0 && file.errors.is_empty() && file.skipped == 0 {
         file.errors.push(empty_error(display));
