@@ -188,6 +188,7 @@ impl Engine {
             document: object.document,
             item: object.item,
             fix: emit.fix,
+            secrets: emit.secrets,
         })
     }
 
