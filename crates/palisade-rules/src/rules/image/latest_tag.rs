@@ -3,6 +3,7 @@ use serde_json::Value;
 
 use super::parse_image;
 use crate::rules::util::{describe, pod};
+use crate::rules::secrets::image_password;
 use crate::{Emit, ObjectCx, Rule};
 
 /// Images without a tag, or tagged `latest`, and not pinned by digest.
@@ -62,7 +63,9 @@ impl Rule for LatestTag {
                 ),
                 Some(_) => continue,
             };
-            out.push(Emit::new(container.field("image"), message));
+            out.push(
+                Emit::new(container.field("image"), message).with_secrets(image_password(image)),
+            );
         }
     }
 }

@@ -3,6 +3,7 @@ use serde_json::Value;
 
 use super::parse_image;
 use crate::rules::util::{describe, pod};
+use crate::rules::secrets::image_password;
 use crate::{Emit, ObjectCx, Rule};
 
 /// Images referenced by tag only.
@@ -49,13 +50,16 @@ impl Rule for NoDigest {
             let parsed = parse_image(image);
             // Untagged and `latest` images are the latest-tag rule's findings.
             match (parsed.digest, parsed.tag) {
-                (None, Some(tag)) if tag != "latest" => out.push(Emit::new(
-                    container.field("image"),
-                    format!(
-                        "{} uses image \"{image}\" without a digest; pin it with @sha256:…",
-                        describe(&container)
-                    ),
-                )),
+                (None, Some(tag)) if tag != "latest" => out.push(
+                    Emit::new(
+                        container.field("image"),
+                        format!(
+                            "{} uses image \"{image}\" without a digest; pin it with @sha256:…",
+                            describe(&container)
+                        ),
+                    )
+                    .with_secrets(image_password(image)),
+                ),
                 _ => {}
             }
         }

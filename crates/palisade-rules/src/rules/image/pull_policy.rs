@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::parse_image;
 use crate::rules::util::{describe, pod, set_fix};
+use crate::rules::secrets::image_password;
 use crate::{Emit, ObjectCx, Rule};
 
 /// Mutable image tags pulled only when absent from the node.
@@ -80,7 +81,8 @@ impl Rule for PullPolicy {
                         describe(&container)
                     ),
                 )
-                .with_fix(fix),
+                .with_fix(fix)
+                .with_secrets(image_password(image)),
             );
         }
     }

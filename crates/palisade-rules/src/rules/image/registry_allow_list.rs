@@ -2,6 +2,7 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, pod};
+use crate::rules::secrets::image_password;
 use crate::{Emit, ObjectCx, Rule};
 
 /// Images from registries outside the configured allow-list.
@@ -73,14 +74,17 @@ impl Rule for RegistryAllowList {
             }) {
                 continue;
             }
-            out.push(Emit::new(
-                container.field("image"),
-                format!(
-                    "{} uses image \"{image}\" from a registry outside the allow-list ({}); mirror it into an allowed registry",
-                    describe(&container),
-                    allowed.join(", ")
-                ),
-            ));
+            out.push(
+                Emit::new(
+                    container.field("image"),
+                    format!(
+                        "{} uses image \"{image}\" from a registry outside the allow-list ({}); mirror it into an allowed registry",
+                        describe(&container),
+                        allowed.join(", ")
+                    ),
+                )
+                .with_secrets(image_password(image)),
+            );
         }
     }
 }

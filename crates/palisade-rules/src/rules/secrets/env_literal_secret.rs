@@ -165,13 +165,16 @@ impl Rule for EnvLiteralSecret {
                 if !is_secret_name(name) || is_not_secret_value(name, value) {
                     continue;
                 }
-                out.push(Emit::new(
-                    container.field(&format!("env/{index}/value")),
-                    format!(
-                        "{} sets {name} to a literal value; reference a Secret with valueFrom.secretKeyRef",
-                        describe(&container)
-                    ),
-                ));
+                out.push(
+                    Emit::new(
+                        container.field(&format!("env/{index}/value")),
+                        format!(
+                            "{} sets {name} to a literal value; reference a Secret with valueFrom.secretKeyRef",
+                            describe(&container)
+                        ),
+                    )
+                    .with_secret(value),
+                );
             }
         }
     }
