@@ -1,9 +1,10 @@
 //! Masking the credentials a run found before any output shows them.
 //!
-//! Rules that find a credential attach its value to their finding ([`Finding::secrets`]); a
-//! [`Redactor`] built from a run's findings replaces every occurrence of those values in text
-//! about to be written (report messages, code frames, fix diffs) with [`mask`]`(value)`: the
-//! first characters of the value and its length, e.g. `Sup3…(19 chars)`.
+//! Rules that find a credential attach its value to their finding
+//! ([`Finding::secrets`](crate::rule::Finding::secrets)); a [`Redactor`] built from a run's
+//! credentials replaces every occurrence of them in text about to be written (report messages,
+//! code frames, fix diffs) with [`mask`]`(value)`: the first characters of the value and its
+//! length, e.g. `Sup3…(19 chars)`.
 //!
 //! Besides the value itself, the redactor masks the forms it takes in a manifest: each line of
 //! a multi-line value (a PEM key in a block scalar; the `-----BEGIN/END …-----` armour lines are
@@ -18,7 +19,7 @@ use aho_corasick::{AhoCorasick, BuildError, MatchKind};
 use serde_json::Value;
 
 use crate::patch::PatchOp;
-use crate::rule::{Finding, Fix};
+use crate::rule::Fix;
 
 /// Values (and lines of values) shorter than this many characters are left as they are: masking
 /// them would garble unrelated text, and rules do not treat such short values as credentials.
@@ -31,7 +32,10 @@ const MAX_KEPT_CHARS: usize = 4;
 /// then `…` and its length in characters: `Sup3…(19 chars)`, `ab…(8 chars)`.
 pub fn mask(secret: &str) -> String {
     let chars = secret.chars().count();
-    let kept: String = secret.chars().take((chars / 4).min(MAX_KEPT_CHARS)).collect();
+    let kept: String = secret
+        .chars()
+        .take((chars / 4).min(MAX_KEPT_CHARS))
+        .collect();
     format!("{kept}…({chars} chars)")
 }
 
@@ -63,11 +67,6 @@ impl Redactor {
             matcher: Some(matcher),
             masks: patterns.iter().map(|p| mask(p)).collect(),
         })
-    }
-
-    /// A redactor for every credential the findings carry.
-    pub fn from_findings(findings: &[Finding]) -> Result<Self, BuildError> {
-        Redactor::new(findings.iter().flat_map(|f| &f.secrets))
     }
 
     /// Whether the redactor masks nothing.
@@ -194,7 +193,10 @@ mod tests {
             r.redact("    -----BEGIN RSA PRIVATE KEY-----"),
             "    -----BEGIN RSA PRIVATE KEY-----"
         );
-        assert_eq!(r.redact("    MIIEpAIBAAKCAQEA1x2y3z"), "    MIIE…(22 chars)");
+        assert_eq!(
+            r.redact("    MIIEpAIBAAKCAQEA1x2y3z"),
+            "    MIIE…(22 chars)"
+        );
         assert_eq!(r.redact("  QWERTYuiop0987"), "  QWE…(14 chars)");
         let inline = serde_json::to_string(key).expect("a string serializes");
         assert!(!r.redact(&inline).contains("MIIEpAIB"));

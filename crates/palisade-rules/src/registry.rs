@@ -124,6 +124,13 @@ pub trait Rule: Send + Sync {
         Scope::Object
     }
 
+    /// Whether the rule attaches credentials to its findings ([`Emit::with_secret`]). Such
+    /// per-object rules also run, for masking only, where the selection or a suppression leaves
+    /// them out, so that no output shows a credential another finding's context reveals.
+    fn finds_credentials(&self) -> bool {
+        false
+    }
+
     /// Checks one object (for [`Scope::Object`] rules).
     fn check(&self, _cx: &ObjectCx<'_>, _out: &mut Vec<Emit>) {}
 

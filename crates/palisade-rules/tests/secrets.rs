@@ -134,5 +134,48 @@ fn findings_about_no_credential_carry_none() {
     let findings = Engine::default().check_object(&loaded.objects[0]);
     assert!(findings.iter().any(|f| f.rule.id == "IMG001"));
     assert!(findings.iter().any(|f| f.rule.id == "SEC005"));
-    assert!(findings.iter().all(|f| f.secrets.is_empty()), "{findings:#?}");
+    assert!(
+        findings.iter().all(|f| f.secrets.is_empty()),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn rules_that_attach_credentials_say_so() {
+    for finding in findings().iter().filter(|f| !f.secrets.is_empty()) {
+        let rule = palisade_rules::registry()
+            .iter()
+            .find(|r| r.meta().id == finding.rule.id)
+            .expect("findings come from registered rules");
+        assert!(rule.finds_credentials(), "{}", finding.rule.id);
+    }
+}
+
+#[test]
+fn credentials_of_unselected_or_suppressed_rules_are_still_known() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    palisade.dev/ignore: SEC001\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    env:\n    - name: DB_PASSWORD\n      value: Sup3rS3cretValue\n    - name: GH\n      value: ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9\n";
+    let loaded = load_str(text, "pod.yaml", &Limits::default());
+    let object = &loaded.objects[0];
+    // SEC001 is suppressed on the object; SEC002 is not selected.
+    let engine = Engine::new(&Config::default(), &["SEC001".into(), "POD001".into()], &[])
+        .expect("the selection names rules");
+    assert!(engine.check_object(object).is_empty());
+    let mut unreported = engine.unreported_credentials(object);
+    unreported.sort();
+    assert_eq!(
+        unreported,
+        [
+            "Sup3rS3cretValue",
+            "ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9"
+        ]
+    );
+    // With every rule selected and nothing suppressed, the findings carry them all.
+    let unsuppressed = load_str(
+        &text.replace("palisade.dev/ignore: SEC001", "team: shop"),
+        "pod.yaml",
+        &Limits::default(),
+    );
+    assert!(Engine::default()
+        .unreported_credentials(&unsuppressed.objects[0])
+        .is_empty());
 }

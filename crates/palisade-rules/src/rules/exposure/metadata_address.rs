@@ -95,6 +95,10 @@ impl Rule for MetadataAddress {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let value = &cx.object.value;
         let mut hits = Vec::new();

@@ -2,8 +2,8 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::parse_image;
-use crate::rules::util::{describe, pod};
 use crate::rules::secrets::image_password;
+use crate::rules::util::{describe, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Images without a tag, or tagged `latest`, and not pinned by digest.
@@ -40,6 +40,10 @@ registry.example.com/app:1.4.2@sha256:…\n```",
 impl Rule for LatestTag {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn finds_credentials(&self) -> bool {
+        true
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {

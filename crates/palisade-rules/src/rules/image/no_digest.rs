@@ -2,8 +2,8 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::parse_image;
-use crate::rules::util::{describe, pod};
 use crate::rules::secrets::image_password;
+use crate::rules::util::{describe, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Images referenced by tag only.
@@ -39,6 +39,10 @@ registry.example.com/app:1.4.2@sha256:…\n```\n\nTools such as Renovate keep di
 impl Rule for NoDigest {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn finds_credentials(&self) -> bool {
+        true
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {

@@ -3,8 +3,8 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::parse_image;
-use crate::rules::util::{describe, pod, set_fix};
 use crate::rules::secrets::image_password;
+use crate::rules::util::{describe, pod, set_fix};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Mutable image tags pulled only when absent from the node.
@@ -50,6 +50,10 @@ pub fn is_mutable_tag(tag: Option<&str>) -> bool {
 impl Rule for PullPolicy {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn finds_credentials(&self) -> bool {
+        true
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {

@@ -1,8 +1,8 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, pod};
 use crate::rules::secrets::image_password;
+use crate::rules::util::{describe, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Images from registries outside the configured allow-list.
@@ -56,6 +56,10 @@ pub fn qualified(image: &str) -> String {
 impl Rule for RegistryAllowList {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn finds_credentials(&self) -> bool {
+        true
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {

@@ -45,6 +45,10 @@ impl Rule for CredentialFormat {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if is_test_data(cx.object) {
             return;

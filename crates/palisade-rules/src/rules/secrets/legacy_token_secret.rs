@@ -41,6 +41,10 @@ impl Rule for LegacyTokenSecret {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.value.get("type").and_then(Value::as_str)
             != Some("kubernetes.io/service-account-token")
@@ -52,7 +56,11 @@ impl Rule for LegacyTokenSecret {
             .annotation("kubernetes.io/service-account.name")
             .unwrap_or("");
         // A Secret read back from a cluster carries the token the controller filled in.
-        let token = cx.object.value.pointer("/data/token").and_then(Value::as_str);
+        let token = cx
+            .object
+            .value
+            .pointer("/data/token")
+            .and_then(Value::as_str);
         let decoded = token
             .and_then(base64_decode)
             .and_then(|bytes| String::from_utf8(bytes).ok());

@@ -45,7 +45,11 @@ fn private_key(text: &str) -> Option<&str> {
     let end = text[marker..]
         .find("-----END")
         .map(|at| marker + at + "-----END".len())
-        .and_then(|after| text[after..].find("-----").map(|at| after + at + "-----".len()))
+        .and_then(|after| {
+            text[after..]
+                .find("-----")
+                .map(|at| after + at + "-----".len())
+        })
         .unwrap_or(text.len());
     Some(&text[begin..end])
 }
@@ -202,12 +206,14 @@ mod tests {
     #[test]
     fn finds_the_credential_itself() {
         let pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBk3\n-----END EC PRIVATE KEY-----";
-        let text = format!("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n{pem}\ntrailer");
+        let text =
+            format!("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n{pem}\ntrailer");
         assert_eq!(find_credential(&text).map(|c| c.value), Some(pem));
         let truncated = "-----BEGIN PRIVATE KEY-----\nMIIEvQ";
         assert_eq!(find_credential(truncated).map(|c| c.value), Some(truncated));
         assert_eq!(
-            find_credential("token: ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9, more").map(|c| c.value),
+            find_credential("token: ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9, more")
+                .map(|c| c.value),
             Some("ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9")
         );
         assert_eq!(

@@ -2,8 +2,8 @@ use palisade_core::pointer;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use super::find_credential;
 use super::env_literal_secret::is_secret_name;
+use super::find_credential;
 use crate::rules::util::{base64_decode, is_placeholder, is_test_data};
 use crate::{Emit, ObjectCx, Rule};
 
@@ -98,6 +98,10 @@ fn is_credential(key: &str, text: &str) -> bool {
 impl Rule for SecretObject {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn finds_credentials(&self) -> bool {
+        true
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
