@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
-    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, Object, Source,
+    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, Object, Redactor,
+    Source,
 };
 use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
@@ -41,6 +42,20 @@ pub struct ScanArgs {
     /// Do not read any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Print the credentials findings are about in full (they are masked by default, e.g.
+    /// `Sup3…(19 chars)`). For a local run only: never in CI, whose logs are kept.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// The masking of credentials for a run's output: none with `--show-secrets`.
+pub fn redactor(outcome: &ScanOutcome, show_secrets: bool) -> anyhow::Result<Redactor> {
+    if show_secrets {
+        return Ok(Redactor::default());
+    }
+    let carried = outcome.findings.iter().flat_map(|f| &f.secrets);
+    Redactor::new(carried.chain(&outcome.credentials))
+        .map_err(|err| anyhow::anyhow!("cannot prepare the masking of credentials: {err}"))
 }
 
 /// The result of scanning: findings and errors sorted, with counts.
@@ -51,6 +66,9 @@ pub struct ScanOutcome {
     pub objects: usize,
     pub skipped: usize,
     pub stdin: Option<String>,
+    /// Credentials in the input that no finding carries (their rules were not selected or
+    /// were suppressed): output masks them too.
+    pub credentials: Vec<String>,
 }
 
 /// Reads the configuration the flags name (or discovers it).
@@ -75,6 +93,7 @@ struct FileResult {
     findings: Vec<Finding>,
     errors: Vec<LoadError>,
     kept: Vec<Object>,
+    credentials: Vec<String>,
     objects: usize,
     skipped: usize,
     /// Documents decoded (to number the documents of the next chunk of the same file).
@@ -88,6 +107,7 @@ impl FileResult {
         self.findings.append(&mut other.findings);
         self.errors.append(&mut other.errors);
         self.kept.append(&mut other.kept);
+        self.credentials.append(&mut other.credentials);
         self.objects += other.objects;
         self.skipped += other.skipped;
         self.documents += other.documents;
@@ -119,6 +139,7 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         mut findings,
         mut errors,
         kept,
+        credentials,
         objects,
         skipped,
         stdin,
@@ -138,6 +159,7 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         objects,
         skipped,
         stdin,
+        credentials,
     })
 }
 
@@ -172,6 +194,8 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits) -> FileResult {
                 Entry::Object(object) => {
                     part.objects += 1;
                     part.findings.extend(engine.check_object(&object));
+                    part.credentials
+                        .extend(engine.unreported_credentials(&object));
                     if engine.keep_for_inventory(&object) {
                         part.kept.push(object);
                     }
@@ -254,6 +278,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let outcome = scan(&engine, &args.input, &config)?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
+    let redactor = redactor(&outcome, args.show_secrets)?;
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
@@ -266,6 +291,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             outcome.objects,
             outcome.skipped,
         ),
+        redactor: &redactor,
     };
     let format = Format::parse(&args.format).unwrap_or(Format::Text);
     let cache = LineCache {
