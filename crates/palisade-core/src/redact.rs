@@ -6,6 +6,11 @@
 //! code frames, fix diffs) with [`mask`]`(value)`: the first characters of the value and its
 //! length, e.g. `Sup3…(19 chars)`.
 //!
+//! A value of at least [`ANYWHERE_CHARS`] characters is masked wherever it occurs. A shorter one
+//! (a weak password such as `mysql`) is masked only where it stands alone: not inside a longer
+//! word, name or path (`mysql:8.0`, `cluster-admin`, `registry.k8s.io/test`), which would garble
+//! the report without hiding anything; a password between `:` and `@` in a URL stands alone.
+//!
 //! Besides the value itself, the redactor masks the forms it takes in a manifest: each line of
 //! a multi-line value (a PEM key in a block scalar; the `-----BEGIN/END …-----` armour lines are
 //! left readable), the value with JSON or YAML double-quoted escapes (`\"`, `\\`, `\n`) and with
@@ -15,7 +20,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use aho_corasick::{AhoCorasick, BuildError, MatchKind};
+use aho_corasick::{AhoCorasick, BuildError, Input, MatchKind};
 use serde_json::Value;
 
 use crate::patch::PatchOp;
@@ -24,6 +29,10 @@ use crate::rule::Fix;
 /// Values (and lines of values) shorter than this many characters are left as they are: masking
 /// them would garble unrelated text, and rules do not treat such short values as credentials.
 pub const MIN_SECRET_CHARS: usize = 4;
+
+/// Values (and lines of values) at least this long are masked wherever they occur; shorter ones
+/// only where they stand alone.
+pub const ANYWHERE_CHARS: usize = 16;
 
 /// Longest prefix of a value [`mask`] keeps.
 const MAX_KEPT_CHARS: usize = 4;
@@ -46,6 +55,8 @@ pub struct Redactor {
     matcher: Option<AhoCorasick>,
     /// The replacement of each pattern of `matcher`, by pattern index.
     masks: Vec<String>,
+    /// Whether each pattern is masked inside longer words too ([`ANYWHERE_CHARS`]).
+    anywhere: Vec<bool>,
 }
 
 impl Redactor {
@@ -66,6 +77,10 @@ impl Redactor {
         Ok(Redactor {
             matcher: Some(matcher),
             masks: patterns.iter().map(|p| mask(p)).collect(),
+            anywhere: patterns
+                .iter()
+                .map(|p| p.chars().count() >= ANYWHERE_CHARS)
+                .collect(),
         })
     }
 
@@ -81,10 +96,22 @@ impl Redactor {
         };
         let mut out = String::new();
         let mut copied = 0;
-        for found in matcher.find_iter(text) {
-            out.push_str(&text[copied..found.start()]);
-            out.push_str(&self.masks[found.pattern().as_usize()]);
-            copied = found.end();
+        let mut from = 0;
+        while let Some(found) = matcher.find(Input::new(text).range(from..)) {
+            let pattern = found.pattern().as_usize();
+            if self.anywhere[pattern] || stands_alone(text, found.start(), found.end()) {
+                out.push_str(&text[copied..found.start()]);
+                out.push_str(&self.masks[pattern]);
+                copied = found.end();
+                from = found.end();
+            } else {
+                // A shorter pattern may still stand alone further on in this match.
+                from = found.start()
+                    + text[found.start()..]
+                        .chars()
+                        .next()
+                        .map_or(1, char::len_utf8);
+            }
         }
         if copied == 0 {
             return Cow::Borrowed(text);
@@ -125,6 +152,17 @@ impl Redactor {
             _ => {}
         }
     }
+}
+
+/// Whether `text[start..end]` is not part of a longer word, name, path or tag: the characters
+/// around it are not letters, digits, `-_./:@` or a backquote (code in a message), except a `:` before and an `@` after (the
+/// password of `user:password@host`).
+fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let joins = |c: char| c.is_alphanumeric() || "-_./:@`".contains(c);
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    let url_password = before == Some(':') && after == Some('@');
+    url_password || (!before.is_some_and(joins) && !after.is_some_and(|c| c != '@' && joins(c)))
 }
 
 /// Adds the forms `secret` can take in a manifest or a report: the value, each of its lines,
@@ -213,6 +251,38 @@ mod tests {
             r.redact(r#"password: 'pa"ss\wo''rd'"#),
             r#"password: 'pa"…(12 chars)'"#
         );
+    }
+
+    #[test]
+    fn short_values_are_masked_only_where_they_stand_alone() {
+        let r = redactor(&["mysql", "latest"]);
+        for alone in [
+            "value: mysql",
+            "value: \"mysql\"",
+            "- {name: DB_PASSWORD, value: mysql}",
+            "password=mysql;",
+            "mysql://root:mysql@db:3306",
+        ] {
+            assert!(r.redact(alone).contains("m…(5 chars)"), "{alone}");
+        }
+        for inside in [
+            "image: mysql:8.0",
+            "image: quay.io/argoproj/argocd:latest",
+            "pin a version tag instead of `latest`",
+            "name: mysql-primary",
+            "registry.k8s.io/mysql",
+            "mysqladmin",
+        ] {
+            assert_eq!(r.redact(inside), inside);
+        }
+        // Rejected where it joins a word, the value is still found after it.
+        assert_eq!(r.redact("mysqlmysql mysql"), "mysqlmysql m…(5 chars)");
+    }
+
+    #[test]
+    fn long_values_are_masked_inside_words_too() {
+        let r = redactor(&["Sup3rS3cretValue"]);
+        assert_eq!(r.redact("x:Sup3rS3cretValue-1"), "x:Sup3…(16 chars)-1");
     }
 
     #[test]
