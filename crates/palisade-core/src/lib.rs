@@ -11,6 +11,7 @@ mod load;
 mod object;
 pub mod pointer;
 mod pos;
+mod redact;
 pub mod views;
 mod yaml;
 
@@ -21,5 +22,6 @@ pub use load::{
 };
 pub use object::{Object, ObjectRef, Source};
 pub use pos::{Pos, SpanNode};
+pub use redact::{mask, Redactor, MIN_SECRET_CHARS};
 pub mod patch;
 pub mod rule;

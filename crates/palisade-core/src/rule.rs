@@ -161,6 +161,10 @@ pub struct Finding {
     pub item: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// The credentials the finding is about, as the rule read them (decoded and as written).
+    /// Never serialized: reports mask them with a [`crate::Redactor`].
+    #[serde(skip)]
+    pub secrets: Vec<String>,
 }
 
 impl Finding {

@@ -12,7 +12,7 @@ pub fn render(report: &Report<'_>) -> String {
             e.pos.line,
             e.pos.col,
             property("palisade: input error"),
-            data(&e.message)
+            data(&report.redactor.redact(&e.message))
         ));
     }
     for w in report.warnings {
@@ -34,7 +34,7 @@ pub fn render(report: &Report<'_>) -> String {
             f.pos.line,
             f.pos.col,
             property(&title),
-            data(&f.message),
+            data(&report.redactor.redact(&f.message)),
             data(&f.object.to_string())
         ));
     }

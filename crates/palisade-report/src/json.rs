@@ -1,7 +1,8 @@
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use palisade_core::rule::{Finding, Fix, Severity};
-use palisade_core::{LoadError, LoadErrorKind, ObjectRef};
+use palisade_core::{LoadError, LoadErrorKind, ObjectRef, Redactor};
 use serde::ser::Serializer;
 use serde::Serialize;
 
@@ -12,8 +13,8 @@ use crate::{Report, Summary, VERSION};
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let document = Document {
         version: VERSION,
-        findings: Findings(report.findings),
-        errors: Errors(report.errors),
+        findings: Findings(report.findings, report.redactor),
+        errors: Errors(report.errors, report.redactor),
         warnings: report.warnings,
         summary: &report.summary,
     };
@@ -30,11 +31,11 @@ struct Document<'a> {
     summary: &'a Summary,
 }
 
-struct Findings<'a>(&'a [Finding]);
+struct Findings<'a>(&'a [Finding], &'a Redactor);
 
 impl Serialize for Findings<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(JsonFinding::from))
+        serializer.collect_seq(self.0.iter().map(|f| JsonFinding::new(f, self.1)))
     }
 }
 
@@ -45,7 +46,7 @@ struct JsonFinding<'a> {
     title: &'static str,
     severity: Severity,
     category: &'static str,
-    message: &'a str,
+    message: Cow<'a, str>,
     file: &'a str,
     line: u32,
     column: u32,
@@ -55,18 +56,18 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<&'a Fix>,
+    fix: Option<Cow<'a, Fix>>,
 }
 
-impl<'a> From<&'a Finding> for JsonFinding<'a> {
-    fn from(f: &'a Finding) -> Self {
+impl<'a> JsonFinding<'a> {
+    fn new(f: &'a Finding, redactor: &Redactor) -> Self {
         JsonFinding {
             rule: f.rule.id,
             slug: f.rule.slug,
             title: f.rule.title,
             severity: f.severity,
             category: f.rule.category,
-            message: &f.message,
+            message: redactor.redact(&f.message),
             file: &f.file,
             line: f.pos.line,
             column: f.pos.col,
@@ -74,12 +75,12 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             object: &f.object,
             document: f.document,
             item: f.item,
-            fix: f.fix.as_ref(),
+            fix: f.fix.as_ref().map(|fix| redactor.redact_fix(fix)),
         }
     }
 }
 
-struct Errors<'a>(&'a [LoadError]);
+struct Errors<'a>(&'a [LoadError], &'a Redactor);
 
 impl Serialize for Errors<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -88,7 +89,7 @@ impl Serialize for Errors<'_> {
             line: e.pos.line,
             column: e.pos.col,
             kind: e.kind,
-            message: &e.message,
+            message: self.1.redact(&e.message),
         }))
     }
 }
@@ -99,5 +100,5 @@ struct JsonError<'a> {
     line: u32,
     column: u32,
     kind: LoadErrorKind,
-    message: &'a str,
+    message: Cow<'a, str>,
 }

@@ -12,7 +12,7 @@ pub fn render(report: &Report<'_>) -> String {
             .entry(&e.file)
             .or_insert_with(|| TestSuite::new(e.file.clone()));
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status.set_message(e.message.clone());
+        status.set_message(report.redactor.redact(&e.message).into_owned());
         status.set_type("input-error");
         let mut case = TestCase::new(format!("input {}:{}", e.file, e.pos), status);
         case.set_classname(e.file.clone());
@@ -23,7 +23,7 @@ pub fn render(report: &Report<'_>) -> String {
             .entry(&f.file)
             .or_insert_with(|| TestSuite::new(f.file.clone()));
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        status.set_message(f.message.clone());
+        status.set_message(report.redactor.redact(&f.message).into_owned());
         status.set_type(f.severity.as_str());
         status.set_description(format!(
             "{}:{}:{} {} ({}) {}\n{}",

@@ -1,6 +1,10 @@
 //! Reports of a scan: `text` for people, `json` for tools, `sarif` for code-scanning upload,
 //! `junit` for CI test views and `github` for workflow annotations. Every format is
 //! deterministic: findings are sorted by file, line, column and rule.
+//!
+//! Every format passes the text it takes from the input (messages, code frames, fixes, input
+//! errors) through the report's [`Redactor`], so the credentials findings carry are masked
+//! unless the caller chose an empty redactor (`--show-secrets`).
 
 mod github;
 mod json;
@@ -9,7 +13,7 @@ mod sarif;
 mod text;
 
 use palisade_core::rule::{Finding, RuleMeta, Severity};
-use palisade_core::LoadError;
+use palisade_core::{LoadError, Redactor};
 use serde::Serialize;
 
 pub use text::{SourceLines, TextOptions};
@@ -63,6 +67,8 @@ pub struct Report<'a> {
     /// The rules that ran, for SARIF rule metadata.
     pub rules: &'a [&'static RuleMeta],
     pub summary: Summary,
+    /// Masks credentials in everything the report writes; empty to show them.
+    pub redactor: &'a Redactor,
 }
 
 impl Report<'_> {

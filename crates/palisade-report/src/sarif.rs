@@ -120,7 +120,7 @@ pub fn render(report: &Report<'_>) -> String {
                 "ruleId": f.rule.id,
                 "ruleIndex": index_of(f.rule.id),
                 "level": level(f.severity),
-                "message": {"text": f.message},
+                "message": {"text": report.redactor.redact(&f.message)},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": uri(&f.file)},
@@ -150,7 +150,7 @@ pub fn render(report: &Report<'_>) -> String {
         .map(|e| {
             json!({
                 "level": "error",
-                "message": {"text": e.message},
+                "message": {"text": report.redactor.redact(&e.message)},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": uri(&e.file)},

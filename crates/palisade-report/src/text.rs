@@ -1,5 +1,8 @@
+use std::borrow::Cow;
+
 use anstyle::{AnsiColor, Style};
 use palisade_core::rule::Severity;
+use palisade_core::Redactor;
 
 use crate::Report;
 
@@ -49,7 +52,7 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
             severity_style(Severity::Critical).render_reset(),
             e.file,
             e.pos,
-            e.message
+            report.redactor.redact(&e.message)
         ));
     }
     if !report.errors.is_empty() {
@@ -76,7 +79,7 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
             f.rule.id,
             sev.render_reset(),
             bold.render(),
-            f.message,
+            report.redactor.redact(&f.message),
             bold.render_reset()
         ));
         let gutter = f.pos.line.to_string().len();
@@ -91,8 +94,11 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
         ));
         if let Some(text) = options.sources.and_then(|s| s.line(&f.file, f.pos.line)) {
             let text = text.trim_end_matches(['\r', '\n']).replace('\t', " ");
-            let start = (f.pos.col as usize).saturating_sub(1);
-            let width = token_width(&text, start);
+            let (text, start, width) = frame(
+                report.redactor,
+                &text,
+                (f.pos.col as usize).saturating_sub(1),
+            );
             out.push_str(&format!(
                 "{:gutter$} {}|{}\n",
                 "",
@@ -188,6 +194,27 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// The line of a code frame with credentials masked, and the column (in characters) and width
+/// of the caret under the token that starts at character `start` of the unmasked line.
+fn frame(redactor: &Redactor, line: &str, start: usize) -> (String, usize, usize) {
+    let shown = redactor.redact(line);
+    let width = token_width(line, start);
+    if let Cow::Borrowed(_) = shown {
+        return (line.to_owned(), start, width);
+    }
+    let before: String = line.chars().take(start).collect();
+    let token: String = line.chars().skip(start).take(width).collect();
+    let masked_before = redactor.redact(&before);
+    // A masked value before the token shifts it; a masked token changes its width.
+    let start = if shown.starts_with(masked_before.as_ref()) {
+        masked_before.chars().count()
+    } else {
+        start
+    };
+    let width = redactor.redact(&token).chars().count();
+    (shown.into_owned(), start, width)
+}
+
 /// Width of the caret: the key or token that starts at `start`.
 fn token_width(line: &str, start: usize) -> usize {
     let rest: String = line.chars().skip(start).collect();
@@ -197,4 +224,32 @@ fn token_width(line: &str, start: usize) -> usize {
         .take_while(|c| *c != ':' && !c.is_whitespace())
         .count();
     width.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_mask_credentials_and_keep_the_caret_on_its_token() {
+        let redactor = Redactor::new(["Sup3rS3cretValue!42"]).expect("one pattern builds");
+        let line = r#"    - {value: "Sup3rS3cretValue!42", name: DB_PASSWORD}"#;
+        let name = line.find("name").expect("the line has a name key");
+        let under = |(shown, start, width): (String, usize, usize)| -> (String, String) {
+            let caret = shown.chars().skip(start).take(width).collect();
+            (shown, caret)
+        };
+        let (shown, caret) = under(frame(&redactor, line, name));
+        assert_eq!(
+            shown,
+            r#"    - {value: "Sup3…(19 chars)", name: DB_PASSWORD}"#
+        );
+        assert_eq!(caret, "name");
+        let value = line.find('"').expect("the value is quoted");
+        let (_, caret) = under(frame(&redactor, line, value));
+        assert_eq!(caret, r#""Sup3…(19 chars)","#);
+        let (shown, caret) = under(frame(&Redactor::default(), line, value));
+        assert_eq!(shown, line);
+        assert_eq!(caret, r#""Sup3rS3cretValue!42","#);
+    }
 }

@@ -77,6 +77,9 @@ pub struct Emit {
     pub fix: Option<Fix>,
     /// A severity for this finding other than the rule's (e.g. a hostPath of the runtime socket).
     pub severity: Option<Severity>,
+    /// Credentials the finding is about (decoded, and as written when that differs): reports
+    /// mask them wherever they appear unless secrets are shown.
+    pub secrets: Vec<String>,
 }
 
 impl Emit {
@@ -86,7 +89,20 @@ impl Emit {
             message: message.into(),
             fix: None,
             severity: None,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Marks a credential the finding is about, so that no report prints it.
+    pub fn with_secret(mut self, value: impl Into<String>) -> Self {
+        self.secrets.push(value.into());
+        self
+    }
+
+    /// Marks credentials the finding is about (none, for an empty iterator or `None`).
+    pub fn with_secrets<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
+        self.secrets.extend(values.into_iter().map(Into::into));
+        self
     }
 
     pub fn with_severity(mut self, severity: Severity) -> Self {
@@ -106,6 +122,13 @@ pub trait Rule: Send + Sync {
 
     fn scope(&self) -> Scope {
         Scope::Object
+    }
+
+    /// Whether the rule attaches credentials to its findings ([`Emit::with_secret`]). Such
+    /// per-object rules also run, for masking only, where the selection or a suppression leaves
+    /// them out, so that no output shows a credential another finding's context reveals.
+    fn finds_credentials(&self) -> bool {
+        false
     }
 
     /// Checks one object (for [`Scope::Object`] rules).

@@ -33,6 +33,8 @@ pub struct Engine {
     severity: HashMap<&'static str, Severity>,
     suppressions: Vec<ActiveSuppression>,
     inventory_kinds: BTreeSet<&'static str>,
+    /// The per-object rules that find credentials, each with whether it is selected.
+    credential_rules: Vec<(&'static dyn Rule, bool)>,
     /// Warnings about the configuration (expired suppressions).
     pub warnings: Vec<String>,
 }
@@ -96,8 +98,17 @@ impl Engine {
             .filter(|r| r.scope() == Scope::Inventory)
             .flat_map(|r| r.meta().kinds.iter().copied())
             .collect();
+        let credential_rules = crate::registry()
+            .iter()
+            .filter(|r| r.finds_credentials() && r.scope() == Scope::Object)
+            .map(|r| {
+                let selected = rules.iter().any(|s| s.meta().id == r.meta().id);
+                (*r, selected)
+            })
+            .collect();
         Ok(Engine {
             rules,
+            credential_rules,
             settings: config.rules.clone(),
             severity,
             suppressions,
@@ -135,6 +146,29 @@ impl Engine {
             }
         }
         findings
+    }
+
+    /// The credentials in one object that its findings do not carry: those found by the rules
+    /// that find credentials ([`Rule::finds_credentials`]) but are not selected, or are
+    /// suppressed for this object. Output masks them too.
+    pub fn unreported_credentials(&self, object: &Object) -> Vec<String> {
+        let cx = ObjectCx {
+            object,
+            settings: &self.settings,
+        };
+        let mut credentials = Vec::new();
+        let mut emits = Vec::new();
+        for (rule, selected) in &self.credential_rules {
+            let meta = rule.meta();
+            if !reads_kind(*rule, object.kind())
+                || (*selected && !self.suppressed(meta.id, meta.slug, object))
+            {
+                continue;
+            }
+            rule.check(&cx, &mut emits);
+            credentials.extend(emits.drain(..).flat_map(|e| e.secrets));
+        }
+        credentials
     }
 
     /// Whether an inventory rule needs this object.
@@ -188,6 +222,7 @@ impl Engine {
             document: object.document,
             item: object.item,
             fix: emit.fix,
+            secrets: emit.secrets,
         })
     }
 

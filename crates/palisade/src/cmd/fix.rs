@@ -13,7 +13,7 @@ use palisade_fix::{fix_text, replace_file, unified_diff, ObjectFix};
 use palisade_rules::Engine;
 use rayon::prelude::*;
 
-use crate::cmd::scan::{load_config, scan};
+use crate::cmd::scan::{load_config, redactor, scan};
 use crate::input::InputArgs;
 
 #[derive(Debug, Args)]
@@ -36,6 +36,9 @@ pub struct FixArgs {
     /// Do not read any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Print the credentials the diff shows in full (they are masked by default).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// The fixable findings of one file, in report order.
@@ -108,6 +111,7 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .map(|group| fix_file(group, &outcome.streamed, &limits, args.write))
         .collect();
+    let redactor = redactor(&outcome, args.show_secrets)?;
     let mut stdout = std::io::stdout().lock();
     for (group, result) in files.iter().zip(results) {
         match result {
@@ -118,7 +122,7 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
             Ok(None) => {}
             Ok(Some(done)) => {
                 if let Some(diff) = done.diff {
-                    let _ = stdout.write_all(diff.as_bytes());
+                    let _ = stdout.write_all(redactor.redact(&diff).as_bytes());
                 }
                 changed += 1;
                 fixed += done.applied.len();

@@ -9,7 +9,7 @@ use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
     check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget,
-    Object, Source,
+    Object, Redactor, Source,
 };
 use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
@@ -42,6 +42,20 @@ pub struct ScanArgs {
     /// Do not read any configuration file.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Print the credentials findings are about in full (they are masked by default, e.g.
+    /// `Sup3…(19 chars)`). For a local run only: never in CI, whose logs are kept.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// The masking of credentials for a run's output: none with `--show-secrets`.
+pub fn redactor(outcome: &ScanOutcome, show_secrets: bool) -> anyhow::Result<Redactor> {
+    if show_secrets {
+        return Ok(Redactor::default());
+    }
+    let carried = outcome.findings.iter().flat_map(|f| &f.secrets);
+    Redactor::new(carried.chain(&outcome.credentials))
+        .map_err(|err| anyhow::anyhow!("cannot prepare the masking of credentials: {err}"))
 }
 
 /// The result of scanning: findings and errors sorted, with counts.
@@ -53,6 +67,9 @@ pub struct ScanOutcome {
     pub skipped: usize,
     /// The text of inputs that cannot be read again (standard input, pipes, FIFOs), by name.
     pub streamed: HashMap<String, String>,
+    /// Credentials in the input that no finding carries (their rules were not selected or
+    /// were suppressed): output masks them too.
+    pub credentials: Vec<String>,
 }
 
 /// Reads the configuration the flags name (or discovers it).
@@ -77,6 +94,7 @@ struct FileResult {
     findings: Vec<Finding>,
     errors: Vec<LoadError>,
     kept: Vec<Object>,
+    credentials: Vec<String>,
     objects: usize,
     skipped: usize,
     /// Documents decoded (to number the documents of the next chunk of the same file).
@@ -91,6 +109,7 @@ impl FileResult {
         self.findings.append(&mut other.findings);
         self.errors.append(&mut other.errors);
         self.kept.append(&mut other.kept);
+        self.credentials.append(&mut other.credentials);
         self.objects += other.objects;
         self.skipped += other.skipped;
         self.documents += other.documents;
@@ -127,6 +146,7 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         mut findings,
         mut errors,
         kept,
+        credentials,
         objects,
         skipped,
         ..
@@ -145,6 +165,7 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         objects,
         skipped,
         streamed,
+        credentials,
     })
 }
 
@@ -186,6 +207,8 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) 
                     Entry::Object(object) => {
                         part.objects += 1;
                         part.findings.extend(engine.check_object(&object));
+                        part.credentials
+                            .extend(engine.unreported_credentials(&object));
                         if engine.keep_for_inventory(&object) {
                             part.kept.push(object);
                         }
@@ -212,7 +235,7 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) 
     if let Some(error) = budget.error(display) {
         return FileResult {
             errors: vec![error],
-            stdin: file.stdin,
+            streamed: file.streamed,
             ..FileResult::default()
         };
     }
@@ -283,6 +306,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let outcome = scan(&engine, &args.input, &config)?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
+    let redactor = redactor(&outcome, args.show_secrets)?;
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
@@ -295,6 +319,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             outcome.objects,
             outcome.skipped,
         ),
+        redactor: &redactor,
     };
     let format = Format::parse(&args.format).unwrap_or(Format::Text);
     let cache = LineCache {

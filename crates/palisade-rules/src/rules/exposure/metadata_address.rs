@@ -3,6 +3,7 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
+use crate::rules::secrets::find_credential;
 use crate::{Emit, ObjectCx, Rule};
 
 /// Routes and endpoints that lead to a cloud metadata service.
@@ -67,11 +68,12 @@ fn mentions_metadata(text: &str) -> Option<&'static str> {
     })
 }
 
-fn walk(value: &Value, at: &str, out: &mut Vec<(String, &'static str)>) {
+/// Each string that names a metadata address: its pointer, the address and the text.
+fn walk<'v>(value: &'v Value, at: &str, out: &mut Vec<(String, &'static str, &'v str)>) {
     match value {
         Value::String(text) => {
             if let Some(address) = mentions_metadata(text) {
-                out.push((at.to_owned(), address));
+                out.push((at.to_owned(), address, text));
             }
         }
         Value::Array(items) => {
@@ -91,6 +93,10 @@ fn walk(value: &Value, at: &str, out: &mut Vec<(String, &'static str)>) {
 impl Rule for MetadataAddress {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn finds_credentials(&self) -> bool {
+        true
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
@@ -143,14 +149,19 @@ impl Rule for MetadataAddress {
                 }
             }
         }
-        for (at, address) in hits {
-            out.push(Emit::new(
-                at,
-                format!(
-                    "{} routes to the cloud metadata address {address}, which hands out node credentials; remove it",
-                    cx.object.kind()
-                ),
-            ));
+        for (at, address, text) in hits {
+            // The frame shows the text: a URL with a password (`http://u:p@169.254.169.254`).
+            let credential = find_credential(text).map(|c| c.value);
+            out.push(
+                Emit::new(
+                    at,
+                    format!(
+                        "{} routes to the cloud metadata address {address}, which hands out node credentials; remove it",
+                        cx.object.kind()
+                    ),
+                )
+                .with_secrets(credential),
+            );
         }
     }
 }

@@ -2,6 +2,7 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::parse_image;
+use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod};
 use crate::{Emit, ObjectCx, Rule};
 
@@ -41,6 +42,10 @@ impl Rule for LatestTag {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
@@ -62,7 +67,9 @@ impl Rule for LatestTag {
                 ),
                 Some(_) => continue,
             };
-            out.push(Emit::new(container.field("image"), message));
+            out.push(
+                Emit::new(container.field("image"), message).with_secrets(image_password(image)),
+            );
         }
     }
 }

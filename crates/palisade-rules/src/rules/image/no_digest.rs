@@ -2,6 +2,7 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::parse_image;
+use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod};
 use crate::{Emit, ObjectCx, Rule};
 
@@ -40,6 +41,10 @@ impl Rule for NoDigest {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
@@ -49,13 +54,16 @@ impl Rule for NoDigest {
             let parsed = parse_image(image);
             // Untagged and `latest` images are the latest-tag rule's findings.
             match (parsed.digest, parsed.tag) {
-                (None, Some(tag)) if tag != "latest" => out.push(Emit::new(
-                    container.field("image"),
-                    format!(
-                        "{} uses image \"{image}\" without a digest; pin it with @sha256:…",
-                        describe(&container)
-                    ),
-                )),
+                (None, Some(tag)) if tag != "latest" => out.push(
+                    Emit::new(
+                        container.field("image"),
+                        format!(
+                            "{} uses image \"{image}\" without a digest; pin it with @sha256:…",
+                            describe(&container)
+                        ),
+                    )
+                    .with_secrets(image_password(image)),
+                ),
                 _ => {}
             }
         }

@@ -3,6 +3,7 @@ use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::parse_image;
+use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod, set_fix};
 use crate::{Emit, ObjectCx, Rule};
 
@@ -51,6 +52,10 @@ impl Rule for PullPolicy {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
@@ -80,7 +85,8 @@ impl Rule for PullPolicy {
                         describe(&container)
                     ),
                 )
-                .with_fix(fix),
+                .with_fix(fix)
+                .with_secrets(image_password(image)),
             );
         }
     }

@@ -1,6 +1,7 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
+use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod};
 use crate::{Emit, ObjectCx, Rule};
 
@@ -57,6 +58,10 @@ impl Rule for RegistryAllowList {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let allowed = &cx.settings.allowed_registries;
         if allowed.is_empty() {
@@ -73,14 +78,17 @@ impl Rule for RegistryAllowList {
             }) {
                 continue;
             }
-            out.push(Emit::new(
-                container.field("image"),
-                format!(
-                    "{} uses image \"{image}\" from a registry outside the allow-list ({}); mirror it into an allowed registry",
-                    describe(&container),
-                    allowed.join(", ")
-                ),
-            ));
+            out.push(
+                Emit::new(
+                    container.field("image"),
+                    format!(
+                        "{} uses image \"{image}\" from a registry outside the allow-list ({}); mirror it into an allowed registry",
+                        describe(&container),
+                        allowed.join(", ")
+                    ),
+                )
+                .with_secrets(image_password(image)),
+            );
         }
     }
 }

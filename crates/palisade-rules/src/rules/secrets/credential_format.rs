@@ -3,11 +3,11 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use super::credential_kind;
-use crate::rules::util::{is_test_data, pod};
+use super::{find_credential, image_password};
+use crate::rules::util::{describe, is_test_data, pod};
 use crate::{Emit, ObjectCx, Rule};
 
-/// Credentials in known formats in ConfigMaps, environment values and annotations.
+/// Credentials in known formats in ConfigMaps, environment values, annotations and images.
 pub struct CredentialFormat;
 
 static META: RuleMeta = RuleMeta {
@@ -18,9 +18,10 @@ static META: RuleMeta = RuleMeta {
     category: "secrets",
     kinds: &["*"],
     summary: "A ConfigMap value, a container's `env` value or an annotation contains a private \
-key (PEM), an AWS access key ID, a GitHub, Slack or Google API token, a Slack webhook or a JSON \
-Web Token. Documented example values, values made of few distinct characters and files under \
-test-data folders (`test/`, `tests/`, `testdata/`, `fixtures/`) are ignored.",
+key (PEM), an AWS access key ID, a GitHub, Slack or Google API token, a Slack webhook, a JSON \
+Web Token or a URL with a password (`scheme://user:password@host`), or a container image is \
+written with a password (`user:password@registry/app`). Documented example values, placeholders (`${PASSWORD}`), values made of few distinct characters \
+and files under test-data folders (`test/`, `tests/`, `testdata/`, `fixtures/`) are ignored.",
     rationale: "ConfigMaps, pod specs and annotations are readable by everyone with `get` on \
 them (often every developer and many controllers), are printed by `kubectl describe`, and live \
 in Git history forever. A key committed there must be considered leaked.",
@@ -44,6 +45,10 @@ impl Rule for CredentialFormat {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if is_test_data(cx.object) {
             return;
@@ -51,46 +56,69 @@ impl Rule for CredentialFormat {
         let value = &cx.object.value;
         if let Some(Value::Object(annotations)) = value.at("/metadata/annotations") {
             for (key, text) in annotations {
-                let Some(kind) = text.as_str().and_then(credential_kind) else {
+                let Some(found) = text.as_str().and_then(find_credential) else {
                     continue;
                 };
-                out.push(Emit::new(
-                    pointer::push("/metadata/annotations", key),
-                    format!("annotation \"{key}\" contains {kind}; rotate it and keep it in a secret manager"),
-                ));
+                out.push(
+                    Emit::new(
+                        pointer::push("/metadata/annotations", key),
+                        format!("annotation \"{key}\" contains {}; rotate it and keep it in a secret manager", found.kind),
+                    )
+                    .with_secret(found.value),
+                );
             }
         }
         if cx.object.kind() == "ConfigMap" {
             if let Some(Value::Object(data)) = value.get("data") {
                 for (key, text) in data {
-                    let Some(kind) = text.as_str().and_then(credential_kind) else {
+                    let Some(found) = text.as_str().and_then(find_credential) else {
                         continue;
                     };
-                    out.push(Emit::new(
-                        pointer::push("/data", key),
-                        format!("ConfigMap key \"{key}\" contains {kind}; rotate it and keep it in a Secret fed by a secret manager"),
-                    ));
+                    out.push(
+                        Emit::new(
+                            pointer::push("/data", key),
+                            format!("ConfigMap key \"{key}\" contains {}; rotate it and keep it in a Secret fed by a secret manager", found.kind),
+                        )
+                        .with_secret(found.value),
+                    );
                 }
             }
         }
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
+            if let Some(password) = container
+                .container
+                .get("image")
+                .and_then(Value::as_str)
+                .and_then(image_password)
+            {
+                out.push(
+                    Emit::new(
+                        container.field("image"),
+                        format!("{} names its image with a password; rotate it and give the registry credentials in imagePullSecrets", describe(&container)),
+                    )
+                    .with_secret(password),
+                );
+            }
             let Some(Value::Array(env)) = container.container.get("env") else {
                 continue;
             };
             for (index, var) in env.iter().enumerate() {
-                let Some(kind) = var
+                let Some(found) = var
                     .get("value")
                     .and_then(Value::as_str)
-                    .and_then(credential_kind)
+                    .and_then(find_credential)
                 else {
                     continue;
                 };
                 let name = var.get("name").and_then(Value::as_str).unwrap_or("");
-                out.push(Emit::new(
-                    container.field(&format!("env/{index}/value")),
-                    format!("environment variable \"{name}\" of container \"{}\" contains {kind}; rotate it and use a Secret", container.name()),
-                ));
+                out.push(
+                    Emit::new(
+                        container.field(&format!("env/{index}/value")),
+                        format!("environment variable \"{name}\" of container \"{}\" contains {}; rotate it and use a Secret", container.name(), found.kind),
+                    )
+                    .with_secret(found.value),
+                );
             }
         }
     }

@@ -148,6 +148,10 @@ impl Rule for EnvLiteralSecret {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_test_data(cx.object) {
@@ -165,13 +169,16 @@ impl Rule for EnvLiteralSecret {
                 if !is_secret_name(name) || is_not_secret_value(name, value) {
                     continue;
                 }
-                out.push(Emit::new(
-                    container.field(&format!("env/{index}/value")),
-                    format!(
-                        "{} sets {name} to a literal value; reference a Secret with valueFrom.secretKeyRef",
-                        describe(&container)
-                    ),
-                ));
+                out.push(
+                    Emit::new(
+                        container.field(&format!("env/{index}/value")),
+                        format!(
+                            "{} sets {name} to a literal value; reference a Secret with valueFrom.secretKeyRef",
+                            describe(&container)
+                        ),
+                    )
+                    .with_secret(value),
+                );
             }
         }
     }

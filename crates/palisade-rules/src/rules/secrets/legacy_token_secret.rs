@@ -1,6 +1,7 @@
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
+use crate::rules::util::base64_decode;
 use crate::{Emit, ObjectCx, Rule};
 
 /// Long-lived service-account token Secrets.
@@ -40,6 +41,10 @@ impl Rule for LegacyTokenSecret {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.value.get("type").and_then(Value::as_str)
             != Some("kubernetes.io/service-account-token")
@@ -50,11 +55,23 @@ impl Rule for LegacyTokenSecret {
             .object
             .annotation("kubernetes.io/service-account.name")
             .unwrap_or("");
-        out.push(Emit::new(
-            "/type",
-            format!(
-                "Secret holds a non-expiring token for service account \"{account}\"; use short-lived tokens (TokenRequest, projected volumes) instead"
-            ),
-        ));
+        // A Secret read back from a cluster carries the token the controller filled in.
+        let token = cx
+            .object
+            .value
+            .pointer("/data/token")
+            .and_then(Value::as_str);
+        let decoded = token
+            .and_then(base64_decode)
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        out.push(
+            Emit::new(
+                "/type",
+                format!(
+                    "Secret holds a non-expiring token for service account \"{account}\"; use short-lived tokens (TokenRequest, projected volumes) instead"
+                ),
+            )
+            .with_secrets(token.map(str::to_owned).into_iter().chain(decoded)),
+        );
     }
 }

@@ -8,18 +8,83 @@ pub mod secret_object;
 
 use crate::rules::util::is_placeholder;
 
-/// Names the kind of credential `text` contains, if it contains one in a known format. Example
-/// and placeholder values (`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxx…`) do not count.
-pub fn credential_kind(text: &str) -> Option<&'static str> {
-    if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
-        return Some("a private key");
+/// A credential found in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential<'t> {
+    /// What it is, with an article: `a private key`.
+    pub kind: &'static str,
+    /// The credential itself, a slice of the text (a whole PEM block for a private key).
+    pub value: &'t str,
+}
+
+/// The first credential in a known format that `text` contains, if any. Example and placeholder
+/// values (`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxx…`, `https://user:${PASSWORD}@host`) do not count.
+pub fn find_credential(text: &str) -> Option<Credential<'_>> {
+    if let Some(value) = private_key(text) {
+        return Some(Credential {
+            kind: "a private key",
+            value,
+        });
     }
     for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || "_-.:/".contains(c))) {
         if let Some(kind) = token_kind(token) {
-            return Some(kind);
+            return Some(Credential { kind, value: token });
         }
     }
-    None
+    url_password(text).map(|value| Credential {
+        kind: "a URL with a password",
+        value,
+    })
+}
+
+/// The PEM block of a private key: from its `-----BEGIN` line to the end of its `-----END`
+/// line, or to the end of the text when that is missing.
+fn private_key(text: &str) -> Option<&str> {
+    let marker = text.find("PRIVATE KEY-----")?;
+    let begin = text[..marker].rfind("-----BEGIN")?;
+    let end = text[marker..]
+        .find("-----END")
+        .map(|at| marker + at + "-----END".len())
+        .and_then(|after| {
+            text[after..]
+                .find("-----")
+                .map(|at| after + at + "-----".len())
+        })
+        .unwrap_or(text.len());
+    Some(&text[begin..end])
+}
+
+/// The password of the first URL in `text` that carries one (`scheme://user:password@host`).
+fn url_password(text: &str) -> Option<&str> {
+    text.match_indices("://").find_map(|(at, scheme_end)| {
+        let rest = &text[at + scheme_end.len()..];
+        let authority_end = rest
+            .find(|c: char| "/?#\"'<>".contains(c) || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let (userinfo, _) = rest[..authority_end].rsplit_once('@')?;
+        let (_, password) = userinfo.split_once(':')?;
+        real_password(password)
+    })
+}
+
+/// The password of an image reference written with one (`user:password@registry/app:1.0`),
+/// which container runtimes refuse but manifests and their reports would still show.
+pub fn image_password(image: &str) -> Option<&str> {
+    let (userinfo, rest) = image.split_once('@')?;
+    let is_digest = rest.split_once(':').is_some_and(|(algorithm, hex)| {
+        !algorithm.is_empty()
+            && algorithm.bytes().all(|b| b.is_ascii_alphanumeric())
+            && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    });
+    if userinfo.contains('/') || is_digest {
+        return None;
+    }
+    let (_, password) = userinfo.split_once(':')?;
+    real_password(password)
+}
+
+fn real_password(password: &str) -> Option<&str> {
+    (!is_placeholder(password)).then_some(password)
 }
 
 fn token_kind(token: &str) -> Option<&'static str> {
@@ -96,7 +161,11 @@ fn distinct_chars(text: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::credential_kind;
+    use super::{find_credential, image_password};
+
+    fn credential_kind(text: &str) -> Option<&'static str> {
+        find_credential(text).map(|c| c.kind)
+    }
 
     #[test]
     fn finds_known_formats() {
@@ -107,6 +176,7 @@ mod tests {
             ("https://hooks.slack.com/services/T0A1B2C3D/B4E5F6G7H/q8W9e0R1t2Y3u4I5", "a Slack webhook URL"),
             ("AIzaSyD3kQ8m-Lp2Wx7Rt9Vb4Nc6Yh1Jf5Gs0Ze", "a Google API key"),
             ("-----BEGIN RSA PRIVATE KEY-----\nMIIE", "a private key"),
+            ("postgres://app:Sup3rS3cretValue@db:5432/app", "a URL with a password"),
             (
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
                 "a JSON Web Token",
@@ -126,8 +196,46 @@ mod tests {
             "-----BEGIN CERTIFICATE-----",
             "eyJhbGciOiJIUzI1NiJ9",
             "xoxb-",
+            "https://$(ES_USER):$(ES_PASSWORD)@localhost:9200",
+            "https://user@example.com/path:with-colon",
         ] {
             assert_eq!(credential_kind(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_the_credential_itself() {
+        let pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBk3\n-----END EC PRIVATE KEY-----";
+        let text =
+            format!("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n{pem}\ntrailer");
+        assert_eq!(find_credential(&text).map(|c| c.value), Some(pem));
+        let truncated = "-----BEGIN PRIVATE KEY-----\nMIIEvQ";
+        assert_eq!(find_credential(truncated).map(|c| c.value), Some(truncated));
+        assert_eq!(
+            find_credential("token: ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9, more")
+                .map(|c| c.value),
+            Some("ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9")
+        );
+        assert_eq!(
+            find_credential("redis://:Hunter2Hunter2@cache:6379/0").map(|c| c.value),
+            Some("Hunter2Hunter2")
+        );
+    }
+
+    #[test]
+    fn finds_passwords_in_image_references() {
+        assert_eq!(
+            image_password("deploy:Sup3rS3cret@registry.example.com:5000/team/app:1.2"),
+            Some("Sup3rS3cret")
+        );
+        for image in [
+            "nginx:1.25@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31",
+            "registry.example.com/app@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31",
+            "deploy@registry.example.com/app",
+            "deploy:${REGISTRY_PASSWORD}@registry.example.com/app",
+            "nginx:1.25",
+        ] {
+            assert_eq!(image_password(image), None, "{image}");
         }
     }
 }

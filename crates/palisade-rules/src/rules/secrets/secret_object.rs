@@ -2,8 +2,8 @@ use palisade_core::pointer;
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use super::credential_kind;
 use super::env_literal_secret::is_secret_name;
+use super::find_credential;
 use crate::rules::util::{base64_decode, is_placeholder, is_test_data};
 use crate::{Emit, ObjectCx, Rule};
 
@@ -75,7 +75,7 @@ fn is_identifier_key(key: &str) -> bool {
 /// Whether a configuration file holds a credential: a known format, or an entry such as
 /// `password: …` or `api_key = …` with a real value.
 fn config_has_secret(text: &str) -> bool {
-    credential_kind(text).is_some()
+    find_credential(text).is_some()
         || text.lines().any(|line| {
             let Some((key, value)) = line.split_once([':', '=']) else {
                 return false;
@@ -100,6 +100,10 @@ impl Rule for SecretObject {
         &META
     }
 
+    fn finds_credentials(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let value = &cx.object.value;
         if is_test_data(cx.object) {
@@ -110,25 +114,28 @@ impl Rule for SecretObject {
             return;
         }
         let mut real = Vec::new();
+        let mut secrets = Vec::new();
         for (field, encoded) in [("data", true), ("stringData", false)] {
             let Some(Value::Object(entries)) = value.get(field) else {
                 continue;
             };
             for (key, entry) in entries {
                 let Some(text) = entry.as_str() else { continue };
-                let is_real = if encoded {
+                let (is_real, decoded) = if encoded {
                     match base64_decode(text).map(String::from_utf8) {
-                        Some(Ok(decoded)) => is_credential(key, &decoded),
+                        Some(Ok(decoded)) => (is_credential(key, &decoded), Some(decoded)),
                         // Binary content (a keystore) is a credential; invalid base64 is a
                         // placeholder such as `<base64-encoded-password>`.
-                        Some(Err(_)) => true,
-                        None => false,
+                        Some(Err(_)) => (true, None),
+                        None => (false, None),
                     }
                 } else {
-                    is_credential(key, text)
+                    (is_credential(key, text), None)
                 };
                 if is_real {
                     real.push((pointer::push(&format!("/{field}"), key), key.as_str()));
+                    secrets.push(text.to_owned());
+                    secrets.extend(decoded);
                 }
             }
         }
@@ -136,13 +143,16 @@ impl Rule for SecretObject {
             return;
         };
         let keys: Vec<&str> = real.iter().map(|(_, k)| *k).collect();
-        out.push(Emit::new(
-            first.clone(),
-            format!(
-                "Secret \"{}\" is committed with values for {}; deliver it with External Secrets or Sealed Secrets and rotate it",
-                cx.object.name(),
-                keys.join(", ")
-            ),
-        ));
+        out.push(
+            Emit::new(
+                first.clone(),
+                format!(
+                    "Secret \"{}\" is committed with values for {}; deliver it with External Secrets or Sealed Secrets and rotate it",
+                    cx.object.name(),
+                    keys.join(", ")
+                ),
+            )
+            .with_secrets(secrets),
+        );
     }
 }
