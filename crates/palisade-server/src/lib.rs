@@ -3,9 +3,12 @@
 //!
 //! - [`review`] answers one review in-process (no network), for embedding and benchmarks.
 //! - [`start`] / [`serve`] run the HTTPS server: `/validate`, `/mutate`, `/healthz`, `/readyz`,
-//!   `/metrics`, with a body limit, timeouts and certificate hot reload.
+//!   `/metrics` and `/audit` (the API server's audit webhook backend), with body, value,
+//!   container and concurrency limits, timeouts, certificate hot reload, authentication of
+//!   callers of protected endpoints ([`AuthConfig`]) and a drain on shutdown.
 //! - [`WebhookConfig`] holds the per-rule and per-namespace modes (`webhook:` section).
 
+mod auth;
 mod config;
 mod log;
 mod metrics;
@@ -13,12 +16,12 @@ mod review;
 mod server;
 mod tls;
 
+pub use auth::{Access, AuthConfig, KubeTokenReviewer, Refusal, TokenReviewer, TokenVerdict};
 pub use config::{Mode, UpdatePolicy, WebhookConfig, WebhookConfigError};
 pub use log::LogSink;
 pub use metrics::Metrics;
 pub use review::{review, Endpoint, Reply, ReviewLimits, State, API_VERSION};
 pub use server::{
-    router, serve, serve_blocking, start, RouterLimits, Running, ServeError, ServerConfig,
-    TlsSource,
+    router, serve, start, RouterLimits, Running, ServeError, ServerConfig, TlsSource,
 };
-pub use tls::{load_files, self_signed, server_config, CertFiles, SelfSigned, TlsError};
+pub use tls::{client_ca, load_files, self_signed, server_config, CertFiles, SelfSigned, TlsError};

@@ -56,6 +56,7 @@ pub struct Metrics {
     reloads: Family<ResultLabels, Counter>,
     broken: Counter,
     dropped_logs: Counter,
+    audit_events: Counter,
     /// The dropped-line total already added to `dropped_logs`.
     dropped_seen: AtomicU64,
 }
@@ -98,6 +99,7 @@ impl Metrics {
         let errors = Family::<ErrorLabels, Counter>::default();
         let reloads = Family::<ResultLabels, Counter>::default();
         let broken = Counter::default();
+        let audit_events = Counter::default();
         let dropped_logs = Counter::default();
         registry.register(
             "admission_reviews",
@@ -116,7 +118,8 @@ impl Metrics {
         );
         registry.register(
             "admission_errors",
-            "Requests rejected before review, by endpoint and reason",
+            "Requests rejected before they were handled (bad input, limits, authentication), by \
+             endpoint and reason",
             errors.clone(),
         );
         registry.register(
@@ -129,6 +132,11 @@ impl Metrics {
             "Connections that failed while a request or answer was in transit (a client that \
              closed its connection early, a reset)",
             broken.clone(),
+        );
+        registry.register(
+            "audit_events_received",
+            "Audit events received on /audit from authenticated senders",
+            audit_events.clone(),
         );
         registry.register(
             "log_lines_dropped",
@@ -144,6 +152,7 @@ impl Metrics {
             reloads,
             broken,
             dropped_logs,
+            audit_events,
             dropped_seen: AtomicU64::new(0),
         }
     }
@@ -193,6 +202,10 @@ impl Metrics {
                 result: if ok { "ok" } else { "error" },
             })
             .inc();
+    }
+
+    pub(crate) fn audit_events(&self, events: u64) {
+        self.audit_events.inc_by(events);
     }
 
     pub(crate) fn broken_connection(&self) {

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use palisade_core::patch::{apply, PatchOp};
 use palisade_core::rule::Finding;
-use palisade_core::Object;
+use palisade_core::{Object, Redactor};
 use palisade_rules::{Config, Engine, SelectorError, IGNORE_ANNOTATION};
 
 use crate::config::{Mode, UpdatePolicy, WebhookConfig};
@@ -38,6 +38,12 @@ pub enum Endpoint {
     Validate,
     /// `/mutate`: allow with the JSON Patch of the configured fixes.
     Mutate,
+}
+
+impl From<Endpoint> for &'static str {
+    fn from(endpoint: Endpoint) -> &'static str {
+        endpoint.as_str()
+    }
 }
 
 impl Endpoint {
@@ -171,15 +177,16 @@ impl State {
     /// A 4xx answer for a request that is not a valid review, counted and logged.
     pub(crate) fn reject(
         &self,
-        endpoint: Endpoint,
+        endpoint: impl Into<&'static str>,
         status: u16,
         reason: &'static str,
         message: String,
     ) -> Reply {
-        self.metrics.error(endpoint.as_str(), reason);
+        let endpoint: &'static str = endpoint.into();
+        self.metrics.error(endpoint, reason);
         self.log.emit(|| {
             tracing::warn!(
-                endpoint = endpoint.as_str(),
+                endpoint,
                 status,
                 reason,
                 error = capped(&message),
@@ -595,8 +602,12 @@ fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> 
 
 fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
     let mut denied = Vec::new();
+    // Answers are shown to the client and logged by the API server: credentials stay masked.
+    let redactor =
+        Redactor::new(judged.iter().flat_map(|j| j.finding.secrets.iter())).unwrap_or_default();
     for j in &judged {
         let f = &j.finding;
+        let message = redactor.redact(&f.message);
         let mode = if j.preexisting { Mode::Warn } else { j.mode };
         outcome.counted.push((f.rule.id, mode.as_str()));
         outcome.logged.push(json!({
@@ -612,7 +623,7 @@ fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
                 f.rule.slug,
                 f.severity,
                 field(&f.pointer),
-                f.message
+                message
             )),
             Mode::Warn => outcome.warnings.push(warning(&format!(
                 "{} {}{}: {} (at {})",
@@ -623,7 +634,7 @@ fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
                 } else {
                     ""
                 },
-                f.message,
+                message,
                 field(&f.pointer)
             ))),
             Mode::Audit => outcome

@@ -16,14 +16,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_server::accept::Accept;
+use axum_server::tls::TlsInfo;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use axum_server::Handle;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use rustls::RootCertStore;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
+use crate::auth::{Access, AuthConfig};
+use crate::log::capped;
 use crate::review::{review, Endpoint, Reply, State};
 use crate::tls::{self, CertFiles, TlsError};
 
@@ -41,6 +45,10 @@ pub enum TlsSource {
 pub struct ServerConfig {
     pub addr: SocketAddr,
     pub tls: TlsSource,
+    /// CA certificates that sign the client certificates callers may present.
+    pub client_ca: Option<Arc<RootCertStore>>,
+    /// Which endpoints need an authenticated caller, and who that may be.
+    pub auth: AuthConfig,
     /// Largest request body accepted (413 beyond).
     pub body_limit: usize,
     /// Time allowed to receive a request body after its headers (408 beyond).
@@ -74,6 +82,8 @@ impl ServerConfig {
         ServerConfig {
             addr,
             tls,
+            client_ca: None,
+            auth: AuthConfig::default(),
             body_limit: 6 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -113,6 +123,7 @@ struct App {
     max_in_flight: usize,
     queue_timeout: Duration,
     reviews: Arc<Semaphore>,
+    auth: Arc<AuthConfig>,
 }
 
 /// The limits of [`router`].
@@ -170,7 +181,7 @@ impl Running {
 }
 
 /// The routes, for embedding the webhook in another server or calling it in-process.
-pub fn router(state: Arc<State>, limits: RouterLimits) -> Router {
+pub fn router(state: Arc<State>, limits: RouterLimits, auth: AuthConfig) -> Router {
     let app = App {
         state,
         body_limit: limits.body_limit,
@@ -179,6 +190,7 @@ pub fn router(state: Arc<State>, limits: RouterLimits) -> Router {
         max_in_flight: limits.max_in_flight.max(1),
         queue_timeout: limits.queue_timeout,
         reviews: Arc::new(Semaphore::new(limits.review_threads.max(1))),
+        auth: Arc::new(auth),
     };
     Router::new()
         .route(
@@ -192,6 +204,7 @@ pub fn router(state: Arc<State>, limits: RouterLimits) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/audit", post(audit))
         .fallback(|| async {
             json_response(
                 StatusCode::NOT_FOUND,
@@ -206,8 +219,12 @@ pub fn router(state: Arc<State>, limits: RouterLimits) -> Router {
 /// Loads the certificate, binds the address and starts serving in the background.
 pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, ServeError> {
     let tls_config = match &config.tls {
-        TlsSource::Files(files) => tls::load_files(&files.cert, &files.key)?,
-        TlsSource::Pem { cert, key } => tls::server_config(cert.as_bytes(), key.as_bytes())?,
+        TlsSource::Files(files) => {
+            tls::load_files(&files.cert, &files.key, config.client_ca.as_ref())?
+        }
+        TlsSource::Pem { cert, key } => {
+            tls::server_config(cert.as_bytes(), key.as_bytes(), config.client_ca.as_ref())?
+        }
     };
     let rustls = RustlsConfig::from_config(tls_config);
     let bind = |source| ServeError::Bind {
@@ -239,11 +256,16 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         .http2()
         .keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(10));
-    let app = router(state.clone(), RouterLimits::from(&config));
+    let app = router(
+        state.clone(),
+        RouterLimits::from(&config),
+        config.auth.clone(),
+    );
     let server = tokio::spawn(server.serve(app.into_make_service()));
     let watcher = match &config.tls {
         TlsSource::Files(files) => Some(tokio::spawn(tls::watch(
             files.clone(),
+            config.client_ca.clone(),
             rustls,
             config.reload_interval,
             state.clone(),
@@ -278,14 +300,6 @@ pub async fn serve(config: ServerConfig, state: Arc<State>) -> Result<(), ServeE
     running.shutdown().await?;
     state.log.emit(|| tracing::info!("stopped"));
     Ok(())
-}
-
-/// [`serve`] on a new multi-threaded Tokio runtime, for callers without one.
-pub fn serve_blocking(config: ServerConfig, state: Arc<State>) -> Result<(), ServeError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(serve(config, state))
 }
 
 async fn shutdown_signal() {
@@ -340,55 +354,9 @@ async fn admission(endpoint: Endpoint, Shared(app): Shared<App>, request: Reques
 
 async fn read_and_review(endpoint: Endpoint, app: &App, request: Request) -> Reply {
     let state = &app.state;
-    let headers = request.headers();
-    if let Some(kind) = headers.get(header::CONTENT_TYPE) {
-        let json = kind
-            .to_str()
-            .ok()
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-        if !json {
-            return state.reject(
-                endpoint,
-                415,
-                "bad_content_type",
-                format!("content type {kind:?} is not application/json"),
-            );
-        }
-    }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > app.body_limit as u64) {
-        return too_large(endpoint, app);
-    }
-    let body = Limited::new(request.into_body(), app.body_limit);
-    let capacity = declared.map_or(0, |len| len as usize);
-    let bytes = match tokio::time::timeout(app.body_timeout, read_body(body, capacity)).await {
-        Err(_) => {
-            return state.reject(
-                endpoint,
-                408,
-                "body_timeout",
-                format!(
-                    "the request body did not arrive within {} ms",
-                    app.body_timeout.as_millis()
-                ),
-            )
-        }
-        Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => {
-            return too_large(endpoint, app)
-        }
-        Ok(Err(err)) => {
-            return state.reject(
-                endpoint,
-                400,
-                "body_error",
-                format!("cannot read the request body: {err}"),
-            )
-        }
-        Ok(Ok(bytes)) => bytes,
+    let bytes = match read_json(endpoint.as_str(), app, request).await {
+        Ok(bytes) => bytes,
+        Err(reply) => return reply,
     };
     // Reviews run on blocking threads, at most `review_threads` at once, so the runtime's
     // workers stay free for health checks, metrics and reading other requests.
@@ -407,6 +375,57 @@ async fn read_and_review(endpoint: Endpoint, app: &App, request: Request) -> Rep
     }
 }
 
+/// Reads a JSON request body within the body limit and timeout.
+async fn read_json(endpoint: &'static str, app: &App, request: Request) -> Result<Vec<u8>, Reply> {
+    let state = &app.state;
+    let headers = request.headers();
+    if let Some(kind) = headers.get(header::CONTENT_TYPE) {
+        let json = kind
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(state.reject(
+                endpoint,
+                415,
+                "bad_content_type",
+                format!("content type {kind:?} is not application/json"),
+            ));
+        }
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > app.body_limit as u64) {
+        return Err(too_large(endpoint, app));
+    }
+    let body = Limited::new(request.into_body(), app.body_limit);
+    let capacity = declared.map_or(0, |len| len as usize);
+    match tokio::time::timeout(app.body_timeout, read_body(body, capacity)).await {
+        Err(_) => Err(state.reject(
+            endpoint,
+            408,
+            "body_timeout",
+            format!(
+                "the request body did not arrive within {} ms",
+                app.body_timeout.as_millis()
+            ),
+        )),
+        Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(too_large(endpoint, app))
+        }
+        Ok(Err(err)) => Err(state.reject(
+            endpoint,
+            400,
+            "body_error",
+            format!("cannot read the request body: {err}"),
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
 /// Reads a body into one buffer, sized by the declared length when there is one, so that a
 /// body is held once (not as chunks and then a copy).
 async fn read_body(
@@ -422,7 +441,7 @@ async fn read_body(
     Ok(bytes)
 }
 
-fn too_large(endpoint: Endpoint, app: &App) -> Reply {
+fn too_large(endpoint: &'static str, app: &App) -> Reply {
     app.state.reject(
         endpoint,
         413,
@@ -449,7 +468,117 @@ async fn readyz(Shared(app): Shared<App>) -> Response {
     }
 }
 
-async fn metrics(Shared(app): Shared<App>) -> Response {
+/// The caller's identity when the endpoint's access rule lets it in, else the 401 or 403 answer.
+async fn authorize(
+    endpoint: &'static str,
+    access: Access,
+    app: &App,
+    request: &axum::http::request::Parts,
+) -> Result<Option<String>, Response> {
+    let tls = request.extensions.get::<Arc<TlsInfo>>();
+    match app
+        .auth
+        .check(access, &request.headers, tls.map(|t| &**t))
+        .await
+    {
+        Ok(identity) => Ok(identity),
+        Err(refusal) => {
+            let reply = app
+                .state
+                .reject(endpoint, refusal.status, refusal.reason, refusal.message);
+            let mut response = json_response(
+                StatusCode::from_u16(reply.status).unwrap_or(StatusCode::UNAUTHORIZED),
+                reply.body,
+            );
+            if refusal.status == 401 {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Err(response)
+        }
+    }
+}
+
+/// The API server's audit webhook backend: `audit.k8s.io/v1` EventLists from an authenticated
+/// sender. The events are counted; detections on them run in the audit engine.
+async fn audit(Shared(app): Shared<App>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let identity = match authorize("audit", app.auth.audit, &app, &parts).await {
+        Ok(identity) => identity,
+        Err(response) => return response,
+    };
+    let request = Request::from_parts(parts, body);
+    let Ok(_place) = app.in_flight.clone().try_acquire_owned() else {
+        let reply = app.state.reject(
+            "audit",
+            503,
+            "busy",
+            "too many requests in progress; try again".to_owned(),
+        );
+        return json_response(StatusCode::SERVICE_UNAVAILABLE, reply.body);
+    };
+    let bytes = match read_json("audit", &app, request).await {
+        Ok(bytes) => bytes,
+        Err(reply) => {
+            return json_response(
+                StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_REQUEST),
+                reply.body,
+            )
+        }
+    };
+    let events = match serde_json::from_slice::<EventList<'_>>(&bytes) {
+        Ok(list) if list.api_version == "audit.k8s.io/v1" && list.kind == "EventList" => {
+            list.items.len()
+        }
+        Ok(list) => {
+            let reply = app.state.reject(
+                "audit",
+                400,
+                "wrong_kind",
+                format!(
+                    "expected an audit.k8s.io/v1 EventList, got {} {}",
+                    capped(&list.api_version),
+                    capped(&list.kind)
+                ),
+            );
+            return json_response(StatusCode::BAD_REQUEST, reply.body);
+        }
+        Err(err) => {
+            let reply = app.state.reject(
+                "audit",
+                400,
+                "bad_events",
+                format!("not an audit EventList: {err}"),
+            );
+            return json_response(StatusCode::BAD_REQUEST, reply.body);
+        }
+    };
+    app.state.metrics.audit_events(events as u64);
+    let sender = identity.unwrap_or_default();
+    app.state
+        .log
+        .emit(|| tracing::info!(events, sender = capped(&sender), "audit events received"));
+    json_response(StatusCode::OK, b"{}".to_vec())
+}
+
+/// An `audit.k8s.io/v1` EventList, its events kept as raw JSON.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventList<'a> {
+    #[serde(default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default, borrow)]
+    items: Vec<&'a serde_json::value::RawValue>,
+}
+
+async fn metrics(Shared(app): Shared<App>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    if let Err(response) = authorize("metrics", app.auth.metrics, &app, &parts).await {
+        return response;
+    }
     app.state
         .metrics
         .dropped_logs(app.state.log.dropped_lines());

@@ -1,5 +1,10 @@
 //! Certificates: loading PEM files into a rustls configuration (ring provider), generating a
 //! self-signed CA and serving certificate, and reloading the files when they change.
+//!
+//! TLS 1.3 and 1.2 only, with the ring provider's default cipher suites: TLS 1.3 AES-256-GCM,
+//! AES-128-GCM and ChaCha20-Poly1305; TLS 1.2 ECDHE (ECDSA or RSA) with AES-GCM or
+//! ChaCha20-Poly1305. Serving keys: ECDSA P-256 or P-384, Ed25519, or RSA of 2048 bits or more,
+//! in PEM (PKCS#8, PKCS#1 or SEC1). A private key file readable by every user is refused.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +21,8 @@ use rcgen::{
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::RootCertStore;
 
 /// A certificate problem.
 #[derive(Debug, thiserror::Error)]
@@ -31,15 +38,36 @@ pub enum TlsError {
     Key(String),
     #[error("TLS configuration: {0}")]
     Config(#[from] rustls::Error),
+    #[error("{path} is readable by every user (mode {mode:o}); make it readable by its owner (and group) only, e.g. chmod 600 or a Secret volume with defaultMode 0440")]
+    WorldReadable { path: String, mode: u32 },
+    #[error("bad client CA: {0}")]
+    ClientCa(String),
     #[error("cannot generate a certificate: {0}")]
     Generate(#[from] rcgen::Error),
 }
 
+/// The CA certificates (PEM) that sign the client certificates palisade accepts.
+pub fn client_ca(pem: &[u8]) -> Result<Arc<RootCertStore>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| TlsError::ClientCa(e.to_string()))?;
+        roots
+            .add(cert)
+            .map_err(|e| TlsError::ClientCa(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(TlsError::ClientCa("no CERTIFICATE block".to_owned()));
+    }
+    Ok(Arc::new(roots))
+}
+
 /// The rustls server configuration for a PEM certificate chain and private key, with the ring
-/// provider and ALPN for HTTP/2 and HTTP/1.1.
+/// provider and ALPN for HTTP/2 and HTTP/1.1. With `client_ca`, clients may present a
+/// certificate, which must then be signed by it (the endpoints decide whether one is needed).
 pub fn server_config(
     cert_pem: &[u8],
     key_pem: &[u8],
+    client_ca: Option<&Arc<RootCertStore>>,
 ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let chain = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
@@ -49,23 +77,61 @@ pub fn server_config(
     }
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::Key(e.to_string()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let builder = match client_ca {
+        Some(roots) => builder.with_client_cert_verifier(
+            WebPkiClientVerifier::builder_with_provider(roots.clone(), provider)
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| TlsError::ClientCa(e.to_string()))?,
+        ),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
-/// Reads a certificate and key from PEM files.
-pub fn load_files(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+/// Reads a certificate and key from PEM files; a key file readable by every user is refused.
+pub fn load_files(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Arc<RootCertStore>>,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let read = |path: &Path| {
         std::fs::read(path).map_err(|source| TlsError::Read {
             path: path.display().to_string(),
             source,
         })
     };
-    server_config(&read(cert)?, &read(key)?)
+    let cert = read(cert)?;
+    not_world_readable(key)?;
+    server_config(&cert, &read(key)?, client_ca)
+}
+
+#[cfg(unix)]
+fn not_world_readable(path: &Path) -> Result<(), TlsError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|source| TlsError::Read {
+            path: path.display().to_string(),
+            source,
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o004 != 0 {
+        return Err(TlsError::WorldReadable {
+            path: path.display().to_string(),
+            mode: mode & 0o777,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn not_world_readable(_: &Path) -> Result<(), TlsError> {
+    Ok(())
 }
 
 /// A generated CA and a serving certificate it signed.
@@ -147,27 +213,30 @@ fn stamp(path: &Path) -> Stamp {
 
 /// Polls the files' modification time and size every `interval`; when either changed and both
 /// load, swaps the configuration new connections use. A pair that does not load (a rotation
-/// half written) is retried at the next poll; the previous certificate stays in use.
+/// half written, a key that does not match, a deleted file) is logged and counted once per
+/// state of the files and retried at the next poll; the previous certificate stays in use.
 pub(crate) async fn watch(
     files: CertFiles,
+    client_ca: Option<Arc<RootCertStore>>,
     tls: RustlsConfig,
     interval: Duration,
     state: Arc<State>,
 ) {
     let (metrics, log) = (&state.metrics, &state.log);
     let mut last = (stamp(&files.cert), stamp(&files.key));
-    let mut failing = false;
+    // The files as they were at the last failed load: each broken state is reported once.
+    let mut failed = None;
     loop {
         tokio::time::sleep(interval).await;
         let now = (stamp(&files.cert), stamp(&files.key));
         if now == last {
             continue;
         }
-        match load_files(&files.cert, &files.key) {
+        match load_files(&files.cert, &files.key, client_ca.as_ref()) {
             Ok(config) => {
                 tls.reload_from_config(config);
                 last = now;
-                failing = false;
+                failed = None;
                 metrics.reload(true);
                 log.emit(|| {
                     tracing::info!(
@@ -177,7 +246,7 @@ pub(crate) async fn watch(
                 });
             }
             Err(err) => {
-                if !failing {
+                if failed != Some(now) {
                     metrics.reload(false);
                     log.emit(|| {
                         tracing::error!(
@@ -187,7 +256,7 @@ pub(crate) async fn watch(
                         )
                     });
                 }
-                failing = true;
+                failed = Some(now);
             }
         }
     }
@@ -203,8 +272,12 @@ mod tests {
             self_signed(&["palisade.palisade.svc".to_owned(), "127.0.0.1".to_owned()]).unwrap();
         assert!(generated.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(generated.key_pem.contains("PRIVATE KEY"));
-        let config =
-            server_config(generated.cert_pem.as_bytes(), generated.key_pem.as_bytes()).unwrap();
+        let config = server_config(
+            generated.cert_pem.as_bytes(),
+            generated.key_pem.as_bytes(),
+            None,
+        )
+        .unwrap();
         assert_eq!(config.alpn_protocols[0], b"h2");
         let bundle = base64::engine::general_purpose::STANDARD
             .decode(generated.ca_bundle())
@@ -212,23 +285,51 @@ mod tests {
         assert_eq!(bundle, generated.ca_pem.as_bytes());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_world_readable_key_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let generated = self_signed(&["a".to_owned()]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        std::fs::write(&cert, &generated.cert_pem).unwrap();
+        std::fs::write(&key, &generated.key_pem).unwrap();
+        for (mode, ok) in [(0o600, true), (0o640, true), (0o644, false), (0o604, false)] {
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+            let result = load_files(&cert, &key, None);
+            assert_eq!(result.is_ok(), ok, "mode {mode:o}");
+            if let Err(err) = result {
+                assert!(matches!(err, TlsError::WorldReadable { .. }));
+                assert!(err.to_string().contains("readable by every user"), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn client_ca_needs_a_certificate() {
+        let generated = self_signed(&["a".to_owned()]).unwrap();
+        assert_eq!(client_ca(generated.ca_pem.as_bytes()).unwrap().len(), 1);
+        assert!(matches!(client_ca(b"junk"), Err(TlsError::ClientCa(_))));
+    }
+
     #[test]
     fn mismatched_or_garbage_pem_is_an_error() {
         let a = self_signed(&["a".to_owned()]).unwrap();
         let b = self_signed(&["b".to_owned()]).unwrap();
-        assert!(server_config(a.cert_pem.as_bytes(), b.key_pem.as_bytes()).is_err());
+        assert!(server_config(a.cert_pem.as_bytes(), b.key_pem.as_bytes(), None).is_err());
         assert!(matches!(
-            server_config(b"junk", a.key_pem.as_bytes()),
+            server_config(b"junk", a.key_pem.as_bytes(), None),
             Err(TlsError::Certificate(_))
         ));
         assert!(matches!(
-            server_config(a.cert_pem.as_bytes(), b"junk"),
+            server_config(a.cert_pem.as_bytes(), b"junk", None),
             Err(TlsError::Key(_))
         ));
         assert!(matches!(
             load_files(
                 Path::new("/nonexistent/cert"),
-                Path::new("/nonexistent/key")
+                Path::new("/nonexistent/key"),
+                None
             ),
             Err(TlsError::Read { .. })
         ));

@@ -319,9 +319,12 @@ async fn health_readiness_and_metrics() {
 
 fn write_pair(dir: &std::path::Path, cert: &palisade_server::SelfSigned) {
     // Written beside and renamed into place, as a Secret volume update swaps them.
+    use std::os::unix::fs::PermissionsExt;
     for (name, text) in [("tls.key", &cert.key_pem), ("tls.crt", &cert.cert_pem)] {
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, text).unwrap();
+        // Readable by the owner and group only, as a Secret volume with defaultMode 0440.
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o440)).unwrap();
         std::fs::rename(&tmp, dir.join(name)).unwrap();
     }
 }
@@ -381,6 +384,38 @@ async fn certificates_are_reloaded_when_the_files_change() {
     }
     assert!(reported, "the bad certificate was not reported");
     assert!(healthy(&second.ca_pem, addr).await);
+
+    // A certificate that does not match the key, then a deleted certificate: each is reported.
+    let third = certificate();
+    let mismatched = dir.path().join(".tls.crt.tmp");
+    std::fs::write(&mismatched, &third.cert_pem).unwrap();
+    std::fs::rename(&mismatched, dir.path().join("tls.crt")).unwrap();
+    let errors = |n: u32| {
+        let metrics = state.metrics.encode();
+        metrics.contains(&format!(
+            "palisade_tls_reloads_total{{result=\"error\"}} {n}"
+        ))
+    };
+    let mut reported = false;
+    for _ in 0..200 {
+        if errors(2) {
+            reported = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reported, "the mismatched pair was not reported");
+    std::fs::remove_file(dir.path().join("tls.crt")).unwrap();
+    let mut reported = false;
+    for _ in 0..200 {
+        if errors(3) {
+            reported = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reported, "the deleted certificate was not reported");
+    assert!(healthy(&second.ca_pem, addr).await);
     let metrics = state.metrics.encode();
     assert!(
         metrics.contains("palisade_tls_reloads_total{result=\"ok\"} 1"),
@@ -388,7 +423,11 @@ async fn certificates_are_reloaded_when_the_files_change() {
     );
     let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
     assert!(text.contains("reloaded the TLS certificate"));
-    assert!(text.contains("keeping the previous one"));
+    assert_eq!(
+        text.matches("keeping the previous one").count(),
+        3,
+        "{text}"
+    );
     running.shutdown().await.unwrap();
 }
 

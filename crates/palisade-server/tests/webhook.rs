@@ -436,3 +436,33 @@ async fn mutate_leaves_alone_what_is_not_configured() {
     assert_eq!(response["allowed"], true);
     server.running.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn answers_and_logs_never_carry_the_credentials_found() {
+    let server = serve("select: [SEC001, SEC002]\n", "").await;
+    let mut container = good_container("c");
+    container["image"] = json!("admin:Sup3rS3cretValue42@registry.example.com/app:1.0");
+    container["env"] = json!([
+        {"name": "DB_PASSWORD", "value": "An0therS3cretValue99"},
+        {"name": "DB_URL", "value": "postgres://app:Th1rdS3cretValue77@db.example.com/app"}
+    ]);
+    let response = server
+        .validate(&review("secret", pod("p", vec![container]), None))
+        .await;
+    assert_eq!(response["allowed"], false);
+    let message = response["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("SEC001") && message.contains("SEC002"),
+        "{message}"
+    );
+    let logs = String::from_utf8(server.logs.lock().unwrap().clone()).unwrap();
+    for secret in [
+        "Sup3rS3cretValue42",
+        "An0therS3cretValue99",
+        "Th1rdS3cretValue77",
+    ] {
+        assert!(!response.to_string().contains(secret), "{response}");
+        assert!(!logs.contains(secret), "{logs}");
+    }
+    server.running.shutdown().await.unwrap();
+}

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use palisade_server::{
-    self_signed, serve_blocking, CertFiles, LogSink, ReviewLimits, ServerConfig, State, TlsSource,
-    WebhookConfig,
+    client_ca, self_signed, serve, Access, CertFiles, KubeTokenReviewer, LogSink, ReviewLimits,
+    ServerConfig, State, TlsSource, WebhookConfig,
 };
 
 #[derive(Debug, Args)]
@@ -76,6 +76,30 @@ pub struct ServeArgs {
     /// Most JSON values in one reviewed object; larger objects are denied unreviewed.
     #[arg(long, default_value_t = ReviewLimits::default().max_nodes, value_name = "N")]
     pub max_nodes: usize,
+    /// CA certificates (PEM) of the client certificates callers of protected endpoints
+    /// (`/audit`, and `/metrics` with --protect-metrics) may present; the certificate's subject
+    /// common name is the caller's identity.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+    /// Accept bearer tokens on protected endpoints, checked with the cluster's TokenReview API
+    /// (in-cluster service account, or the current kubeconfig context); only for identities
+    /// given with --allow-identity.
+    #[arg(long, requires = "allow_identity")]
+    pub token_review: bool,
+    /// Audiences a token must be issued for (TokenReview `spec.audiences`).
+    #[arg(long, value_name = "AUDIENCE", requires = "token_review")]
+    pub token_audience: Vec<String>,
+    /// Identities (certificate common names, token usernames) allowed on protected endpoints;
+    /// without any, every certificate the client CA signed is allowed, and no token.
+    #[arg(long, value_name = "NAME")]
+    pub allow_identity: Vec<String>,
+    /// Require an authenticated caller on `/metrics` too.
+    #[arg(long)]
+    pub protect_metrics: bool,
+    /// Accept audit events from anyone who reaches the port (not recommended: any pod could
+    /// forge events).
+    #[arg(long, conflicts_with_all = ["client_ca", "token_review"])]
+    pub audit_unauthenticated: bool,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -114,6 +138,28 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     server.drain = Duration::from_secs(args.drain);
     server.shutdown_grace = Duration::from_secs(args.grace);
     server.max_in_flight = args.max_in_flight.max(1);
-    serve_blocking(server, Arc::new(state))?;
-    Ok(ExitCode::SUCCESS)
+    if let Some(path) = &args.client_ca {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        server.client_ca = Some(client_ca(&pem).with_context(|| path.display().to_string())?);
+    }
+    server.auth.allow = args.allow_identity;
+    if args.protect_metrics {
+        server.auth.metrics = Access::Authenticated;
+    }
+    if args.audit_unauthenticated {
+        server.auth.audit = Access::Open;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        if args.token_review {
+            let reviewer = KubeTokenReviewer::infer(args.token_audience)
+                .await
+                .context("--token-review needs access to the cluster")?;
+            server.auth.tokens = Some(Arc::new(reviewer));
+        }
+        serve(server, Arc::new(state)).await?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
