@@ -49,6 +49,9 @@ pub struct ServerConfig {
     pub client_ca: Option<Arc<RootCertStore>>,
     /// Which endpoints need an authenticated caller, and who that may be.
     pub auth: AuthConfig,
+    /// Serve `/metrics` (with `/healthz` and `/readyz`) on this address instead of the webhook's,
+    /// so that a NetworkPolicy can admit the monitoring system to it alone.
+    pub metrics_addr: Option<SocketAddr>,
     /// Largest request body accepted (413 beyond).
     pub body_limit: usize,
     /// Time allowed to receive a request body after its headers (408 beyond).
@@ -84,6 +87,7 @@ impl ServerConfig {
             tls,
             client_ca: None,
             auth: AuthConfig::default(),
+            metrics_addr: None,
             body_limit: 6 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
@@ -151,8 +155,10 @@ impl From<&ServerConfig> for RouterLimits {
 /// A running server.
 pub struct Running {
     addr: SocketAddr,
-    handle: Handle<SocketAddr>,
-    server: JoinHandle<std::io::Result<()>>,
+    metrics_addr: Option<SocketAddr>,
+    /// The webhook's listener, then the metrics listener if any.
+    handles: Vec<Handle<SocketAddr>>,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
     watcher: Option<JoinHandle<()>>,
     state: Arc<State>,
     drain: Duration,
@@ -165,33 +171,64 @@ impl Running {
         self.addr
     }
 
+    /// The address `/metrics` is served on when it has a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
     /// Reports not-ready and keeps serving for the drain period, then stops accepting
     /// connections, lets requests already received finish within the grace period, and returns
     /// when the server has stopped.
     pub async fn shutdown(self) -> Result<(), ServeError> {
         self.state.set_ready(false);
         tokio::time::sleep(self.drain).await;
-        self.handle.graceful_shutdown(Some(self.grace));
+        for handle in &self.handles {
+            handle.graceful_shutdown(Some(self.grace));
+        }
         if let Some(watcher) = &self.watcher {
             watcher.abort();
         }
-        self.server.await??;
+        for server in self.servers {
+            server.await??;
+        }
         Ok(())
     }
 }
 
 /// The routes, for embedding the webhook in another server or calling it in-process.
 pub fn router(state: Arc<State>, limits: RouterLimits, auth: AuthConfig) -> Router {
-    let app = App {
-        state,
-        body_limit: limits.body_limit,
-        body_timeout: limits.body_timeout,
-        in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
-        max_in_flight: limits.max_in_flight.max(1),
-        queue_timeout: limits.queue_timeout,
-        reviews: Arc::new(Semaphore::new(limits.review_threads.max(1))),
-        auth: Arc::new(auth),
-    };
+    routes(App::new(state, limits, auth), true)
+}
+
+impl App {
+    fn new(state: Arc<State>, limits: RouterLimits, auth: AuthConfig) -> App {
+        App {
+            state,
+            body_limit: limits.body_limit,
+            body_timeout: limits.body_timeout,
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            max_in_flight: limits.max_in_flight.max(1),
+            queue_timeout: limits.queue_timeout,
+            reviews: Arc::new(Semaphore::new(limits.review_threads.max(1))),
+            auth: Arc::new(auth),
+        }
+    }
+}
+
+/// Health, readiness and, with `metrics`, the Prometheus metrics.
+fn operations(metrics: bool) -> Router<App> {
+    let router = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz));
+    if metrics {
+        router.route("/metrics", get(metrics_handler))
+    } else {
+        router
+    }
+}
+
+/// The webhook's routes; `/metrics` only with `metrics` (else it is served on its own port).
+fn routes(app: App, metrics: bool) -> Router {
     Router::new()
         .route(
             "/validate",
@@ -201,14 +238,12 @@ pub fn router(state: Arc<State>, limits: RouterLimits, auth: AuthConfig) -> Rout
             "/mutate",
             post(|s: Shared<App>, r: Request| admission(Endpoint::Mutate, s, r)),
         )
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/audit", post(audit))
+        .merge(operations(metrics))
         .fallback(|| async {
             json_response(
                 StatusCode::NOT_FOUND,
-                json!({ "error": "not found; the webhook serves /validate and /mutate" })
+                json!({ "error": "not found; the webhook serves /validate, /mutate and /audit" })
                     .to_string()
                     .into_bytes(),
             )
@@ -227,14 +262,76 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         }
     };
     let rustls = RustlsConfig::from_config(tls_config);
-    let bind = |source| ServeError::Bind {
-        addr: config.addr,
-        source,
+    let app = App::new(
+        state.clone(),
+        RouterLimits::from(&config),
+        config.auth.clone(),
+    );
+    let (addr, handle, server) = listen(
+        &config,
+        config.addr,
+        &rustls,
+        &state,
+        routes(app.clone(), config.metrics_addr.is_none()),
+    )?;
+    let mut handles = vec![handle];
+    let mut servers = vec![server];
+    let metrics_addr = match config.metrics_addr {
+        Some(metrics_addr) => {
+            let (bound, handle, server) = listen(
+                &config,
+                metrics_addr,
+                &rustls,
+                &state,
+                operations(true).with_state(app),
+            )?;
+            handles.push(handle);
+            servers.push(server);
+            Some(bound)
+        }
+        None => None,
     };
-    let listener = std::net::TcpListener::bind(config.addr).map_err(bind)?;
-    listener.set_nonblocking(true).map_err(bind)?;
-    let addr = listener.local_addr().map_err(bind)?;
+    let watcher = match &config.tls {
+        TlsSource::Files(files) => Some(tokio::spawn(tls::watch(
+            files.clone(),
+            config.client_ca.clone(),
+            rustls,
+            config.reload_interval,
+            state.clone(),
+        ))),
+        TlsSource::Pem { .. } => None,
+    };
+    state.set_ready(true);
+    state
+        .log
+        .emit(|| tracing::info!(addr = %addr, metrics_addr = ?metrics_addr, "listening"));
+    Ok(Running {
+        addr,
+        metrics_addr,
+        handles,
+        servers,
+        watcher,
+        state,
+        drain: config.drain,
+        grace: config.shutdown_grace,
+    })
+}
 
+/// A listener serving in the background: its address, its handle and its task.
+type Listener = (SocketAddr, Handle<SocketAddr>, JoinHandle<io::Result<()>>);
+
+/// Binds `addr` and serves `router` over TLS there, in the background.
+fn listen(
+    config: &ServerConfig,
+    addr: SocketAddr,
+    rustls: &RustlsConfig,
+    state: &Arc<State>,
+    router: Router,
+) -> Result<Listener, ServeError> {
+    let bind = |source| ServeError::Bind { addr, source };
+    let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
+    listener.set_nonblocking(true).map_err(bind)?;
+    let bound = listener.local_addr().map_err(bind)?;
     let handle = Handle::new();
     let mut server = axum_server::from_tcp(listener)
         .map_err(bind)?
@@ -256,33 +353,8 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         .http2()
         .keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(10));
-    let app = router(
-        state.clone(),
-        RouterLimits::from(&config),
-        config.auth.clone(),
-    );
-    let server = tokio::spawn(server.serve(app.into_make_service()));
-    let watcher = match &config.tls {
-        TlsSource::Files(files) => Some(tokio::spawn(tls::watch(
-            files.clone(),
-            config.client_ca.clone(),
-            rustls,
-            config.reload_interval,
-            state.clone(),
-        ))),
-        TlsSource::Pem { .. } => None,
-    };
-    state.set_ready(true);
-    state.log.emit(|| tracing::info!(addr = %addr, "listening"));
-    Ok(Running {
-        addr,
-        handle,
-        server,
-        watcher,
-        state,
-        drain: config.drain,
-        grace: config.shutdown_grace,
-    })
+    let server = tokio::spawn(server.serve(router.into_make_service()));
+    Ok((bound, handle, server))
 }
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
@@ -574,7 +646,7 @@ struct EventList<'a> {
     items: Vec<&'a serde_json::value::RawValue>,
 }
 
-async fn metrics(Shared(app): Shared<App>, request: Request) -> Response {
+async fn metrics_handler(Shared(app): Shared<App>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     if let Err(response) = authorize("metrics", app.auth.metrics, &app, &parts).await {
         return response;

@@ -277,3 +277,49 @@ async fn bearer_tokens_are_checked_with_the_clusters_token_review() {
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     server.running.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn metrics_can_have_a_port_of_their_own() {
+    let server = serve_with(RULES, "", |config| {
+        config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let metrics_addr = server.running.metrics_addr().unwrap();
+    assert_ne!(metrics_addr, server.addr);
+    let url = |path: &str| format!("https://{HOST}:{}{path}", metrics_addr.port());
+    let ops = client(&server.cert.ca_pem, metrics_addr);
+    let response = ops.get(url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("palisade_connections_broken_total"));
+    assert_eq!(ops.get(url("/readyz")).send().await.unwrap().status(), 200);
+    // Admission and audit requests are not served there, and metrics not on the webhook port.
+    let status = ops
+        .post(url("/validate"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 404);
+    assert_eq!(
+        ops.post(url("/audit"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let on_webhook_port = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_webhook_port.status(), 404);
+    server.running.shutdown().await.unwrap();
+}

@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:8443", value_name = "ADDR")]
     pub addr: SocketAddr,
+    /// Serve /metrics (with /healthz and /readyz) on this address only, not on --addr, so that
+    /// a NetworkPolicy can admit the monitoring system to it alone.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// Serving certificate chain (PEM); reloaded when the file changes.
     #[arg(
         long,
@@ -138,6 +142,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     server.drain = Duration::from_secs(args.drain);
     server.shutdown_grace = Duration::from_secs(args.grace);
     server.max_in_flight = args.max_in_flight.max(1);
+    server.metrics_addr = args.metrics_addr;
     if let Some(path) = &args.client_ca {
         let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         server.client_ca = Some(client_ca(&pem).with_context(|| path.display().to_string())?);
