@@ -53,6 +53,7 @@ spec:
             - --tls-key=/tls/tls.key
             - --config=/config/palisade.yaml
             - --webhook-config=/config/webhook.yaml
+            - --metrics-addr=0.0.0.0:9090
             - --drain={{ .Values.shutdown.drainSeconds }}
             - --grace={{ .Values.shutdown.graceSeconds }}
           lifecycle:
@@ -60,6 +61,7 @@ spec:
               sleep: {seconds: {{ .Values.shutdown.preStopSeconds }}}
           ports:
             - {name: https, containerPort: 8443, protocol: TCP}
+            - {name: metrics, containerPort: 9090, protocol: TCP}
           readinessProbe:
             httpGet: {path: /readyz, port: https, scheme: HTTPS}
             periodSeconds: 5

@@ -12,6 +12,15 @@ spec:
       {{- include "palisade.selector" . | nindent 6 }}
   policyTypes: [Ingress, Egress]
   ingress:
+    # The API server (webhooks, audit events) and the kubelet's probes; narrow `from` to the
+    # control plane where its addresses are known.
     - ports:
         - {port: https, protocol: TCP}
+    # Metrics: only the monitoring namespace.
+    - from:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ .Values.networkPolicy.monitoringNamespace }}
+      ports:
+        - {port: metrics, protocol: TCP}
 {{- end }}
