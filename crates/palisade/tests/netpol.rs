@@ -236,3 +236,41 @@ fn explain_names_the_rules_per_pair() {
         "{out}"
     );
 }
+
+/// The NetworkPolicy in `deploy/` admits monitoring to the metrics port only, and everyone to
+/// the webhook port (the API server's address is cluster specific).
+#[test]
+fn the_deployed_network_policy_admits_only_monitoring_to_the_metrics_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    for file in ["networkpolicy.yaml", "deployment.yaml", "namespace.yaml"] {
+        std::fs::copy(deploy.join(file), dir.path().join(file)).unwrap();
+    }
+    let mut others = String::new();
+    for (namespace, pod) in [("monitoring", "prometheus"), ("team-a", "app")] {
+        others.push_str(&format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {namespace}, labels: \
+             {{kubernetes.io/metadata.name: {namespace}}}}}\n---\napiVersion: v1\nkind: Pod\n\
+             metadata: {{name: {pod}, namespace: {namespace}}}\nspec: {{containers: [{{name: c, \
+             image: \"c:1\"}}]}}\n---\n"
+        ));
+    }
+    std::fs::write(dir.path().join("others.yaml"), others).unwrap();
+    let eval = |source: &str, port: &str| {
+        let (code, out, err) = run(palisade().args(["netpol", "eval"]).arg(dir.path()).args([
+            "--source",
+            source,
+            "--destination",
+            "palisade/palisade",
+            "--port",
+            port,
+        ]));
+        assert!(code == 0 || code == 1, "{err}");
+        (code == 0, out)
+    };
+    assert!(eval("monitoring/prometheus", "9090").0);
+    assert!(eval("monitoring/prometheus", "8443").0);
+    let (allowed, out) = eval("team-a/app", "9090");
+    assert!(!allowed, "{out}");
+    assert!(eval("team-a/app", "8443").0);
+}
