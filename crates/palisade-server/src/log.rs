@@ -5,7 +5,6 @@
 //! and counted (`palisade_log_lines_dropped_total`).
 
 use std::io;
-use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,7 +43,7 @@ struct Progress {
 /// The background writer of a non-blocking sink.
 struct Queue {
     progress: Arc<Progress>,
-    guard: ManuallyDrop<WorkerGuard>,
+    guard: Option<WorkerGuard>,
 }
 
 impl Drop for Queue {
@@ -63,9 +62,9 @@ impl Drop for Queue {
             }
             std::thread::sleep(Duration::from_millis(5));
         };
-        if flushed {
-            // SAFETY: the guard is dropped once, here, and never used again.
-            unsafe { ManuallyDrop::drop(&mut self.guard) };
+        let guard = self.guard.take();
+        if !flushed {
+            std::mem::forget(guard);
         }
     }
 }
@@ -187,7 +186,7 @@ impl LogSink {
             dropped: Some(dropped),
             _queue: Some(Arc::new(Queue {
                 progress,
-                guard: ManuallyDrop::new(guard),
+                guard: Some(guard),
             })),
         }
     }
