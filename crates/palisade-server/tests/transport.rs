@@ -357,64 +357,50 @@ async fn certificates_are_reloaded_when_the_files_change() {
 
     let second = certificate();
     write_pair(dir.path(), &second);
-    let mut reloaded = false;
+    let mut served = false;
     for _ in 0..200 {
         if healthy(&second.ca_pem, addr).await {
-            reloaded = true;
+            served = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(reloaded, "the new certificate was never served");
+    assert!(served, "the new certificate was never served");
     assert!(!healthy(&first.ca_pem, addr).await);
 
-    // A broken file is reported and the current certificate stays.
-    std::fs::write(dir.path().join("tls.crt"), "not a certificate").unwrap();
-    let mut reported = false;
-    for _ in 0..200 {
-        if state
-            .metrics
-            .encode()
-            .contains("palisade_tls_reloads_total{result=\"error\"} 1")
-        {
-            reported = true;
-            break;
+    // Each broken state of the files is reported once, and the current certificate stays: an
+    // unparsable certificate, one that does not match the key, then a deleted one.
+    let errors_reach = |n: u32| {
+        let state = state.clone();
+        async move {
+            let line = format!("palisade_tls_reloads_total{{result=\"error\"}} {n}");
+            for _ in 0..200 {
+                if state.metrics.encode().contains(&line) {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            false
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(reported, "the bad certificate was not reported");
-    assert!(healthy(&second.ca_pem, addr).await);
-
-    // A certificate that does not match the key, then a deleted certificate: each is reported.
-    let third = certificate();
-    let mismatched = dir.path().join(".tls.crt.tmp");
-    std::fs::write(&mismatched, &third.cert_pem).unwrap();
-    std::fs::rename(&mismatched, dir.path().join("tls.crt")).unwrap();
-    let errors = |n: u32| {
-        let metrics = state.metrics.encode();
-        metrics.contains(&format!(
-            "palisade_tls_reloads_total{{result=\"error\"}} {n}"
-        ))
     };
-    let mut reported = false;
-    for _ in 0..200 {
-        if errors(2) {
-            reported = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(reported, "the mismatched pair was not reported");
+    std::fs::write(dir.path().join("tls.crt"), "not a certificate").unwrap();
+    assert!(
+        errors_reach(1).await,
+        "the bad certificate was not reported"
+    );
+    assert!(healthy(&second.ca_pem, addr).await);
+    let mismatched = dir.path().join(".tls.crt.tmp");
+    std::fs::write(&mismatched, &certificate().cert_pem).unwrap();
+    std::fs::rename(&mismatched, dir.path().join("tls.crt")).unwrap();
+    assert!(
+        errors_reach(2).await,
+        "the mismatched pair was not reported"
+    );
     std::fs::remove_file(dir.path().join("tls.crt")).unwrap();
-    let mut reported = false;
-    for _ in 0..200 {
-        if errors(3) {
-            reported = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(reported, "the deleted certificate was not reported");
+    assert!(
+        errors_reach(3).await,
+        "the deleted certificate was not reported"
+    );
     assert!(healthy(&second.ca_pem, addr).await);
     let metrics = state.metrics.encode();
     assert!(
