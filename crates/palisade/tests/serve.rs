@@ -268,8 +268,9 @@ fn a_log_reader_that_never_reads_does_not_stall_the_server() {
     sigterm(&server);
     let (status, took) = server.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "{status:?}");
-    // Drain (1 s), then the idle connection closes; the log flush waits at most about 1 s.
-    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
+    // At most the drain (1 s), the grace period (2 s) and the log flush (1 s), with slack for
+    // a loaded machine; a server blocked on its log would not stop at all.
+    assert!(took < Duration::from_secs(7), "stopped after {took:?}");
     drop(reader);
 }
 
