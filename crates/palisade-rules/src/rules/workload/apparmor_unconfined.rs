@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, is_windows, pod, set_fix};
@@ -39,6 +39,14 @@ impl Rule for AppArmorUnconfined {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason: "`Unconfined` is an explicit choice, usually for a program that the default profile \
+stops (one that mounts file systems or writes to `/proc`).",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {
@@ -50,6 +58,7 @@ impl Rule for AppArmorUnconfined {
                 pointer,
                 "RuntimeDefault".into(),
                 "use the RuntimeDefault AppArmor profile".to_owned(),
+                Applicability::Unsafe,
             )
         };
         let pod_field = spec.field("securityContext/appArmorProfile/type");
