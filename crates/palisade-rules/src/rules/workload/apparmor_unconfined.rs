@@ -61,14 +61,27 @@ stops (one that mounts file systems or writes to `/proc`).",
                 Applicability::Unsafe,
             )
         };
+        // The API server requires a container's AppArmor annotation to match the field that
+        // applies to it: where the annotation says unconfined, the field cannot be fixed alone.
+        let annotated = |name: &str| {
+            spec.annotation(&format!(
+                "container.apparmor.security.beta.kubernetes.io/{name}"
+            )) == Some("unconfined")
+        };
         let pod_field = spec.field("securityContext/appArmorProfile/type");
         if cx.object.value.at(&pod_field).and_then(Value::as_str) == Some("Unconfined") {
+            let pod_fixable = !spec.containers().iter().any(|c| {
+                annotated(c.name())
+                    && c.container
+                        .at("/securityContext/appArmorProfile/type")
+                        .is_none()
+            });
             out.push(
                 Emit::new(
                     pod_field.clone(),
                     "pod runs AppArmor Unconfined; remove it or use RuntimeDefault",
                 )
-                .with_fix(fix(&pod_field)),
+                .with_fix(fix(&pod_field).filter(|_| pod_fixable)),
             );
         }
         for container in spec.containers() {
@@ -82,7 +95,7 @@ stops (one that mounts file systems or writes to `/proc`).",
                             describe(&container)
                         ),
                     )
-                    .with_fix(fix(&field)),
+                    .with_fix(fix(&field).filter(|_| !annotated(container.name()))),
                 );
             }
             let key = format!(
