@@ -202,6 +202,15 @@ fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
+/// A result's properties: its severity, and the kind of its automatic fix when it has one.
+fn properties(finding: &palisade_core::rule::Finding) -> Value {
+    let mut properties = json!({"severity": finding.severity.as_str()});
+    if let Some(fix) = &finding.fix {
+        properties["fix"] = json!(fix.applicability.as_str());
+    }
+    properties
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,13 +222,4 @@ mod tests {
         assert_eq!(uri("/abs/x.yaml"), "file:///abs/x.yaml");
         assert_eq!(pascal("privileged-container"), "PrivilegedContainer");
     }
-}
-
-/// A result's properties: its severity, and the kind of its automatic fix when it has one.
-fn properties(finding: &palisade_core::rule::Finding) -> Value {
-    let mut properties = json!({"severity": finding.severity.as_str()});
-    if let Some(fix) = &finding.fix {
-        properties["fix"] = json!(fix.applicability.as_str());
-    }
-    properties
 }

@@ -670,3 +670,144 @@ fn write_on_a_full_file_system_leaves_every_original_intact() {
         ["filler", "pod0.yaml", "pod1.yaml", "pod2.yaml", "pod3.yaml"]
     );
 }
+
+/// A node agent like the guide's Falco DaemonSet: it needs the host's namespaces, privileges
+/// and a writable root file system.
+const AGENT: &str = "\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: falco
+  namespace: falco
+spec:
+  selector:
+    matchLabels: {app: falco}
+  template:
+    metadata:
+      labels: {app: falco}
+    spec:
+      hostNetwork: true
+      hostPID: true
+      containers:
+      - name: falco
+        image: falcosecurity/falco:0.39.2
+        securityContext:
+          privileged: true
+";
+
+#[test]
+fn without_unsafe_fixes_a_node_agent_keeps_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "agent.yaml", AGENT);
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "agent.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(dir.path().join("agent.yaml")).unwrap();
+    // Only the safe seccomp default was added; everything the agent relies on stays.
+    assert_eq!(
+        text,
+        format!("{AGENT}      securityContext:\n        seccompProfile:\n          type: RuntimeDefault\n"),
+        "{out}"
+    );
+    assert!(out.contains("Fixed 1 finding in 1 file (POD011)."), "{out}");
+    assert!(
+        out.contains("unsafe fixes not applied (run with --unsafe-fixes to apply them too)"),
+        "{out}"
+    );
+    // POD002 next to privileged: true is refused, not written.
+    assert!(
+        err.contains("POD002 fix not applied: the object would be invalid"),
+        "{err}"
+    );
+
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--write",
+            "agent.yaml",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(dir.path().join("agent.yaml")).unwrap();
+    for field in [
+        "hostNetwork: false",
+        "hostPID: false",
+        "privileged: false",
+        "allowPrivilegeEscalation: false",
+        "runAsNonRoot: true",
+        "runAsUser: 65532",
+    ] {
+        assert!(text.contains(field), "{field}: {text}");
+    }
+}
+
+#[test]
+fn reports_and_explain_say_which_kind_each_fix_is() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "agent.yaml", AGENT);
+    let findings = scan(dir.path(), "agent.yaml");
+    let kind = |rule: &str| {
+        findings
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .map(|f| f["fix"]["applicability"].clone())
+    };
+    assert_eq!(kind("POD011"), Some(Value::from("safe")));
+    assert_eq!(kind("POD001"), Some(Value::from("unsafe")));
+    assert_eq!(kind("POD009"), Some(Value::from("unsafe")));
+
+    let (_, text, _) = run(
+        dir.path(),
+        &[
+            "scan",
+            "--no-config",
+            "--select",
+            "POD001,POD011",
+            "agent.yaml",
+        ],
+    );
+    assert!(
+        text.contains("privileged-container · unsafe fix (--unsafe-fixes)"),
+        "{text}"
+    );
+    assert!(text.contains("seccomp-profile · safe fix\n"), "{text}");
+    assert!(
+        text.contains("1 fixable with `palisade fix`, 1 more with `--unsafe-fixes`"),
+        "{text}"
+    );
+
+    let (_, sarif, _) = run(
+        dir.path(),
+        &[
+            "scan",
+            "--no-config",
+            "--select",
+            "POD001",
+            "-f",
+            "sarif",
+            "agent.yaml",
+        ],
+    );
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["properties"]["fix"],
+        Value::from("unsafe")
+    );
+
+    let (code, explain, _) = run(dir.path(), &["explain", "POD001"]);
+    assert_eq!(code, 0);
+    assert!(
+        explain.contains(
+            "Its automatic fix is **unsafe**: `palisade fix` applies it only with `--unsafe-fixes`"
+        ),
+        "{explain}"
+    );
+    assert!(explain.contains("node agent such as Falco"), "{explain}");
+    let (_, explain, _) = run(dir.path(), &["explain", "POD002"]);
+    assert!(
+        explain.contains("Its automatic fix is **safe**"),
+        "{explain}"
+    );
+}

@@ -186,6 +186,9 @@ struct Fixed<'a> {
     invalid: Vec<(&'a Finding, String)>,
 }
 
+/// An object of a file: its document, and its item in a `List`.
+type ObjectKey = (usize, Option<usize>);
+
 /// Counts for the summary line.
 #[derive(Default)]
 struct Counts {
@@ -215,7 +218,7 @@ fn fix_file<'a>(
     };
     let loaded = load_str(&old, group.file, limits);
     // The findings of each object, objects in the order they first appear.
-    let mut objects: Vec<((usize, Option<usize>), Vec<&'a Finding>)> = Vec::new();
+    let mut objects: Vec<(ObjectKey, Vec<&'a Finding>)> = Vec::new();
     for &finding in &group.findings {
         let key = (finding.document, finding.item);
         match objects.iter_mut().find(|(k, _)| *k == key) {
