@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::pointer;
+use crate::pointer::{self, At};
 
 /// One JSON Patch operation. Only the operations fixes need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +148,69 @@ pub fn apply(document: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
     Ok(())
 }
 
+/// Applies `op` to `value` as one of several fixes applied in turn to `original` (which the
+/// earlier ones turned into `value`), and pushes to `out` the operations that do it on `value`:
+/// none when it changes nothing.
+///
+/// Fixes set a field below a scalar (often an empty `securityContext:`) by replacing the
+/// scalar with a mapping, or add a mapping that is missing; when an earlier fix already put a
+/// mapping there, such an operation adds its entries to that mapping, each as an `add` of its
+/// own, so that every fix keeps its effect.
+pub fn apply_merging(
+    value: &mut Value,
+    original: &Value,
+    op: &PatchOp,
+    out: &mut Vec<PatchOp>,
+) -> Result<(), PatchError> {
+    let current = value.at(op.path());
+    let merges = |path: &str| {
+        matches!(current, Some(Value::Object(_)))
+            && pointer::parent(path)
+                .and_then(|p| value.at(p))
+                .is_some_and(Value::is_object)
+    };
+    match op {
+        PatchOp::Add { value: new, .. } | PatchOp::Replace { value: new, .. }
+            if current == Some(new) =>
+        {
+            return Ok(())
+        }
+        PatchOp::Add {
+            path,
+            value: Value::Object(entries),
+        } if merges(path) => return merge(value, original, path, entries, out),
+        PatchOp::Replace {
+            path,
+            value: Value::Object(entries),
+        } if merges(path) && !original.at(path).is_some_and(Value::is_object) => {
+            return merge(value, original, path, entries, out)
+        }
+        PatchOp::Remove { .. } if current.is_none() => return Ok(()),
+        _ => {}
+    }
+    apply(value, std::slice::from_ref(op))?;
+    out.push(op.clone());
+    Ok(())
+}
+
+/// Adds `entries` to the mapping at `path`, each as an `add` of its own.
+fn merge(
+    value: &mut Value,
+    original: &Value,
+    path: &str,
+    entries: &serde_json::Map<String, Value>,
+    out: &mut Vec<PatchOp>,
+) -> Result<(), PatchError> {
+    for (k, v) in entries {
+        let inner = PatchOp::Add {
+            path: pointer::push(path, k),
+            value: v.clone(),
+        };
+        apply_merging(value, original, &inner, out)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +256,47 @@ mod tests {
                 value: json!({"d": 1})
             }]
         );
+    }
+
+    #[test]
+    fn merging_keeps_every_fix_that_adds_the_same_mapping() {
+        let original = json!({"c": {"name": "a"}, "d": null});
+        let mut value = original.clone();
+        let mut out = Vec::new();
+        for op in [
+            PatchOp::Add {
+                path: "/c/sc".into(),
+                value: json!({"x": 1}),
+            },
+            PatchOp::Add {
+                path: "/c/sc".into(),
+                value: json!({"y": 2}),
+            },
+            PatchOp::Replace {
+                path: "/d".into(),
+                value: json!({"x": 1}),
+            },
+            PatchOp::Replace {
+                path: "/d".into(),
+                value: json!({"y": 2}),
+            },
+            PatchOp::Replace {
+                path: "/d/y".into(),
+                value: json!(2),
+            },
+        ] {
+            apply_merging(&mut value, &original, &op, &mut out).unwrap();
+        }
+        assert_eq!(
+            value,
+            json!({"c": {"name": "a", "sc": {"x": 1, "y": 2}}, "d": {"x": 1, "y": 2}})
+        );
+        // The operations it returns give the same result on the original, in order; the
+        // last one changed nothing and is left out.
+        assert_eq!(out.len(), 4);
+        let mut replayed = original.clone();
+        apply(&mut replayed, &out).unwrap();
+        assert_eq!(replayed, value);
     }
 
     #[test]

@@ -307,6 +307,7 @@ mod tests {
                 path: "/a".into(),
                 value: serde_json::json!({"k": ["Sup3rS3cretValue!42", 1]}),
             }],
+            applicability: crate::rule::Applicability::Safe,
         };
         let masked = r.redact_fix(&fix);
         assert_eq!(masked.description, "drop Sup3…(19 chars)");
@@ -320,6 +321,7 @@ mod tests {
         let clean = Fix {
             description: "set readOnlyRootFilesystem".into(),
             patch: vec![],
+            applicability: crate::rule::Applicability::Safe,
         };
         assert!(matches!(r.redact_fix(&clean), Cow::Borrowed(_)));
     }

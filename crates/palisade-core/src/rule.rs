@@ -136,11 +136,49 @@ pub struct RuleMeta {
     pub fixable: bool,
 }
 
+/// Whether a fix can be applied without looking, as in ruff: a **safe** fix cannot change what
+/// the workload can do at run time in a way that breaks it; an **unsafe** fix may (running as
+/// non-root, a read-only root file system, removing host namespaces or privileges, limits).
+/// `palisade fix` applies safe fixes; `--unsafe-fixes` applies the others too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+impl std::fmt::Display for Applicability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which kind a rule's fixes are, and why: what `palisade explain` and the rule pages say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FixSafety {
+    /// The kind of every fix of the rule, or `None` when it depends on the object (the reason
+    /// says on what).
+    pub applicability: Option<Applicability>,
+    /// Why, in a sentence or two (Markdown).
+    pub reason: &'static str,
+}
+
 /// An automatic fix: JSON Patch operations on the object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fix {
     pub description: String,
     pub patch: Vec<PatchOp>,
+    /// Whether the fix is applied without `--unsafe-fixes`.
+    pub applicability: Applicability,
 }
 
 /// A finding, located in its file.

@@ -14,7 +14,6 @@ mod render;
 mod text;
 mod write;
 
-use palisade_core::pointer::At;
 use std::collections::{HashMap, VecDeque};
 
 use palisade_core::patch::{self, PatchOp};
@@ -191,67 +190,18 @@ fn lone_carriage_return(text: &str) -> Option<usize> {
 }
 
 /// Rewrites `op` as operations that each change something, given that earlier operations
-/// turned the object `original` into `value`, and applies them to `value`.
-///
-/// Fixes set a field below a scalar (often an empty `securityContext:`) by replacing the
-/// scalar with a mapping; when an earlier fix already put a mapping there, such a replacement
-/// adds its entries to that mapping, so every fix keeps its effect.
+/// turned the object `original` into `value`, and applies them to `value`: see
+/// [`patch::apply_merging`].
 fn normalize(
     value: &mut Value,
     original: &Value,
     op: &PatchOp,
     out: &mut Vec<PatchOp>,
 ) -> Result<(), FixError> {
-    let current = value.at(op.path());
-    let merges = |path: &str| {
-        matches!(current, Some(Value::Object(_)))
-            && pointer::parent(path)
-                .and_then(|p| value.at(p))
-                .is_some_and(Value::is_object)
-    };
-    match op {
-        PatchOp::Add { value: new, .. } | PatchOp::Replace { value: new, .. }
-            if current == Some(new) =>
-        {
-            return Ok(())
-        }
-        PatchOp::Add {
-            path,
-            value: Value::Object(entries),
-        } if merges(path) => return merge(value, original, path, entries, out),
-        PatchOp::Replace {
-            path,
-            value: Value::Object(entries),
-        } if merges(path) && !original.at(path).is_some_and(Value::is_object) => {
-            return merge(value, original, path, entries, out)
-        }
-        PatchOp::Remove { .. } if current.is_none() => return Ok(()),
-        _ => {}
-    }
-    patch::apply(value, std::slice::from_ref(op)).map_err(|err| FixError::Patch {
+    patch::apply_merging(value, original, op, out).map_err(|err| FixError::Patch {
         path: err.path,
         reason: err.reason.to_owned(),
-    })?;
-    out.push(op.clone());
-    Ok(())
-}
-
-/// Adds `entries` to the mapping at `path`, each as an `add` of its own.
-fn merge(
-    value: &mut Value,
-    original: &Value,
-    path: &str,
-    entries: &serde_json::Map<String, Value>,
-    out: &mut Vec<PatchOp>,
-) -> Result<(), FixError> {
-    for (k, v) in entries {
-        let inner = PatchOp::Add {
-            path: pointer::push(path, k),
-            value: v.clone(),
-        };
-        normalize(value, original, &inner, out)?;
-    }
-    Ok(())
+    })
 }
 
 /// The subtree whose text an operation may rewrite, as pointer tokens: the parent of the

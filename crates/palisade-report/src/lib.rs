@@ -12,7 +12,7 @@ mod junit;
 mod sarif;
 mod text;
 
-use palisade_core::rule::{Finding, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, Finding, RuleMeta, Severity};
 use palisade_core::{LoadError, Redactor};
 use serde::Serialize;
 
@@ -56,6 +56,8 @@ pub struct Summary {
     pub by_severity: std::collections::BTreeMap<Severity, usize>,
     /// Findings that have an automatic fix.
     pub fixable: usize,
+    /// Of those, the findings whose fix is unsafe (applied only with `--unsafe-fixes`).
+    pub unsafe_fixable: usize,
 }
 
 /// Everything a report shows.
@@ -92,6 +94,14 @@ impl Report<'_> {
             errors: errors.len(),
             by_severity,
             fixable: findings.iter().filter(|f| f.fix.is_some()).count(),
+            unsafe_fixable: findings
+                .iter()
+                .filter(|f| {
+                    f.fix
+                        .as_ref()
+                        .is_some_and(|fix| fix.applicability == Applicability::Unsafe)
+                })
+                .count(),
         }
     }
 }

@@ -140,7 +140,7 @@ pub fn render(report: &Report<'_>) -> String {
                         &f.pointer,
                     ])
                 },
-                "properties": {"severity": f.severity.as_str()}
+                "properties": properties(f)
             })
         })
         .collect();
@@ -200,6 +200,15 @@ fn fingerprint(parts: &[&str]) -> String {
         }
     }
     format!("{hash:016x}")
+}
+
+/// A result's properties: its severity, and the kind of its automatic fix when it has one.
+fn properties(finding: &palisade_core::rule::Finding) -> Value {
+    let mut properties = json!({"severity": finding.severity.as_str()});
+    if let Some(fix) = &finding.fix {
+        properties["fix"] = json!(fix.applicability.as_str());
+    }
+    properties
 }
 
 #[cfg(test)]

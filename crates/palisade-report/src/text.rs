@@ -1,7 +1,7 @@
 use std::borrow::Cow;
 
 use anstyle::{AnsiColor, Style};
-use palisade_core::rule::Severity;
+use palisade_core::rule::{Applicability, Severity};
 use palisade_core::Redactor;
 
 use crate::Report;
@@ -125,10 +125,10 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
                 sev.render_reset()
             ));
         }
-        let fix = if f.fix.is_some() {
-            " · fix available"
-        } else {
-            ""
+        let fix = match f.fix.as_ref().map(|fix| fix.applicability) {
+            Some(Applicability::Safe) => " · safe fix",
+            Some(Applicability::Unsafe) => " · unsafe fix (--unsafe-fixes)",
+            None => "",
         };
         out.push_str(&format!(
             "{:gutter$} {}={} {} · {}{fix}\n",
@@ -154,10 +154,14 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
     } else {
         format!(" ({})", counts.join(", "))
     };
-    let fixable = if s.fixable > 0 {
-        format!("; {} fixable with `palisade fix`", s.fixable)
-    } else {
-        String::new()
+    let safe = s.fixable - s.unsafe_fixable;
+    let fixable = match (safe, s.unsafe_fixable) {
+        (0, 0) => String::new(),
+        (safe, 0) => format!("; {safe} fixable with `palisade fix`"),
+        (0, more) => format!("; {more} fixable with `palisade fix --unsafe-fixes`"),
+        (safe, more) => {
+            format!("; {safe} fixable with `palisade fix`, {more} more with `--unsafe-fixes`")
+        }
     };
     let mut line = format!(
         "{} finding{}{breakdown} in {} object{} from {} file{}",

@@ -1,22 +1,52 @@
 //! Rule documentation rendered from the registry: `palisade explain`, `docs/rules/`.
 
-use palisade_core::rule::RuleMeta;
+use palisade_core::rule::{Applicability, FixSafety};
 
-use crate::registry::registry;
+use crate::registry::{registry, Rule};
+
+/// The kind of a rule's fixes, as the rule table says it.
+fn fix_kind(safety: Option<FixSafety>) -> &'static str {
+    match safety.map(|s| s.applicability) {
+        None => "no",
+        Some(Some(Applicability::Safe)) => "safe",
+        Some(Some(Applicability::Unsafe)) => "unsafe",
+        Some(None) => "safe or unsafe",
+    }
+}
 
 /// The Markdown page of one rule.
-pub fn rule_markdown(rule: &RuleMeta) -> String {
+pub fn rule_markdown(rule_impl: &dyn Rule) -> String {
+    let rule = rule_impl.meta();
     let mut out = format!("# {} `{}`: {}\n\n", rule.id, rule.slug, rule.title);
     out.push_str(&format!(
         "| severity | category | kinds | automatic fix |\n|---|---|---|---|\n| {} | {} | {} | {} |\n\n",
         rule.severity,
         rule.category,
         rule.kinds.join(", "),
-        if rule.fixable { "yes" } else { "no" }
+        fix_kind(rule_impl.fix_safety())
     ));
     out.push_str(&format!("## What it finds\n\n{}\n\n", rule.summary));
     out.push_str(&format!("## Why it matters\n\n{}\n\n", rule.rationale));
     out.push_str(&format!("## How to fix it\n\n{}\n\n", rule.remediation));
+    if let Some(safety) = rule_impl.fix_safety() {
+        let kind = match safety.applicability {
+            Some(Applicability::Safe) => {
+                "Its automatic fix is **safe**: `palisade fix` applies it.".to_owned()
+            }
+            Some(Applicability::Unsafe) => "Its automatic fix is **unsafe**: `palisade fix` \
+applies it only with `--unsafe-fixes`, and the webhook only where `webhook.mutate` names the \
+rule itself."
+                .to_owned(),
+            None => "Its automatic fix is **safe** or **unsafe** depending on the object; \
+`palisade fix` applies the unsafe ones only with `--unsafe-fixes`."
+                .to_owned(),
+        };
+        out.push_str(&format!(
+            "## Automatic fix\n\n{kind} {}\n\nA fix that would leave the object invalid for \
+the API server is not applied.\n\n",
+            safety.reason
+        ));
+    }
     if !rule.references.is_empty() {
         out.push_str("## References\n\n");
         for r in rule.references {
@@ -47,13 +77,17 @@ Regenerate with `PALISADE_UPDATE_DOCS=1 cargo test -p palisade-rules --test docs
     );
     for rule in registry() {
         let m = rule.meta();
+        let fix = match fix_kind(rule.fix_safety()) {
+            "no" => "",
+            kind => kind,
+        };
         out.push_str(&format!(
             "| [{id}]({id}.md) | `{}` | {} | {} | {} | {} |\n",
             m.slug,
             m.severity,
             m.category,
             m.title,
-            if m.fixable { "yes" } else { "" },
+            fix,
             id = m.id,
         ));
     }
@@ -64,8 +98,7 @@ Regenerate with `PALISADE_UPDATE_DOCS=1 cargo test -p palisade-rules --test docs
 pub fn generated_files() -> Vec<(String, String)> {
     let mut files = vec![("README.md".to_owned(), index_markdown())];
     for rule in registry() {
-        let m = rule.meta();
-        files.push((format!("{}.md", m.id), rule_markdown(m)));
+        files.push((format!("{}.md", rule.meta().id), rule_markdown(*rule)));
     }
     files
 }

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod docs;
+pub mod fixes;
 mod registry;
 pub mod rules;
 mod runner;
@@ -13,7 +14,9 @@ mod selection;
 mod settings;
 
 pub use config::{Config, ConfigError, Suppression};
-pub use palisade_core::rule::{Finding, Fix, Framework, Reference, RuleMeta, Severity};
+pub use palisade_core::rule::{
+    Applicability, Finding, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
+};
 pub use registry::{registry, Emit, Inventory, ObjectCx, Rule, Scope};
 pub use runner::{Engine, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 pub use selection::{resolve_selector, select_rules, SelectorError};

@@ -2,7 +2,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use palisade_core::rule::{Fix, RuleMeta, Severity};
+use palisade_core::rule::{Fix, FixSafety, RuleMeta, Severity};
 use palisade_core::Object;
 
 use crate::settings::Settings;
@@ -129,6 +129,11 @@ pub trait Rule: Send + Sync {
     /// them out, so that no output shows a credential another finding's context reveals.
     fn finds_credentials(&self) -> bool {
         false
+    }
+
+    /// Which kind the rule's fixes are and why (`None` for rules without fixes).
+    fn fix_safety(&self) -> Option<FixSafety> {
+        None
     }
 
     /// Checks one object (for [`Scope::Object`] rules).

@@ -4,12 +4,18 @@
 //! asserts that exactly the expected findings appear, on exactly those lines; that every fixture
 //! has passing objects too; that every rule has a fixture; and that every fix makes its finding go
 //! away. A `# config: {...}` line gives the configuration (for rules with settings).
+//!
+//! For a rule with fixes, each expectation also says what the finding's fix is:
+//! `# expect: POD007 (safe)`, `(unsafe)` or `(no fix)`; the fixture must hold the kinds the
+//! rule declares (both, for a rule whose fixes are safe or unsafe depending on the object), and
+//! all the fixes of an object, planned together with the unsafe ones, must apply.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use palisade_core::{load_str, patch, Limits};
-use palisade_rules::{registry, Config, Engine};
+use palisade_core::{load_str, Limits};
+use palisade_rules::fixes::{plan, violations, Outcome};
+use palisade_rules::{registry, Applicability, Config, Engine};
 
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -17,18 +23,36 @@ fn fixtures_dir() -> PathBuf {
 
 /// (line, rule) pairs the fixture expects.
 fn expectations(text: &str) -> BTreeSet<(u32, String)> {
-    let mut out = BTreeSet::new();
+    fix_kinds(text).into_keys().collect()
+}
+
+/// (line, rule) pairs the fixture expects, each with the kind of fix it names in parentheses
+/// (`safe`, `unsafe`, `no fix`), if any.
+fn fix_kinds(text: &str) -> BTreeMap<(u32, String), Option<String>> {
+    let mut out = BTreeMap::new();
     for (index, line) in text.lines().enumerate() {
         if let Some(at) = line.find("# expect:") {
-            for rule in line[at + "# expect:".len()..].split(',') {
-                let rule = rule.trim();
+            for entry in line[at + "# expect:".len()..].split(',') {
+                let (rule, kind) = match entry.split_once('(') {
+                    Some((rule, kind)) => (rule.trim(), Some(kind.trim_end_matches([')', ' ']))),
+                    None => (entry.trim(), None),
+                };
                 if !rule.is_empty() {
-                    out.insert((index as u32 + 1, rule.to_owned()));
+                    out.insert((index as u32 + 1, rule.to_owned()), kind.map(str::to_owned));
                 }
             }
         }
     }
     out
+}
+
+/// What a finding's fix is, as fixtures write it.
+fn kind_of(fix: Option<&palisade_rules::Fix>) -> &'static str {
+    match fix.map(|f| f.applicability) {
+        Some(Applicability::Safe) => "safe",
+        Some(Applicability::Unsafe) => "unsafe",
+        None => "no fix",
+    }
 }
 
 fn selection(path: &Path, text: &str) -> Vec<String> {
@@ -58,15 +82,33 @@ fn check_fixture(path: &Path) -> Result<(), String> {
         if findings.is_empty() {
             clean_objects += 1;
         }
-        // Every fix must make its rule stop firing on this object.
+        // Every fix, planned with the others of the object and the unsafe ones, must apply,
+        // keep the object valid and make its rule stop firing on this object.
         let mut fixed = object.clone();
-        let mut any_fix = false;
-        for f in &findings {
-            if let Some(fix) = &f.fix {
-                any_fix = true;
-                patch::apply(&mut fixed.value, &fix.patch)
-                    .map_err(|e| format!("{display}:{}: fix does not apply: {e}", f.pos.line))?;
+        let fixes: Vec<_> = findings
+            .iter()
+            .filter_map(|f| Some((f.fix.as_ref()?, true)))
+            .collect();
+        let any_fix = !fixes.is_empty();
+        let planned = plan(&object.value, &fixes);
+        for outcome in &planned.outcomes {
+            if let Outcome::Invalid(reason) = outcome {
+                return Err(format!(
+                    "{display}: a fix of {} is refused: {reason}",
+                    object.reference()
+                ));
             }
+        }
+        fixed.value = planned.value;
+        let before = violations(&object.value);
+        if let Some(new) = violations(&fixed.value)
+            .into_iter()
+            .find(|v| !before.contains(v))
+        {
+            return Err(format!(
+                "{display}: fixed {} is invalid: {new}",
+                object.reference()
+            ));
         }
         if any_fix {
             let after: Vec<_> = engine
@@ -86,6 +128,55 @@ fn check_fixture(path: &Path) -> Result<(), String> {
     }
     if engine.has_inventory_rules() {
         found.extend(engine.check_inventory(&loaded.objects));
+    }
+    let kinds = fix_kinds(&text);
+    let mut seen = BTreeSet::new();
+    for f in &found {
+        let rule = registry().iter().find(|r| r.meta().id == f.rule.id);
+        if rule.and_then(|r| r.fix_safety()).is_none() {
+            continue;
+        }
+        let key = (f.pos.line, f.rule.id.to_owned());
+        let kind = kind_of(f.fix.as_ref());
+        match kinds.get(&key) {
+            Some(Some(written)) if written == kind => {
+                seen.insert((f.rule.id, kind));
+            }
+            Some(written) => {
+                return Err(format!(
+                    "{display}:{}: {} has a {kind} fix, the fixture says {written:?}",
+                    f.pos.line, f.rule.id
+                ))
+            }
+            None => {}
+        }
+    }
+    for rule in registry() {
+        let (id, Some(safety)) = (rule.meta().id, rule.fix_safety()) else {
+            continue;
+        };
+        if !select.iter().any(|s| s == id) {
+            continue;
+        }
+        let wanted: &[&str] = match safety.applicability {
+            Some(Applicability::Safe) => &["safe"],
+            Some(Applicability::Unsafe) => &["unsafe"],
+            None => &["safe", "unsafe"],
+        };
+        for kind in wanted {
+            if !seen.contains(&(id, kind)) {
+                return Err(format!("{display}: no finding of {id} with a {kind} fix"));
+            }
+        }
+        if let Some(other) = seen
+            .iter()
+            .find(|(r, k)| *r == id && *k != "no fix" && !wanted.contains(k))
+        {
+            return Err(format!(
+                "{display}: {id} declares {wanted:?} fixes but has a {} fix",
+                other.1
+            ));
+        }
     }
     let actual: BTreeSet<(u32, String)> = found
         .iter()
@@ -144,5 +235,13 @@ fn expectation_parser_reads_lists() {
     assert_eq!(
         e,
         BTreeSet::from([(1, "POD001".to_owned()), (1, "YAML001".to_owned())])
+    );
+    let k = fix_kinds("a: 1 # expect: POD007 (safe), POD002 (no fix)\n");
+    assert_eq!(
+        k,
+        BTreeMap::from([
+            ((1, "POD002".to_owned()), Some("no fix".to_owned())),
+            ((1, "POD007".to_owned()), Some("safe".to_owned())),
+        ])
     );
 }

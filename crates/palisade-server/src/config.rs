@@ -12,7 +12,8 @@
 //!       mode: warn
 //!       rules: { POD001: enforce }
 //!   exempt-namespaces: [kube-system, palisade]
-//!   mutate: [POD002, POD004]   # rules whose fixes /mutate returns (`ALL`: every fixable rule)
+//!   mutate: [POD002, POD004]   # rules whose fixes /mutate returns (`ALL`: every fixable rule);
+//!                              # unsafe fixes only of the rules named by ID or slug
 //!   updates: no-worse          # or `judge` (default): see [`UpdatePolicy`]
 //!   honor-ignore-annotations: false
 //! ```
@@ -124,6 +125,8 @@ pub struct WebhookConfig {
     namespaces: Vec<Modes>,
     exempt: GlobSet,
     mutate: HashSet<&'static str>,
+    /// The rules `mutate` names by ID or slug: their unsafe fixes apply too.
+    mutate_unsafe: HashSet<&'static str>,
     /// How UPDATE requests are judged.
     pub updates: UpdatePolicy,
     /// Whether the `palisade.dev/ignore` annotation of an admitted object is honoured. Off by
@@ -223,14 +226,16 @@ impl WebhookConfig {
         let exempt = glob_set(&raw.exempt_namespaces)
             .map_err(|e| format!("webhook.exempt-namespaces: {e}"))?;
         let mut mutate = HashSet::new();
+        let mut mutate_unsafe = HashSet::new();
         for selector in &raw.mutate {
             let rules = resolve_selector(selector).map_err(|e| format!("webhook.mutate: {e}"))?;
-            mutate.extend(
-                rules
-                    .iter()
-                    .filter(|r| r.meta().fixable)
-                    .map(|r| r.meta().id),
-            );
+            for rule in rules.iter().map(|r| r.meta()).filter(|m| m.fixable) {
+                mutate.insert(rule.id);
+                // A category or `ALL` brings the safe fixes only.
+                if rule.id.eq_ignore_ascii_case(selector) || rule.slug == selector {
+                    mutate_unsafe.insert(rule.id);
+                }
+            }
         }
         Ok(WebhookConfig {
             global,
@@ -238,6 +243,7 @@ impl WebhookConfig {
             namespaces,
             exempt,
             mutate,
+            mutate_unsafe,
             updates: raw.updates,
             honor_ignore_annotations: raw.honor_ignore_annotations,
         })
@@ -256,9 +262,15 @@ impl WebhookConfig {
         namespace.is_some_and(|ns| self.exempt.is_match(ns))
     }
 
-    /// Whether /mutate applies the fixes of this rule.
+    /// Whether /mutate applies the (safe) fixes of this rule.
     pub fn mutates(&self, rule: &str) -> bool {
         self.mutate.contains(rule)
+    }
+
+    /// Whether /mutate applies the unsafe fixes of this rule too: `mutate` names it by ID or
+    /// slug.
+    pub fn mutates_unsafe(&self, rule: &str) -> bool {
+        self.mutate_unsafe.contains(rule)
     }
 
     /// The mode of a finding of `rule` with `severity` in `namespace`. The first scope that
@@ -395,6 +407,9 @@ mod tests {
         assert!(config.mutates("POD004"));
         assert!(!config.mutates("POD003"));
         assert!(!config.mutates("IMG001"));
+        // Unsafe fixes only of the rules named by ID or slug, not through a category.
+        assert!(config.mutates_unsafe("POD002"));
+        assert!(!config.mutates_unsafe("POD004"));
         assert_eq!(config.updates, UpdatePolicy::NoWorse);
     }
 

@@ -12,8 +12,9 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use palisade_core::patch::{apply, PatchOp};
-use palisade_core::rule::Finding;
+use palisade_core::rule::{Finding, Fix};
 use palisade_core::{Object, Redactor};
+use palisade_rules::fixes::{plan, violations, Outcome as FixOutcome};
 use palisade_rules::{Config, Engine, SelectorError, IGNORE_ANNOTATION};
 
 use crate::config::{Mode, UpdatePolicy, WebhookConfig};
@@ -680,43 +681,43 @@ fn cap_listed(outcome: &mut Outcome) {
     }
 }
 
-/// Applies the fixes of the mutating rules one at a time, checking the object again after
-/// each, so that every operation is computed on the object as the previous ones left it and
-/// the patch applies cleanly in order.
+/// Plans the fixes of the mutating rules together ([`plan`]): safe fixes of the rules
+/// `mutate` selects, unsafe ones only of the rules it names; none that would make the object
+/// invalid. The patch applies, in order, to the object exactly as the API server sent it.
 fn mutate(
     state: &State,
     engine: &Engine,
-    mut object: Object,
+    object: Object,
     original: Value,
     namespace: Option<&str>,
     outcome: &mut Outcome,
 ) {
-    let mut tried: HashSet<(&'static str, String)> = HashSet::new();
-    let mut patch: Vec<PatchOp> = Vec::new();
-    while tried.len() < MAX_FIXES {
-        let next = engine.check_object(&object).into_iter().find(|f| {
+    let findings: Vec<Finding> = engine
+        .check_object(&object)
+        .into_iter()
+        .filter(|f| {
             f.fix.as_ref().is_some_and(|fix| !fix.patch.is_empty())
                 && state.webhook.mutates(f.rule.id)
                 && state.webhook.mode(f.rule.id, f.severity, namespace) != Mode::Off
-                && !tried.contains(&(f.rule.id, f.pointer.clone()))
-        });
-        let Some(finding) = next else {
-            break;
-        };
-        tried.insert((finding.rule.id, finding.pointer.clone()));
-        let Some(fix) = finding.fix else {
-            break;
-        };
-        let mut candidate = object.value.clone();
-        if apply(&mut candidate, &fix.patch).is_err() {
-            continue;
-        }
-        object.value = candidate;
+        })
+        .take(MAX_FIXES)
+        .collect();
+    let fixes: Vec<(&Fix, &Finding)> = findings
+        .iter()
+        .filter_map(|f| Some((f.fix.as_ref()?, f)))
+        .collect();
+    let planned: Vec<(&Fix, bool)> = fixes
+        .iter()
+        .map(|(fix, f)| (*fix, state.webhook.mutates_unsafe(f.rule.id)))
+        .collect();
+    let plan = plan(&object.value, &planned);
+    for (index, ops) in &plan.applied {
+        let (fix, finding) = fixes[*index];
         outcome.counted.push((finding.rule.id, "fixed"));
         outcome.logged.push(json!({
             "rule": finding.rule.id,
             "fixed": finding.pointer,
-            "ops": fix.patch.len(),
+            "ops": ops.len(),
         }));
         outcome.warnings.push(warning(&format!(
             "{} {}: changed by palisade: {} (at {})",
@@ -725,18 +726,33 @@ fn mutate(
             fix.description,
             field(&finding.pointer)
         )));
-        patch.extend(fix.patch);
+    }
+    for ((_, finding), result) in fixes.iter().zip(&plan.outcomes) {
+        if let FixOutcome::Invalid(reason) = result {
+            outcome.logged.push(json!({
+                "rule": finding.rule.id,
+                "refused": finding.pointer,
+                "reason": reason,
+            }));
+            outcome.warnings.push(warning(&format!(
+                "{} {}: not changed by palisade: the object would be invalid: {reason}",
+                finding.rule.id, finding.rule.slug
+            )));
+        }
     }
     cap_listed(outcome);
-    // The patch must apply to the object exactly as the API server sent it.
-    let mut check = original;
-    if apply(&mut check, &patch).is_ok() {
+    let patch = plan.ops();
+    let mut check = original.clone();
+    let applies = apply(&mut check, &patch).is_ok();
+    let before = violations(&original);
+    let valid = applies && violations(&check).iter().all(|v| before.contains(v));
+    if valid {
         outcome.patch = patch;
     } else {
         state.log.emit(|| {
             tracing::error!(
                 ops = patch.len(),
-                "dropped a patch that does not apply to the admitted object"
+                "dropped a patch that does not apply to the admitted object or makes it invalid"
             )
         });
         outcome.warnings.clear();

@@ -466,3 +466,81 @@ async fn answers_and_logs_never_carry_the_credentials_found() {
     }
     server.running.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn mutate_applies_unsafe_fixes_only_of_the_rules_it_names() {
+    let object = pod(
+        "web",
+        vec![json!({"name": "a", "image": "registry.example.com/app:1.0"})],
+    );
+    let touched = |response: &Value| {
+        let patch = decode_patch(response);
+        let mut patched = object.clone();
+        apply(&mut patched, &patch).expect("the patch applies in order");
+        let container = patched["spec"]["containers"][0].clone();
+        (
+            container["securityContext"]["allowPrivilegeEscalation"].clone(),
+            container.get("resources").is_some(),
+        )
+    };
+    // A category brings the safe fixes of its rules: POD002's, not POD004's.
+    let server = serve(RULES, "webhook:\n  mutate: [workload]\n").await;
+    let response = server.mutate(&review("mu-1", object.clone(), None)).await;
+    assert_eq!(touched(&response), (json!(false), false), "{response}");
+    server.running.shutdown().await.unwrap();
+    // Named by ID (or slug), a rule's unsafe fixes apply too.
+    for named in ["POD004", "missing-resource-limits"] {
+        let config = format!("webhook:\n  mutate: [workload, {named}]\n");
+        let server = serve(RULES, &config).await;
+        let response = server.mutate(&review("mu-2", object.clone(), None)).await;
+        assert_eq!(touched(&response), (json!(false), true), "{response}");
+        server.running.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn mutate_never_returns_a_patch_that_makes_the_object_invalid() {
+    let server = serve(RULES, "webhook:\n  mutate: [POD002, POD004]\n").await;
+    // The issue's cases: a privileged container, where the API server refuses
+    // `allowPrivilegeEscalation: false`, and requests the default limits would fall below.
+    let object = pod(
+        "agent",
+        vec![json!({
+            "name": "a",
+            "image": "registry.example.com/app:1.0",
+            "securityContext": {"privileged": true},
+            "resources": {"requests": {"memory": "800Mi"}, "limits": {"cpu": "50m"}}
+        })],
+    );
+    let response = server.mutate(&review("mi-1", object.clone(), None)).await;
+    assert_eq!(response["allowed"], true);
+    let patch = decode_patch(&response);
+    let mut patched = object.clone();
+    apply(&mut patched, &patch).expect("the patch applies in order");
+    assert_eq!(
+        palisade_rules::fixes::violations(&patched),
+        Vec::new(),
+        "{patched:#}"
+    );
+    let container = &patched["spec"]["containers"][0];
+    assert!(
+        container["securityContext"]
+            .get("allowPrivilegeEscalation")
+            .is_none(),
+        "{patched:#}"
+    );
+    // The missing values keep each request at or below its limit.
+    assert_eq!(
+        container["resources"],
+        json!({"requests": {"memory": "800Mi", "cpu": "50m"}, "limits": {"cpu": "50m", "memory": "800Mi"}})
+    );
+    let warnings = warnings(&response);
+    assert!(
+        warnings.iter().any(|w| w.starts_with(
+            "POD002 allow-privilege-escalation: not changed by palisade: the object would be invalid: \
+             spec.containers[0].securityContext: cannot set `allowPrivilegeEscalation` to false"
+        )),
+        "{warnings:?}"
+    );
+    server.running.shutdown().await.unwrap();
+}

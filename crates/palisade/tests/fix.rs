@@ -74,6 +74,7 @@ fn diff_mode_prints_a_unified_diff_and_leaves_the_file() {
         &[
             "fix",
             "--no-config",
+            "--unsafe-fixes",
             "--select",
             "POD001,POD002",
             "pod.yaml",
@@ -115,7 +116,15 @@ fn write_fixes_the_selected_rules_and_rescanning_finds_none() {
     let selected = RULES.join(",");
     let (code, out, err) = run(
         dir.path(),
-        &["fix", "--no-config", "--write", "--select", &selected, "."],
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--write",
+            "--select",
+            &selected,
+            ".",
+        ],
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -138,7 +147,14 @@ fn write_fixes_the_selected_rules_and_rescanning_finds_none() {
     // Nothing is left to fix for those rules.
     let (code, out, err) = run(
         dir.path(),
-        &["fix", "--no-config", "--select", &selected, "pod.yaml"],
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--select",
+            &selected,
+            "pod.yaml",
+        ],
     );
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("No fixes to apply."), "{err}");
@@ -147,23 +163,70 @@ fn write_fixes_the_selected_rules_and_rescanning_finds_none() {
 #[test]
 fn select_fixes_one_rule_only() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "pod.yaml", POD);
+    write(
+        dir.path(),
+        "pod.yaml",
+        &POD.replace("privileged: true", "privileged: false"),
+    );
     let (code, _, err) = run(
         dir.path(),
         &[
             "fix",
             "--no-config",
+            "--unsafe-fixes",
             "--write",
             "--select",
-            "POD002",
+            "POD002,POD004",
             "pod.yaml",
         ],
     );
     assert_eq!(code, 0, "{err}");
     let after = scanned_rules(dir.path(), "pod.yaml");
     assert!(!after.iter().any(|r| r == "POD002"), "{after:?}");
-    assert!(after.iter().any(|r| r == "POD001"), "{after:?}");
-    assert!(after.iter().any(|r| r == "POD004"), "{after:?}");
+    assert!(!after.iter().any(|r| r == "POD004"), "{after:?}");
+    assert!(after.iter().any(|r| r == "POD006"), "{after:?}");
+}
+
+/// The issue's first case: `allowPrivilegeEscalation: false` next to `privileged: true` is
+/// refused by the API server, so the fix is not applied, and says why.
+#[test]
+fn privilege_escalation_is_not_turned_off_next_to_privileged() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", POD);
+    let (code, out, err) = run(
+        dir.path(),
+        &["fix", "--no-config", "--select", "POD002", "pod.yaml"],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(
+        err.contains(
+            "pod.yaml:11:5: POD002 fix not applied: the object would be invalid: \
+             spec.containers[0].securityContext: cannot set `allowPrivilegeEscalation` to false \
+             and `privileged` to true"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("No fixes to apply. 1 fix not applied"),
+        "{err}"
+    );
+    // With the unsafe fix that turns privileged off, both apply, whatever their order.
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--select",
+            "POD002,POD001",
+            "pod.yaml",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("-      privileged: true\n+      privileged: false\n+      allowPrivilegeEscalation: false\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -213,7 +276,15 @@ spec:
     let selected = RULES.join(",");
     let (code, out, err) = run(
         dir.path(),
-        &["fix", "--no-config", "--write", "--select", &selected, "."],
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--write",
+            "--select",
+            &selected,
+            ".",
+        ],
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("in 2 files"), "{out}");
@@ -237,7 +308,14 @@ fn standard_input_gets_a_diff_and_write_is_refused() {
     let mut child = Command::new(cargo_bin("palisade"))
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
-        .args(["fix", "--no-config", "--select", "POD001", "-"])
+        .args([
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--select",
+            "POD001",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -255,7 +333,10 @@ fn standard_input_gets_a_diff_and_write_is_refused() {
     assert!(stdout.starts_with("--- a/-\n+++ b/-\n"), "{stdout}");
     assert!(stdout.contains("+      privileged: false\n"), "{stdout}");
 
-    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "-"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &["fix", "--no-config", "--unsafe-fixes", "--write", "-"],
+    );
     assert_eq!(code, 2, "{out}");
     assert!(
         err.contains("--write cannot rewrite standard input"),
@@ -288,6 +369,7 @@ spec:
         &[
             "fix",
             "--no-config",
+            "--unsafe-fixes",
             "--write",
             "--select",
             "POD001",
@@ -352,7 +434,16 @@ fn fixing_the_insecure_example_leaves_no_fixable_finding() {
         .filter(|f| f.get("fix").is_none())
         .map(key)
         .collect();
-    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "insecure"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--write",
+            "insecure",
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
     let after = scan(dir.path(), "insecure");
     let left: Vec<_> = after
@@ -398,13 +489,25 @@ fn the_fixed_count_is_what_was_applied() {
         .iter()
         .filter(|f| f.get("fix").is_some())
         .count();
-    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "pod.yaml"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--write",
+            "pod.yaml",
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
     let after = scan(dir.path(), "pod.yaml");
     let fixable_after = after.iter().filter(|f| f.get("fix").is_some()).count();
     assert_eq!(fixable_after, 0, "{after:?}\n{out}");
     assert_eq!(fixed_count(&out), fixable_before - fixable_after, "{out}");
-    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "pod.yaml"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &["fix", "--no-config", "--unsafe-fixes", "pod.yaml"],
+    );
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
 }
 
@@ -417,7 +520,10 @@ fn write_keeps_the_permissions_of_each_file() {
         let path = write(dir.path(), name, POD);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
     }
-    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "."]);
+    let (code, out, err) = run(
+        dir.path(),
+        &["fix", "--no-config", "--unsafe-fixes", "--write", "."],
+    );
     assert_eq!(code, 0, "{out}{err}");
     for (name, mode) in [("a.yaml", 0o640), ("b.yaml", 0o755), ("c.yaml", 0o444)] {
         let path = dir.path().join(name);
@@ -451,7 +557,13 @@ fn fix_with_standard_error_full_or_closed_does_not_panic() {
         .unwrap();
     let out = Command::new(cargo_bin("palisade"))
         .current_dir(dir.path())
-        .args(["fix", "--no-config", "pod.yaml", "bad.yaml"])
+        .args([
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "pod.yaml",
+            "bad.yaml",
+        ])
         .stderr(full)
         .output()
         .unwrap();
@@ -464,7 +576,7 @@ fn fix_with_standard_error_full_or_closed_does_not_panic() {
         .current_dir(dir.path())
         .args([
             "-c",
-            r#""$0" fix --no-config --write pod.yaml bad.yaml 2>&-"#,
+            r#""$0" fix --no-config --unsafe-fixes --write pod.yaml bad.yaml 2>&-"#,
         ])
         .arg(cargo_bin("palisade"))
         .output()
@@ -531,7 +643,10 @@ fn write_on_a_full_file_system_leaves_every_original_intact() {
     let page = [0u8; 4096];
     while filler.write_all(&page).is_ok() {}
     let _ = filler.sync_all();
-    let (code, out, err) = run(dir, &["fix", "--no-config", "--write", "."]);
+    let (code, out, err) = run(
+        dir,
+        &["fix", "--no-config", "--unsafe-fixes", "--write", "."],
+    );
     assert_eq!(code, 2, "{out}{err}");
     for (name, text) in &originals {
         assert_eq!(
@@ -553,5 +668,146 @@ fn write_on_a_full_file_system_leaves_every_original_intact() {
     assert_eq!(
         names,
         ["filler", "pod0.yaml", "pod1.yaml", "pod2.yaml", "pod3.yaml"]
+    );
+}
+
+/// A node agent like the guide's Falco DaemonSet: it needs the host's namespaces, privileges
+/// and a writable root file system.
+const AGENT: &str = "\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: falco
+  namespace: falco
+spec:
+  selector:
+    matchLabels: {app: falco}
+  template:
+    metadata:
+      labels: {app: falco}
+    spec:
+      hostNetwork: true
+      hostPID: true
+      containers:
+      - name: falco
+        image: falcosecurity/falco:0.39.2
+        securityContext:
+          privileged: true
+";
+
+#[test]
+fn without_unsafe_fixes_a_node_agent_keeps_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "agent.yaml", AGENT);
+    let (code, out, err) = run(dir.path(), &["fix", "--no-config", "--write", "agent.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(dir.path().join("agent.yaml")).unwrap();
+    // Only the safe seccomp default was added; everything the agent relies on stays.
+    assert_eq!(
+        text,
+        format!("{AGENT}      securityContext:\n        seccompProfile:\n          type: RuntimeDefault\n"),
+        "{out}"
+    );
+    assert!(out.contains("Fixed 1 finding in 1 file (POD011)."), "{out}");
+    assert!(
+        out.contains("unsafe fixes not applied (run with --unsafe-fixes to apply them too)"),
+        "{out}"
+    );
+    // POD002 next to privileged: true is refused, not written.
+    assert!(
+        err.contains("POD002 fix not applied: the object would be invalid"),
+        "{err}"
+    );
+
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "fix",
+            "--no-config",
+            "--unsafe-fixes",
+            "--write",
+            "agent.yaml",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(dir.path().join("agent.yaml")).unwrap();
+    for field in [
+        "hostNetwork: false",
+        "hostPID: false",
+        "privileged: false",
+        "allowPrivilegeEscalation: false",
+        "runAsNonRoot: true",
+        "runAsUser: 65532",
+    ] {
+        assert!(text.contains(field), "{field}: {text}");
+    }
+}
+
+#[test]
+fn reports_and_explain_say_which_kind_each_fix_is() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "agent.yaml", AGENT);
+    let findings = scan(dir.path(), "agent.yaml");
+    let kind = |rule: &str| {
+        findings
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .map(|f| f["fix"]["applicability"].clone())
+    };
+    assert_eq!(kind("POD011"), Some(Value::from("safe")));
+    assert_eq!(kind("POD001"), Some(Value::from("unsafe")));
+    assert_eq!(kind("POD009"), Some(Value::from("unsafe")));
+
+    let (_, text, _) = run(
+        dir.path(),
+        &[
+            "scan",
+            "--no-config",
+            "--select",
+            "POD001,POD011",
+            "agent.yaml",
+        ],
+    );
+    assert!(
+        text.contains("privileged-container · unsafe fix (--unsafe-fixes)"),
+        "{text}"
+    );
+    assert!(text.contains("seccomp-profile · safe fix\n"), "{text}");
+    assert!(
+        text.contains("1 fixable with `palisade fix`, 1 more with `--unsafe-fixes`"),
+        "{text}"
+    );
+
+    let (_, sarif, _) = run(
+        dir.path(),
+        &[
+            "scan",
+            "--no-config",
+            "--select",
+            "POD001",
+            "-f",
+            "sarif",
+            "agent.yaml",
+        ],
+    );
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["properties"]["fix"],
+        Value::from("unsafe")
+    );
+
+    let (code, explain, _) = run(dir.path(), &["explain", "POD001"]);
+    assert_eq!(code, 0);
+    assert!(
+        explain.contains(
+            "Its automatic fix is **unsafe**: `palisade fix` applies it only with `--unsafe-fixes`"
+        ),
+        "{explain}"
+    );
+    assert!(explain.contains("node agent such as Falco"), "{explain}");
+    let (_, explain, _) = run(dir.path(), &["explain", "POD002"]);
+    assert!(
+        explain.contains("Its automatic fix is **safe**"),
+        "{explain}"
     );
 }

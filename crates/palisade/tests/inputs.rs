@@ -168,8 +168,14 @@ fn fix_prints_a_diff_for_a_fifo_and_write_refuses_it() {
     let fifo = dir.path().join("pod.fifo");
     mkfifo(&fifo);
     feed(&fifo, POD);
-    let (code, out, err) =
-        output(palisade(dir.path()).args(["fix", "--no-config", "--select", "POD001", "pod.fifo"]));
+    let (code, out, err) = output(palisade(dir.path()).args([
+        "fix",
+        "--no-config",
+        "--unsafe-fixes",
+        "--select",
+        "POD001",
+        "pod.fifo",
+    ]));
     assert_eq!(code, 1, "{err}");
     assert!(out.starts_with("--- a/pod.fifo\n+++ b/pod.fifo\n"), "{out}");
     assert!(
@@ -211,8 +217,14 @@ fn carriage_return_line_endings_get_the_right_lines_and_fixes() {
     assert!(out.contains("--> cr.yaml:11:7\n"), "{out}");
     assert!(out.contains("11 |       privileged: true\n"), "{out}");
 
-    let (code, out, err) =
-        output(palisade(dir.path()).args(["fix", "--no-config", "--select", "POD001", "cr.yaml"]));
+    let (code, out, err) = output(palisade(dir.path()).args([
+        "fix",
+        "--no-config",
+        "--unsafe-fixes",
+        "--select",
+        "POD001",
+        "cr.yaml",
+    ]));
     assert_eq!(code, 1, "{err}");
     assert!(
         out.contains("\n-      privileged: true\r\n+      privileged: false\r\n"),

@@ -2,7 +2,7 @@
 
 use palisade_core::patch::{set_ops, PatchOp};
 use palisade_core::pointer::At;
-use palisade_core::rule::Fix;
+use palisade_core::rule::{Applicability, Fix};
 use palisade_core::views::{pod_spec, ContainerView, PodSpecView};
 use palisade_core::Object;
 use serde_json::Value;
@@ -13,9 +13,43 @@ pub fn pod(object: &Object) -> Option<PodSpecView<'_>> {
 }
 
 /// A fix that sets one field of the object.
-pub fn set_fix(object: &Object, pointer: &str, value: Value, description: String) -> Option<Fix> {
+pub fn set_fix(
+    object: &Object,
+    pointer: &str,
+    value: Value,
+    description: String,
+    applicability: Applicability,
+) -> Option<Fix> {
     let patch = set_ops(&object.value, pointer, value);
-    (!patch.is_empty()).then_some(Fix { description, patch })
+    (!patch.is_empty()).then_some(Fix {
+        description,
+        patch,
+        applicability,
+    })
+}
+
+/// A fix that sets several fields of the object (each operation computed on the object as
+/// the ones before it left it, so that they apply in order) and then removes fields.
+pub fn set_fields_fix(
+    object: &Object,
+    fields: Vec<(String, Value)>,
+    removals: Vec<String>,
+    description: String,
+    applicability: Applicability,
+) -> Option<Fix> {
+    let mut scratch = object.value.clone();
+    let mut patch = Vec::new();
+    for (pointer, value) in fields {
+        let ops = set_ops(&scratch, &pointer, value);
+        palisade_core::patch::apply(&mut scratch, &ops).ok()?;
+        patch.extend(ops);
+    }
+    patch.extend(removals.into_iter().map(|path| PatchOp::Remove { path }));
+    (!patch.is_empty()).then_some(Fix {
+        description,
+        patch,
+        applicability,
+    })
 }
 
 /// A fix that appends `value` to the list at `pointer`, creating the list when it is missing.
@@ -24,6 +58,7 @@ pub fn append_fix(
     pointer: &str,
     value: Value,
     description: String,
+    applicability: Applicability,
 ) -> Option<Fix> {
     let patch = match object.value.at(pointer) {
         Some(Value::Array(_)) => vec![PatchOp::Add {
@@ -32,7 +67,11 @@ pub fn append_fix(
         }],
         _ => set_ops(&object.value, pointer, Value::Array(vec![value])),
     };
-    (!patch.is_empty()).then_some(Fix { description, patch })
+    (!patch.is_empty()).then_some(Fix {
+        description,
+        patch,
+        applicability,
+    })
 }
 
 /// `container "name"` (or `init container "name"`) for messages.

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use palisade_rules::{config::DEFAULT_CONFIG, docs::rule_markdown, registry, resolve_selector};
+use palisade_rules::{
+    config::DEFAULT_CONFIG, docs::rule_markdown, registry, resolve_selector, Applicability,
+};
 use serde_json::json;
 
 #[derive(Debug, Args)]
@@ -15,7 +17,14 @@ pub struct RulesArgs {
 
 pub fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
     if args.format == "json" {
-        let list: Vec<_> = registry().iter().map(|r| json!(r.meta())).collect();
+        let list: Vec<_> = registry()
+            .iter()
+            .map(|r| {
+                let mut rule = json!(r.meta());
+                rule["fix_safety"] = json!(r.fix_safety());
+                rule
+            })
+            .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -33,7 +42,12 @@ pub fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
             m.severity.as_str(),
             m.category,
             m.title,
-            if m.fixable { " (fix)" } else { "" }
+            match rule.fix_safety().map(|s| s.applicability) {
+                None => "",
+                Some(Some(Applicability::Safe)) => " (safe fix)",
+                Some(Some(Applicability::Unsafe)) => " (unsafe fix)",
+                Some(None) => " (safe or unsafe fix)",
+            }
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -48,7 +62,7 @@ pub struct ExplainArgs {
 pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     match resolve_selector(&args.rule) {
         Ok(rules) if rules.len() == 1 => {
-            print!("{}", rule_markdown(rules[0].meta()));
+            print!("{}", rule_markdown(rules[0]));
             Ok(ExitCode::SUCCESS)
         }
         Ok(rules) => {

@@ -1,4 +1,4 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::json;
 
 use super::{policy_rules, restricts};
@@ -48,6 +48,14 @@ impl Rule for MissingCatchAll {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Safe),
+            reason: "The fix changes an audit policy, not a workload: the API server then also records, at \
+`Metadata`, the requests no rule listed.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.group() != "audit.k8s.io" || cx.object.kind() != "Policy" {
             return;
@@ -65,6 +73,7 @@ impl Rule for MissingCatchAll {
             "/rules",
             json!({"level": "Metadata", "omitStages": ["RequestReceived"]}),
             "append a catch-all rule at level Metadata".to_owned(),
+            Applicability::Safe,
         );
         out.push(
             Emit::new(

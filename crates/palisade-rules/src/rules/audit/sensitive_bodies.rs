@@ -1,5 +1,7 @@
 use palisade_core::patch::PatchOp;
-use palisade_core::rule::{Fix, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{
+    Applicability, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
+};
 use serde_json::{json, Value};
 
 use super::{policy_rules, restricts};
@@ -106,6 +108,14 @@ impl Rule for SensitiveBodies {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Safe),
+            reason: "The fix changes an audit policy, not a workload: Secrets, ConfigMaps and TokenReviews \
+are then recorded without their bodies.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(rules) = policy_rules(cx.object) else {
             return;
@@ -183,5 +193,6 @@ fn metadata_rule_fix(index: usize, resources: &[(&str, &str)]) -> Option<Fix> {
             path: format!("/rules/{index}"),
             value: json!({"level": "Metadata", "resources": entries}),
         }],
+        applicability: Applicability::Safe,
     })
 }

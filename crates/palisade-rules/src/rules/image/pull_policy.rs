@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use super::parse_image;
@@ -52,6 +52,15 @@ impl Rule for PullPolicy {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason: "With `Always` the node asks the registry at every start: a pod then cannot start while \
+the registry is unreachable, an image loaded on the node (`Never`) is no longer used, and a \
+mutable tag may bring a newer image than the one that ran.",
+        })
+    }
+
     fn finds_credentials(&self) -> bool {
         true
     }
@@ -76,6 +85,7 @@ impl Rule for PullPolicy {
                 &pointer,
                 "Always".into(),
                 "set imagePullPolicy to Always".to_owned(),
+                Applicability::Unsafe,
             );
             out.push(
                 Emit::new(

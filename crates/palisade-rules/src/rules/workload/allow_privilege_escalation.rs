@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, pod, set_fix};
@@ -43,6 +43,17 @@ impl Rule for AllowPrivilegeEscalation {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Safe),
+            reason: "`allowPrivilegeEscalation: false` only stops a process from gaining privileges its \
+parent did not have, through setuid binaries or file capabilities, which services do not do \
+at run time. The API server refuses it next to `privileged: true` or an added \
+`CAP_SYS_ADMIN`: there the fix is not applied (with `--unsafe-fixes`, once the privileged fix \
+has applied, it is).",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         // Windows pods cannot set the field (the API server rejects it).
@@ -73,6 +84,7 @@ impl Rule for AllowPrivilegeEscalation {
                 &pointer,
                 false.into(),
                 "set securityContext.allowPrivilegeEscalation to false".to_owned(),
+                Applicability::Safe,
             );
             out.push(Emit::new(at, message).with_fix(fix));
         }

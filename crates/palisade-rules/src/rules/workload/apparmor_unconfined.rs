@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, is_windows, pod, set_fix};
@@ -39,6 +39,14 @@ impl Rule for AppArmorUnconfined {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason: "`Unconfined` is an explicit choice, usually for a program that the default profile \
+stops (one that mounts file systems or writes to `/proc`).",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {
@@ -50,16 +58,30 @@ impl Rule for AppArmorUnconfined {
                 pointer,
                 "RuntimeDefault".into(),
                 "use the RuntimeDefault AppArmor profile".to_owned(),
+                Applicability::Unsafe,
             )
+        };
+        // The API server requires a container's AppArmor annotation to match the field that
+        // applies to it: where the annotation says unconfined, the field cannot be fixed alone.
+        let annotated = |name: &str| {
+            spec.annotation(&format!(
+                "container.apparmor.security.beta.kubernetes.io/{name}"
+            )) == Some("unconfined")
         };
         let pod_field = spec.field("securityContext/appArmorProfile/type");
         if cx.object.value.at(&pod_field).and_then(Value::as_str) == Some("Unconfined") {
+            let pod_fixable = !spec.containers().iter().any(|c| {
+                annotated(c.name())
+                    && c.container
+                        .at("/securityContext/appArmorProfile/type")
+                        .is_none()
+            });
             out.push(
                 Emit::new(
                     pod_field.clone(),
                     "pod runs AppArmor Unconfined; remove it or use RuntimeDefault",
                 )
-                .with_fix(fix(&pod_field)),
+                .with_fix(fix(&pod_field).filter(|_| pod_fixable)),
             );
         }
         for container in spec.containers() {
@@ -73,7 +95,7 @@ impl Rule for AppArmorUnconfined {
                             describe(&container)
                         ),
                     )
-                    .with_fix(fix(&field)),
+                    .with_fix(fix(&field).filter(|_| !annotated(container.name()))),
                 );
             }
             let key = format!(

@@ -1,4 +1,4 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 
 use super::service_account::{account_name, mounts_token, Accounts, KINDS};
 use crate::rules::util::{pod, set_fix};
@@ -41,6 +41,15 @@ impl Rule for AutomountToken {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Safe),
+            reason: "The fix is only offered where no binding in the input grants the service account a \
+role: the token then opens nothing the pod could need, so turning its mount off breaks \
+nothing.",
+        })
+    }
+
     fn scope(&self) -> Scope {
         Scope::Inventory
     }
@@ -67,6 +76,7 @@ impl Rule for AutomountToken {
                 &pointer,
                 false.into(),
                 "set automountServiceAccountToken to false".to_owned(),
+                Applicability::Safe,
             );
             out.push((
                 index,

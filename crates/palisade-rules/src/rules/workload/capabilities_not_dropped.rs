@@ -1,8 +1,8 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{append_fix, capability, describe, is_windows, pod};
+use crate::rules::util::{append_fix, capability, describe, effective, is_windows, pod};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Containers that keep the runtime's default capabilities.
@@ -42,6 +42,17 @@ impl Rule for CapabilitiesNotDropped {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: None,
+            reason: "Safe where the container already runs as a non-zero `runAsUser` with \
+`allowPrivilegeEscalation: false`: its processes then hold no capability, and no setuid binary \
+can give them one, so dropping the default set removes nothing they use. Unsafe elsewhere: a \
+process that runs as root uses the default capabilities (`CHOWN`, `SETUID`, \
+`NET_BIND_SERVICE`…) to change owners, switch users or bind a low port.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {
@@ -59,11 +70,31 @@ impl Rule for CapabilitiesNotDropped {
             if drops_all {
                 continue;
             }
+            // A process that runs as a non-zero user and cannot gain privileges holds no
+            // capability: dropping them removes nothing it uses.
+            let non_root = effective(&spec, &container, "runAsUser")
+                .and_then(|(user, _)| user.as_u64())
+                .is_some_and(|user| user != 0);
+            let context = container.container.get("securityContext");
+            let flag = |field: &str| {
+                context
+                    .and_then(|sc| sc.get(field))
+                    .and_then(Value::as_bool)
+            };
+            let applicability = if non_root
+                && flag("allowPrivilegeEscalation") == Some(false)
+                && flag("privileged") != Some(true)
+            {
+                Applicability::Safe
+            } else {
+                Applicability::Unsafe
+            };
             let fix = append_fix(
                 cx.object,
                 &pointer,
                 "ALL".into(),
                 "add ALL to securityContext.capabilities.drop".to_owned(),
+                applicability,
             );
             out.push(
                 Emit::new(

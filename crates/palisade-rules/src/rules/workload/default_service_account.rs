@@ -1,4 +1,4 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 
 use super::service_account::{account_name, mounts_token, Accounts, KINDS};
 use crate::rules::util::{pod, set_fix};
@@ -42,6 +42,16 @@ impl Rule for DefaultServiceAccount {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: None,
+            reason: "Safe where the input holds the namespace's `default` ServiceAccount and no binding \
+grants it a role: the token then opens nothing the pod could need. Unsafe where the account is \
+not in the input, so its bindings are unknown. Where a binding grants it a role there is no \
+fix: the pod needs its own ServiceAccount.",
+        })
+    }
+
     fn scope(&self) -> Scope {
         Scope::Inventory
     }
@@ -65,11 +75,18 @@ impl Rule for DefaultServiceAccount {
                     "pod calls the API as the namespace's default service account, which is bound to roles; give it its own ServiceAccount",
                 )
             } else {
+                // Without the account in the input, its bindings are unknown.
+                let applicability = if account.is_some() {
+                    Applicability::Safe
+                } else {
+                    Applicability::Unsafe
+                };
                 let fix = set_fix(
                     object,
                     &pointer,
                     false.into(),
                     "set automountServiceAccountToken to false".to_owned(),
+                    applicability,
                 );
                 Emit::new(
                     pointer,

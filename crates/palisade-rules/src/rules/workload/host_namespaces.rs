@@ -1,7 +1,7 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{in_system_namespace, pod, set_fix};
+use crate::rules::util::{in_system_namespace, pod, set_fields_fix};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Pods that share the node's network, process or IPC namespace.
@@ -44,6 +44,16 @@ impl Rule for HostNamespaces {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason: "A pod shares the node's network, process table or IPC because it works on the node: a \
+CNI plugin, a monitoring agent, a log collector. Without them it can no longer see what it \
+exists to watch. Turning `hostNetwork` off also removes the `hostPort` of each container \
+port, which only mirrored the container port while the pod used the node's network.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for (field, what) in [
@@ -58,11 +68,24 @@ impl Rule for HostNamespaces {
                 continue;
             }
             let pointer = spec.field(field);
-            let fix = set_fix(
+            // Under hostNetwork each hostPort mirrors its container port; without it, they
+            // would bind ports on the node.
+            let host_ports = if field == "hostNetwork" {
+                host_ports(&spec)
+            } else {
+                Vec::new()
+            };
+            let description = if host_ports.is_empty() {
+                format!("set {field} to false")
+            } else {
+                format!("set {field} to false and remove the hostPort of each container port")
+            };
+            let fix = set_fields_fix(
                 cx.object,
-                &pointer,
-                false.into(),
-                format!("set {field} to false"),
+                vec![(pointer.clone(), false.into())],
+                host_ports,
+                description,
+                Applicability::Unsafe,
             );
             let emit = Emit::new(
                 pointer,
@@ -75,4 +98,18 @@ impl Rule for HostNamespaces {
             });
         }
     }
+}
+
+/// The `hostPort` field of every container port that has one.
+fn host_ports(spec: &palisade_core::views::PodSpecView<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for container in spec.containers() {
+        let ports = container.container.get("ports").and_then(Value::as_array);
+        for (index, port) in ports.into_iter().flatten().enumerate() {
+            if port.get("hostPort").is_some() {
+                out.push(container.field(&format!("ports/{index}/hostPort")));
+            }
+        }
+    }
+    out
 }

@@ -1,9 +1,12 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Fix, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{
+    Applicability, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
+};
 use palisade_core::views::ContainerKind;
 use serde_json::{json, Value};
 
-use crate::rules::util::{describe, pod};
+use crate::fixes::Quantity;
+use crate::rules::util::{describe, pod, set_fields_fix};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Containers without CPU or memory limits and requests.
@@ -41,6 +44,16 @@ limits: {cpu: 500m, memory: 512Mi}\n```\n\n`palisade fix` inserts the defaults c
 impl Rule for MissingResourceLimits {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason: "A limit below what the container uses gets it OOM-killed or throttled, and a request \
+the nodes cannot offer leaves the pod pending. The default values come from the configuration \
+(`rules.default-resources`); where the container already sets a request or a limit, the value \
+added keeps every request at or below its limit, as the API server requires.",
+        })
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
@@ -94,29 +107,50 @@ impl Rule for MissingResourceLimits {
     }
 }
 
+/// Adds each missing request and limit: the configured default, or where the other side is
+/// set, a value that keeps the request at or below the limit (the API server refuses a request
+/// above its limit).
 fn resource_fix(cx: &ObjectCx<'_>, pointer: &str, missing: &[(&str, &str, String)]) -> Option<Fix> {
-    let mut resources = cx
-        .object
-        .value
-        .at(pointer)
-        .filter(|v| v.is_object())
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    for (section, name, value) in missing {
-        let entry = resources
-            .as_object_mut()?
-            .entry(section.to_string())
-            .or_insert_with(|| json!({}));
-        if !entry.is_object() {
-            *entry = json!({});
-        }
-        entry
-            .as_object_mut()?
-            .insert(name.to_string(), Value::String(value.clone()));
+    let resources = cx.object.value.at(pointer).filter(|v| v.is_object());
+    let existing = |section: &str, name: &str| {
+        let value = resources?.get(section)?.get(name)?;
+        Some((value, Quantity::parse(value)?))
+    };
+    let mut fields = Vec::new();
+    for (section, name, default) in missing {
+        let value = Value::String(default.clone());
+        let chosen = match (Quantity::parse(&value), *section) {
+            (Some(default), "limits") => match existing("requests", name) {
+                Some((request, at)) if at > default => request.clone(),
+                _ => value,
+            },
+            (Some(default), _) => match existing("limits", name) {
+                Some((limit, at)) if at < default => limit.clone(),
+                _ => value,
+            },
+            (None, _) => value,
+        };
+        fields.push((format!("{pointer}/{section}/{name}"), chosen));
     }
-    let patch = palisade_core::patch::set_ops(&cx.object.value, pointer, resources);
-    Some(Fix {
-        description: "add the default CPU and memory requests and limits".to_owned(),
-        patch,
-    })
+    // An empty or missing `resources` is written as one mapping.
+    if resources.is_none_or(|r| r.as_object().is_some_and(|m| m.is_empty())) {
+        let mut whole = json!({});
+        for (field, value) in &fields {
+            let (section, name) = field[pointer.len() + 1..].split_once('/')?;
+            whole
+                .as_object_mut()?
+                .entry(section)
+                .or_insert_with(|| json!({}))
+                .as_object_mut()?
+                .insert(name.to_owned(), value.clone());
+        }
+        fields = vec![(pointer.to_owned(), whole)];
+    }
+    set_fields_fix(
+        cx.object,
+        fields,
+        Vec::new(),
+        "add the default CPU and memory requests and limits".to_owned(),
+        Applicability::Unsafe,
+    )
 }

@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 
 use crate::rules::util::{describe, pod, set_fix};
 use crate::{Emit, ObjectCx, Rule};
@@ -43,6 +43,16 @@ impl Rule for PrivilegedContainer {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason:
+                "A privileged container holds every capability and sees every device of the node. \
+Whatever it uses them for (a CNI plugin, a storage driver, a node agent such as Falco) stops \
+working without them, so only `--unsafe-fixes` turns it off.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
@@ -53,6 +63,7 @@ impl Rule for PrivilegedContainer {
                     &pointer,
                     false.into(),
                     "set securityContext.privileged to false".to_owned(),
+                    Applicability::Unsafe,
                 );
                 out.push(
                     Emit::new(

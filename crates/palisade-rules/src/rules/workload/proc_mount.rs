@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, pod, set_fix};
@@ -42,6 +42,14 @@ impl Rule for ProcMount {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason: "`procMount: Unmasked` is set on purpose, for container runtimes nested in the pod; they \
+stop working with the masked `/proc`.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
@@ -57,6 +65,7 @@ impl Rule for ProcMount {
                 &pointer,
                 "Default".into(),
                 "set securityContext.procMount to Default".to_owned(),
+                Applicability::Unsafe,
             );
             out.push(
                 Emit::new(

@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, is_windows, pod, set_fix};
@@ -42,6 +42,15 @@ impl Rule for ReadOnlyRootFilesystem {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason: "Programs write to their root file system (caches, PID files, temporary files under \
+`/tmp`, nginx's `/var/cache/nginx`); made read-only, they fail until each such path gets an \
+`emptyDir` volume.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {
@@ -57,6 +66,7 @@ impl Rule for ReadOnlyRootFilesystem {
                 &pointer,
                 true.into(),
                 "set securityContext.readOnlyRootFilesystem to true".to_owned(),
+                Applicability::Unsafe,
             );
             out.push(
                 Emit::new(

@@ -1,7 +1,7 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, effective, is_windows, pod, set_fix};
+use crate::rules::util::{describe, effective, is_windows, pod, set_fields_fix};
 use crate::{Emit, ObjectCx, Rule};
 
 /// Containers that may run as root.
@@ -41,9 +41,25 @@ to start instead of running as root, and needs a `USER` in its Dockerfile or a `
     fixable: true,
 };
 
+/// The user the fix runs containers as when none is set: `nonroot` of the distroless images.
+const NON_ROOT_USER: u64 = 65532;
+
 impl Rule for RunAsRoot {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason:
+                "The user an image runs as is not in the manifest: an image that runs as root (the \
+official nginx image, for one) fails to start with `runAsNonRoot: true`, or with a non-root \
+user cannot bind its port or write its files. The fix sets `runAsNonRoot: true` and, where no \
+`runAsUser` applies, a non-zero `runAsUser`, so that the kubelet can start the container; \
+whether the program works as that user (65532, `nonroot` of the distroless images) only a \
+test run tells.",
+        })
     }
 
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
@@ -77,11 +93,24 @@ impl Rule for RunAsRoot {
                 Some((Value::Bool(false), at)) => at.clone(),
                 _ => own.clone(),
             };
-            let fix = set_fix(
+            // The image's user is unknown: without a user to run as, the kubelet would refuse
+            // to start an image that runs as root.
+            let mut fields = vec![(own.clone(), Value::Bool(true))];
+            let description = if user.is_none() {
+                fields.push((
+                    container.field("securityContext/runAsUser"),
+                    NON_ROOT_USER.into(),
+                ));
+                format!("set securityContext.runAsNonRoot to true and runAsUser to {NON_ROOT_USER}")
+            } else {
+                "set securityContext.runAsNonRoot to true".to_owned()
+            };
+            let fix = set_fields_fix(
                 cx.object,
-                &own,
-                true.into(),
-                "set securityContext.runAsNonRoot to true".to_owned(),
+                fields,
+                Vec::new(),
+                description,
+                Applicability::Unsafe,
             );
             out.push(
                 Emit::new(

@@ -1,5 +1,5 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::{json, Value};
 
 use crate::rules::util::{describe, is_windows, pod, set_fix};
@@ -49,6 +49,16 @@ impl Rule for SeccompProfile {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: None,
+            reason: "Safe where no profile is set: `RuntimeDefault` only blocks system calls that services \
+do not make (the runtimes have applied it to every container by default outside Kubernetes \
+for years, and the kubelet does with `--seccomp-default`). Unsafe where a profile says \
+`Unconfined`: that is an explicit choice, usually for a program the default profile stops.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {
@@ -81,6 +91,7 @@ impl Rule for SeccompProfile {
                             &field,
                             "RuntimeDefault".into(),
                             "use the RuntimeDefault seccomp profile".to_owned(),
+                            Applicability::Unsafe,
                         )
                     } else {
                         None
@@ -111,6 +122,7 @@ impl Rule for SeccompProfile {
                         &pod_field,
                         "RuntimeDefault".into(),
                         "use the RuntimeDefault seccomp profile".to_owned(),
+                        Applicability::Unsafe,
                     )
                 } else {
                     None
@@ -131,6 +143,7 @@ impl Rule for SeccompProfile {
                     &pointer,
                     json!({"type": "RuntimeDefault"}),
                     "set the pod's seccomp profile to RuntimeDefault".to_owned(),
+                    Applicability::Safe,
                 );
                 out.push(
                     Emit::new(

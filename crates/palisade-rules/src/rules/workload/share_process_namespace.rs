@@ -1,4 +1,4 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{pod, set_fix};
@@ -40,6 +40,15 @@ impl Rule for ShareProcessNamespace {
         &META
     }
 
+    fn fix_safety(&self) -> Option<FixSafety> {
+        Some(FixSafety {
+            applicability: Some(Applicability::Unsafe),
+            reason:
+                "Containers share a process namespace so that one can see or signal the other's \
+processes (a sidecar that reloads a server, a debugger); without it they cannot.",
+        })
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if spec.spec.get("shareProcessNamespace") != Some(&Value::Bool(true)) {
@@ -51,6 +60,7 @@ impl Rule for ShareProcessNamespace {
             &pointer,
             false.into(),
             "set shareProcessNamespace to false".to_owned(),
+            Applicability::Unsafe,
         );
         out.push(
             Emit::new(
