@@ -18,6 +18,6 @@ pub use palisade_core::rule::{
     Applicability, Finding, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
 };
 pub use registry::{registry, Emit, Inventory, ObjectCx, Rule, Scope};
-pub use runner::{Engine, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
+pub use runner::{Engine, EngineError, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 pub use selection::{resolve_selector, select_rules, SelectorError};
 pub use settings::{DefaultResources, Settings};

@@ -13,6 +13,15 @@ use crate::registry::{Emit, Inventory, ObjectCx, Rule, Scope};
 use crate::selection::{select_rules, SelectorError};
 use crate::settings::Settings;
 
+/// Why an engine could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    #[error("suppression path glob {glob:?} is invalid: {message}")]
+    Glob { glob: String, message: String },
+}
+
 /// The annotation that suppresses rules for one object: `palisade.dev/ignore: "POD001,host-path"`.
 pub const IGNORE_ANNOTATION: &str = "palisade.dev/ignore";
 /// The reason that goes with [`IGNORE_ANNOTATION`].
@@ -46,7 +55,7 @@ impl Engine {
         config: &Config,
         select: &[String],
         ignore: &[String],
-    ) -> Result<Engine, SelectorError> {
+    ) -> Result<Engine, EngineError> {
         let select: Vec<String> = if select.is_empty() {
             config.select.clone()
         } else {
@@ -81,13 +90,22 @@ impl Engine {
                     continue;
                 }
             }
+            // A glob that does not parse is an error, never "no path filter" (which would
+            // suppress the rule everywhere).
+            let path = match s.path.as_deref() {
+                Some(glob) => Some(
+                    Glob::new(glob)
+                        .map_err(|err| EngineError::Glob {
+                            glob: glob.to_owned(),
+                            message: err.kind().to_string(),
+                        })?
+                        .compile_matcher(),
+                ),
+                None => None,
+            };
             suppressions.push(ActiveSuppression {
                 rule,
-                path: s
-                    .path
-                    .as_deref()
-                    .and_then(|g| Glob::new(g).ok())
-                    .map(|g| g.compile_matcher()),
+                path,
                 kind: s.kind.clone(),
                 namespace: s.namespace.clone(),
                 name: s.name.clone(),
@@ -258,5 +276,33 @@ fn reads_kind(rule: &dyn Rule, kind: &str) -> bool {
 impl Default for Engine {
     fn default() -> Self {
         Engine::new(&Config::default(), &[], &[]).expect("the default selection names every rule")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Suppression;
+
+    #[test]
+    fn an_invalid_suppression_glob_is_an_error_not_a_suppression_everywhere() {
+        let suppression = |path: &str| Config {
+            suppressions: vec![Suppression {
+                rule: "POD001".to_owned(),
+                path: Some(path.to_owned()),
+                reason: "test".to_owned(),
+                ..Suppression::default()
+            }],
+            ..Config::default()
+        };
+        assert!(Engine::new(&suppression("deploy/**"), &[], &[]).is_ok());
+        let err = Engine::new(&suppression("deploy/[a"), &[], &[])
+            .err()
+            .expect("the glob is refused");
+        assert!(
+            matches!(&err, EngineError::Glob { glob, .. } if glob == "deploy/[a"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("deploy/[a"), "{err}");
     }
 }

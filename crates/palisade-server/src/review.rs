@@ -15,7 +15,7 @@ use palisade_core::patch::{apply, PatchOp};
 use palisade_core::rule::{Finding, Fix};
 use palisade_core::{Object, Redactor};
 use palisade_rules::fixes::{plan, violations, Outcome as FixOutcome};
-use palisade_rules::{Config, Engine, SelectorError, IGNORE_ANNOTATION};
+use palisade_rules::{Config, Engine, EngineError, IGNORE_ANNOTATION};
 
 use crate::config::{Mode, UpdatePolicy, WebhookConfig};
 use crate::log::{capped, LogSink};
@@ -109,7 +109,7 @@ impl State {
         ignore: Vec<String>,
         mut webhook: WebhookConfig,
         log: LogSink,
-    ) -> Result<State, SelectorError> {
+    ) -> Result<State, EngineError> {
         let day = palisade_rules::config::today();
         let engine = Engine::new(&config, &select, &ignore)?;
         for warning in &engine.warnings {
