@@ -33,8 +33,8 @@ pub struct Config {
     /// Rule settings.
     pub rules: Settings,
     pub suppressions: Vec<Suppression>,
-    /// Admission webhook settings, read by `palisade serve --webhook-config` (which may name this
-    /// same file); `scan` accepts and ignores them.
+    /// Admission webhook settings, read by `palisade serve` unless `--webhook-config` names
+    /// another file; `scan` accepts and ignores them.
     pub webhook: Option<Value>,
 }
 

@@ -195,6 +195,19 @@ impl WebhookConfig {
             }
             Some(_) => return Err(fail("the document must be a mapping".to_owned())),
         };
+        WebhookConfig::from_section(section, display)
+    }
+
+    /// The settings of a `webhook:` section already decoded, such as the one of the rules
+    /// configuration file (`Config::webhook`).
+    pub fn from_section(
+        section: Value,
+        display: &str,
+    ) -> Result<WebhookConfig, WebhookConfigError> {
+        let fail = |message: String| WebhookConfigError {
+            file: display.to_owned(),
+            message,
+        };
         let raw: RawWebhook = if section.is_null() {
             RawWebhook::default()
         } else {

@@ -38,11 +38,15 @@ fn free_port() -> SocketAddr {
         .unwrap()
 }
 
-/// Starts the server; `stderr` is where its logs go.
+/// Starts the server without a rules configuration; `stderr` is where its logs go.
 fn start(stderr: Stdio, extra: &[&str]) -> Server {
+    start_with(stderr, &[&["--no-config"], extra].concat())
+}
+
+fn start_with(stderr: Stdio, extra: &[&str]) -> Server {
     let addr = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["serve", "--no-config", "--self-signed", "127.0.0.1"])
+        .args(["serve", "--self-signed", "127.0.0.1"])
         .args(["--addr", &addr.to_string()])
         .args(["--select", "POD001,IMG001"])
         .args(extra)
@@ -336,4 +340,18 @@ fn sigterm_under_load_answers_every_request_already_sent() {
     );
     let (status, _) = server.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_webhook_section_of_the_rules_configuration_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join(".palisade.yaml");
+    std::fs::write(&config, "webhook:\n  mode: warn\n").unwrap();
+    let server = start_with(Stdio::null(), &["--config", config.to_str().unwrap()]);
+    // POD001 (privileged) would be denied by the default mode; here it only warns.
+    let mut tls = server.connect().unwrap();
+    send(&mut tls, "POST", "/validate", &review("warned", true)).unwrap();
+    let answer = receive(&mut tls).unwrap();
+    assert!(answer.body.contains("\"allowed\":true"), "{}", answer.body);
+    assert!(answer.body.contains("POD001"), "{}", answer.body);
 }

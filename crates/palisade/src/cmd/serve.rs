@@ -40,7 +40,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DNSNAME", num_args = 1.., conflicts_with_all = ["tls_cert", "tls_key"])]
     pub self_signed: Vec<String>,
     /// Webhook settings: a YAML file with a `webhook:` section (modes per rule and namespace,
-    /// exempt namespaces, rules to mutate, update policy).
+    /// exempt namespaces, rules to mutate, update policy). Default: the `webhook:` section of
+    /// the rules configuration.
     #[arg(long, value_name = "FILE")]
     pub webhook_config: Option<PathBuf>,
     /// Rules configuration (default: .palisade.yaml in the current directory or a parent).
@@ -109,9 +110,13 @@ pub struct ServeArgs {
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = crate::cmd::scan::load_config(args.config.as_deref(), args.no_config)
         .map_err(anyhow::Error::msg)?;
-    let webhook = match &args.webhook_config {
-        Some(path) => WebhookConfig::from_file(path)?,
-        None => WebhookConfig::default(),
+    // --webhook-config wins; otherwise the `webhook:` section of the rules configuration.
+    let webhook = match (&args.webhook_config, &config.webhook) {
+        (Some(path), _) => WebhookConfig::from_file(path)?,
+        (None, Some(section)) => {
+            WebhookConfig::from_section(section.clone(), "the rules configuration")?
+        }
+        (None, None) => WebhookConfig::default(),
     };
     let tls = if args.self_signed.is_empty() {
         match (args.tls_cert, args.tls_key) {
