@@ -45,6 +45,7 @@ enum Command {
 /// command-line tools instead of panicking on a closed pipe. Not for `serve`: a client that
 /// closes its connection before the answer is written must never end the server.
 #[cfg(unix)]
+#[allow(unsafe_code)]
 fn reset_sigpipe() {
     // SAFETY: called once at start-up, before any other thread exists; SIG_DFL is a valid action.
     unsafe {

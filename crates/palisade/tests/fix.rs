@@ -593,6 +593,7 @@ struct Tmpfs {
 
 impl Tmpfs {
     /// Mounts a tmpfs of `bytes`, when running as root where mounting is allowed.
+    #[allow(unsafe_code)]
     fn mount(bytes: usize) -> Option<Tmpfs> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         if unsafe { libc::geteuid() } != 0 {

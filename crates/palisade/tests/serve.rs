@@ -197,12 +197,14 @@ fn metric(server: &Server, name: &str) -> f64 {
         .sum()
 }
 
+#[allow(unsafe_code)]
 fn sigterm(server: &Server) {
     // SAFETY: sends a signal to the child process this test started.
     assert_eq!(unsafe { libc::kill(server.pid(), libc::SIGTERM) }, 0);
 }
 
 #[test]
+#[allow(unsafe_code)]
 fn clients_that_hang_up_before_the_answer_never_end_the_server() {
     let mut server = start(Stdio::null(), &[]);
     for i in 0..1_000 {
