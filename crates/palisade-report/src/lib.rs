@@ -52,7 +52,8 @@ pub struct Summary {
     pub skipped: usize,
     pub findings: usize,
     pub errors: usize,
-    /// Findings by severity, from `critical` down.
+    /// Findings by severity, in severity order from `info` up to `critical` (the order of the
+    /// JSON keys).
     pub by_severity: std::collections::BTreeMap<Severity, usize>,
     /// Findings that have an automatic fix.
     pub fixable: usize,

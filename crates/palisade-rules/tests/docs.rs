@@ -42,6 +42,10 @@ fn rule_docs_are_fresh() {
 fn registry_is_sorted_unique_and_documented() {
     let rules = palisade_rules::registry();
     assert!(rules.len() >= 6);
+    let order: Vec<&str> = rules.iter().map(|r| r.meta().id).collect();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(order, sorted, "the registry is in ID order");
     let mut ids = std::collections::HashSet::new();
     let mut slugs = std::collections::HashSet::new();
     for r in rules {

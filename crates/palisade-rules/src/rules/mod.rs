@@ -17,7 +17,7 @@ pub mod workload;
 
 use crate::Rule;
 
-/// The registry: every rule, in ID order (a test checks the order and uniqueness).
+/// The registry: every rule, in ID order (`registry_is_sorted_unique_and_documented` checks it).
 pub static ALL: &[&dyn Rule] = &[
     &audit::sensitive_bodies::SensitiveBodies,
     &audit::missing_catch_all::MissingCatchAll,
@@ -28,11 +28,6 @@ pub static ALL: &[&dyn Rule] = &[
     &mesh::split_rule_conditions::SplitRuleConditions,
     &mesh::allow_empty_rule::AllowEmptyRule,
     &mesh::peer_authentication_not_strict::PeerAuthenticationNotStrict,
-    &namespace::no_enforce_label::NoEnforceLabel,
-    &namespace::enforce_privileged::EnforcePrivileged,
-    &namespace::old_enforce_version::OldEnforceVersion,
-    &namespace::weaker_warn_audit::WeakerWarnAudit,
-    &namespace::invalid_pss_label::InvalidPssLabel,
     &network::no_default_deny_ingress::NoDefaultDenyIngress,
     &network::no_default_deny_egress::NoDefaultDenyEgress,
     &network::workload_not_selected::WorkloadNotSelected,
@@ -40,6 +35,11 @@ pub static ALL: &[&dyn Rule] = &[
     &network::metadata_egress::MetadataEgress,
     &network::selector_matches_nothing::SelectorMatchesNothing,
     &network::unknown_named_port::UnknownNamedPort,
+    &namespace::no_enforce_label::NoEnforceLabel,
+    &namespace::enforce_privileged::EnforcePrivileged,
+    &namespace::old_enforce_version::OldEnforceVersion,
+    &namespace::weaker_warn_audit::WeakerWarnAudit,
+    &namespace::invalid_pss_label::InvalidPssLabel,
     &workload::privileged_container::PrivilegedContainer,
     &workload::allow_privilege_escalation::AllowPrivilegeEscalation,
     &workload::host_path_volume::HostPathVolume,

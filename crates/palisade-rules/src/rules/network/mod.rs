@@ -18,7 +18,6 @@ use palisade_netpol::{checks, Check, CheckKind, Input};
 
 use crate::{Emit, Inventory};
 
-/// What the network rules read: namespaces, every kind of policy and the workloads.
 /// The references of the rules about pods that no policy isolates.
 pub(crate) const ISOLATION_REFERENCES: &[Reference] = &[
     Reference::new(Framework::Cis, "5.3.2"),
@@ -35,6 +34,7 @@ pub(crate) const ISOLATION_REFERENCES: &[Reference] = &[
     ),
 ];
 
+/// What the network rules read: namespaces, every kind of policy and the workloads.
 pub(crate) const KINDS: &[&str] = &[
     "Namespace",
     "NetworkPolicy",
