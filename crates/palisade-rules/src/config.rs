@@ -9,7 +9,7 @@ use serde_json::Value;
 use palisade_core::rule::Severity;
 use palisade_core::{load_str, Limits};
 
-use crate::registry::registry;
+use crate::registry::{find, registry};
 use crate::selection::{resolve_selector, SelectorError};
 use crate::settings::Settings;
 
@@ -183,10 +183,7 @@ fn raw_documents(text: &str, display: &str) -> Result<Option<Value>, ConfigError
 }
 
 fn check_rule_name(name: &str) -> Result<(), String> {
-    if registry()
-        .iter()
-        .any(|r| r.meta().id == name || r.meta().slug == name)
-    {
+    if find(name).is_some() {
         return Ok(());
     }
     let names = registry().iter().flat_map(|r| [r.meta().id, r.meta().slug]);

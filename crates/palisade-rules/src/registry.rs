@@ -149,9 +149,31 @@ pub fn registry() -> &'static [&'static dyn Rule] {
     crate::rules::ALL
 }
 
+/// The rule a name designates: its ID in any case (`POD001`, `pod001`) or its slug
+/// (`privileged-container`). The one lookup by name, used by selectors, the configuration, the
+/// ignore annotation, the webhook settings and `explain`.
+pub fn find(name: &str) -> Option<&'static dyn Rule> {
+    registry()
+        .iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(name) || r.meta().slug == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_found_by_id_in_any_case_or_by_slug() {
+        let id = |name: &str| find(name).map(|r| r.meta().id);
+        assert_eq!(id("POD001"), Some("POD001"));
+        assert_eq!(id("pod001"), Some("POD001"));
+        assert_eq!(id("privileged-container"), Some("POD001"));
+        // Slugs and categories are lower case names, matched exactly; categories name no rule.
+        assert_eq!(id("Privileged-Container"), None);
+        assert_eq!(id("workload"), None);
+        assert_eq!(id("POD999"), None);
+    }
 
     #[test]
     fn shared_values_are_built_once_per_input() {

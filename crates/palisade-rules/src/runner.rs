@@ -63,12 +63,7 @@ impl Engine {
         };
         let ignore: Vec<String> = config.ignore.iter().chain(ignore).cloned().collect();
         let rules = select_rules(&select, &ignore)?;
-        let by_name = |name: &str| {
-            crate::registry()
-                .iter()
-                .find(|r| r.meta().id == name || r.meta().slug == name)
-                .map(|r| r.meta().id)
-        };
+        let by_name = |name: &str| crate::find(name).map(|r| r.meta().id);
         let severity = config
             .severity
             .iter()
@@ -178,8 +173,7 @@ impl Engine {
         let mut emits = Vec::new();
         for (rule, selected) in &self.credential_rules {
             let meta = rule.meta();
-            if !reads_kind(*rule, object.kind())
-                || (*selected && !self.suppressed(meta.id, meta.slug, object))
+            if !reads_kind(*rule, object.kind()) || (*selected && !self.suppressed(meta.id, object))
             {
                 continue;
             }
@@ -221,7 +215,7 @@ impl Engine {
 
     fn finding(&self, rule: &'static dyn Rule, object: &Object, emit: Emit) -> Option<Finding> {
         let meta = rule.meta();
-        if self.suppressed(meta.id, meta.slug, object) {
+        if self.suppressed(meta.id, object) {
             return None;
         }
         Some(Finding {
@@ -244,13 +238,11 @@ impl Engine {
         })
     }
 
-    fn suppressed(&self, id: &str, slug: &str, object: &Object) -> bool {
+    fn suppressed(&self, id: &str, object: &Object) -> bool {
         if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
-            if list
-                .split(',')
-                .map(str::trim)
-                .any(|r| r == id || r == slug || r.eq_ignore_ascii_case("all"))
-            {
+            if list.split(',').map(str::trim).any(|r| {
+                r.eq_ignore_ascii_case("all") || crate::find(r).is_some_and(|f| f.meta().id == id)
+            }) {
                 return true;
             }
         }

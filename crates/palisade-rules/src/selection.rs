@@ -1,7 +1,7 @@
 //! Which rules run: `--select` / `--ignore` accept rule IDs, slugs and categories.
 
 use crate::config::nearest;
-use crate::registry::{registry, Rule};
+use crate::registry::{find, registry, Rule};
 
 /// A selector that names no rule, slug or category.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,16 +14,13 @@ pub struct SelectorError {
 /// The rules a selector names (`ALL` names every rule).
 pub fn resolve_selector(selector: &str) -> Result<Vec<&'static dyn Rule>, SelectorError> {
     let rules = registry();
+    if let Some(rule) = find(selector) {
+        return Ok(vec![rule]);
+    }
     let matched: Vec<_> = rules
         .iter()
         .copied()
-        .filter(|r| {
-            let m = r.meta();
-            selector.eq_ignore_ascii_case("ALL")
-                || m.id.eq_ignore_ascii_case(selector)
-                || m.slug == selector
-                || m.category == selector
-        })
+        .filter(|r| selector.eq_ignore_ascii_case("ALL") || r.meta().category == selector)
         .collect();
     if matched.is_empty() {
         let names = rules

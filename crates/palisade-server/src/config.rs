@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use palisade_core::rule::Severity;
 use palisade_core::Limits;
-use palisade_rules::{registry, resolve_selector};
+use palisade_rules::{find, resolve_selector};
 
 /// What the webhook does with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -245,7 +245,7 @@ impl WebhookConfig {
             for rule in rules.iter().map(|r| r.meta()).filter(|m| m.fixable) {
                 mutate.insert(rule.id);
                 // A category or `ALL` brings the safe fixes only.
-                if rule.id.eq_ignore_ascii_case(selector) || rule.slug == selector {
+                if find(selector).is_some_and(|named| named.meta().id == rule.id) {
                     mutate_unsafe.insert(rule.id);
                 }
             }
@@ -325,11 +325,7 @@ impl WebhookConfig {
 
 /// Explicit modes by rule ID: categories first, then rule IDs and slugs, which override them.
 fn rule_modes(entries: &BTreeMap<String, Mode>) -> Result<HashMap<&'static str, Mode>, String> {
-    let names_rule = |selector: &str| {
-        registry()
-            .iter()
-            .any(|r| r.meta().id.eq_ignore_ascii_case(selector) || r.meta().slug == selector)
-    };
+    let names_rule = |selector: &str| find(selector).is_some();
     let mut modes = HashMap::new();
     for specific in [false, true] {
         for (selector, mode) in entries {
