@@ -10,13 +10,19 @@ use serde_json::json;
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
-    /// Output format: text or json.
-    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
-    pub format: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
 }
 
 pub fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
-    if args.format == "json" {
+    if args.format == RulesFormat::Json {
         let list: Vec<_> = registry()
             .iter()
             .map(|r| {

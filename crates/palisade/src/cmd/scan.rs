@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser as _;
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
@@ -17,19 +18,36 @@ use rayon::prelude::*;
 
 use crate::input::{collect, exclude_set, Input, InputArgs};
 
+/// `--format`: one of [`Format::NAMES`], listed in the help and checked by clap.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    clap::builder::PossibleValuesParser::new(Format::NAMES)
+        .try_map(|name: String| Format::parse(&name).ok_or_else(invalid_value))
+}
+
+/// `--fail-on`: a severity name, listed in the help and checked by clap.
+fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
+    clap::builder::PossibleValuesParser::new(Severity::ALL.map(Severity::as_str))
+        .try_map(|name: String| Severity::parse(&name).ok_or_else(invalid_value))
+}
+
+/// Never returned: the possible values were checked first.
+fn invalid_value() -> clap::Error {
+    clap::Error::new(clap::error::ErrorKind::InvalidValue)
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: text, json, sarif, junit, github.
-    #[arg(long, short = 'f', default_value = "text", value_parser = Format::NAMES)]
-    pub format: String,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "text", value_parser = format_parser())]
+    pub format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<String>,
-    /// Lowest severity that makes the exit code 1: info, low, medium, high, critical.
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_name = "SEVERITY", value_parser = severity_parser())]
+    pub fail_on: Option<Severity>,
     /// Run only these rules (IDs, slugs or categories; comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub select: Vec<String>,
@@ -294,16 +312,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let fail_on = match args.fail_on.as_deref() {
-        Some(text) => match Severity::parse(text) {
-            Some(s) => s,
-            None => {
-                eprintln!("error: unknown severity {text:?}; expected info, low, medium, high or critical");
-                return Ok(ExitCode::from(2));
-            }
-        },
-        None => config.fail_on.unwrap_or(Severity::Low),
-    };
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
     let outcome = scan(&engine, &args.input, &config)?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     let redactor = redactor(&outcome, args.show_secrets)?;
@@ -321,7 +330,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         ),
         redactor: &redactor,
     };
-    let format = Format::parse(&args.format).unwrap_or(Format::Text);
+    let format = args.format;
     let cache = LineCache {
         streamed: outcome.streamed.clone(),
         files: RefCell::default(),
