@@ -161,12 +161,16 @@ type ReviewCache = HashMap<[u8; 32], (Instant, Option<String>)>;
 /// How long a token review's answer is reused, and how many are kept.
 const CACHE_TTL: Duration = Duration::from_secs(60);
 const CACHE_ENTRIES: usize = 1024;
+/// How long a token review may take before the caller is refused: a slow API server must not
+/// hold requests (and their connections) open.
+const REVIEW_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Reviews tokens with the cluster's TokenReview API, caching answers (by the token's SHA-256,
 /// never the token itself) for a minute.
 pub struct KubeTokenReviewer {
     client: kube::Client,
     audiences: Vec<String>,
+    timeout: Duration,
     cache: Mutex<ReviewCache>,
 }
 
@@ -175,8 +179,15 @@ impl KubeTokenReviewer {
         KubeTokenReviewer {
             client,
             audiences,
+            timeout: REVIEW_TIMEOUT,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Replaces the time allowed for one review (5 s by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> KubeTokenReviewer {
+        self.timeout = timeout;
+        self
     }
 
     /// A reviewer for the cluster palisade runs in, or the current kubeconfig context.
@@ -225,7 +236,14 @@ impl TokenReviewer for KubeTokenReviewer {
                     }
                 }
             }
-            let verdict = self.ask(token).await?;
+            let verdict = tokio::time::timeout(self.timeout, self.ask(token))
+                .await
+                .map_err(|_| {
+                    format!(
+                        "the cluster did not answer within {} ms",
+                        self.timeout.as_millis()
+                    )
+                })??;
             if let Ok(mut cache) = self.cache.lock() {
                 if cache.len() >= CACHE_ENTRIES {
                     cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);

@@ -8,6 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::post;
 use common::*;
@@ -196,7 +197,7 @@ async fn metrics_can_be_protected_and_audit_explicitly_opened() {
 
 /// A stand-in for the Kubernetes API server's TokenReview endpoint, over TLS on loopback: the
 /// token `good` belongs to the audit sender, `other` to some pod, anything else is invalid.
-async fn token_api() -> (SocketAddr, String, Arc<AtomicUsize>) {
+async fn token_api(delay: Duration) -> (SocketAddr, String, Arc<AtomicUsize>) {
     let cert = self_signed(&["127.0.0.1".to_owned()]).unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
@@ -219,6 +220,7 @@ async fn token_api() -> (SocketAddr, String, Arc<AtomicUsize>) {
                 "status": status,
             });
             async move {
+                tokio::time::sleep(delay).await;
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
                     answer.to_string(),
@@ -241,16 +243,50 @@ async fn token_api() -> (SocketAddr, String, Arc<AtomicUsize>) {
     (addr, cert.ca_pem, calls)
 }
 
-#[tokio::test]
-async fn bearer_tokens_are_checked_with_the_clusters_token_review() {
-    let (api, api_ca, calls) = token_api().await;
+/// A TokenReview client of the test API server at `api`.
+fn reviewer(api: SocketAddr, api_ca: &str) -> KubeTokenReviewer {
     let mut kube_config = kube::Config::new(format!("https://{api}").parse().unwrap());
     kube_config.root_cert = Some(vec![rustls::pki_types::CertificateDer::from_pem_slice(
         api_ca.as_bytes(),
     )
     .unwrap()
     .to_vec()]);
-    let reviewer = KubeTokenReviewer::new(kube::Client::try_from(kube_config).unwrap(), Vec::new());
+    KubeTokenReviewer::new(kube::Client::try_from(kube_config).unwrap(), Vec::new())
+}
+
+#[tokio::test]
+async fn a_slow_token_review_refuses_the_caller_instead_of_holding_it() {
+    let (api, api_ca, calls) = token_api(Duration::from_secs(30)).await;
+    let server = serve_with(RULES, "", |config| {
+        config.auth = AuthConfig {
+            allow: vec!["system:serviceaccount:kube-system:audit-sender".to_owned()],
+            tokens: Some(Arc::new(
+                reviewer(api, &api_ca).with_timeout(Duration::from_millis(300)),
+            )),
+            ..AuthConfig::default()
+        };
+    })
+    .await;
+    let client = client_with(&server, None);
+    let (status, _, body) = send_events(&client, &server, Some("good"), events(1)).await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("token_review_failed")),
+        "{body}"
+    );
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("did not answer within 300 ms"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(received(&server), 0);
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bearer_tokens_are_checked_with_the_clusters_token_review() {
+    let (api, api_ca, calls) = token_api(Duration::ZERO).await;
+    let reviewer = reviewer(api, &api_ca);
     let server = serve_with(RULES, "", |config| {
         config.auth = AuthConfig {
             allow: vec!["system:serviceaccount:kube-system:audit-sender".to_owned()],
