@@ -8,24 +8,9 @@ use std::process::{Command, Stdio};
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = Command::new(cargo_bin("palisade"));
-    let out = cmd
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{root, run};
 
 /// The findings of `palisade scan` over `path` in `dir`.
 fn scan(dir: &Path, path: &str) -> Vec<Value> {
