@@ -134,6 +134,8 @@ pub struct RuleMeta {
     pub references: &'static [Reference],
     /// Whether findings carry an automatic fix.
     pub fixable: bool,
+    /// The file that declares the rule, relative to the repository root.
+    pub source: &'static str,
 }
 
 /// Whether a fix can be applied without looking, as in ruff: a **safe** fix cannot change what

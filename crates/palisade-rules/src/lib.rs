@@ -17,7 +17,9 @@ pub use config::{Config, ConfigError, Suppression};
 pub use palisade_core::rule::{
     Applicability, Finding, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
 };
-pub use registry::{find, registry, Emit, Inventory, ObjectCx, Rule, Scope};
+pub use registry::{
+    find, registry, Checker, Emit, Inventory, InventoryRule, ObjectCx, ObjectRule, Rule,
+};
 pub use runner::{Engine, EngineError, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 pub use selection::{resolve_selector, select_rules, SelectorError};
 pub use settings::{DefaultResources, Settings};

@@ -7,11 +7,15 @@ use palisade_core::Object;
 
 use crate::settings::Settings;
 
-/// Whether a rule reads one object at a time or the whole input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Object,
-    Inventory,
+/// What a rule reads, with the trait that checks it. Each family of rules reads one of these;
+/// a new kind of input (audit events, node files) is a new variant with its own trait and its
+/// own runner, declared with [`declare_rule!`] like every other rule.
+#[derive(Clone, Copy)]
+pub enum Checker<'r> {
+    /// One object at a time, as each object arrives ([`ObjectRule`]).
+    Object(&'r dyn ObjectRule),
+    /// The whole input at once, for rules that relate objects to each other ([`InventoryRule`]).
+    Inventory(&'r dyn InventoryRule),
 }
 
 /// What a per-object rule sees.
@@ -116,32 +120,116 @@ impl Emit {
     }
 }
 
-/// A rule. Implementations are unit structs registered in [`registry`].
+/// A rule of any family: its metadata and what it reads. Implemented by [`declare_rule!`]
+/// only; the rule's check is an [`ObjectRule`] or an [`InventoryRule`].
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
 
-    fn scope(&self) -> Scope {
-        Scope::Object
-    }
+    /// Which kind the rule's fixes are and why (`None` for rules without fixes).
+    fn fix_safety(&self) -> Option<FixSafety>;
 
     /// Whether the rule attaches credentials to its findings ([`Emit::with_secret`]). Such
     /// per-object rules also run, for masking only, where the selection or a suppression leaves
     /// them out, so that no output shows a credential another finding's context reveals.
-    fn finds_credentials(&self) -> bool {
-        false
-    }
+    fn finds_credentials(&self) -> bool;
 
-    /// Which kind the rule's fixes are and why (`None` for rules without fixes).
-    fn fix_safety(&self) -> Option<FixSafety> {
-        None
-    }
+    /// What the rule reads, and its check.
+    fn checker(&self) -> Checker<'_>;
+}
 
-    /// Checks one object (for [`Scope::Object`] rules).
-    fn check(&self, _cx: &ObjectCx<'_>, _out: &mut Vec<Emit>) {}
+/// A rule over one object at a time.
+pub trait ObjectRule: Rule {
+    fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>);
+}
 
-    /// Checks the whole input (for [`Scope::Inventory`] rules). Each finding names the index of
-    /// its object in `inventory.objects`.
-    fn check_inventory(&self, _inventory: &Inventory<'_>, _out: &mut Vec<(usize, Emit)>) {}
+/// A rule over the whole input: the objects of the kinds it declares, and the analyses that
+/// several rules share ([`Inventory::shared`]).
+pub trait InventoryRule: Rule {
+    /// Each finding names the index of its object in `inventory.objects`.
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>);
+}
+
+/// Declares a rule: a unit struct, its [`RuleMeta`] and its [`Rule`] implementation. The rule
+/// file then implements the trait its `checks:` names ([`ObjectRule`] for `Object`,
+/// [`InventoryRule`] for `Inventory`). `fix:` is the rule's [`FixSafety`], `None` for a rule
+/// without fixes; `credentials: true` marks rules whose findings carry credentials. The
+/// metadata records the file that declares the rule, which the rule pages link to.
+///
+/// ```ignore
+/// declare_rule! {
+///     /// Containers that unmask `/proc`.
+///     pub struct ProcMount;
+///     checks: Object,
+///     id: "POD013",
+///     slug: "unmasked-proc-mount",
+///     title: "Container unmasks /proc",
+///     severity: Severity::High,
+///     category: "workload",
+///     kinds: WORKLOAD_KINDS,
+///     summary: "…",
+///     rationale: "…",
+///     remediation: "…",
+///     references: &[],
+///     fix: None,
+/// }
+/// ```
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident;
+        checks: $checker:ident,
+        id: $id:literal,
+        slug: $slug:literal,
+        title: $title:expr,
+        severity: $severity:expr,
+        category: $category:literal,
+        kinds: $kinds:expr,
+        summary: $summary:expr,
+        rationale: $rationale:expr,
+        remediation: $remediation:expr,
+        references: $references:expr,
+        fix: $fix:expr,
+        $(credentials: $credentials:literal,)?
+    ) => {
+        $(#[$attr])*
+        $vis struct $name;
+
+        impl $crate::Rule for $name {
+            fn meta(&self) -> &'static $crate::RuleMeta {
+                static META: $crate::RuleMeta = $crate::RuleMeta {
+                    id: $id,
+                    slug: $slug,
+                    title: $title,
+                    severity: $severity,
+                    category: $category,
+                    kinds: $kinds,
+                    summary: $summary,
+                    rationale: $rationale,
+                    remediation: $remediation,
+                    references: $references,
+                    fixable: {
+                        let fix: Option<$crate::FixSafety> = $fix;
+                        fix.is_some()
+                    },
+                    source: file!(),
+                };
+                &META
+            }
+
+            fn fix_safety(&self) -> Option<$crate::FixSafety> {
+                $fix
+            }
+
+            fn finds_credentials(&self) -> bool {
+                false $(|| $credentials)?
+            }
+
+            fn checker(&self) -> $crate::Checker<'_> {
+                $crate::Checker::$checker(self)
+            }
+        }
+    };
 }
 
 /// Every rule, in ID order.

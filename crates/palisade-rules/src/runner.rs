@@ -9,7 +9,7 @@ use palisade_core::Object;
 use rayon::prelude::*;
 
 use crate::config::{parse_date, today, Config};
-use crate::registry::{Emit, Inventory, ObjectCx, Rule, Scope};
+use crate::registry::{Checker, Emit, Inventory, ObjectCx, Rule};
 use crate::selection::{select_rules, SelectorError};
 use crate::settings::Settings;
 
@@ -108,12 +108,12 @@ impl Engine {
         }
         let inventory_kinds = rules
             .iter()
-            .filter(|r| r.scope() == Scope::Inventory)
+            .filter(|r| matches!(r.checker(), Checker::Inventory(_)))
             .flat_map(|r| r.meta().kinds.iter().copied())
             .collect();
         let credential_rules = crate::registry()
             .iter()
-            .filter(|r| r.finds_credentials() && r.scope() == Scope::Object)
+            .filter(|r| r.finds_credentials() && matches!(r.checker(), Checker::Object(_)))
             .map(|r| {
                 let selected = rules.iter().any(|s| s.meta().id == r.meta().id);
                 (*r, selected)
@@ -148,10 +148,13 @@ impl Engine {
         let mut findings = Vec::new();
         let mut emits = Vec::new();
         for rule in &self.rules {
-            if rule.scope() != Scope::Object || !reads_kind(*rule, object.kind()) {
+            let Checker::Object(check) = rule.checker() else {
+                continue;
+            };
+            if !reads_kind(*rule, object.kind()) {
                 continue;
             }
-            rule.check(&cx, &mut emits);
+            check.check(&cx, &mut emits);
             for emit in emits.drain(..) {
                 if let Some(finding) = self.finding(*rule, object, emit) {
                     findings.push(finding);
@@ -173,11 +176,14 @@ impl Engine {
         let mut emits = Vec::new();
         for (rule, selected) in &self.credential_rules {
             let meta = rule.meta();
+            let Checker::Object(check) = rule.checker() else {
+                continue;
+            };
             if !reads_kind(*rule, object.kind()) || (*selected && !self.suppressed(meta.id, object))
             {
                 continue;
             }
-            rule.check(&cx, &mut emits);
+            check.check(&cx, &mut emits);
             credentials.extend(emits.drain(..).flat_map(|e| e.secrets));
         }
         credentials
@@ -200,10 +206,13 @@ impl Engine {
         let per_rule: Vec<Vec<Finding>> = self
             .rules
             .par_iter()
-            .filter(|rule| rule.scope() == Scope::Inventory)
-            .map(|rule| {
+            .filter_map(|rule| match rule.checker() {
+                Checker::Inventory(check) => Some((rule, check)),
+                Checker::Object(_) => None,
+            })
+            .map(|(rule, check)| {
                 let mut emits = Vec::new();
-                rule.check_inventory(&inventory, &mut emits);
+                check.check_inventory(&inventory, &mut emits);
                 emits
                     .into_iter()
                     .filter_map(|(index, emit)| self.finding(*rule, objects.get(index)?, emit))

@@ -1,14 +1,14 @@
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::json;
 
 use super::{policy_rules, restricts};
 use crate::rules::util::append_fix;
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Audit policies that let unmatched requests go unrecorded.
-pub struct MissingCatchAll;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Audit policies that let unmatched requests go unrecorded.
+    pub struct MissingCatchAll;
+    checks: Object,
     id: "AUD002",
     slug: "audit-policy-no-catch-all",
     title: "Audit policy has no catch-all rule",
@@ -31,8 +31,12 @@ another namespace, an attacker's reconnaissance.",
             "https://attack.mitre.org/techniques/T1562/008/",
         ),
     ],
-    fixable: true,
-};
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Safe),
+        reason: "The fix changes an audit policy, not a workload: the API server then also records, at \
+`Metadata`, the requests no rule listed.",
+    }),
+}
 
 const RESTRICTIONS: &[&str] = &[
     "users",
@@ -43,19 +47,7 @@ const RESTRICTIONS: &[&str] = &[
     "nonResourceURLs",
 ];
 
-impl Rule for MissingCatchAll {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Safe),
-            reason: "The fix changes an audit policy, not a workload: the API server then also records, at \
-`Metadata`, the requests no rule listed.",
-        })
-    }
-
+impl ObjectRule for MissingCatchAll {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.group() != "audit.k8s.io" || cx.object.kind() != "Policy" {
             return;

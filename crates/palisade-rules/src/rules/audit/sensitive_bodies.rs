@@ -1,16 +1,14 @@
 use palisade_core::patch::PatchOp;
-use palisade_core::rule::{
-    Applicability, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
-};
+use palisade_core::rule::{Applicability, Fix, FixSafety, Framework, Reference, Severity};
 use serde_json::{json, Value};
 
 use super::{policy_rules, restricts};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Audit policies that write secret values into the audit log.
-pub struct SensitiveBodies;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Audit policies that write secret values into the audit log.
+    pub struct SensitiveBodies;
+    checks: Object,
     id: "AUD001",
     slug: "audit-logs-secret-bodies",
     title: "Audit policy logs the bodies of Secrets, ConfigMaps or token reviews",
@@ -36,8 +34,12 @@ configmaps]\n  - group: authentication.k8s.io\n    resources: [tokenreviews]\n``
             "https://attack.mitre.org/techniques/T1552/",
         ),
     ],
-    fixable: true,
-};
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Safe),
+        reason: "The fix changes an audit policy, not a workload: Secrets, ConfigMaps and TokenReviews \
+are then recorded without their bodies.",
+    }),
+}
 
 /// (API group, resource) pairs whose bodies hold credentials.
 const SENSITIVE: &[(&str, &str)] = &[
@@ -103,19 +105,7 @@ fn matches(rule: &Value, group: &str, resource: &str) -> Match {
     }
 }
 
-impl Rule for SensitiveBodies {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Safe),
-            reason: "The fix changes an audit policy, not a workload: Secrets, ConfigMaps and TokenReviews \
-are then recorded without their bodies.",
-        })
-    }
-
+impl ObjectRule for SensitiveBodies {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(rules) = policy_rules(cx.object) else {
             return;

@@ -1,13 +1,13 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Services that claim external IP addresses.
-pub struct ExternalIps;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Services that claim external IP addresses.
+    pub struct ExternalIps;
+    checks: Object,
     id: "SVC003",
     slug: "service-external-ips",
     title: "Service sets externalIPs",
@@ -33,14 +33,10 @@ Block the field cluster-wide with the `DenyServiceExternalIPs` admission plugin 
             "https://attack.mitre.org/techniques/T1557/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for ExternalIps {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for ExternalIps {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(Value::Array(ips)) = cx.object.value.at("/spec/externalIPs") else {
             return;

@@ -1,13 +1,13 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Ingresses that serve plain HTTP.
-pub struct IngressWithoutTls;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Ingresses that serve plain HTTP.
+    pub struct IngressWithoutTls;
+    checks: Object,
     id: "SVC004",
     slug: "ingress-without-tls",
     title: "Ingress has no TLS",
@@ -30,14 +30,10 @@ tokens cross the network in clear text and can be read or altered on the way.",
             "https://attack.mitre.org/techniques/T1040/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for IngressWithoutTls {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for IngressWithoutTls {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if !matches!(cx.object.group(), "networking.k8s.io" | "extensions") {
             return;

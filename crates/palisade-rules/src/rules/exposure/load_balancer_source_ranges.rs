@@ -1,13 +1,13 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Public load balancers open to every address.
-pub struct LoadBalancerSourceRanges;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Public load balancers open to every address.
+    pub struct LoadBalancerSourceRanges;
+    checks: Object,
     id: "SVC001",
     slug: "load-balancer-open",
     title: "LoadBalancer Service accepts traffic from any address",
@@ -32,8 +32,8 @@ entry point (an ingress gateway) that must be open, suppress the finding for it 
             "https://attack.mitre.org/techniques/T1190/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 /// Annotations (and values) that make a cloud load balancer internal.
 const INTERNAL: &[(&str, &[&str])] = &[
@@ -65,11 +65,7 @@ const INTERNAL: &[(&str, &[&str])] = &[
     ),
 ];
 
-impl Rule for LoadBalancerSourceRanges {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for LoadBalancerSourceRanges {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let value = &cx.object.value;
         if value.at("/spec/type").and_then(Value::as_str) != Some("LoadBalancer") {

@@ -1,15 +1,15 @@
 use palisade_core::pointer;
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::secrets::find_credential;
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Routes and endpoints that lead to a cloud metadata service.
-pub struct MetadataAddress;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Routes and endpoints that lead to a cloud metadata service.
+    pub struct MetadataAddress;
+    checks: Object,
     id: "SVC005",
     slug: "route-to-metadata-service",
     title: "Route or endpoint points at the cloud metadata service",
@@ -45,8 +45,9 @@ credentials.",
             "https://attack.mitre.org/techniques/T1552/005/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
 const METADATA: &[&str] = &[
     "169.254.169.254",
@@ -90,15 +91,7 @@ fn walk<'v>(value: &'v Value, at: &str, out: &mut Vec<(String, &'static str, &'v
     }
 }
 
-impl Rule for MetadataAddress {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for MetadataAddress {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let value = &cx.object.value;
         let mut hits = Vec::new();

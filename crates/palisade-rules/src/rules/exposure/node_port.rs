@@ -1,13 +1,13 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Services exposed on every node's address.
-pub struct NodePort;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Services exposed on every node's address.
+    pub struct NodePort;
+    checks: Object,
     id: "SVC002",
     slug: "node-port-service",
     title: "Service is exposed on every node",
@@ -28,14 +28,10 @@ expected, and NetworkPolicies do not see traffic from outside the cluster the sa
             "https://attack.mitre.org/techniques/T1190/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for NodePort {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for NodePort {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.value.at("/spec/type").and_then(Value::as_str) != Some("NodePort") {
             return;

@@ -1,15 +1,15 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::parse_image;
 use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Images without a tag, or tagged `latest`, and not pinned by digest.
-pub struct LatestTag;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Images without a tag, or tagged `latest`, and not pinned by digest.
+    pub struct LatestTag;
+    checks: Object,
     id: "IMG001",
     slug: "image-latest-tag",
     title: "Image has no tag or uses `latest`",
@@ -34,18 +34,11 @@ registry.example.com/app:1.4.2@sha256:…\n```",
             "https://attack.mitre.org/techniques/T1525/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
-impl Rule for LatestTag {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for LatestTag {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {

@@ -1,15 +1,15 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::parse_image;
 use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Images referenced by tag only.
-pub struct NoDigest;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Images referenced by tag only.
+    pub struct NoDigest;
+    checks: Object,
     id: "IMG002",
     slug: "image-no-digest",
     title: "Image is not pinned by digest",
@@ -33,18 +33,11 @@ registry.example.com/app:1.4.2@sha256:…\n```\n\nTools such as Renovate keep di
             "https://attack.mitre.org/techniques/T1525/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
-impl Rule for NoDigest {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for NoDigest {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {

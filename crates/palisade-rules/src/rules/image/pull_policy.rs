@@ -1,16 +1,16 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::parse_image;
 use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Mutable image tags pulled only when absent from the node.
-pub struct PullPolicy;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Mutable image tags pulled only when absent from the node.
+    pub struct PullPolicy;
+    checks: Object,
     id: "IMG003",
     slug: "image-pull-policy",
     title: "Mutable image tag is not always pulled",
@@ -36,8 +36,14 @@ pulled to the node, without the pull credentials that would have been checked.",
             "https://attack.mitre.org/techniques/T1525/",
         ),
     ],
-    fixable: true,
-};
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason: "With `Always` the node asks the registry at every start: a pod then cannot start while \
+the registry is unreachable, an image loaded on the node (`Never`) is no longer used, and a \
+mutable tag may bring a newer image than the one that ran.",
+    }),
+    credentials: true,
+}
 
 /// Whether a tag is one that moves: absent, `latest`, or without any digit (`stable`, `main`).
 pub fn is_mutable_tag(tag: Option<&str>) -> bool {
@@ -47,24 +53,7 @@ pub fn is_mutable_tag(tag: Option<&str>) -> bool {
     }
 }
 
-impl Rule for PullPolicy {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason: "With `Always` the node asks the registry at every start: a pod then cannot start while \
-the registry is unreachable, an image loaded on the node (`Never`) is no longer used, and a \
-mutable tag may bring a newer image than the one that ran.",
-        })
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for PullPolicy {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {

@@ -1,14 +1,14 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::secrets::image_password;
 use crate::rules::util::{describe, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Images from registries outside the configured allow-list.
-pub struct RegistryAllowList;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Images from registries outside the configured allow-list.
+    pub struct RegistryAllowList;
+    checks: Object,
     id: "IMG004",
     slug: "image-registry-not-allowed",
     title: "Image comes from a registry outside the allow-list",
@@ -36,8 +36,9 @@ registry.example.com/\n```\n\nShort Docker Hub names are compared in their full 
             "https://attack.mitre.org/techniques/T1525/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
 /// The fully qualified form of an image reference (`nginx` → `docker.io/library/nginx`).
 pub fn qualified(image: &str) -> String {
@@ -53,15 +54,7 @@ pub fn qualified(image: &str) -> String {
     }
 }
 
-impl Rule for RegistryAllowList {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for RegistryAllowList {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let allowed = &cx.settings.allowed_registries;
         if allowed.is_empty() {

@@ -1,11 +1,11 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Keys that appear twice in one mapping.
-pub struct DuplicateKey;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Keys that appear twice in one mapping.
+    pub struct DuplicateKey;
+    checks: Object,
     id: "YAML001",
     slug: "duplicate-key",
     title: "Mapping has a duplicate key",
@@ -23,14 +23,10 @@ other rules against the value that wins (the last one), as the API server applie
         "Strict field validation",
         "https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation",
     )],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for DuplicateKey {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for DuplicateKey {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         for dup in &cx.object.duplicate_keys {
             out.push(Emit::new(

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::is_allow_policy;
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// ALLOW policies with a rule that matches every request.
-pub struct AllowEmptyRule;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// ALLOW policies with a rule that matches every request.
+    pub struct AllowEmptyRule;
+    checks: Object,
     id: "MESH002",
     slug: "authz-allow-all",
     title: "AuthorizationPolicy allows every request",
@@ -35,8 +35,8 @@ with a reason.",
             "https://attack.mitre.org/techniques/T1190/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 fn is_empty_rule(rule: &Value) -> bool {
     match rule {
@@ -51,11 +51,7 @@ fn is_empty_rule(rule: &Value) -> bool {
     }
 }
 
-impl Rule for AllowEmptyRule {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for AllowEmptyRule {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if !is_allow_policy(cx.object) {
             return;

@@ -1,14 +1,14 @@
 use palisade_core::pointer;
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// PeerAuthentications that accept plain-text traffic.
-pub struct PeerAuthenticationNotStrict;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// PeerAuthentications that accept plain-text traffic.
+    pub struct PeerAuthenticationNotStrict;
+    checks: Object,
     id: "MESH003",
     slug: "mtls-not-strict",
     title: "PeerAuthentication accepts plain-text traffic",
@@ -41,18 +41,14 @@ mesh) is better served on a separate, non-sensitive port with a suppression and 
             "https://attack.mitre.org/techniques/T1557/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 fn weak(mode: Option<&str>) -> Option<&str> {
     mode.filter(|m| matches!(*m, "PERMISSIVE" | "DISABLE"))
 }
 
-impl Rule for PeerAuthenticationNotStrict {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for PeerAuthenticationNotStrict {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.group() != "security.istio.io" {
             return;

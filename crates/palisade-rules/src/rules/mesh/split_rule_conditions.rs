@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::is_allow_policy;
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// ALLOW policies whose source, operation and condition sit in separate rules.
-pub struct SplitRuleConditions;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// ALLOW policies whose source, operation and condition sit in separate rules.
+    pub struct SplitRuleConditions;
+    checks: Object,
     id: "MESH001",
     slug: "authz-split-rule",
     title: "AuthorizationPolicy splits from, to and when into separate rules",
@@ -37,8 +37,8 @@ methods: [GET, POST]\n  when:\n  - key: request.headers[authorization]\n    valu
             "https://attack.mitre.org/techniques/T1190/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 const PARTS: [&str; 3] = ["from", "to", "when"];
 
@@ -54,11 +54,7 @@ fn single_part(rule: &Value) -> Option<&'static str> {
     }
 }
 
-impl Rule for SplitRuleConditions {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for SplitRuleConditions {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if !is_allow_policy(cx.object) {
             return;

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_pss::{Level, Mode};
 
 use super::{is_system, label, label_pointer, KINDS};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Application namespaces that enforce the privileged level.
-pub struct EnforcePrivileged;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Application namespaces that enforce the privileged level.
+    pub struct EnforcePrivileged;
+    checks: Object,
     id: "NS002",
     slug: "namespace-pss-enforce-privileged",
     title: "Namespace enforces the privileged Pod Security level",
@@ -33,14 +33,10 @@ pod-security.kubernetes.io/warn: restricted\n```",
             "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for EnforcePrivileged {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for EnforcePrivileged {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let object = cx.object;
         let key = Mode::Enforce.level_label();

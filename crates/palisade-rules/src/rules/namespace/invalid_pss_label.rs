@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_pss::{Mode, LABEL_PREFIX};
 
 use super::{label_pointer, KINDS};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Pod Security labels admission cannot use.
-pub struct InvalidPssLabel;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security labels admission cannot use.
+    pub struct InvalidPssLabel;
+    checks: Object,
     id: "NS005",
     slug: "namespace-pss-invalid-label",
     title: "Invalid Pod Security label",
@@ -31,14 +31,10 @@ pod-security.kubernetes.io/enforce: restricted\n    pod-security.kubernetes.io/e
         "Pod Security Admission labels",
         "https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces",
     )],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for InvalidPssLabel {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for InvalidPssLabel {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(labels) = cx.object.labels() else {
             return;

@@ -1,16 +1,16 @@
 use std::collections::HashSet;
 
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_core::Object;
 use palisade_pss::Mode;
 
 use super::{is_system, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Namespaces that do not enforce a Pod Security level.
-pub struct NoEnforceLabel;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Namespaces that do not enforce a Pod Security level.
+    pub struct NoEnforceLabel;
+    checks: Inventory,
     id: "NS001",
     slug: "namespace-no-pss-enforce",
     title: "Namespace enforces no Pod Security level",
@@ -40,18 +40,10 @@ pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/audi
             "https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-namespace-labels/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for NoEnforceLabel {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for NoEnforceLabel {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let enforce = Mode::Enforce.level_label();
         let has_enforce = |o: &Object| o.labels().is_some_and(|l| l.contains_key(&enforce));

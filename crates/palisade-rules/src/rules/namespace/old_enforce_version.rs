@@ -1,16 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_pss::{Mode, Version, NEWEST_POLICY_MINOR};
 
 use super::{label, label_pointer, KINDS};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Namespaces whose enforced policy is pinned to an old version.
-pub struct OldEnforceVersion;
-
-/// How many minor versions a pinned policy may lag behind the newest one.
-const MAX_LAG: u32 = 4;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Namespaces whose enforced policy is pinned to an old version.
+    pub struct OldEnforceVersion;
+    checks: Object,
     id: "NS003",
     slug: "namespace-pss-old-enforce-version",
     title: "Namespace pins an old Pod Security policy version",
@@ -32,14 +29,13 @@ pod-security.kubernetes.io/enforce-version: latest\n```",
         "Pod Security Admission: versions",
         "https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces",
     )],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for OldEnforceVersion {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
+/// How many minor versions a pinned policy may lag behind the newest one.
+const MAX_LAG: u32 = 4;
 
+impl ObjectRule for OldEnforceVersion {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let key = Mode::Enforce.version_label();
         let Some(Ok(Version::Minor(minor))) = label(cx.object, &key).map(str::parse::<Version>)

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_pss::{Level, Mode};
 
 use super::{label, label_pointer, policy, KINDS};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Namespaces whose warn or audit level is set weaker than their enforce level.
-pub struct WeakerWarnAudit;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Namespaces whose warn or audit level is set weaker than their enforce level.
+    pub struct WeakerWarnAudit;
+    checks: Object,
     id: "NS004",
     slug: "namespace-pss-warn-audit-weaker",
     title: "Pod Security warn or audit level weaker than enforce",
@@ -28,14 +28,10 @@ pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/audi
         "Pod Security Admission modes",
         "https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces",
     )],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for WeakerWarnAudit {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for WeakerWarnAudit {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let object = cx.object;
         let valid_enforce =

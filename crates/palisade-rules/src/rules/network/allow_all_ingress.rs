@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_netpol::CheckKind;
 
 use super::{report, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// NetworkPolicy allows all ingress from everywhere.
-pub struct AllowAllIngress;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// NetworkPolicy allows all ingress from everywhere.
+    pub struct AllowAllIngress;
+    checks: Inventory,
     id: "NET004",
     slug: "policy-allows-all-ingress",
     title: "NetworkPolicy allows all ingress from everywhere",
@@ -38,18 +38,10 @@ should still name its port.",
             "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for AllowAllIngress {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for AllowAllIngress {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         report(inventory, CheckKind::AllowAllIngress, out);
     }

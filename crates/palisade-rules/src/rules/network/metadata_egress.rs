@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_netpol::CheckKind;
 
 use super::{report, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// NetworkPolicy allows egress to the cloud metadata service.
-pub struct MetadataEgress;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// NetworkPolicy allows egress to the cloud metadata service.
+    pub struct MetadataEgress;
+    checks: Inventory,
     id: "NET005",
     slug: "egress-to-metadata-allowed",
     title: "NetworkPolicy allows egress to the cloud metadata service",
@@ -40,18 +40,10 @@ workloads their own cloud identity (workload identity, IRSA) instead of the node
             "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for MetadataEgress {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for MetadataEgress {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let start = out.len();
         report(inventory, CheckKind::MetadataEgress, out);

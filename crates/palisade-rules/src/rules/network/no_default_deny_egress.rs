@@ -1,13 +1,13 @@
-use palisade_core::rule::{RuleMeta, Severity};
+use palisade_core::rule::Severity;
 use palisade_netpol::CheckKind;
 
 use super::{report, ISOLATION_REFERENCES, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Namespace has no default-deny egress NetworkPolicy.
-pub struct NoDefaultDenyEgress;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Namespace has no default-deny egress NetworkPolicy.
+    pub struct NoDefaultDenyEgress;
+    checks: Inventory,
     id: "NET002",
     slug: "no-default-deny-egress",
     title: "Namespace has no default-deny egress NetworkPolicy",
@@ -29,18 +29,10 @@ namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name:
 podSelector:\n        matchLabels:\n          k8s-app: kube-dns\n    ports:\n    - protocol: UDP\n      \
 port: 53\n    - protocol: TCP\n      port: 53\n```",
     references: ISOLATION_REFERENCES,
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for NoDefaultDenyEgress {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for NoDefaultDenyEgress {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         report(inventory, CheckKind::NoDefaultDenyEgress, out);
     }

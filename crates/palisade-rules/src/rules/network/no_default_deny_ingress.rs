@@ -1,13 +1,13 @@
-use palisade_core::rule::{RuleMeta, Severity};
+use palisade_core::rule::Severity;
 use palisade_netpol::CheckKind;
 
 use super::{report, ISOLATION_REFERENCES, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Namespace has no default-deny ingress NetworkPolicy.
-pub struct NoDefaultDenyIngress;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Namespace has no default-deny ingress NetworkPolicy.
+    pub struct NoDefaultDenyIngress;
+    checks: Inventory,
     id: "NET001",
     slug: "no-default-deny-ingress",
     title: "Namespace has no default-deny ingress NetworkPolicy",
@@ -26,18 +26,10 @@ deny makes every allowed flow an explicit, reviewable rule.",
 flows each workload needs with further policies:\n\n```yaml\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  \
 name: default-deny-ingress\n  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes:\n  - Ingress\n```",
     references: ISOLATION_REFERENCES,
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for NoDefaultDenyIngress {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for NoDefaultDenyIngress {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         report(inventory, CheckKind::NoDefaultDenyIngress, out);
     }

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_netpol::CheckKind;
 
 use super::{report, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// NetworkPolicy selects no workload.
-pub struct SelectorMatchesNothing;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// NetworkPolicy selects no workload.
+    pub struct SelectorMatchesNothing;
+    checks: Inventory,
     id: "NET006",
     slug: "policy-selects-nothing",
     title: "NetworkPolicy selects no workload",
@@ -34,18 +34,10 @@ workload is gone.",
             "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for SelectorMatchesNothing {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for SelectorMatchesNothing {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         report(inventory, CheckKind::SelectorMatchesNothing, out);
     }

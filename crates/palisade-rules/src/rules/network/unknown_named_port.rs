@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_netpol::CheckKind;
 
 use super::{report, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// NetworkPolicy names a port no container defines.
-pub struct UnknownNamedPort;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// NetworkPolicy names a port no container defines.
+    pub struct UnknownNamedPort;
+    checks: Inventory,
     id: "NET007",
     slug: "unknown-named-port",
     title: "NetworkPolicy names a port no container defines",
@@ -32,18 +32,10 @@ name: api\n  ports:\n  - name: http\n    containerPort: 8080\n---\ningress:\n- p
             "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for UnknownNamedPort {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for UnknownNamedPort {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         report(inventory, CheckKind::UnknownNamedPort, out);
     }

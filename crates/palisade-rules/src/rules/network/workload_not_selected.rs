@@ -1,13 +1,13 @@
-use palisade_core::rule::{RuleMeta, Severity};
+use palisade_core::rule::Severity;
 use palisade_netpol::CheckKind;
 
 use super::{report, ISOLATION_REFERENCES, KINDS};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Workload is selected by no NetworkPolicy in a namespace that has some.
-pub struct WorkloadNotSelected;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Workload is selected by no NetworkPolicy in a namespace that has some.
+    pub struct WorkloadNotSelected;
+    checks: Inventory,
     id: "NET003",
     slug: "workload-not-selected-by-policy",
     title: "Workload is selected by no NetworkPolicy in a namespace that has some",
@@ -26,18 +26,10 @@ default deny so that no pod is left out:\n\n```yaml\napiVersion: networking.k8s.
 kind: NetworkPolicy\nmetadata:\n  name: worker\n  namespace: shop\nspec:\n  podSelector:\n    \
 matchLabels:\n      app: worker\n  policyTypes:\n  - Ingress\n  ingress: []\n```",
     references: ISOLATION_REFERENCES,
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for WorkloadNotSelected {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for WorkloadNotSelected {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         report(inventory, CheckKind::WorkloadNotSelected, out);
     }

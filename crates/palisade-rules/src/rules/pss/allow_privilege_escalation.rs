@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Set it on every container:\n\n```yaml\nsecurityContext:\n  allowPrivilegeEscalation: false\n```",
     references: &[Reference::new(Framework::Cis, "5.2.5"), Reference::url(Framework::Pss, "restricted/allowPrivilegeEscalation", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove the override, or use the runtime's default profile or a profile loaded on the nodes:\n\n```yaml\nsecurityContext:\n  appArmorProfile:\n    type: RuntimeDefault\n```",
     references: &[Reference::url(Framework::Pss, "baseline/appArmorProfile", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove the capability from `add`; if the process needs one, prefer a narrower design or grant only that capability after dropping all:\n\n```yaml\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]\n```",
     references: &[Reference::new(Framework::Cis, "5.2.8"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/capabilities_baseline", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Drop all capabilities and add back only NET_BIND_SERVICE if needed:\n\n```yaml\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n```",
     references: &[Reference::new(Framework::Cis, "5.2.9"), Reference::url(Framework::Pss, "restricted/capabilities_restricted", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

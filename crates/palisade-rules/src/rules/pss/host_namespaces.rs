@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove `hostNetwork`, `hostPID` and `hostIPC` (or set them to false). Expose ports through a Service instead of the node's network.",
     references: &[Reference::new(Framework::Cis, "5.2.3, 5.2.4, 5.2.5"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/hostNamespaces", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Replace the volume with `emptyDir`, a `configMap`/`secret`, or a PersistentVolumeClaim. Node agents that truly need host paths belong in a system namespace with its own policy.",
     references: &[Reference::new(Framework::Cis, "5.2.12"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/hostPathVolumes", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove `hostPort` and expose the container through a Service (ClusterIP, NodePort or LoadBalancer) or an Ingress.",
     references: &[Reference::new(Framework::Cis, "5.2.13"), Reference::url(Framework::Pss, "baseline/hostPorts", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove `host` from `httpGet` and `tcpSocket` handlers: the kubelet then connects to the pod's own IP.\n\n```yaml\nreadinessProbe:\n  httpGet:\n    path: /ready\n    port: 8080\n```",
     references: &[Reference::url(Framework::Pss, "baseline/hostProbesAndHostLifecycle", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -31,7 +31,8 @@ use palisade_core::views::pod_spec_location;
 use palisade_core::Object;
 use palisade_pss::{evaluate, Level, LevelVersion, Mode, Policy, Violation, LABEL_PREFIX};
 
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{Checker, Emit, Inventory, InventoryRule, Rule};
+use palisade_core::rule::FixSafety;
 
 /// Namespaces and every kind with a pod spec.
 pub(crate) const KINDS: &[&str] = &[
@@ -59,10 +60,20 @@ impl Rule for CheckRule {
         self.meta
     }
 
-    fn scope(&self) -> Scope {
-        Scope::Inventory
+    fn fix_safety(&self) -> Option<FixSafety> {
+        None
     }
 
+    fn finds_credentials(&self) -> bool {
+        false
+    }
+
+    fn checker(&self) -> Checker<'_> {
+        Checker::Inventory(self)
+    }
+}
+
+impl InventoryRule for CheckRule {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let policies = inventory.shared(LabelledNamespaces::new);
         let policies = &policies.0;

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove `procMount` or set it to `Default`.",
     references: &[Reference::url(Framework::Pss, "baseline/procMount", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Use a PersistentVolumeClaim for storage (the cluster administrator defines the PersistentVolume), or one of the allowed ephemeral types.",
     references: &[Reference::url(Framework::Pss, "restricted/restrictedVolumes", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

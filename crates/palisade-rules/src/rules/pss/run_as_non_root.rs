@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Require a non-root user for the whole pod, with a numeric user the image supports:\n\n```yaml\nsecurityContext:\n  runAsNonRoot: true\n  runAsUser: 10001\n```",
     references: &[Reference::new(Framework::Cis, "5.2.7"), Reference::url(Framework::Pss, "restricted/runAsNonRoot", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Set a non-zero user, or remove `runAsUser` and let the image's non-root user apply:\n\n```yaml\nsecurityContext:\n  runAsUser: 10001\n```",
     references: &[Reference::new(Framework::Cis, "5.2.7"), Reference::url(Framework::Pss, "restricted/runAsUser", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove `seLinuxOptions.type`, `user` and `role`, or use one of the allowed container types; `level` may be set.",
     references: &[Reference::url(Framework::Pss, "baseline/seLinuxOptions", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

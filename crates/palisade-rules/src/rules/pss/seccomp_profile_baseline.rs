@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Use the runtime's default profile:\n\n```yaml\nsecurityContext:\n  seccompProfile:\n    type: RuntimeDefault\n```",
     references: &[Reference::new(Framework::Cis, "5.7.2"), Reference::url(Framework::Pss, "baseline/seccompProfile_baseline", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

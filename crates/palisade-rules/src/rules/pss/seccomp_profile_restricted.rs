@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Set the runtime's default profile for the whole pod:\n\n```yaml\nsecurityContext:\n  seccompProfile:\n    type: RuntimeDefault\n```",
     references: &[Reference::new(Framework::Cis, "5.7.2"), Reference::url(Framework::Pss, "restricted/seccompProfile_restricted", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove the sysctl, or set it on the nodes through their configuration if it is really needed.",
     references: &[Reference::url(Framework::Pss, "baseline/sysctls", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

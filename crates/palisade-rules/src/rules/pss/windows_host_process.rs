@@ -20,4 +20,5 @@ static META: RuleMeta = RuleMeta {
     remediation: "Remove `hostProcess: true`; run node management tasks outside application namespaces.",
     references: &[Reference::url(Framework::Pss, "baseline/windowsHostProcess", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fixable: false,
+    source: file!(),
 };

@@ -6,7 +6,8 @@ use palisade_core::rule::RuleMeta;
 use palisade_core::Object;
 use palisade_rbac::{risks, Options, Policy, Risk, RBAC_GROUP, RISKS};
 
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{Checker, Emit, Inventory, InventoryRule, Rule};
+use palisade_core::rule::FixSafety;
 
 /// One risk of the RBAC engine as a scan rule: findings at the rule or binding line the risk
 /// points to, with the risk's severity.
@@ -17,10 +18,20 @@ impl Rule for RiskRule {
         self.0
     }
 
-    fn scope(&self) -> Scope {
-        Scope::Inventory
+    fn fix_safety(&self) -> Option<FixSafety> {
+        None
     }
 
+    fn finds_credentials(&self) -> bool {
+        false
+    }
+
+    fn checker(&self) -> Checker<'_> {
+        Checker::Inventory(self)
+    }
+}
+
+impl InventoryRule for RiskRule {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let analysis = inventory.shared(analysis);
         for risk in analysis.risks.iter().filter(|r| r.id == self.0.id) {

@@ -1,16 +1,16 @@
 use palisade_core::pointer;
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::{find_credential, image_password};
 use crate::rules::util::{describe, is_test_data, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Credentials in known formats in ConfigMaps, environment values, annotations and images.
-pub struct CredentialFormat;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Credentials in known formats in ConfigMaps, environment values, annotations and images.
+    pub struct CredentialFormat;
+    checks: Object,
     id: "SEC002",
     slug: "credential-in-manifest",
     title: "Manifest contains a credential in a known format",
@@ -37,18 +37,11 @@ Secrets Store CSI driver) into a Secret mounted as a file.",
             "https://attack.mitre.org/techniques/T1552/007/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
-impl Rule for CredentialFormat {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for CredentialFormat {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if is_test_data(cx.object) {
             return;

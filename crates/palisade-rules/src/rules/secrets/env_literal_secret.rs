@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, is_placeholder, is_test_data, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Secret-looking environment variables with literal values.
-pub struct EnvLiteralSecret;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Secret-looking environment variables with literal values.
+    pub struct EnvLiteralSecret;
+    checks: Object,
     id: "SEC001",
     slug: "secret-in-env-value",
     title: "Secret written as a literal environment value",
@@ -33,8 +33,9 @@ history.",
             "https://attack.mitre.org/techniques/T1552/007/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
 /// Name words that mark a variable as holding a secret.
 const SECRET_WORDS: &[&str] = &[
@@ -143,15 +144,7 @@ fn is_not_secret_value(name: &str, value: &str) -> bool {
         || v.starts_with("./")
 }
 
-impl Rule for EnvLiteralSecret {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for EnvLiteralSecret {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_test_data(cx.object) {

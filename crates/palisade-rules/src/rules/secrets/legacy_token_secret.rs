@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::base64_decode;
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Long-lived service-account token Secrets.
-pub struct LegacyTokenSecret;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Long-lived service-account token Secrets.
+    pub struct LegacyTokenSecret;
+    checks: Object,
     id: "SEC004",
     slug: "legacy-service-account-token",
     title: "Long-lived service account token Secret",
@@ -33,18 +33,11 @@ projected `serviceAccountToken` volume with an `expirationSeconds`.",
             "https://attack.mitre.org/techniques/T1528/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
-impl Rule for LegacyTokenSecret {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for LegacyTokenSecret {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.value.get("type").and_then(Value::as_str)
             != Some("kubernetes.io/service-account-token")

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Secrets handed to containers as environment variables.
-pub struct SecretEnvVar;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Secrets handed to containers as environment variables.
+    pub struct SecretEnvVar;
+    checks: Object,
     id: "SEC005",
     slug: "secret-as-env-var",
     title: "Secret exposed as an environment variable",
@@ -28,14 +28,10 @@ secretName: db\n```\n\nKeep environment variables where the program only accepts
         Reference::new(Framework::Cis, "5.4.1"),
         Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for SecretEnvVar {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for SecretEnvVar {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {

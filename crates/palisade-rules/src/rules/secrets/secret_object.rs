@@ -1,16 +1,16 @@
 use palisade_core::pointer;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::env_literal_secret::is_secret_name;
 use super::find_credential;
 use crate::rules::util::{base64_decode, is_placeholder, is_test_data};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Secret objects committed with real values.
-pub struct SecretObject;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Secret objects committed with real values.
+    pub struct SecretObject;
+    checks: Object,
     id: "SEC003",
     slug: "secret-committed",
     title: "Secret with real data committed in a manifest",
@@ -37,8 +37,9 @@ encrypted for the cluster. Rotate any value that was committed.",
             "https://attack.mitre.org/techniques/T1552/007/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+    credentials: true,
+}
 
 /// Keys that name an account or a location rather than hold a secret.
 fn is_identifier_key(key: &str) -> bool {
@@ -95,15 +96,7 @@ fn is_credential(key: &str, text: &str) -> bool {
     }
 }
 
-impl Rule for SecretObject {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn finds_credentials(&self) -> bool {
-        true
-    }
-
+impl ObjectRule for SecretObject {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let value = &cx.object.value;
         if is_test_data(cx.object) {

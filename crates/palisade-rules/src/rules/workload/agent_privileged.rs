@@ -1,15 +1,15 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::image::parse_image;
 use crate::rules::util::{describe, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Runtime-security agents run privileged where their eBPF probe needs named capabilities.
-pub struct AgentPrivileged;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Runtime-security agents run privileged where their eBPF probe needs named capabilities.
+    pub struct AgentPrivileged;
+    checks: Object,
     id: "POD020",
     slug: "agent-privileged",
     title: "Security agent runs privileged instead of with named capabilities",
@@ -38,17 +38,13 @@ privileged: false\n  capabilities:\n    drop: [ALL]\n    add: [BPF, PERFMON, SYS
         ),
         Reference::new(Framework::Pss, "baseline/privileged"),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 /// Image repositories of agents whose modern eBPF probe runs without privileged mode.
 const AGENTS: &[&str] = &["falco", "falco-no-driver", "falco-distroless"];
 
-impl Rule for AgentPrivileged {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for AgentPrivileged {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers that do not set `allowPrivilegeEscalation: false`.
-pub struct AllowPrivilegeEscalation;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers that do not set `allowPrivilegeEscalation: false`.
+    pub struct AllowPrivilegeEscalation;
+    checks: Object,
     id: "POD002",
     slug: "allow-privilege-escalation",
     title: "Container allows privilege escalation",
@@ -35,25 +35,17 @@ capabilities. It is the first step of many container escapes. The field defaults
         ),
         Reference::new(Framework::Pss, "restricted/allowPrivilegeEscalation"),
     ],
-    fixable: true,
-};
-
-impl Rule for AllowPrivilegeEscalation {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Safe),
-            reason: "`allowPrivilegeEscalation: false` only stops a process from gaining privileges its \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Safe),
+        reason: "`allowPrivilegeEscalation: false` only stops a process from gaining privileges its \
 parent did not have, through setuid binaries or file capabilities, which services do not do \
 at run time. The API server refuses it next to `privileged: true` or an added \
 `CAP_SYS_ADMIN`: there the fix is not applied (with `--unsafe-fixes`, once the privileged fix \
 has applied, it is).",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for AllowPrivilegeEscalation {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         // Windows pods cannot set the field (the API server rejects it).

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, is_windows, pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Pods and containers that turn AppArmor off.
-pub struct AppArmorUnconfined;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pods and containers that turn AppArmor off.
+    pub struct AppArmorUnconfined;
+    checks: Object,
     id: "POD012",
     slug: "apparmor-unconfined",
     title: "Container runs AppArmor unconfined",
@@ -31,22 +31,14 @@ several container escapes rely on.",
         ),
         Reference::new(Framework::Pss, "baseline/appArmorProfile"),
     ],
-    fixable: true,
-};
-
-impl Rule for AppArmorUnconfined {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason: "`Unconfined` is an explicit choice, usually for a program that the default profile \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason: "`Unconfined` is an explicit choice, usually for a program that the default profile \
 stops (one that mounts file systems or writes to `/proc`).",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for AppArmorUnconfined {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 
 use super::service_account::{account_name, mounts_token, Accounts, KINDS};
 use crate::rules::util::{pod, set_fix};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pods that mount an API token their service account has no use for.
-pub struct AutomountToken;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pods that mount an API token their service account has no use for.
+    pub struct AutomountToken;
+    checks: Inventory,
     id: "POD016",
     slug: "automount-service-account-token",
     title: "Pod mounts an API token it does not use",
@@ -33,27 +33,15 @@ automountServiceAccountToken: false\n```",
             "https://attack.mitre.org/techniques/T1528/",
         ),
     ],
-    fixable: true,
-};
-
-impl Rule for AutomountToken {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Safe),
-            reason: "The fix is only offered where no binding in the input grants the service account a \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Safe),
+        reason: "The fix is only offered where no binding in the input grants the service account a \
 role: the token then opens nothing the pod could need, so turning its mount off breaks \
 nothing.",
-        })
-    }
+    }),
+}
 
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for AutomountToken {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let accounts = Accounts::new(inventory);
         for (index, object) in inventory.objects.iter().enumerate() {

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{append_fix, capability, describe, effective, is_windows, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers that keep the runtime's default capabilities.
-pub struct CapabilitiesNotDropped;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers that keep the runtime's default capabilities.
+    pub struct CapabilitiesNotDropped;
+    checks: Object,
     id: "POD007",
     slug: "capabilities-not-dropped",
     title: "Container does not drop all capabilities",
@@ -34,25 +34,17 @@ securityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]\
         ),
         Reference::new(Framework::Pss, "restricted/capabilities"),
     ],
-    fixable: true,
-};
-
-impl Rule for CapabilitiesNotDropped {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: None,
-            reason: "Safe where the container already runs as a non-zero `runAsUser` with \
+    fix: Some(FixSafety {
+        applicability: None,
+        reason: "Safe where the container already runs as a non-zero `runAsUser` with \
 `allowPrivilegeEscalation: false`: its processes then hold no capability, and no setuid binary \
 can give them one, so dropping the default set removes nothing they use. Unsafe elsewhere: a \
 process that runs as root uses the default capabilities (`CHOWN`, `SETUID`, \
 `NET_BIND_SERVICE`…) to change owners, switch users or bind a low port.",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for CapabilitiesNotDropped {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{capability, describe, in_system_namespace, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers that add capabilities that amount to node or network control.
-pub struct DangerousCapabilities;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers that add capabilities that amount to node or network control.
+    pub struct DangerousCapabilities;
+    checks: Object,
     id: "POD008",
     slug: "dangerous-capabilities",
     title: "Container adds a dangerous capability",
@@ -40,8 +40,8 @@ after `drop: [ALL]`, and suppress the finding for it with a reason.",
         ),
         Reference::new(Framework::Pss, "baseline/capabilities"),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 /// Capabilities that this rule reports, with what each allows.
 const DANGEROUS: &[(&str, &str)] = &[
@@ -55,11 +55,7 @@ const DANGEROUS: &[(&str, &str)] = &[
     ("NET_RAW", "raw sockets and packet spoofing"),
 ];
 
-impl Rule for DangerousCapabilities {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for DangerousCapabilities {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         let system = in_system_namespace(cx.object, cx.settings);

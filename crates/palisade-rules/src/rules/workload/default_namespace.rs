@@ -1,11 +1,11 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Objects placed in the `default` namespace.
-pub struct DefaultNamespace;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Objects placed in the `default` namespace.
+    pub struct DefaultNamespace;
+    checks: Object,
     id: "POD018",
     slug: "default-namespace",
     title: "Object is in the default namespace",
@@ -22,14 +22,10 @@ shares one trust boundary with whatever else lands there.",
         Reference::new(Framework::Cis, "5.7.4"),
         Reference::new(Framework::NsaCisa, "Network separation and hardening"),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for DefaultNamespace {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for DefaultNamespace {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.namespace() != Some("default") {
             return;

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 
 use super::service_account::{account_name, mounts_token, Accounts, KINDS};
 use crate::rules::util::{pod, set_fix};
-use crate::{Emit, Inventory, Rule, Scope};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pods that run as the namespace's `default` service account with its token mounted.
-pub struct DefaultServiceAccount;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pods that run as the namespace's `default` service account with its token mounted.
+    pub struct DefaultServiceAccount;
+    checks: Inventory,
     id: "POD017",
     slug: "default-service-account",
     title: "Pod uses the default service account with a mounted token",
@@ -34,28 +34,16 @@ token off:\n\n```yaml\nspec:\n  serviceAccountName: web\n  automountServiceAccou
             "https://attack.mitre.org/techniques/T1528/",
         ),
     ],
-    fixable: true,
-};
-
-impl Rule for DefaultServiceAccount {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: None,
-            reason: "Safe where the input holds the namespace's `default` ServiceAccount and no binding \
+    fix: Some(FixSafety {
+        applicability: None,
+        reason: "Safe where the input holds the namespace's `default` ServiceAccount and no binding \
 grants it a role: the token then opens nothing the pod could need. Unsafe where the account is \
 not in the input, so its bindings are unknown. Where a binding grants it a role there is no \
 fix: the pod needs its own ServiceAccount.",
-        })
-    }
+    }),
+}
 
-    fn scope(&self) -> Scope {
-        Scope::Inventory
-    }
-
+impl InventoryRule for DefaultServiceAccount {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let accounts = Accounts::new(inventory);
         for (index, object) in inventory.objects.iter().enumerate() {

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::pod;
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// `emptyDir` volumes without a size limit.
-pub struct EmptyDirSizeLimit;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// `emptyDir` volumes without a size limit.
+    pub struct EmptyDirSizeLimit;
+    checks: Object,
     id: "POD015",
     slug: "empty-dir-size-limit",
     title: "emptyDir volume has no size limit",
@@ -28,14 +28,10 @@ emptyDir:\n    sizeLimit: 64Mi\n```",
             "https://attack.mitre.org/techniques/T1499/",
         ),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for EmptyDirSizeLimit {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for EmptyDirSizeLimit {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         let Some(Value::Array(volumes)) = spec.spec.get("volumes") else {

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{in_system_namespace, pod, set_fields_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Pods that share the node's network, process or IPC namespace.
-pub struct HostNamespaces;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pods that share the node's network, process or IPC namespace.
+    pub struct HostNamespaces;
+    checks: Object,
     id: "POD009",
     slug: "host-namespaces",
     title: "Pod shares a host namespace",
@@ -36,24 +36,16 @@ plugin needs `hostNetwork`) should be the only ones, suppressed by name with a r
         ),
         Reference::new(Framework::Pss, "baseline/hostNamespaces"),
     ],
-    fixable: true,
-};
-
-impl Rule for HostNamespaces {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason: "A pod shares the node's network, process table or IPC because it works on the node: a \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason: "A pod shares the node's network, process table or IPC because it works on the node: a \
 CNI plugin, a monitoring agent, a log collector. Without them it can no longer see what it \
 exists to watch. Turning `hostNetwork` off also removes the `hostPort` of each container \
 port, which only mirrored the container port while the pod used the node's network.",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for HostNamespaces {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for (field, what) in [

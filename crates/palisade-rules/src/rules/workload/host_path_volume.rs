@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{in_system_namespace, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Volumes that mount a path of the node.
-pub struct HostPathVolume;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Volumes that mount a path of the node.
+    pub struct HostPathVolume;
+    checks: Object,
     id: "POD003",
     slug: "host-path-volume",
     title: "Pod mounts a hostPath volume",
@@ -39,8 +39,8 @@ suppress this finding for that workload with a reason.",
         ),
         Reference::new(Framework::Pss, "baseline/hostPathVolumes"),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 /// Host paths that amount to node takeover when mounted.
 const CRITICAL_PATHS: &[&str] = &[
@@ -83,11 +83,7 @@ fn mount_modes(spec: &palisade_core::views::PodSpecView<'_>, volume: &str) -> Ve
         .collect()
 }
 
-impl Rule for HostPathVolume {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for HostPathVolume {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         let Some(Value::Array(volumes)) = spec.spec.get("volumes") else {

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, in_system_namespace, pod};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Container ports bound on the node.
-pub struct HostPort;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Container ports bound on the node.
+    pub struct HostPort;
+    checks: Object,
     id: "POD010",
     slug: "host-port",
     title: "Container binds a port on the node",
@@ -31,14 +31,10 @@ that must bind node ports should be suppressed by name with a reason.",
         ),
         Reference::new(Framework::Pss, "baseline/hostPorts"),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
-impl Rule for HostPort {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for HostPort {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         // With hostNetwork, every container port is a host port and hostPort must equal it:

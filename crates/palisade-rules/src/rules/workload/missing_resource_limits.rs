@@ -1,18 +1,16 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{
-    Applicability, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
-};
+use palisade_core::rule::{Applicability, Fix, FixSafety, Framework, Reference, Severity};
 use palisade_core::views::ContainerKind;
 use serde_json::{json, Value};
 
 use crate::fixes::Quantity;
 use crate::rules::util::{describe, pod, set_fields_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers without CPU or memory limits and requests.
-pub struct MissingResourceLimits;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers without CPU or memory limits and requests.
+    pub struct MissingResourceLimits;
+    checks: Object,
     id: "POD004",
     slug: "missing-resource-limits",
     title: "Container has no CPU or memory requests and limits",
@@ -38,24 +36,16 @@ limits: {cpu: 500m, memory: 512Mi}\n```\n\n`palisade fix` inserts the defaults c
             "https://attack.mitre.org/techniques/T1496/",
         ),
     ],
-    fixable: true,
-};
-
-impl Rule for MissingResourceLimits {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason: "A limit below what the container uses gets it OOM-killed or throttled, and a request \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason: "A limit below what the container uses gets it OOM-killed or throttled, and a request \
 the nodes cannot offer leaves the pod pending. The default values come from the configuration \
 (`rules.default-resources`); where the container already sets a request or a limit, the value \
 added keeps every request at or below its limit, as the API server requires.",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for MissingResourceLimits {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         let defaults = &cx.settings.default_resources;

@@ -1,13 +1,13 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 
 use crate::rules::util::{describe, pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers that run privileged.
-pub struct PrivilegedContainer;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers that run privileged.
+    pub struct PrivilegedContainer;
+    checks: Object,
     id: "POD001",
     slug: "privileged-container",
     title: "Container runs privileged",
@@ -35,24 +35,16 @@ privileged: false\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]
         ),
         Reference::new(Framework::Pss, "baseline/privileged"),
     ],
-    fixable: true,
-};
-
-impl Rule for PrivilegedContainer {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason:
-                "A privileged container holds every capability and sees every device of the node. \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason:
+            "A privileged container holds every capability and sees every device of the node. \
 Whatever it uses them for (a CNI plugin, a storage driver, a node agent such as Falco) stops \
 working without them, so only `--unsafe-fixes` turns it off.",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for PrivilegedContainer {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers that unmask `/proc`.
-pub struct ProcMount;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers that unmask `/proc`.
+    pub struct ProcMount;
+    checks: Object,
     id: "POD013",
     slug: "unmasked-proc-mount",
     title: "Container unmasks /proc",
@@ -34,22 +34,14 @@ container runtimes inside user namespaces.",
         ),
         Reference::new(Framework::Pss, "baseline/procMount"),
     ],
-    fixable: true,
-};
-
-impl Rule for ProcMount {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason: "`procMount: Unmasked` is set on purpose, for container runtimes nested in the pod; they \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason: "`procMount: Unmasked` is set on purpose, for container runtimes nested in the pod; they \
 stop working with the masked `/proc`.",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for ProcMount {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {

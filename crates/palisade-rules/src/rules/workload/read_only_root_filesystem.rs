@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, is_windows, pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers whose root file system is writable.
-pub struct ReadOnlyRootFilesystem;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers whose root file system is writable.
+    pub struct ReadOnlyRootFilesystem;
+    checks: Object,
     id: "POD006",
     slug: "writable-root-filesystem",
     title: "Container root file system is writable",
@@ -34,23 +34,15 @@ readOnlyRootFilesystem: true\nvolumeMounts:\n- {name: tmp, mountPath: /tmp}\n```
             "https://attack.mitre.org/techniques/T1525/",
         ),
     ],
-    fixable: true,
-};
-
-impl Rule for ReadOnlyRootFilesystem {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason: "Programs write to their root file system (caches, PID files, temporary files under \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason: "Programs write to their root file system (caches, PID files, temporary files under \
 `/tmp`, nginx's `/var/cache/nginx`); made read-only, they fail until each such path gets an \
 `emptyDir` volume.",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for ReadOnlyRootFilesystem {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {

@@ -1,13 +1,13 @@
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{describe, effective, is_windows, pod, set_fields_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers that may run as root.
-pub struct RunAsRoot;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers that may run as root.
+    pub struct RunAsRoot;
+    checks: Object,
     id: "POD005",
     slug: "run-as-root",
     title: "Container may run as root",
@@ -38,30 +38,22 @@ to start instead of running as root, and needs a `USER` in its Dockerfile or a `
         Reference::new(Framework::Pss, "restricted/runAsNonRoot"),
         Reference::new(Framework::Pss, "restricted/runAsUser"),
     ],
-    fixable: true,
-};
-
-/// The user the fix runs containers as when none is set: `nonroot` of the distroless images.
-const NON_ROOT_USER: u64 = 65532;
-
-impl Rule for RunAsRoot {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason:
-                "The user an image runs as is not in the manifest: an image that runs as root (the \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason:
+            "The user an image runs as is not in the manifest: an image that runs as root (the \
 official nginx image, for one) fails to start with `runAsNonRoot: true`, or with a non-root \
 user cannot bind its port or write its files. The fix sets `runAsNonRoot: true` and, where no \
 `runAsUser` applies, a non-zero `runAsUser`, so that the kubelet can start the container; \
 whether the program works as that user (65532, `nonroot` of the distroless images) only a \
 test run tells.",
-        })
-    }
+    }),
+}
 
+/// The user the fix runs containers as when none is set: `nonroot` of the distroless images.
+const NON_ROOT_USER: u64 = 65532;
+
+impl ObjectRule for RunAsRoot {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::{json, Value};
 
 use crate::rules::util::{describe, is_windows, pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Containers that run without a seccomp profile, or with `Unconfined`.
-pub struct SeccompProfile;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Containers that run without a seccomp profile, or with `Unconfined`.
+    pub struct SeccompProfile;
+    checks: Object,
     id: "POD011",
     slug: "seccomp-profile",
     title: "Container runs without seccomp",
@@ -32,8 +32,14 @@ securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n```",
         ),
         Reference::new(Framework::Pss, "restricted/seccompProfile"),
     ],
-    fixable: true,
-};
+    fix: Some(FixSafety {
+        applicability: None,
+        reason: "Safe where no profile is set: `RuntimeDefault` only blocks system calls that services \
+do not make (the runtimes have applied it to every container by default outside Kubernetes \
+for years, and the kubelet does with `--seccomp-default`). Unsafe where a profile says \
+`Unconfined`: that is an explicit choice, usually for a program the default profile stops.",
+    }),
+}
 
 /// The profile type a legacy annotation value stands for.
 fn annotation_type(value: &str) -> &'static str {
@@ -44,21 +50,7 @@ fn annotation_type(value: &str) -> &'static str {
     }
 }
 
-impl Rule for SeccompProfile {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: None,
-            reason: "Safe where no profile is set: `RuntimeDefault` only blocks system calls that services \
-do not make (the runtimes have applied it to every container by default outside Kubernetes \
-for years, and the kubelet does with `--seccomp-default`). Unsafe where a profile says \
-`Unconfined`: that is an explicit choice, usually for a program the default profile stops.",
-        })
-    }
-
+impl ObjectRule for SeccompProfile {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if is_windows(&spec) {

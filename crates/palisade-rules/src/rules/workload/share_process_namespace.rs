@@ -1,13 +1,13 @@
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::{pod, set_fix};
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Pods whose containers see each other's processes.
-pub struct ShareProcessNamespace;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pods whose containers see each other's processes.
+    pub struct ShareProcessNamespace;
+    checks: Object,
     id: "POD019",
     slug: "share-process-namespace",
     title: "Pod shares one process namespace between containers",
@@ -32,23 +32,15 @@ it; for debugging use `kubectl debug` with an ephemeral container instead.",
             "https://attack.mitre.org/techniques/T1055/",
         ),
     ],
-    fixable: true,
-};
-
-impl Rule for ShareProcessNamespace {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        Some(FixSafety {
-            applicability: Some(Applicability::Unsafe),
-            reason:
-                "Containers share a process namespace so that one can see or signal the other's \
+    fix: Some(FixSafety {
+        applicability: Some(Applicability::Unsafe),
+        reason:
+            "Containers share a process namespace so that one can see or signal the other's \
 processes (a sidecar that reloads a server, a debugger); without it they cannot.",
-        })
-    }
+    }),
+}
 
+impl ObjectRule for ShareProcessNamespace {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         if spec.spec.get("shareProcessNamespace") != Some(&Value::Bool(true)) {

@@ -1,14 +1,14 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::util::pod;
-use crate::{Emit, ObjectCx, Rule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
-/// Pods that set sysctls outside the namespaced safe set.
-pub struct UnsafeSysctls;
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pods that set sysctls outside the namespaced safe set.
+    pub struct UnsafeSysctls;
+    checks: Object,
     id: "POD014",
     slug: "unsafe-sysctls",
     title: "Pod sets an unsafe sysctl",
@@ -37,8 +37,8 @@ configuration (and `--allowed-unsafe-sysctls`) rather than from a pod.",
         ),
         Reference::new(Framework::Pss, "baseline/sysctls"),
     ],
-    fixable: false,
-};
+    fix: None,
+}
 
 /// The sysctls the Pod Security Standards allow (namespaced and isolated per pod).
 const SAFE: &[&str] = &[
@@ -54,11 +54,7 @@ const SAFE: &[&str] = &[
     "net.ipv4.tcp_keepalive_probes",
 ];
 
-impl Rule for UnsafeSysctls {
-    fn meta(&self) -> &'static RuleMeta {
-        &META
-    }
-
+impl ObjectRule for UnsafeSysctls {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         let Some(Value::Array(sysctls)) = spec.spec.at("/securityContext/sysctls") else {
