@@ -1,7 +1,7 @@
 //! Audit policy rules: what the API server's audit log records.
 
-pub mod missing_catch_all;
-pub mod sensitive_bodies;
+pub mod audit_logs_secret_bodies;
+pub mod audit_policy_no_catch_all;
 
 use palisade_core::Object;
 use serde_json::Value;

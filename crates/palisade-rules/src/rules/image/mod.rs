@@ -1,9 +1,9 @@
 //! Image hygiene rules.
 
-pub mod latest_tag;
-pub mod no_digest;
-pub mod pull_policy;
-pub mod registry_allow_list;
+pub mod image_latest_tag;
+pub mod image_no_digest;
+pub mod image_pull_policy;
+pub mod image_registry_not_allowed;
 
 /// An image reference split into registry/repository, tag and digest.
 #[derive(Debug, Clone, PartialEq, Eq)]

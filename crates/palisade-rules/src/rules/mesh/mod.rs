@@ -1,8 +1,8 @@
 //! Istio rules: authorization and mutual TLS mistakes.
 
-pub mod allow_empty_rule;
-pub mod peer_authentication_not_strict;
-pub mod split_rule_conditions;
+pub mod authz_allow_all;
+pub mod authz_split_rule;
+pub mod mtls_not_strict;
 
 use palisade_core::pointer::At;
 use palisade_core::Object;

@@ -1,11 +1,11 @@
 //! Namespace rules: how Namespaces set up Pod Security Admission with their
 //! `pod-security.kubernetes.io/*` labels.
 
-pub mod enforce_privileged;
-pub mod invalid_pss_label;
-pub mod no_enforce_label;
-pub mod old_enforce_version;
-pub mod weaker_warn_audit;
+pub mod namespace_no_pss_enforce;
+pub mod namespace_pss_enforce_privileged;
+pub mod namespace_pss_invalid_label;
+pub mod namespace_pss_old_enforce_version;
+pub mod namespace_pss_warn_audit_weaker;
 
 use palisade_core::pointer;
 use palisade_core::Object;

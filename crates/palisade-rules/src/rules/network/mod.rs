@@ -2,13 +2,13 @@
 //! that allow too much or match nothing. All of them read the NetworkPolicy engine's checks
 //! over the whole input, computed once per input and shared by the rules.
 
-pub mod allow_all_ingress;
-pub mod metadata_egress;
+pub mod egress_to_metadata_allowed;
 pub mod no_default_deny_egress;
 pub mod no_default_deny_ingress;
-pub mod selector_matches_nothing;
+pub mod policy_allows_all_ingress;
+pub mod policy_selects_nothing;
 pub mod unknown_named_port;
-pub mod workload_not_selected;
+pub mod workload_not_selected_by_policy;
 
 use std::path::Path;
 

@@ -1,10 +1,10 @@
 //! Secret hygiene rules: credentials written into manifests.
 
-pub mod credential_format;
-pub mod env_literal_secret;
-pub mod legacy_token_secret;
-pub mod secret_env_var;
-pub mod secret_object;
+pub mod credential_in_manifest;
+pub mod legacy_service_account_token;
+pub mod secret_as_env_var;
+pub mod secret_committed;
+pub mod secret_in_env_value;
 
 use crate::rules::util::is_placeholder;
 
