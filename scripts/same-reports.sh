@@ -35,7 +35,7 @@ status=0
 for side in base head; do
   # Paths are printed relative to the directory scanned: run from inside it.
   (cd "$corpus" && "$work/palisade-$side" scan --format json . > "$work/corpus-$side.json") || true
-  (cd "$work" && "$work/palisade-$side" scan --format json synthetic-100000.yaml > "$work/synthetic-$side.json") || true
+  (cd "$work" && "$work/palisade-$side" scan --format json --max-file-nodes 50000000 --max-run-nodes 50000000 synthetic-100000.yaml > "$work/synthetic-$side.json") || true
 done
 for report in corpus synthetic; do
   if cmp -s "$work/$report-base.json" "$work/$report-head.json"; then

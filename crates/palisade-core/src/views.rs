@@ -4,18 +4,92 @@
 use crate::pointer::At;
 use serde_json::Value;
 
-/// Kinds whose objects carry a pod spec, and where.
-pub const WORKLOAD_KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-    "PodTemplate",
+/// A kind whose objects carry a pod spec (in the core and `apps`/`batch` groups), and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkloadKind {
+    pub kind: &'static str,
+    /// Pointer of the pod spec inside the object.
+    pub pod_spec: &'static str,
+    /// Pointer of the pod's metadata inside the object (labels and annotations of its pods).
+    pub pod_metadata: &'static str,
+    /// Whether objects of the kind run pods (a `PodTemplate` only describes one).
+    pub runs_pods: bool,
+}
+
+const fn workload(
+    kind: &'static str,
+    pod_spec: &'static str,
+    pod_metadata: &'static str,
+    runs_pods: bool,
+) -> WorkloadKind {
+    WorkloadKind {
+        kind,
+        pod_spec,
+        pod_metadata,
+        runs_pods,
+    }
+}
+
+const TEMPLATE_SPEC: &str = "/spec/template/spec";
+const TEMPLATE_METADATA: &str = "/spec/template/metadata";
+
+/// The one table of kinds with a pod spec: every rule, engine and command reads it.
+pub const WORKLOADS: &[WorkloadKind] = &[
+    workload("Pod", "/spec", "/metadata", true),
+    workload("Deployment", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
+    workload("ReplicaSet", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
+    workload("StatefulSet", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
+    workload("DaemonSet", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
+    workload("Job", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
+    workload(
+        "CronJob",
+        "/spec/jobTemplate/spec/template/spec",
+        "/spec/jobTemplate/spec/template/metadata",
+        true,
+    ),
+    workload(
+        "ReplicationController",
+        TEMPLATE_SPEC,
+        TEMPLATE_METADATA,
+        true,
+    ),
+    workload("PodTemplate", "/template/spec", "/template/metadata", false),
 ];
+
+/// The kinds of [`WORKLOADS`], in its order.
+pub const WORKLOAD_KINDS: &[&str] = &kinds::<{ WORKLOADS.len() }>(&[], false);
+
+/// The kinds of [`WORKLOADS`] that run pods.
+pub const POD_RUNNING_KINDS: &[&str] = &kinds::<{ WORKLOADS.len() - 1 }>(&[], true);
+
+/// `extra` followed by the kinds of [`WORKLOADS`] (only those that run pods with
+/// `running_only`): the kinds a rule reads, as a constant. `N` must be the length of the result.
+pub const fn kinds<const N: usize>(
+    extra: &[&'static str],
+    running_only: bool,
+) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut n = 0;
+    while n < extra.len() {
+        out[n] = extra[n];
+        n += 1;
+    }
+    let mut i = 0;
+    while i < WORKLOADS.len() {
+        if WORKLOADS[i].runs_pods || !running_only {
+            out[n] = WORKLOADS[i].kind;
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "N is not the number of kinds");
+    out
+}
+
+/// The entry of [`WORKLOADS`] for a kind.
+pub fn workload_kind(kind: &str) -> Option<&'static WorkloadKind> {
+    WORKLOADS.iter().find(|w| w.kind == kind)
+}
 
 /// A pod spec inside an object.
 #[derive(Debug, Clone, Copy)]
@@ -73,21 +147,7 @@ impl ContainerView<'_> {
 
 /// The pod spec and pod metadata pointers for a kind.
 pub fn pod_spec_location(kind: &str) -> Option<(&'static str, &'static str)> {
-    Some(match kind {
-        "Pod" => ("/spec", "/metadata"),
-        "Deployment"
-        | "ReplicaSet"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "Job"
-        | "ReplicationController" => ("/spec/template/spec", "/spec/template/metadata"),
-        "CronJob" => (
-            "/spec/jobTemplate/spec/template/spec",
-            "/spec/jobTemplate/spec/template/metadata",
-        ),
-        "PodTemplate" => ("/template/spec", "/template/metadata"),
-        _ => return None,
-    })
+    workload_kind(kind).map(|w| (w.pod_spec, w.pod_metadata))
 }
 
 /// The pod spec of an object, if its kind has one and it is a mapping.

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use palisade_core::views::POD_RUNNING_KINDS;
 use palisade_core::{Object, Source};
 use serde_json::Value;
 
@@ -332,17 +333,6 @@ pub struct Input {
     pub warnings: Vec<String>,
 }
 
-const WORKLOAD_KINDS: [&str; 8] = [
-    "Pod",
-    "ReplicaSet",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-];
-
 /// Loads every `.yaml`, `.yml` and `.json` file under `path` (recursively, sorted) and
 /// builds the model. Files that fail to decode are skipped, as netpol-analyzer does.
 pub fn load_dir(path: &Path) -> Input {
@@ -470,7 +460,7 @@ impl Input {
                 input
                     .namespaces
                     .insert(name.clone(), Namespace { name, labels });
-            } else if WORKLOAD_KINDS.contains(&kind) {
+            } else if POD_RUNNING_KINDS.contains(&kind) {
                 input.add_workload(index, obj, namespace(), &mut seen);
             } else if kind == "NetworkPolicy" && obj.group() == "networking.k8s.io" {
                 input.policies.push(parse_netpol(index, obj, namespace()));

@@ -35,20 +35,15 @@ pub(crate) const ISOLATION_REFERENCES: &[Reference] = &[
 ];
 
 /// What the network rules read: namespaces, every kind of policy and the workloads.
-pub(crate) const KINDS: &[&str] = &[
-    "Namespace",
-    "NetworkPolicy",
-    "AdminNetworkPolicy",
-    "BaselineAdminNetworkPolicy",
-    "Pod",
-    "ReplicaSet",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-];
+pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<12>(
+    &[
+        "Namespace",
+        "NetworkPolicy",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+    ],
+    true,
+);
 
 /// The NetworkPolicy engine's checks over the input, shared by the network rules.
 struct Analysis {

@@ -35,18 +35,7 @@ use crate::{Checker, Emit, Inventory, InventoryRule, Rule};
 use palisade_core::rule::FixSafety;
 
 /// Namespaces and every kind with a pod spec.
-pub(crate) const KINDS: &[&str] = &[
-    "Namespace",
-    "Pod",
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-    "PodTemplate",
-];
+pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<10>(&["Namespace"], false);
 
 /// One Pod Security check as a scan rule.
 pub struct CheckRule {

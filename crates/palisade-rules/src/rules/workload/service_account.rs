@@ -10,20 +10,10 @@ use serde_json::Value;
 use crate::Inventory;
 
 /// Kinds the service-account rules read: workloads, service accounts and role bindings.
-pub const KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "ReplicaSet",
-    "StatefulSet",
-    "DaemonSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
-    "PodTemplate",
-    "ServiceAccount",
-    "RoleBinding",
-    "ClusterRoleBinding",
-];
+pub const KINDS: &[&str] = &palisade_core::views::kinds::<12>(
+    &["ServiceAccount", "RoleBinding", "ClusterRoleBinding"],
+    false,
+);
 
 /// The service account a pod runs as (`default` when unset).
 pub fn account_name<'a>(spec: &PodSpecView<'a>) -> &'a str {
