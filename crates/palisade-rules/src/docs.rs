@@ -14,6 +14,11 @@ fn fix_kind(safety: Option<FixSafety>) -> &'static str {
     }
 }
 
+/// The fixture of a rule, relative to the repository root.
+pub fn fixture_path(id: &str) -> String {
+    format!("crates/palisade-rules/tests/fixtures/{id}.yaml")
+}
+
 /// The Markdown page of one rule.
 pub fn rule_markdown(rule_impl: &dyn Rule) -> String {
     let rule = rule_impl.meta();
@@ -59,6 +64,12 @@ the API server is not applied.\n\n",
         }
         out.push('\n');
     }
+    out.push_str(&format!(
+        "## Source\n\nDeclared in [`{source}`](../../{source}); its fixture, with the findings it \
+must produce inline, is [`{fixture}`](../../{fixture}).\n\n",
+        source = rule.source,
+        fixture = fixture_path(rule.id),
+    ));
     out.push_str(&format!(
         "## Suppressing it\n\nFor one object, annotate it with `palisade.dev/ignore: \"{}\"` and \
 `palisade.dev/ignore-reason`; for many, add a suppression with a `reason` (and an `expires` \

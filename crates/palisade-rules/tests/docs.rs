@@ -67,3 +67,28 @@ fn registry_is_sorted_unique_and_documented() {
         );
     }
 }
+
+#[test]
+fn every_rule_file_is_named_after_its_slug_and_has_a_fixture() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for rule in palisade_rules::registry() {
+        let m = rule.meta();
+        let source = std::path::Path::new(m.source);
+        assert!(root.join(source).is_file(), "{}: no file {}", m.id, m.source);
+        assert_eq!(
+            source.file_stem().and_then(|s| s.to_str()),
+            Some(m.slug.replace('-', "_").as_str()),
+            "{} is declared in {}, not in a file named after its slug",
+            m.id,
+            m.source
+        );
+        assert!(
+            source.starts_with("crates/palisade-rules/src/rules"),
+            "{} is declared outside palisade-rules: {}",
+            m.id,
+            m.source
+        );
+        let fixture = palisade_rules::docs::fixture_path(m.id);
+        assert!(root.join(&fixture).is_file(), "{}: no fixture {fixture}", m.id);
+    }
+}
