@@ -9,6 +9,7 @@ use palisade_core::views::{ContainerKind, ContainerView, PodSpecView};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::controls::{self, field, flag, integer, object, string};
 use crate::level::{Level, Version};
 use crate::text::{containers_phrase, join_quote, plural, quote};
 
@@ -220,7 +221,7 @@ impl<'a> Pod<'a> {
     }
 
     fn windows(&self) -> bool {
-        object(self.spec(), "os").and_then(|os| string(os, "name")) == Some("windows")
+        controls::windows(self.spec())
     }
 
     fn user_namespace(&self) -> bool {
@@ -248,23 +249,6 @@ impl<'a> Pod<'a> {
     }
 }
 
-/// A member that is present and not null.
-fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.get(key).filter(|v| !v.is_null())
-}
-
-fn object<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.get(key).filter(|v| v.is_object())
-}
-
-fn flag(value: &Value, key: &str) -> Option<bool> {
-    value.get(key).and_then(Value::as_bool)
-}
-
-fn string<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str)
-}
-
 fn strings<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a str)> {
     value
         .get(key)
@@ -273,15 +257,6 @@ fn strings<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a 
         .flatten()
         .enumerate()
         .filter_map(|(i, v)| v.as_str().map(|s| (i, s)))
-}
-
-fn integer(value: &Value) -> Option<i64> {
-    value.as_i64().or_else(|| {
-        value
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-            .map(|f| f as i64)
-    })
 }
 
 fn container_sc<'a>(container: &ContainerView<'a>) -> Option<&'a Value> {
@@ -708,8 +683,8 @@ fn capabilities_baseline(pod: &Pod, _minor: u32) -> Option<Finding> {
 fn host_namespaces(pod: &Pod, _minor: u32) -> Option<Finding> {
     let mut set = Vec::new();
     let mut pointers = Vec::new();
-    for key in ["hostNetwork", "hostPID", "hostIPC"] {
-        if flag(pod.spec(), key) == Some(true) {
+    for key in controls::HOST_NAMESPACES {
+        if controls::host_namespace(pod.spec(), key) {
             set.push(format!("{key}=true"));
             pointers.push(pod.pod_field(key));
         }
@@ -763,7 +738,7 @@ fn host_ports(pod: &Pod, _minor: u32) -> Option<Finding> {
         let mut valid = true;
         let list = c.container.get("ports").and_then(Value::as_array);
         for (j, port) in list.into_iter().flatten().enumerate() {
-            let host = port.get("hostPort").and_then(integer).unwrap_or(0);
+            let host = controls::host_port(port).unwrap_or(0);
             let (value, key) = if host == 0 && defaulted {
                 let container = port.get("containerPort").and_then(integer).unwrap_or(0);
                 (container, "containerPort")
@@ -848,7 +823,7 @@ fn privileged(pod: &Pod, _minor: u32) -> Option<Finding> {
     let mut bad = Vec::new();
     let mut pointers = Vec::new();
     for c in &pod.containers {
-        if container_sc(c).and_then(|sc| flag(sc, "privileged")) == Some(true) {
+        if controls::privileged(c.container) {
             bad.push(c.name());
             pointers.push(c.field("securityContext/privileged"));
         }
@@ -871,13 +846,9 @@ fn proc_mount(pod: &Pod) -> Option<Finding> {
     let mut types = BTreeSet::new();
     let mut pointers = Vec::new();
     for c in &pod.containers {
-        let Some(mount) = container_sc(c).and_then(|sc| field(sc, "procMount")) else {
-            continue;
-        };
-        let mount = mount.as_str().unwrap_or("");
-        if mount != "Default" {
+        if let Some(mount) = controls::unmasked_proc_mount(c.container) {
             bad.push(c.name());
-            types.insert(mount);
+            types.insert(mount.as_str().unwrap_or(""));
             pointers.push(c.field("securityContext/procMount"));
         }
     }
@@ -1185,7 +1156,7 @@ fn allow_privilege_escalation(pod: &Pod, minor: u32) -> Option<Finding> {
     let mut bad = Vec::new();
     let mut pointers = Vec::new();
     for c in &pod.containers {
-        if container_sc(c).and_then(|sc| flag(sc, "allowPrivilegeEscalation")) != Some(false) {
+        if controls::allows_privilege_escalation(c.container) {
             bad.push(c.name());
             pointers.push(pod.nearest(&c.field("securityContext/allowPrivilegeEscalation")));
         }

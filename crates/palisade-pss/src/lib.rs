@@ -3,6 +3,7 @@
 //! messages, namespace labels, the admission configuration and level suggestions.
 
 mod checks;
+pub mod controls;
 mod eval;
 mod level;
 mod namespace;

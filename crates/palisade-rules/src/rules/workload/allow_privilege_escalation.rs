@@ -54,8 +54,10 @@ impl ObjectRule for AllowPrivilegeEscalation {
         }
         for container in spec.containers() {
             let pointer = container.field("securityContext/allowPrivilegeEscalation");
+            if !palisade_pss::controls::allows_privilege_escalation(container.container) {
+                continue;
+            }
             let (at, message) = match cx.object.value.at(&pointer) {
-                Some(Value::Bool(false)) => continue,
                 Some(Value::Bool(true)) => (
                     pointer.clone(),
                     format!(
