@@ -49,7 +49,7 @@ impl ObjectRule for AllowPrivilegeEscalation {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         // Windows pods cannot set the field (the API server rejects it).
-        if spec.spec.at("/os/name").and_then(Value::as_str) == Some("windows") {
+        if palisade_pss::controls::windows(spec.spec) {
             return;
         }
         for container in spec.containers() {
