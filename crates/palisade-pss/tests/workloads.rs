@@ -5,7 +5,7 @@ mod common;
 use common::fixture;
 use palisade_pss::{evaluate, forbidden_message, CheckId, Evaluation, Level, Version};
 
-fn find<'a>(evaluation: &'a Evaluation, check: CheckId) -> &'a [String] {
+fn find(evaluation: &Evaluation, check: CheckId) -> &[String] {
     &evaluation
         .violations
         .iter()
