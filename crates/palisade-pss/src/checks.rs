@@ -9,14 +9,145 @@ use palisade_core::views::{ContainerKind, ContainerView, PodSpecView};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::controls::{self, field, flag, integer, object, string};
 use crate::level::{Level, Version};
 use crate::text::{containers_phrase, join_quote, plural, quote};
+
+/// A check of the baseline and restricted levels. The variants are in admission's order (see
+/// [`CheckId::ALL`]); [`CheckId::as_str`] is the name admission uses in its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckId {
+    /// `appArmorProfile`
+    AppArmorProfile,
+    /// `capabilities_baseline`
+    CapabilitiesBaseline,
+    /// `hostNamespaces`
+    HostNamespaces,
+    /// `hostPathVolumes`
+    HostPathVolumes,
+    /// `hostPorts`
+    HostPorts,
+    /// `hostProbesAndHostLifecycle`
+    HostProbesAndHostLifecycle,
+    /// `privileged`
+    Privileged,
+    /// `procMount`
+    ProcMount,
+    /// `seLinuxOptions`
+    SeLinuxOptions,
+    /// `seccompProfile_baseline`
+    SeccompProfileBaseline,
+    /// `sysctls`
+    Sysctls,
+    /// `windowsHostProcess`
+    WindowsHostProcess,
+    /// `allowPrivilegeEscalation`
+    AllowPrivilegeEscalation,
+    /// `capabilities_restricted`
+    CapabilitiesRestricted,
+    /// `procMount_restricted`
+    ProcMountRestricted,
+    /// `restrictedVolumes`
+    RestrictedVolumes,
+    /// `runAsNonRoot`
+    RunAsNonRoot,
+    /// `runAsUser`
+    RunAsUser,
+    /// `seccompProfile_restricted`
+    SeccompProfileRestricted,
+}
+
+impl CheckId {
+    /// Every check, in admission's order.
+    pub const ALL: [CheckId; 19] = [
+        CheckId::AppArmorProfile,
+        CheckId::CapabilitiesBaseline,
+        CheckId::HostNamespaces,
+        CheckId::HostPathVolumes,
+        CheckId::HostPorts,
+        CheckId::HostProbesAndHostLifecycle,
+        CheckId::Privileged,
+        CheckId::ProcMount,
+        CheckId::SeLinuxOptions,
+        CheckId::SeccompProfileBaseline,
+        CheckId::Sysctls,
+        CheckId::WindowsHostProcess,
+        CheckId::AllowPrivilegeEscalation,
+        CheckId::CapabilitiesRestricted,
+        CheckId::ProcMountRestricted,
+        CheckId::RestrictedVolumes,
+        CheckId::RunAsNonRoot,
+        CheckId::RunAsUser,
+        CheckId::SeccompProfileRestricted,
+    ];
+
+    /// The check's name as admission spells it (`privileged`, `procMount`,
+    /// `capabilities_baseline`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CheckId::AppArmorProfile => "appArmorProfile",
+            CheckId::CapabilitiesBaseline => "capabilities_baseline",
+            CheckId::HostNamespaces => "hostNamespaces",
+            CheckId::HostPathVolumes => "hostPathVolumes",
+            CheckId::HostPorts => "hostPorts",
+            CheckId::HostProbesAndHostLifecycle => "hostProbesAndHostLifecycle",
+            CheckId::Privileged => "privileged",
+            CheckId::ProcMount => "procMount",
+            CheckId::SeLinuxOptions => "seLinuxOptions",
+            CheckId::SeccompProfileBaseline => "seccompProfile_baseline",
+            CheckId::Sysctls => "sysctls",
+            CheckId::WindowsHostProcess => "windowsHostProcess",
+            CheckId::AllowPrivilegeEscalation => "allowPrivilegeEscalation",
+            CheckId::CapabilitiesRestricted => "capabilities_restricted",
+            CheckId::ProcMountRestricted => "procMount_restricted",
+            CheckId::RestrictedVolumes => "restrictedVolumes",
+            CheckId::RunAsNonRoot => "runAsNonRoot",
+            CheckId::RunAsUser => "runAsUser",
+            CheckId::SeccompProfileRestricted => "seccompProfile_restricted",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not one of admission's check names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCheck(pub String);
+
+impl std::fmt::Display for UnknownCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown Pod Security check {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownCheck {}
+
+impl std::str::FromStr for CheckId {
+    type Err = UnknownCheck;
+
+    fn from_str(name: &str) -> Result<CheckId, UnknownCheck> {
+        CheckId::ALL
+            .into_iter()
+            .find(|id| id.as_str() == name)
+            .ok_or_else(|| UnknownCheck(name.to_owned()))
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
 
 /// What a check forbids, where it applies and how it changed across policy versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CheckInfo {
-    /// Check ID as admission names it (`allowPrivilegeEscalation`, `capabilities_baseline`).
-    pub id: &'static str,
+    /// The check (admission names it [`CheckId::as_str`]).
+    pub id: CheckId,
     /// The lowest level that runs the check.
     pub level: Level,
     pub title: &'static str,
@@ -28,7 +159,7 @@ pub struct CheckInfo {
     pub changes: &'static [(u32, &'static str)],
     /// For a baseline check: the restricted check that replaces it at the restricted level, and
     /// the minor version from which it does.
-    pub overridden_by: Option<(&'static str, u32)>,
+    pub overridden_by: Option<(CheckId, u32)>,
 }
 
 impl CheckInfo {
@@ -90,7 +221,7 @@ impl<'a> Pod<'a> {
     }
 
     fn windows(&self) -> bool {
-        object(self.spec(), "os").and_then(|os| string(os, "name")) == Some("windows")
+        controls::windows(self.spec())
     }
 
     fn user_namespace(&self) -> bool {
@@ -118,23 +249,6 @@ impl<'a> Pod<'a> {
     }
 }
 
-/// A member that is present and not null.
-fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.get(key).filter(|v| !v.is_null())
-}
-
-fn object<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.get(key).filter(|v| v.is_object())
-}
-
-fn flag(value: &Value, key: &str) -> Option<bool> {
-    value.get(key).and_then(Value::as_bool)
-}
-
-fn string<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str)
-}
-
 fn strings<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a str)> {
     value
         .get(key)
@@ -143,15 +257,6 @@ fn strings<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a 
         .flatten()
         .enumerate()
         .filter_map(|(i, v)| v.as_str().map(|s| (i, s)))
-}
-
-fn integer(value: &Value) -> Option<i64> {
-    value.as_i64().or_else(|| {
-        value
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-            .map(|f| f as i64)
-    })
 }
 
 fn container_sc<'a>(container: &ContainerView<'a>) -> Option<&'a Value> {
@@ -182,7 +287,7 @@ pub(crate) struct Check {
 pub(crate) static CHECKS: [Check; 19] = [
     Check {
         info: CheckInfo {
-            id: "appArmorProfile",
+            id: CheckId::AppArmorProfile,
             level: Level::Baseline,
             title: "AppArmor profile",
             description: "Pods and containers may not switch AppArmor off. A profile set in the \
@@ -197,7 +302,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "capabilities_baseline",
+            id: CheckId::CapabilitiesBaseline,
             level: Level::Baseline,
             title: "Non-default capabilities",
             description: "Containers may only add Linux capabilities from the container runtime's \
@@ -206,13 +311,13 @@ pub(crate) static CHECKS: [Check; 19] = [
                 NET_RAW or SYS_ADMIN hand the process kernel powers useful for attacks.",
             since: 0,
             changes: &[],
-            overridden_by: Some(("capabilities_restricted", 22)),
+            overridden_by: Some((CheckId::CapabilitiesRestricted, 22)),
         },
         run: capabilities_baseline,
     },
     Check {
         info: CheckInfo {
-            id: "hostNamespaces",
+            id: CheckId::HostNamespaces,
             level: Level::Baseline,
             title: "Host namespaces",
             description: "Pods may not share the node's network, process or IPC namespace \
@@ -226,20 +331,20 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "hostPathVolumes",
+            id: CheckId::HostPathVolumes,
             level: Level::Baseline,
             title: "HostPath volumes",
             description: "Pods may not mount directories of the node with hostPath volumes: \
                 access to the node's file system is an easy way out of the container.",
             since: 0,
             changes: &[],
-            overridden_by: Some(("restrictedVolumes", 0)),
+            overridden_by: Some((CheckId::RestrictedVolumes, 0)),
         },
         run: host_path_volumes,
     },
     Check {
         info: CheckInfo {
-            id: "hostPorts",
+            id: CheckId::HostPorts,
             level: Level::Baseline,
             title: "Host ports",
             description: "Containers may not bind ports of the node (ports[].hostPort), which \
@@ -252,7 +357,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "hostProbesAndHostLifecycle",
+            id: CheckId::HostProbesAndHostLifecycle,
             level: Level::Baseline,
             title: "Probe and lifecycle hosts",
             description: "HTTP and TCP probes and lifecycle handlers may not name a host: the \
@@ -266,7 +371,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "privileged",
+            id: CheckId::Privileged,
             level: Level::Baseline,
             title: "Privileged containers",
             description: "Containers may not run privileged: a privileged container has every \
@@ -279,20 +384,20 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "procMount",
+            id: CheckId::ProcMount,
             level: Level::Baseline,
             title: "/proc mount type",
             description: "Containers must keep the default masked /proc (procMount Default); an \
                 unmasked /proc exposes kernel interfaces of the node.",
             since: 0,
             changes: &[(35, "any procMount is allowed in pods with a user namespace (hostUsers: false)")],
-            overridden_by: Some(("procMount_restricted", 35)),
+            overridden_by: Some((CheckId::ProcMountRestricted, 35)),
         },
         run: proc_mount_baseline,
     },
     Check {
         info: CheckInfo {
-            id: "seLinuxOptions",
+            id: CheckId::SeLinuxOptions,
             level: Level::Baseline,
             title: "SELinux options",
             description: "SELinux options may only select a container domain type \
@@ -306,7 +411,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "seccompProfile_baseline",
+            id: CheckId::SeccompProfileBaseline,
             level: Level::Baseline,
             title: "Seccomp profile",
             description: "A seccomp profile, when set, must be RuntimeDefault or Localhost; \
@@ -316,13 +421,13 @@ pub(crate) static CHECKS: [Check; 19] = [
                 19,
                 "the securityContext.seccompProfile fields are checked instead of the legacy seccomp annotations",
             )],
-            overridden_by: Some(("seccompProfile_restricted", 19)),
+            overridden_by: Some((CheckId::SeccompProfileRestricted, 19)),
         },
         run: seccomp_profile_baseline,
     },
     Check {
         info: CheckInfo {
-            id: "sysctls",
+            id: CheckId::Sysctls,
             level: Level::Baseline,
             title: "Sysctls",
             description: "Pods may only set the namespaced sysctls known to be safe (isolated from \
@@ -346,7 +451,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "windowsHostProcess",
+            id: CheckId::WindowsHostProcess,
             level: Level::Baseline,
             title: "Windows host processes",
             description: "Pods and containers may not run as Windows HostProcess containers, \
@@ -359,7 +464,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "allowPrivilegeEscalation",
+            id: CheckId::AllowPrivilegeEscalation,
             level: Level::Restricted,
             title: "Privilege escalation",
             description: "Every container must set allowPrivilegeEscalation: false, so no process \
@@ -372,7 +477,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "capabilities_restricted",
+            id: CheckId::CapabilitiesRestricted,
             level: Level::Restricted,
             title: "Unrestricted capabilities",
             description: "Every container must drop ALL capabilities and may add back only \
@@ -385,7 +490,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "procMount_restricted",
+            id: CheckId::ProcMountRestricted,
             level: Level::Restricted,
             title: "/proc mount type",
             description: "Containers must keep the default masked /proc (procMount Default), \
@@ -398,7 +503,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "restrictedVolumes",
+            id: CheckId::RestrictedVolumes,
             level: Level::Restricted,
             title: "Volume types",
             description: "Volumes may only be configMap, csi, downwardAPI, emptyDir, ephemeral, \
@@ -412,7 +517,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "runAsNonRoot",
+            id: CheckId::RunAsNonRoot,
             level: Level::Restricted,
             title: "Run as non-root",
             description: "The pod or every container must set runAsNonRoot: true so the kubelet \
@@ -425,7 +530,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "runAsUser",
+            id: CheckId::RunAsUser,
             level: Level::Restricted,
             title: "Run as user 0",
             description: "Neither the pod nor a container may set runAsUser: 0, which would run \
@@ -438,7 +543,7 @@ pub(crate) static CHECKS: [Check; 19] = [
     },
     Check {
         info: CheckInfo {
-            id: "seccompProfile_restricted",
+            id: CheckId::SeccompProfileRestricted,
             level: Level::Restricted,
             title: "Seccomp profile required",
             description: "The pod or every container must set a seccomp profile of type \
@@ -578,8 +683,8 @@ fn capabilities_baseline(pod: &Pod, _minor: u32) -> Option<Finding> {
 fn host_namespaces(pod: &Pod, _minor: u32) -> Option<Finding> {
     let mut set = Vec::new();
     let mut pointers = Vec::new();
-    for key in ["hostNetwork", "hostPID", "hostIPC"] {
-        if flag(pod.spec(), key) == Some(true) {
+    for key in controls::HOST_NAMESPACES {
+        if controls::host_namespace(pod.spec(), key) {
             set.push(format!("{key}=true"));
             pointers.push(pod.pod_field(key));
         }
@@ -633,7 +738,7 @@ fn host_ports(pod: &Pod, _minor: u32) -> Option<Finding> {
         let mut valid = true;
         let list = c.container.get("ports").and_then(Value::as_array);
         for (j, port) in list.into_iter().flatten().enumerate() {
-            let host = port.get("hostPort").and_then(integer).unwrap_or(0);
+            let host = controls::host_port(port).unwrap_or(0);
             let (value, key) = if host == 0 && defaulted {
                 let container = port.get("containerPort").and_then(integer).unwrap_or(0);
                 (container, "containerPort")
@@ -718,7 +823,7 @@ fn privileged(pod: &Pod, _minor: u32) -> Option<Finding> {
     let mut bad = Vec::new();
     let mut pointers = Vec::new();
     for c in &pod.containers {
-        if container_sc(c).and_then(|sc| flag(sc, "privileged")) == Some(true) {
+        if controls::privileged(c.container) {
             bad.push(c.name());
             pointers.push(c.field("securityContext/privileged"));
         }
@@ -741,13 +846,9 @@ fn proc_mount(pod: &Pod) -> Option<Finding> {
     let mut types = BTreeSet::new();
     let mut pointers = Vec::new();
     for c in &pod.containers {
-        let Some(mount) = container_sc(c).and_then(|sc| field(sc, "procMount")) else {
-            continue;
-        };
-        let mount = mount.as_str().unwrap_or("");
-        if mount != "Default" {
+        if let Some(mount) = controls::unmasked_proc_mount(c.container) {
             bad.push(c.name());
-            types.insert(mount);
+            types.insert(mount.as_str().unwrap_or(""));
             pointers.push(c.field("securityContext/procMount"));
         }
     }
@@ -1055,7 +1156,7 @@ fn allow_privilege_escalation(pod: &Pod, minor: u32) -> Option<Finding> {
     let mut bad = Vec::new();
     let mut pointers = Vec::new();
     for c in &pod.containers {
-        if container_sc(c).and_then(|sc| flag(sc, "allowPrivilegeEscalation")) != Some(false) {
+        if controls::allows_privilege_escalation(c.container) {
             bad.push(c.name());
             pointers.push(pod.nearest(&c.field("securityContext/allowPrivilegeEscalation")));
         }
@@ -1310,7 +1411,7 @@ mod tests {
             CHECKS
                 .iter()
                 .filter(|c| c.info.level == level)
-                .map(|c| c.info.id)
+                .map(|c| c.info.id.as_str())
                 .collect()
         };
         for level in [Level::Baseline, Level::Restricted] {
@@ -1326,6 +1427,25 @@ mod tests {
             .iter()
             .all(|c| c.info.level == Level::Restricted));
         assert_eq!(ids(Level::Baseline).len(), 12);
+        let table: Vec<CheckId> = CHECKS.iter().map(|c| c.info.id).collect();
+        assert_eq!(table, CheckId::ALL);
+    }
+
+    #[test]
+    fn check_ids_parse_from_admissions_names() {
+        for id in CheckId::ALL {
+            assert_eq!(id.as_str().parse(), Ok(id));
+            assert_eq!(id.to_string(), id.as_str());
+        }
+        assert_eq!(CheckId::ProcMount.as_str(), "procMount");
+        assert_eq!(
+            "procmount".parse::<CheckId>(),
+            Err(UnknownCheck("procmount".to_owned()))
+        );
+        assert_eq!(
+            serde_json::to_value(CheckId::CapabilitiesBaseline).ok(),
+            Some(Value::from("capabilities_baseline"))
+        );
     }
 
     #[test]
@@ -1342,17 +1462,17 @@ mod tests {
 
     #[test]
     fn applicability_follows_levels_versions_and_overrides() {
-        let info = |id: &str| CHECKS.iter().find(|c| c.info.id == id).map(|c| c.info);
-        let caps = info("capabilities_baseline").expect("check");
+        let info = |id: CheckId| CHECKS.iter().find(|c| c.info.id == id).map(|c| c.info);
+        let caps = info(CheckId::CapabilitiesBaseline).expect("check");
         assert!(caps.applies(Level::Baseline, Version::Latest));
         assert!(caps.applies(Level::Restricted, Version::Minor(21)));
         assert!(!caps.applies(Level::Restricted, Version::Minor(22)));
         assert!(!caps.applies(Level::Privileged, Version::Minor(0)));
-        let probes = info("hostProbesAndHostLifecycle").expect("check");
+        let probes = info(CheckId::HostProbesAndHostLifecycle).expect("check");
         assert!(!probes.applies(Level::Baseline, Version::Minor(33)));
         assert!(probes.applies(Level::Baseline, Version::Minor(34)));
         assert!(probes.applies(Level::Restricted, Version::Minor(90)));
-        let ape = info("allowPrivilegeEscalation").expect("check");
+        let ape = info(CheckId::AllowPrivilegeEscalation).expect("check");
         assert!(!ape.applies(Level::Baseline, Version::Latest));
         assert!(!ape.applies(Level::Restricted, Version::Minor(7)));
         assert!(ape.applies(Level::Restricted, Version::Minor(8)));

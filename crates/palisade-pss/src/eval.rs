@@ -5,14 +5,14 @@ use palisade_core::views::{pod_spec_location, PodSpecView};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::checks::{CheckInfo, Pod, CHECKS};
+use crate::checks::{CheckId, CheckInfo, Pod, CHECKS};
 use crate::level::{Level, LevelVersion, Version};
 
 /// One failed check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
-    /// Check ID (`privileged`, `capabilities_restricted`, ...).
-    pub check: &'static str,
+    /// The check that failed.
+    pub check: CheckId,
     /// Admission's short reason (`unrestricted capabilities`).
     pub reason: String,
     /// Admission's detail (`container "app" must set securityContext.capabilities.drop=["ALL"]`).
@@ -79,9 +79,9 @@ pub fn checks() -> &'static [CheckInfo] {
     INFOS.get_or_init(|| CHECKS.iter().map(|c| c.info).collect())
 }
 
-/// The metadata of one check by ID.
-pub fn check(id: &str) -> Option<&'static CheckInfo> {
-    checks().iter().find(|c| c.id == id)
+/// The metadata of one check.
+pub fn check(id: CheckId) -> &'static CheckInfo {
+    &checks()[id as usize]
 }
 
 /// The failures as admission lists them: each reason, followed by ` (detail)` when there is

@@ -1,9 +1,10 @@
 //! Namespace labels and the admission plugin's configuration, resolved as Pod Security
 //! Admission resolves them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use palisade_core::Object;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -224,6 +225,81 @@ pub fn namespace_policy(namespace: &Value, defaults: &Policy) -> (Policy, Vec<Fi
         .and_then(|m| m.get("labels"))
         .and_then(Value::as_object);
     policy_from_labels(labels, defaults)
+}
+
+/// Whether a Namespace object carries any Pod Security label.
+pub fn has_pss_labels(namespace: &Value) -> bool {
+    namespace
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(Value::as_object)
+        .is_some_and(|labels| labels.keys().any(|k| k.starts_with(LABEL_PREFIX)))
+}
+
+/// The Namespace definition a namespace of the input is judged by, with its policy.
+#[derive(Debug, Clone)]
+pub struct NamespacePolicy<'a> {
+    /// The definition chosen (see [`namespace_policies`]).
+    pub namespace: &'a Object,
+    /// Its policy under the defaults.
+    pub policy: Policy,
+    /// The invalid Pod Security labels of that definition.
+    pub errors: Vec<FieldError>,
+    /// Whether that definition carries Pod Security labels; without them the policy is the
+    /// defaults.
+    pub labelled: bool,
+    /// How many definitions of the namespace carry Pod Security labels.
+    pub labelled_definitions: usize,
+    /// Whether those definitions set different policies.
+    pub conflicting: bool,
+}
+
+/// The policy of every namespace the input defines (core `v1` Namespace objects with a name),
+/// under `defaults` for the modes their labels leave unset. When the input defines a namespace
+/// more than once (overlays, alternative components), definitions with Pod Security labels win
+/// over those without (applying a manifest without the labels leaves them in place), and among
+/// those the least strict definition wins, the one enforcing the lowest level (the first of
+/// those in input order): only what every definition rejects is certain to be rejected.
+pub fn namespace_policies<'a>(
+    objects: &'a [Object],
+    defaults: &Policy,
+) -> BTreeMap<&'a str, NamespacePolicy<'a>> {
+    let mut all: BTreeMap<&str, Vec<(&Object, Policy, bool)>> = BTreeMap::new();
+    for object in objects
+        .iter()
+        .filter(|o| o.kind() == "Namespace" && o.api_version() == "v1" && !o.name().is_empty())
+    {
+        let (policy, _) = namespace_policy(&object.value, defaults);
+        let labelled = has_pss_labels(&object.value);
+        all.entry(object.name())
+            .or_default()
+            .push((object, policy, labelled));
+    }
+    let mut policies = BTreeMap::new();
+    for (name, definitions) in all {
+        let labelled: Vec<&(&Object, Policy, bool)> =
+            definitions.iter().filter(|(_, _, l)| *l).collect();
+        let chosen = labelled
+            .iter()
+            .copied()
+            .min_by_key(|(_, policy, _)| policy.enforce.level)
+            .or(definitions.first());
+        let Some(&(namespace, policy, is_labelled)) = chosen else {
+            continue;
+        };
+        policies.insert(
+            name,
+            NamespacePolicy {
+                namespace,
+                policy,
+                errors: namespace_policy(&namespace.value, defaults).1,
+                labelled: is_labelled,
+                labelled_definitions: labelled.len(),
+                conflicting: labelled.iter().any(|(_, p, _)| *p != policy),
+            },
+        );
+    }
+    policies
 }
 
 /// Requests, namespaces and runtime classes admission does not check.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use palisade_core::{load_path, Limits};
-use palisade_pss::{check, evaluate, forbidden_message, Level, Version};
+use palisade_pss::{check, evaluate, forbidden_message, CheckId, Level, Version};
 use serde_json::Value;
 
 fn data_dir() -> PathBuf {
@@ -53,10 +53,11 @@ fn all_upstream_cases() {
                 }
             }
             Some("denied") => {
-                let wanted = case["message_contains"].as_str().unwrap_or(check_id(case));
+                let id = check_id(case);
+                let wanted = case["message_contains"].as_str().unwrap_or(id.as_str());
                 let prefix = format!("violates PodSecurity \"{level}:{version}\": ");
                 // The targeted check, or at restricted the check that overrides it there.
-                let info = check(check_id(case)).expect("a known check");
+                let info = check(id);
                 let reporter = match info.overridden_by {
                     Some((by, from))
                         if level == Level::Restricted && version.policy_minor() >= from =>
@@ -95,6 +96,10 @@ fn all_upstream_cases() {
     );
 }
 
-fn check_id(case: &Value) -> &str {
-    case["check"].as_str().expect("fail cases name a check")
+fn check_id(case: &Value) -> CheckId {
+    case["check"]
+        .as_str()
+        .expect("fail cases name a check")
+        .parse()
+        .expect("a known check")
 }

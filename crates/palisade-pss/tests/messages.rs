@@ -108,7 +108,7 @@ fn pointers_name_the_offending_fields() {
         evaluation
             .violations
             .iter()
-            .find(|v| v.check == check)
+            .find(|v| v.check.as_str() == check)
             .map(|v| v.pointers.clone())
             .unwrap_or_else(|| panic!("no {check} violation"))
     };
@@ -317,7 +317,7 @@ spec:
 "#;
     assert!(eval(windows, Level::Restricted, Version::Minor(25)).allowed);
     let old = eval(windows, Level::Restricted, Version::Minor(24));
-    let checks: Vec<&str> = old.violations.iter().map(|v| v.check).collect();
+    let checks: Vec<&str> = old.violations.iter().map(|v| v.check.as_str()).collect();
     assert_eq!(
         checks,
         [

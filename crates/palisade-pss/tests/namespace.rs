@@ -3,9 +3,10 @@
 mod common;
 
 use common::fixture;
+use palisade_core::{load_str, Limits};
 use palisade_pss::{
-    namespace_policy, parse_config, ConfigError, Exemption, FieldErrorKind, Level, LevelVersion,
-    Mode, Policy, Version,
+    namespace_policies, namespace_policy, parse_config, ConfigError, Exemption, FieldErrorKind,
+    Level, LevelVersion, Mode, Policy, Version,
 };
 use serde_json::json;
 
@@ -198,4 +199,64 @@ fn configuration_decoding() {
     assert!(messages[4].contains("SomeConfiguration"));
     assert_eq!(messages[5], r#"unknown field "deflaults""#);
     assert_eq!(messages[6], r#"unknown field "defaults.enforce-versoin""#);
+}
+
+#[test]
+fn each_namespace_is_judged_by_its_least_strict_labelled_core_v1_definition() {
+    let input = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {pod-security.kubernetes.io/enforce: restricted}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/warn: bogus}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/audit: restricted}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: plain}
+---
+apiVersion: example.com/v1
+kind: Namespace
+metadata: {name: custom, labels: {pod-security.kubernetes.io/enforce: restricted}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {labels: {pod-security.kubernetes.io/enforce: restricted}}
+"#;
+    let loaded = load_str(input, "namespaces.yaml", &Limits::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let defaults = Policy {
+        enforce: lv(Level::Restricted, Version::Latest),
+        ..Policy::default()
+    };
+    let policies = namespace_policies(&loaded.objects, &defaults);
+    let names: Vec<&str> = policies.keys().copied().collect();
+    // Another group's Namespace kind and a nameless Namespace define no namespace.
+    assert_eq!(names, ["plain", "shop"]);
+
+    let shop = &policies["shop"];
+    // The first of the two baseline definitions: the unlabelled one does not count.
+    assert!(std::ptr::eq(shop.namespace, &loaded.objects[2]));
+    assert_eq!(shop.policy.enforce, lv(Level::Baseline, Version::Latest));
+    assert_eq!(shop.errors.len(), 1, "{:?}", shop.errors);
+    assert!(shop.labelled);
+    assert_eq!(shop.labelled_definitions, 3);
+    assert!(shop.conflicting);
+
+    let plain = &policies["plain"];
+    assert!(!plain.labelled);
+    assert_eq!(plain.policy, defaults);
+    assert_eq!(plain.labelled_definitions, 0);
+    assert!(!plain.conflicting);
 }

@@ -18,7 +18,11 @@ fn baseline_with_restricted_blockers() {
         .map(|b| {
             (
                 b.index,
-                b.evaluation.violations.iter().map(|v| v.check).collect(),
+                b.evaluation
+                    .violations
+                    .iter()
+                    .map(|v| v.check.as_str())
+                    .collect(),
             )
         })
         .collect();
@@ -56,7 +60,13 @@ fn older_versions_check_less() {
     let checks: Vec<Vec<&str>> = suggestion
         .blockers
         .iter()
-        .map(|b| b.evaluation.violations.iter().map(|v| v.check).collect())
+        .map(|b| {
+            b.evaluation
+                .violations
+                .iter()
+                .map(|v| v.check.as_str())
+                .collect()
+        })
         .collect();
     assert_eq!(checks, [vec!["runAsNonRoot"], vec!["runAsNonRoot"]]);
 }

@@ -3,9 +3,9 @@
 mod common;
 
 use common::fixture;
-use palisade_pss::{evaluate, forbidden_message, Evaluation, Level, Version};
+use palisade_pss::{evaluate, forbidden_message, CheckId, Evaluation, Level, Version};
 
-fn find<'a>(evaluation: &'a Evaluation, check: &str) -> &'a [String] {
+fn find(evaluation: &Evaluation, check: CheckId) -> &[String] {
     &evaluation
         .violations
         .iter()
@@ -27,11 +27,11 @@ fn deployment_template_metadata_and_spec() {
         )
     );
     assert_eq!(
-        find(&evaluation, "appArmorProfile"),
+        find(&evaluation, CheckId::AppArmorProfile),
         ["/spec/template/metadata/annotations/container.apparmor.security.beta.kubernetes.io~1web"]
     );
     assert_eq!(
-        find(&evaluation, "privileged"),
+        find(&evaluation, CheckId::Privileged),
         ["/spec/template/spec/containers/0/securityContext/privileged"]
     );
 }
@@ -48,27 +48,27 @@ fn cronjob_pointers_and_no_host_port_defaulting_in_templates() {
         )
     );
     assert_eq!(
-        find(&evaluation, "capabilities_baseline"),
+        find(&evaluation, CheckId::CapabilitiesBaseline),
         ["/spec/jobTemplate/spec/template/spec/containers/0/securityContext/capabilities/add/0"]
     );
     assert_eq!(
-        find(&evaluation, "hostNamespaces"),
+        find(&evaluation, CheckId::HostNamespaces),
         ["/spec/jobTemplate/spec/template/spec/hostNetwork"]
     );
     let restricted = evaluate(&objects[1], Level::Restricted, Version::Latest).expect("workload");
     assert_eq!(
-        find(&restricted, "allowPrivilegeEscalation"),
+        find(&restricted, CheckId::AllowPrivilegeEscalation),
         ["/spec/jobTemplate/spec/template/spec/containers/0/securityContext"]
     );
     assert_eq!(
-        find(&restricted, "capabilities_restricted"),
+        find(&restricted, CheckId::CapabilitiesRestricted),
         [
             "/spec/jobTemplate/spec/template/spec/containers/0/securityContext/capabilities",
             "/spec/jobTemplate/spec/template/spec/containers/0/securityContext/capabilities/add/0"
         ]
     );
     assert_eq!(
-        find(&restricted, "runAsNonRoot"),
+        find(&restricted, CheckId::RunAsNonRoot),
         ["/spec/jobTemplate/spec/template/spec/containers/0/securityContext"]
     );
 }
@@ -78,22 +78,22 @@ fn pod_template_volumes() {
     let objects = fixture("workloads.yaml");
     let baseline = evaluate(&objects[2], Level::Baseline, Version::Latest).expect("workload");
     assert_eq!(
-        find(&baseline, "hostPathVolumes"),
+        find(&baseline, CheckId::HostPathVolumes),
         ["/template/spec/volumes/0/hostPath"]
     );
     let restricted = evaluate(&objects[2], Level::Restricted, Version::Latest).expect("workload");
     assert!(restricted
         .violations
         .iter()
-        .all(|v| v.check != "hostPathVolumes"));
+        .all(|v| v.check != CheckId::HostPathVolumes));
     assert_eq!(
-        find(&restricted, "restrictedVolumes"),
+        find(&restricted, CheckId::RestrictedVolumes),
         ["/template/spec/volumes/0/hostPath"]
     );
     let volumes = restricted
         .violations
         .iter()
-        .find(|v| v.check == "restrictedVolumes");
+        .find(|v| v.check == CheckId::RestrictedVolumes);
     assert_eq!(
         volumes.map(|v| v.detail.as_str()).unwrap_or_default(),
         r#"volume "host" uses restricted volume type "hostPath""#

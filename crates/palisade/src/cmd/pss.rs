@@ -13,7 +13,7 @@ use palisade_core::views::pod_spec_location;
 use palisade_core::{load_path, pointer, Limits, Object};
 use palisade_pss::{
     evaluate, forbidden_message, parse_config, suggest, warning_message, ConfigError, Evaluation,
-    Exemption, Level, LevelVersion, Mode, PodSecurityConfig, Policy, Version, LABEL_PREFIX,
+    Exemption, Level, LevelVersion, Mode, NamespacePolicy, PodSecurityConfig, Policy, Version,
     NEWEST_POLICY_MINOR,
 };
 use serde_json::{json, Value};
@@ -153,51 +153,24 @@ fn is_workload(object: &Object) -> bool {
     pod_spec_location(object.kind()).is_some()
 }
 
-/// Whether a Namespace carries any Pod Security label.
-fn has_pss_labels(object: &Object) -> bool {
-    object
-        .labels()
-        .is_some_and(|labels| labels.keys().any(|k| k.starts_with(LABEL_PREFIX)))
-}
-
-/// The Namespace object of the input for each name. When the input defines a namespace more
-/// than once (overlays, alternative components), definitions with Pod Security labels win over
-/// those without (applying a manifest without the labels leaves them in place), and among
-/// those the one enforcing the least strict level is used, with a warning.
-fn namespaces<'a>(objects: &'a [Object], defaults: &Policy) -> BTreeMap<&'a str, &'a Object> {
-    let mut all: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();
-    for object in objects
-        .iter()
-        .filter(|o| o.kind() == "Namespace" && o.api_version() == "v1" && !o.name().is_empty())
-    {
-        all.entry(object.name()).or_default().push(object);
+/// The policy of each namespace the input defines ([`palisade_pss::namespace_policies`]),
+/// warning when a namespace is defined more than once with different Pod Security labels.
+fn namespaces<'a>(
+    objects: &'a [Object],
+    defaults: &Policy,
+) -> BTreeMap<&'a str, NamespacePolicy<'a>> {
+    let namespaces = palisade_pss::namespace_policies(objects, defaults);
+    for (name, ns) in &namespaces {
+        if ns.conflicting {
+            let pos = ns.namespace.locate("");
+            eprintln!(
+                "warning: namespace {name} is defined {} times with different Pod Security \
+                 labels; judging by the least strict, {}:{}",
+                ns.labelled_definitions, ns.namespace.source.path, pos.line
+            );
+        }
     }
-    let policy = |o: &Object| palisade_pss::namespace_policy(&o.value, defaults).0;
-    all.into_iter()
-        .map(|(name, definitions)| {
-            let labelled: Vec<&Object> = definitions
-                .iter()
-                .copied()
-                .filter(|o| has_pss_labels(o))
-                .collect();
-            let chosen = labelled
-                .iter()
-                .copied()
-                .min_by_key(|o| policy(o).enforce.level)
-                .unwrap_or(definitions[0]);
-            if labelled.iter().any(|o| policy(o) != policy(chosen)) {
-                let pos = chosen.locate("");
-                eprintln!(
-                    "warning: namespace {name} is defined {} times with different Pod Security \
-                     labels; judging by the least strict, {}:{}",
-                    labelled.len(),
-                    chosen.source.path,
-                    pos.line
-                );
-            }
-            (name, chosen)
-        })
-        .collect()
+    namespaces
 }
 
 /// Where the policy an object was judged by came from.
@@ -299,20 +272,19 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let namespaces = namespaces(&objects, &defaults);
     let mut policies: BTreeMap<&str, (Policy, PolicySource)> = BTreeMap::new();
     for (name, ns) in &namespaces {
-        let (policy, errors) = palisade_pss::namespace_policy(&ns.value, &defaults);
-        for error in errors {
-            let pos = ns.locate(&label_pointer(&error.field));
+        for error in &ns.errors {
+            let pos = ns.namespace.locate(&label_pointer(&error.field));
             eprintln!(
                 "warning: {}:{}:{}: Namespace {name}: {error}",
-                ns.source.path, pos.line, pos.col
+                ns.namespace.source.path, pos.line, pos.col
             );
         }
-        let source = if has_pss_labels(ns) {
+        let source = if ns.labelled {
             PolicySource::Namespace
         } else {
             PolicySource::Default
         };
-        policies.insert(name, (policy, source));
+        policies.insert(name, (ns.policy, source));
     }
     let verdicts: Vec<Verdict> = objects
         .iter()
@@ -503,16 +475,14 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        let namespace = namespace_objects.get(name).copied();
+        let namespace = namespace_objects.get(name);
         let current = namespace.and_then(|ns| {
-            let labels = ns.labels()?;
-            labels.contains_key(&Mode::Enforce.level_label()).then(|| {
-                palisade_pss::namespace_policy(&ns.value, &Policy::default())
-                    .0
-                    .enforce
-            })
+            let labels = ns.namespace.labels()?;
+            labels
+                .contains_key(&Mode::Enforce.level_label())
+                .then_some(ns.policy.enforce)
         });
-        let patch = label_patch(namespace, &labels);
+        let patch = label_patch(namespace.map(|ns| ns.namespace), &labels);
         let blockers: Vec<(&Object, &Evaluation)> = suggestion
             .blockers
             .iter()

@@ -4,122 +4,79 @@
 //! is reported high, what only `warn` or `audit` report is reported low. Workloads in other
 //! namespaces are left to the hardening rules, which check the same fields everywhere.
 
-pub mod allow_privilege_escalation;
-pub mod app_armor_profile;
-pub mod capabilities_baseline;
-pub mod capabilities_restricted;
-pub mod host_namespaces;
-pub mod host_path_volumes;
-pub mod host_ports;
-pub mod host_probes_and_host_lifecycle;
-pub mod privileged;
-pub mod proc_mount;
-pub mod proc_mount_restricted;
-pub mod restricted_volumes;
-pub mod run_as_non_root;
-pub mod run_as_user;
-pub mod se_linux_options;
-pub mod seccomp_profile_baseline;
-pub mod seccomp_profile_restricted;
-pub mod sysctls;
-pub mod windows_host_process;
+pub mod pss_allow_privilege_escalation;
+pub mod pss_app_armor_profile;
+pub mod pss_capabilities_baseline;
+pub mod pss_capabilities_restricted;
+pub mod pss_host_namespaces;
+pub mod pss_host_path_volumes;
+pub mod pss_host_ports;
+pub mod pss_host_probes_and_host_lifecycle;
+pub mod pss_privileged;
+pub mod pss_proc_mount;
+pub mod pss_proc_mount_restricted;
+pub mod pss_restricted_volumes;
+pub mod pss_run_as_non_root;
+pub mod pss_run_as_user;
+pub mod pss_se_linux_options;
+pub mod pss_seccomp_profile_baseline;
+pub mod pss_seccomp_profile_restricted;
+pub mod pss_sysctls;
+pub mod pss_windows_host_process;
 
 use std::collections::HashMap;
 
-use palisade_core::rule::{RuleMeta, Severity};
+use palisade_core::rule::Severity;
 use palisade_core::views::pod_spec_location;
 use palisade_core::Object;
-use palisade_pss::{evaluate, Level, LevelVersion, Mode, Policy, Violation, LABEL_PREFIX};
+use palisade_pss::{evaluate, CheckId, Level, LevelVersion, Mode, Policy, Violation};
 
-use crate::{Checker, Emit, Inventory, InventoryRule, Rule};
-use palisade_core::rule::FixSafety;
+use crate::{Emit, Inventory};
 
 /// Namespaces and every kind with a pod spec.
 pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<10>(&["Namespace"], false);
 
-/// One Pod Security check as a scan rule.
-pub struct CheckRule {
-    /// The engine's check ID.
-    pub check: &'static str,
-    pub meta: &'static RuleMeta,
-}
-
-impl Rule for CheckRule {
-    fn meta(&self) -> &'static RuleMeta {
-        self.meta
+/// Judges every pod and workload of the input in a namespace with Pod Security labels by one
+/// check: the check of each rule of this module.
+pub(crate) fn judge_check(check: CheckId, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+    let policies = inventory.shared(LabelledNamespaces::new);
+    let policies = &policies.0;
+    if policies.is_empty() {
+        return;
     }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        None
-    }
-
-    fn finds_credentials(&self) -> bool {
-        false
-    }
-
-    fn checker(&self) -> Checker<'_> {
-        Checker::Inventory(self)
-    }
-}
-
-impl InventoryRule for CheckRule {
-    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        let policies = inventory.shared(LabelledNamespaces::new);
-        let policies = &policies.0;
-        if policies.is_empty() {
-            return;
+    for (index, object) in inventory.objects.iter().enumerate() {
+        if pod_spec_location(object.kind()).is_none() {
+            continue;
         }
-        for (index, object) in inventory.objects.iter().enumerate() {
-            if pod_spec_location(object.kind()).is_none() {
-                continue;
-            }
-            let namespace = object
-                .namespace()
-                .filter(|ns| !ns.is_empty())
-                .unwrap_or("default");
-            if let Some(policy) = policies.get(namespace) {
-                judge(self.check, object, namespace, policy, index, out);
-            }
+        let namespace = object
+            .namespace()
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or("default");
+        if let Some(policy) = policies.get(namespace) {
+            judge(check, object, namespace, policy, index, out);
         }
     }
 }
 
-/// Whether a Namespace carries any Pod Security label.
-pub(crate) fn has_pss_labels(object: &Object) -> bool {
-    object
-        .labels()
-        .is_some_and(|labels| labels.keys().any(|k| k.starts_with(LABEL_PREFIX)))
-}
-
-/// The policy of every Namespace of the input that has Pod Security labels, under admission's
-/// built-in defaults (`privileged:latest` for absent labels). A namespace the input labels more
-/// than once (overlays, alternative components) is judged by the definition that enforces the
-/// least strict level: only what every definition rejects is certain to be rejected.
+/// The policy of every namespace of the input with Pod Security labels
+/// ([`palisade_pss::namespace_policies`]), under admission's built-in defaults
+/// (`privileged:latest` for absent labels).
 struct LabelledNamespaces(HashMap<String, Policy>);
 
 impl LabelledNamespaces {
     fn new(objects: &[Object]) -> Self {
-        let mut policies: HashMap<String, Policy> = HashMap::new();
-        for object in objects
-            .iter()
-            .filter(|o| o.kind() == "Namespace" && !o.name().is_empty() && has_pss_labels(o))
-        {
-            let (policy, _) = palisade_pss::namespace_policy(&object.value, &Policy::default());
-            policies
-                .entry(object.name().to_owned())
-                .and_modify(|known| {
-                    if policy.enforce.level < known.enforce.level {
-                        *known = policy;
-                    }
-                })
-                .or_insert(policy);
-        }
-        LabelledNamespaces(policies)
+        LabelledNamespaces(
+            palisade_pss::namespace_policies(objects, &Policy::default())
+                .into_iter()
+                .filter(|(_, namespace)| namespace.labelled)
+                .map(|(name, namespace)| (name.to_owned(), namespace.policy))
+                .collect(),
+        )
     }
 }
 
 /// The violation of `check` at a level and version, if any.
-fn violation(object: &Object, check: &str, lv: LevelVersion) -> Option<Violation> {
+fn violation(object: &Object, check: CheckId, lv: LevelVersion) -> Option<Violation> {
     if lv.level == Level::Privileged {
         return None;
     }
@@ -138,7 +95,7 @@ fn describe(violation: &Violation) -> String {
 }
 
 fn judge(
-    check: &str,
+    check: CheckId,
     object: &Object,
     namespace: &str,
     policy: &Policy,
@@ -198,6 +155,7 @@ fn emit(
 #[cfg(test)]
 mod tests {
     use palisade_core::rule::Framework;
+    use palisade_pss::CheckId;
 
     #[test]
     fn one_rule_per_check_in_the_engines_order() {
@@ -206,9 +164,9 @@ mod tests {
             .map(|r| r.meta())
             .filter(|m| m.category == "pss")
             .collect();
-        let checks = palisade_pss::checks();
-        assert_eq!(rules.len(), checks.len());
-        for (i, (meta, check)) in rules.iter().zip(checks).enumerate() {
+        assert_eq!(rules.len(), CheckId::ALL.len());
+        for (i, (meta, id)) in rules.iter().zip(CheckId::ALL).enumerate() {
+            let check = palisade_pss::check(id);
             assert_eq!(meta.id, format!("PSS{:03}", i + 1));
             assert!(
                 meta.title
@@ -216,7 +174,17 @@ mod tests {
                 "{}",
                 meta.title
             );
-            let control = format!("{}/{}", check.level, check.id);
+            assert!(
+                meta.summary.starts_with(&format!(
+                    "{}{} level, check `{id}`.",
+                    check.level.to_string()[..1].to_ascii_uppercase(),
+                    &check.level.to_string()[1..]
+                )),
+                "{}: {}",
+                meta.id,
+                meta.summary
+            );
+            let control = format!("{}/{id}", check.level);
             assert!(
                 meta.references
                     .iter()
@@ -224,8 +192,8 @@ mod tests {
                 "{} does not reference {control}",
                 meta.id
             );
-            let kebab: String = check
-                .id
+            let kebab: String = id
+                .as_str()
                 .chars()
                 .enumerate()
                 .flat_map(|(i, c)| match c {

@@ -49,13 +49,15 @@ impl ObjectRule for AllowPrivilegeEscalation {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         // Windows pods cannot set the field (the API server rejects it).
-        if spec.spec.at("/os/name").and_then(Value::as_str) == Some("windows") {
+        if palisade_pss::controls::windows(spec.spec) {
             return;
         }
         for container in spec.containers() {
             let pointer = container.field("securityContext/allowPrivilegeEscalation");
+            if !palisade_pss::controls::allows_privilege_escalation(container.container) {
+                continue;
+            }
             let (at, message) = match cx.object.value.at(&pointer) {
-                Some(Value::Bool(false)) => continue,
                 Some(Value::Bool(true)) => (
                     pointer.clone(),
                     format!(

@@ -16,7 +16,9 @@ declare_rule! {
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A pod or container sets `appArmorProfile.type: Unconfined`, or the annotation \
-`container.apparmor.security.beta.kubernetes.io/<container>: unconfined`.",
+`container.apparmor.security.beta.kubernetes.io/<container>: unconfined`. Pod Security's \
+baseline `appArmorProfile` check also denies values the API server rejects; this rule leaves \
+those to it.",
     rationale: "On nodes with AppArmor the runtime confines containers with a default profile \
 that denies writes to `/proc` and `/sys` and mounting. Unconfined removes that layer, which \
 several container escapes rely on.",

@@ -15,7 +15,9 @@ declare_rule! {
     severity: Severity::Medium,
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
-    summary: "A container's `securityContext.capabilities.drop` does not contain `ALL`.",
+    summary: "A container's `securityContext.capabilities.drop` does not contain `ALL`. \
+Capability names are read as container runtimes read them (`all` and `CAP_ALL` count), where \
+Pod Security's restricted `capabilities_restricted` check only accepts `ALL`.",
     rationale: "Container runtimes grant a default set of Linux capabilities (`NET_RAW`, \
 `CHOWN`, `DAC_OVERRIDE`, `SETUID`, `MKNOD`…) that few applications need. `NET_RAW` alone allows \
 ARP and DNS spoofing of neighbouring pods; the others widen every kernel exploit.",

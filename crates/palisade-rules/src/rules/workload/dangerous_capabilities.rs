@@ -18,7 +18,9 @@ declare_rule! {
     summary: "A container's `securityContext.capabilities.add` contains `SYS_ADMIN`, `NET_ADMIN`, \
 `NET_RAW`, `SYS_PTRACE`, `SYS_MODULE`, `BPF`, `DAC_READ_SEARCH` or `ALL`. The network \
 capabilities (`NET_ADMIN`, `NET_RAW`) are not reported in system namespaces, where CNI plugins \
-need them.",
+need them. Pod Security's baseline `capabilities_baseline` check forbids adding any capability \
+outside the runtime's default set; this rule reports only these dangerous ones, with names read \
+as container runtimes read them (`cap_sys_admin` counts).",
     rationale: "These capabilities break the container boundary: `SYS_ADMIN` mounts file \
 systems and is close to privileged, `SYS_MODULE` loads kernel modules, `SYS_PTRACE` reads other \
 processes' memory, `BPF` loads kernel programs, `DAC_READ_SEARCH` reads any host file through \

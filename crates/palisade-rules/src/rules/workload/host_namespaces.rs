@@ -53,7 +53,7 @@ impl ObjectRule for HostNamespaces {
             ("hostPID", "the node's process table"),
             ("hostIPC", "the node's IPC namespace"),
         ] {
-            if spec.spec.get(field) != Some(&Value::Bool(true)) {
+            if !palisade_pss::controls::host_namespace(spec.spec, field) {
                 continue;
             }
             if field == "hostNetwork" && in_system_namespace(cx.object, cx.settings) {

@@ -49,12 +49,9 @@ impl ObjectRule for HostPort {
                 continue;
             };
             for (index, port) in ports.iter().enumerate() {
-                let Some(host_port) = port.get("hostPort").and_then(Value::as_u64) else {
+                let Some(host_port) = palisade_pss::controls::host_port(port) else {
                     continue;
                 };
-                if host_port == 0 {
-                    continue;
-                }
                 out.push(Emit::new(
                     container.field(&format!("ports/{index}/hostPort")),
                     format!(

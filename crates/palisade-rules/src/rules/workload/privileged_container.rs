@@ -1,4 +1,3 @@
-use palisade_core::pointer::At;
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 
 use crate::rules::util::{describe, pod, set_fix};
@@ -48,8 +47,8 @@ impl ObjectRule for PrivilegedContainer {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
-            let pointer = container.field("securityContext/privileged");
-            if cx.object.value.at(&pointer).and_then(|v| v.as_bool()) == Some(true) {
+            if palisade_pss::controls::privileged(container.container) {
+                let pointer = container.field("securityContext/privileged");
                 let fix = set_fix(
                     cx.object,
                     &pointer,

@@ -16,7 +16,9 @@ declare_rule! {
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary:
         "A container neither sets `runAsNonRoot: true` nor a non-zero `runAsUser` (in its own \
-or the pod's `securityContext`; the container's value wins), or sets `runAsUser: 0`.",
+or the pod's `securityContext`; the container's value wins), or sets `runAsUser: 0`. A non-zero \
+`runAsUser` is enough here, where Pod Security's restricted `runAsNonRoot` check also requires \
+`runAsNonRoot: true`.",
     rationale: "Most images default to user 0. Root in a container is root on the node's kernel: \
 with one kernel bug, a writable host mount or a leaked capability it becomes root on the node, \
 and it can write over the image's binaries to persist.",

@@ -16,7 +16,9 @@ declare_rule! {
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "Neither the container nor the pod sets `securityContext.seccompProfile` (or the \
-legacy seccomp annotations), or the profile that applies is `Unconfined`.",
+legacy seccomp annotations), or the profile that applies is `Unconfined`. A missing profile is \
+reported as Pod Security's restricted level does, not its baseline; of the profile types, only \
+`Unconfined` is reported, other values being rejected by the API server.",
     rationale: "Without a profile the kubelet runs containers `Unconfined`: every system call \
 is available, including the rarely needed ones (`keyctl`, `unshare`, `bpf`, `userfaultfd`) behind \
 most kernel escapes. The runtime's default profile blocks them and breaks almost nothing.",

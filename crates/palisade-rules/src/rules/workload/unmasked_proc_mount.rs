@@ -1,4 +1,3 @@
-use palisade_core::pointer::At;
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
@@ -45,13 +44,15 @@ impl ObjectRule for ProcMount {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
         for container in spec.containers() {
-            let pointer = container.field("securityContext/procMount");
-            let Some(mount) = cx.object.value.at(&pointer).and_then(Value::as_str) else {
+            let Some(mount) = palisade_pss::controls::unmasked_proc_mount(container.container)
+            else {
                 continue;
             };
-            if mount == "Default" {
-                continue;
-            }
+            let pointer = container.field("securityContext/procMount");
+            let mount = match mount {
+                Value::String(mount) => mount.clone(),
+                other => other.to_string(),
+            };
             let fix = set_fix(
                 cx.object,
                 &pointer,

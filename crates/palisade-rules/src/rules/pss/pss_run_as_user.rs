@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `runAsUser` (restricted), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "runAsUser",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `runAsUser` (restricted), judged by the namespace's labels.
+    pub struct RunAsUser;
+    checks: Inventory,
     id: "PSS018",
     slug: "pss-run-as-user",
     title: "Pod Security restricted: runs as user 0",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "User 0 is root. An explicit `runAsUser: 0` overrides the image's user and defeats `runAsNonRoot`.",
     remediation: "Set a non-zero user, or remove `runAsUser` and let the image's non-root user apply:\n\n```yaml\nsecurityContext:\n  runAsUser: 10001\n```",
     references: &[Reference::new(Framework::Cis, "5.2.7"), Reference::url(Framework::Pss, "restricted/runAsUser", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for RunAsUser {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::RunAsUser, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `allowPrivilegeEscalation` (restricted), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "allowPrivilegeEscalation",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `allowPrivilegeEscalation` (restricted), judged by the namespace's labels.
+    pub struct AllowPrivilegeEscalation;
+    checks: Inventory,
     id: "PSS013",
     slug: "pss-allow-privilege-escalation",
     title: "Pod Security restricted: privilege escalation allowed",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Without it, a process can gain more privileges than its parent, through setuid binaries or file capabilities, a common step from code execution to root in the container.",
     remediation: "Set it on every container:\n\n```yaml\nsecurityContext:\n  allowPrivilegeEscalation: false\n```",
     references: &[Reference::new(Framework::Cis, "5.2.5"), Reference::url(Framework::Pss, "restricted/allowPrivilegeEscalation", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for AllowPrivilegeEscalation {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::AllowPrivilegeEscalation, inventory, out);
+    }
+}

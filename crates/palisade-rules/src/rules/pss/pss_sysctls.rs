@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `sysctls` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "sysctls",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `sysctls` (baseline), judged by the namespace's labels.
+    pub struct Sysctls;
+    checks: Inventory,
     id: "PSS011",
     slug: "pss-sysctls",
     title: "Pod Security baseline: unsafe sysctl",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Sysctls outside the safe set are not isolated per pod or can exhaust the node's resources; setting them affects every pod on the node.",
     remediation: "Remove the sysctl, or set it on the nodes through their configuration if it is really needed.",
     references: &[Reference::url(Framework::Pss, "baseline/sysctls", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for Sysctls {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::Sysctls, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `procMount` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "procMount",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `procMount` (baseline), judged by the namespace's labels.
+    pub struct ProcMount;
+    checks: Inventory,
     id: "PSS008",
     slug: "pss-proc-mount",
     title: "Pod Security baseline: unmasked /proc",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "The default /proc mount masks and makes read-only the kernel paths that leak host information or allow changing host settings. Unmasked, they are open to the container.",
     remediation: "Remove `procMount` or set it to `Default`.",
     references: &[Reference::url(Framework::Pss, "baseline/procMount", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for ProcMount {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::ProcMount, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `windowsHostProcess` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "windowsHostProcess",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `windowsHostProcess` (baseline), judged by the namespace's labels.
+    pub struct WindowsHostProcess;
+    checks: Inventory,
     id: "PSS012",
     slug: "pss-windows-host-process",
     title: "Pod Security baseline: windows HostProcess container",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "A HostProcess container runs directly on the Windows node, in its network and with access to its file system: it is the Windows equivalent of a privileged container.",
     remediation: "Remove `hostProcess: true`; run node management tasks outside application namespaces.",
     references: &[Reference::url(Framework::Pss, "baseline/windowsHostProcess", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for WindowsHostProcess {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::WindowsHostProcess, inventory, out);
+    }
+}

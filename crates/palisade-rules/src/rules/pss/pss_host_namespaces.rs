@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `hostNamespaces` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "hostNamespaces",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `hostNamespaces` (baseline), judged by the namespace's labels.
+    pub struct HostNamespaces;
+    checks: Inventory,
     id: "PSS003",
     slug: "pss-host-namespaces",
     title: "Pod Security baseline: host namespaces shared",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "With the host's network the pod sees and binds the node's interfaces and bypasses NetworkPolicies; with its PID namespace it sees (and with privileges, signals or traces) every process of the node; with its IPC namespace it reads the node's shared memory.",
     remediation: "Remove `hostNetwork`, `hostPID` and `hostIPC` (or set them to false). Expose ports through a Service instead of the node's network.",
     references: &[Reference::new(Framework::Cis, "5.2.3, 5.2.4, 5.2.5"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/hostNamespaces", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for HostNamespaces {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::HostNamespaces, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `hostPathVolumes` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "hostPathVolumes",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `hostPathVolumes` (baseline), judged by the namespace's labels.
+    pub struct HostPathVolumes;
+    checks: Inventory,
     id: "PSS004",
     slug: "pss-host-path-volumes",
     title: "Pod Security baseline: hostPath volume",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "A hostPath volume gives the container the node's file system: the container runtime socket, kubelet credentials, other pods' data, or writable system paths that lead straight to code execution on the node.",
     remediation: "Replace the volume with `emptyDir`, a `configMap`/`secret`, or a PersistentVolumeClaim. Node agents that truly need host paths belong in a system namespace with its own policy.",
     references: &[Reference::new(Framework::Cis, "5.2.12"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/hostPathVolumes", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for HostPathVolumes {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::HostPathVolumes, inventory, out);
+    }
+}

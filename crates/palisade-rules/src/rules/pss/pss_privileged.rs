@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `privileged` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "privileged",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `privileged` (baseline), judged by the namespace's labels.
+    pub struct Privileged;
+    checks: Inventory,
     id: "PSS007",
     slug: "pss-privileged",
     title: "Pod Security baseline: privileged container",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "A privileged container has every capability and every host device, and is not confined by seccomp or AppArmor: root in it is root on the node.",
     remediation: "Remove `privileged: true`, and grant only the capabilities the process needs:\n\n```yaml\nsecurityContext:\n  privileged: false\n  capabilities:\n    drop: [ALL]\n```",
     references: &[Reference::new(Framework::Cis, "5.2.2"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/privileged", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for Privileged {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::Privileged, inventory, out);
+    }
+}

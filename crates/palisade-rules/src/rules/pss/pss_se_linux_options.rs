@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `seLinuxOptions` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "seLinuxOptions",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `seLinuxOptions` (baseline), judged by the namespace's labels.
+    pub struct SeLinuxOptions;
+    checks: Inventory,
     id: "PSS009",
     slug: "pss-se-linux-options",
     title: "Pod Security baseline: custom SELinux options",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "SELinux labels confine containers on SELinux nodes. A custom type, user or role can give the container a domain with access to the host's files and processes.",
     remediation: "Remove `seLinuxOptions.type`, `user` and `role`, or use one of the allowed container types; `level` may be set.",
     references: &[Reference::url(Framework::Pss, "baseline/seLinuxOptions", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for SeLinuxOptions {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::SeLinuxOptions, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `capabilities_baseline` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "capabilities_baseline",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `capabilities_baseline` (baseline), judged by the namespace's labels.
+    pub struct CapabilitiesBaseline;
+    checks: Inventory,
     id: "PSS002",
     slug: "pss-capabilities-baseline",
     title: "Pod Security baseline: capabilities beyond the runtime default added",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Capabilities such as SYS_ADMIN, NET_ADMIN, SYS_PTRACE or NET_RAW hand the process kernel powers that are the usual steps of container escapes and network attacks (mounting file systems, tracing other processes, spoofing packets).",
     remediation: "Remove the capability from `add`; if the process needs one, prefer a narrower design or grant only that capability after dropping all:\n\n```yaml\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]\n```",
     references: &[Reference::new(Framework::Cis, "5.2.8"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/capabilities_baseline", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for CapabilitiesBaseline {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::CapabilitiesBaseline, inventory, out);
+    }
+}

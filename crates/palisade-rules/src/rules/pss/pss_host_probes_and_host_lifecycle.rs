@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `hostProbesAndHostLifecycle` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "hostProbesAndHostLifecycle",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `hostProbesAndHostLifecycle` (baseline), judged by the namespace's labels.
+    pub struct HostProbesAndHostLifecycle;
+    checks: Inventory,
     id: "PSS006",
     slug: "pss-host-probes-and-host-lifecycle",
     title: "Pod Security baseline: probe or lifecycle handler with a host",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "The kubelet connects to the probe's host from the node, on the pod's behalf: a `host` lets a pod make the node reach addresses it could not reach itself (node-local services, the cloud metadata endpoint, other tenants).",
     remediation: "Remove `host` from `httpGet` and `tcpSocket` handlers: the kubelet then connects to the pod's own IP.\n\n```yaml\nreadinessProbe:\n  httpGet:\n    path: /ready\n    port: 8080\n```",
     references: &[Reference::url(Framework::Pss, "baseline/hostProbesAndHostLifecycle", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for HostProbesAndHostLifecycle {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::HostProbesAndHostLifecycle, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `restrictedVolumes` (restricted), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "restrictedVolumes",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `restrictedVolumes` (restricted), judged by the namespace's labels.
+    pub struct RestrictedVolumes;
+    checks: Inventory,
     id: "PSS016",
     slug: "pss-restricted-volumes",
     title: "Pod Security restricted: volume type not allowed",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Inline volume sources reach outside the pod's storage abstraction: node directories, network file systems and disks addressed directly, with the credentials and access that implies.",
     remediation: "Use a PersistentVolumeClaim for storage (the cluster administrator defines the PersistentVolume), or one of the allowed ephemeral types.",
     references: &[Reference::url(Framework::Pss, "restricted/restrictedVolumes", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for RestrictedVolumes {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::RestrictedVolumes, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `capabilities_restricted` (restricted), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "capabilities_restricted",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `capabilities_restricted` (restricted), judged by the namespace's labels.
+    pub struct CapabilitiesRestricted;
+    checks: Inventory,
     id: "PSS014",
     slug: "pss-capabilities-restricted",
     title: "Pod Security restricted: capabilities not dropped",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Every capability a process keeps is kernel power an attacker inherits on compromise. The restricted level keeps none but the right to bind low ports.",
     remediation: "Drop all capabilities and add back only NET_BIND_SERVICE if needed:\n\n```yaml\nsecurityContext:\n  capabilities:\n    drop: [ALL]\n```",
     references: &[Reference::new(Framework::Cis, "5.2.9"), Reference::url(Framework::Pss, "restricted/capabilities_restricted", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for CapabilitiesRestricted {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::CapabilitiesRestricted, inventory, out);
+    }
+}

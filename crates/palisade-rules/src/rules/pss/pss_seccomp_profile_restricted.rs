@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `seccompProfile_restricted` (restricted), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "seccompProfile_restricted",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `seccompProfile_restricted` (restricted), judged by the namespace's labels.
+    pub struct SeccompProfileRestricted;
+    checks: Inventory,
     id: "PSS019",
     slug: "pss-seccomp-profile-restricted",
     title: "Pod Security restricted: seccomp profile not set",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Without a profile, most runtimes run containers unconfined: every system call of the kernel is reachable, including those used in container escapes.",
     remediation: "Set the runtime's default profile for the whole pod:\n\n```yaml\nsecurityContext:\n  seccompProfile:\n    type: RuntimeDefault\n```",
     references: &[Reference::new(Framework::Cis, "5.7.2"), Reference::url(Framework::Pss, "restricted/seccompProfile_restricted", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for SeccompProfileRestricted {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::SeccompProfileRestricted, inventory, out);
+    }
+}

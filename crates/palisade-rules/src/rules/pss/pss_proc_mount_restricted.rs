@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `procMount_restricted` (restricted), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "procMount_restricted",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `procMount_restricted` (restricted), judged by the namespace's labels.
+    pub struct ProcMountRestricted;
+    checks: Inventory,
     id: "PSS015",
     slug: "pss-proc-mount-restricted",
     title: "Pod Security restricted: unmasked /proc at the restricted level",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "The default /proc mount masks the kernel paths that leak host information; the restricted level keeps them masked whatever the user namespace.",
     remediation: "Remove `procMount` or set it to `Default`.",
     references: &[Reference::url(Framework::Pss, "restricted/procMount_restricted", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for ProcMountRestricted {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::ProcMountRestricted, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `appArmorProfile` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "appArmorProfile",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `appArmorProfile` (baseline), judged by the namespace's labels.
+    pub struct AppArmorProfile;
+    checks: Inventory,
     id: "PSS001",
     slug: "pss-app-armor-profile",
     title: "Pod Security baseline: appArmor profile switched off",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "AppArmor confines what a process may touch (files, capabilities, mounts) even as root. An unconfined container loses this layer of mandatory access control, so a compromised process can use every kernel interface its capabilities allow.",
     remediation: "Remove the override, or use the runtime's default profile or a profile loaded on the nodes:\n\n```yaml\nsecurityContext:\n  appArmorProfile:\n    type: RuntimeDefault\n```",
     references: &[Reference::url(Framework::Pss, "baseline/appArmorProfile", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for AppArmorProfile {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::AppArmorProfile, inventory, out);
+    }
+}

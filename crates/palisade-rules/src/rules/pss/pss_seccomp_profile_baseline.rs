@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `seccompProfile_baseline` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "seccompProfile_baseline",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `seccompProfile_baseline` (baseline), judged by the namespace's labels.
+    pub struct SeccompProfileBaseline;
+    checks: Inventory,
     id: "PSS010",
     slug: "pss-seccomp-profile-baseline",
     title: "Pod Security baseline: seccomp switched off",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Seccomp filters the system calls a container may make; `Unconfined` removes the filter and exposes the whole kernel attack surface, including calls used in container escapes.",
     remediation: "Use the runtime's default profile:\n\n```yaml\nsecurityContext:\n  seccompProfile:\n    type: RuntimeDefault\n```",
     references: &[Reference::new(Framework::Cis, "5.7.2"), Reference::url(Framework::Pss, "baseline/seccompProfile_baseline", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for SeccompProfileBaseline {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::SeccompProfileBaseline, inventory, out);
+    }
+}

@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `runAsNonRoot` (restricted), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "runAsNonRoot",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `runAsNonRoot` (restricted), judged by the namespace's labels.
+    pub struct RunAsNonRoot;
+    checks: Inventory,
     id: "PSS017",
     slug: "pss-run-as-non-root",
     title: "Pod Security restricted: not required to run as non-root",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "Without `runAsNonRoot: true` the kubelet starts images whose user is root. Root in a container is one kernel bug or misconfiguration away from root on the node.",
     remediation: "Require a non-root user for the whole pod, with a numeric user the image supports:\n\n```yaml\nsecurityContext:\n  runAsNonRoot: true\n  runAsUser: 10001\n```",
     references: &[Reference::new(Framework::Cis, "5.2.7"), Reference::url(Framework::Pss, "restricted/runAsNonRoot", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for RunAsNonRoot {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::RunAsNonRoot, inventory, out);
+    }
+}

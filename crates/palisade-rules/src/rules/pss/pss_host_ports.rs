@@ -1,14 +1,13 @@
-use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::CheckId;
 
-use super::{CheckRule, KINDS};
+use super::{judge_check, KINDS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
 
-/// Pod Security check `hostPorts` (baseline), judged by the namespace's labels.
-pub static RULE: CheckRule = CheckRule {
-    check: "hostPorts",
-    meta: &META,
-};
-
-static META: RuleMeta = RuleMeta {
+declare_rule! {
+    /// Pod Security check `hostPorts` (baseline), judged by the namespace's labels.
+    pub struct HostPorts;
+    checks: Inventory,
     id: "PSS005",
     slug: "pss-host-ports",
     title: "Pod Security baseline: host port",
@@ -19,6 +18,11 @@ static META: RuleMeta = RuleMeta {
     rationale: "A host port exposes the pod on the node's address, outside Services and NetworkPolicies, and pins the pod to nodes where the port is free.",
     remediation: "Remove `hostPort` and expose the container through a Service (ClusterIP, NodePort or LoadBalancer) or an Ingress.",
     references: &[Reference::new(Framework::Cis, "5.2.13"), Reference::url(Framework::Pss, "baseline/hostPorts", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
-    fixable: false,
-    source: file!(),
-};
+    fix: None,
+}
+
+impl InventoryRule for HostPorts {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        judge_check(CheckId::HostPorts, inventory, out);
+    }
+}
