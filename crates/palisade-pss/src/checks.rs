@@ -1060,34 +1060,6 @@ fn seccomp_fields(pod: &Pod, required: bool) -> Option<Finding> {
     None
 }
 
-const SYSCTLS_V1_0: [&str; 5] = [
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_unprivileged_port_start",
-];
-
-/// Sysctls added to the allowed set, by the minor version that added them.
-const SYSCTLS_ADDED: [(u32, &str); 9] = [
-    (27, "net.ipv4.ip_local_reserved_ports"),
-    (29, "net.ipv4.tcp_keepalive_time"),
-    (29, "net.ipv4.tcp_fin_timeout"),
-    (29, "net.ipv4.tcp_keepalive_intvl"),
-    (29, "net.ipv4.tcp_keepalive_probes"),
-    (32, "net.ipv4.tcp_rmem"),
-    (32, "net.ipv4.tcp_wmem"),
-    (37, "net.ipv4.tcp_slow_start_after_idle"),
-    (37, "net.ipv4.tcp_notsent_lowat"),
-];
-
-fn sysctl_allowed(name: &str, minor: u32) -> bool {
-    SYSCTLS_V1_0.contains(&name)
-        || SYSCTLS_ADDED
-            .iter()
-            .any(|&(since, allowed)| minor >= since && allowed == name)
-}
-
 fn sysctls(pod: &Pod, minor: u32) -> Option<Finding> {
     let mut bad = Vec::new();
     let mut pointers = Vec::new();
@@ -1100,7 +1072,7 @@ fn sysctls(pod: &Pod, minor: u32) -> Option<Finding> {
             continue;
         }
         let name = string(sysctl, "name").unwrap_or("");
-        if !sysctl_allowed(name, minor) {
+        if !controls::sysctl_allowed(name, minor) {
             bad.push(name);
             pointers
                 .push(pod.nearest(&pod.pod_field(&format!("securityContext/sysctls/{i}/name"))));
@@ -1480,12 +1452,18 @@ mod tests {
 
     #[test]
     fn sysctl_allow_list_grows_by_version() {
-        assert!(sysctl_allowed("kernel.shm_rmid_forced", 0));
-        assert!(!sysctl_allowed("net.ipv4.ip_local_reserved_ports", 26));
-        assert!(sysctl_allowed("net.ipv4.ip_local_reserved_ports", 27));
-        assert!(!sysctl_allowed("net.ipv4.tcp_notsent_lowat", 36));
-        assert!(sysctl_allowed("net.ipv4.tcp_notsent_lowat", 37));
-        assert!(!sysctl_allowed("kernel.msgmax", 37));
-        assert!(!sysctl_allowed("kernel/shm_rmid_forced", 37));
+        assert!(controls::sysctl_allowed("kernel.shm_rmid_forced", 0));
+        assert!(!controls::sysctl_allowed(
+            "net.ipv4.ip_local_reserved_ports",
+            26
+        ));
+        assert!(controls::sysctl_allowed(
+            "net.ipv4.ip_local_reserved_ports",
+            27
+        ));
+        assert!(!controls::sysctl_allowed("net.ipv4.tcp_notsent_lowat", 36));
+        assert!(controls::sysctl_allowed("net.ipv4.tcp_notsent_lowat", 37));
+        assert!(!controls::sysctl_allowed("kernel.msgmax", 37));
+        assert!(!controls::sysctl_allowed("kernel/shm_rmid_forced", 37));
     }
 }

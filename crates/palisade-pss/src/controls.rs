@@ -74,6 +74,36 @@ pub fn unmasked_proc_mount(container: &Value) -> Option<&Value> {
         .filter(|mount| mount.as_str() != Some("Default"))
 }
 
+const SYSCTLS_V1_0: [&str; 5] = [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_unprivileged_port_start",
+];
+
+/// Sysctls added to the allowed set, by the minor version that added them.
+const SYSCTLS_ADDED: [(u32, &str); 9] = [
+    (27, "net.ipv4.ip_local_reserved_ports"),
+    (29, "net.ipv4.tcp_keepalive_time"),
+    (29, "net.ipv4.tcp_fin_timeout"),
+    (29, "net.ipv4.tcp_keepalive_intvl"),
+    (29, "net.ipv4.tcp_keepalive_probes"),
+    (32, "net.ipv4.tcp_rmem"),
+    (32, "net.ipv4.tcp_wmem"),
+    (37, "net.ipv4.tcp_slow_start_after_idle"),
+    (37, "net.ipv4.tcp_notsent_lowat"),
+];
+
+/// Whether Pod Security allows a sysctl at policy version `v1.<minor>`: the namespaced sysctls
+/// the kernel isolates per pod, as the policy has listed them since that version.
+pub fn sysctl_allowed(name: &str, minor: u32) -> bool {
+    SYSCTLS_V1_0.contains(&name)
+        || SYSCTLS_ADDED
+            .iter()
+            .any(|&(since, allowed)| minor >= since && allowed == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

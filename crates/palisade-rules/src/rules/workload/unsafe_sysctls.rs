@@ -1,5 +1,7 @@
 use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_pss::controls::sysctl_allowed;
+use palisade_pss::NEWEST_POLICY_MINOR;
 use serde_json::Value;
 
 use crate::rules::util::pod;
@@ -15,11 +17,13 @@ declare_rule! {
     severity: Severity::High,
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
-    summary: "A pod's `securityContext.sysctls` sets a kernel parameter outside the safe set \
-(`kernel.shm_rmid_forced`, `net.ipv4.ip_local_port_range`, `net.ipv4.ip_unprivileged_port_start`, \
-`net.ipv4.tcp_syncookies`, `net.ipv4.ping_group_range`, `net.ipv4.ip_local_reserved_ports`, \
-`net.ipv4.tcp_keepalive_time`, `net.ipv4.tcp_fin_timeout`, `net.ipv4.tcp_keepalive_intvl`, \
-`net.ipv4.tcp_keepalive_probes`).",
+    summary: "A pod's `securityContext.sysctls` sets a kernel parameter outside the safe set: \
+the namespaced sysctls the Pod Security Standards allow at their newest version (baseline \
+check `sysctls`), such as `kernel.shm_rmid_forced`, `net.ipv4.ip_local_port_range`, \
+`net.ipv4.ip_unprivileged_port_start`, `net.ipv4.tcp_syncookies`, `net.ipv4.ping_group_range` \
+and the `net.ipv4.tcp_*` keep-alive, buffer and timeout settings. Unlike the Pod Security \
+check, names written with `/` as the separator (`kernel/shm_rmid_forced`) are read as the \
+kubelet reads them.",
     rationale: "Sysctls outside the safe set are not isolated per pod, or can starve the node: \
 setting them changes the kernel for every workload on the node, or lets one pod exhaust kernel \
 resources. The kubelet rejects them unless an administrator allowed them on that node.",
@@ -40,20 +44,6 @@ configuration (and `--allowed-unsafe-sysctls`) rather than from a pod.",
     fix: None,
 }
 
-/// The sysctls the Pod Security Standards allow (namespaced and isolated per pod).
-const SAFE: &[&str] = &[
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-];
-
 impl ObjectRule for UnsafeSysctls {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
@@ -66,7 +56,7 @@ impl ObjectRule for UnsafeSysctls {
             };
             // Sysctl names may use `/` as the separator.
             let normalized = name.replace('/', ".");
-            if SAFE.contains(&normalized.as_str()) {
+            if sysctl_allowed(&normalized, NEWEST_POLICY_MINOR) {
                 continue;
             }
             out.push(Emit::new(
