@@ -12,6 +12,7 @@ mod object;
 pub mod pointer;
 mod pos;
 mod redact;
+pub mod selector;
 pub mod views;
 mod yaml;
 

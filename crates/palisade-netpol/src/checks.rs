@@ -136,7 +136,7 @@ fn policy_checks<'a>(
         .get(&(np.namespace.as_str(), directory(input, np.object)))
         .copied()
         .unwrap_or(0);
-    if !np.pod_selector.is_empty() && alongside > 0 && selected.is_empty() {
+    if !np.pod_selector.selects_everything() && alongside > 0 && selected.is_empty() {
         out.push(Check {
             kind: CheckKind::SelectorMatchesNothing,
             object: np.object,
@@ -286,10 +286,7 @@ fn isolates_namespace(np: &NetworkPolicy, ingress: bool) -> bool {
     } else {
         (np.affects_egress, &np.egress)
     };
-    np.pod_selector.is_empty()
-        && np.pod_selector.valid
-        && affects
-        && !rules.iter().any(allows_everything)
+    np.pod_selector.selects_everything() && affects && !rules.iter().any(allows_everything)
 }
 
 fn namespace_checks(input: &Input, out: &mut Vec<Check>) {

@@ -71,12 +71,11 @@ impl<'a> LabelIndex<'a> {
     /// `matchLabels` pair, or all of them when it has none.
     fn candidates(&self, selector: &Selector) -> &[usize] {
         selector
-            .match_labels
-            .iter()
+            .equalities()
             .map(|(key, value)| {
                 self.by_label
-                    .get(key.as_str())
-                    .and_then(|values| values.get(value.as_str()))
+                    .get(key)
+                    .and_then(|values| values.get(value))
                     .map_or(&[][..], Vec::as_slice)
             })
             .min_by_key(|items| items.len())
@@ -225,6 +224,7 @@ mod tests {
         ]}));
         let prod = Selector::parse(&json!({"matchLabels": {"env": "prod"}}));
         let typo = Selector::parse(&json!({"matchLabels": {"app": "web", "tier": "nope"}}));
+        let invalid = Selector::parse(&json!({"matchLabels": {"app": "web", "tier": []}}));
 
         assert_eq!(index.select(Scope::Named("a"), Some(&web)), [0]);
         assert_eq!(index.select(Scope::Named("a"), None), [0, 2]);
@@ -238,10 +238,11 @@ mod tests {
         );
         assert!(index.select(Scope::Matching(&prod), Some(&typo)).is_empty());
         assert!(index.select(Scope::Named("d"), None).is_empty());
+        assert!(index.select(Scope::Named("a"), Some(&invalid)).is_empty());
 
         // Every selection is what testing each workload with the selectors gives.
-        for ns_selector in [&prod, &web, &Selector::everything(), &Selector::default()] {
-            for pod in [None, Some(&web), Some(&front), Some(&typo)] {
+        for ns_selector in [&prod, &web, &Selector::everything(), &invalid] {
+            for pod in [None, Some(&web), Some(&front), Some(&typo), Some(&invalid)] {
                 let expected: Vec<usize> = (0..workloads.len())
                     .filter(|&w| {
                         namespaces

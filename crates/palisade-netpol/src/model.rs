@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use palisade_core::selector::{LabelSelector, Scalars, SelectorError};
 use palisade_core::views::POD_RUNNING_KINDS;
 use palisade_core::{Object, Source};
 use serde_json::Value;
@@ -16,111 +17,50 @@ pub type Labels = BTreeMap<String, String>;
 /// The label every namespace carries implicitly.
 pub const NS_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-/// A label selector (`matchLabels` and `matchExpressions`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Selector {
-    pub match_labels: Vec<(String, String)>,
-    pub expressions: Vec<Expression>,
-    /// False when the selector cannot be parsed; an invalid selector matches nothing.
-    pub valid: bool,
-}
-
+/// A label selector as policies are evaluated: an absent (null) selector selects everything,
+/// one the API server would reject selects nothing. Booleans and numbers in label values are
+/// read as their text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Expression {
-    pub key: String,
-    pub operator: String,
-    pub values: Vec<String>,
+pub enum Selector {
+    Valid(LabelSelector),
+    Invalid(SelectorError),
 }
 
 impl Selector {
     pub fn everything() -> Self {
-        Selector {
-            valid: true,
-            ..Selector::default()
-        }
+        Selector::Valid(LabelSelector::everything())
     }
 
     pub fn parse(value: &Value) -> Selector {
-        let Some(map) = value.as_object() else {
-            return if value.is_null() {
-                Selector::everything()
-            } else {
-                Selector::default()
-            };
-        };
-        let mut sel = Selector::everything();
-        if let Some(labels) = map.get("matchLabels") {
-            match labels {
-                Value::Object(labels) => {
-                    for (k, v) in labels {
-                        match scalar_string(v) {
-                            Some(v) => sel.match_labels.push((k.clone(), v)),
-                            None => sel.valid = false,
-                        }
-                    }
-                }
-                Value::Null => {}
-                _ => sel.valid = false,
-            }
+        if value.is_null() {
+            return Selector::everything();
         }
-        if let Some(exprs) = map.get("matchExpressions") {
-            match exprs {
-                Value::Array(items) => {
-                    for item in items {
-                        let key = item.get("key").and_then(Value::as_str);
-                        let op = item.get("operator").and_then(Value::as_str);
-                        let values: Vec<String> = item
-                            .get("values")
-                            .and_then(Value::as_array)
-                            .map(|a| a.iter().filter_map(scalar_string).collect())
-                            .unwrap_or_default();
-                        let (Some(key), Some(op)) = (key, op) else {
-                            sel.valid = false;
-                            continue;
-                        };
-                        let ok = match op {
-                            "In" | "NotIn" => !values.is_empty(),
-                            "Exists" | "DoesNotExist" => values.is_empty(),
-                            _ => false,
-                        };
-                        if !ok {
-                            sel.valid = false;
-                        }
-                        sel.expressions.push(Expression {
-                            key: key.to_owned(),
-                            operator: op.to_owned(),
-                            values,
-                        });
-                    }
-                }
-                Value::Null => {}
-                _ => sel.valid = false,
-            }
+        match LabelSelector::parse(value, Scalars::Stringify) {
+            Ok(selector) => Selector::Valid(selector),
+            Err(error) => Selector::Invalid(error),
         }
-        sel
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.match_labels.is_empty() && self.expressions.is_empty()
+    /// Whether the selector is valid and has no requirement: it selects everything.
+    pub fn selects_everything(&self) -> bool {
+        matches!(self, Selector::Valid(selector) if selector.is_empty())
+    }
+
+    /// The `matchLabels` pairs a selected object carries (none for an invalid selector).
+    pub fn equalities(&self) -> impl Iterator<Item = (&str, &str)> {
+        match self {
+            Selector::Valid(selector) => Some(selector.equalities()),
+            Selector::Invalid(_) => None,
+        }
+        .into_iter()
+        .flatten()
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
-        if !self.valid {
-            return false;
+        match self {
+            Selector::Valid(selector) => selector.matches(labels),
+            Selector::Invalid(_) => false,
         }
-        self.match_labels
-            .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
-            && self.expressions.iter().all(|e| {
-                let got = labels.get(&e.key);
-                match e.operator.as_str() {
-                    "In" => got.is_some_and(|g| e.values.contains(g)),
-                    "NotIn" => got.is_none_or(|g| !e.values.contains(g)),
-                    "Exists" => got.is_some(),
-                    "DoesNotExist" => got.is_none(),
-                    _ => false,
-                }
-            })
     }
 }
 

@@ -273,3 +273,40 @@ fn selectors_are_compared_with_the_workloads_of_their_directory() {
     assert!(found("app/policy.yaml"));
     assert!(!found("policies/policy.yaml"));
 }
+
+#[test]
+fn an_invalid_pod_selector_selects_nothing_and_is_reported() {
+    let limits = palisade_core::Limits::default();
+    let workload =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: ns, labels: {app: a}}\n";
+    let checks_of = |selector: &str| {
+        let policy = format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: ns}}\nspec:\n  podSelector: {selector}\n  policyTypes: [Ingress]\n"
+        );
+        let mut objects = palisade_core::load_str(workload, "app/pod.yaml", &limits).objects;
+        objects.extend(palisade_core::load_str(&policy, "app/policy.yaml", &limits).objects);
+        checks(&Input::from_objects(&objects))
+            .into_iter()
+            .map(|c| c.kind)
+            .collect::<Vec<_>>()
+    };
+    // An empty selector isolates the namespace; a rejected one, whatever its requirements
+    // before the error, isolates nothing and matches no workload.
+    assert!(!checks_of("{}").contains(&CheckKind::NoDefaultDenyIngress));
+    for invalid in [
+        "{matchLabels: {app: [a]}}",
+        "{matchLabels: {app: a, tier: [x]}}",
+        "{matchExpressions: [{key: app, operator: Exists, values: [a]}]}",
+        "[app]",
+    ] {
+        let found = checks_of(invalid);
+        assert!(
+            found.contains(&CheckKind::SelectorMatchesNothing),
+            "{invalid}: {found:?}"
+        );
+        assert!(
+            found.contains(&CheckKind::NoDefaultDenyIngress),
+            "{invalid}: {found:?}"
+        );
+    }
+}

@@ -27,7 +27,7 @@ pub use list::render_rules;
 pub use model::{
     Binding, BindingId, BindingKind, BoundSubject, Diagnostic, DiagnosticKind, Location,
     ObjectName, Options, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, RuleDef, RuleId,
-    Selector, Subject, RBAC_GROUP,
+    Subject, RBAC_GROUP,
 };
 pub use paths::{paths, paths_to, EscalationPath, Node, Step};
 pub use risks::{

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use palisade_core::selector::{LabelSelector, Scalars};
 use palisade_core::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -226,83 +227,6 @@ impl std::fmt::Display for Subject {
     }
 }
 
-/// One requirement of a label selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Requirement {
-    Equals(String, String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    DoesNotExist(String),
-}
-
-/// A label selector of an aggregation rule (`matchLabels` and `matchExpressions`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Selector {
-    requirements: Vec<Requirement>,
-}
-
-impl Selector {
-    /// Parses a `LabelSelector`; an error says why the API server would reject it.
-    pub fn parse(value: &Value) -> Result<Selector, String> {
-        let mut requirements = Vec::new();
-        let Some(map) = value.as_object() else {
-            return Err("the selector is not a mapping".into());
-        };
-        if let Some(labels) = map.get("matchLabels").filter(|v| !v.is_null()) {
-            let Some(labels) = labels.as_object() else {
-                return Err("matchLabels is not a mapping".into());
-            };
-            for (key, value) in labels {
-                let Some(value) = value.as_str() else {
-                    return Err(format!("matchLabels value of {key:?} is not a string"));
-                };
-                requirements.push(Requirement::Equals(key.clone(), value.to_owned()));
-            }
-        }
-        if let Some(exprs) = map.get("matchExpressions").filter(|v| !v.is_null()) {
-            let Some(exprs) = exprs.as_array() else {
-                return Err("matchExpressions is not a list".into());
-            };
-            for expr in exprs {
-                let key = expr.get("key").and_then(Value::as_str).unwrap_or("");
-                if key.is_empty() {
-                    return Err("a matchExpressions entry has no key".into());
-                }
-                let op = expr.get("operator").and_then(Value::as_str).unwrap_or("");
-                let values = strings(expr.get("values"));
-                let key = key.to_owned();
-                let requirement = match op {
-                    "In" | "NotIn" if values.is_empty() => {
-                        return Err(format!("operator {op} on {key:?} needs values"));
-                    }
-                    "In" => Requirement::In(key, values),
-                    "NotIn" => Requirement::NotIn(key, values),
-                    "Exists" | "DoesNotExist" if !values.is_empty() => {
-                        return Err(format!("operator {op} on {key:?} takes no values"));
-                    }
-                    "Exists" => Requirement::Exists(key),
-                    "DoesNotExist" => Requirement::DoesNotExist(key),
-                    other => return Err(format!("unknown operator {other:?} on {key:?}")),
-                };
-                requirements.push(requirement);
-            }
-        }
-        Ok(Selector { requirements })
-    }
-
-    /// Whether labels match (an empty selector matches everything).
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.requirements.iter().all(|req| match req {
-            Requirement::Equals(k, v) => labels.get(k) == Some(v),
-            Requirement::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
-            Requirement::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
-            Requirement::Exists(k) => labels.contains_key(k),
-            Requirement::DoesNotExist(k) => !labels.contains_key(k),
-        })
-    }
-}
-
 /// Index of a role in [`Policy::roles`].
 pub type RoleId = usize;
 /// Index of a binding in [`Policy::bindings`].
@@ -331,7 +255,7 @@ pub struct Role {
     /// Rules written in the object, in order.
     pub own_rules: Vec<RuleId>,
     /// `aggregationRule.clusterRoleSelectors` when present (an aggregated ClusterRole).
-    pub aggregation: Option<Vec<Selector>>,
+    pub aggregation: Option<Vec<LabelSelector>>,
     /// The rules in force: the own rules, or for an aggregated ClusterRole the union of the
     /// rules of the ClusterRoles its selectors match (its own rules are replaced, as the
     /// aggregation controller does).
@@ -597,15 +521,15 @@ impl Policy {
                 let mut selectors = Vec::new();
                 if let Some(Value::Array(items)) = rule.get("clusterRoleSelectors") {
                     for (i, item) in items.iter().enumerate() {
-                        match Selector::parse(item) {
+                        match LabelSelector::parse(item, Scalars::Strict) {
                             Ok(selector) => selectors.push(selector),
-                            Err(message) => {
+                            Err(error) => {
                                 self.diagnostics.push(Diagnostic {
                                     kind: DiagnosticKind::InvalidSelector,
                                     object: index,
                                     pointer: format!("/aggregationRule/clusterRoleSelectors/{i}"),
                                     message: format!(
-                                        "invalid aggregation selector ({message}): the \
+                                        "invalid aggregation selector ({error}): the \
                                          aggregation controller leaves the role unchanged"
                                     ),
                                 });

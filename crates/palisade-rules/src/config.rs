@@ -33,8 +33,8 @@ pub struct Config {
     /// Rule settings.
     pub rules: Settings,
     pub suppressions: Vec<Suppression>,
-    /// Admission webhook settings, read by `palisade serve` unless `--webhook-config` names
-    /// another file; `scan` accepts and ignores them.
+    /// Admission webhook settings, undecoded: the webhook crate reads them (`palisade serve`
+    /// uses them unless `--webhook-config` names another file).
     pub webhook: Option<Value>,
 }
 
@@ -63,7 +63,8 @@ pub struct ConfigError {
     pub message: String,
 }
 
-const TOP_LEVEL: &[&str] = &[
+/// The top-level fields of the configuration file; `webhook` is read by the admission webhook.
+pub const FIELDS: &[&str] = &[
     "select",
     "ignore",
     "fail-on",
@@ -71,8 +72,10 @@ const TOP_LEVEL: &[&str] = &[
     "exclude",
     "rules",
     "suppressions",
-    "webhook",
+    WEBHOOK_FIELD,
 ];
+/// The field that holds the admission webhook settings.
+pub const WEBHOOK_FIELD: &str = "webhook";
 const SETTINGS: &[&str] = &[
     "allowed-registries",
     "system-namespaces",
@@ -124,7 +127,7 @@ impl Config {
         let Some(value) = value else {
             return Ok(Config::default());
         };
-        check_fields(&value, TOP_LEVEL, "").map_err(&fail)?;
+        check_fields(&value, FIELDS, "").map_err(&fail)?;
         if let Some(rules) = value.get("rules") {
             check_fields(rules, SETTINGS, "rules.").map_err(&fail)?;
         }

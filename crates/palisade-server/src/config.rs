@@ -27,6 +27,7 @@ use serde_json::Value;
 
 use palisade_core::rule::Severity;
 use palisade_core::Limits;
+use palisade_rules::config::{FIELDS, WEBHOOK_FIELD};
 use palisade_rules::{find, resolve_selector};
 
 /// What the webhook does with a finding.
@@ -142,18 +143,6 @@ pub struct WebhookConfigError {
     pub message: String,
 }
 
-/// Top-level keys of `.palisade.yaml` that belong to the rules configuration, accepted beside
-/// `webhook:` so that one file can hold both.
-const RULES_KEYS: &[&str] = &[
-    "select",
-    "ignore",
-    "fail-on",
-    "severity",
-    "exclude",
-    "rules",
-    "suppressions",
-];
-
 impl Default for WebhookConfig {
     fn default() -> Self {
         WebhookConfig::from_raw(RawWebhook::default()).expect("the empty configuration is valid")
@@ -183,15 +172,13 @@ impl WebhookConfig {
         let section = match document {
             None | Some(Value::Null) => Value::Null,
             Some(Value::Object(mut map)) => {
-                if let Some(key) = map
-                    .keys()
-                    .find(|k| *k != "webhook" && !RULES_KEYS.contains(&k.as_str()))
-                {
+                // The keys of the rules configuration are accepted, so that one file can hold both.
+                if let Some(key) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
                     return Err(fail(format!(
                         "unknown top-level field `{key}`; the webhook settings go under `webhook:`"
                     )));
                 }
-                map.remove("webhook").unwrap_or(Value::Null)
+                map.remove(WEBHOOK_FIELD).unwrap_or(Value::Null)
             }
             Some(_) => return Err(fail("the document must be a mapping".to_owned())),
         };
@@ -426,6 +413,12 @@ mod tests {
     fn shares_the_rules_file() {
         let config = parse("select: [ALL]\nsuppressions: []\nwebhook:\n  mode: warn\n");
         assert_eq!(config.mode("POD001", Severity::Critical, None), Mode::Warn);
+        // Every field of the rules configuration may stand beside the section.
+        let every_field: String = FIELDS.iter().map(|f| format!("{f}:\n")).collect();
+        assert_eq!(
+            parse(&every_field).mode("POD001", Severity::Critical, None),
+            Mode::Enforce
+        );
         let empty = parse("select: [ALL]\n");
         assert_eq!(
             empty.mode("POD001", Severity::Critical, None),

@@ -1,8 +1,10 @@
 //! The palisade command line.
 
 mod cmd;
+mod config;
 mod input;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -83,7 +85,8 @@ fn main() -> ExitCode {
         Command::Pss(args) => cmd::pss::run(args),
     };
     result.unwrap_or_else(|err| {
-        eprintln!("error: {err:#}");
+        // A closed standard error must not turn the exit code into a panic's.
+        let _ = writeln!(std::io::stderr().lock(), "error: {err:#}");
         ExitCode::from(2)
     })
 }

@@ -494,3 +494,61 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(out.status.code(), Some(101));
 }
+
+#[test]
+fn the_webhook_section_is_checked_by_every_command_that_reads_the_file() {
+    let config = "select: [POD001]\nwebhook:\n  mode: deny\n";
+    let dir = temp_with(&[("pod.yaml", PRIVILEGED), (".palisade.yaml", config)]);
+    for args in [
+        &["scan", "pod.yaml"][..],
+        &["fix", "pod.yaml"],
+        &[
+            "serve",
+            "--self-signed",
+            "127.0.0.1",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+    ] {
+        let (code, out, err) = run(palisade().current_dir(dir.path()).args(args));
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(
+            err.contains(".palisade.yaml: webhook: unknown mode \"deny\""),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, _, err) =
+        run(palisade()
+            .current_dir(dir.path())
+            .args(["scan", "--no-config", "pod.yaml"]));
+    assert_eq!(code, 1, "without the file the finding fails the run: {err}");
+}
+
+#[test]
+fn command_errors_exit_2_with_one_error_line() {
+    let dir = temp_with(&[("pod.yaml", PRIVILEGED)]);
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["explain", "workload"],
+            "error: \"workload\" names a category of ",
+        ),
+        (
+            &["explain", "POD01"],
+            "error: unknown rule or category \"POD01\"",
+        ),
+        (
+            &["scan", "--config", "missing.yaml", "pod.yaml"],
+            "error: missing.yaml: cannot read: ",
+        ),
+        (
+            &["scan", "--no-config", "--select", "nope", "pod.yaml"],
+            "error: unknown rule or category \"nope\"",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (code, out, err) = run(palisade().current_dir(dir.path()).args(args));
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}

@@ -14,7 +14,8 @@ use palisade_rules::fixes::{plan, Outcome};
 use palisade_rules::Engine;
 use rayon::prelude::*;
 
-use crate::cmd::scan::{load_config, redactor, scan};
+use crate::cmd::scan::{redactor, scan};
+use crate::config::ConfigArgs;
 use crate::input::InputArgs;
 
 #[derive(Debug, Args)]
@@ -31,12 +32,8 @@ pub struct FixArgs {
     /// Do not fix the findings of these rules (IDs, slugs or categories).
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub ignore: Vec<String>,
-    /// Configuration file (default: .palisade.yaml in the current directory or a parent).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<String>,
-    /// Do not read any configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Print the credentials the diff shows in full (they are masked by default).
     #[arg(long)]
     pub show_secrets: bool,
@@ -74,24 +71,11 @@ fn not_rewritable(path: &str) -> Option<String> {
 pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     if args.write {
         if let Some(reason) = args.input.paths.iter().find_map(|p| not_rewritable(p)) {
-            report(format!("error: {reason}; run without --write for a diff"));
-            return Ok(ExitCode::from(2));
+            anyhow::bail!("{reason}; run without --write for a diff");
         }
     }
-    let config = match load_config(args.config.as_deref(), args.no_config) {
-        Ok(c) => c,
-        Err(err) => {
-            report(format!("error: {err}"));
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let engine = match Engine::new(&config, &args.select, &args.ignore) {
-        Ok(e) => e,
-        Err(err) => {
-            report(format!("error: {err}"));
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let config = args.config.load(None)?.rules;
+    let engine = Engine::new(&config, &args.select, &args.ignore)?;
     let outcome = scan(&engine, &args.input, &config)?;
     let mut failed = !outcome.errors.is_empty();
     for err in &outcome.errors {

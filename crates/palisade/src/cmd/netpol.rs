@@ -207,19 +207,13 @@ fn eval_json(args: &EvalArgs, result: &EvalResult) -> Value {
 
 fn eval_cmd(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let (input, errors) = load(&args.input);
-    let result = match eval(
+    let result = eval(
         &input,
         &args.source,
         &args.destination,
         args.protocol,
         args.port,
-    ) {
-        Ok(r) => r,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    )?;
     match args.format {
         EvalFormat::Json => println!("{}", eval_json(&args, &result)),
         EvalFormat::Text => {

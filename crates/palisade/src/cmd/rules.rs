@@ -66,29 +66,21 @@ pub struct ExplainArgs {
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    match resolve_selector(&args.rule) {
-        Ok(rules) if rules.len() == 1 => {
-            print!("{}", rule_markdown(rules[0]));
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(rules) => {
-            eprintln!(
-                "error: {:?} names a category of {} rules; name one: {}",
-                args.rule,
-                rules.len(),
-                rules
-                    .iter()
-                    .map(|r| r.meta().id)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            Ok(ExitCode::from(2))
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            Ok(ExitCode::from(2))
-        }
-    }
+    let rules = resolve_selector(&args.rule)?;
+    let [rule] = rules[..] else {
+        anyhow::bail!(
+            "{:?} names a category of {} rules; name one: {}",
+            args.rule,
+            rules.len(),
+            rules
+                .iter()
+                .map(|r| r.meta().id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    print!("{}", rule_markdown(rule));
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Args)]
@@ -101,11 +93,7 @@ pub struct InitArgs {
 pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     let path = std::path::Path::new(palisade_rules::config::CONFIG_FILE);
     if path.exists() && !args.force {
-        eprintln!(
-            "error: {} exists; use --force to overwrite it",
-            path.display()
-        );
-        return Ok(ExitCode::from(2));
+        anyhow::bail!("{} exists; use --force to overwrite it", path.display());
     }
     std::fs::write(path, DEFAULT_CONFIG)?;
     println!("wrote {}", path.display());

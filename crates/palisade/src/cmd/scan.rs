@@ -16,6 +16,7 @@ use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
 use rayon::prelude::*;
 
+use crate::config::ConfigArgs;
 use crate::input::{collect, exclude_set, Input, InputArgs};
 
 /// `--format`: one of [`Format::NAMES`], listed in the help and checked by clap.
@@ -54,12 +55,8 @@ pub struct ScanArgs {
     /// Do not run these rules (IDs, slugs or categories).
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub ignore: Vec<String>,
-    /// Configuration file (default: .palisade.yaml in the current directory or a parent).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<String>,
-    /// Do not read any configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Print the credentials findings are about in full (they are masked by default, e.g.
     /// `Sup3…(19 chars)`). For a local run only: never in CI, whose logs are kept.
     #[arg(long)]
@@ -88,23 +85,6 @@ pub struct ScanOutcome {
     /// Credentials in the input that no finding carries (their rules were not selected or
     /// were suppressed): output masks them too.
     pub credentials: Vec<String>,
-}
-
-/// Reads the configuration the flags name (or discovers it).
-pub fn load_config(path: Option<&str>, none: bool) -> Result<Config, String> {
-    if none {
-        return Ok(Config::default());
-    }
-    let path = match path {
-        Some(p) => Some(std::path::PathBuf::from(p)),
-        None => std::env::current_dir()
-            .ok()
-            .and_then(|d| Config::discover(&d)),
-    };
-    match path {
-        Some(p) => Config::from_file(&p).map_err(|e| e.to_string()),
-        None => Ok(Config::default()),
-    }
 }
 
 #[derive(Default)]
@@ -298,20 +278,8 @@ impl SourceLines for LineCache {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let config = match load_config(args.config.as_deref(), args.no_config) {
-        Ok(c) => c,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let engine = match Engine::new(&config, &args.select, &args.ignore) {
-        Ok(e) => e,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let config = args.config.load(None)?.rules;
+    let engine = Engine::new(&config, &args.select, &args.ignore)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
     let outcome = scan(&engine, &args.input, &config)?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();

@@ -11,8 +11,10 @@ use anyhow::Context;
 use clap::Args;
 use palisade_server::{
     client_ca, self_signed, serve, Access, CertFiles, KubeTokenReviewer, LogSink, ReviewLimits,
-    ServerConfig, State, TlsSource, WebhookConfig,
+    ServerConfig, State, TlsSource,
 };
+
+use crate::config::{ConfigArgs, Settings};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -44,12 +46,8 @@ pub struct ServeArgs {
     /// the rules configuration.
     #[arg(long, value_name = "FILE")]
     pub webhook_config: Option<PathBuf>,
-    /// Rules configuration (default: .palisade.yaml in the current directory or a parent).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<String>,
-    /// Do not read any rules configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Run only these rules (IDs, slugs or categories; comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub select: Vec<String>,
@@ -108,16 +106,8 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = crate::cmd::scan::load_config(args.config.as_deref(), args.no_config)
-        .map_err(anyhow::Error::msg)?;
     // --webhook-config wins; otherwise the `webhook:` section of the rules configuration.
-    let webhook = match (&args.webhook_config, &config.webhook) {
-        (Some(path), _) => WebhookConfig::from_file(path)?,
-        (None, Some(section)) => {
-            WebhookConfig::from_section(section.clone(), "the rules configuration")?
-        }
-        (None, None) => WebhookConfig::default(),
-    };
+    let Settings { rules, webhook } = args.config.load(args.webhook_config.as_deref())?;
     let tls = if args.self_signed.is_empty() {
         match (args.tls_cert, args.tls_key) {
             (Some(cert), Some(key)) => TlsSource::Files(CertFiles { cert, key }),
@@ -134,7 +124,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             key: generated.key_pem,
         }
     };
-    let state = State::new(config, args.select, args.ignore, webhook, LogSink::stderr())?
+    let state = State::new(rules, args.select, args.ignore, webhook, LogSink::stderr())?
         .with_limits(ReviewLimits {
             max_containers: args.max_containers,
             max_nodes: args.max_nodes,
