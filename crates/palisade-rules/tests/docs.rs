@@ -74,7 +74,12 @@ fn every_rule_file_is_named_after_its_slug_and_has_a_fixture() {
     for rule in palisade_rules::registry() {
         let m = rule.meta();
         let source = std::path::Path::new(m.source);
-        assert!(root.join(source).is_file(), "{}: no file {}", m.id, m.source);
+        assert!(
+            root.join(source).is_file(),
+            "{}: no file {}",
+            m.id,
+            m.source
+        );
         assert_eq!(
             source.file_stem().and_then(|s| s.to_str()),
             Some(m.slug.replace('-', "_").as_str()),
@@ -89,6 +94,10 @@ fn every_rule_file_is_named_after_its_slug_and_has_a_fixture() {
             m.source
         );
         let fixture = palisade_rules::docs::fixture_path(m.id);
-        assert!(root.join(&fixture).is_file(), "{}: no fixture {fixture}", m.id);
+        assert!(
+            root.join(&fixture).is_file(),
+            "{}: no fixture {fixture}",
+            m.id
+        );
     }
 }
