@@ -108,3 +108,27 @@ fn the_file_whose_kept_objects_cross_the_run_budget_is_an_error() {
     let (code, report) = scan(dir.path(), &[".", "--max-run-nodes", "26"]);
     assert_eq!(code, 1, "{report}");
 }
+
+#[test]
+fn a_stream_decoded_in_parallel_is_refused_at_the_same_place_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4,000 pods of 13 nodes: about 1 MB, decoded as several chunks in parallel.
+    let stream: String = (0..4000)
+        .map(|i| PRIVILEGED.replace("name: p\n", &format!("name: p{i}\n")))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    std::fs::write(dir.path().join("stream.yaml"), stream).unwrap();
+    for _ in 0..3 {
+        let (code, report) = scan(dir.path(), &["stream.yaml", "--max-file-nodes", "30000"]);
+        assert_eq!(code, 2, "{report}");
+        let errors = report["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{report}");
+        assert_eq!(errors[0]["kind"], "limit");
+        assert_eq!(
+            (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+            (Some(1), Some(1)),
+            "{report}"
+        );
+        assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    }
+}

@@ -10,7 +10,7 @@ use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
     check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget,
-    Object, Redactor, Source,
+    Object, Pos, Redactor, Source,
 };
 use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
@@ -196,7 +196,9 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) 
     };
     let source = Source::new(display);
     let budget = NodeBudget::file(limits);
-    let parts: Vec<FileResult> = split_stream(text, CHUNK_BYTES)
+    let chunks = split_stream(text, CHUNK_BYTES);
+    let parallel = chunks.len() > 1;
+    let parts: Vec<FileResult> = chunks
         .into_par_iter()
         .map(|chunk| {
             let mut part = FileResult::default();
@@ -230,7 +232,12 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) 
         }
         file.absorb(part);
     }
-    if let Some(error) = budget.error(display) {
+    if let Some(mut error) = budget.error(display) {
+        // Which of the chunks decoded in parallel crosses the budget depends on timing: the
+        // file as a whole is refused, at its start, so that every run reports the same place.
+        if parallel {
+            error.pos = Pos::new(1, 1);
+        }
         return FileResult {
             errors: vec![error],
             streamed: file.streamed,
