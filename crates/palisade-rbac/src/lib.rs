@@ -25,9 +25,9 @@ pub use authz::{
 pub use graph::{describe_rule, Graph, GraphBinding, GraphRole, GraphSubject, Permission};
 pub use list::render_rules;
 pub use model::{
-    Binding, BindingId, BindingKind, BoundSubject, Diagnostic, DiagnosticKind, Location,
-    ObjectName, Options, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, RuleDef, RuleId,
-    Selector, Subject, RBAC_GROUP,
+    binding_subjects, Binding, BindingId, BindingKind, BoundSubject, Diagnostic, DiagnosticKind,
+    Location, ObjectName, Options, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, RuleDef,
+    RuleId, Selector, Subject, SubjectEntry, RBAC_GROUP,
 };
 pub use paths::{paths, paths_to, EscalationPath, Node, Step};
 pub use risks::{
