@@ -6,8 +6,9 @@
 //! aggregation controller does and reports bindings to missing roles. Queries:
 //! [`Policy::authorize`] (can-i), [`Policy::who_can`], [`Policy::rules_for`] with
 //! [`render_rules`] (can-i --list), [`Policy::graph`] with [`Graph::to_dot`]; [`risks`]
-//! reports risky permissions ([`RISKS`] holds their metadata) and [`paths`] finds escalation
-//! paths to cluster-admin.
+//! reports risky permissions as typed facts ([`RiskKind`], [`RiskFact`]; the rules that grade
+//! and word them live in `palisade-rules`) and [`paths`] finds escalation paths to
+//! cluster-admin. [`binding_subjects`] reads the subjects of a binding for every crate.
 
 mod authz;
 mod defaults;
@@ -25,15 +26,13 @@ pub use authz::{
 pub use graph::{describe_rule, Graph, GraphBinding, GraphRole, GraphSubject, Permission};
 pub use list::render_rules;
 pub use model::{
-    Binding, BindingId, BindingKind, BoundSubject, Diagnostic, DiagnosticKind, Location,
-    ObjectName, Options, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, RuleDef, RuleId,
-    Subject, RBAC_GROUP,
+    binding_subjects, Binding, BindingId, BindingKind, BoundSubject, Diagnostic, DiagnosticKind,
+    Location, ObjectName, Options, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, RuleDef,
+    RuleId, Subject, SubjectEntry, RBAC_GROUP,
 };
 pub use paths::{paths, paths_to, EscalationPath, Node, Step};
 pub use risks::{
-    risk_meta, risks, Risk, CLUSTER_ADMIN_BINDING, CSR_APPROVE, DEFAULT_SA_BINDING, ESCALATE_BIND,
-    IMPERSONATE, NODES_PROXY, POD_EXEC, PUBLIC_BINDING, RISKS, SECRETS_READ, TOKEN_CREATE,
-    WEBHOOK_WRITE, WILDCARD, WORKLOAD_WRITE,
+    risks, CsrGrant, PublicSubject, Risk, RiskFact, RiskKind, RoleScope, WildcardShape,
 };
 
 /// The default ClusterRoles, Roles and bindings of a kubeadm cluster, as objects.

@@ -308,6 +308,49 @@ pub struct RoleRef {
     pub name: String,
 }
 
+/// One entry of a binding's `subjects`, as the authorizer reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectEntry<'a> {
+    User(&'a str),
+    Group(&'a str),
+    /// A service account, in its own namespace when the subject names one, else in the
+    /// binding's; `None` when neither is known (in a ClusterRoleBinding it never matches).
+    ServiceAccount {
+        name: &'a str,
+        namespace: Option<&'a str>,
+    },
+    /// A kind other than `User`, `Group` and `ServiceAccount` (never matches).
+    Unknown(&'a str),
+}
+
+/// The entries of a binding's `subjects`, in order (none when the field is not a list).
+/// `namespace` is the binding's namespace, where a service account without one of its own
+/// lives; missing fields read as empty strings.
+pub fn binding_subjects<'a>(
+    binding: &'a Value,
+    namespace: Option<&'a str>,
+) -> impl Iterator<Item = SubjectEntry<'a>> + 'a {
+    let items = match binding.get("subjects") {
+        Some(Value::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    items.iter().map(move |item| {
+        let get = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or("");
+        let name = get("name");
+        match get("kind") {
+            "User" => SubjectEntry::User(name),
+            "Group" => SubjectEntry::Group(name),
+            "ServiceAccount" => SubjectEntry::ServiceAccount {
+                name,
+                namespace: Some(get("namespace"))
+                    .filter(|ns| !ns.is_empty())
+                    .or(namespace),
+            },
+            other => SubjectEntry::Unknown(other),
+        }
+    })
+}
+
 /// A subject as bound, with its location in the binding.
 #[derive(Debug, Clone)]
 pub struct BoundSubject {
@@ -610,57 +653,51 @@ impl Policy {
             name: field("name"),
         };
         let mut subjects = Vec::new();
-        if let Some(Value::Array(items)) = object.value.get("subjects") {
-            for (i, item) in items.iter().enumerate() {
-                let pointer = format!("/subjects/{i}");
-                let get = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or("");
-                let name = get("name").to_owned();
-                let subject = match get("kind") {
-                    "User" => Some(Subject::User { name }),
-                    "Group" => Some(Subject::Group { name }),
-                    "ServiceAccount" => {
-                        let ns = match get("namespace") {
-                            "" => namespace.clone(),
-                            ns => Some(ns.to_owned()),
-                        };
-                        match ns {
-                            Some(namespace) => {
-                                self.service_accounts
-                                    .entry(namespace.clone())
-                                    .or_default()
-                                    .insert(name.clone());
-                                Some(Subject::ServiceAccount { name, namespace })
-                            }
-                            None => {
-                                self.diagnostics.push(Diagnostic {
-                                    kind: DiagnosticKind::IgnoredSubject,
-                                    object: index,
-                                    pointer: pointer.clone(),
-                                    message: format!(
-                                        "service account {name:?} has no namespace: in a \
-                                         ClusterRoleBinding it never matches"
-                                    ),
-                                });
-                                None
-                            }
-                        }
-                    }
-                    other => {
-                        self.diagnostics.push(Diagnostic {
-                            kind: DiagnosticKind::IgnoredSubject,
-                            object: index,
-                            pointer: pointer.clone(),
-                            message: format!(
-                                "subject kind {other:?} is not User, Group or ServiceAccount: \
-                                 it never matches"
-                            ),
-                        });
-                        None
-                    }
-                };
-                if let Some(subject) = subject {
-                    subjects.push(BoundSubject { subject, pointer });
+        for (i, entry) in binding_subjects(&object.value, namespace.as_deref()).enumerate() {
+            let pointer = format!("/subjects/{i}");
+            let subject = match entry {
+                SubjectEntry::User(name) => Some(Subject::user(name)),
+                SubjectEntry::Group(name) => Some(Subject::group(name)),
+                SubjectEntry::ServiceAccount {
+                    name,
+                    namespace: Some(namespace),
+                } => {
+                    self.service_accounts
+                        .entry(namespace.to_owned())
+                        .or_default()
+                        .insert(name.to_owned());
+                    Some(Subject::service_account(namespace, name))
                 }
+                SubjectEntry::ServiceAccount {
+                    name,
+                    namespace: None,
+                } => {
+                    self.diagnostics.push(Diagnostic {
+                        kind: DiagnosticKind::IgnoredSubject,
+                        object: index,
+                        pointer: pointer.clone(),
+                        message: format!(
+                            "service account {name:?} has no namespace: in a \
+                             ClusterRoleBinding it never matches"
+                        ),
+                    });
+                    None
+                }
+                SubjectEntry::Unknown(other) => {
+                    self.diagnostics.push(Diagnostic {
+                        kind: DiagnosticKind::IgnoredSubject,
+                        object: index,
+                        pointer: pointer.clone(),
+                        message: format!(
+                            "subject kind {other:?} is not User, Group or ServiceAccount: \
+                             it never matches"
+                        ),
+                    });
+                    None
+                }
+            };
+            if let Some(subject) = subject {
+                subjects.push(BoundSubject { subject, pointer });
             }
         }
         let binding = Binding {

@@ -1,8 +1,10 @@
 //! Risky permissions and escalation paths on hand-written policies.
 
-use palisade_core::rule::Severity;
 use palisade_core::{load_path, Limits, Object};
-use palisade_rbac::{paths, paths_to, risk_meta, risks, Node, Options, Policy, Subject, RISKS};
+use palisade_rbac::{
+    paths, paths_to, risks, CsrGrant, Node, Options, Policy, PublicSubject, Risk, RiskFact,
+    RiskKind, RoleScope, Subject, WildcardShape,
+};
 
 fn load(name: &str) -> Vec<Object> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,60 +15,126 @@ fn load(name: &str) -> Vec<Object> {
     loaded.objects
 }
 
+fn located(all: &[Risk]) -> Vec<(usize, &str, RiskKind)> {
+    all.iter()
+        .map(|r| (r.object, r.pointer.as_str(), r.kind()))
+        .collect()
+}
+
+fn fact(all: &[Risk], object: usize, kind: RiskKind) -> &RiskFact {
+    &all.iter()
+        .find(|r| r.object == object && r.kind() == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} at object {object}"))
+        .fact
+}
+
 #[test]
-fn risks_are_located_and_graded() {
+fn risks_are_located_with_their_facts() {
     let policy = Policy::from_slice(&load("risky.yaml"), &Options::default());
-    let found: Vec<(usize, &str, &str, Severity)> = risks(&policy)
-        .iter()
-        .map(|r| (r.object, r.pointer.as_str(), r.id, r.severity))
-        .map(|(o, p, i, s)| (o, leak(p), i, s))
-        .collect();
-    let expected = [
-        (0, "/rules/0", "RBAC001", Severity::High),
-        (3, "/rules/0", "RBAC002", Severity::Medium),
-        (3, "/rules/1", "RBAC003", Severity::Medium),
-        (5, "/rules/0", "RBAC004", Severity::Critical),
-        (5, "/rules/2", "RBAC005", Severity::High),
-        (6, "/rules/0", "RBAC010", Severity::Critical),
-        (8, "/rules/0", "RBAC007", Severity::Critical),
-        (8, "/rules/1", "RBAC008", Severity::High),
-        (8, "/rules/2", "RBAC009", Severity::High),
-        (8, "/rules/3", "RBAC006", Severity::High),
-        (9, "/rules/0", "RBAC010", Severity::Info),
-        (4, "/subjects/0", "RBAC013", Severity::Medium),
-        (7, "/roleRef", "RBAC011", Severity::High),
-        (7, "/subjects/0", "RBAC012", Severity::Medium),
-    ];
-    assert_eq!(found, expected);
     let all = risks(&policy);
-    let named = all.iter().find(|r| r.id == "RBAC005").unwrap();
-    assert!(named.message.contains("alice"), "{}", named.message);
-    let deploy = all.iter().find(|r| r.id == "RBAC002").unwrap();
-    assert!(
-        deploy.message.contains("namespace app"),
-        "{}",
-        deploy.message
+    let expected = [
+        (0, "/rules/0", RiskKind::SecretsRead),
+        (3, "/rules/0", RiskKind::WorkloadWrite),
+        (3, "/rules/1", RiskKind::PodExec),
+        (5, "/rules/0", RiskKind::EscalateBind),
+        (5, "/rules/2", RiskKind::Impersonate),
+        (6, "/rules/0", RiskKind::Wildcard),
+        (8, "/rules/0", RiskKind::NodesProxy),
+        (8, "/rules/1", RiskKind::CsrApprove),
+        (8, "/rules/2", RiskKind::WebhookWrite),
+        (8, "/rules/3", RiskKind::TokenCreate),
+        (9, "/rules/0", RiskKind::Wildcard),
+        (4, "/subjects/0", RiskKind::DefaultServiceAccountBinding),
+        (7, "/roleRef", RiskKind::ClusterAdminBinding),
+        (7, "/subjects/0", RiskKind::PublicBinding),
+    ];
+    assert_eq!(located(&all), expected);
+    // A named secret is no risk; named impersonation is, restricted to its names.
+    let RiskFact::Permission {
+        role,
+        scope,
+        matched,
+        named_only,
+        ..
+    } = fact(&all, 5, RiskKind::Impersonate)
+    else {
+        panic!("impersonation is a permission");
+    };
+    assert_eq!(role.to_string(), "ClusterRole escalator");
+    assert_eq!(*scope, RoleScope::Unbound);
+    assert_eq!(matched, &["impersonate users"]);
+    assert_eq!(named_only.as_deref(), Some(&["alice".to_owned()][..]));
+    let RiskFact::Permission { scope, matched, .. } = fact(&all, 3, RiskKind::WorkloadWrite) else {
+        panic!("workload write is a permission");
+    };
+    assert_eq!(*scope, RoleScope::Namespace("app".into()));
+    assert_eq!(matched, &["create deployments", "update deployments"]);
+    let RiskFact::Permission { scope, .. } = fact(&all, 0, RiskKind::SecretsRead) else {
+        panic!("secrets read is a permission");
+    };
+    assert_eq!(*scope, RoleScope::Cluster);
+    assert!(matches!(
+        fact(&all, 6, RiskKind::Wildcard),
+        RiskFact::Wildcard {
+            shape: WildcardShape::Everything,
+            ..
+        }
+    ));
+    assert!(matches!(
+        fact(&all, 9, RiskKind::Wildcard),
+        RiskFact::Wildcard {
+            shape: WildcardShape::Verbs,
+            custom_only: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        fact(&all, 8, RiskKind::CsrApprove),
+        &RiskFact::CsrApprove {
+            role: policy.cluster_role("node-ops").unwrap().name_ref(),
+            scope: RoleScope::Unbound,
+            grants: vec![CsrGrant {
+                verb: "approve",
+                signers: Vec::new(),
+                subresource: "approval",
+            }],
+        }
     );
-}
-
-fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_owned().into_boxed_str())
+    let RiskFact::ClusterAdminBinding { binding, subjects } =
+        fact(&all, 7, RiskKind::ClusterAdminBinding)
+    else {
+        panic!("a cluster-admin binding");
+    };
+    assert_eq!(binding.namespace, None);
+    assert_eq!(subjects, &[Subject::group("system:authenticated")]);
+    assert!(matches!(
+        fact(&all, 7, RiskKind::PublicBinding),
+        RiskFact::PublicBinding {
+            public: PublicSubject::Authenticated,
+            reads_named_only: false,
+            ..
+        }
+    ));
+    let RiskFact::DefaultServiceAccountBinding {
+        role_ref,
+        namespace,
+        ..
+    } = fact(&all, 4, RiskKind::DefaultServiceAccountBinding)
+    else {
+        panic!("a default service-account binding");
+    };
+    assert_eq!(
+        (role_ref.name.as_str(), namespace.as_str()),
+        ("deployer", "app")
+    );
 }
 
 #[test]
-fn risk_metadata_is_complete() {
-    assert_eq!(RISKS.len(), 13);
-    for (i, meta) in RISKS.iter().enumerate() {
-        assert_eq!(meta.id, format!("RBAC{:03}", i + 1));
-        assert!(meta.slug.starts_with("rbac-"));
-        assert!(!meta.rationale.is_empty() && !meta.remediation.is_empty());
-        assert_eq!(meta.category, "rbac");
-    }
-    assert_eq!(
-        risk_meta("RBAC011").unwrap().slug,
-        "rbac-cluster-admin-binding"
-    );
-    assert!(risk_meta("RBAC999").is_none());
+fn every_kind_is_listed_once() {
+    let mut kinds = RiskKind::ALL.to_vec();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds.len(), RiskKind::ALL.len());
 }
 
 #[test]
@@ -122,45 +190,72 @@ fn escalation_through_pods_secrets_and_tokens() {
 }
 
 #[test]
-fn csr_wildcard_and_public_read_are_graded_by_what_they_allow() {
+fn csr_wildcard_and_public_read_facts_say_what_they_allow() {
     let policy = Policy::from_slice(&load("false-positives.yaml"), &Options::default());
     let all = risks(&policy);
-    let found: Vec<(usize, &str, &str, Severity)> = all
-        .iter()
-        .map(|r| (r.object, leak(&r.pointer), r.id, r.severity))
-        .collect();
     let expected = [
         // Patch and get on everything: no CSR approval without `approve` on signers.
-        (0, "/rules/0", "RBAC001", Severity::High),
-        (0, "/rules/0", "RBAC002", Severity::High),
-        (0, "/rules/0", "RBAC003", Severity::High),
-        (0, "/rules/0", "RBAC007", Severity::Critical),
-        (0, "/rules/0", "RBAC009", Severity::High),
-        (0, "/rules/0", "RBAC010", Severity::High),
-        (1, "/rules/1", "RBAC008", Severity::High),
-        (2, "/rules/1", "RBAC008", Severity::Low),
-        (4, "/rules/0", "RBAC010", Severity::Info),
-        (4, "/rules/1", "RBAC010", Severity::Low),
-        (4, "/rules/2", "RBAC010", Severity::Medium),
-        (6, "/subjects/0", "RBAC012", Severity::Info),
-        (8, "/subjects/0", "RBAC012", Severity::Medium),
+        (0, "/rules/0", RiskKind::SecretsRead),
+        (0, "/rules/0", RiskKind::WorkloadWrite),
+        (0, "/rules/0", RiskKind::PodExec),
+        (0, "/rules/0", RiskKind::NodesProxy),
+        (0, "/rules/0", RiskKind::WebhookWrite),
+        (0, "/rules/0", RiskKind::Wildcard),
+        (1, "/rules/1", RiskKind::CsrApprove),
+        (2, "/rules/1", RiskKind::CsrApprove),
+        (4, "/rules/0", RiskKind::Wildcard),
+        (4, "/rules/1", RiskKind::Wildcard),
+        (4, "/rules/2", RiskKind::Wildcard),
+        (6, "/subjects/0", RiskKind::PublicBinding),
+        (8, "/subjects/0", RiskKind::PublicBinding),
     ];
-    assert_eq!(found, expected);
-    let issuer = all.iter().find(|r| r.object == 2).unwrap();
-    assert!(
-        issuer
-            .message
-            .contains("sign certificates of signers [\"issuers.example.com/*\"]"),
-        "{}",
-        issuer.message
-    );
-    let message = |object: usize, id: &str| {
-        all.iter()
-            .find(|r| r.object == object && r.id == id)
-            .map(|r| r.message.as_str())
-            .unwrap_or_default()
+    assert_eq!(located(&all), expected);
+    let csr = |object: usize| match fact(&all, object, RiskKind::CsrApprove) {
+        RiskFact::CsrApprove { grants, .. } => grants.clone(),
+        other => panic!("{other:?}"),
     };
-    assert!(message(4, "RBAC010").ends_with("(custom resources only)"));
-    assert!(message(6, "RBAC012").contains("only reads named objects"));
-    assert!(!message(8, "RBAC012").contains("only reads named objects"));
+    let approver = csr(1);
+    assert_eq!(approver[0].signers, ["kubernetes.io/*"]);
+    assert!(approver[0].covers_cluster_signers());
+    let issuer = csr(2);
+    assert_eq!(
+        issuer,
+        [CsrGrant {
+            verb: "sign",
+            signers: vec!["issuers.example.com/*".into()],
+            subresource: "status",
+        }]
+    );
+    assert!(!issuer[0].covers_cluster_signers());
+    let wildcards: Vec<(WildcardShape, bool, bool)> = all
+        .iter()
+        .filter_map(|r| match &r.fact {
+            RiskFact::Wildcard {
+                shape,
+                groups,
+                custom_only,
+                ..
+            } => Some((*shape, groups.iter().any(|g| g == "*"), *custom_only)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        wildcards,
+        [
+            (WildcardShape::Resources, true, false),
+            (WildcardShape::VerbsAndResources, false, true),
+            (WildcardShape::Verbs, false, false),
+            (WildcardShape::Resources, false, false),
+        ]
+    );
+    let public = |object: usize| match fact(&all, object, RiskKind::PublicBinding) {
+        RiskFact::PublicBinding {
+            public,
+            reads_named_only,
+            ..
+        } => (*public, *reads_named_only),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(public(6), (PublicSubject::Authenticated, true));
+    assert_eq!(public(8), (PublicSubject::Authenticated, false));
 }

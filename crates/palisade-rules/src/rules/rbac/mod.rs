@@ -1,61 +1,46 @@
-//! RBAC rules: the risky permissions the RBAC engine finds (`palisade_rbac::risks`), one rule per
-//! risk, with the engine's metadata. The risks of an input are computed once and shared by the
-//! rules that run on it.
+//! RBAC rules: one rule per kind of risky permission the RBAC engine finds
+//! (`palisade_rbac::risks`). The engine states the facts; each rule words them and grades them.
+//! The risks of an input are computed once and shared by the rules that run on it.
 
-use palisade_core::rule::RuleMeta;
+pub mod rbac_admission_webhook_write;
+pub mod rbac_cluster_admin_binding;
+pub mod rbac_csr_approve;
+pub mod rbac_default_serviceaccount_binding;
+pub mod rbac_escalate_bind;
+pub mod rbac_impersonate;
+pub mod rbac_nodes_proxy;
+pub mod rbac_pod_exec;
+pub mod rbac_public_binding;
+pub mod rbac_secrets_read;
+pub mod rbac_serviceaccount_token_create;
+pub mod rbac_wildcard;
+pub mod rbac_workload_write;
+
+use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use palisade_core::Object;
-use palisade_rbac::{risks, Options, Policy, Risk, RBAC_GROUP, RISKS};
+use palisade_rbac::{risks, Options, Policy, Risk, RiskFact, RiskKind, RoleScope, RBAC_GROUP};
 
-use crate::{Checker, Emit, Inventory, InventoryRule, Rule};
-use palisade_core::rule::FixSafety;
+use crate::{Emit, Inventory};
 
-/// One risk of the RBAC engine as a scan rule: findings at the rule or binding line the risk
-/// points to, with the risk's severity.
-pub struct RiskRule(&'static RuleMeta);
+/// What every RBAC rule reads: a role's scope depends on its bindings, a binding's risk on its
+/// role, and service accounts are identities of their own.
+pub(crate) const KINDS: &[&str] = &[
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ServiceAccount",
+];
 
-impl Rule for RiskRule {
-    fn meta(&self) -> &'static RuleMeta {
-        self.0
-    }
-
-    fn fix_safety(&self) -> Option<FixSafety> {
-        None
-    }
-
-    fn finds_credentials(&self) -> bool {
-        false
-    }
-
-    fn checker(&self) -> Checker<'_> {
-        Checker::Inventory(self)
-    }
+pub(crate) const fn mitre(id: &'static str, url: &'static str) -> Reference {
+    Reference::url(Framework::Mitre, id, url)
 }
 
-impl InventoryRule for RiskRule {
-    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        let analysis = inventory.shared(analysis);
-        for risk in analysis.risks.iter().filter(|r| r.id == self.0.id) {
-            out.push((
-                risk.object,
-                Emit::new(risk.pointer.clone(), risk.message.clone()).with_severity(risk.severity),
-            ));
-        }
-    }
-}
-
-pub static RBAC001: RiskRule = RiskRule(&RISKS[0]);
-pub static RBAC002: RiskRule = RiskRule(&RISKS[1]);
-pub static RBAC003: RiskRule = RiskRule(&RISKS[2]);
-pub static RBAC004: RiskRule = RiskRule(&RISKS[3]);
-pub static RBAC005: RiskRule = RiskRule(&RISKS[4]);
-pub static RBAC006: RiskRule = RiskRule(&RISKS[5]);
-pub static RBAC007: RiskRule = RiskRule(&RISKS[6]);
-pub static RBAC008: RiskRule = RiskRule(&RISKS[7]);
-pub static RBAC009: RiskRule = RiskRule(&RISKS[8]);
-pub static RBAC010: RiskRule = RiskRule(&RISKS[9]);
-pub static RBAC011: RiskRule = RiskRule(&RISKS[10]);
-pub static RBAC012: RiskRule = RiskRule(&RISKS[11]);
-pub static RBAC013: RiskRule = RiskRule(&RISKS[12]);
+pub(crate) const RBAC_DOCS: Reference = Reference::url(
+    Framework::Docs,
+    "RBAC good practices",
+    "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
+);
 
 /// The objects the RBAC engine reads.
 fn relevant(object: &Object) -> bool {
@@ -88,21 +73,308 @@ fn analysis(objects: &[Object]) -> Analysis {
     }
 }
 
+/// Emits the risks of `kind`, at the rule or binding line each points to, with the message and
+/// severity `judge` gives its facts (`None` for facts of another shape, which the engine does
+/// not give for `kind`).
+pub(crate) fn report(
+    inventory: &Inventory<'_>,
+    kind: RiskKind,
+    out: &mut Vec<(usize, Emit)>,
+    judge: impl Fn(&RiskFact) -> Option<(String, Severity)>,
+) {
+    let analysis = inventory.shared(analysis);
+    for risk in analysis.risks.iter().filter(|r| r.kind() == kind) {
+        if let Some((message, severity)) = judge(&risk.fact) {
+            out.push((
+                risk.object,
+                Emit::new(risk.pointer.clone(), message).with_severity(severity),
+            ));
+        }
+    }
+}
+
+/// One step less severe.
+pub(crate) fn lower(severity: Severity) -> Severity {
+    match severity {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        Severity::Low | Severity::Info => Severity::Info,
+    }
+}
+
+/// A severity for permissions that apply in `scope`: one step lower in namespaces.
+pub(crate) fn scoped(scope: &RoleScope, severity: Severity) -> Severity {
+    if scope.is_namespaced() {
+        lower(severity)
+    } else {
+        severity
+    }
+}
+
+/// Where the permissions of a role apply, as messages say it.
+pub(crate) fn where_(scope: &RoleScope) -> String {
+    match scope {
+        RoleScope::Cluster => "in every namespace (bound by a ClusterRoleBinding)".into(),
+        RoleScope::Namespace(ns) => format!("in namespace {ns}"),
+        RoleScope::RoleBindings => "in the namespaces of its RoleBindings".into(),
+        RoleScope::Unbound => "wherever it is bound".into(),
+    }
+}
+
+/// The finding of a permission a role's rule grants (`what` says what it lets the holder do):
+/// the rule's severity, lowered in namespaces and again for named objects only.
+pub(crate) fn permission(
+    meta: &RuleMeta,
+    what: &str,
+    fact: &RiskFact,
+) -> Option<(String, Severity)> {
+    let RiskFact::Permission {
+        role,
+        scope,
+        matched,
+        named_only,
+        ..
+    } = fact
+    else {
+        return None;
+    };
+    let mut severity = scoped(scope, meta.severity);
+    let mut detail = String::new();
+    if let Some(names) = named_only {
+        severity = lower(severity);
+        detail = format!(" (only {names:?})");
+    }
+    Some((
+        format!(
+            "{role} can {what} {}: {}{detail}",
+            where_(scope),
+            summarize(matched)
+        ),
+        severity,
+    ))
+}
+
+/// The first few `verb resource` of a list, with the count when there are more.
+fn summarize(what: &[String]) -> String {
+    const MAX: usize = 4;
+    if what.len() <= MAX {
+        what.join(", ")
+    } else {
+        format!("{}, … ({} in all)", what[..MAX].join(", "), what.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Rule, Settings};
     use palisade_core::{load_str, Limits};
 
-    #[test]
-    fn every_risk_is_a_rule_with_its_id() {
-        let rules = [
-            &RBAC001, &RBAC002, &RBAC003, &RBAC004, &RBAC005, &RBAC006, &RBAC007, &RBAC008,
-            &RBAC009, &RBAC010, &RBAC011, &RBAC012, &RBAC013,
-        ];
-        assert_eq!(rules.len(), RISKS.len());
-        for (i, rule) in rules.iter().enumerate() {
-            assert_eq!(rule.meta().id, format!("RBAC{:03}", i + 1));
+    /// The rule of each kind; the match makes a new kind fail to compile until it has one.
+    fn rule_for(kind: RiskKind) -> &'static dyn Rule {
+        match kind {
+            RiskKind::SecretsRead => &rbac_secrets_read::SecretsRead,
+            RiskKind::WorkloadWrite => &rbac_workload_write::WorkloadWrite,
+            RiskKind::PodExec => &rbac_pod_exec::PodExec,
+            RiskKind::EscalateBind => &rbac_escalate_bind::EscalateBind,
+            RiskKind::Impersonate => &rbac_impersonate::Impersonate,
+            RiskKind::TokenCreate => &rbac_serviceaccount_token_create::TokenCreate,
+            RiskKind::NodesProxy => &rbac_nodes_proxy::NodesProxy,
+            RiskKind::CsrApprove => &rbac_csr_approve::CsrApprove,
+            RiskKind::WebhookWrite => &rbac_admission_webhook_write::WebhookWrite,
+            RiskKind::Wildcard => &rbac_wildcard::Wildcard,
+            RiskKind::ClusterAdminBinding => &rbac_cluster_admin_binding::ClusterAdminBinding,
+            RiskKind::PublicBinding => &rbac_public_binding::PublicBinding,
+            RiskKind::DefaultServiceAccountBinding => {
+                &rbac_default_serviceaccount_binding::DefaultServiceAccountBinding
+            }
         }
+    }
+
+    fn run(rule: &dyn Rule, objects: &[Object]) -> Vec<(usize, Emit)> {
+        let settings = Settings::default();
+        let inventory = Inventory::new(objects, &settings);
+        let crate::Checker::Inventory(check) = rule.checker() else {
+            panic!("{} is not an inventory rule", rule.meta().id);
+        };
+        let mut out = Vec::new();
+        check.check_inventory(&inventory, &mut out);
+        out
+    }
+
+    /// Every kind of risk at least once (RiskKind order), as the engine's test fixtures have them.
+    const EVERY_KIND: &str = "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: everything}
+rules:
+- {apiGroups: [\"\"], resources: [secrets, pods, pods/exec, serviceaccounts/token, nodes/proxy], verbs: [get, create]}
+- {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [escalate]}
+- {apiGroups: [\"\"], resources: [users], verbs: [impersonate]}
+- {apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve]}
+- {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update]}
+- {apiGroups: [admissionregistration.k8s.io], resources: [validatingwebhookconfigurations], verbs: [delete]}
+- {apiGroups: [example.com], resources: [\"*\"], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: everyone}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: \"system:unauthenticated\"}
+- {kind: User, name: \"system:anonymous\"}
+- {kind: ServiceAccount, name: default, namespace: app}
+";
+
+    #[test]
+    fn every_risk_kind_has_exactly_one_rule_that_reports_it() {
+        let objects = load_str(EVERY_KIND, "a.yaml", &Limits::default()).objects;
+        let risks = analysis(&objects).risks;
+        let rbac: Vec<&str> = crate::rules::ALL
+            .iter()
+            .map(|r| r.meta())
+            .filter(|m| m.category == "rbac")
+            .map(|m| m.id)
+            .collect();
+        let mut ids: Vec<&str> = RiskKind::ALL
+            .iter()
+            .map(|k| rule_for(*k).meta().id)
+            .collect();
+        // One rule per kind, in the kinds' order, and every one of them in the registry.
+        assert_eq!(ids, rbac);
+        ids.dedup();
+        assert_eq!(ids.len(), RiskKind::ALL.len());
+        for kind in RiskKind::ALL {
+            let expected = risks.iter().filter(|r| r.kind() == kind).count();
+            let rule = rule_for(kind);
+            assert!(expected > 0, "the input has no {kind:?}");
+            assert_eq!(run(rule, &objects).len(), expected, "{}", rule.meta().id);
+        }
+    }
+
+    /// A finding as the grading tests compare it: object, pointer, rule and severity.
+    type Graded = (usize, String, &'static str, Severity);
+
+    /// Every RBAC finding of an input, sorted, and their emits.
+    fn graded(input: &str) -> (Vec<Graded>, Vec<Emit>) {
+        let objects = load_str(input, "a.yaml", &Limits::default()).objects;
+        let mut found = Vec::new();
+        let mut emits = Vec::new();
+        for kind in RiskKind::ALL {
+            let rule = rule_for(kind);
+            for (object, emit) in run(rule, &objects) {
+                let severity = emit.severity.unwrap_or(rule.meta().severity);
+                found.push((object, emit.pointer.clone(), rule.meta().id, severity));
+                emits.push(emit);
+            }
+        }
+        found.sort();
+        (found, emits)
+    }
+
+    fn expect(list: &[(usize, &str, &'static str, Severity)]) -> Vec<Graded> {
+        let mut list: Vec<_> = list
+            .iter()
+            .map(|(o, p, id, s)| (*o, (*p).to_owned(), *id, *s))
+            .collect();
+        list.sort();
+        list
+    }
+
+    fn message<'e>(emits: &'e [Emit], needle: &str) -> &'e str {
+        emits
+            .iter()
+            .map(|e| e.message.as_str())
+            .find(|m| m.contains(needle))
+            .unwrap_or_else(|| panic!("no message with {needle:?}"))
+    }
+
+    #[test]
+    fn risks_are_graded_by_scope_and_names() {
+        let (found, emits) = graded(include_str!(
+            "../../../../palisade-rbac/tests/fixtures/risky.yaml"
+        ));
+        let expected = expect(&[
+            (0, "/rules/0", "RBAC001", Severity::High),
+            (3, "/rules/0", "RBAC002", Severity::Medium),
+            (3, "/rules/1", "RBAC003", Severity::Medium),
+            (5, "/rules/0", "RBAC004", Severity::Critical),
+            (5, "/rules/2", "RBAC005", Severity::High),
+            (6, "/rules/0", "RBAC010", Severity::Critical),
+            (8, "/rules/0", "RBAC007", Severity::Critical),
+            (8, "/rules/1", "RBAC008", Severity::High),
+            (8, "/rules/2", "RBAC009", Severity::High),
+            (8, "/rules/3", "RBAC006", Severity::High),
+            (9, "/rules/0", "RBAC010", Severity::Info),
+            (4, "/subjects/0", "RBAC013", Severity::Medium),
+            (7, "/roleRef", "RBAC011", Severity::High),
+            (7, "/subjects/0", "RBAC012", Severity::Medium),
+        ]);
+        assert_eq!(found, expected);
+        assert_eq!(
+            message(&emits, "act as"),
+            "ClusterRole escalator can act as other identities wherever it is bound: \
+             impersonate users (only [\"alice\"])"
+        );
+        assert_eq!(
+            message(&emits, "deployments"),
+            "Role app/deployer can create or change pods or workloads in namespace app: \
+             create deployments, update deployments"
+        );
+        assert_eq!(
+            message(&emits, "cluster-admin over"),
+            "ClusterRoleBinding everyone-admin gives cluster-admin over the whole cluster to \
+             Group system:authenticated"
+        );
+        assert_eq!(
+            message(&emits, "default service account"),
+            "RoleBinding app/deployer grants Role deployer to the default service account of \
+             namespace app, which every pod without a service account uses"
+        );
+        assert_eq!(
+            message(&emits, "ClusterRole god"),
+            "ClusterRole god allows every verb on every resource wherever it is bound: \
+             equivalent to cluster-admin there"
+        );
+    }
+
+    #[test]
+    fn csr_wildcard_and_public_read_are_graded_by_what_they_allow() {
+        let (found, emits) = graded(include_str!(
+            "../../../../palisade-rbac/tests/fixtures/false-positives.yaml"
+        ));
+        let expected = expect(&[
+            (0, "/rules/0", "RBAC001", Severity::High),
+            (0, "/rules/0", "RBAC002", Severity::High),
+            (0, "/rules/0", "RBAC003", Severity::High),
+            (0, "/rules/0", "RBAC007", Severity::Critical),
+            (0, "/rules/0", "RBAC009", Severity::High),
+            (0, "/rules/0", "RBAC010", Severity::High),
+            (1, "/rules/1", "RBAC008", Severity::High),
+            (2, "/rules/1", "RBAC008", Severity::Low),
+            (4, "/rules/0", "RBAC010", Severity::Info),
+            (4, "/rules/1", "RBAC010", Severity::Low),
+            (4, "/rules/2", "RBAC010", Severity::Medium),
+            (6, "/subjects/0", "RBAC012", Severity::Info),
+            (8, "/subjects/0", "RBAC012", Severity::Medium),
+        ]);
+        assert_eq!(found, expected);
+        assert_eq!(
+            message(&emits, "ClusterRole issuer"),
+            "ClusterRole issuer can sign certificates of signers [\"issuers.example.com/*\"] \
+             (with status updates) wherever it is bound"
+        );
+        assert_eq!(
+            message(&emits, "[\"example.com\", \"widgets.example.org\"]"),
+            "ClusterRole operator grants every verb on every resource of groups \
+             [\"example.com\", \"widgets.example.org\"] wherever it is bound (custom resources only)"
+        );
+        assert_eq!(
+            message(&emits, "RoleBinding app/public-config"),
+            "RoleBinding app/public-config grants Role public-config to every user and service \
+             account (Group system:authenticated), which only reads named objects"
+        );
+        assert!(!message(&emits, "public-secret").contains("only reads named objects"));
     }
 
     const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1

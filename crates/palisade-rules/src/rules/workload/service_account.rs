@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use palisade_core::views::PodSpecView;
 use palisade_core::Object;
+use palisade_rbac::{binding_subjects, SubjectEntry};
 use serde_json::Value;
 
 use crate::Inventory;
@@ -68,26 +69,18 @@ impl<'a> Accounts<'a> {
     }
 
     fn add_binding(&mut self, binding: &'a Object) {
-        let Some(Value::Array(subjects)) = binding.value.get("subjects") else {
-            return;
-        };
-        for subject in subjects {
-            let name = subject.get("name").and_then(Value::as_str).unwrap_or("");
-            match subject.get("kind").and_then(Value::as_str) {
-                Some("ServiceAccount") => {
-                    let namespace = subject
-                        .get("namespace")
-                        .and_then(Value::as_str)
-                        .or_else(|| binding.namespace());
+        for subject in binding_subjects(&binding.value, binding.namespace()) {
+            match subject {
+                SubjectEntry::ServiceAccount { name, namespace } => {
                     self.bound.entry(name).or_default().push(namespace);
                 }
-                Some("Group") => {
+                SubjectEntry::Group(name) => {
                     self.groups.insert(name);
                 }
-                Some("User") => {
+                SubjectEntry::User(name) => {
                     self.users.insert(name);
                 }
-                _ => {}
+                SubjectEntry::Unknown(_) => {}
             }
         }
     }
@@ -126,5 +119,70 @@ pub fn mounts_token(spec: &PodSpecView<'_>, account: Option<&Object>) -> bool {
             .and_then(|sa| sa.value.get("automountServiceAccountToken"))
             .and_then(Value::as_bool)
             .unwrap_or(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Settings;
+    use palisade_core::{load_str, Limits};
+
+    const INPUT: &str = "apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: a, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}
+subjects:
+- {kind: ServiceAccount, name: builder}
+- {kind: ServiceAccount, name: empty-ns, namespace: \"\"}
+- {kind: ServiceAccount, name: elsewhere, namespace: ops}
+- {kind: User, name: \"system:serviceaccount:app:runner\"}
+- {kind: Robot, name: ignored}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}
+subjects:
+- {kind: ServiceAccount, name: anywhere}
+- {kind: Group, name: \"system:serviceaccounts:batch\"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: in-app, namespace: app}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: in-ops, namespace: ops}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: in-batch, namespace: batch}
+spec: {containers: [{name: c, image: i}]}
+";
+
+    #[test]
+    fn binding_subjects_bind_service_accounts_as_the_authorizer_reads_them() {
+        let objects = load_str(INPUT, "a.yaml", &Limits::default()).objects;
+        let settings = Settings::default();
+        let inventory = Inventory::new(&objects, &settings);
+        let accounts = Accounts::new(&inventory);
+        let (app, ops, batch) = (&objects[2], &objects[3], &objects[4]);
+        // A subject without a namespace lives in the binding's; an empty one too.
+        assert!(accounts.is_bound(app, "builder"));
+        assert!(!accounts.is_bound(ops, "builder"));
+        assert!(accounts.is_bound(app, "empty-ns"));
+        assert!(!accounts.is_bound(ops, "empty-ns"));
+        assert!(accounts.is_bound(ops, "elsewhere"));
+        assert!(!accounts.is_bound(app, "elsewhere"));
+        // A ClusterRoleBinding gives no namespace: the subject may be anyone's.
+        assert!(accounts.is_bound(ops, "anywhere"));
+        // Service accounts named as users, and namespace groups.
+        assert!(accounts.is_bound(app, "runner"));
+        assert!(!accounts.is_bound(ops, "runner"));
+        assert!(accounts.is_bound(batch, "anything"));
+        assert!(!accounts.is_bound(app, "ignored"));
     }
 }

@@ -1,0 +1,53 @@
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_rbac::{RiskFact, RiskKind};
+
+use super::{lower, report, KINDS, RBAC_DOCS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
+
+declare_rule! {
+    /// Binding to cluster-admin.
+    pub struct ClusterAdminBinding;
+    checks: Inventory,
+    id: "RBAC011",
+    slug: "rbac-cluster-admin-binding",
+    title: "Binding grants cluster-admin",
+    severity: Severity::High,
+    category: "rbac",
+    kinds: KINDS,
+    summary: "A ClusterRoleBinding or RoleBinding refers to the `cluster-admin` \
+ClusterRole.",
+    rationale: "cluster-admin allows everything: bound cluster-wide it owns the cluster, \
+bound in a namespace it owns the namespace (its secrets, service accounts and RBAC).",
+    remediation: "Bind a role with the permissions the subject needs; keep cluster-admin \
+for break-glass access.",
+    references: &[Reference::new(Framework::Cis, "5.1.1"), RBAC_DOCS],
+    fix: None,
+}
+
+impl InventoryRule for ClusterAdminBinding {
+    /// A RoleBinding gives cluster-admin over its namespace only: a step lower.
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        report(inventory, RiskKind::ClusterAdminBinding, out, |fact| {
+            let RiskFact::ClusterAdminBinding { binding, subjects } = fact else {
+                return None;
+            };
+            let (severity, where_) = match &binding.namespace {
+                None => (self.meta().severity, "the whole cluster".to_owned()),
+                Some(ns) => (lower(self.meta().severity), format!("namespace {ns}")),
+            };
+            let who = if subjects.is_empty() {
+                "no subject yet".to_owned()
+            } else {
+                subjects
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            Some((
+                format!("{binding} gives cluster-admin over {where_} to {who}"),
+                severity,
+            ))
+        });
+    }
+}

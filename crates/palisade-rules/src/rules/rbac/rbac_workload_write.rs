@@ -1,0 +1,41 @@
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_rbac::RiskKind;
+
+use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
+
+declare_rule! {
+    /// Pods or workloads writable.
+    pub struct WorkloadWrite;
+    checks: Inventory,
+    id: "RBAC002",
+    slug: "rbac-workload-write",
+    title: "Role can create or change pods or workloads",
+    severity: Severity::High,
+    category: "rbac",
+    kinds: KINDS,
+    summary: "A rule allows `create`, `update` or `patch` on pods or on a workload \
+resource (Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob, \
+ReplicationController).",
+    rationale: "Whoever can run a pod in a namespace can run it as any service account of \
+the namespace, mount any secret, ConfigMap or volume of the namespace, and, unless Pod \
+Security admission stops it, run privileged on the node. The permission is therefore worth \
+every permission of every service account and every secret in its scope.",
+    remediation: "Let people and CI deploy through a reviewed pipeline or a GitOps \
+controller; keep workload write access namespaced, enforce the `restricted` Pod Security \
+level in those namespaces, and avoid cluster-wide workload write outside controllers.",
+    references: &[
+        Reference::new(Framework::Cis, "5.1.4"),
+        mitre("T1610", "https://attack.mitre.org/techniques/T1610/"),
+        RBAC_DOCS,
+    ],
+    fix: None,
+}
+
+impl InventoryRule for WorkloadWrite {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        report(inventory, RiskKind::WorkloadWrite, out, |fact| {
+            permission(self.meta(), "create or change pods or workloads", fact)
+        });
+    }
+}
