@@ -201,6 +201,10 @@ pub struct Finding {
     pub item: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// Other rules that found the same problem at the same field (a Pod Security check and the
+    /// hardening rule that judges the same control), reported as this one finding.
+    #[serde(skip)]
+    pub related: Vec<&'static RuleMeta>,
     /// The credentials the finding is about, as the rule read them (decoded and as written).
     /// Never serialized: reports mask them with a [`crate::Redactor`].
     #[serde(skip)]

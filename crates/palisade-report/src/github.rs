@@ -27,7 +27,10 @@ pub fn render(report: &Report<'_>) -> String {
             Severity::Medium | Severity::Low => "warning",
             Severity::Info => "notice",
         };
-        let title = format!("{} {} ({})", f.rule.id, f.rule.slug, f.severity);
+        let mut title = format!("{} {} ({})", f.rule.id, f.rule.slug, f.severity);
+        for related in &f.related {
+            title.push_str(&format!(", also {} {}", related.id, related.slug));
+        }
         out.push_str(&format!(
             "::{level} file={},line={},col={},title={}::{} [{}]\n",
             property(&f.file),

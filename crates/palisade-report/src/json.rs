@@ -57,6 +57,8 @@ struct JsonFinding<'a> {
     item: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<Cow<'a, Fix>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<&'static str>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -76,6 +78,7 @@ impl<'a> JsonFinding<'a> {
             document: f.document,
             item: f.item,
             fix: f.fix.as_ref().map(|fix| redactor.redact_fix(fix)),
+            related: f.related.iter().map(|r| r.id).collect(),
         }
     }
 }

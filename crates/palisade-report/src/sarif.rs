@@ -202,11 +202,16 @@ fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
-/// A result's properties: its severity, and the kind of its automatic fix when it has one.
+/// A result's properties: its severity, the kind of its automatic fix when it has one, and the
+/// other rules that found the same problem there.
 fn properties(finding: &palisade_core::rule::Finding) -> Value {
     let mut properties = json!({"severity": finding.severity.as_str()});
     if let Some(fix) = &finding.fix {
         properties["fix"] = json!(fix.applicability.as_str());
+    }
+    if !finding.related.is_empty() {
+        let ids: Vec<&str> = finding.related.iter().map(|r| r.id).collect();
+        properties["relatedRules"] = json!(ids);
     }
     properties
 }

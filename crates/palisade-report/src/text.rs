@@ -72,11 +72,19 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
             current_file = Some(&f.file);
         }
         let sev = severity_style(f.severity);
+        let ids: Vec<&str> = std::iter::once(f.rule)
+            .chain(f.related.iter().copied())
+            .map(|r| r.id)
+            .collect();
+        let slugs: Vec<&str> = std::iter::once(f.rule)
+            .chain(f.related.iter().copied())
+            .map(|r| r.slug)
+            .collect();
         out.push_str(&format!(
             "{}{}[{}]{} {}{}{}\n",
             sev.render(),
             f.severity,
-            f.rule.id,
+            ids.join(", "),
             sev.render_reset(),
             bold.render(),
             report.redactor.redact(&f.message),
@@ -136,7 +144,7 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
             dim.render(),
             dim.render_reset(),
             f.object,
-            f.rule.slug
+            slugs.join(", ")
         ));
     }
     if !report.findings.is_empty() {

@@ -70,6 +70,39 @@ must produce inline, is [`{fixture}`](../../{fixture}).\n\n",
         source = rule.source,
         fixture = fixture_path(rule.id),
     ));
+    let same_control = crate::rules::pss::same_control(rule.id);
+    if !same_control.is_empty() {
+        let links: Vec<String> = same_control
+            .iter()
+            .map(|id| format!("[{id}]({id}.md)"))
+            .collect();
+        out.push_str(&format!(
+            "## Reported once with {}\n\n{} judge{} the same control. Where both rules find the \
+same field of an object (Pod Security rules report only in namespaces whose Pod Security labels \
+the input holds), `palisade scan` reports one finding there: the hardening rule's, with its \
+fix, at the higher of the two severities, its message followed by the Pod Security rule's, \
+naming the Pod Security rule in `related` (JSON), `relatedRules` (SARIF) and after the rule ID \
+in text (`[POD001, PSS007]`). Suppressing or deselecting either rule leaves the other reported \
+alone.\n\n",
+            same_control.join(", "),
+            links.join(", "),
+            if same_control.len() == 1 { "s" } else { "" }
+        ));
+        for other in &same_control {
+            let (check, hardening) = if rule.category == "pss" {
+                (rule.id, *other)
+            } else {
+                (*other, rule.id)
+            };
+            if crate::rules::pss::pod_wide(check, hardening) {
+                out.push_str(&format!(
+                    "{hardening} reports a pod once, at a field of the pod, for what {check} \
+reports per container: the findings of {check} for the containers that the pod's setting \
+covers are merged into it.\n\n"
+                ));
+            }
+        }
+    }
     out.push_str(&format!(
         "## Suppressing it\n\nFor one object, annotate it with `palisade.dev/ignore: \"{}\"` and \
 `palisade.dev/ignore-reason`; for many, add a suppression with a `reason` (and an `expires` \
@@ -84,6 +117,9 @@ pub fn index_markdown() -> String {
     let mut out = String::from(
         "# Rules\n\nGenerated from the rule registry (`palisade rules`); do not edit by hand. \
 Regenerate with `PALISADE_UPDATE_DOCS=1 cargo test -p palisade-rules --test docs`.\n\n\
+A Pod Security rule (`PSS…`) and the hardening rule that judges the same control (`POD…`) \
+that find the same field are reported as one finding naming both; suppressing either leaves the \
+other reported alone. Each rule's page names its partners.\n\n\
 | ID | slug | severity | category | title | fix |\n|---|---|---|---|---|---|\n",
     );
     for rule in registry() {

@@ -222,6 +222,80 @@ impl Engine {
         per_rule.into_iter().flatten().collect()
     }
 
+    /// Reports each problem that a hardening rule and a Pod Security rule both find at the same
+    /// field of an object once: the hardening rule's finding (with its fix) names the Pod
+    /// Security rules in `related`, adds their messages to its own and takes the higher
+    /// severity. Run it on all the findings of a run, object and inventory findings together.
+    /// A suppressed rule has no finding left to merge, so suppressing either rule leaves the
+    /// other reported alone.
+    pub fn merge_same_control(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        if !findings.iter().any(|f| f.rule.category == "pss") {
+            return findings;
+        }
+        // Where a finding is: its object, and the position of its field (or, in objects
+        // without positions, its pointer).
+        let place = |f: &Finding| {
+            let at = if f.pos.line > 0 {
+                f.pos.to_string()
+            } else {
+                f.pointer.clone()
+            };
+            (f.file.clone(), f.document, f.item, at)
+        };
+        let object = |f: &Finding| (f.file.clone(), f.document, f.item);
+        let mut at_place: HashMap<_, Vec<usize>> = HashMap::new();
+        let mut in_object: HashMap<_, Vec<usize>> = HashMap::new();
+        for (index, f) in findings.iter().enumerate() {
+            if f.rule.category != "pss" {
+                at_place.entry(place(f)).or_default().push(index);
+                in_object.entry(object(f)).or_default().push(index);
+            }
+        }
+        let mut into: Vec<Option<usize>> = vec![None; findings.len()];
+        for (index, f) in findings.iter().enumerate() {
+            let partners = crate::rules::pss::same_control(f.rule.id);
+            if f.rule.category != "pss" || partners.is_empty() {
+                continue;
+            }
+            let same_field = at_place.get(&place(f)).and_then(|candidates| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&c| partners.contains(&findings[c].rule.id))
+            });
+            // A container's finding of the check, and the hardening rule's finding for the
+            // whole pod.
+            let pod_wide = || {
+                in_object.get(&object(f))?.iter().copied().find(|&c| {
+                    crate::rules::pss::pod_wide(f.rule.id, findings[c].rule.id)
+                        && !in_container(&findings[c].pointer)
+                })
+            };
+            into[index] = same_field.or_else(pod_wide);
+        }
+        let mut merged: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+        for (index, target) in into.into_iter().enumerate() {
+            let Some(target) = target else { continue };
+            let Some(other) = merged[index].take() else {
+                continue;
+            };
+            let Some(primary) = merged[target].as_mut() else {
+                continue;
+            };
+            primary.severity = primary.severity.max(other.severity);
+            // A pod-wide finding stands for every container the check reports: once is enough.
+            if !primary.related.iter().any(|r| r.id == other.rule.id) {
+                primary.message =
+                    format!("{}; {}: {}", primary.message, other.rule.id, other.message);
+                primary.related.push(other.rule);
+                primary.related.sort_by_key(|r| r.id);
+            }
+            primary.fix = primary.fix.take().or(other.fix);
+            primary.secrets.extend(other.secrets);
+        }
+        merged.into_iter().flatten().collect()
+    }
+
     fn finding(&self, rule: &'static dyn Rule, object: &Object, emit: Emit) -> Option<Finding> {
         let meta = rule.meta();
         if self.suppressed(meta.id, object) {
@@ -243,6 +317,7 @@ impl Engine {
             document: object.document,
             item: object.item,
             fix: emit.fix,
+            related: Vec::new(),
             secrets: emit.secrets,
         })
     }
@@ -269,6 +344,13 @@ impl Engine {
     }
 }
 
+/// Whether a pointer is inside one container of a pod spec.
+fn in_container(pointer: &str) -> bool {
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .any(|list| pointer.contains(&format!("/{list}/")))
+}
+
 fn reads_kind(rule: &dyn Rule, kind: &str) -> bool {
     let kinds = rule.meta().kinds;
     kinds.contains(&"*") || kinds.contains(&kind)
@@ -284,6 +366,91 @@ impl Default for Engine {
 mod tests {
     use super::*;
     use crate::config::Suppression;
+
+    /// A namespace that enforces baseline and audits restricted, and a deployment in it with a
+    /// privileged container and two containers without a seccomp profile.
+    const LABELLED: &str = "apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+  labels:
+    pod-security.kubernetes.io/enforce: baseline
+    pod-security.kubernetes.io/audit: restricted
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web:1.0
+        securityContext:
+          privileged: true
+      - name: sidecar
+        image: sidecar:1.0
+";
+
+    /// The findings of a run over [`LABELLED`] with these rules ignored, as (line, rule and
+    /// related rules, severity).
+    fn run(ignore: &[&str]) -> Vec<(u32, String, Severity)> {
+        let ignore: Vec<String> = ignore.iter().map(|r| (*r).to_owned()).collect();
+        let select = ["POD001", "POD011", "PSS007", "PSS019"].map(str::to_owned);
+        let engine = Engine::new(&Config::default(), &select, &ignore).expect("rules exist");
+        let loaded = palisade_core::load_str(LABELLED, "apps.yaml", &Default::default());
+        let mut findings: Vec<Finding> = loaded
+            .objects
+            .iter()
+            .flat_map(|o| engine.check_object(o))
+            .collect();
+        findings.extend(engine.check_inventory(&loaded.objects));
+        let mut found: Vec<_> = engine
+            .merge_same_control(findings)
+            .into_iter()
+            .map(|f| {
+                let ids: Vec<&str> = std::iter::once(f.rule.id)
+                    .chain(f.related.iter().map(|r| r.id))
+                    .collect();
+                (f.pos.line, ids.join("+"), f.severity)
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_pod_security_check_and_a_hardening_rule_on_one_field_are_one_finding() {
+        assert_eq!(
+            run(&[]),
+            [
+                (16, "POD011+PSS019".to_owned(), Severity::Medium),
+                (21, "POD001+PSS007".to_owned(), Severity::Critical),
+            ]
+        );
+    }
+
+    #[test]
+    fn suppressing_either_rule_of_a_pair_leaves_the_other_alone() {
+        assert_eq!(
+            run(&["PSS007", "PSS019"]),
+            [
+                (16, "POD011".to_owned(), Severity::Medium),
+                (21, "POD001".to_owned(), Severity::Critical),
+            ]
+        );
+        let alone = run(&["POD001", "POD011"]);
+        assert_eq!(
+            alone,
+            [
+                (20, "PSS019".to_owned(), Severity::Low),
+                (21, "PSS007".to_owned(), Severity::High),
+                (22, "PSS019".to_owned(), Severity::Low),
+            ]
+        );
+    }
 
     #[test]
     fn an_invalid_suppression_glob_is_an_error_not_a_suppression_everywhere() {

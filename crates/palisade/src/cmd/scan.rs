@@ -152,6 +152,8 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
     if engine.has_inventory_rules() {
         findings.extend(engine.check_inventory(&kept));
     }
+    // A Pod Security check and a hardening rule that find the same field are one problem.
+    let mut findings = engine.merge_same_control(findings);
     // Freeing hundreds of thousands of small values takes a while; nothing waits for it.
     std::thread::spawn(move || drop(kept));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -33,6 +33,58 @@ use palisade_pss::{evaluate, CheckId, Level, LevelVersion, Mode, Policy, Violati
 
 use crate::{Emit, Inventory};
 
+/// Each Pod Security rule with the hardening rules (`rules::workload`) that judge the same
+/// control, through the same predicate of `palisade_pss::controls` where there is one. Where
+/// both report the same field of an object, the run reports it once
+/// ([`crate::Engine::merge_same_control`]).
+const SAME_CONTROL: &[(&str, &[&str])] = &[
+    ("PSS001", &["POD012"]),
+    ("PSS002", &["POD008"]),
+    ("PSS003", &["POD009"]),
+    ("PSS004", &["POD003"]),
+    ("PSS005", &["POD010"]),
+    ("PSS007", &["POD001", "POD020"]),
+    ("PSS008", &["POD013"]),
+    ("PSS010", &["POD011"]),
+    ("PSS011", &["POD014"]),
+    ("PSS013", &["POD002"]),
+    ("PSS014", &["POD007", "POD008"]),
+    ("PSS015", &["POD013"]),
+    ("PSS016", &["POD003"]),
+    ("PSS017", &["POD005"]),
+    ("PSS018", &["POD005"]),
+    ("PSS019", &["POD011"]),
+];
+
+/// Pairs of [`SAME_CONTROL`] where the hardening rule reports the pod once (at the pod's field)
+/// for what the check reports per container: a pod without a seccomp profile (POD011) is every
+/// container without its own (PSS019).
+const POD_WIDE: &[(&str, &str)] = &[("PSS019", "POD011")];
+
+/// Whether hardening rule `hardening` reports the pod once, at a field of the pod, for what
+/// Pod Security rule `check` reports per container.
+pub fn pod_wide(check: &str, hardening: &str) -> bool {
+    POD_WIDE.contains(&(check, hardening))
+}
+
+/// The rules that judge the same control as rule `id`: the hardening rules of a Pod Security
+/// rule, or the Pod Security rules of a hardening rule (none for other rules).
+pub fn same_control(id: &str) -> Vec<&'static str> {
+    SAME_CONTROL
+        .iter()
+        .filter_map(|(pss, pods)| {
+            if *pss == id {
+                Some(pods.to_vec())
+            } else if pods.contains(&id) {
+                Some(vec![*pss])
+            } else {
+                None
+            }
+        })
+        .flatten()
+        .collect()
+}
+
 /// Namespaces and every kind with a pod spec.
 pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<10>(&["Namespace"], false);
 

@@ -16,8 +16,10 @@ declare_rule! {
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A container's `env` entry whose name says it holds a secret (`PASSWORD`, `TOKEN`, \
 `SECRET`, `API_KEY`, `ACCESS_KEY`, `PRIVATE_KEY`, `CREDENTIALS`…) has a literal `value`. Names \
-that refer to a secret rather than hold one (`*_FILE`, `*_PATH`, `*_NAME`, `*_URL`, `*_ID`…) and \
-placeholder values (empty, `${VAR}`, `$(VAR)`, `changeme`, `<password>`, `1234…`) are ignored, \
+that refer to a secret rather than hold one (`*_FILE`, `*_PATH`, `*_NAME`, `*_URL`, `*_ID`…), \
+names that hold a user name (`*_USER`, `*_USERNAME`, and the access key of an S3-style store, \
+`MINIO_ACCESS_KEY`, `S3_ACCESS_KEY`, `AWS_ACCESS_KEY`, which is the key ID; the secret key that \
+goes with it, `MINIO_SECRET_KEY` or `AWS_SECRET_ACCESS_KEY`, is reported) and placeholder values (empty, `${VAR}`, `$(VAR)`, `changeme`, `<password>`, `1234…`) are ignored, \
 and so are files under test-data folders.",
     rationale: "The value is stored in the workload object, readable by everyone with `get` on \
 Deployments or Pods, shown by `kubectl describe`, copied into every ReplicaSet and kept in Git \
@@ -106,7 +108,13 @@ const REFERENCE_WORDS: &[&str] = &[
     "SOURCE",
     "REQUIRED",
     "ALGORITHM",
+    "USER",
+    "USERNAME",
 ];
+/// Stores whose access key is the user name (the key ID), paired with a secret key that is the
+/// secret: `MINIO_ACCESS_KEY`, `S3_ACCESS_KEY`, `AWS_ACCESS_KEY`. Elsewhere an access key is a
+/// secret (Sysdig's `ACCESS_KEY`, Azure's `AZURE_STORAGE_ACCESS_KEY`).
+const KEY_ID_STORES: &[&str] = &["MINIO", "S3", "AWS"];
 
 /// Whether an environment variable name says it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
@@ -122,9 +130,13 @@ pub fn is_secret_name(name: &str) -> bool {
         return false;
     }
     words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
-        || words
-            .windows(2)
-            .any(|pair| SECRET_PAIRS.contains(&(pair[0].as_str(), pair[1].as_str())))
+        || words.windows(2).enumerate().any(|(i, pair)| {
+            let pair = (pair[0].as_str(), pair[1].as_str());
+            SECRET_PAIRS.contains(&pair)
+                && !(pair == ("ACCESS", "KEY")
+                    && i > 0
+                    && KEY_ID_STORES.contains(&words[i - 1].as_str()))
+        })
 }
 
 /// Whether a literal value is configuration rather than a secret: a placeholder, a number, a
@@ -189,6 +201,10 @@ mod tests {
             "GITHUB_TOKEN",
             "AWS_SECRET_ACCESS_KEY",
             "client.secret",
+            "MINIO_SECRET_KEY",
+            "MINIO_ROOT_PASSWORD",
+            "AZURE_STORAGE_ACCESS_KEY",
+            "ACCESS_KEY",
         ] {
             assert!(is_secret_name(name), "{name}");
         }
@@ -199,6 +215,11 @@ mod tests {
             "PWD",
             "AWS_ACCESS_KEY_ID",
             "KEYCLOAK_HOST",
+            "MINIO_ACCESS_KEY",
+            "MINIO_ROOT_USER",
+            "S3_ACCESS_KEY",
+            "AWS_ACCESS_KEY",
+            "DB_USERNAME",
         ] {
             assert!(!is_secret_name(name), "{name}");
         }

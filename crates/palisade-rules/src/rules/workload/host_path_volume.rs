@@ -15,8 +15,12 @@ declare_rule! {
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A pod declares a `hostPath` volume. Paths that give control of the node (the \
-container runtime socket, `/`, `/etc`, `/proc`, `/var/lib/kubelet`…) are critical everywhere; \
-other paths are not reported in system namespaces (`rules.system-namespaces`), where node \
+container runtime socket, `/`, `/etc`, `/proc`…) are critical everywhere, read-only or not; so \
+are `/var/lib/kubelet` and every path under it (`pods/`: every pod's volumes and service account \
+tokens, `pki/`: the kubelet's credentials), except the directories that hold only plugin \
+sockets (`plugins_registry/`, `device-plugins/`, a driver's own `plugins/<driver>/`; not \
+`plugins/kubernetes.io/`, where CSI volumes are staged), which are judged like other paths. \
+Other paths are not reported in system namespaces (`rules.system-namespaces`), where node \
 agents such as CNI and CSI plugins need them, and are low when every mount is read-only.",
     rationale: "A hostPath volume exposes the node's file system to the pod. Writable mounts of \
 sensitive paths give node takeover: the container runtime socket (`/var/run/docker.sock`, \
@@ -48,7 +52,6 @@ const CRITICAL_PATHS: &[&str] = &[
     "/etc",
     "/proc",
     "/root",
-    "/var/lib/kubelet",
     "/var/run/docker.sock",
     "/run/docker.sock",
     "/var/run/containerd/containerd.sock",
@@ -62,14 +65,45 @@ const CRITICAL_PATHS: &[&str] = &[
     "/etc/kubernetes",
 ];
 
-/// Whether mounting `path` gives control of the node.
-pub fn is_critical_host_path(path: &str) -> bool {
-    let trimmed = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
+/// The kubelet's directory: every pod's volumes and service account tokens (`pods/`), the
+/// kubelet's credentials (`pki/`, `kubeconfig`), staged CSI volumes (`plugins/kubernetes.io/`).
+const KUBELET_DIR: &str = "/var/lib/kubelet";
+
+/// A host path with empty and `.` components dropped (`//var/lib/kubelet/./pods/` is
+/// `/var/lib/kubelet/pods`). The API server refuses `..` components.
+fn normalize(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
+}
+
+/// Whether `path` (normalized) is the kubelet's directory or under it, other than the
+/// directories that hold only plugin sockets: the registration directories and one driver's
+/// socket directory.
+fn in_kubelet_dir(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix(KUBELET_DIR) else {
+        return false;
     };
-    CRITICAL_PATHS.contains(&trimmed)
+    if !rest.is_empty() && !rest.starts_with('/') {
+        return false;
+    }
+    let parts: Vec<&str> = rest.split('/').filter(|part| !part.is_empty()).collect();
+    match parts.as_slice() {
+        ["plugins_registry", ..] | ["device-plugins", ..] => false,
+        ["plugins", driver, ..] => *driver == "kubernetes.io",
+        _ => true,
+    }
+}
+
+/// Whether mounting `path` gives control of the node, read-only or not.
+pub fn is_critical_host_path(path: &str) -> bool {
+    if !path.starts_with('/') {
+        return false;
+    }
+    let path = normalize(path);
+    CRITICAL_PATHS.contains(&path.as_str()) || in_kubelet_dir(&path)
 }
 
 /// Whether each mount of the volume is read-only.
@@ -97,18 +131,24 @@ impl ObjectRule for HostPathVolume {
             let name = volume.get("name").and_then(Value::as_str).unwrap_or("");
             let pointer = format!("{}/volumes/{index}/hostPath", spec.pointer);
             let mounts = mount_modes(&spec, name);
+            let read_only = !mounts.is_empty() && mounts.iter().all(|ro| *ro);
             if is_critical_host_path(path) {
+                let exposes = if in_kubelet_dir(&normalize(path)) {
+                    "which holds other pods' volumes and service account tokens"
+                } else {
+                    "which gives control of the node"
+                };
                 out.push(
                     Emit::new(
                         pointer,
                         format!(
-                            "volume \"{name}\" mounts host path \"{path}\", which gives control of the node; use a non-host volume"
+                            "volume \"{name}\" mounts host path \"{path}\"{}, {exposes}; use a non-host volume",
+                            if read_only { " read-only" } else { "" }
                         ),
                     )
                     .with_severity(Severity::Critical),
                 );
             } else if !in_system_namespace(cx.object, cx.settings) {
-                let read_only = !mounts.is_empty() && mounts.iter().all(|ro| *ro);
                 let emit = Emit::new(
                     pointer,
                     format!(
@@ -123,5 +163,79 @@ impl ObjectRule for HostPathVolume {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::rule::Severity;
+    use palisade_core::{load_str, Limits};
+
+    use super::is_critical_host_path;
+    use crate::Engine;
+
+    #[test]
+    fn the_kubelet_directory_and_what_is_under_it_are_critical() {
+        for path in [
+            "/var/lib/kubelet",
+            "/var/lib/kubelet/",
+            "/var/lib/kubelet/pods",
+            "//var/lib/kubelet/./pods/",
+            "/var/lib/kubelet/pki",
+            "/var/lib/kubelet/plugins",
+            "/var/lib/kubelet/plugins/kubernetes.io/csi",
+            "/",
+            "/var/run/docker.sock",
+        ] {
+            assert!(is_critical_host_path(path), "{path}");
+        }
+        for path in [
+            "/var/lib/kubelet-plugins",
+            "/var/lib/kubelet/plugins_registry",
+            "/var/lib/kubelet/device-plugins/",
+            "/var/lib/kubelet/plugins/csi.example.com",
+            "/var/log",
+            "",
+            "var/lib/kubelet",
+        ] {
+            assert!(!is_critical_host_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_read_only_kubelet_mount_in_a_system_namespace_is_critical() {
+        let text = "apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: csi-node, namespace: kube-system}
+spec:
+  template:
+    spec:
+      containers:
+      - name: driver
+        image: driver:1.0
+        volumeMounts:
+        - {name: pods, mountPath: /var/lib/kubelet/pods, readOnly: true}
+        - {name: registration, mountPath: /registration}
+      volumes:
+      - {name: pods, hostPath: {path: /var/lib/kubelet/pods}}
+      - {name: registration, hostPath: {path: /var/lib/kubelet/plugins_registry}}
+";
+        let loaded = load_str(text, "csi.yaml", &Limits::default());
+        let engine = Engine::new(&crate::Config::default(), &["POD003".to_owned()], &[])
+            .expect("POD003 exists");
+        let findings = engine.check_object(&loaded.objects[0]);
+        let found: Vec<_> = findings
+            .iter()
+            .map(|f| (f.pointer.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            found,
+            [("/spec/template/spec/volumes/0/hostPath", Severity::Critical)]
+        );
+        assert!(
+            findings[0].message.contains("read-only"),
+            "{}",
+            findings[0].message
+        );
     }
 }
