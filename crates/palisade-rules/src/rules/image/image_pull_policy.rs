@@ -18,9 +18,10 @@ declare_rule! {
     category: "image",
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A container image with a mutable tag (none, `latest`, or a tag without a version \
-number such as `stable` or `main`) and no digest sets `imagePullPolicy` to `IfNotPresent` or \
-`Never`, or leaves it unset with a tag other than `latest` (the API server then stores \
-`IfNotPresent`; it stores `Always` only for `latest` and for an image without a tag).",
+number such as `stable` or `main`) and no digest is pulled with `imagePullPolicy` `IfNotPresent` \
+or `Never`: written so, or left unset or empty with a tag other than `latest`, which the API \
+server stores as `IfNotPresent` (it stores `Always` only for `latest` and for an image without a \
+tag).",
     rationale: "The node then runs whatever it cached under that tag, which differs between \
 nodes and from what the registry now holds. A pod can also start from an image another tenant \
 pulled to the node, without the pull credentials that would have been checked.",
@@ -66,18 +67,24 @@ impl ObjectRule for PullPolicy {
                 continue;
             }
             let pointer = container.field("imagePullPolicy");
-            let (at, policy, defaulted) =
-                match cx.object.value.at(&pointer).filter(|v| !v.is_null()) {
-                    Some(policy) => (pointer.clone(), policy.as_str(), ""),
-                    // The API server defaults the policy to `Always` for `latest` and for an
-                    // image without a tag, and to `IfNotPresent` for any other tag.
-                    None if parsed.tag.is_some_and(|tag| tag != "latest") => (
-                        container.field("image"),
-                        Some("IfNotPresent"),
-                        " (the default for a tag other than latest)",
-                    ),
-                    None => continue,
-                };
+            let written = cx.object.value.at(&pointer);
+            let (at, policy, defaulted) = match written.filter(|v| !v.is_null()) {
+                Some(policy) if policy.as_str() != Some("") => {
+                    (pointer.clone(), policy.as_str(), "")
+                }
+                // The API server defaults an unset or empty policy to `Always` for `latest` and
+                // for an image without a tag, and to `IfNotPresent` for any other tag.
+                _ if parsed.tag.is_some_and(|tag| tag != "latest") => (
+                    if written.is_some() {
+                        pointer.clone()
+                    } else {
+                        container.field("image")
+                    },
+                    Some("IfNotPresent"),
+                    " (the default for a tag other than latest)",
+                ),
+                _ => continue,
+            };
             let Some(policy @ ("IfNotPresent" | "Never")) = policy else {
                 continue;
             };

@@ -19,7 +19,8 @@ declare_rule! {
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A container does not set `resources.limits.memory`, `resources.limits.cpu`, \
 `resources.requests.memory` or `resources.requests.cpu`. A request left unset next to its limit \
-is not missing: the API server stores the limit as the request.",
+is not missing: the API server stores that limit as the request in every pod it admits, pods \
+created from a template included. Limits are never filled from requests.",
     rationale: "Without limits one container can exhaust its node's memory or CPU, by a bug, a \
 traffic spike or on purpose (cryptomining, denial of service), and the kubelet then evicts its \
 neighbours. Without requests the scheduler packs pods blindly. Memory limits matter most: CPU is \
@@ -62,8 +63,8 @@ impl ObjectRule for MissingResourceLimits {
                     .and_then(|s| s.get(name))
                     .is_some_and(|v| !v.is_null())
             };
-            // The API server copies a limit into its unset request, resource by resource: a
-            // container with limits only is stored with equal requests.
+            // The API server copies a limit into its unset request, resource by resource, when
+            // it admits a pod: a container with limits only runs with equal requests.
             let has = |section: &str, name: &str| {
                 set(section, name) || (section == "requests" && set("limits", name))
             };
