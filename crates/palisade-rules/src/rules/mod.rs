@@ -60,6 +60,7 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::default_namespace::DefaultNamespace,
     &workload::share_process_namespace::ShareProcessNamespace,
     &workload::agent_privileged::AgentPrivileged,
+    &workload::windows_host_process::WindowsHostProcess,
     &pss::pss_app_armor_profile::AppArmorProfile,
     &pss::pss_capabilities_baseline::CapabilitiesBaseline,
     &pss::pss_host_namespaces::HostNamespaces,

@@ -20,4 +20,5 @@ pub(crate) mod service_account;
 pub mod share_process_namespace;
 pub mod unmasked_proc_mount;
 pub mod unsafe_sysctls;
+pub mod windows_host_process;
 pub mod writable_root_filesystem;
