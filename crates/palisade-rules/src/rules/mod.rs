@@ -61,6 +61,7 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::share_process_namespace::ShareProcessNamespace,
     &workload::agent_privileged::AgentPrivileged,
     &workload::windows_host_process::WindowsHostProcess,
+    &workload::non_default_capabilities::NonDefaultCapabilities,
     &pss::pss_app_armor_profile::AppArmorProfile,
     &pss::pss_capabilities_baseline::CapabilitiesBaseline,
     &pss::pss_host_namespaces::HostNamespaces,

@@ -13,6 +13,7 @@ pub mod host_namespaces;
 pub mod host_path_volume;
 pub mod host_port;
 pub mod missing_resource_limits;
+pub mod non_default_capabilities;
 pub mod privileged_container;
 pub mod run_as_root;
 pub mod seccomp_profile;
