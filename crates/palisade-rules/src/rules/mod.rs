@@ -99,6 +99,7 @@ pub static ALL: &[&dyn Rule] = &[
     &secrets::secret_committed::SecretObject,
     &secrets::legacy_service_account_token::LegacyTokenSecret,
     &secrets::secret_as_env_var::SecretEnvVar,
+    &secrets::secret_in_configmap::SecretInConfigmap,
     &exposure::load_balancer_open::LoadBalancerSourceRanges,
     &exposure::node_port_service::NodePort,
     &exposure::service_external_ips::ExternalIps,
