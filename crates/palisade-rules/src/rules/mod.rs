@@ -62,6 +62,7 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::agent_privileged::AgentPrivileged,
     &workload::windows_host_process::WindowsHostProcess,
     &workload::non_default_capabilities::NonDefaultCapabilities,
+    &workload::git_sync_git_command::GitSyncGitCommand,
     &pss::pss_app_armor_profile::AppArmorProfile,
     &pss::pss_capabilities_baseline::CapabilitiesBaseline,
     &pss::pss_host_namespaces::HostNamespaces,

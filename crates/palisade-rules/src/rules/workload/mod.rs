@@ -9,6 +9,7 @@ pub mod dangerous_capabilities;
 pub mod default_namespace;
 pub mod default_service_account;
 pub mod empty_dir_size_limit;
+pub mod git_sync_git_command;
 pub mod host_namespaces;
 pub mod host_path_volume;
 pub mod host_port;
