@@ -630,22 +630,6 @@ fn app_armor_profile(pod: &Pod, _minor: u32) -> Option<Finding> {
     ))
 }
 
-const DEFAULT_CAPABILITIES: [&str; 13] = [
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
-
 fn capabilities_baseline(pod: &Pod, _minor: u32) -> Option<Finding> {
     let mut bad_containers = Vec::new();
     let mut bad_caps = BTreeSet::new();
@@ -656,7 +640,7 @@ fn capabilities_baseline(pod: &Pod, _minor: u32) -> Option<Finding> {
         };
         let mut valid = true;
         for (i, cap) in strings(caps, "add") {
-            if !DEFAULT_CAPABILITIES.contains(&cap) {
+            if !controls::baseline_capability(cap) {
                 valid = false;
                 bad_caps.insert(cap);
                 pointers.push(c.field(&format!("securityContext/capabilities/add/{i}")));
@@ -1085,20 +1069,15 @@ fn sysctls(pod: &Pod, minor: u32) -> Option<Finding> {
 }
 
 fn windows_host_process(pod: &Pod, _minor: u32) -> Option<Finding> {
-    let host_process = |sc: Option<&Value>| {
-        sc.and_then(|sc| object(sc, "windowsOptions"))
-            .and_then(|w| flag(w, "hostProcess"))
-            == Some(true)
-    };
     let mut pointers = Vec::new();
     let mut bad = Vec::new();
     for c in &pod.containers {
-        if host_process(container_sc(c)) {
+        if controls::windows_host_process(c.container) {
             bad.push(c.name());
             pointers.push(c.field("securityContext/windowsOptions/hostProcess"));
         }
     }
-    let pod_bad = host_process(pod.security_context());
+    let pod_bad = controls::windows_host_process(pod.spec());
     if pod_bad {
         pointers.insert(
             0,

@@ -45,10 +45,43 @@ pub fn privileged(container: &Value) -> bool {
     security_context(container).and_then(|sc| flag(sc, "privileged")) == Some(true)
 }
 
+/// Whether a container or a pod spec (both hold `securityContext`) runs as a Windows
+/// HostProcess container (`securityContext.windowsOptions.hostProcess: true`).
+pub fn windows_host_process(holder: &Value) -> bool {
+    security_context(holder)
+        .and_then(|sc| object(sc, "windowsOptions"))
+        .and_then(|w| flag(w, "hostProcess"))
+        == Some(true)
+}
+
 /// Whether the container may gain privileges: `securityContext.allowPrivilegeEscalation` is
 /// not `false` (it defaults to true).
 pub fn allows_privilege_escalation(container: &Value) -> bool {
     security_context(container).and_then(|sc| flag(sc, "allowPrivilegeEscalation")) != Some(false)
+}
+
+/// The capabilities the baseline policy lets a container add: the container runtimes' default
+/// set, without `NET_RAW`.
+pub const BASELINE_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// Whether the baseline policy allows adding capability `name`, compared as written (the
+/// policy does not accept `CAP_CHOWN` or `chown` for `CHOWN`).
+pub fn baseline_capability(name: &str) -> bool {
+    BASELINE_CAPABILITIES.contains(&name)
 }
 
 /// The pod spec fields that share a namespace of the node.
@@ -117,6 +150,19 @@ mod tests {
         assert!(!privileged(
             &json!({"securityContext": [{"privileged": true}]})
         ));
+        assert!(windows_host_process(&c(
+            json!({"windowsOptions": {"hostProcess": true}})
+        )));
+        assert!(!windows_host_process(&c(
+            json!({"windowsOptions": {"hostProcess": "true"}})
+        )));
+        assert!(!windows_host_process(&c(
+            json!({"windowsOptions": {"hostProcess": false}})
+        )));
+        assert!(!windows_host_process(&c(json!({"hostProcess": true}))));
+        assert!(baseline_capability("NET_BIND_SERVICE"));
+        assert!(!baseline_capability("NET_RAW"));
+        assert!(!baseline_capability("chown"));
         assert!(allows_privilege_escalation(&json!({"name": "c"})));
         assert!(allows_privilege_escalation(&c(
             json!({"allowPrivilegeEscalation": "false"})

@@ -44,6 +44,14 @@ data:
   token: ZXlKaGJHY2lPaUpTVXpJMU5pSjkuZXlKemRXSWlPaUpqYVNKOS5zaWduYXR1cmU=
 ---
 apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data:
+  db_password: Wr7kPz4qLm9x
+---
+apiVersion: v1
 kind: Service
 metadata:
   name: meta
@@ -117,6 +125,10 @@ fn rules_attach_the_credentials_they_find() {
             "ZXlKaGJHY2lPaUpTVXpJMU5pSjkuZXlKemRXSWlPaUpqYVNKOS5zaWduYXR1cmU=",
             "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.signature"
         ]
+    );
+    assert_eq!(
+        secrets(&all, "SEC006", "/data/db_password"),
+        ["Wr7kPz4qLm9x"]
     );
     assert_eq!(
         secrets(&all, "SVC005", "/spec/externalName"),

@@ -18,8 +18,10 @@ declare_rule! {
     category: "image",
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A container image with a mutable tag (none, `latest`, or a tag without a version \
-number such as `stable` or `main`) and no digest sets `imagePullPolicy` to `IfNotPresent` or \
-`Never`.",
+number such as `stable` or `main`) and no digest is pulled with `imagePullPolicy` `IfNotPresent` \
+or `Never`: written so, or left unset or empty with a tag other than `latest`, which the API \
+server stores as `IfNotPresent` (it stores `Always` only for `latest` and for an image without a \
+tag).",
     rationale: "The node then runs whatever it cached under that tag, which differs between \
 nodes and from what the registry now holds. A pod can also start from an image another tenant \
 pulled to the node, without the pull credentials that would have been checked.",
@@ -65,7 +67,24 @@ impl ObjectRule for PullPolicy {
                 continue;
             }
             let pointer = container.field("imagePullPolicy");
-            let policy = cx.object.value.at(&pointer).and_then(Value::as_str);
+            let written = cx.object.value.at(&pointer);
+            let (at, policy, defaulted) = match written.filter(|v| !v.is_null()) {
+                Some(policy) if policy.as_str() != Some("") => {
+                    (pointer.clone(), policy.as_str(), "")
+                }
+                // The API server defaults an unset or empty policy to `Always` for `latest` and
+                // for an image without a tag, and to `IfNotPresent` for any other tag.
+                _ if parsed.tag.is_some_and(|tag| tag != "latest") => (
+                    if written.is_some() {
+                        pointer.clone()
+                    } else {
+                        container.field("image")
+                    },
+                    Some("IfNotPresent"),
+                    " (the default for a tag other than latest)",
+                ),
+                _ => continue,
+            };
             let Some(policy @ ("IfNotPresent" | "Never")) = policy else {
                 continue;
             };
@@ -78,9 +97,9 @@ impl ObjectRule for PullPolicy {
             );
             out.push(
                 Emit::new(
-                    pointer,
+                    at,
                     format!(
-                        "{} pulls mutable image \"{image}\" with imagePullPolicy {policy}; use Always or pin the image",
+                        "{} pulls mutable image \"{image}\" with imagePullPolicy {policy}{defaulted}; use Always or pin the image",
                         describe(&container)
                     ),
                 )

@@ -39,7 +39,7 @@ use crate::{Emit, Inventory};
 /// ([`crate::Engine::merge_same_control`]).
 const SAME_CONTROL: &[(&str, &[&str])] = &[
     ("PSS001", &["POD012"]),
-    ("PSS002", &["POD008"]),
+    ("PSS002", &["POD008", "POD022"]),
     ("PSS003", &["POD009"]),
     ("PSS004", &["POD003"]),
     ("PSS005", &["POD010"]),
@@ -47,8 +47,9 @@ const SAME_CONTROL: &[(&str, &[&str])] = &[
     ("PSS008", &["POD013"]),
     ("PSS010", &["POD011"]),
     ("PSS011", &["POD014"]),
+    ("PSS012", &["POD021"]),
     ("PSS013", &["POD002"]),
-    ("PSS014", &["POD007", "POD008"]),
+    ("PSS014", &["POD007", "POD008", "POD022"]),
     ("PSS015", &["POD013"]),
     ("PSS016", &["POD003"]),
     ("PSS017", &["POD005"]),

@@ -2,8 +2,10 @@
 
 pub mod credential_in_manifest;
 pub mod legacy_service_account_token;
+pub mod names;
 pub mod secret_as_env_var;
 pub mod secret_committed;
+pub mod secret_in_configmap;
 pub mod secret_in_env_value;
 
 use crate::rules::util::is_placeholder;

@@ -3,7 +3,7 @@ use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use super::find_credential;
-use super::secret_in_env_value::is_secret_name;
+use super::names::is_secret_name;
 use crate::rules::util::{base64_decode, is_placeholder, is_test_data};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 

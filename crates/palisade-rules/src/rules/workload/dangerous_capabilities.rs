@@ -20,7 +20,8 @@ declare_rule! {
 capabilities (`NET_ADMIN`, `NET_RAW`) are not reported in system namespaces, where CNI plugins \
 need them. Pod Security's baseline `capabilities_baseline` check forbids adding any capability \
 outside the runtime's default set; this rule reports only these dangerous ones, with names read \
-as container runtimes read them (`cap_sys_admin` counts).",
+as container runtimes read them (`cap_sys_admin` counts), and the non-default-capabilities rule \
+(POD022) the others.",
     rationale: "These capabilities break the container boundary: `SYS_ADMIN` mounts file \
 systems and is close to privileged, `SYS_MODULE` loads kernel modules, `SYS_PTRACE` reads other \
 processes' memory, `BPF` loads kernel programs, `DAC_READ_SEARCH` reads any host file through \
@@ -57,6 +58,14 @@ const DANGEROUS: &[(&str, &str)] = &[
     ("NET_RAW", "raw sockets and packet spoofing"),
 ];
 
+/// What a capability (as [`capability`] spells it) allows, if this rule reports it.
+pub(crate) fn dangerous(cap: &str) -> Option<&'static str> {
+    DANGEROUS
+        .iter()
+        .find(|(c, _)| *c == cap)
+        .map(|(_, what)| *what)
+}
+
 impl ObjectRule for DangerousCapabilities {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         let Some(spec) = pod(cx.object) else { return };
@@ -69,7 +78,7 @@ impl ObjectRule for DangerousCapabilities {
             for (index, item) in items.iter().enumerate() {
                 let Some(name) = item.as_str() else { continue };
                 let cap = capability(name);
-                let Some((_, what)) = DANGEROUS.iter().find(|(c, _)| *c == cap) else {
+                let Some(what) = dangerous(&cap) else {
                     continue;
                 };
                 if system && matches!(cap.as_str(), "NET_ADMIN" | "NET_RAW") {

@@ -14,8 +14,9 @@ declare_rule! {
     severity: Severity::Low,
     category: "workload",
     kinds: KINDS,
-    summary: "A pod sets no `serviceAccountName` (or `default`) and mounts its API token (neither \
-the pod nor a `default` ServiceAccount in the input sets `automountServiceAccountToken: false`).",
+    summary: "A pod runs as the `default` service account (it names no other in \
+`serviceAccountName`, nor in the deprecated `serviceAccount` that the API server copies into an \
+unset or empty `serviceAccountName`) and mounts its API token (neither the pod nor a `default` ServiceAccount in the input sets `automountServiceAccountToken: false`).",
     rationale: "Every pod of the namespace shares the `default` account: a role granted to it \
 for one workload is granted to all, and a token stolen from any pod acts as all of them. Audit \
 logs cannot tell the workloads apart.",

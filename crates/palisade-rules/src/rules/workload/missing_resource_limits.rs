@@ -18,7 +18,9 @@ declare_rule! {
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
     summary: "A container does not set `resources.limits.memory`, `resources.limits.cpu`, \
-`resources.requests.memory` or `resources.requests.cpu`.",
+`resources.requests.memory` or `resources.requests.cpu`. A request left unset next to its limit \
+is not missing: the API server stores that limit as the request in every pod it admits, pods \
+created from a template included. Limits are never filled from requests.",
     rationale: "Without limits one container can exhaust its node's memory or CPU, by a bug, a \
 traffic spike or on purpose (cryptomining, denial of service), and the kubelet then evicts its \
 neighbours. Without requests the scheduler packs pods blindly. Memory limits matter most: CPU is \
@@ -55,11 +57,16 @@ impl ObjectRule for MissingResourceLimits {
                 continue;
             }
             let resources = container.container.get("resources");
-            let has = |section: &str, name: &str| {
+            let set = |section: &str, name: &str| {
                 resources
                     .and_then(|r| r.get(section))
                     .and_then(|s| s.get(name))
                     .is_some_and(|v| !v.is_null())
+            };
+            // The API server copies a limit into its unset request, resource by resource, when
+            // it admits a pod: a container with limits only runs with equal requests.
+            let has = |section: &str, name: &str| {
+                set(section, name) || (section == "requests" && set("limits", name))
             };
             let mut missing = Vec::new();
             let mut patch = Vec::new();

@@ -16,12 +16,18 @@ pub const KINDS: &[&str] = &palisade_core::views::kinds::<12>(
     false,
 );
 
-/// The service account a pod runs as (`default` when unset).
+/// The service account a pod runs as: `serviceAccountName`, else the deprecated
+/// `serviceAccount` (the API server copies it into an unset or empty `serviceAccountName`),
+/// else `default`.
 pub fn account_name<'a>(spec: &PodSpecView<'a>) -> &'a str {
     ["serviceAccountName", "serviceAccount"]
         .iter()
-        .find_map(|f| spec.spec.get(*f).and_then(Value::as_str))
-        .filter(|n| !n.is_empty())
+        .find_map(|f| {
+            spec.spec
+                .get(*f)
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+        })
         .unwrap_or("default")
 }
 
