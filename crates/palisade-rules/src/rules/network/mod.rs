@@ -14,7 +14,7 @@ use std::path::Path;
 
 use palisade_core::rule::{Framework, Reference};
 use palisade_core::Object;
-use palisade_netpol::{checks, Check, CheckKind, Input};
+use palisade_netpol::{checks, Check, CheckKind, Input, POD_MAKER_KINDS};
 
 use crate::{Emit, Inventory};
 
@@ -44,6 +44,25 @@ pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<12>(
     ],
     true,
 );
+
+/// What NET006 reads: [`KINDS`] and the custom resources whose controllers' pods the engine
+/// knows.
+pub(crate) const SELECTS_NOTHING_KINDS: &[&str] =
+    &concat::<{ KINDS.len() + POD_MAKER_KINDS.len() }>(KINDS, &POD_MAKER_KINDS);
+
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - a.len()];
+        i += 1;
+    }
+    out
+}
 
 /// The NetworkPolicy engine's checks over the input, shared by the network rules.
 struct Analysis {
