@@ -35,6 +35,7 @@ pub static ALL: &[&dyn Rule] = &[
     &network::egress_to_metadata_allowed::MetadataEgress,
     &network::policy_selects_nothing::SelectorMatchesNothing,
     &network::unknown_named_port::UnknownNamedPort,
+    &network::policy_rules_ignored::PolicyRulesIgnored,
     &namespace::namespace_no_pss_enforce::NoEnforceLabel,
     &namespace::namespace_pss_enforce_privileged::EnforcePrivileged,
     &namespace::namespace_pss_old_enforce_version::OldEnforceVersion,

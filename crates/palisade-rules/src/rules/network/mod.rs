@@ -1,11 +1,13 @@
 //! NetworkPolicy rules: default deny per namespace, workloads no policy covers, and policies
-//! that allow too much or match nothing. All of them read the NetworkPolicy engine's checks
-//! over the whole input, computed once per input and shared by the rules.
+//! that allow too much, match nothing or hold rules Kubernetes ignores. All but the last read
+//! the NetworkPolicy engine's checks over the whole input, computed once per input and shared
+//! by the rules; the rules a policy's `policyTypes` ignores are found one policy at a time.
 
 pub mod egress_to_metadata_allowed;
 pub mod no_default_deny_egress;
 pub mod no_default_deny_ingress;
 pub mod policy_allows_all_ingress;
+pub mod policy_rules_ignored;
 pub mod policy_selects_nothing;
 pub mod unknown_named_port;
 pub mod workload_not_selected_by_policy;
