@@ -103,5 +103,6 @@ pub static ALL: &[&dyn Rule] = &[
     &exposure::service_external_ips::ExternalIps,
     &exposure::ingress_without_tls::IngressWithoutTls,
     &exposure::route_to_metadata_service::MetadataAddress,
+    &exposure::ingress_nginx_config_injection::IngressNginxConfigInjection,
     &input::duplicate_key::DuplicateKey,
 ];

@@ -1,5 +1,6 @@
 //! Exposure rules: Services and Ingresses that reach further than intended.
 
+pub mod ingress_nginx_config_injection;
 pub mod ingress_without_tls;
 pub mod load_balancer_open;
 pub mod node_port_service;
