@@ -104,5 +104,6 @@ pub static ALL: &[&dyn Rule] = &[
     &exposure::ingress_without_tls::IngressWithoutTls,
     &exposure::route_to_metadata_service::MetadataAddress,
     &exposure::ingress_nginx_config_injection::IngressNginxConfigInjection,
+    &exposure::internet_entry_point::InternetEntryPoint,
     &input::duplicate_key::DuplicateKey,
 ];
