@@ -105,5 +105,6 @@ pub static ALL: &[&dyn Rule] = &[
     &exposure::route_to_metadata_service::MetadataAddress,
     &exposure::ingress_nginx_config_injection::IngressNginxConfigInjection,
     &exposure::internet_entry_point::InternetEntryPoint,
+    &exposure::ssh_port_exposed::SshPortExposed,
     &input::duplicate_key::DuplicateKey,
 ];

@@ -7,3 +7,4 @@ pub mod load_balancer_open;
 pub mod node_port_service;
 pub mod route_to_metadata_service;
 pub mod service_external_ips;
+pub mod ssh_port_exposed;
