@@ -9,6 +9,7 @@ pub mod input;
 pub mod mesh;
 pub mod namespace;
 pub mod network;
+pub mod openshift;
 pub mod pss;
 pub mod rbac;
 pub mod secrets;
@@ -41,6 +42,7 @@ pub static ALL: &[&dyn Rule] = &[
     &namespace::namespace_pss_old_enforce_version::OldEnforceVersion,
     &namespace::namespace_pss_warn_audit_weaker::WeakerWarnAudit,
     &namespace::namespace_pss_invalid_label::InvalidPssLabel,
+    &openshift::scc_allows_host_access::SccAllowsHostAccess,
     &workload::privileged_container::PrivilegedContainer,
     &workload::allow_privilege_escalation::AllowPrivilegeEscalation,
     &workload::host_path_volume::HostPathVolume,
