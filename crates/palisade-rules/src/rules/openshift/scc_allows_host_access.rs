@@ -77,11 +77,16 @@ impl ObjectRule for SccAllowsHostAccess {
             return;
         };
         let list: Vec<&str> = allowed.iter().map(|(_, what)| *what).collect();
+        let consequence = if pointer == "/runAsUser/type" {
+            "pods admitted under them may run as root"
+        } else {
+            "pods admitted under them can take over their node"
+        };
         out.push(Emit::new(
             pointer.clone(),
             format!(
-                "these SecurityContextConstraints allow {}; pods admitted under them can escape to the \
-node or run as root: grant only what the workload needs",
+                "these SecurityContextConstraints allow {}; {consequence}: grant only what the \
+workload needs",
                 list.join(", ")
             ),
         ));
