@@ -49,14 +49,27 @@ false\nrunAsUser:\n  type: MustRunAsRange\n```",
     fix: None,
 }
 
-/// The boolean fields that open the node to the pods, most severe first, with what each allows.
-const HOST_ACCESS: &[(&str, &str)] = &[
-    ("allowPrivilegedContainer", "privileged containers"),
-    ("allowHostPID", "the host's PID namespace"),
-    ("allowHostNetwork", "the host's network"),
-    ("allowHostIPC", "the host's IPC namespace"),
-    ("allowHostDirVolumePlugin", "host path volumes"),
-    ("allowHostPorts", "host ports"),
+/// What pods admitted under an SCC that allows a field can do.
+const TAKE_OVER: &str = "pods admitted under them can take over their node";
+
+/// The boolean fields that open the node to the pods, most severe first, with what each allows
+/// and what it lets pods do.
+const HOST_ACCESS: &[(&str, &str, &str)] = &[
+    (
+        "allowPrivilegedContainer",
+        "privileged containers",
+        TAKE_OVER,
+    ),
+    ("allowHostPID", "the host's PID namespace", TAKE_OVER),
+    ("allowHostNetwork", "the host's network", TAKE_OVER),
+    ("allowHostIPC", "the host's IPC namespace", TAKE_OVER),
+    ("allowHostDirVolumePlugin", "host path volumes", TAKE_OVER),
+    (
+        "allowHostPorts",
+        "host ports",
+        "pods admitted under them can listen on the node's addresses, outside Services and \
+NetworkPolicies",
+    ),
 ];
 
 impl ObjectRule for SccAllowsHostAccess {
@@ -65,23 +78,22 @@ impl ObjectRule for SccAllowsHostAccess {
             return;
         }
         let value = &cx.object.value;
-        let mut allowed: Vec<(String, &str)> = HOST_ACCESS
+        let mut allowed: Vec<(String, &str, &str)> = HOST_ACCESS
             .iter()
-            .filter(|(field, _)| value.get(*field) == Some(&Value::Bool(true)))
-            .map(|(field, what)| (format!("/{field}"), *what))
+            .filter(|(field, _, _)| value.get(*field) == Some(&Value::Bool(true)))
+            .map(|(field, what, consequence)| (format!("/{field}"), *what, *consequence))
             .collect();
         if value.at("/runAsUser/type").and_then(Value::as_str) == Some("RunAsAny") {
-            allowed.push(("/runAsUser/type".to_owned(), "any user ID, root included"));
+            allowed.push((
+                "/runAsUser/type".to_owned(),
+                "any user ID, root included",
+                "pods admitted under them may run as root",
+            ));
         }
-        let Some((pointer, _)) = allowed.first() else {
+        let Some((pointer, _, consequence)) = allowed.first() else {
             return;
         };
-        let list: Vec<&str> = allowed.iter().map(|(_, what)| *what).collect();
-        let consequence = if pointer == "/runAsUser/type" {
-            "pods admitted under them may run as root"
-        } else {
-            "pods admitted under them can take over their node"
-        };
+        let list: Vec<&str> = allowed.iter().map(|(_, what, _)| *what).collect();
         out.push(Emit::new(
             pointer.clone(),
             format!(
