@@ -37,15 +37,16 @@ pub(crate) const ISOLATION_REFERENCES: &[Reference] = &[
 ];
 
 /// What the network rules read: namespaces, every kind of policy and the workloads.
-pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<12>(
-    &[
-        "Namespace",
-        "NetworkPolicy",
-        "AdminNetworkPolicy",
-        "BaselineAdminNetworkPolicy",
-    ],
-    true,
-);
+pub(crate) const KINDS: &[&str] =
+    &palisade_core::views::kinds::<{ palisade_core::views::POD_RUNNING_KINDS.len() + 4 }>(
+        &[
+            "Namespace",
+            "NetworkPolicy",
+            "AdminNetworkPolicy",
+            "BaselineAdminNetworkPolicy",
+        ],
+        true,
+    );
 
 /// What NET006 reads: [`KINDS`] and the custom resources whose controllers' pods the engine
 /// knows.
