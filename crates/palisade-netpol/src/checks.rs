@@ -20,8 +20,9 @@ pub enum CheckKind {
     AllowAllIngress,
     /// An egress rule that allows the cloud metadata address 169.254.169.254.
     MetadataEgress,
-    /// A policy whose podSelector matches no workload of its namespace, while its directory
-    /// defines some of them.
+    /// A policy whose podSelector matches no workload of its namespace and none of the pods
+    /// known custom resources make their controllers create, while its directory defines
+    /// some of them.
     SelectorMatchesNothing,
     /// A named port that no relevant container defines.
     UnknownNamedPort,
@@ -89,8 +90,9 @@ fn directory(input: &Input, object: usize) -> Option<&Path> {
 /// How many NetworkPolicies and workloads each namespace has.
 struct Counts<'a> {
     policies: HashMap<&'a str, usize>,
+    /// Workloads and pods of known custom resources by namespace.
     workloads: HashMap<&'a str, usize>,
-    /// Workloads by namespace and directory.
+    /// The same, by namespace and directory.
     by_directory: HashMap<(&'a str, Option<&'a Path>), usize>,
 }
 
@@ -104,11 +106,21 @@ impl<'a> Counts<'a> {
         for np in &input.policies {
             *counts.policies.entry(&np.namespace).or_default() += 1;
         }
-        for w in &input.workloads {
-            *counts.workloads.entry(&w.namespace).or_default() += 1;
+        let sources = input
+            .workloads
+            .iter()
+            .map(|w| (w.namespace.as_str(), w.object))
+            .chain(
+                input
+                    .operated
+                    .iter()
+                    .map(|p| (p.namespace.as_str(), p.object)),
+            );
+        for (namespace, object) in sources {
+            *counts.workloads.entry(namespace).or_default() += 1;
             *counts
                 .by_directory
-                .entry((&w.namespace, directory(input, w.object)))
+                .entry((namespace, directory(input, object)))
                 .or_default() += 1;
         }
         counts
@@ -136,7 +148,14 @@ fn policy_checks<'a>(
         .get(&(np.namespace.as_str(), directory(input, np.object)))
         .copied()
         .unwrap_or(0);
-    if !np.pod_selector.selects_everything() && alongside > 0 && selected.is_empty() {
+    let operated = || {
+        input
+            .operated
+            .iter()
+            .any(|p| p.namespace == np.namespace && p.may_match(&np.pod_selector))
+    };
+    if !np.pod_selector.selects_everything() && alongside > 0 && selected.is_empty() && !operated()
+    {
         out.push(Check {
             kind: CheckKind::SelectorMatchesNothing,
             object: np.object,

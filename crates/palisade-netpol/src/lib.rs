@@ -19,5 +19,7 @@ pub use checks::{checks, Check, CheckKind};
 pub use connlist::{connlist, render, ConnList, Connection, Direction, Format, ListOptions};
 pub use engine::{Step, Verdict};
 pub use eval::{eval, explain, EvalError, EvalResult};
-pub use model::{load_dir, Input};
+pub use model::{
+    load_dir, Input, OperatedPods, PodMaker, PolicyTypes, POD_MAKERS, POD_MAKER_KINDS,
+};
 pub use sets::{ConnSet, Protocol};

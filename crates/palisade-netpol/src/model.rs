@@ -256,6 +256,158 @@ pub struct IngressObject {
     pub backends: Vec<(String, Option<PortSpec>)>,
 }
 
+/// A custom resource whose controller creates pods, and the labels it gives them.
+#[derive(Clone, Copy, Debug)]
+pub struct PodMaker {
+    pub group: &'static str,
+    pub kind: &'static str,
+    /// Pointer of the labels the resource asks its pods to carry.
+    pub labels: &'static str,
+    /// Labels the controller sets to a fixed value.
+    pub fixed: &'static [(&'static str, &'static str)],
+    /// Labels the controller sets to the resource's name.
+    pub named: &'static [&'static str],
+    /// Labels the controller sets to a value the manifests do not give (versions, shards,
+    /// revision hashes, pod names): any requirement on them may hold.
+    pub any_value: &'static [&'static str],
+}
+
+/// Labels the StatefulSet controller adds to each pod, with values known only in the cluster.
+const STATEFULSET_POD_LABELS: [&str; 3] = [
+    "controller-revision-hash",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+];
+
+const PROMETHEUS_ANY_VALUE: &[&str] = &[
+    "app.kubernetes.io/version",
+    "operator.prometheus.io/shard",
+    STATEFULSET_POD_LABELS[0],
+    STATEFULSET_POD_LABELS[1],
+    STATEFULSET_POD_LABELS[2],
+];
+
+const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "prometheus-operator");
+
+/// The custom resources whose pods the NetworkPolicy checks know, with the labels their
+/// controllers set (the Prometheus Operator's `Prometheus`, `PrometheusAgent`, `Alertmanager`
+/// and `ThanosRuler`; the agent-sandbox `SandboxTemplate`). Older operator releases also set
+/// `app`; it is kept, so a selector written for either release matches.
+pub const POD_MAKERS: &[PodMaker] = &[
+    PodMaker {
+        group: "monitoring.coreos.com",
+        kind: "Prometheus",
+        labels: "/spec/podMetadata/labels",
+        fixed: &[
+            ("app", "prometheus"),
+            ("app.kubernetes.io/name", "prometheus"),
+            MANAGED_BY,
+        ],
+        named: &[
+            "prometheus",
+            "app.kubernetes.io/instance",
+            "operator.prometheus.io/name",
+        ],
+        any_value: PROMETHEUS_ANY_VALUE,
+    },
+    PodMaker {
+        group: "monitoring.coreos.com",
+        kind: "PrometheusAgent",
+        labels: "/spec/podMetadata/labels",
+        fixed: &[
+            ("app", "prometheus"),
+            ("app.kubernetes.io/name", "prometheus-agent"),
+            MANAGED_BY,
+        ],
+        named: &["app.kubernetes.io/instance", "operator.prometheus.io/name"],
+        any_value: PROMETHEUS_ANY_VALUE,
+    },
+    PodMaker {
+        group: "monitoring.coreos.com",
+        kind: "Alertmanager",
+        labels: "/spec/podMetadata/labels",
+        fixed: &[
+            ("app", "alertmanager"),
+            ("app.kubernetes.io/name", "alertmanager"),
+            MANAGED_BY,
+        ],
+        named: &["alertmanager", "app.kubernetes.io/instance"],
+        any_value: PROMETHEUS_ANY_VALUE,
+    },
+    PodMaker {
+        group: "monitoring.coreos.com",
+        kind: "ThanosRuler",
+        labels: "/spec/podMetadata/labels",
+        fixed: &[
+            ("app", "thanos-ruler"),
+            ("app.kubernetes.io/name", "thanos-ruler"),
+            MANAGED_BY,
+        ],
+        named: &["thanos-ruler", "app.kubernetes.io/instance"],
+        any_value: PROMETHEUS_ANY_VALUE,
+    },
+    PodMaker {
+        group: "extensions.agents.x-k8s.io",
+        kind: "SandboxTemplate",
+        labels: "/spec/podTemplate/metadata/labels",
+        fixed: &[],
+        named: &[],
+        any_value: &[],
+    },
+];
+
+/// The kinds of [`POD_MAKERS`], in its order.
+pub const POD_MAKER_KINDS: [&str; POD_MAKERS.len()] = {
+    let mut out = [""; POD_MAKERS.len()];
+    let mut i = 0;
+    while i < POD_MAKERS.len() {
+        out[i] = POD_MAKERS[i].kind;
+        i += 1;
+    }
+    out
+};
+
+/// The pods a custom resource of [`POD_MAKERS`] makes its controller create.
+#[derive(Clone, Debug)]
+pub struct OperatedPods {
+    pub namespace: String,
+    pub labels: Labels,
+    /// Labels whose value is not known ([`PodMaker::any_value`]).
+    pub any_value: &'static [&'static str],
+    /// Index of the custom resource.
+    pub object: usize,
+}
+
+impl OperatedPods {
+    fn of(maker: &PodMaker, index: usize, obj: &Object, namespace: String) -> OperatedPods {
+        let mut labels = labels_of(obj.value.pointer(maker.labels));
+        for (key, value) in maker.fixed {
+            labels.insert((*key).to_owned(), (*value).to_owned());
+        }
+        for key in maker.named {
+            labels.insert((*key).to_owned(), obj.name().to_owned());
+        }
+        OperatedPods {
+            namespace,
+            labels,
+            any_value: maker.any_value,
+            object: index,
+        }
+    }
+
+    /// Whether `selector` may select these pods: every requirement holds on the known labels
+    /// or is about a label whose value is not known.
+    pub fn may_match(&self, selector: &Selector) -> bool {
+        match selector {
+            Selector::Valid(selector) => selector
+                .requirements()
+                .iter()
+                .all(|r| self.any_value.contains(&r.key()) || r.matches(&self.labels)),
+            Selector::Invalid(_) => false,
+        }
+    }
+}
+
 /// Everything the analysis needs.
 #[derive(Clone, Debug, Default)]
 pub struct Input {
@@ -269,6 +421,8 @@ pub struct Input {
     pub baseline: Option<AdminPolicy>,
     pub services: Vec<Service>,
     pub ingresses: Vec<IngressObject>,
+    /// Pods that controllers create from custom resources ([`POD_MAKERS`]).
+    pub operated: Vec<OperatedPods>,
     /// Problems found while building the model (duplicates, bad fields).
     pub warnings: Vec<String>,
 }
@@ -425,6 +579,12 @@ impl Input {
                 input.ingresses.push(parse_ingress(obj, namespace()));
             } else if kind == "Route" {
                 input.ingresses.push(parse_route(obj, namespace()));
+            } else if let Some(maker) = POD_MAKERS
+                .iter()
+                .find(|m| m.kind == kind && m.group == obj.group())
+            {
+                let pods = OperatedPods::of(maker, index, obj, namespace());
+                input.operated.push(pods);
             }
         }
         input.admin.sort_by_key(|p| p.priority);
@@ -606,6 +766,42 @@ fn parse_np_rule(rule: &Value, peers_key: &str) -> NpRule {
     NpRule { peers, ports }
 }
 
+/// The directions a NetworkPolicy applies to, as the API server defaults `policyTypes`: when
+/// the list is absent or empty, Ingress always and Egress when the policy has egress rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyTypes {
+    pub ingress: bool,
+    pub egress: bool,
+    /// Whether `policyTypes` lists the directions explicitly.
+    pub explicit: bool,
+}
+
+impl PolicyTypes {
+    /// The policy types of a NetworkPolicy `spec`.
+    pub fn of(spec: &Value) -> PolicyTypes {
+        let listed: Option<Vec<&str>> = spec
+            .get("policyTypes")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())
+            .map(|a| a.iter().filter_map(Value::as_str).collect());
+        match listed {
+            Some(t) => PolicyTypes {
+                ingress: t.contains(&"Ingress"),
+                egress: t.contains(&"Egress"),
+                explicit: true,
+            },
+            None => PolicyTypes {
+                ingress: true,
+                egress: spec
+                    .get("egress")
+                    .and_then(Value::as_array)
+                    .is_some_and(|rules| !rules.is_empty()),
+                explicit: false,
+            },
+        }
+    }
+}
+
 fn parse_netpol(index: usize, obj: &Object, namespace: String) -> NetworkPolicy {
     let v = &obj.value;
     let spec = v.get("spec").unwrap_or(&Value::Null);
@@ -623,15 +819,8 @@ fn parse_netpol(index: usize, obj: &Object, namespace: String) -> NetworkPolicy 
         .flatten()
         .map(|r| parse_np_rule(r, "to"))
         .collect();
-    let types: Option<Vec<&str>> = spec
-        .get("policyTypes")
-        .and_then(Value::as_array)
-        .filter(|a| !a.is_empty())
-        .map(|a| a.iter().filter_map(Value::as_str).collect());
-    let (affects_ingress, affects_egress) = match &types {
-        Some(t) => (t.contains(&"Ingress"), t.contains(&"Egress")),
-        None => (true, !egress.is_empty()),
-    };
+    let types = PolicyTypes::of(spec);
+    let (affects_ingress, affects_egress) = (types.ingress, types.egress);
     NetworkPolicy {
         namespace,
         name: obj.name().to_owned(),

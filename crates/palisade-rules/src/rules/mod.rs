@@ -9,6 +9,7 @@ pub mod input;
 pub mod mesh;
 pub mod namespace;
 pub mod network;
+pub mod openshift;
 pub mod pss;
 pub mod rbac;
 pub mod secrets;
@@ -35,11 +36,13 @@ pub static ALL: &[&dyn Rule] = &[
     &network::egress_to_metadata_allowed::MetadataEgress,
     &network::policy_selects_nothing::SelectorMatchesNothing,
     &network::unknown_named_port::UnknownNamedPort,
+    &network::policy_rules_ignored::PolicyRulesIgnored,
     &namespace::namespace_no_pss_enforce::NoEnforceLabel,
     &namespace::namespace_pss_enforce_privileged::EnforcePrivileged,
     &namespace::namespace_pss_old_enforce_version::OldEnforceVersion,
     &namespace::namespace_pss_warn_audit_weaker::WeakerWarnAudit,
     &namespace::namespace_pss_invalid_label::InvalidPssLabel,
+    &openshift::scc_allows_host_access::SccAllowsHostAccess,
     &workload::privileged_container::PrivilegedContainer,
     &workload::allow_privilege_escalation::AllowPrivilegeEscalation,
     &workload::host_path_volume::HostPathVolume,
@@ -106,5 +109,8 @@ pub static ALL: &[&dyn Rule] = &[
     &exposure::service_external_ips::ExternalIps,
     &exposure::ingress_without_tls::IngressWithoutTls,
     &exposure::route_to_metadata_service::MetadataAddress,
+    &exposure::ingress_nginx_config_injection::IngressNginxConfigInjection,
+    &exposure::internet_entry_point::InternetEntryPoint,
+    &exposure::ssh_port_exposed::SshPortExposed,
     &input::duplicate_key::DuplicateKey,
 ];

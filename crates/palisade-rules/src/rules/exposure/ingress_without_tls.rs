@@ -1,5 +1,6 @@
 use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::Object;
 use serde_json::Value;
 
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
@@ -33,17 +34,21 @@ tokens cross the network in clear text and can be read or altered on the way.",
     fix: None,
 }
 
+/// Whether an object is a Kubernetes Ingress, and whether it has a `spec.tls` entry.
+pub(crate) fn ingress_tls(object: &Object) -> Option<bool> {
+    if !matches!(object.group(), "networking.k8s.io" | "extensions") {
+        return None;
+    }
+    Some(matches!(object.value.at("/spec/tls"), Some(Value::Array(tls)) if !tls.is_empty()))
+}
+
 impl ObjectRule for IngressWithoutTls {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        if !matches!(cx.object.group(), "networking.k8s.io" | "extensions") {
-            return;
+        if ingress_tls(cx.object) == Some(false) {
+            out.push(Emit::new(
+                "/spec/tls",
+                "Ingress serves plain HTTP; add a spec.tls entry with a certificate",
+            ));
         }
-        if matches!(cx.object.value.at("/spec/tls"), Some(Value::Array(tls)) if !tls.is_empty()) {
-            return;
-        }
-        out.push(Emit::new(
-            "/spec/tls",
-            "Ingress serves plain HTTP; add a spec.tls entry with a certificate",
-        ));
     }
 }

@@ -1,5 +1,6 @@
 use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::Object;
 use serde_json::Value;
 
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
@@ -65,42 +66,67 @@ const INTERNAL: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// How a `type: LoadBalancer` Service is reachable from outside the cluster.
+pub(crate) enum LoadBalancer {
+    /// A cloud annotation makes it internal.
+    Internal,
+    /// `loadBalancerSourceRanges` lists the client ranges (none of them everything).
+    Restricted(usize),
+    /// Open to every address, on ports 80 and 443 only: a web entry point.
+    OpenWeb,
+    /// Open to every address on other ports: what SVC001 reports, at the pointer given.
+    Open(&'static str, String),
+}
+
+/// The exposure of a Service of `type: LoadBalancer` (`None` for other Services).
+pub(crate) fn load_balancer(object: &Object) -> Option<LoadBalancer> {
+    let value = &object.value;
+    if value.at("/spec/type").and_then(Value::as_str) != Some("LoadBalancer") {
+        return None;
+    }
+    let internal = INTERNAL.iter().any(|(key, values)| {
+        object
+            .annotation(key)
+            .is_some_and(|v| values.iter().any(|x| v.eq_ignore_ascii_case(x)))
+    });
+    if internal {
+        return Some(LoadBalancer::Internal);
+    }
+    let web_only = match value.at("/spec/ports") {
+        Some(Value::Array(ports)) => ports
+            .iter()
+            .all(|p| matches!(p.get("port").and_then(Value::as_u64), Some(80 | 443))),
+        _ => false,
+    };
+    let open = match value.at("/spec/loadBalancerSourceRanges") {
+        Some(Value::Array(ranges)) if !ranges.is_empty() => {
+            match ranges
+                .iter()
+                .position(|r| matches!(r.as_str().map(str::trim), Some("0.0.0.0/0" | "::/0")))
+            {
+                Some(index) => LoadBalancer::Open(
+                    "LoadBalancer Service allows every address; list only the client ranges that need it",
+                    format!("/spec/loadBalancerSourceRanges/{index}"),
+                ),
+                None => return Some(LoadBalancer::Restricted(ranges.len())),
+            }
+        }
+        _ => LoadBalancer::Open(
+            "LoadBalancer Service is reachable from any address; set loadBalancerSourceRanges or make it internal",
+            "/spec/type".to_owned(),
+        ),
+    };
+    Some(if web_only {
+        LoadBalancer::OpenWeb
+    } else {
+        open
+    })
+}
+
 impl ObjectRule for LoadBalancerSourceRanges {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let value = &cx.object.value;
-        if value.at("/spec/type").and_then(Value::as_str) != Some("LoadBalancer") {
-            return;
-        }
-        let internal = INTERNAL.iter().any(|(key, values)| {
-            cx.object
-                .annotation(key)
-                .is_some_and(|v| values.iter().any(|x| v.eq_ignore_ascii_case(x)))
-        });
-        let web_only = match value.at("/spec/ports") {
-            Some(Value::Array(ports)) => ports
-                .iter()
-                .all(|p| matches!(p.get("port").and_then(Value::as_u64), Some(80 | 443))),
-            _ => false,
-        };
-        if internal || web_only {
-            return;
-        }
-        match value.at("/spec/loadBalancerSourceRanges") {
-            Some(Value::Array(ranges)) if !ranges.is_empty() => {
-                if let Some(index) = ranges
-                    .iter()
-                    .position(|r| matches!(r.as_str().map(str::trim), Some("0.0.0.0/0" | "::/0")))
-                {
-                    out.push(Emit::new(
-                        format!("/spec/loadBalancerSourceRanges/{index}"),
-                        "LoadBalancer Service allows every address; list only the client ranges that need it",
-                    ));
-                }
-            }
-            _ => out.push(Emit::new(
-                "/spec/type",
-                "LoadBalancer Service is reachable from any address; set loadBalancerSourceRanges or make it internal",
-            )),
+        if let Some(LoadBalancer::Open(message, pointer)) = load_balancer(cx.object) {
+            out.push(Emit::new(pointer, message));
         }
     }
 }

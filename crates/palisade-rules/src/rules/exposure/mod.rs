@@ -1,7 +1,10 @@
 //! Exposure rules: Services and Ingresses that reach further than intended.
 
+pub mod ingress_nginx_config_injection;
 pub mod ingress_without_tls;
+pub mod internet_entry_point;
 pub mod load_balancer_open;
 pub mod node_port_service;
 pub mod route_to_metadata_service;
 pub mod service_external_ips;
+pub mod ssh_port_exposed;

@@ -1,11 +1,13 @@
 //! NetworkPolicy rules: default deny per namespace, workloads no policy covers, and policies
-//! that allow too much or match nothing. All of them read the NetworkPolicy engine's checks
-//! over the whole input, computed once per input and shared by the rules.
+//! that allow too much, match nothing or hold rules Kubernetes ignores. All but the last read
+//! the NetworkPolicy engine's checks over the whole input, computed once per input and shared
+//! by the rules; the rules a policy's `policyTypes` ignores are found one policy at a time.
 
 pub mod egress_to_metadata_allowed;
 pub mod no_default_deny_egress;
 pub mod no_default_deny_ingress;
 pub mod policy_allows_all_ingress;
+pub mod policy_rules_ignored;
 pub mod policy_selects_nothing;
 pub mod unknown_named_port;
 pub mod workload_not_selected_by_policy;
@@ -14,7 +16,7 @@ use std::path::Path;
 
 use palisade_core::rule::{Framework, Reference};
 use palisade_core::Object;
-use palisade_netpol::{checks, Check, CheckKind, Input};
+use palisade_netpol::{checks, Check, CheckKind, Input, POD_MAKER_KINDS};
 
 use crate::{Emit, Inventory};
 
@@ -35,15 +37,35 @@ pub(crate) const ISOLATION_REFERENCES: &[Reference] = &[
 ];
 
 /// What the network rules read: namespaces, every kind of policy and the workloads.
-pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<12>(
-    &[
-        "Namespace",
-        "NetworkPolicy",
-        "AdminNetworkPolicy",
-        "BaselineAdminNetworkPolicy",
-    ],
-    true,
-);
+pub(crate) const KINDS: &[&str] =
+    &palisade_core::views::kinds::<{ palisade_core::views::POD_RUNNING_KINDS.len() + 4 }>(
+        &[
+            "Namespace",
+            "NetworkPolicy",
+            "AdminNetworkPolicy",
+            "BaselineAdminNetworkPolicy",
+        ],
+        true,
+    );
+
+/// What NET006 reads: [`KINDS`] and the custom resources whose controllers' pods the engine
+/// knows.
+pub(crate) const SELECTS_NOTHING_KINDS: &[&str] =
+    &concat::<{ KINDS.len() + POD_MAKER_KINDS.len() }>(KINDS, &POD_MAKER_KINDS);
+
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - a.len()];
+        i += 1;
+    }
+    out
+}
 
 /// The NetworkPolicy engine's checks over the input, shared by the network rules.
 struct Analysis {
