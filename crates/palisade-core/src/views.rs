@@ -4,7 +4,8 @@
 use crate::pointer::At;
 use serde_json::Value;
 
-/// A kind whose objects carry a pod spec (in the core and `apps`/`batch` groups), and where.
+/// A kind whose objects carry a pod spec (in the core, `apps` and `batch` groups, and OpenShift's
+/// `DeploymentConfig`), and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkloadKind {
     pub kind: &'static str,
@@ -53,6 +54,9 @@ pub const WORKLOADS: &[WorkloadKind] = &[
         TEMPLATE_METADATA,
         true,
     ),
+    // OpenShift's apps.openshift.io DeploymentConfig runs pods from a template, as a
+    // ReplicationController does.
+    workload("DeploymentConfig", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
     workload("PodTemplate", "/template/spec", "/template/metadata", false),
 ];
 

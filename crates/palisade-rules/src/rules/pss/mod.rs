@@ -87,7 +87,9 @@ pub fn same_control(id: &str) -> Vec<&'static str> {
 }
 
 /// Namespaces and every kind with a pod spec.
-pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<10>(&["Namespace"], false);
+pub(crate) const KINDS: &[&str] = &palisade_core::views::kinds::<
+    { palisade_core::views::WORKLOAD_KINDS.len() + 1 },
+>(&["Namespace"], false);
 
 /// Judges every pod and workload of the input in a namespace with Pod Security labels by one
 /// check: the check of each rule of this module.

@@ -11,10 +11,11 @@ use serde_json::Value;
 use crate::Inventory;
 
 /// Kinds the service-account rules read: workloads, service accounts and role bindings.
-pub const KINDS: &[&str] = &palisade_core::views::kinds::<12>(
-    &["ServiceAccount", "RoleBinding", "ClusterRoleBinding"],
-    false,
-);
+pub const KINDS: &[&str] =
+    &palisade_core::views::kinds::<{ palisade_core::views::WORKLOAD_KINDS.len() + 3 }>(
+        &["ServiceAccount", "RoleBinding", "ClusterRoleBinding"],
+        false,
+    );
 
 /// The service account a pod runs as: `serviceAccountName`, else the deprecated
 /// `serviceAccount` (the API server copies it into an unset or empty `serviceAccountName`),
