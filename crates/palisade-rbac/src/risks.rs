@@ -175,6 +175,10 @@ pub enum RiskFact {
         shape: WildcardShape,
         /// The rule's API groups.
         groups: Vec<String>,
+        /// The rule's verbs.
+        verbs: Vec<String>,
+        /// The rule's resources.
+        resources: Vec<String>,
         /// Whether the groups are all custom-resource groups (no `*`, no built-in group).
         custom_only: bool,
     },
@@ -572,6 +576,8 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                     scope: scope.clone(),
                     shape: WildcardShape::Everything,
                     groups: rule.api_groups.clone(),
+                    verbs: rule.verbs.clone(),
+                    resources: rule.resources.clone(),
                     custom_only: false,
                 });
                 continue;
@@ -617,6 +623,8 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                     scope: scope.clone(),
                     shape,
                     groups: rule.api_groups.clone(),
+                    verbs: rule.verbs.clone(),
+                    resources: rule.resources.clone(),
                     custom_only: custom_groups_only(rule),
                 });
             }

@@ -332,6 +332,11 @@ subjects:
              namespace app, which every pod without a service account uses"
         );
         assert_eq!(
+            message(&emits, "ClusterRole wild-verbs"),
+            "ClusterRole wild-verbs grants every verb on widgets of groups [\"example.com\"] \
+             wherever it is bound (custom resources only)"
+        );
+        assert_eq!(
             message(&emits, "ClusterRole god"),
             "ClusterRole god allows every verb on every resource wherever it is bound: \
              equivalent to cluster-admin there"

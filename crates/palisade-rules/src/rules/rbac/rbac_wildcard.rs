@@ -36,6 +36,8 @@ impl InventoryRule for Wildcard {
                 scope,
                 shape,
                 groups,
+                verbs,
+                resources,
                 custom_only,
             } = fact
             else {
@@ -62,10 +64,10 @@ impl InventoryRule for Wildcard {
             };
             let what = match shape {
                 WildcardShape::Everything | WildcardShape::VerbsAndResources => {
-                    "every verb on every resource"
+                    "every verb on every resource".to_owned()
                 }
-                WildcardShape::Resources => "its verbs on every resource",
-                WildcardShape::Verbs => "every verb",
+                WildcardShape::Resources => format!("{} on every resource", verbs.join(", ")),
+                WildcardShape::Verbs => format!("every verb on {}", resources.join(", ")),
             };
             Some((
                 format!(
