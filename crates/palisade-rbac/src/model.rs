@@ -371,6 +371,9 @@ pub struct Binding {
     /// The subjects the authorizer can match (unknown kinds and service accounts without a
     /// namespace in a ClusterRoleBinding are left out and reported).
     pub subjects: Vec<BoundSubject>,
+    /// Service accounts named without a namespace in a ClusterRoleBinding: they match no one
+    /// until a namespace is set (a kustomize base leaves it to the overlay that uses it).
+    pub unnamespaced: Vec<String>,
     /// The role the binding grants; `None` when it does not exist (the binding grants nothing).
     pub role: Option<RoleId>,
     /// False when a later object with the same kind, namespace and name replaces this one.
@@ -653,6 +656,7 @@ impl Policy {
             name: field("name"),
         };
         let mut subjects = Vec::new();
+        let mut unnamespaced = Vec::new();
         for (i, entry) in binding_subjects(&object.value, namespace.as_deref()).enumerate() {
             let pointer = format!("/subjects/{i}");
             let subject = match entry {
@@ -672,6 +676,7 @@ impl Policy {
                     name,
                     namespace: None,
                 } => {
+                    unnamespaced.push(name.to_owned());
                     self.diagnostics.push(Diagnostic {
                         kind: DiagnosticKind::IgnoredSubject,
                         object: index,
@@ -708,6 +713,7 @@ impl Policy {
             object: index,
             role_ref,
             subjects,
+            unnamespaced,
             role: None,
             effective: true,
         };

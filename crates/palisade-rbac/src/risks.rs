@@ -187,6 +187,8 @@ pub enum RiskFact {
     ClusterAdminBinding {
         binding: ObjectName,
         subjects: Vec<Subject>,
+        /// Service accounts named without a namespace (see [`crate::Binding::unnamespaced`]).
+        unnamespaced: Vec<String>,
     },
     /// A binding of a role that grants more than public information to a public identity.
     PublicBinding {
@@ -644,6 +646,7 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                 fact: RiskFact::ClusterAdminBinding {
                     binding: binding.name_ref(),
                     subjects: binding.subjects.iter().map(|s| s.subject.clone()).collect(),
+                    unnamespaced: binding.unnamespaced.clone(),
                 },
             });
         }

@@ -382,6 +382,41 @@ subjects:
         assert!(!message(&emits, "public-secret").contains("only reads named objects"));
     }
 
+    #[test]
+    fn cluster_admin_names_service_accounts_without_a_namespace() {
+        let (found, emits) = graded(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: manager}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: controller-manager}
+- {kind: User, name: alice}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: empty}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+",
+        );
+        assert_eq!(
+            found,
+            expect(&[
+                (0, "/roleRef", "RBAC011", Severity::High),
+                (1, "/roleRef", "RBAC011", Severity::High),
+            ])
+        );
+        assert_eq!(
+            message(&emits, "manager"),
+            "ClusterRoleBinding manager gives cluster-admin over the whole cluster to User alice, \
+             ServiceAccount controller-manager (namespace not set yet)"
+        );
+        assert_eq!(
+            message(&emits, "empty"),
+            "ClusterRoleBinding empty gives cluster-admin over the whole cluster to no subject yet"
+        );
+    }
+
     const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: reader}

@@ -15,7 +15,8 @@ declare_rule! {
     category: "rbac",
     kinds: KINDS,
     summary: "A ClusterRoleBinding or RoleBinding refers to the `cluster-admin` \
-ClusterRole.",
+ClusterRole. The message names the subjects; a service account without a namespace (in a \
+kustomize base, whose overlay sets the namespace) is named with its namespace not set yet.",
     rationale: "cluster-admin allows everything: bound cluster-wide it owns the cluster, \
 bound in a namespace it owns the namespace (its secrets, service accounts and RBAC).",
     remediation: "Bind a role with the permissions the subject needs; keep cluster-admin \
@@ -28,21 +29,31 @@ impl InventoryRule for ClusterAdminBinding {
     /// A RoleBinding gives cluster-admin over its namespace only: a step lower.
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         report(inventory, RiskKind::ClusterAdminBinding, out, |fact| {
-            let RiskFact::ClusterAdminBinding { binding, subjects } = fact else {
+            let RiskFact::ClusterAdminBinding {
+                binding,
+                subjects,
+                unnamespaced,
+            } = fact
+            else {
                 return None;
             };
             let (severity, where_) = match &binding.namespace {
                 None => (self.meta().severity, "the whole cluster".to_owned()),
                 Some(ns) => (lower(self.meta().severity), format!("namespace {ns}")),
             };
-            let who = if subjects.is_empty() {
+            let who: Vec<String> = subjects
+                .iter()
+                .map(ToString::to_string)
+                .chain(
+                    unnamespaced
+                        .iter()
+                        .map(|name| format!("ServiceAccount {name} (namespace not set yet)")),
+                )
+                .collect();
+            let who = if who.is_empty() {
                 "no subject yet".to_owned()
             } else {
-                subjects
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                who.join(", ")
             };
             Some((
                 format!("{binding} gives cluster-admin over {where_} to {who}"),
