@@ -7,6 +7,7 @@ use crate::authz::{
     ANONYMOUS,
 };
 use crate::model::{BindingKind, ObjectName, Policy, PolicyRule, Role, RoleKind, RoleRef, Subject};
+use crate::workloads::WORKLOAD_RESOURCES;
 
 /// What a risky permission is: one kind per risk the engine looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -261,8 +262,6 @@ const fn probe(
     }
 }
 
-const WRITE: &[&str] = &["create", "update", "patch"];
-
 /// What a rule grants against a list of probes: every matching `verb resource`, and whether
 /// the matches need a resource name.
 struct Hit {
@@ -270,21 +269,17 @@ struct Hit {
     named_only: bool,
 }
 
-fn check(rule: &PolicyRule, probes: &[Probe]) -> Option<Hit> {
+fn check(rule: &PolicyRule, requests: &Requests) -> Option<Hit> {
     let mut broad = Vec::new();
     let mut named = Vec::new();
-    for p in probes {
-        for resource in p.resources {
-            for verb in p.verbs {
-                let attrs = Attributes::resource(verb, p.group, resource);
-                let label = format!("{verb} {resource}");
-                if rule_allows(rule, &attrs) {
-                    broad.push(label);
-                } else if let Some(name) = rule.resource_names.first() {
-                    if rule_allows(rule, &attrs.clone().named(name)) {
-                        named.push(label);
-                    }
-                }
+    for (verb, group, resource) in requests.each() {
+        let attrs = Attributes::resource(verb, group, resource);
+        let label = format!("{verb} {resource}");
+        if rule_allows(rule, &attrs) {
+            broad.push(label);
+        } else if let Some(name) = rule.resource_names.first() {
+            if rule_allows(rule, &attrs.clone().named(name)) {
+                named.push(label);
             }
         }
     }
@@ -303,10 +298,37 @@ fn check(rule: &PolicyRule, probes: &[Probe]) -> Option<Hit> {
     }
 }
 
+/// The requests a risk looks for.
+enum Requests {
+    Probes(&'static [Probe]),
+    /// The writes that run new code on a workload resource ([`WORKLOAD_RESOURCES`]).
+    WorkloadCode,
+}
+
+impl Requests {
+    /// Every `(verb, group, resource)`.
+    fn each(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        match self {
+            Requests::Probes(probes) => probes
+                .iter()
+                .flat_map(|p| {
+                    p.resources
+                        .iter()
+                        .flat_map(|r| p.verbs.iter().map(|v| (*v, p.group, *r)))
+                })
+                .collect(),
+            Requests::WorkloadCode => WORKLOAD_RESOURCES
+                .iter()
+                .flat_map(|w| w.code_verbs().iter().map(|v| (*v, w.group, w.resource)))
+                .collect(),
+        }
+    }
+}
+
 /// A kind of risk found by the requests a rule allows.
 struct RuleRisk {
     kind: RiskKind,
-    probes: &'static [Probe],
+    requests: Requests,
     /// Only meaningful for cluster-scoped resources (a Role cannot grant them).
     cluster_only: bool,
     /// A rule restricted to named objects is not reported.
@@ -316,83 +338,71 @@ struct RuleRisk {
 const RULE_RISKS: &[RuleRisk] = &[
     RuleRisk {
         kind: RiskKind::SecretsRead,
-        probes: &[probe(&["get", "list", "watch"], "", &["secrets"])],
+        requests: Requests::Probes(&[probe(&["get", "list", "watch"], "", &["secrets"])]),
         cluster_only: false,
         skip_named: true,
     },
     RuleRisk {
         kind: RiskKind::WorkloadWrite,
-        probes: &[
-            probe(
-                WRITE,
-                "",
-                &["pods", "replicationcontrollers", "podtemplates"],
-            ),
-            probe(
-                WRITE,
-                "apps",
-                &["deployments", "daemonsets", "statefulsets", "replicasets"],
-            ),
-            probe(WRITE, "batch", &["jobs", "cronjobs"]),
-        ],
+        requests: Requests::WorkloadCode,
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::PodExec,
-        probes: &[probe(
+        requests: Requests::Probes(&[probe(
             &["create", "get"],
             "",
             &["pods/exec", "pods/attach", "pods/portforward"],
-        )],
+        )]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::EscalateBind,
-        probes: &[probe(
+        requests: Requests::Probes(&[probe(
             &["escalate", "bind"],
             "rbac.authorization.k8s.io",
             &["roles", "clusterroles"],
-        )],
+        )]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::Impersonate,
-        probes: &[
+        requests: Requests::Probes(&[
             probe(
                 &["impersonate"],
                 "",
                 &["users", "groups", "serviceaccounts"],
             ),
             probe(&["impersonate"], "authentication.k8s.io", &["uids"]),
-        ],
+        ]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::TokenCreate,
-        probes: &[probe(&["create"], "", &["serviceaccounts/token"])],
+        requests: Requests::Probes(&[probe(&["create"], "", &["serviceaccounts/token"])]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::NodesProxy,
-        probes: &[probe(&["get", "create"], "", &["nodes/proxy"])],
+        requests: Requests::Probes(&[probe(&["get", "create"], "", &["nodes/proxy"])]),
         cluster_only: true,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::WebhookWrite,
-        probes: &[probe(
+        requests: Requests::Probes(&[probe(
             &["create", "update", "patch", "delete"],
             "admissionregistration.k8s.io",
             &[
                 "mutatingwebhookconfigurations",
                 "validatingwebhookconfigurations",
             ],
-        )],
+        )]),
         cluster_only: true,
         skip_named: false,
     },
@@ -588,7 +598,7 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                 if risk.cluster_only && !cluster_capable {
                     continue;
                 }
-                let Some(hit) = check(rule, risk.probes) else {
+                let Some(hit) = check(rule, &risk.requests) else {
                     continue;
                 };
                 if hit.named_only && risk.skip_named {

@@ -104,8 +104,7 @@ fn risks_are_located_with_their_facts() {
         binding,
         subjects,
         unnamespaced,
-    } =
-        fact(&all, 7, RiskKind::ClusterAdminBinding)
+    } = fact(&all, 7, RiskKind::ClusterAdminBinding)
     else {
         panic!("a cluster-admin binding");
     };
