@@ -6,7 +6,11 @@ use crate::authz::{
     rule_allows, Attributes, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS, ALL_UNAUTHENTICATED,
     ANONYMOUS,
 };
-use crate::model::{BindingKind, ObjectName, Policy, PolicyRule, Role, RoleKind, RoleRef, Subject};
+use std::collections::{BTreeSet, HashMap};
+
+use crate::model::{
+    BindingKind, ObjectName, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, Subject,
+};
 use crate::workloads::WORKLOAD_RESOURCES;
 
 /// What a risky permission is: one kind per risk the engine looks for.
@@ -85,14 +89,25 @@ pub enum RoleScope {
     Namespace(String),
     /// In the namespaces of the RoleBindings of a ClusterRole bound only by RoleBindings.
     RoleBindings,
+    /// Wherever the named ClusterRoles are bound: a ClusterRole bound by nothing in the input
+    /// and aggregated into these (the roles at the top of its aggregation chains), which
+    /// nothing in the input binds either. Aggregated pieces extend user-facing roles granted per
+    /// namespace (Kubeflow's `kubeflow-edit`, say, which its profile controller binds with
+    /// RoleBindings at run time).
+    Aggregated(Vec<String>),
     /// Wherever it is bound: a ClusterRole bound by nothing in the input.
     Unbound,
 }
 
 impl RoleScope {
-    /// Whether the permissions are confined to namespaces.
+    /// Whether the permissions are confined to namespaces, as far as the input shows: a Role,
+    /// a ClusterRole granted by RoleBindings only, directly or through aggregation, or one
+    /// aggregated into roles that no binding of the input grants.
     pub fn is_namespaced(&self) -> bool {
-        matches!(self, RoleScope::Namespace(_) | RoleScope::RoleBindings)
+        matches!(
+            self,
+            RoleScope::Namespace(_) | RoleScope::RoleBindings | RoleScope::Aggregated(_)
+        )
     }
 }
 
@@ -460,6 +475,44 @@ fn role_scopes(policy: &Policy) -> Vec<Scope> {
     scopes
 }
 
+/// For each ClusterRole that nothing in the input grants but that is aggregated into other
+/// roles (none of them granted either, or it would have their scope): the names of the roles at
+/// the top of its aggregation chains. Copies of a ClusterRole share the entry of the one in force.
+fn aggregation_tops(policy: &Policy, scopes: &[Scope]) -> HashMap<RoleId, Vec<String>> {
+    let mut into: HashMap<RoleId, Vec<RoleId>> = HashMap::new();
+    for (id, role) in policy.roles.iter().enumerate() {
+        for &source in &role.aggregated_from {
+            into.entry(source).or_default().push(id);
+        }
+    }
+    let mut tops = HashMap::new();
+    for (id, role) in policy.roles.iter().enumerate() {
+        if scopes[id] != Scope::Unbound || role.kind != RoleKind::ClusterRole {
+            continue;
+        }
+        let current = policy.cluster_roles.get(&role.name).copied().unwrap_or(id);
+        let Some(first) = into.get(&current) else {
+            continue;
+        };
+        let mut seen: BTreeSet<RoleId> = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        let mut queue = first.clone();
+        while let Some(next) = queue.pop() {
+            if !seen.insert(next) {
+                continue;
+            }
+            match into.get(&next) {
+                Some(above) => queue.extend(above.iter().copied()),
+                None => {
+                    names.insert(policy.roles[next].name.clone());
+                }
+            }
+        }
+        tops.insert(id, names.into_iter().collect());
+    }
+    tops
+}
+
 /// Whether a role grants nothing beyond public information: non-resource `get` and the
 /// self-review APIs every authenticated user has.
 fn is_harmless(policy: &Policy, role: usize) -> bool {
@@ -557,6 +610,7 @@ fn csr_grants(policy: &Policy, role_id: usize, rule: &PolicyRule) -> Vec<CsrGran
 /// not reported).
 pub fn risks(policy: &Policy) -> Vec<Risk> {
     let scopes = role_scopes(policy);
+    let tops = aggregation_tops(policy, &scopes);
     let mut out = Vec::new();
     for (id, role) in policy.roles.iter().enumerate() {
         let Some(object) = role.object else { continue };
@@ -564,7 +618,10 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
             continue;
         }
         let cluster_capable = role.kind == RoleKind::ClusterRole && scopes[id] != Scope::Namespace;
-        let scope = scopes[id].of(role);
+        let scope = match tops.get(&id) {
+            Some(names) => RoleScope::Aggregated(names.clone()),
+            None => scopes[id].of(role),
+        };
         // The aggregation controller replaces the written rules of an aggregated ClusterRole:
         // the rules it collects are reported where they are written.
         let written: &[usize] = if role.aggregation.is_some() {

@@ -2,6 +2,17 @@
 //! (`palisade_rbac::risks`). The engine states the facts; each rule words them and grades them.
 //! The risks of an input are computed once and shared by the rules that run on it.
 
+/// The sentence of the docs of every rule whose severity follows where the role applies.
+macro_rules! scoped_note {
+    () => {
+        " Severity is one step lower where the permissions are confined to namespaces: in a \
+Role, and in a ClusterRole granted by RoleBindings only, directly or through aggregation into \
+roles granted that way, or aggregated into roles that nothing in the input binds (the \
+user-facing roles of an application, such as Kubeflow's `kubeflow-edit`, which its controller \
+binds per namespace at run time)."
+    };
+}
+
 pub mod rbac_admission_webhook_write;
 pub mod rbac_cluster_admin_binding;
 pub mod rbac_csr_approve;
@@ -103,7 +114,9 @@ pub(crate) fn lower(severity: Severity) -> Severity {
     }
 }
 
-/// A severity for permissions that apply in `scope`: one step lower in namespaces.
+/// A severity for permissions that apply in `scope`: one step lower in namespaces (a Role, a
+/// ClusterRole granted by RoleBindings only, directly or through aggregation, or aggregated
+/// into roles that nothing in the input binds).
 pub(crate) fn scoped(scope: &RoleScope, severity: Severity) -> Severity {
     if scope.is_namespaced() {
         lower(severity)
@@ -118,6 +131,14 @@ pub(crate) fn where_(scope: &RoleScope) -> String {
         RoleScope::Cluster => "in every namespace (bound by a ClusterRoleBinding)".into(),
         RoleScope::Namespace(ns) => format!("in namespace {ns}"),
         RoleScope::RoleBindings => "in the namespaces of its RoleBindings".into(),
+        RoleScope::Aggregated(into) => format!(
+            "wherever ClusterRole {} {} bound (aggregated into {}; nothing in the input binds \
+             {})",
+            into.join(", "),
+            if into.len() == 1 { "is" } else { "are" },
+            if into.len() == 1 { "it" } else { "them" },
+            if into.len() == 1 { "it" } else { "them" },
+        ),
         RoleScope::Unbound => "wherever it is bound".into(),
     }
 }
@@ -380,6 +401,65 @@ subjects:
              account (Group system:authenticated), which only reads named objects"
         );
         assert!(!message(&emits, "public-secret").contains("only reads named objects"));
+    }
+
+    /// Deployment creation in a ClusterRole aggregated into `into` (labelled for it).
+    fn piece(name: &str, into: &str) -> String {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {name}
+  labels: {{example.com/aggregate-to-{into}: \"true\"}}
+rules:
+- {{apiGroups: [apps], resources: [deployments], verbs: [create]}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {into}}}
+aggregationRule:
+  clusterRoleSelectors:
+  - matchLabels: {{example.com/aggregate-to-{into}: \"true\"}}
+---
+"
+        )
+    }
+
+    #[test]
+    fn aggregated_pieces_are_graded_by_how_their_roles_are_granted() {
+        let input = format!(
+            "{}{}{}apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: team, namespace: team}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: per-namespace}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: all}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-wide}}
+",
+            piece("unbound-piece", "unbound"),
+            piece("namespaced-piece", "per-namespace"),
+            piece("cluster-piece", "cluster-wide"),
+        );
+        let (found, emits) = graded(&input);
+        assert_eq!(
+            found,
+            expect(&[
+                (0, "/rules/0", "RBAC002", Severity::Medium),
+                (2, "/rules/0", "RBAC002", Severity::Medium),
+                (4, "/rules/0", "RBAC002", Severity::High),
+            ])
+        );
+        assert_eq!(
+            message(&emits, "unbound-piece"),
+            "ClusterRole unbound-piece can create or change pods or workloads wherever \
+             ClusterRole unbound is bound (aggregated into it; nothing in the input binds it): \
+             create deployments"
+        );
+        assert!(
+            message(&emits, "namespaced-piece").contains("in the namespaces of its RoleBindings")
+        );
     }
 
     #[test]

@@ -14,8 +14,11 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `create`, `update`, `patch` or `delete` on \
+    summary: concat!(
+        "A rule allows `create`, `update`, `patch` or `delete` on \
 `mutatingwebhookconfigurations` or `validatingwebhookconfigurations`.",
+        scoped_note!()
+    ),
     rationale: "A mutating webhook sees and may rewrite every object it selects (secrets \
 included) before it is stored; deleting or loosening a validating webhook switches off the \
 policy it enforces.",

@@ -14,7 +14,10 @@ declare_rule! {
     severity: Severity::Critical,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows the `escalate` or `bind` verb on roles or clusterroles.",
+    summary: concat!(
+        "A rule allows the `escalate` or `bind` verb on roles or clusterroles.",
+        scoped_note!()
+    ),
     rationale: "RBAC normally refuses to let a user grant permissions they do not hold. \
 `escalate` lifts that check when editing roles, `bind` when creating bindings: with either \
 (and write access to roles or bindings) a subject can give itself any role up to \

@@ -14,7 +14,10 @@ declare_rule! {
     severity: Severity::Critical,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows the `impersonate` verb on users, groups or service accounts.",
+    summary: concat!(
+        "A rule allows the `impersonate` verb on users, groups or service accounts.",
+        scoped_note!()
+    ),
     rationale: "Impersonation makes the API server act as another identity. Unrestricted \
 impersonation of users or groups includes `system:masters`, which is cluster-admin; \
 impersonating service accounts grants their permissions.",

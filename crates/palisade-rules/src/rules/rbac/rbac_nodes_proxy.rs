@@ -14,7 +14,10 @@ declare_rule! {
     severity: Severity::Critical,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `get` or `create` on `nodes/proxy`.",
+    summary: concat!(
+        "A rule allows `get` or `create` on `nodes/proxy`.",
+        scoped_note!()
+    ),
     rationale: "nodes/proxy forwards requests to the kubelet API of every node, which \
 runs commands in any container of the node (`/exec`, `/run`) without the API server's \
 pod-level authorization or audit of the command.",

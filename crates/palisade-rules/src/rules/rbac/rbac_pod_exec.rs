@@ -14,8 +14,11 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `create` or `get` on `pods/exec`, `pods/attach` or \
+    summary: concat!(
+        "A rule allows `create` or `get` on `pods/exec`, `pods/attach` or \
 `pods/portforward`.",
+        scoped_note!()
+    ),
     rationale: "exec and attach run commands inside running containers, with their \
 service-account token, mounted secrets and network position; port-forward reaches ports \
 that NetworkPolicies and Services keep private. `get` is enough over WebSockets on API \

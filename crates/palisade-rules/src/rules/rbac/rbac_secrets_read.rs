@@ -14,8 +14,11 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `get`, `list` or `watch` on `secrets` without restricting \
+    summary: concat!(
+        "A rule allows `get`, `list` or `watch` on `secrets` without restricting \
 `resourceNames`.",
+        scoped_note!()
+    ),
     rationale: "Secrets hold credentials: service-account tokens, TLS keys, registry and \
 cloud credentials. `list` and `watch` return the content of every secret, so whoever holds \
 the role (or steals the token of a service account bound to it) can act as every service \

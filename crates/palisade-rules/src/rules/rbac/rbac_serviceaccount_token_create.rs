@@ -14,7 +14,10 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `create` on `serviceaccounts/token`.",
+    summary: concat!(
+        "A rule allows `create` on `serviceaccounts/token`.",
+        scoped_note!()
+    ),
     rationale: "The TokenRequest API mints a token for any service account in scope: the \
 holder acts with every permission of those service accounts, for as long as the token lives.",
     remediation: "Restrict `serviceaccounts/token` with `resourceNames` to the service \

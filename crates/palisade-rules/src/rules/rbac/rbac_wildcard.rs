@@ -14,9 +14,12 @@ declare_rule! {
     severity: Severity::Medium,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule has `*` in `verbs` or `resources`; with `*` in verbs, groups and \
+    summary: concat!(
+        "A rule has `*` in `verbs` or `resources`; with `*` in verbs, groups and \
 resources it is equivalent to cluster-admin in its scope. Wildcards confined to API groups \
 that are not Kubernetes' own (custom resources) are reported as info.",
+        scoped_note!()
+    ),
     rationale: "Wildcards grant every present and future verb, resource and subresource \
 (exec, secrets, escalate, impersonate included), so the role grows with every API added to \
 the cluster.",

@@ -14,12 +14,15 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows a write that runs new code on pods or on a workload resource: \
+    summary: concat!(
+        "A rule allows a write that runs new code on pods or on a workload resource: \
 `create` on pods, Deployments, DaemonSets, StatefulSets, ReplicaSets, Jobs, CronJobs and \
 ReplicationControllers, and `update` or `patch` where the code the pods run can change after \
 creation: a Pod's container images and the pod templates of all of these but Jobs. A Job's pod \
 template cannot change once it is created, so `update` and `patch` on jobs are not reported; \
 PodTemplate objects run no pods and are not reported either.",
+        scoped_note!()
+    ),
     rationale: "Whoever can run a pod in a namespace can run it as any service account of \
 the namespace, mount any secret, ConfigMap or volume of the namespace, and, unless Pod \
 Security admission stops it, run privileged on the node. The permission is therefore worth \
