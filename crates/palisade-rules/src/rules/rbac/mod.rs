@@ -13,6 +13,18 @@ binds per namespace at run time)."
     };
 }
 
+/// The sentence of the docs of every rule a wildcard rule entry may be reported under.
+macro_rules! wildcard_note {
+    () => {
+        " A rule entry with `*` in its verbs or resources is reported once, under the most \
+severe of the rules it implies (RBAC001 to RBAC010; among equals the specific rule before \
+RBAC010), and its message lists the other rules it implies. Selecting, ignoring or suppressing \
+one of those other rules leaves that finding as it is; ignoring or suppressing the rule it is \
+reported under removes it, and no other rule reports the entry instead. A severity set in the \
+configuration applies to the rule the finding is reported under."
+    };
+}
+
 pub mod rbac_admission_webhook_write;
 pub mod rbac_cluster_admin_binding;
 pub mod rbac_csr_approve;
@@ -29,9 +41,11 @@ pub mod rbac_workload_write;
 
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use palisade_core::Object;
-use palisade_rbac::{risks, Options, Policy, Risk, RiskFact, RiskKind, RoleScope, RBAC_GROUP};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{Emit, Inventory};
+use palisade_rbac::{risks, Options, Policy, RiskFact, RiskKind, RoleScope, RBAC_GROUP};
+
+use crate::{Emit, Inventory, Rule};
 
 /// What every RBAC rule reads: a role's scope depends on its bindings, a binding's risk on its
 /// role, and service accounts are identities of their own.
@@ -63,14 +77,51 @@ fn relevant(object: &Object) -> bool {
         || (object.kind() == "ServiceAccount" && object.api_version() == "v1")
 }
 
-/// The RBAC engine's risks over the input, shared by the RBAC rules.
-struct Analysis {
-    risks: Vec<Risk>,
+/// How a rule words and grades the facts of its kind of risk.
+pub(crate) trait Judge: Rule {
+    /// The message and severity of a fact (`None` for facts of another shape, which the engine
+    /// does not give for the rule's kind).
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)>;
 }
 
-/// The risks of `objects`, computed once per input for all RBAC rules. The default policy is
-/// included so that bindings to `view`, `edit`, `admin` and the `system:` roles resolve as on a
-/// real cluster.
+/// The rule of each kind of risk; the match makes a new kind fail to compile until it has one.
+fn rule_for(kind: RiskKind) -> &'static dyn Judge {
+    match kind {
+        RiskKind::SecretsRead => &rbac_secrets_read::SecretsRead,
+        RiskKind::WorkloadWrite => &rbac_workload_write::WorkloadWrite,
+        RiskKind::PodExec => &rbac_pod_exec::PodExec,
+        RiskKind::EscalateBind => &rbac_escalate_bind::EscalateBind,
+        RiskKind::Impersonate => &rbac_impersonate::Impersonate,
+        RiskKind::TokenCreate => &rbac_serviceaccount_token_create::TokenCreate,
+        RiskKind::NodesProxy => &rbac_nodes_proxy::NodesProxy,
+        RiskKind::CsrApprove => &rbac_csr_approve::CsrApprove,
+        RiskKind::WebhookWrite => &rbac_admission_webhook_write::WebhookWrite,
+        RiskKind::Wildcard => &rbac_wildcard::Wildcard,
+        RiskKind::ClusterAdminBinding => &rbac_cluster_admin_binding::ClusterAdminBinding,
+        RiskKind::PublicBinding => &rbac_public_binding::PublicBinding,
+        RiskKind::DefaultServiceAccountBinding => {
+            &rbac_default_serviceaccount_binding::DefaultServiceAccountBinding
+        }
+    }
+}
+
+/// A risk as its rule words and grades it.
+struct Graded {
+    kind: RiskKind,
+    object: usize,
+    pointer: String,
+    message: String,
+    severity: Severity,
+}
+
+/// The RBAC findings of the input, graded once and shared by the RBAC rules.
+struct Analysis {
+    findings: Vec<Graded>,
+}
+
+/// The findings of `objects`, computed once per input for all RBAC rules. The default policy
+/// is included so that bindings to `view`, `edit`, `admin` and the `system:` roles resolve as on
+/// a real cluster. A rule entry with a wildcard gives one finding: see [`one_per_wildcard_entry`].
 fn analysis(objects: &[Object]) -> Analysis {
     let policy = Policy::with_options(
         objects.iter().enumerate().filter(|(_, o)| relevant(o)),
@@ -79,28 +130,85 @@ fn analysis(objects: &[Object]) -> Analysis {
             ..Options::default()
         },
     );
+    let graded = risks(&policy)
+        .into_iter()
+        .filter_map(|risk| {
+            let kind = risk.kind();
+            let (message, severity) = rule_for(kind).judge(&risk.fact)?;
+            Some(Graded {
+                kind,
+                object: risk.object,
+                pointer: risk.pointer,
+                message,
+                severity,
+            })
+        })
+        .collect();
     Analysis {
-        risks: risks(&policy),
+        findings: one_per_wildcard_entry(graded),
     }
 }
 
-/// Emits the risks of `kind`, at the rule or binding line each points to, with the message and
-/// severity `judge` gives its facts (`None` for facts of another shape, which the engine does
-/// not give for `kind`).
-pub(crate) fn report(
-    inventory: &Inventory<'_>,
-    kind: RiskKind,
-    out: &mut Vec<(usize, Emit)>,
-    judge: impl Fn(&RiskFact) -> Option<(String, Severity)>,
-) {
-    let analysis = inventory.shared(analysis);
-    for risk in analysis.risks.iter().filter(|r| r.kind() == kind) {
-        if let Some((message, severity)) = judge(&risk.fact) {
-            out.push((
-                risk.object,
-                Emit::new(risk.pointer.clone(), message).with_severity(severity),
-            ));
+/// A rule entry with `*` in its verbs or resources implies the risks of everything it matches:
+/// it is reported once, under the most severe of them (the first in [`RiskKind::ALL`] order
+/// among equals, the specific rule before RBAC010), with the other rules it implies listed in
+/// the message. Entries without a wildcard keep one finding per risk.
+fn one_per_wildcard_entry(graded: Vec<Graded>) -> Vec<Graded> {
+    let wildcard_entries: BTreeSet<(usize, String)> = graded
+        .iter()
+        .filter(|g| g.kind == RiskKind::Wildcard)
+        .map(|g| (g.object, g.pointer.clone()))
+        .collect();
+    let mut entries: BTreeMap<(usize, String), Vec<Graded>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for g in graded {
+        let key = (g.object, g.pointer.clone());
+        if wildcard_entries.contains(&key) {
+            entries.entry(key).or_default().push(g);
+        } else {
+            out.push(g);
         }
+    }
+    let rank = |g: &Graded| {
+        let order = RiskKind::ALL.iter().position(|k| *k == g.kind);
+        (
+            std::cmp::Reverse(g.severity),
+            g.kind == RiskKind::Wildcard,
+            order,
+        )
+    };
+    for (_, mut implied) in entries {
+        implied.sort_by_key(rank);
+        let mut first = implied.remove(0);
+        if !implied.is_empty() {
+            let also: Vec<String> = implied
+                .iter()
+                .map(|g| {
+                    let meta = rule_for(g.kind).meta();
+                    let what = meta.title.strip_prefix("Role ").unwrap_or(meta.title);
+                    format!("{what} ({})", meta.id)
+                })
+                .collect();
+            first.message = format!(
+                "{}; this wildcard rule entry also: {}",
+                first.message,
+                also.join(", ")
+            );
+        }
+        out.push(first);
+    }
+    out
+}
+
+/// Emits the findings of `kind`, at the rule or binding line each points to.
+pub(crate) fn report(inventory: &Inventory<'_>, kind: RiskKind, out: &mut Vec<(usize, Emit)>) {
+    let analysis = inventory.shared(analysis);
+    for finding in analysis.findings.iter().filter(|f| f.kind == kind) {
+        out.push((
+            finding.object,
+            Emit::new(finding.pointer.clone(), finding.message.clone())
+                .with_severity(finding.severity),
+        ));
     }
 }
 
@@ -192,27 +300,6 @@ mod tests {
     use crate::{Rule, Settings};
     use palisade_core::{load_str, Limits};
 
-    /// The rule of each kind; the match makes a new kind fail to compile until it has one.
-    fn rule_for(kind: RiskKind) -> &'static dyn Rule {
-        match kind {
-            RiskKind::SecretsRead => &rbac_secrets_read::SecretsRead,
-            RiskKind::WorkloadWrite => &rbac_workload_write::WorkloadWrite,
-            RiskKind::PodExec => &rbac_pod_exec::PodExec,
-            RiskKind::EscalateBind => &rbac_escalate_bind::EscalateBind,
-            RiskKind::Impersonate => &rbac_impersonate::Impersonate,
-            RiskKind::TokenCreate => &rbac_serviceaccount_token_create::TokenCreate,
-            RiskKind::NodesProxy => &rbac_nodes_proxy::NodesProxy,
-            RiskKind::CsrApprove => &rbac_csr_approve::CsrApprove,
-            RiskKind::WebhookWrite => &rbac_admission_webhook_write::WebhookWrite,
-            RiskKind::Wildcard => &rbac_wildcard::Wildcard,
-            RiskKind::ClusterAdminBinding => &rbac_cluster_admin_binding::ClusterAdminBinding,
-            RiskKind::PublicBinding => &rbac_public_binding::PublicBinding,
-            RiskKind::DefaultServiceAccountBinding => {
-                &rbac_default_serviceaccount_binding::DefaultServiceAccountBinding
-            }
-        }
-    }
-
     fn run(rule: &dyn Rule, objects: &[Object]) -> Vec<(usize, Emit)> {
         let settings = Settings::default();
         let inventory = Inventory::new(objects, &settings);
@@ -250,7 +337,7 @@ subjects:
     #[test]
     fn every_risk_kind_has_exactly_one_rule_that_reports_it() {
         let objects = load_str(EVERY_KIND, "a.yaml", &Limits::default()).objects;
-        let risks = analysis(&objects).risks;
+        let risks = analysis(&objects).findings;
         let rbac: Vec<&str> = crate::rules::ALL
             .iter()
             .map(|r| r.meta())
@@ -266,7 +353,7 @@ subjects:
         ids.dedup();
         assert_eq!(ids.len(), RiskKind::ALL.len());
         for kind in RiskKind::ALL {
-            let expected = risks.iter().filter(|r| r.kind() == kind).count();
+            let expected = risks.iter().filter(|r| r.kind == kind).count();
             let rule = rule_for(kind);
             assert!(expected > 0, "the input has no {kind:?}");
             assert_eq!(run(rule, &objects).len(), expected, "{}", rule.meta().id);
@@ -370,12 +457,8 @@ subjects:
             "../../../../palisade-rbac/tests/fixtures/false-positives.yaml"
         ));
         let expected = expect(&[
-            (0, "/rules/0", "RBAC001", Severity::High),
-            (0, "/rules/0", "RBAC002", Severity::High),
-            (0, "/rules/0", "RBAC003", Severity::High),
+            // One finding for the wildcard entry, under its most severe risk.
             (0, "/rules/0", "RBAC007", Severity::Critical),
-            (0, "/rules/0", "RBAC009", Severity::High),
-            (0, "/rules/0", "RBAC010", Severity::High),
             (1, "/rules/1", "RBAC008", Severity::High),
             (2, "/rules/1", "RBAC008", Severity::Low),
             (4, "/rules/0", "RBAC010", Severity::Info),
@@ -385,6 +468,14 @@ subjects:
             (8, "/subjects/0", "RBAC012", Severity::Medium),
         ]);
         assert_eq!(found, expected);
+        assert_eq!(
+            message(&emits, "ClusterRole app-server"),
+            "ClusterRole app-server can reach the kubelet API of nodes wherever it is bound: \
+             get nodes/proxy; this wildcard rule entry also: can read secrets (RBAC001), can \
+             create or change pods or workloads (RBAC002), can exec, attach or port-forward into \
+             pods (RBAC003), can change admission webhook configurations (RBAC009), uses \
+             wildcard verbs or resources (RBAC010)"
+        );
         assert_eq!(
             message(&emits, "ClusterRole issuer"),
             "ClusterRole issuer can sign certificates of signers [\"issuers.example.com/*\"] \
@@ -508,9 +599,9 @@ rules:
     fn risks_point_at_their_object_in_the_input() {
         let limits = Limits::default();
         let first = load_str(ROLE, "a.yaml", &limits).objects;
-        assert_eq!(analysis(&first).risks.len(), 1);
+        assert_eq!(analysis(&first).findings.len(), 1);
         let changed = load_str(&ROLE.replace("list", "create"), "a.yaml", &limits).objects;
-        assert!(analysis(&changed).risks.is_empty());
+        assert!(analysis(&changed).findings.is_empty());
         let mut moved = first.clone();
         moved.insert(
             0,
@@ -522,6 +613,6 @@ rules:
             .objects[0]
                 .clone(),
         );
-        assert_eq!(analysis(&moved).risks[0].object, 1);
+        assert_eq!(analysis(&moved).findings[0].object, 1);
     }
 }

@@ -1,7 +1,7 @@
 use palisade_core::rule::Severity;
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -16,7 +16,8 @@ declare_rule! {
     kinds: KINDS,
     summary: concat!(
         "A rule allows `get` or `create` on `nodes/proxy`.",
-        scoped_note!()
+        scoped_note!(),
+        wildcard_note!()
     ),
     rationale: "nodes/proxy forwards requests to the kubelet API of every node, which \
 runs commands in any container of the node (`/exec`, `/run`) without the API server's \
@@ -32,8 +33,12 @@ nodes/proxy for the API server's own kubelet client.",
 
 impl InventoryRule for NodesProxy {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::NodesProxy, out, |fact| {
-            permission(self.meta(), "reach the kubelet API of nodes", fact)
-        });
+        report(inventory, RiskKind::NodesProxy, out);
+    }
+}
+
+impl Judge for NodesProxy {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "reach the kubelet API of nodes", fact)
     }
 }
