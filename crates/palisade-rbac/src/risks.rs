@@ -2,12 +2,13 @@
 //! What each risk is called, how severe it is and how it reads are the rule registry's
 //! business (`palisade-rules`).
 
+use std::collections::{BTreeSet, HashMap};
+
 use crate::authz::{
     rule_allows, Attributes, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS, ALL_UNAUTHENTICATED,
     ANONYMOUS,
 };
-use std::collections::{BTreeSet, HashMap};
-
+use crate::defaults;
 use crate::model::{
     BindingKind, ObjectName, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, Subject,
 };
@@ -42,11 +43,14 @@ pub enum RiskKind {
     PublicBinding,
     /// Permissions granted to a `default` service account.
     DefaultServiceAccountBinding,
+    /// A binding to a role that the input, which holds other roles of its kind (and
+    /// namespace), does not have.
+    MissingRole,
 }
 
 impl RiskKind {
     /// Every kind, in the order [`risks`] checks them.
-    pub const ALL: [RiskKind; 13] = [
+    pub const ALL: [RiskKind; 14] = [
         RiskKind::SecretsRead,
         RiskKind::WorkloadWrite,
         RiskKind::PodExec,
@@ -60,6 +64,7 @@ impl RiskKind {
         RiskKind::ClusterAdminBinding,
         RiskKind::PublicBinding,
         RiskKind::DefaultServiceAccountBinding,
+        RiskKind::MissingRole,
     ];
 }
 
@@ -221,6 +226,14 @@ pub enum RiskFact {
         role_ref: RoleRef,
         namespace: String,
     },
+    /// A binding to a role that is not in the input, although the input holds other roles of
+    /// the same kind (of the binding's namespace, for a Role): whoever creates the role grants
+    /// it to the subjects. Default ClusterRoles and `system:` ClusterRoles are never missing.
+    MissingRole {
+        binding: ObjectName,
+        role_ref: RoleRef,
+        subjects: Vec<Subject>,
+    },
 }
 
 impl RiskFact {
@@ -232,6 +245,7 @@ impl RiskFact {
             RiskFact::ClusterAdminBinding { .. } => RiskKind::ClusterAdminBinding,
             RiskFact::PublicBinding { .. } => RiskKind::PublicBinding,
             RiskFact::DefaultServiceAccountBinding { .. } => RiskKind::DefaultServiceAccountBinding,
+            RiskFact::MissingRole { .. } => RiskKind::MissingRole,
         }
     }
 }
@@ -699,12 +713,49 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
             }
         }
     }
+    // The namespaces whose Roles the input holds, and whether it holds ClusterRoles.
+    let mut role_namespaces = BTreeSet::new();
+    let mut has_cluster_roles = false;
+    for role in policy.roles.iter().filter(|r| r.object.is_some()) {
+        match &role.namespace {
+            Some(ns) => {
+                role_namespaces.insert(ns.as_str());
+            }
+            None => has_cluster_roles = true,
+        }
+    }
     for binding in &policy.bindings {
         let Some(object) = binding.object else {
             continue;
         };
         if binding.is_bootstrap() {
             continue;
+        }
+        if binding.effective && binding.role.is_none() {
+            let name = binding.role_ref.name.as_str();
+            let missing = match (binding.kind, binding.role_ref.kind.as_str()) {
+                (_, "ClusterRole") => {
+                    has_cluster_roles
+                        && !name.starts_with("system:")
+                        && !defaults::is_default_role(RoleKind::ClusterRole, None, name)
+                }
+                (BindingKind::RoleBinding, "Role") => binding
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| role_namespaces.contains(ns)),
+                _ => false,
+            };
+            if missing {
+                out.push(Risk {
+                    object,
+                    pointer: "/roleRef".into(),
+                    fact: RiskFact::MissingRole {
+                        binding: binding.name_ref(),
+                        role_ref: binding.role_ref.clone(),
+                        subjects: binding.subjects.iter().map(|s| s.subject.clone()).collect(),
+                    },
+                });
+            }
         }
         if binding.role_ref.kind == "ClusterRole" && binding.role_ref.name == "cluster-admin" {
             out.push(Risk {

@@ -26,6 +26,7 @@ configuration applies to the rule the finding is reported under."
 }
 
 pub mod rbac_admission_webhook_write;
+pub mod rbac_binding_missing_role;
 pub mod rbac_cluster_admin_binding;
 pub mod rbac_csr_approve;
 pub mod rbac_default_serviceaccount_binding;
@@ -102,6 +103,7 @@ fn rule_for(kind: RiskKind) -> &'static dyn Judge {
         RiskKind::DefaultServiceAccountBinding => {
             &rbac_default_serviceaccount_binding::DefaultServiceAccountBinding
         }
+        RiskKind::MissingRole => &rbac_binding_missing_role::BindingMissingRole,
     }
 }
 
@@ -332,6 +334,13 @@ subjects:
 - {kind: Group, name: \"system:unauthenticated\"}
 - {kind: User, name: \"system:anonymous\"}
 - {kind: ServiceAccount, name: default, namespace: app}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: dangling}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gone}
+subjects:
+- {kind: Group, name: ops}
 ";
 
     #[test]
@@ -551,6 +560,20 @@ roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster
         assert!(
             message(&emits, "namespaced-piece").contains("in the namespaces of its RoleBindings")
         );
+    }
+
+    #[test]
+    fn bindings_to_missing_roles_name_the_role_and_who_gets_it() {
+        let (found, emits) = graded(include_str!("../../../tests/fixtures/RBAC014.yaml"));
+        let missing: Vec<_> = found.iter().filter(|f| f.2 == "RBAC014").collect();
+        assert_eq!(missing.len(), 3, "{found:?}");
+        assert_eq!(
+            message(&emits, "Role writer"),
+            "RoleBinding app/writer refers to Role writer, which the input does not have \
+             although it holds other Roles of namespace app: whoever creates it grants its \
+             permissions to ServiceAccount app/app"
+        );
+        assert!(message(&emits, "RoleBinding app/operator").contains("other ClusterRoles"));
     }
 
     #[test]
