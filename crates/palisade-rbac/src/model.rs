@@ -252,6 +252,8 @@ pub struct Role {
     pub labels: BTreeMap<String, String>,
     /// The object (None for the default policy).
     pub object: Option<usize>,
+    /// The file the object comes from (None for the default policy).
+    pub source: Option<String>,
     /// Rules written in the object, in order.
     pub own_rules: Vec<RuleId>,
     /// `aggregationRule.clusterRoleSelectors` when present (an aggregated ClusterRole).
@@ -367,6 +369,8 @@ pub struct Binding {
     pub name: String,
     pub labels: BTreeMap<String, String>,
     pub object: Option<usize>,
+    /// The file the object comes from (None for the default policy).
+    pub source: Option<String>,
     pub role_ref: RoleRef,
     /// The subjects the authorizer can match (unknown kinds and service accounts without a
     /// namespace in a ClusterRoleBinding are left out and reported).
@@ -592,6 +596,7 @@ impl Policy {
             name: object.name().to_owned(),
             labels: labels_of(object),
             object: index,
+            source: index.map(|_| object.source.path.clone()),
             rules: own_rules.clone(),
             own_rules,
             aggregation,
@@ -711,6 +716,7 @@ impl Policy {
             name: object.name().to_owned(),
             labels: labels_of(object),
             object: index,
+            source: index.map(|_| object.source.path.clone()),
             role_ref,
             subjects,
             unnamespaced,

@@ -10,7 +10,7 @@ use crate::authz::{
 };
 use crate::defaults;
 use crate::model::{
-    BindingKind, ObjectName, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, Subject,
+    Binding, BindingKind, ObjectName, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, Subject,
 };
 use crate::workloads::WORKLOAD_RESOURCES;
 
@@ -46,11 +46,13 @@ pub enum RiskKind {
     /// A binding to a role that the input, which holds other roles of its kind (and
     /// namespace), does not have.
     MissingRole,
+    /// Two different definitions of one role or binding in the input.
+    ConflictingDefinition,
 }
 
 impl RiskKind {
     /// Every kind, in the order [`risks`] checks them.
-    pub const ALL: [RiskKind; 14] = [
+    pub const ALL: [RiskKind; 15] = [
         RiskKind::SecretsRead,
         RiskKind::WorkloadWrite,
         RiskKind::PodExec,
@@ -65,6 +67,7 @@ impl RiskKind {
         RiskKind::PublicBinding,
         RiskKind::DefaultServiceAccountBinding,
         RiskKind::MissingRole,
+        RiskKind::ConflictingDefinition,
     ];
 }
 
@@ -234,6 +237,10 @@ pub enum RiskFact {
         role_ref: RoleRef,
         subjects: Vec<Subject>,
     },
+    /// A role or binding that an earlier object of the input, in `earlier` (a file), defines
+    /// differently: two projects of one input using the same name. Applied to one cluster, the
+    /// last one applied replaces the other.
+    ConflictingDefinition { object: ObjectName, earlier: String },
 }
 
 impl RiskFact {
@@ -246,6 +253,7 @@ impl RiskFact {
             RiskFact::PublicBinding { .. } => RiskKind::PublicBinding,
             RiskFact::DefaultServiceAccountBinding { .. } => RiskKind::DefaultServiceAccountBinding,
             RiskFact::MissingRole { .. } => RiskKind::MissingRole,
+            RiskFact::ConflictingDefinition { .. } => RiskKind::ConflictingDefinition,
         }
     }
 }
@@ -437,9 +445,56 @@ const RULE_RISKS: &[RuleRisk] = &[
     },
 ];
 
+/// The definitions of each role by kind, namespace and name, in input order.
+type Definitions<'p> = HashMap<(RoleKind, Option<&'p str>, &'p str), Vec<RoleId>>;
+
+/// The role a binding grants, as the risks judge it. An input may hold several projects, each
+/// with its own definition of a role of the same name: a binding grants the definition nearest
+/// to it in the file tree (its own file, then the one sharing the most folders), the one in
+/// force among equals. (The authorizer, like a cluster, keeps only the one in force.)
+fn granted_role(
+    policy: &Policy,
+    definitions: &Definitions<'_>,
+    binding: &Binding,
+) -> Option<RoleId> {
+    let Some(from) = binding.source.as_deref() else {
+        return binding.role;
+    };
+    let (kind, namespace) = match (binding.kind, binding.role_ref.kind.as_str()) {
+        (_, "ClusterRole") => (RoleKind::ClusterRole, None),
+        (BindingKind::RoleBinding, "Role") => (RoleKind::Role, binding.namespace.as_deref()),
+        _ => return None,
+    };
+    definitions
+        .get(&(kind, namespace, binding.role_ref.name.as_str()))?
+        .iter()
+        .copied()
+        .max_by_key(|&id| {
+            let role = &policy.roles[id];
+            (shared_path(from, role.source.as_deref()), role.effective)
+        })
+}
+
+/// How many leading path components two files share (every one for the same file).
+fn shared_path(a: &str, b: Option<&str>) -> usize {
+    let Some(b) = b else { return 0 };
+    a.split('/')
+        .zip(b.split('/'))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 /// Where each ClusterRole's permissions apply: through ClusterRoleBindings, RoleBindings, or
-/// aggregation into a role bound either way.
+/// aggregation into a role bound either way. Every binding of the input counts, a binding
+/// defined twice (by two projects) included, each for the role it grants ([`granted_role`]).
 fn role_scopes(policy: &Policy) -> Vec<Scope> {
+    let mut definitions: Definitions<'_> = HashMap::new();
+    for (id, role) in policy.roles.iter().enumerate() {
+        definitions
+            .entry((role.kind, role.namespace.as_deref(), role.name.as_str()))
+            .or_default()
+            .push(id);
+    }
     let mut scopes: Vec<Scope> = policy
         .roles
         .iter()
@@ -453,37 +508,40 @@ fn role_scopes(policy: &Policy) -> Vec<Scope> {
             scopes[role] = scope;
         }
     };
-    for binding in policy.bindings.iter().filter(|b| b.effective) {
-        let Some(role) = binding.role else { continue };
+    for binding in policy
+        .bindings
+        .iter()
+        .filter(|b| b.effective || b.object.is_some())
+    {
+        let Some(role) = granted_role(policy, &definitions, binding) else {
+            continue;
+        };
         let scope = match binding.kind {
             BindingKind::ClusterRoleBinding => Scope::Cluster,
             BindingKind::RoleBinding => Scope::Namespace,
         };
         mark(role, scope, &mut scopes);
     }
-    // Aggregated roles pass their scope to the roles they collect, down the chain.
+    // Aggregated roles pass their scope to the roles they collect (which the aggregation
+    // controller selects by label, so every definition of them), down the chain.
     for _ in 0..policy.roles.len().min(8) {
         let mut changed = false;
         for (id, role) in policy.roles.iter().enumerate() {
             if scopes[id] == Scope::Unbound {
                 continue;
             }
-            for &source in &role.aggregated_from {
-                let before = scopes[source];
-                mark(source, scopes[id], &mut scopes);
-                changed |= before != scopes[source];
+            for &collected in &role.aggregated_from {
+                let piece = &policy.roles[collected];
+                let key = (piece.kind, piece.namespace.as_deref(), piece.name.as_str());
+                for &source in definitions.get(&key).into_iter().flatten() {
+                    let before = scopes[source];
+                    mark(source, scopes[id], &mut scopes);
+                    changed |= before != scopes[source];
+                }
             }
         }
         if !changed {
             break;
-        }
-    }
-    // Copies of a ClusterRole (same name in several files) share the scope of the one in force.
-    for (id, role) in policy.roles.iter().enumerate() {
-        if role.kind == RoleKind::ClusterRole && !role.effective {
-            if let Some(current) = policy.cluster_roles.get(&role.name) {
-                scopes[id] = scopes[*current];
-            }
         }
     }
     scopes
@@ -823,5 +881,79 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
             }
         }
     }
+    conflicts(policy, &mut out);
     out
+}
+
+/// Every role or binding of the input that an earlier object defines differently (other rules,
+/// labels or aggregation for a role; another role or other subjects for a binding), at its name.
+fn conflicts(policy: &Policy, out: &mut Vec<Risk>) {
+    let mut roles: HashMap<(RoleKind, Option<&str>, &str), Vec<&Role>> = HashMap::new();
+    for role in policy.roles.iter().filter(|r| r.object.is_some()) {
+        roles
+            .entry((role.kind, role.namespace.as_deref(), role.name.as_str()))
+            .or_default()
+            .push(role);
+    }
+    let content = |role: &Role| {
+        let rules: Vec<PolicyRule> = role
+            .own_rules
+            .iter()
+            .map(|r| policy.rules[*r].rule.clone())
+            .collect();
+        (rules, role.aggregation.is_some(), role.labels.clone())
+    };
+    let mut found: Vec<(usize, ObjectName, String)> = Vec::new();
+    for definitions in roles.values() {
+        for (i, later) in definitions.iter().enumerate().skip(1) {
+            if let Some(earlier) = definitions[..i]
+                .iter()
+                .find(|e| content(e) != content(later))
+            {
+                found.push((
+                    later.object.unwrap_or_default(),
+                    later.name_ref(),
+                    earlier.source.clone().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    let mut bindings: HashMap<(BindingKind, Option<&str>, &str), Vec<&Binding>> = HashMap::new();
+    for binding in policy.bindings.iter().filter(|b| b.object.is_some()) {
+        bindings
+            .entry((
+                binding.kind,
+                binding.namespace.as_deref(),
+                binding.name.as_str(),
+            ))
+            .or_default()
+            .push(binding);
+    }
+    let content = |b: &Binding| {
+        let subjects: Vec<Subject> = b.subjects.iter().map(|s| s.subject.clone()).collect();
+        (b.role_ref.clone(), subjects, b.unnamespaced.clone())
+    };
+    for definitions in bindings.values() {
+        for (i, later) in definitions.iter().enumerate().skip(1) {
+            if let Some(earlier) = definitions[..i]
+                .iter()
+                .find(|e| content(e) != content(later))
+            {
+                found.push((
+                    later.object.unwrap_or_default(),
+                    later.name_ref(),
+                    earlier.source.clone().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    found.sort_by_key(|(object, ..)| *object);
+    out.extend(found.into_iter().map(|(object, name, earlier)| Risk {
+        object,
+        pointer: "/metadata/name".into(),
+        fact: RiskFact::ConflictingDefinition {
+            object: name,
+            earlier,
+        },
+    }));
 }

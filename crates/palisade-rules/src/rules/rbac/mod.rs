@@ -28,6 +28,7 @@ configuration applies to the rule the finding is reported under."
 pub mod rbac_admission_webhook_write;
 pub mod rbac_binding_missing_role;
 pub mod rbac_cluster_admin_binding;
+pub mod rbac_conflicting_definition;
 pub mod rbac_csr_approve;
 pub mod rbac_default_serviceaccount_binding;
 pub mod rbac_escalate_bind;
@@ -104,6 +105,7 @@ fn rule_for(kind: RiskKind) -> &'static dyn Judge {
             &rbac_default_serviceaccount_binding::DefaultServiceAccountBinding
         }
         RiskKind::MissingRole => &rbac_binding_missing_role::BindingMissingRole,
+        RiskKind::ConflictingDefinition => &rbac_conflicting_definition::ConflictingDefinition,
     }
 }
 
@@ -341,6 +343,13 @@ metadata: {name: dangling}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gone}
 subjects:
 - {kind: Group, name: ops}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: dangling}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gone}
+subjects:
+- {kind: Group, name: devs}
 ";
 
     #[test]
@@ -574,6 +583,97 @@ roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster
              permissions to ServiceAccount app/app"
         );
         assert!(message(&emits, "RoleBinding app/operator").contains("other ClusterRoles"));
+    }
+
+    /// A ClusterRole that creates `resource` and, when `binding` is given, a
+    /// ClusterRoleBinding of that name granting it.
+    fn project(role: &str, resource: &str, binding: Option<&str>) -> String {
+        let mut text = format!(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {role}}}
+rules:
+- {{apiGroups: [apps], resources: [{resource}], verbs: [create]}}
+"
+        );
+        if let Some(binding) = binding {
+            text.push_str(&format!(
+                "---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {binding}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}
+subjects:
+- {{kind: ServiceAccount, name: controller-manager, namespace: system}}
+"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn projects_of_one_input_are_judged_with_their_own_bindings() {
+        let limits = Limits::default();
+        let files = [
+            (
+                "apps/pvcviewer/rbac.yaml",
+                project("role", "deployments", Some("manager-rolebinding")),
+            ),
+            (
+                "apps/tensorboard/rbac.yaml",
+                project("manager-role", "deployments", Some("manager-rolebinding")),
+            ),
+            (
+                "apps/profiles/rbac.yaml",
+                project("manager-role", "statefulsets", None),
+            ),
+            (
+                "apps/copy/rbac.yaml",
+                project("manager-role", "statefulsets", None),
+            ),
+        ];
+        let objects: Vec<Object> = files
+            .iter()
+            .flat_map(|(path, text)| load_str(text, path, &limits).objects)
+            .collect();
+        let settings = Settings::default();
+        let inventory = Inventory::new(&objects, &settings);
+        let mut found = Vec::new();
+        for kind in [RiskKind::WorkloadWrite, RiskKind::ConflictingDefinition] {
+            let crate::Checker::Inventory(check) = rule_for(kind).checker() else {
+                unreachable!("RBAC rules read the inventory");
+            };
+            let mut out = Vec::new();
+            check.check_inventory(&inventory, &mut out);
+            found.extend(out.into_iter().map(|(object, emit)| (object, emit.message)));
+        }
+        found.sort();
+        let messages: Vec<String> = found
+            .iter()
+            .map(|(object, message)| format!("{object} {message}"))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "0 ClusterRole role can create or change pods or workloads in every namespace \
+                 (bound by a ClusterRoleBinding): create deployments",
+                "2 ClusterRole manager-role can create or change pods or workloads in every \
+                 namespace (bound by a ClusterRoleBinding): create deployments",
+                "3 ClusterRoleBinding manager-rolebinding is also defined, differently, in \
+                 apps/pvcviewer/rbac.yaml: two definitions of one object, of which a cluster \
+                 keeps the one applied last; each is judged here with the bindings nearest to it",
+                "4 ClusterRole manager-role can create or change pods or workloads wherever it is \
+                 bound: create statefulsets",
+                "4 ClusterRole manager-role is also defined, differently, in \
+                 apps/tensorboard/rbac.yaml: two definitions of one object, of which a cluster \
+                 keeps the one applied last; each is judged here with the bindings nearest to it",
+                "5 ClusterRole manager-role can create or change pods or workloads wherever it is \
+                 bound: create statefulsets",
+                "5 ClusterRole manager-role is also defined, differently, in \
+                 apps/tensorboard/rbac.yaml: two definitions of one object, of which a cluster \
+                 keeps the one applied last; each is judged here with the bindings nearest to it",
+            ]
+        );
     }
 
     #[test]
