@@ -17,6 +17,7 @@ mod list;
 mod model;
 mod paths;
 mod risks;
+mod workloads;
 
 pub use authz::{
     rule_allows, split_service_account, Attributes, Decision, Grant, NonResourceRule, ResourceRule,
@@ -34,6 +35,7 @@ pub use paths::{paths, paths_to, EscalationPath, Node, Step};
 pub use risks::{
     risks, CsrGrant, PublicSubject, Risk, RiskFact, RiskKind, RoleScope, WildcardShape,
 };
+pub use workloads::{WorkloadResource, WORKLOAD_RESOURCES};
 
 /// The default ClusterRoles, Roles and bindings of a kubeadm cluster, as objects.
 pub fn default_policy_objects() -> &'static [palisade_core::Object] {

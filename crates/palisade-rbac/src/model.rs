@@ -252,6 +252,8 @@ pub struct Role {
     pub labels: BTreeMap<String, String>,
     /// The object (None for the default policy).
     pub object: Option<usize>,
+    /// The file the object comes from (None for the default policy).
+    pub source: Option<String>,
     /// Rules written in the object, in order.
     pub own_rules: Vec<RuleId>,
     /// `aggregationRule.clusterRoleSelectors` when present (an aggregated ClusterRole).
@@ -367,10 +369,15 @@ pub struct Binding {
     pub name: String,
     pub labels: BTreeMap<String, String>,
     pub object: Option<usize>,
+    /// The file the object comes from (None for the default policy).
+    pub source: Option<String>,
     pub role_ref: RoleRef,
     /// The subjects the authorizer can match (unknown kinds and service accounts without a
     /// namespace in a ClusterRoleBinding are left out and reported).
     pub subjects: Vec<BoundSubject>,
+    /// Service accounts named without a namespace in a ClusterRoleBinding: they match no one
+    /// until a namespace is set (a kustomize base leaves it to the overlay that uses it).
+    pub unnamespaced: Vec<String>,
     /// The role the binding grants; `None` when it does not exist (the binding grants nothing).
     pub role: Option<RoleId>,
     /// False when a later object with the same kind, namespace and name replaces this one.
@@ -589,6 +596,7 @@ impl Policy {
             name: object.name().to_owned(),
             labels: labels_of(object),
             object: index,
+            source: index.map(|_| object.source.path.clone()),
             rules: own_rules.clone(),
             own_rules,
             aggregation,
@@ -653,6 +661,7 @@ impl Policy {
             name: field("name"),
         };
         let mut subjects = Vec::new();
+        let mut unnamespaced = Vec::new();
         for (i, entry) in binding_subjects(&object.value, namespace.as_deref()).enumerate() {
             let pointer = format!("/subjects/{i}");
             let subject = match entry {
@@ -672,6 +681,7 @@ impl Policy {
                     name,
                     namespace: None,
                 } => {
+                    unnamespaced.push(name.to_owned());
                     self.diagnostics.push(Diagnostic {
                         kind: DiagnosticKind::IgnoredSubject,
                         object: index,
@@ -706,8 +716,10 @@ impl Policy {
             name: object.name().to_owned(),
             labels: labels_of(object),
             object: index,
+            source: index.map(|_| object.source.path.clone()),
             role_ref,
             subjects,
+            unnamespaced,
             role: None,
             effective: true,
         };

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::authz::{rule_allows, Attributes, Grant, UserInfo};
 use crate::model::{BindingId, BindingKind, Policy, PolicyRule, Subject};
+use crate::workloads::WORKLOAD_RESOURCES;
 
 /// A point of an escalation path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -67,17 +68,6 @@ struct Edge {
     grant: Grant,
     to: Node,
 }
-
-const WORKLOADS: &[(&str, &str)] = &[
-    ("", "pods"),
-    ("", "replicationcontrollers"),
-    ("apps", "deployments"),
-    ("apps", "daemonsets"),
-    ("apps", "statefulsets"),
-    ("apps", "replicasets"),
-    ("batch", "jobs"),
-    ("batch", "cronjobs"),
-];
 
 fn allows(rule: &PolicyRule, verb: &str, group: &str, resource: &str) -> bool {
     rule_allows(rule, &Attributes::resource(verb, group, resource))
@@ -265,11 +255,15 @@ impl<'p> Graph<'p> {
                     }
                     continue;
                 }
-                if let Some((g, r)) = WORKLOADS.iter().find(|(g, r)| {
-                    ["create", "update", "patch"]
-                        .iter()
-                        .any(|v| allows(rule, v, g, r))
-                }) {
+                if let Some((g, r)) = WORKLOAD_RESOURCES
+                    .iter()
+                    .find(|w| {
+                        w.code_verbs()
+                            .iter()
+                            .any(|v| allows(rule, v, w.group, w.resource))
+                    })
+                    .map(|w| (w.group, w.resource))
+                {
                     push(
                         &mut out,
                         format!("create or change {r}{} {within}: runs pods as any service account there", if g.is_empty() { String::new() } else { format!(".{g}") }),

@@ -2,11 +2,17 @@
 //! What each risk is called, how severe it is and how it reads are the rule registry's
 //! business (`palisade-rules`).
 
+use std::collections::{BTreeSet, HashMap};
+
 use crate::authz::{
     rule_allows, Attributes, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS, ALL_UNAUTHENTICATED,
     ANONYMOUS,
 };
-use crate::model::{BindingKind, ObjectName, Policy, PolicyRule, Role, RoleKind, RoleRef, Subject};
+use crate::defaults;
+use crate::model::{
+    Binding, BindingKind, ObjectName, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, Subject,
+};
+use crate::workloads::WORKLOAD_RESOURCES;
 
 /// What a risky permission is: one kind per risk the engine looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,11 +43,16 @@ pub enum RiskKind {
     PublicBinding,
     /// Permissions granted to a `default` service account.
     DefaultServiceAccountBinding,
+    /// A binding to a role that the input, which holds other roles of its kind (and
+    /// namespace), does not have.
+    MissingRole,
+    /// Two different definitions of one role or binding in the input.
+    ConflictingDefinition,
 }
 
 impl RiskKind {
     /// Every kind, in the order [`risks`] checks them.
-    pub const ALL: [RiskKind; 13] = [
+    pub const ALL: [RiskKind; 15] = [
         RiskKind::SecretsRead,
         RiskKind::WorkloadWrite,
         RiskKind::PodExec,
@@ -55,6 +66,8 @@ impl RiskKind {
         RiskKind::ClusterAdminBinding,
         RiskKind::PublicBinding,
         RiskKind::DefaultServiceAccountBinding,
+        RiskKind::MissingRole,
+        RiskKind::ConflictingDefinition,
     ];
 }
 
@@ -84,14 +97,25 @@ pub enum RoleScope {
     Namespace(String),
     /// In the namespaces of the RoleBindings of a ClusterRole bound only by RoleBindings.
     RoleBindings,
+    /// Wherever the named ClusterRoles are bound: a ClusterRole bound by nothing in the input
+    /// and aggregated into these (the roles at the top of its aggregation chains), which
+    /// nothing in the input binds either. Aggregated pieces extend user-facing roles granted per
+    /// namespace (Kubeflow's `kubeflow-edit`, say, which its profile controller binds with
+    /// RoleBindings at run time).
+    Aggregated(Vec<String>),
     /// Wherever it is bound: a ClusterRole bound by nothing in the input.
     Unbound,
 }
 
 impl RoleScope {
-    /// Whether the permissions are confined to namespaces.
+    /// Whether the permissions are confined to namespaces, as far as the input shows: a Role,
+    /// a ClusterRole granted by RoleBindings only, directly or through aggregation, or one
+    /// aggregated into roles that no binding of the input grants.
     pub fn is_namespaced(&self) -> bool {
-        matches!(self, RoleScope::Namespace(_) | RoleScope::RoleBindings)
+        matches!(
+            self,
+            RoleScope::Namespace(_) | RoleScope::RoleBindings | RoleScope::Aggregated(_)
+        )
     }
 }
 
@@ -175,6 +199,10 @@ pub enum RiskFact {
         shape: WildcardShape,
         /// The rule's API groups.
         groups: Vec<String>,
+        /// The rule's verbs.
+        verbs: Vec<String>,
+        /// The rule's resources.
+        resources: Vec<String>,
         /// Whether the groups are all custom-resource groups (no `*`, no built-in group).
         custom_only: bool,
     },
@@ -183,6 +211,8 @@ pub enum RiskFact {
     ClusterAdminBinding {
         binding: ObjectName,
         subjects: Vec<Subject>,
+        /// Service accounts named without a namespace (see [`crate::Binding::unnamespaced`]).
+        unnamespaced: Vec<String>,
     },
     /// A binding of a role that grants more than public information to a public identity.
     PublicBinding {
@@ -199,6 +229,18 @@ pub enum RiskFact {
         role_ref: RoleRef,
         namespace: String,
     },
+    /// A binding to a role that is not in the input, although the input holds other roles of
+    /// the same kind (of the binding's namespace, for a Role): whoever creates the role grants
+    /// it to the subjects. Default ClusterRoles and `system:` ClusterRoles are never missing.
+    MissingRole {
+        binding: ObjectName,
+        role_ref: RoleRef,
+        subjects: Vec<Subject>,
+    },
+    /// A role or binding that an earlier object of the input, in `earlier` (a file), defines
+    /// differently: two projects of one input using the same name. Applied to one cluster, the
+    /// last one applied replaces the other.
+    ConflictingDefinition { object: ObjectName, earlier: String },
 }
 
 impl RiskFact {
@@ -210,6 +252,8 @@ impl RiskFact {
             RiskFact::ClusterAdminBinding { .. } => RiskKind::ClusterAdminBinding,
             RiskFact::PublicBinding { .. } => RiskKind::PublicBinding,
             RiskFact::DefaultServiceAccountBinding { .. } => RiskKind::DefaultServiceAccountBinding,
+            RiskFact::MissingRole { .. } => RiskKind::MissingRole,
+            RiskFact::ConflictingDefinition { .. } => RiskKind::ConflictingDefinition,
         }
     }
 }
@@ -255,8 +299,6 @@ const fn probe(
     }
 }
 
-const WRITE: &[&str] = &["create", "update", "patch"];
-
 /// What a rule grants against a list of probes: every matching `verb resource`, and whether
 /// the matches need a resource name.
 struct Hit {
@@ -264,21 +306,17 @@ struct Hit {
     named_only: bool,
 }
 
-fn check(rule: &PolicyRule, probes: &[Probe]) -> Option<Hit> {
+fn check(rule: &PolicyRule, requests: &Requests) -> Option<Hit> {
     let mut broad = Vec::new();
     let mut named = Vec::new();
-    for p in probes {
-        for resource in p.resources {
-            for verb in p.verbs {
-                let attrs = Attributes::resource(verb, p.group, resource);
-                let label = format!("{verb} {resource}");
-                if rule_allows(rule, &attrs) {
-                    broad.push(label);
-                } else if let Some(name) = rule.resource_names.first() {
-                    if rule_allows(rule, &attrs.clone().named(name)) {
-                        named.push(label);
-                    }
-                }
+    for (verb, group, resource) in requests.each() {
+        let attrs = Attributes::resource(verb, group, resource);
+        let label = format!("{verb} {resource}");
+        if rule_allows(rule, &attrs) {
+            broad.push(label);
+        } else if let Some(name) = rule.resource_names.first() {
+            if rule_allows(rule, &attrs.clone().named(name)) {
+                named.push(label);
             }
         }
     }
@@ -297,10 +335,37 @@ fn check(rule: &PolicyRule, probes: &[Probe]) -> Option<Hit> {
     }
 }
 
+/// The requests a risk looks for.
+enum Requests {
+    Probes(&'static [Probe]),
+    /// The writes that run new code on a workload resource ([`WORKLOAD_RESOURCES`]).
+    WorkloadCode,
+}
+
+impl Requests {
+    /// Every `(verb, group, resource)`.
+    fn each(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        match self {
+            Requests::Probes(probes) => probes
+                .iter()
+                .flat_map(|p| {
+                    p.resources
+                        .iter()
+                        .flat_map(|r| p.verbs.iter().map(|v| (*v, p.group, *r)))
+                })
+                .collect(),
+            Requests::WorkloadCode => WORKLOAD_RESOURCES
+                .iter()
+                .flat_map(|w| w.code_verbs().iter().map(|v| (*v, w.group, w.resource)))
+                .collect(),
+        }
+    }
+}
+
 /// A kind of risk found by the requests a rule allows.
 struct RuleRisk {
     kind: RiskKind,
-    probes: &'static [Probe],
+    requests: Requests,
     /// Only meaningful for cluster-scoped resources (a Role cannot grant them).
     cluster_only: bool,
     /// A rule restricted to named objects is not reported.
@@ -310,91 +375,126 @@ struct RuleRisk {
 const RULE_RISKS: &[RuleRisk] = &[
     RuleRisk {
         kind: RiskKind::SecretsRead,
-        probes: &[probe(&["get", "list", "watch"], "", &["secrets"])],
+        requests: Requests::Probes(&[probe(&["get", "list", "watch"], "", &["secrets"])]),
         cluster_only: false,
         skip_named: true,
     },
     RuleRisk {
         kind: RiskKind::WorkloadWrite,
-        probes: &[
-            probe(
-                WRITE,
-                "",
-                &["pods", "replicationcontrollers", "podtemplates"],
-            ),
-            probe(
-                WRITE,
-                "apps",
-                &["deployments", "daemonsets", "statefulsets", "replicasets"],
-            ),
-            probe(WRITE, "batch", &["jobs", "cronjobs"]),
-        ],
+        requests: Requests::WorkloadCode,
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::PodExec,
-        probes: &[probe(
+        requests: Requests::Probes(&[probe(
             &["create", "get"],
             "",
             &["pods/exec", "pods/attach", "pods/portforward"],
-        )],
+        )]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::EscalateBind,
-        probes: &[probe(
+        requests: Requests::Probes(&[probe(
             &["escalate", "bind"],
             "rbac.authorization.k8s.io",
             &["roles", "clusterroles"],
-        )],
+        )]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::Impersonate,
-        probes: &[
+        requests: Requests::Probes(&[
             probe(
                 &["impersonate"],
                 "",
                 &["users", "groups", "serviceaccounts"],
             ),
             probe(&["impersonate"], "authentication.k8s.io", &["uids"]),
-        ],
+        ]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::TokenCreate,
-        probes: &[probe(&["create"], "", &["serviceaccounts/token"])],
+        requests: Requests::Probes(&[probe(&["create"], "", &["serviceaccounts/token"])]),
         cluster_only: false,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::NodesProxy,
-        probes: &[probe(&["get", "create"], "", &["nodes/proxy"])],
+        requests: Requests::Probes(&[probe(&["get", "create"], "", &["nodes/proxy"])]),
         cluster_only: true,
         skip_named: false,
     },
     RuleRisk {
         kind: RiskKind::WebhookWrite,
-        probes: &[probe(
+        requests: Requests::Probes(&[probe(
             &["create", "update", "patch", "delete"],
             "admissionregistration.k8s.io",
             &[
                 "mutatingwebhookconfigurations",
                 "validatingwebhookconfigurations",
             ],
-        )],
+        )]),
         cluster_only: true,
         skip_named: false,
     },
 ];
 
+/// The definitions of each role by kind, namespace and name, in input order.
+type Definitions<'p> = HashMap<(RoleKind, Option<&'p str>, &'p str), Vec<RoleId>>;
+
+/// The role a binding grants, as the risks judge it. An input may hold several projects, each
+/// with its own definition of a role of the same name: a binding grants the definition nearest
+/// to it in the file tree (its own file, then the one sharing the most folders), the one in
+/// force among equals. (The authorizer, like a cluster, keeps only the one in force.)
+fn granted_role(
+    policy: &Policy,
+    definitions: &Definitions<'_>,
+    binding: &Binding,
+) -> Option<RoleId> {
+    let Some(from) = binding.source.as_deref() else {
+        return binding.role;
+    };
+    let (kind, namespace) = match (binding.kind, binding.role_ref.kind.as_str()) {
+        (_, "ClusterRole") => (RoleKind::ClusterRole, None),
+        (BindingKind::RoleBinding, "Role") => (RoleKind::Role, binding.namespace.as_deref()),
+        _ => return None,
+    };
+    definitions
+        .get(&(kind, namespace, binding.role_ref.name.as_str()))?
+        .iter()
+        .copied()
+        .max_by_key(|&id| {
+            let role = &policy.roles[id];
+            (shared_path(from, role.source.as_deref()), role.effective)
+        })
+}
+
+/// How many leading path components two files share (every one for the same file).
+fn shared_path(a: &str, b: Option<&str>) -> usize {
+    let Some(b) = b else { return 0 };
+    a.split('/')
+        .zip(b.split('/'))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 /// Where each ClusterRole's permissions apply: through ClusterRoleBindings, RoleBindings, or
-/// aggregation into a role bound either way.
+/// aggregation into a role bound either way. Every binding of the input counts, a binding
+/// defined twice (by two projects) included, each for the role it grants ([`granted_role`]).
 fn role_scopes(policy: &Policy) -> Vec<Scope> {
+    let mut definitions: Definitions<'_> = HashMap::new();
+    for (id, role) in policy.roles.iter().enumerate() {
+        definitions
+            .entry((role.kind, role.namespace.as_deref(), role.name.as_str()))
+            .or_default()
+            .push(id);
+    }
     let mut scopes: Vec<Scope> = policy
         .roles
         .iter()
@@ -408,40 +508,81 @@ fn role_scopes(policy: &Policy) -> Vec<Scope> {
             scopes[role] = scope;
         }
     };
-    for binding in policy.bindings.iter().filter(|b| b.effective) {
-        let Some(role) = binding.role else { continue };
+    for binding in policy
+        .bindings
+        .iter()
+        .filter(|b| b.effective || b.object.is_some())
+    {
+        let Some(role) = granted_role(policy, &definitions, binding) else {
+            continue;
+        };
         let scope = match binding.kind {
             BindingKind::ClusterRoleBinding => Scope::Cluster,
             BindingKind::RoleBinding => Scope::Namespace,
         };
         mark(role, scope, &mut scopes);
     }
-    // Aggregated roles pass their scope to the roles they collect, down the chain.
+    // Aggregated roles pass their scope to the roles they collect (which the aggregation
+    // controller selects by label, so every definition of them), down the chain.
     for _ in 0..policy.roles.len().min(8) {
         let mut changed = false;
         for (id, role) in policy.roles.iter().enumerate() {
             if scopes[id] == Scope::Unbound {
                 continue;
             }
-            for &source in &role.aggregated_from {
-                let before = scopes[source];
-                mark(source, scopes[id], &mut scopes);
-                changed |= before != scopes[source];
+            for &collected in &role.aggregated_from {
+                let piece = &policy.roles[collected];
+                let key = (piece.kind, piece.namespace.as_deref(), piece.name.as_str());
+                for &source in definitions.get(&key).into_iter().flatten() {
+                    let before = scopes[source];
+                    mark(source, scopes[id], &mut scopes);
+                    changed |= before != scopes[source];
+                }
             }
         }
         if !changed {
             break;
         }
     }
-    // Copies of a ClusterRole (same name in several files) share the scope of the one in force.
+    scopes
+}
+
+/// For each ClusterRole that nothing in the input grants but that is aggregated into other
+/// roles (none of them granted either, or it would have their scope): the names of the roles at
+/// the top of its aggregation chains. Copies of a ClusterRole share the entry of the one in force.
+fn aggregation_tops(policy: &Policy, scopes: &[Scope]) -> HashMap<RoleId, Vec<String>> {
+    let mut into: HashMap<RoleId, Vec<RoleId>> = HashMap::new();
     for (id, role) in policy.roles.iter().enumerate() {
-        if role.kind == RoleKind::ClusterRole && !role.effective {
-            if let Some(current) = policy.cluster_roles.get(&role.name) {
-                scopes[id] = scopes[*current];
-            }
+        for &source in &role.aggregated_from {
+            into.entry(source).or_default().push(id);
         }
     }
-    scopes
+    let mut tops = HashMap::new();
+    for (id, role) in policy.roles.iter().enumerate() {
+        if scopes[id] != Scope::Unbound || role.kind != RoleKind::ClusterRole {
+            continue;
+        }
+        let current = policy.cluster_roles.get(&role.name).copied().unwrap_or(id);
+        let Some(first) = into.get(&current) else {
+            continue;
+        };
+        let mut seen: BTreeSet<RoleId> = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        let mut queue = first.clone();
+        while let Some(next) = queue.pop() {
+            if !seen.insert(next) {
+                continue;
+            }
+            match into.get(&next) {
+                Some(above) => queue.extend(above.iter().copied()),
+                None => {
+                    names.insert(policy.roles[next].name.clone());
+                }
+            }
+        }
+        tops.insert(id, names.into_iter().collect());
+    }
+    tops
 }
 
 /// Whether a role grants nothing beyond public information: non-resource `get` and the
@@ -541,6 +682,7 @@ fn csr_grants(policy: &Policy, role_id: usize, rule: &PolicyRule) -> Vec<CsrGran
 /// not reported).
 pub fn risks(policy: &Policy) -> Vec<Risk> {
     let scopes = role_scopes(policy);
+    let tops = aggregation_tops(policy, &scopes);
     let mut out = Vec::new();
     for (id, role) in policy.roles.iter().enumerate() {
         let Some(object) = role.object else { continue };
@@ -548,7 +690,10 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
             continue;
         }
         let cluster_capable = role.kind == RoleKind::ClusterRole && scopes[id] != Scope::Namespace;
-        let scope = scopes[id].of(role);
+        let scope = match tops.get(&id) {
+            Some(names) => RoleScope::Aggregated(names.clone()),
+            None => scopes[id].of(role),
+        };
         // The aggregation controller replaces the written rules of an aggregated ClusterRole:
         // the rules it collects are reported where they are written.
         let written: &[usize] = if role.aggregation.is_some() {
@@ -572,6 +717,8 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                     scope: scope.clone(),
                     shape: WildcardShape::Everything,
                     groups: rule.api_groups.clone(),
+                    verbs: rule.verbs.clone(),
+                    resources: rule.resources.clone(),
                     custom_only: false,
                 });
                 continue;
@@ -580,7 +727,7 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                 if risk.cluster_only && !cluster_capable {
                     continue;
                 }
-                let Some(hit) = check(rule, risk.probes) else {
+                let Some(hit) = check(rule, &risk.requests) else {
                     continue;
                 };
                 if hit.named_only && risk.skip_named {
@@ -617,9 +764,22 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                     scope: scope.clone(),
                     shape,
                     groups: rule.api_groups.clone(),
+                    verbs: rule.verbs.clone(),
+                    resources: rule.resources.clone(),
                     custom_only: custom_groups_only(rule),
                 });
             }
+        }
+    }
+    // The namespaces whose Roles the input holds, and whether it holds ClusterRoles.
+    let mut role_namespaces = BTreeSet::new();
+    let mut has_cluster_roles = false;
+    for role in policy.roles.iter().filter(|r| r.object.is_some()) {
+        match &role.namespace {
+            Some(ns) => {
+                role_namespaces.insert(ns.as_str());
+            }
+            None => has_cluster_roles = true,
         }
     }
     for binding in &policy.bindings {
@@ -629,6 +789,32 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
         if binding.is_bootstrap() {
             continue;
         }
+        if binding.effective && binding.role.is_none() {
+            let name = binding.role_ref.name.as_str();
+            let missing = match (binding.kind, binding.role_ref.kind.as_str()) {
+                (_, "ClusterRole") => {
+                    has_cluster_roles
+                        && !name.starts_with("system:")
+                        && !defaults::is_default_role(RoleKind::ClusterRole, None, name)
+                }
+                (BindingKind::RoleBinding, "Role") => binding
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| role_namespaces.contains(ns)),
+                _ => false,
+            };
+            if missing {
+                out.push(Risk {
+                    object,
+                    pointer: "/roleRef".into(),
+                    fact: RiskFact::MissingRole {
+                        binding: binding.name_ref(),
+                        role_ref: binding.role_ref.clone(),
+                        subjects: binding.subjects.iter().map(|s| s.subject.clone()).collect(),
+                    },
+                });
+            }
+        }
         if binding.role_ref.kind == "ClusterRole" && binding.role_ref.name == "cluster-admin" {
             out.push(Risk {
                 object,
@@ -636,6 +822,7 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                 fact: RiskFact::ClusterAdminBinding {
                     binding: binding.name_ref(),
                     subjects: binding.subjects.iter().map(|s| s.subject.clone()).collect(),
+                    unnamespaced: binding.unnamespaced.clone(),
                 },
             });
         }
@@ -694,5 +881,79 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
             }
         }
     }
+    conflicts(policy, &mut out);
     out
+}
+
+/// Every role or binding of the input that an earlier object defines differently (other rules,
+/// labels or aggregation for a role; another role or other subjects for a binding), at its name.
+fn conflicts(policy: &Policy, out: &mut Vec<Risk>) {
+    let mut roles: HashMap<(RoleKind, Option<&str>, &str), Vec<&Role>> = HashMap::new();
+    for role in policy.roles.iter().filter(|r| r.object.is_some()) {
+        roles
+            .entry((role.kind, role.namespace.as_deref(), role.name.as_str()))
+            .or_default()
+            .push(role);
+    }
+    let content = |role: &Role| {
+        let rules: Vec<PolicyRule> = role
+            .own_rules
+            .iter()
+            .map(|r| policy.rules[*r].rule.clone())
+            .collect();
+        (rules, role.aggregation.is_some(), role.labels.clone())
+    };
+    let mut found: Vec<(usize, ObjectName, String)> = Vec::new();
+    for definitions in roles.values() {
+        for (i, later) in definitions.iter().enumerate().skip(1) {
+            if let Some(earlier) = definitions[..i]
+                .iter()
+                .find(|e| content(e) != content(later))
+            {
+                found.push((
+                    later.object.unwrap_or_default(),
+                    later.name_ref(),
+                    earlier.source.clone().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    let mut bindings: HashMap<(BindingKind, Option<&str>, &str), Vec<&Binding>> = HashMap::new();
+    for binding in policy.bindings.iter().filter(|b| b.object.is_some()) {
+        bindings
+            .entry((
+                binding.kind,
+                binding.namespace.as_deref(),
+                binding.name.as_str(),
+            ))
+            .or_default()
+            .push(binding);
+    }
+    let content = |b: &Binding| {
+        let subjects: Vec<Subject> = b.subjects.iter().map(|s| s.subject.clone()).collect();
+        (b.role_ref.clone(), subjects, b.unnamespaced.clone())
+    };
+    for definitions in bindings.values() {
+        for (i, later) in definitions.iter().enumerate().skip(1) {
+            if let Some(earlier) = definitions[..i]
+                .iter()
+                .find(|e| content(e) != content(later))
+            {
+                found.push((
+                    later.object.unwrap_or_default(),
+                    later.name_ref(),
+                    earlier.source.clone().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    found.sort_by_key(|(object, ..)| *object);
+    out.extend(found.into_iter().map(|(object, name, earlier)| Risk {
+        object,
+        pointer: "/metadata/name".into(),
+        fact: RiskFact::ConflictingDefinition {
+            object: name,
+            earlier,
+        },
+    }));
 }

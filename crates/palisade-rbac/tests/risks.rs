@@ -100,13 +100,17 @@ fn risks_are_located_with_their_facts() {
             }],
         }
     );
-    let RiskFact::ClusterAdminBinding { binding, subjects } =
-        fact(&all, 7, RiskKind::ClusterAdminBinding)
+    let RiskFact::ClusterAdminBinding {
+        binding,
+        subjects,
+        unnamespaced,
+    } = fact(&all, 7, RiskKind::ClusterAdminBinding)
     else {
         panic!("a cluster-admin binding");
     };
     assert_eq!(binding.namespace, None);
     assert_eq!(subjects, &[Subject::group("system:authenticated")]);
+    assert!(unnamespaced.is_empty());
     assert!(matches!(
         fact(&all, 7, RiskKind::PublicBinding),
         RiskFact::PublicBinding {

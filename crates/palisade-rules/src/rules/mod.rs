@@ -98,6 +98,8 @@ pub static ALL: &[&dyn Rule] = &[
     &rbac::rbac_cluster_admin_binding::ClusterAdminBinding,
     &rbac::rbac_public_binding::PublicBinding,
     &rbac::rbac_default_serviceaccount_binding::DefaultServiceAccountBinding,
+    &rbac::rbac_binding_missing_role::BindingMissingRole,
+    &rbac::rbac_conflicting_definition::ConflictingDefinition,
     &secrets::secret_in_env_value::EnvLiteralSecret,
     &secrets::credential_in_manifest::CredentialFormat,
     &secrets::secret_committed::SecretObject,

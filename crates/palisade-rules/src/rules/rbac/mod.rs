@@ -2,8 +2,33 @@
 //! (`palisade_rbac::risks`). The engine states the facts; each rule words them and grades them.
 //! The risks of an input are computed once and shared by the rules that run on it.
 
+/// The sentence of the docs of every rule whose severity follows where the role applies.
+macro_rules! scoped_note {
+    () => {
+        " Severity is one step lower where the permissions are confined to namespaces: in a \
+Role, and in a ClusterRole granted by RoleBindings only, directly or through aggregation into \
+roles granted that way, or aggregated into roles that nothing in the input binds (the \
+user-facing roles of an application, such as Kubeflow's `kubeflow-edit`, which its controller \
+binds per namespace at run time)."
+    };
+}
+
+/// The sentence of the docs of every rule a wildcard rule entry may be reported under.
+macro_rules! wildcard_note {
+    () => {
+        " A rule entry with `*` in its verbs or resources is reported once, under the most \
+severe of the rules it implies (RBAC001 to RBAC010; among equals the specific rule before \
+RBAC010), and its message lists the other rules it implies. Selecting, ignoring or suppressing \
+one of those other rules leaves that finding as it is; ignoring or suppressing the rule it is \
+reported under removes it, and no other rule reports the entry instead. A severity set in the \
+configuration applies to the rule the finding is reported under."
+    };
+}
+
 pub mod rbac_admission_webhook_write;
+pub mod rbac_binding_missing_role;
 pub mod rbac_cluster_admin_binding;
+pub mod rbac_conflicting_definition;
 pub mod rbac_csr_approve;
 pub mod rbac_default_serviceaccount_binding;
 pub mod rbac_escalate_bind;
@@ -18,9 +43,11 @@ pub mod rbac_workload_write;
 
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
 use palisade_core::Object;
-use palisade_rbac::{risks, Options, Policy, Risk, RiskFact, RiskKind, RoleScope, RBAC_GROUP};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{Emit, Inventory};
+use palisade_rbac::{risks, Options, Policy, RiskFact, RiskKind, RoleScope, RBAC_GROUP};
+
+use crate::{Emit, Inventory, Rule};
 
 /// What every RBAC rule reads: a role's scope depends on its bindings, a binding's risk on its
 /// role, and service accounts are identities of their own.
@@ -52,14 +79,53 @@ fn relevant(object: &Object) -> bool {
         || (object.kind() == "ServiceAccount" && object.api_version() == "v1")
 }
 
-/// The RBAC engine's risks over the input, shared by the RBAC rules.
-struct Analysis {
-    risks: Vec<Risk>,
+/// How a rule words and grades the facts of its kind of risk.
+pub(crate) trait Judge: Rule {
+    /// The message and severity of a fact (`None` for facts of another shape, which the engine
+    /// does not give for the rule's kind).
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)>;
 }
 
-/// The risks of `objects`, computed once per input for all RBAC rules. The default policy is
-/// included so that bindings to `view`, `edit`, `admin` and the `system:` roles resolve as on a
-/// real cluster.
+/// The rule of each kind of risk; the match makes a new kind fail to compile until it has one.
+fn rule_for(kind: RiskKind) -> &'static dyn Judge {
+    match kind {
+        RiskKind::SecretsRead => &rbac_secrets_read::SecretsRead,
+        RiskKind::WorkloadWrite => &rbac_workload_write::WorkloadWrite,
+        RiskKind::PodExec => &rbac_pod_exec::PodExec,
+        RiskKind::EscalateBind => &rbac_escalate_bind::EscalateBind,
+        RiskKind::Impersonate => &rbac_impersonate::Impersonate,
+        RiskKind::TokenCreate => &rbac_serviceaccount_token_create::TokenCreate,
+        RiskKind::NodesProxy => &rbac_nodes_proxy::NodesProxy,
+        RiskKind::CsrApprove => &rbac_csr_approve::CsrApprove,
+        RiskKind::WebhookWrite => &rbac_admission_webhook_write::WebhookWrite,
+        RiskKind::Wildcard => &rbac_wildcard::Wildcard,
+        RiskKind::ClusterAdminBinding => &rbac_cluster_admin_binding::ClusterAdminBinding,
+        RiskKind::PublicBinding => &rbac_public_binding::PublicBinding,
+        RiskKind::DefaultServiceAccountBinding => {
+            &rbac_default_serviceaccount_binding::DefaultServiceAccountBinding
+        }
+        RiskKind::MissingRole => &rbac_binding_missing_role::BindingMissingRole,
+        RiskKind::ConflictingDefinition => &rbac_conflicting_definition::ConflictingDefinition,
+    }
+}
+
+/// A risk as its rule words and grades it.
+struct Graded {
+    kind: RiskKind,
+    object: usize,
+    pointer: String,
+    message: String,
+    severity: Severity,
+}
+
+/// The RBAC findings of the input, graded once and shared by the RBAC rules.
+struct Analysis {
+    findings: Vec<Graded>,
+}
+
+/// The findings of `objects`, computed once per input for all RBAC rules. The default policy
+/// is included so that bindings to `view`, `edit`, `admin` and the `system:` roles resolve as on
+/// a real cluster. A rule entry with a wildcard gives one finding: see [`one_per_wildcard_entry`].
 fn analysis(objects: &[Object]) -> Analysis {
     let policy = Policy::with_options(
         objects.iter().enumerate().filter(|(_, o)| relevant(o)),
@@ -68,28 +134,85 @@ fn analysis(objects: &[Object]) -> Analysis {
             ..Options::default()
         },
     );
+    let graded = risks(&policy)
+        .into_iter()
+        .filter_map(|risk| {
+            let kind = risk.kind();
+            let (message, severity) = rule_for(kind).judge(&risk.fact)?;
+            Some(Graded {
+                kind,
+                object: risk.object,
+                pointer: risk.pointer,
+                message,
+                severity,
+            })
+        })
+        .collect();
     Analysis {
-        risks: risks(&policy),
+        findings: one_per_wildcard_entry(graded),
     }
 }
 
-/// Emits the risks of `kind`, at the rule or binding line each points to, with the message and
-/// severity `judge` gives its facts (`None` for facts of another shape, which the engine does
-/// not give for `kind`).
-pub(crate) fn report(
-    inventory: &Inventory<'_>,
-    kind: RiskKind,
-    out: &mut Vec<(usize, Emit)>,
-    judge: impl Fn(&RiskFact) -> Option<(String, Severity)>,
-) {
-    let analysis = inventory.shared(analysis);
-    for risk in analysis.risks.iter().filter(|r| r.kind() == kind) {
-        if let Some((message, severity)) = judge(&risk.fact) {
-            out.push((
-                risk.object,
-                Emit::new(risk.pointer.clone(), message).with_severity(severity),
-            ));
+/// A rule entry with `*` in its verbs or resources implies the risks of everything it matches:
+/// it is reported once, under the most severe of them (the first in [`RiskKind::ALL`] order
+/// among equals, the specific rule before RBAC010), with the other rules it implies listed in
+/// the message. Entries without a wildcard keep one finding per risk.
+fn one_per_wildcard_entry(graded: Vec<Graded>) -> Vec<Graded> {
+    let wildcard_entries: BTreeSet<(usize, String)> = graded
+        .iter()
+        .filter(|g| g.kind == RiskKind::Wildcard)
+        .map(|g| (g.object, g.pointer.clone()))
+        .collect();
+    let mut entries: BTreeMap<(usize, String), Vec<Graded>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for g in graded {
+        let key = (g.object, g.pointer.clone());
+        if wildcard_entries.contains(&key) {
+            entries.entry(key).or_default().push(g);
+        } else {
+            out.push(g);
         }
+    }
+    let rank = |g: &Graded| {
+        let order = RiskKind::ALL.iter().position(|k| *k == g.kind);
+        (
+            std::cmp::Reverse(g.severity),
+            g.kind == RiskKind::Wildcard,
+            order,
+        )
+    };
+    for (_, mut implied) in entries {
+        implied.sort_by_key(rank);
+        let mut first = implied.remove(0);
+        if !implied.is_empty() {
+            let also: Vec<String> = implied
+                .iter()
+                .map(|g| {
+                    let meta = rule_for(g.kind).meta();
+                    let what = meta.title.strip_prefix("Role ").unwrap_or(meta.title);
+                    format!("{what} ({})", meta.id)
+                })
+                .collect();
+            first.message = format!(
+                "{}; this wildcard rule entry also: {}",
+                first.message,
+                also.join(", ")
+            );
+        }
+        out.push(first);
+    }
+    out
+}
+
+/// Emits the findings of `kind`, at the rule or binding line each points to.
+pub(crate) fn report(inventory: &Inventory<'_>, kind: RiskKind, out: &mut Vec<(usize, Emit)>) {
+    let analysis = inventory.shared(analysis);
+    for finding in analysis.findings.iter().filter(|f| f.kind == kind) {
+        out.push((
+            finding.object,
+            Emit::new(finding.pointer.clone(), finding.message.clone())
+                .with_severity(finding.severity),
+        ));
     }
 }
 
@@ -103,7 +226,9 @@ pub(crate) fn lower(severity: Severity) -> Severity {
     }
 }
 
-/// A severity for permissions that apply in `scope`: one step lower in namespaces.
+/// A severity for permissions that apply in `scope`: one step lower in namespaces (a Role, a
+/// ClusterRole granted by RoleBindings only, directly or through aggregation, or aggregated
+/// into roles that nothing in the input binds).
 pub(crate) fn scoped(scope: &RoleScope, severity: Severity) -> Severity {
     if scope.is_namespaced() {
         lower(severity)
@@ -118,6 +243,14 @@ pub(crate) fn where_(scope: &RoleScope) -> String {
         RoleScope::Cluster => "in every namespace (bound by a ClusterRoleBinding)".into(),
         RoleScope::Namespace(ns) => format!("in namespace {ns}"),
         RoleScope::RoleBindings => "in the namespaces of its RoleBindings".into(),
+        RoleScope::Aggregated(into) => format!(
+            "wherever ClusterRole {} {} bound (aggregated into {}; nothing in the input binds \
+             {})",
+            into.join(", "),
+            if into.len() == 1 { "is" } else { "are" },
+            if into.len() == 1 { "it" } else { "them" },
+            if into.len() == 1 { "it" } else { "them" },
+        ),
         RoleScope::Unbound => "wherever it is bound".into(),
     }
 }
@@ -171,27 +304,6 @@ mod tests {
     use crate::{Rule, Settings};
     use palisade_core::{load_str, Limits};
 
-    /// The rule of each kind; the match makes a new kind fail to compile until it has one.
-    fn rule_for(kind: RiskKind) -> &'static dyn Rule {
-        match kind {
-            RiskKind::SecretsRead => &rbac_secrets_read::SecretsRead,
-            RiskKind::WorkloadWrite => &rbac_workload_write::WorkloadWrite,
-            RiskKind::PodExec => &rbac_pod_exec::PodExec,
-            RiskKind::EscalateBind => &rbac_escalate_bind::EscalateBind,
-            RiskKind::Impersonate => &rbac_impersonate::Impersonate,
-            RiskKind::TokenCreate => &rbac_serviceaccount_token_create::TokenCreate,
-            RiskKind::NodesProxy => &rbac_nodes_proxy::NodesProxy,
-            RiskKind::CsrApprove => &rbac_csr_approve::CsrApprove,
-            RiskKind::WebhookWrite => &rbac_admission_webhook_write::WebhookWrite,
-            RiskKind::Wildcard => &rbac_wildcard::Wildcard,
-            RiskKind::ClusterAdminBinding => &rbac_cluster_admin_binding::ClusterAdminBinding,
-            RiskKind::PublicBinding => &rbac_public_binding::PublicBinding,
-            RiskKind::DefaultServiceAccountBinding => {
-                &rbac_default_serviceaccount_binding::DefaultServiceAccountBinding
-            }
-        }
-    }
-
     fn run(rule: &dyn Rule, objects: &[Object]) -> Vec<(usize, Emit)> {
         let settings = Settings::default();
         let inventory = Inventory::new(objects, &settings);
@@ -224,12 +336,26 @@ subjects:
 - {kind: Group, name: \"system:unauthenticated\"}
 - {kind: User, name: \"system:anonymous\"}
 - {kind: ServiceAccount, name: default, namespace: app}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: dangling}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gone}
+subjects:
+- {kind: Group, name: ops}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: dangling}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gone}
+subjects:
+- {kind: Group, name: devs}
 ";
 
     #[test]
     fn every_risk_kind_has_exactly_one_rule_that_reports_it() {
         let objects = load_str(EVERY_KIND, "a.yaml", &Limits::default()).objects;
-        let risks = analysis(&objects).risks;
+        let risks = analysis(&objects).findings;
         let rbac: Vec<&str> = crate::rules::ALL
             .iter()
             .map(|r| r.meta())
@@ -245,7 +371,7 @@ subjects:
         ids.dedup();
         assert_eq!(ids.len(), RiskKind::ALL.len());
         for kind in RiskKind::ALL {
-            let expected = risks.iter().filter(|r| r.kind() == kind).count();
+            let expected = risks.iter().filter(|r| r.kind == kind).count();
             let rule = rule_for(kind);
             assert!(expected > 0, "the input has no {kind:?}");
             assert_eq!(run(rule, &objects).len(), expected, "{}", rule.meta().id);
@@ -332,6 +458,11 @@ subjects:
              namespace app, which every pod without a service account uses"
         );
         assert_eq!(
+            message(&emits, "ClusterRole wild-verbs"),
+            "ClusterRole wild-verbs grants every verb on widgets of groups [\"example.com\"] \
+             wherever it is bound (custom resources only)"
+        );
+        assert_eq!(
             message(&emits, "ClusterRole god"),
             "ClusterRole god allows every verb on every resource wherever it is bound: \
              equivalent to cluster-admin there"
@@ -344,12 +475,8 @@ subjects:
             "../../../../palisade-rbac/tests/fixtures/false-positives.yaml"
         ));
         let expected = expect(&[
-            (0, "/rules/0", "RBAC001", Severity::High),
-            (0, "/rules/0", "RBAC002", Severity::High),
-            (0, "/rules/0", "RBAC003", Severity::High),
+            // One finding for the wildcard entry, under its most severe risk.
             (0, "/rules/0", "RBAC007", Severity::Critical),
-            (0, "/rules/0", "RBAC009", Severity::High),
-            (0, "/rules/0", "RBAC010", Severity::High),
             (1, "/rules/1", "RBAC008", Severity::High),
             (2, "/rules/1", "RBAC008", Severity::Low),
             (4, "/rules/0", "RBAC010", Severity::Info),
@@ -359,6 +486,14 @@ subjects:
             (8, "/subjects/0", "RBAC012", Severity::Medium),
         ]);
         assert_eq!(found, expected);
+        assert_eq!(
+            message(&emits, "ClusterRole app-server"),
+            "ClusterRole app-server can reach the kubelet API of nodes wherever it is bound: \
+             get nodes/proxy; this wildcard rule entry also: can read secrets (RBAC001), can \
+             create or change pods or workloads (RBAC002), can exec, attach or port-forward into \
+             pods (RBAC003), can change admission webhook configurations (RBAC009), uses \
+             wildcard verbs or resources (RBAC010)"
+        );
         assert_eq!(
             message(&emits, "ClusterRole issuer"),
             "ClusterRole issuer can sign certificates of signers [\"issuers.example.com/*\"] \
@@ -377,6 +512,205 @@ subjects:
         assert!(!message(&emits, "public-secret").contains("only reads named objects"));
     }
 
+    /// Deployment creation in a ClusterRole aggregated into `into` (labelled for it).
+    fn piece(name: &str, into: &str) -> String {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {name}
+  labels: {{example.com/aggregate-to-{into}: \"true\"}}
+rules:
+- {{apiGroups: [apps], resources: [deployments], verbs: [create]}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {into}}}
+aggregationRule:
+  clusterRoleSelectors:
+  - matchLabels: {{example.com/aggregate-to-{into}: \"true\"}}
+---
+"
+        )
+    }
+
+    #[test]
+    fn aggregated_pieces_are_graded_by_how_their_roles_are_granted() {
+        let input = format!(
+            "{}{}{}apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: team, namespace: team}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: per-namespace}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: all}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-wide}}
+",
+            piece("unbound-piece", "unbound"),
+            piece("namespaced-piece", "per-namespace"),
+            piece("cluster-piece", "cluster-wide"),
+        );
+        let (found, emits) = graded(&input);
+        assert_eq!(
+            found,
+            expect(&[
+                (0, "/rules/0", "RBAC002", Severity::Medium),
+                (2, "/rules/0", "RBAC002", Severity::Medium),
+                (4, "/rules/0", "RBAC002", Severity::High),
+            ])
+        );
+        assert_eq!(
+            message(&emits, "unbound-piece"),
+            "ClusterRole unbound-piece can create or change pods or workloads wherever \
+             ClusterRole unbound is bound (aggregated into it; nothing in the input binds it): \
+             create deployments"
+        );
+        assert!(
+            message(&emits, "namespaced-piece").contains("in the namespaces of its RoleBindings")
+        );
+    }
+
+    #[test]
+    fn bindings_to_missing_roles_name_the_role_and_who_gets_it() {
+        let (found, emits) = graded(include_str!("../../../tests/fixtures/RBAC014.yaml"));
+        let missing: Vec<_> = found.iter().filter(|f| f.2 == "RBAC014").collect();
+        assert_eq!(missing.len(), 3, "{found:?}");
+        assert_eq!(
+            message(&emits, "Role writer"),
+            "RoleBinding app/writer refers to Role writer, which the input does not have \
+             although it holds other Roles of namespace app: whoever creates it grants its \
+             permissions to ServiceAccount app/app"
+        );
+        assert!(message(&emits, "RoleBinding app/operator").contains("other ClusterRoles"));
+    }
+
+    /// A ClusterRole that creates `resource` and, when `binding` is given, a
+    /// ClusterRoleBinding of that name granting it.
+    fn project(role: &str, resource: &str, binding: Option<&str>) -> String {
+        let mut text = format!(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: {role}}}
+rules:
+- {{apiGroups: [apps], resources: [{resource}], verbs: [create]}}
+"
+        );
+        if let Some(binding) = binding {
+            text.push_str(&format!(
+                "---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: {binding}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}
+subjects:
+- {{kind: ServiceAccount, name: controller-manager, namespace: system}}
+"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn projects_of_one_input_are_judged_with_their_own_bindings() {
+        let limits = Limits::default();
+        let files = [
+            (
+                "apps/pvcviewer/rbac.yaml",
+                project("role", "deployments", Some("manager-rolebinding")),
+            ),
+            (
+                "apps/tensorboard/rbac.yaml",
+                project("manager-role", "deployments", Some("manager-rolebinding")),
+            ),
+            (
+                "apps/profiles/rbac.yaml",
+                project("manager-role", "statefulsets", None),
+            ),
+            (
+                "apps/copy/rbac.yaml",
+                project("manager-role", "statefulsets", None),
+            ),
+        ];
+        let objects: Vec<Object> = files
+            .iter()
+            .flat_map(|(path, text)| load_str(text, path, &limits).objects)
+            .collect();
+        let settings = Settings::default();
+        let inventory = Inventory::new(&objects, &settings);
+        let mut found = Vec::new();
+        for kind in [RiskKind::WorkloadWrite, RiskKind::ConflictingDefinition] {
+            let crate::Checker::Inventory(check) = rule_for(kind).checker() else {
+                unreachable!("RBAC rules read the inventory");
+            };
+            let mut out = Vec::new();
+            check.check_inventory(&inventory, &mut out);
+            found.extend(out.into_iter().map(|(object, emit)| (object, emit.message)));
+        }
+        found.sort();
+        let messages: Vec<String> = found
+            .iter()
+            .map(|(object, message)| format!("{object} {message}"))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "0 ClusterRole role can create or change pods or workloads in every namespace \
+                 (bound by a ClusterRoleBinding): create deployments",
+                "2 ClusterRole manager-role can create or change pods or workloads in every \
+                 namespace (bound by a ClusterRoleBinding): create deployments",
+                "3 ClusterRoleBinding manager-rolebinding is also defined, differently, in \
+                 apps/pvcviewer/rbac.yaml: two definitions of one object, of which a cluster \
+                 keeps the one applied last; each is judged here with the bindings nearest to it",
+                "4 ClusterRole manager-role can create or change pods or workloads wherever it is \
+                 bound: create statefulsets",
+                "4 ClusterRole manager-role is also defined, differently, in \
+                 apps/tensorboard/rbac.yaml: two definitions of one object, of which a cluster \
+                 keeps the one applied last; each is judged here with the bindings nearest to it",
+                "5 ClusterRole manager-role can create or change pods or workloads wherever it is \
+                 bound: create statefulsets",
+                "5 ClusterRole manager-role is also defined, differently, in \
+                 apps/tensorboard/rbac.yaml: two definitions of one object, of which a cluster \
+                 keeps the one applied last; each is judged here with the bindings nearest to it",
+            ]
+        );
+    }
+
+    #[test]
+    fn cluster_admin_names_service_accounts_without_a_namespace() {
+        let (found, emits) = graded(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: manager}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: controller-manager}
+- {kind: User, name: alice}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: empty}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+",
+        );
+        assert_eq!(
+            found,
+            expect(&[
+                (0, "/roleRef", "RBAC011", Severity::High),
+                (1, "/roleRef", "RBAC011", Severity::High),
+            ])
+        );
+        assert_eq!(
+            message(&emits, "manager"),
+            "ClusterRoleBinding manager gives cluster-admin over the whole cluster to User alice, \
+             ServiceAccount controller-manager (namespace not set yet)"
+        );
+        assert_eq!(
+            message(&emits, "empty"),
+            "ClusterRoleBinding empty gives cluster-admin over the whole cluster to no subject yet"
+        );
+    }
+
     const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: reader}
@@ -388,9 +722,9 @@ rules:
     fn risks_point_at_their_object_in_the_input() {
         let limits = Limits::default();
         let first = load_str(ROLE, "a.yaml", &limits).objects;
-        assert_eq!(analysis(&first).risks.len(), 1);
+        assert_eq!(analysis(&first).findings.len(), 1);
         let changed = load_str(&ROLE.replace("list", "create"), "a.yaml", &limits).objects;
-        assert!(analysis(&changed).risks.is_empty());
+        assert!(analysis(&changed).findings.is_empty());
         let mut moved = first.clone();
         moved.insert(
             0,
@@ -402,6 +736,6 @@ rules:
             .objects[0]
                 .clone(),
         );
-        assert_eq!(analysis(&moved).risks[0].object, 1);
+        assert_eq!(analysis(&moved).findings[0].object, 1);
     }
 }

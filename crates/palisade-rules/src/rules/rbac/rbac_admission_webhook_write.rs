@@ -1,7 +1,7 @@
 use palisade_core::rule::Severity;
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,8 +14,12 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `create`, `update`, `patch` or `delete` on \
+    summary: concat!(
+        "A rule allows `create`, `update`, `patch` or `delete` on \
 `mutatingwebhookconfigurations` or `validatingwebhookconfigurations`.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "A mutating webhook sees and may rewrite every object it selects (secrets \
 included) before it is stored; deleting or loosening a validating webhook switches off the \
 policy it enforces.",
@@ -30,8 +34,12 @@ restricted with `resourceNames`.",
 
 impl InventoryRule for WebhookWrite {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::WebhookWrite, out, |fact| {
-            permission(self.meta(), "change admission webhooks", fact)
-        });
+        report(inventory, RiskKind::WebhookWrite, out);
+    }
+}
+
+impl Judge for WebhookWrite {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "change admission webhooks", fact)
     }
 }

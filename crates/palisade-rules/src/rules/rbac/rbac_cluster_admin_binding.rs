@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{lower, report, KINDS, RBAC_DOCS};
+use super::{lower, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -15,7 +15,8 @@ declare_rule! {
     category: "rbac",
     kinds: KINDS,
     summary: "A ClusterRoleBinding or RoleBinding refers to the `cluster-admin` \
-ClusterRole.",
+ClusterRole. The message names the subjects; a service account without a namespace (in a \
+kustomize base, whose overlay sets the namespace) is named with its namespace not set yet.",
     rationale: "cluster-admin allows everything: bound cluster-wide it owns the cluster, \
 bound in a namespace it owns the namespace (its secrets, service accounts and RBAC).",
     remediation: "Bind a role with the permissions the subject needs; keep cluster-admin \
@@ -25,29 +26,43 @@ for break-glass access.",
 }
 
 impl InventoryRule for ClusterAdminBinding {
-    /// A RoleBinding gives cluster-admin over its namespace only: a step lower.
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::ClusterAdminBinding, out, |fact| {
-            let RiskFact::ClusterAdminBinding { binding, subjects } = fact else {
-                return None;
-            };
-            let (severity, where_) = match &binding.namespace {
-                None => (self.meta().severity, "the whole cluster".to_owned()),
-                Some(ns) => (lower(self.meta().severity), format!("namespace {ns}")),
-            };
-            let who = if subjects.is_empty() {
-                "no subject yet".to_owned()
-            } else {
-                subjects
+        report(inventory, RiskKind::ClusterAdminBinding, out);
+    }
+}
+
+impl Judge for ClusterAdminBinding {
+    /// A RoleBinding gives cluster-admin over its namespace only: a step lower.
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        let RiskFact::ClusterAdminBinding {
+            binding,
+            subjects,
+            unnamespaced,
+        } = fact
+        else {
+            return None;
+        };
+        let (severity, where_) = match &binding.namespace {
+            None => (self.meta().severity, "the whole cluster".to_owned()),
+            Some(ns) => (lower(self.meta().severity), format!("namespace {ns}")),
+        };
+        let who: Vec<String> = subjects
+            .iter()
+            .map(ToString::to_string)
+            .chain(
+                unnamespaced
                     .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            Some((
-                format!("{binding} gives cluster-admin over {where_} to {who}"),
-                severity,
-            ))
-        });
+                    .map(|name| format!("ServiceAccount {name} (namespace not set yet)")),
+            )
+            .collect();
+        let who = if who.is_empty() {
+            "no subject yet".to_owned()
+        } else {
+            who.join(", ")
+        };
+        Some((
+            format!("{binding} gives cluster-admin over {where_} to {who}"),
+            severity,
+        ))
     }
 }

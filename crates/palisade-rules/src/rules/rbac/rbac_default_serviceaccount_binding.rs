@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{report, KINDS, RBAC_DOCS};
+use super::{report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -25,28 +25,27 @@ permissions and bind the role to it.",
 
 impl InventoryRule for DefaultServiceAccountBinding {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(
-            inventory,
-            RiskKind::DefaultServiceAccountBinding,
-            out,
-            |fact| {
-                let RiskFact::DefaultServiceAccountBinding {
-                    binding,
-                    role_ref,
-                    namespace,
-                } = fact
-                else {
-                    return None;
-                };
-                Some((
-                    format!(
-                        "{binding} grants {} {} to the default service account of namespace \
+        report(inventory, RiskKind::DefaultServiceAccountBinding, out);
+    }
+}
+
+impl Judge for DefaultServiceAccountBinding {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        let RiskFact::DefaultServiceAccountBinding {
+            binding,
+            role_ref,
+            namespace,
+        } = fact
+        else {
+            return None;
+        };
+        Some((
+            format!(
+                "{binding} grants {} {} to the default service account of namespace \
                      {namespace}, which every pod without a service account uses",
-                        role_ref.kind, role_ref.name
-                    ),
-                    self.meta().severity,
-                ))
-            },
-        );
+                role_ref.kind, role_ref.name
+            ),
+            self.meta().severity,
+        ))
     }
 }

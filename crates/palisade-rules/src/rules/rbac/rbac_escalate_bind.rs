@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,7 +14,11 @@ declare_rule! {
     severity: Severity::Critical,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows the `escalate` or `bind` verb on roles or clusterroles.",
+    summary: concat!(
+        "A rule allows the `escalate` or `bind` verb on roles or clusterroles.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "RBAC normally refuses to let a user grant permissions they do not hold. \
 `escalate` lifts that check when editing roles, `bind` when creating bindings: with either \
 (and write access to roles or bindings) a subject can give itself any role up to \
@@ -31,8 +35,12 @@ restrict `bind` with `resourceNames` to the roles it hands out.",
 
 impl InventoryRule for EscalateBind {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::EscalateBind, out, |fact| {
-            permission(self.meta(), "grant roles beyond its own permissions", fact)
-        });
+        report(inventory, RiskKind::EscalateBind, out);
+    }
+}
+
+impl Judge for EscalateBind {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "grant roles beyond its own permissions", fact)
     }
 }

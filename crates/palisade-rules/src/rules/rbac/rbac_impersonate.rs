@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,7 +14,11 @@ declare_rule! {
     severity: Severity::Critical,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows the `impersonate` verb on users, groups or service accounts.",
+    summary: concat!(
+        "A rule allows the `impersonate` verb on users, groups or service accounts.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "Impersonation makes the API server act as another identity. Unrestricted \
 impersonation of users or groups includes `system:masters`, which is cluster-admin; \
 impersonating service accounts grants their permissions.",
@@ -30,8 +34,12 @@ identities a proxy really needs.",
 
 impl InventoryRule for Impersonate {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::Impersonate, out, |fact| {
-            permission(self.meta(), "act as other identities", fact)
-        });
+        report(inventory, RiskKind::Impersonate, out);
+    }
+}
+
+impl Judge for Impersonate {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "act as other identities", fact)
     }
 }

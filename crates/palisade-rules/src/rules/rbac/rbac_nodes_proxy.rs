@@ -1,7 +1,7 @@
 use palisade_core::rule::Severity;
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,7 +14,11 @@ declare_rule! {
     severity: Severity::Critical,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `get` or `create` on `nodes/proxy`.",
+    summary: concat!(
+        "A rule allows `get` or `create` on `nodes/proxy`.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "nodes/proxy forwards requests to the kubelet API of every node, which \
 runs commands in any container of the node (`/exec`, `/run`) without the API server's \
 pod-level authorization or audit of the command.",
@@ -29,8 +33,12 @@ nodes/proxy for the API server's own kubelet client.",
 
 impl InventoryRule for NodesProxy {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::NodesProxy, out, |fact| {
-            permission(self.meta(), "reach the kubelet API of nodes", fact)
-        });
+        report(inventory, RiskKind::NodesProxy, out);
+    }
+}
+
+impl Judge for NodesProxy {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "reach the kubelet API of nodes", fact)
     }
 }

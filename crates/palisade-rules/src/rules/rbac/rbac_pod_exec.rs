@@ -1,7 +1,7 @@
 use palisade_core::rule::Severity;
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,8 +14,12 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `create` or `get` on `pods/exec`, `pods/attach` or \
+    summary: concat!(
+        "A rule allows `create` or `get` on `pods/exec`, `pods/attach` or \
 `pods/portforward`.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "exec and attach run commands inside running containers, with their \
 service-account token, mounted secrets and network position; port-forward reaches ports \
 that NetworkPolicies and Services keep private. `get` is enough over WebSockets on API \
@@ -31,8 +35,12 @@ named people; use logs and ephemeral debug containers under audit otherwise.",
 
 impl InventoryRule for PodExec {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::PodExec, out, |fact| {
-            permission(self.meta(), "run commands in or connect to pods", fact)
-        });
+        report(inventory, RiskKind::PodExec, out);
+    }
+}
+
+impl Judge for PodExec {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "run commands in or connect to pods", fact)
     }
 }

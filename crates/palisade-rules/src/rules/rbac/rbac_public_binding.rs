@@ -1,7 +1,7 @@
 use palisade_core::rule::Severity;
 use palisade_rbac::{PublicSubject, RiskFact, RiskKind};
 
-use super::{lower, mitre, report, KINDS, RBAC_DOCS};
+use super::{lower, mitre, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -33,48 +33,52 @@ workload), or every service account: the permissions are effectively public.",
 }
 
 impl InventoryRule for PublicBinding {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        report(inventory, RiskKind::PublicBinding, out);
+    }
+}
+
+impl Judge for PublicBinding {
     /// Anonymous requests are the rule's severity, every user or every service account a step
     /// lower, and a role that only reads named objects info.
-    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::PublicBinding, out, |fact| {
-            let RiskFact::PublicBinding {
-                binding,
-                role_ref,
-                subject,
-                public,
-                reads_named_only,
-            } = fact
-            else {
-                return None;
-            };
-            let (severity, who) = match public {
-                PublicSubject::Anonymous => (self.meta().severity, "every anonymous request"),
-                PublicSubject::Authenticated => (
-                    lower(self.meta().severity),
-                    "every user and service account",
-                ),
-                PublicSubject::ServiceAccounts => (
-                    lower(self.meta().severity),
-                    "every service account of the cluster",
-                ),
-            };
-            Some((
-                format!(
-                    "{binding} grants {} {} to {who} ({subject}){}",
-                    role_ref.kind,
-                    role_ref.name,
-                    if *reads_named_only {
-                        ", which only reads named objects"
-                    } else {
-                        ""
-                    }
-                ),
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        let RiskFact::PublicBinding {
+            binding,
+            role_ref,
+            subject,
+            public,
+            reads_named_only,
+        } = fact
+        else {
+            return None;
+        };
+        let (severity, who) = match public {
+            PublicSubject::Anonymous => (self.meta().severity, "every anonymous request"),
+            PublicSubject::Authenticated => (
+                lower(self.meta().severity),
+                "every user and service account",
+            ),
+            PublicSubject::ServiceAccounts => (
+                lower(self.meta().severity),
+                "every service account of the cluster",
+            ),
+        };
+        Some((
+            format!(
+                "{binding} grants {} {} to {who} ({subject}){}",
+                role_ref.kind,
+                role_ref.name,
                 if *reads_named_only {
-                    Severity::Info
+                    ", which only reads named objects"
                 } else {
-                    severity
-                },
-            ))
-        });
+                    ""
+                }
+            ),
+            if *reads_named_only {
+                Severity::Info
+            } else {
+                severity
+            },
+        ))
     }
 }

@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,8 +14,12 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `get`, `list` or `watch` on `secrets` without restricting \
+    summary: concat!(
+        "A rule allows `get`, `list` or `watch` on `secrets` without restricting \
 `resourceNames`.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "Secrets hold credentials: service-account tokens, TLS keys, registry and \
 cloud credentials. `list` and `watch` return the content of every secret, so whoever holds \
 the role (or steals the token of a service account bound to it) can act as every service \
@@ -36,8 +40,12 @@ secrets to no one but the controllers that cannot work without it.",
 
 impl InventoryRule for SecretsRead {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::SecretsRead, out, |fact| {
-            permission(self.meta(), "read secrets", fact)
-        });
+        report(inventory, RiskKind::SecretsRead, out);
+    }
+}
+
+impl Judge for SecretsRead {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "read secrets", fact)
     }
 }

@@ -1,7 +1,7 @@
 use palisade_core::rule::Severity;
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,7 +14,11 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `create` on `serviceaccounts/token`.",
+    summary: concat!(
+        "A rule allows `create` on `serviceaccounts/token`.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "The TokenRequest API mints a token for any service account in scope: the \
 holder acts with every permission of those service accounts, for as long as the token lives.",
     remediation: "Restrict `serviceaccounts/token` with `resourceNames` to the service \
@@ -28,8 +32,12 @@ accounts concerned, or remove it.",
 
 impl InventoryRule for TokenCreate {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::TokenCreate, out, |fact| {
-            permission(self.meta(), "mint service-account tokens", fact)
-        });
+        report(inventory, RiskKind::TokenCreate, out);
+    }
+}
+
+impl Judge for TokenCreate {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "mint service-account tokens", fact)
     }
 }

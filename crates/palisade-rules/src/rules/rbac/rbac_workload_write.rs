@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
-use palisade_rbac::RiskKind;
+use palisade_rbac::{RiskFact, RiskKind};
 
-use super::{mitre, permission, report, KINDS, RBAC_DOCS};
+use super::{mitre, permission, report, Judge, KINDS, RBAC_DOCS};
 use crate::{declare_rule, Emit, Inventory, InventoryRule, Rule};
 
 declare_rule! {
@@ -14,9 +14,16 @@ declare_rule! {
     severity: Severity::High,
     category: "rbac",
     kinds: KINDS,
-    summary: "A rule allows `create`, `update` or `patch` on pods or on a workload \
-resource (Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob, \
-ReplicationController).",
+    summary: concat!(
+        "A rule allows a write that runs new code on pods or on a workload resource: \
+`create` on pods, Deployments, DaemonSets, StatefulSets, ReplicaSets, Jobs, CronJobs and \
+ReplicationControllers, and `update` or `patch` where the code the pods run can change after \
+creation: a Pod's container images and the pod templates of all of these but Jobs. A Job's pod \
+template cannot change once it is created, so `update` and `patch` on jobs are not reported; \
+PodTemplate objects run no pods and are not reported either.",
+        scoped_note!(),
+        wildcard_note!()
+    ),
     rationale: "Whoever can run a pod in a namespace can run it as any service account of \
 the namespace, mount any secret, ConfigMap or volume of the namespace, and, unless Pod \
 Security admission stops it, run privileged on the node. The permission is therefore worth \
@@ -34,8 +41,12 @@ level in those namespaces, and avoid cluster-wide workload write outside control
 
 impl InventoryRule for WorkloadWrite {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        report(inventory, RiskKind::WorkloadWrite, out, |fact| {
-            permission(self.meta(), "create or change pods or workloads", fact)
-        });
+        report(inventory, RiskKind::WorkloadWrite, out);
+    }
+}
+
+impl Judge for WorkloadWrite {
+    fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
+        permission(self.meta(), "create or change pods or workloads", fact)
     }
 }
