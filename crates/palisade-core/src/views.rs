@@ -9,55 +9,86 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkloadKind {
     pub kind: &'static str,
+    /// The API group and resource, as RBAC rules name them.
+    pub group: &'static str,
+    pub resource: &'static str,
     /// Pointer of the pod spec inside the object.
     pub pod_spec: &'static str,
     /// Pointer of the pod's metadata inside the object (labels and annotations of its pods).
     pub pod_metadata: &'static str,
     /// Whether objects of the kind run pods (a `PodTemplate` only describes one).
     pub runs_pods: bool,
+    /// Whether an update can change the code the pods run: a pod template that may change after
+    /// creation (a Job's cannot, a CronJob's can), or for a Pod its containers' images.
+    pub code_mutable: bool,
 }
 
 const fn workload(
     kind: &'static str,
-    pod_spec: &'static str,
-    pod_metadata: &'static str,
+    (group, resource): (&'static str, &'static str),
+    (pod_spec, pod_metadata): (&'static str, &'static str),
     runs_pods: bool,
+    code_mutable: bool,
 ) -> WorkloadKind {
     WorkloadKind {
         kind,
+        group,
+        resource,
         pod_spec,
         pod_metadata,
         runs_pods,
+        code_mutable,
     }
 }
 
-const TEMPLATE_SPEC: &str = "/spec/template/spec";
-const TEMPLATE_METADATA: &str = "/spec/template/metadata";
+const TEMPLATE: (&str, &str) = ("/spec/template/spec", "/spec/template/metadata");
 
 /// The one table of kinds with a pod spec: every rule, engine and command reads it.
 pub const WORKLOADS: &[WorkloadKind] = &[
-    workload("Pod", "/spec", "/metadata", true),
-    workload("Deployment", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
-    workload("ReplicaSet", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
-    workload("StatefulSet", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
-    workload("DaemonSet", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
-    workload("Job", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
+    workload("Pod", ("", "pods"), ("/spec", "/metadata"), true, true),
+    workload("Deployment", ("apps", "deployments"), TEMPLATE, true, true),
+    workload("ReplicaSet", ("apps", "replicasets"), TEMPLATE, true, true),
+    workload(
+        "StatefulSet",
+        ("apps", "statefulsets"),
+        TEMPLATE,
+        true,
+        true,
+    ),
+    workload("DaemonSet", ("apps", "daemonsets"), TEMPLATE, true, true),
+    workload("Job", ("batch", "jobs"), TEMPLATE, true, false),
     workload(
         "CronJob",
-        "/spec/jobTemplate/spec/template/spec",
-        "/spec/jobTemplate/spec/template/metadata",
+        ("batch", "cronjobs"),
+        (
+            "/spec/jobTemplate/spec/template/spec",
+            "/spec/jobTemplate/spec/template/metadata",
+        ),
+        true,
         true,
     ),
     workload(
         "ReplicationController",
-        TEMPLATE_SPEC,
-        TEMPLATE_METADATA,
+        ("", "replicationcontrollers"),
+        TEMPLATE,
+        true,
         true,
     ),
-    // OpenShift's apps.openshift.io DeploymentConfig runs pods from a template, as a
-    // ReplicationController does.
-    workload("DeploymentConfig", TEMPLATE_SPEC, TEMPLATE_METADATA, true),
-    workload("PodTemplate", "/template/spec", "/template/metadata", false),
+    // OpenShift's DeploymentConfig runs pods from a template, as a ReplicationController does.
+    workload(
+        "DeploymentConfig",
+        ("apps.openshift.io", "deploymentconfigs"),
+        TEMPLATE,
+        true,
+        true,
+    ),
+    workload(
+        "PodTemplate",
+        ("", "podtemplates"),
+        ("/template/spec", "/template/metadata"),
+        false,
+        true,
+    ),
 ];
 
 /// The kinds of [`WORKLOADS`], in its order.

@@ -35,7 +35,7 @@ pub use paths::{paths, paths_to, EscalationPath, Node, Step};
 pub use risks::{
     risks, CsrGrant, PublicSubject, Risk, RiskFact, RiskKind, RoleScope, WildcardShape,
 };
-pub use workloads::{WorkloadResource, WORKLOAD_RESOURCES};
+pub use workloads::code_verbs;
 
 /// The default ClusterRoles, Roles and bindings of a kubeadm cluster, as objects.
 pub fn default_policy_objects() -> &'static [palisade_core::Object] {

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::authz::{rule_allows, Attributes, Grant, UserInfo};
 use crate::model::{BindingId, BindingKind, Policy, PolicyRule, Subject};
-use crate::workloads::WORKLOAD_RESOURCES;
+use crate::workloads::code_verbs;
+use palisade_core::views::WORKLOADS;
 
 /// A point of an escalation path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -255,10 +256,10 @@ impl<'p> Graph<'p> {
                     }
                     continue;
                 }
-                if let Some((g, r)) = WORKLOAD_RESOURCES
+                if let Some((g, r)) = WORKLOADS
                     .iter()
                     .find(|w| {
-                        w.code_verbs()
+                        code_verbs(w)
                             .iter()
                             .any(|v| allows(rule, v, w.group, w.resource))
                     })

@@ -12,7 +12,8 @@ use crate::defaults;
 use crate::model::{
     Binding, BindingKind, ObjectName, Policy, PolicyRule, Role, RoleId, RoleKind, RoleRef, Subject,
 };
-use crate::workloads::WORKLOAD_RESOURCES;
+use crate::workloads::code_verbs;
+use palisade_core::views::WORKLOADS;
 
 /// What a risky permission is: one kind per risk the engine looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -240,7 +241,7 @@ pub enum RiskFact {
     /// A role or binding that an earlier object of the input, in `earlier` (a file), defines
     /// differently: two projects of one input using the same name. Applied to one cluster, the
     /// last one applied replaces the other.
-    ConflictingDefinition { object: ObjectName, earlier: String },
+    ConflictingDefinition { object: ObjectName },
 }
 
 impl RiskFact {
@@ -338,7 +339,7 @@ fn check(rule: &PolicyRule, requests: &Requests) -> Option<Hit> {
 /// The requests a risk looks for.
 enum Requests {
     Probes(&'static [Probe]),
-    /// The writes that run new code on a workload resource ([`WORKLOAD_RESOURCES`]).
+    /// The writes that run new code on a workload resource ([`code_verbs`] of [`WORKLOADS`]).
     WorkloadCode,
 }
 
@@ -354,9 +355,9 @@ impl Requests {
                         .flat_map(|r| p.verbs.iter().map(|v| (*v, p.group, *r)))
                 })
                 .collect(),
-            Requests::WorkloadCode => WORKLOAD_RESOURCES
+            Requests::WorkloadCode => WORKLOADS
                 .iter()
-                .flat_map(|w| w.code_verbs().iter().map(|v| (*v, w.group, w.resource)))
+                .flat_map(|w| code_verbs(w).iter().map(|v| (*v, w.group, w.resource)))
                 .collect(),
         }
     }
@@ -885,8 +886,10 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
     out
 }
 
-/// Every role or binding of the input that an earlier object defines differently (other rules,
-/// labels or aggregation for a role; another role or other subjects for a binding), at its name.
+/// Every role or binding that an earlier object of the same file defines differently (other
+/// rules, labels or aggregation for a role; another role or other subjects for a binding), at its
+/// name. Definitions in different files are taken as separate projects, judged each with its own
+/// bindings, or as alternatives of which one is applied, and are not reported.
 fn conflicts(policy: &Policy, out: &mut Vec<Risk>) {
     let mut roles: HashMap<(RoleKind, Option<&str>, &str), Vec<&Role>> = HashMap::new();
     for role in policy.roles.iter().filter(|r| r.object.is_some()) {
@@ -903,18 +906,14 @@ fn conflicts(policy: &Policy, out: &mut Vec<Risk>) {
             .collect();
         (rules, role.aggregation.is_some(), role.labels.clone())
     };
-    let mut found: Vec<(usize, ObjectName, String)> = Vec::new();
+    let mut found: Vec<(usize, ObjectName)> = Vec::new();
     for definitions in roles.values() {
         for (i, later) in definitions.iter().enumerate().skip(1) {
-            if let Some(earlier) = definitions[..i]
+            if definitions[..i]
                 .iter()
-                .find(|e| content(e) != content(later))
+                .any(|e| e.source == later.source && content(e) != content(later))
             {
-                found.push((
-                    later.object.unwrap_or_default(),
-                    later.name_ref(),
-                    earlier.source.clone().unwrap_or_default(),
-                ));
+                found.push((later.object.unwrap_or_default(), later.name_ref()));
             }
         }
     }
@@ -935,25 +934,18 @@ fn conflicts(policy: &Policy, out: &mut Vec<Risk>) {
     };
     for definitions in bindings.values() {
         for (i, later) in definitions.iter().enumerate().skip(1) {
-            if let Some(earlier) = definitions[..i]
+            if definitions[..i]
                 .iter()
-                .find(|e| content(e) != content(later))
+                .any(|e| e.source == later.source && content(e) != content(later))
             {
-                found.push((
-                    later.object.unwrap_or_default(),
-                    later.name_ref(),
-                    earlier.source.clone().unwrap_or_default(),
-                ));
+                found.push((later.object.unwrap_or_default(), later.name_ref()));
             }
         }
     }
-    found.sort_by_key(|(object, ..)| *object);
-    out.extend(found.into_iter().map(|(object, name, earlier)| Risk {
+    found.sort_by_key(|(object, _)| *object);
+    out.extend(found.into_iter().map(|(object, name)| Risk {
         object,
         pointer: "/metadata/name".into(),
-        fact: RiskFact::ConflictingDefinition {
-            object: name,
-            earlier,
-        },
+        fact: RiskFact::ConflictingDefinition { object: name },
     }));
 }

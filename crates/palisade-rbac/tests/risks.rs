@@ -263,3 +263,37 @@ fn csr_wildcard_and_public_read_facts_say_what_they_allow() {
     assert_eq!(public(6), (PublicSubject::Authenticated, true));
     assert_eq!(public(8), (PublicSubject::Authenticated, false));
 }
+
+#[test]
+fn two_definitions_of_one_name_conflict_only_within_one_file() {
+    let binding = |role: &str, file: &str| {
+        Object::from_value(
+            serde_json::json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": "manager-rolebinding"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                "subjects": [{"kind": "ServiceAccount", "name": "manager", "namespace": "kubeflow"}],
+            }),
+            file,
+        )
+    };
+    let conflicts = |objects: &[Object]| -> Vec<usize> {
+        risks(&Policy::from_slice(objects, &Options::default()))
+            .iter()
+            .filter(|r| r.kind() == RiskKind::ConflictingDefinition)
+            .map(|r| r.object)
+            .collect()
+    };
+    let projects = [
+        binding("pvc-viewer", "pvcviewer/config/rbac.yaml"),
+        binding("tensorboard", "tensorboard/config/rbac.yaml"),
+    ];
+    assert_eq!(conflicts(&projects), Vec::<usize>::new());
+    let one_file = [
+        binding("pvc-viewer", "config/rbac.yaml"),
+        binding("tensorboard", "config/rbac.yaml"),
+        binding("tensorboard", "config/rbac.yaml"),
+    ];
+    assert_eq!(conflicts(&one_file), vec![1, 2]);
+}

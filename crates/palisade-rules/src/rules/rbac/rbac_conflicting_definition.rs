@@ -15,19 +15,17 @@ declare_rule! {
     category: "rbac",
     kinds: KINDS,
     summary: "A Role, ClusterRole, RoleBinding or ClusterRoleBinding has the kind, namespace and \
-name of an earlier object of the input with other content (other rules, labels or \
-aggregation; another role or other subjects). Reported at the later definition's name. Both \
-definitions are kept: the other RBAC rules judge each role with the bindings nearest to it in \
-the file tree (the same file, then the most folders in common), so that the projects of one \
-input (say Kubeflow's pvcviewer and tensorboard controllers, which both define \
-`manager-rolebinding`) are judged each with its own bindings. Identical copies are not \
-reported.",
-    rationale: "Applied to one cluster, the definition applied last replaces the other: one \
-project's service accounts silently get the other project's permissions, or lose their own.",
-    remediation: "Give the objects of each project names of their own (a kustomize \
-`namePrefix`, say), or remove the copy that is not meant to be applied. Definitions that never \
-meet in one cluster (alternative install manifests of one project, kustomize bases that a \
-`namePrefix` renames when built) can be left as they are: suppress the rule for their paths.",
+name of an earlier object of the same file, with other content (other rules, labels or \
+aggregation; another role or other subjects). Reported at the later definition's name; \
+identical copies are not reported. Definitions of one name in different files are not \
+reported: they are taken as separate projects (say Kubeflow's pvcviewer and tensorboard \
+controllers, which both define `manager-rolebinding`) or as alternative install manifests of \
+one project, and the other RBAC rules judge each definition with the bindings nearest to it in \
+the file tree (the same file, then the most folders in common).",
+    rationale: "Applying the file replaces the first definition with the second: the first never \
+takes effect, and whoever reads the file believes it does.",
+    remediation: "Remove the definition that is not meant to be applied, or give each object a \
+name of its own.",
     references: &[RBAC_DOCS],
     fix: None,
 }
@@ -40,14 +38,13 @@ impl InventoryRule for ConflictingDefinition {
 
 impl Judge for ConflictingDefinition {
     fn judge(&self, fact: &RiskFact) -> Option<(String, Severity)> {
-        let RiskFact::ConflictingDefinition { object, earlier } = fact else {
+        let RiskFact::ConflictingDefinition { object } = fact else {
             return None;
         };
         Some((
             format!(
-                "{object} is also defined, differently, in {earlier}: two definitions of one \
-                 object, of which a cluster keeps the one applied last; each is judged here with \
-                 the bindings nearest to it"
+                "{object} is defined earlier in this file with other content: applying the file \
+                 keeps only this definition"
             ),
             self.meta().severity,
         ))
