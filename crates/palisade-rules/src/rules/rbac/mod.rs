@@ -638,6 +638,7 @@ subjects:
             .collect();
         let settings = Settings::default();
         let inventory = Inventory::new(&objects, &settings);
+        // The definitions of one name are in different files: separate projects, not a conflict.
         let mut found = Vec::new();
         for kind in [RiskKind::WorkloadWrite, RiskKind::ConflictingDefinition] {
             let crate::Checker::Inventory(check) = rule_for(kind).checker() else {
@@ -659,19 +660,10 @@ subjects:
                  (bound by a ClusterRoleBinding): create deployments",
                 "2 ClusterRole manager-role can create or change pods or workloads in every \
                  namespace (bound by a ClusterRoleBinding): create deployments",
-                "3 ClusterRoleBinding manager-rolebinding is also defined, differently, in \
-                 apps/pvcviewer/rbac.yaml: two definitions of one object, of which a cluster \
-                 keeps the one applied last; each is judged here with the bindings nearest to it",
                 "4 ClusterRole manager-role can create or change pods or workloads wherever it is \
                  bound: create statefulsets",
-                "4 ClusterRole manager-role is also defined, differently, in \
-                 apps/tensorboard/rbac.yaml: two definitions of one object, of which a cluster \
-                 keeps the one applied last; each is judged here with the bindings nearest to it",
                 "5 ClusterRole manager-role can create or change pods or workloads wherever it is \
                  bound: create statefulsets",
-                "5 ClusterRole manager-role is also defined, differently, in \
-                 apps/tensorboard/rbac.yaml: two definitions of one object, of which a cluster \
-                 keeps the one applied last; each is judged here with the bindings nearest to it",
             ]
         );
     }
