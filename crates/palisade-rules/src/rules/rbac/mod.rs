@@ -433,7 +433,7 @@ subjects:
             (8, "/rules/3", "RBAC006", Severity::High),
             (9, "/rules/0", "RBAC010", Severity::Info),
             (4, "/subjects/0", "RBAC013", Severity::Medium),
-            (7, "/roleRef", "RBAC011", Severity::High),
+            (7, "/roleRef", "RBAC011", Severity::Critical),
             (7, "/subjects/0", "RBAC012", Severity::Medium),
         ]);
         assert_eq!(found, expected);
@@ -688,8 +688,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-
         assert_eq!(
             found,
             expect(&[
-                (0, "/roleRef", "RBAC011", Severity::High),
-                (1, "/roleRef", "RBAC011", Severity::High),
+                (0, "/roleRef", "RBAC011", Severity::Critical),
+                (1, "/roleRef", "RBAC011", Severity::Critical),
             ])
         );
         assert_eq!(

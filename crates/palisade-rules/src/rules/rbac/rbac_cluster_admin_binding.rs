@@ -11,11 +11,12 @@ declare_rule! {
     id: "RBAC011",
     slug: "rbac-cluster-admin-binding",
     title: "Binding grants cluster-admin",
-    severity: Severity::High,
+    severity: Severity::Critical,
     category: "rbac",
     kinds: KINDS,
     summary: "A ClusterRoleBinding or RoleBinding refers to the `cluster-admin` \
-ClusterRole. The message names the subjects; a service account without a namespace (in a \
+ClusterRole: critical for a ClusterRoleBinding (like a role with `*` verbs, groups and resources, \
+RBAC010), high for a RoleBinding (the namespace only). The message names the subjects; a service account without a namespace (in a \
 kustomize base, whose overlay sets the namespace) is named with its namespace not set yet.",
     rationale: "cluster-admin allows everything: bound cluster-wide it owns the cluster, \
 bound in a namespace it owns the namespace (its secrets, service accounts and RBAC).",

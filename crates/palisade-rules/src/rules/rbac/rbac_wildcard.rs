@@ -15,9 +15,12 @@ declare_rule! {
     category: "rbac",
     kinds: KINDS,
     summary: concat!(
-        "A rule has `*` in `verbs` or `resources`; with `*` in verbs, groups and \
-resources it is equivalent to cluster-admin in its scope. Wildcards confined to API groups \
-that are not Kubernetes' own (custom resources) are reported as info.",
+        "A rule has `*` in `verbs` or `resources`. With `*` in verbs, groups and \
+resources it is equivalent to cluster-admin in its scope: one critical finding of this rule \
+(high where confined to namespaces), which stands for everything it implies. Listed verbs on `*` \
+resources of every group are high; `*` resources of named groups are medium; `*` verbs on named \
+resources are low. Wildcards confined to API groups that are not Kubernetes' own (custom \
+resources) are reported as info.",
         scoped_note!(),
         wildcard_note!()
     ),

@@ -14,9 +14,9 @@ declare_rule! {
     severity: Severity::High,
     category: "workload",
     kinds: palisade_core::views::WORKLOAD_KINDS,
-    summary: "A pod sets `hostNetwork`, `hostPID` or `hostIPC` to true. `hostNetwork` is not \
-reported in system namespaces (`rules.system-namespaces`), where CNI plugins and node agents \
-need it.",
+    summary: "A pod sets `hostNetwork`, `hostPID` or `hostIPC` to true; `hostPID` is critical, \
+the others high. `hostNetwork` is not reported in system namespaces \
+(`rules.system-namespaces`), where CNI plugins and node agents need it.",
     rationale: "`hostPID` shows every process on the node, with their environment and, as root, \
 `/proc/<pid>/root` into other containers' file systems. `hostNetwork` binds node ports, sniffs \
 node traffic, bypasses NetworkPolicies and reaches services that listen on localhost (the \
