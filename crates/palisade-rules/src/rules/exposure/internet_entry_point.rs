@@ -1,9 +1,10 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::rule::Severity;
 use serde_json::Value;
 
 use super::ingress_without_tls::ingress_tls;
 use super::load_balancer_open::{load_balancer, LoadBalancer};
+use super::INTERNET_EXPOSURE_REFERENCES;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -34,14 +35,7 @@ Service behind an internal ingress class), and restrict the others to the client
 use them:\n\n```yaml\nspec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: \
 [203.0.113.0/24]\n```\n\nSuppress the finding, with a reason, for entry points that have been \
 reviewed.",
-    references: &[
-        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
-        Reference::url(
-            Framework::Mitre,
-            "T1190",
-            "https://attack.mitre.org/techniques/T1190/",
-        ),
-    ],
+    references: INTERNET_EXPOSURE_REFERENCES,
     fix: None,
 }
 

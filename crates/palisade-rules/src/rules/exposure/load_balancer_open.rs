@@ -1,8 +1,9 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::rule::Severity;
 use palisade_core::Object;
 use serde_json::Value;
 
+use super::INTERNET_EXPOSURE_REFERENCES;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -25,14 +26,7 @@ hours.",
     remediation: "Restrict the client ranges, or make the load balancer internal:\n\n```yaml\n\
 spec:\n  type: LoadBalancer\n  loadBalancerSourceRanges: [203.0.113.0/24]\n```\n\nFor a public \
 entry point (an ingress gateway) that must be open, suppress the finding for it with a reason.",
-    references: &[
-        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
-        Reference::url(
-            Framework::Mitre,
-            "T1190",
-            "https://attack.mitre.org/techniques/T1190/",
-        ),
-    ],
+    references: INTERNET_EXPOSURE_REFERENCES,
     fix: None,
 }
 

@@ -1,7 +1,8 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::rule::Severity;
 use serde_json::Value;
 
+use super::INTERNET_EXPOSURE_REFERENCES;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -20,14 +21,7 @@ bypassing the load balancer and its access controls. Node firewalls are often lo
 expected, and NetworkPolicies do not see traffic from outside the cluster the same way.",
     remediation: "Use `type: ClusterIP` behind an Ingress or Gateway, or a `LoadBalancer` with \
 `loadBalancerSourceRanges`.",
-    references: &[
-        Reference::new(Framework::NsaCisa, "Network separation and hardening"),
-        Reference::url(
-            Framework::Mitre,
-            "T1190",
-            "https://attack.mitre.org/techniques/T1190/",
-        ),
-    ],
+    references: INTERNET_EXPOSURE_REFERENCES,
     fix: None,
 }
 

@@ -1,8 +1,9 @@
 use palisade_core::pointer;
 use palisade_core::pointer::At;
-use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::rule::Severity;
 use serde_json::Value;
 
+use super::LEAKED_CREDENTIAL_REFERENCES;
 use super::{find_credential, image_password};
 use crate::rules::util::{describe, is_test_data, pod};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
@@ -28,15 +29,7 @@ in Git history forever. A key committed there must be considered leaked.",
     remediation: "Revoke and rotate the credential, remove it from the manifest and its Git \
 history, and deliver it from a secret manager (External Secrets Operator, Sealed Secrets, the \
 Secrets Store CSI driver) into a Secret mounted as a file.",
-    references: &[
-        Reference::new(Framework::Cis, "5.4.1"),
-        Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
-        Reference::url(
-            Framework::Mitre,
-            "T1552.007",
-            "https://attack.mitre.org/techniques/T1552/007/",
-        ),
-    ],
+    references: LEAKED_CREDENTIAL_REFERENCES,
     fix: None,
     credentials: true,
 }

@@ -1,5 +1,7 @@
 //! Secret hygiene rules: credentials written into manifests.
 
+use palisade_core::rule::{Framework, Reference};
+
 pub mod credential_in_manifest;
 pub mod legacy_service_account_token;
 pub mod names;
@@ -9,6 +11,17 @@ pub mod secret_in_configmap;
 pub mod secret_in_env_value;
 
 use crate::rules::util::is_placeholder;
+
+/// References of the rules that find a credential written where it is readable.
+pub(crate) const LEAKED_CREDENTIAL_REFERENCES: &[Reference] = &[
+    Reference::new(Framework::Cis, "5.4.1"),
+    Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
+    Reference::url(
+        Framework::Mitre,
+        "T1552.007",
+        "https://attack.mitre.org/techniques/T1552/007/",
+    ),
+];
 
 /// A credential found in a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,10 @@
 use palisade_core::pointer;
-use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::rule::Severity;
 use serde_json::Value;
 
 use super::find_credential;
 use super::names::is_secret_name;
+use super::LEAKED_CREDENTIAL_REFERENCES;
 use crate::rules::util::{base64_decode, is_placeholder, is_test_data};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
@@ -28,15 +29,7 @@ or a rendered bundle has the secret, and it stays in Git history after it is cha
     remediation: "Keep only a reference in Git: an `ExternalSecret` (External Secrets \
 Operator) that fetches the value from Vault or a cloud secret manager, or a `SealedSecret` \
 encrypted for the cluster. Rotate any value that was committed.",
-    references: &[
-        Reference::new(Framework::Cis, "5.4.1"),
-        Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
-        Reference::url(
-            Framework::Mitre,
-            "T1552.007",
-            "https://attack.mitre.org/techniques/T1552/007/",
-        ),
-    ],
+    references: LEAKED_CREDENTIAL_REFERENCES,
     fix: None,
     credentials: true,
 }

@@ -1,9 +1,10 @@
 use palisade_core::pointer;
-use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::rule::Severity;
 use serde_json::Value;
 
 use super::find_credential;
 use super::names::{is_not_secret_value, is_secret_name};
+use super::LEAKED_CREDENTIAL_REFERENCES;
 use crate::rules::util::is_test_data;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
@@ -30,15 +31,7 @@ as `application.properties` embedded under one key) are not searched for `passwo
 `kubectl describe`, not encrypted at rest, and kept in Git history.",
     remediation: "Move the value into a Secret (fed by a secret manager) and read it from \
 there:\n\n```yaml\nenv:\n- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef: {name: db, key: password}\n```",
-    references: &[
-        Reference::new(Framework::Cis, "5.4.1"),
-        Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
-        Reference::url(
-            Framework::Mitre,
-            "T1552.007",
-            "https://attack.mitre.org/techniques/T1552/007/",
-        ),
-    ],
+    references: LEAKED_CREDENTIAL_REFERENCES,
     fix: None,
     credentials: true,
 }

@@ -1,7 +1,8 @@
-use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::rule::Severity;
 use serde_json::Value;
 
 use super::names::{is_not_secret_value, is_secret_name};
+use super::LEAKED_CREDENTIAL_REFERENCES;
 use crate::rules::util::{describe, is_test_data, pod};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
@@ -27,15 +28,7 @@ Deployments or Pods, shown by `kubectl describe`, copied into every ReplicaSet a
 history.",
     remediation: "Move the value into a Secret (fed by a secret manager) and reference it:\n\n\
 ```yaml\nenv:\n- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef: {name: db, key: password}\n```",
-    references: &[
-        Reference::new(Framework::Cis, "5.4.1"),
-        Reference::new(Framework::NsaCisa, "Secrets: protect sensitive data"),
-        Reference::url(
-            Framework::Mitre,
-            "T1552.007",
-            "https://attack.mitre.org/techniques/T1552/007/",
-        ),
-    ],
+    references: LEAKED_CREDENTIAL_REFERENCES,
     fix: None,
     credentials: true,
 }
