@@ -135,6 +135,38 @@ pub fn capability(name: &str) -> String {
         .unwrap_or(upper)
 }
 
+/// A capability a container adds: the container, the pointer of its `capabilities.add` entry and
+/// its name as the runtime reads it ([`capability`]).
+pub struct AddedCapability<'o> {
+    pub container: ContainerView<'o>,
+    pub pointer: String,
+    pub name: String,
+}
+
+/// Every capability that the containers of a workload object add, in order.
+pub fn added_capabilities(object: &Object) -> Vec<AddedCapability<'_>> {
+    let Some(spec) = pod(object) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for container in spec.containers() {
+        let pointer = container.field("securityContext/capabilities/add");
+        let Some(Value::Array(items)) = object.value.at(&pointer) else {
+            continue;
+        };
+        for (index, item) in items.iter().enumerate() {
+            if let Some(name) = item.as_str() {
+                out.push(AddedCapability {
+                    container: container.clone(),
+                    pointer: format!("{pointer}/{index}"),
+                    name: capability(name),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Whether a literal value is a placeholder rather than a real secret: empty, a variable
 /// reference, a template, an obvious example word, or a run of one repeated character.
 pub fn is_placeholder(value: &str) -> bool {

@@ -1,8 +1,6 @@
-use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, Severity};
-use serde_json::Value;
 
-use crate::rules::util::{capability, describe, in_system_namespace, pod};
+use crate::rules::util::{added_capabilities, describe, in_system_namespace};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -68,37 +66,27 @@ pub(crate) fn dangerous(cap: &str) -> Option<&'static str> {
 
 impl ObjectRule for DangerousCapabilities {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
         let system = in_system_namespace(cx.object, cx.settings);
-        for container in spec.containers() {
-            let pointer = container.field("securityContext/capabilities/add");
-            let Some(Value::Array(items)) = cx.object.value.at(&pointer) else {
+        for added in added_capabilities(cx.object) {
+            let cap = added.name.as_str();
+            let Some(what) = dangerous(cap) else {
                 continue;
             };
-            for (index, item) in items.iter().enumerate() {
-                let Some(name) = item.as_str() else { continue };
-                let cap = capability(name);
-                let Some(what) = dangerous(&cap) else {
-                    continue;
-                };
-                if system && matches!(cap.as_str(), "NET_ADMIN" | "NET_RAW") {
-                    continue;
-                }
-                let emit = Emit::new(
-                    format!("{pointer}/{index}"),
-                    format!(
-                        "{} adds capability {cap} ({what}); remove it",
-                        describe(&container)
-                    ),
-                );
-                out.push(
-                    if matches!(cap.as_str(), "ALL" | "SYS_ADMIN" | "SYS_MODULE") {
-                        emit.with_severity(Severity::Critical)
-                    } else {
-                        emit
-                    },
-                );
+            if system && matches!(cap, "NET_ADMIN" | "NET_RAW") {
+                continue;
             }
+            let emit = Emit::new(
+                added.pointer,
+                format!(
+                    "{} adds capability {cap} ({what}); remove it",
+                    describe(&added.container)
+                ),
+            );
+            out.push(if matches!(cap, "ALL" | "SYS_ADMIN" | "SYS_MODULE") {
+                emit.with_severity(Severity::Critical)
+            } else {
+                emit
+            });
         }
     }
 }

@@ -1,10 +1,8 @@
-use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_pss::controls::baseline_capability;
-use serde_json::Value;
 
 use super::dangerous_capabilities::dangerous;
-use crate::rules::util::{capability, describe, pod};
+use crate::rules::util::{added_capabilities, describe};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -48,26 +46,18 @@ container only, after `drop: [ALL]`, and suppress the finding for it with a reas
 
 impl ObjectRule for NonDefaultCapabilities {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
-            let pointer = container.field("securityContext/capabilities/add");
-            let Some(Value::Array(items)) = cx.object.value.at(&pointer) else {
+        for added in added_capabilities(cx.object) {
+            let cap = &added.name;
+            if cap.is_empty() || baseline_capability(cap) || dangerous(cap).is_some() {
                 continue;
-            };
-            for (index, item) in items.iter().enumerate() {
-                let Some(name) = item.as_str() else { continue };
-                let cap = capability(name);
-                if cap.is_empty() || baseline_capability(&cap) || dangerous(&cap).is_some() {
-                    continue;
-                }
-                out.push(Emit::new(
-                    format!("{pointer}/{index}"),
-                    format!(
-                        "{} adds capability {cap}, outside the default set; remove it",
-                        describe(&container)
-                    ),
-                ));
             }
+            out.push(Emit::new(
+                added.pointer,
+                format!(
+                    "{} adds capability {cap}, outside the default set; remove it",
+                    describe(&added.container)
+                ),
+            ));
         }
     }
 }
