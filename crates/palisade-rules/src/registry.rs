@@ -34,7 +34,13 @@ pub struct Inventory<'a> {
     /// Analyses computed once per input and shared by the rules that read them: one slot per
     /// type, so rules running in parallel wait only for the analysis they need.
     shared: Mutex<HashMap<TypeId, Arc<Slot>>>,
+    /// Whether rule `id` is selected and not suppressed for object `index` (everything is, when
+    /// not set): for rules that choose which of several rules reports one problem.
+    reports: Option<&'a ReportsFilter<'a>>,
 }
+
+/// Whether a rule (by ID) reports on an object (by index): see [`Inventory::reports`].
+pub type ReportsFilter<'f> = dyn Fn(&str, usize) -> bool + Sync + 'f;
 
 impl<'a> Inventory<'a> {
     pub fn new(objects: &'a [Object], settings: &'a Settings) -> Self {
@@ -42,7 +48,22 @@ impl<'a> Inventory<'a> {
             objects,
             settings,
             shared: Mutex::default(),
+            reports: None,
         }
+    }
+
+    /// The same inventory, whose [`Inventory::reports`] answers with `filter`.
+    pub fn with_reports(self, filter: &'a ReportsFilter<'a>) -> Self {
+        Inventory {
+            reports: Some(filter),
+            ..self
+        }
+    }
+
+    /// Whether a finding of rule `id` on object `index` would be reported: the rule is selected
+    /// and not suppressed for the object.
+    pub fn reports(&self, id: &str, index: usize) -> bool {
+        self.reports.is_none_or(|filter| filter(id, index))
     }
 
     pub fn of_kind<'k>(&self, kinds: &'k [&'k str]) -> impl Iterator<Item = &'a Object> + 'k

@@ -202,7 +202,11 @@ impl Engine {
     /// Runs the inventory rules over the objects kept for them, in parallel; findings come out
     /// in rule order.
     pub fn check_inventory(&self, objects: &[Object]) -> Vec<Finding> {
-        let inventory = Inventory::new(objects, &self.settings);
+        let reports = |id: &str, index: usize| {
+            self.rules.iter().any(|r| r.meta().id == id)
+                && objects.get(index).is_some_and(|o| !self.suppressed(id, o))
+        };
+        let inventory = Inventory::new(objects, &self.settings).with_reports(&reports);
         let per_rule: Vec<Vec<Finding>> = self
             .rules
             .par_iter()
@@ -450,6 +454,64 @@ spec:
                 (22, "PSS019".to_owned(), Severity::Low),
             ]
         );
+    }
+
+    /// A ClusterRole bound cluster-wide whose one rule entry reads and patches everything:
+    /// `*` resources imply reading secrets (RBAC001), changing workloads (RBAC002), `pods/exec`
+    /// (RBAC003), the kubelet API through `nodes/proxy` (RBAC007) and webhook writes (RBAC009).
+    fn wildcard_entry(annotations: &str) -> String {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: server
+  annotations: {{{annotations}}}
+rules:
+- apiGroups: [\"*\"]
+  resources: [\"*\"]
+  verbs: [get, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {{name: server}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: server}}
+subjects:
+- {{kind: ServiceAccount, name: server, namespace: apps}}
+"
+        )
+    }
+
+    /// The rule IDs reported at the wildcard entry, with these rules ignored.
+    fn wildcard_rules(annotations: &str, ignore: &[&str]) -> Vec<&'static str> {
+        let ignore: Vec<String> = ignore.iter().map(|r| (*r).to_owned()).collect();
+        let engine =
+            Engine::new(&Config::default(), &["rbac".to_owned()], &ignore).expect("rules exist");
+        let loaded = palisade_core::load_str(
+            &wildcard_entry(annotations),
+            "rbac.yaml",
+            &Default::default(),
+        );
+        engine
+            .check_inventory(&loaded.objects)
+            .into_iter()
+            .filter(|f| f.pointer == "/rules/0")
+            .map(|f| f.rule.id)
+            .collect()
+    }
+
+    #[test]
+    fn a_wildcard_entry_moves_to_the_next_rule_when_its_rule_is_ignored_or_suppressed() {
+        assert_eq!(wildcard_rules("", &[]), ["RBAC007"]);
+        assert_eq!(wildcard_rules("", &["RBAC007"]), ["RBAC001"]);
+        assert_eq!(
+            wildcard_rules("palisade.dev/ignore: \"RBAC007,RBAC001\"", &[]),
+            ["RBAC002"]
+        );
+        assert_eq!(
+            wildcard_rules("", &["RBAC001", "RBAC002", "RBAC003", "RBAC007", "RBAC009"]),
+            ["RBAC010"]
+        );
+        assert!(wildcard_rules("palisade.dev/ignore: all", &[]).is_empty());
     }
 
     #[test]

@@ -17,11 +17,10 @@ binds per namespace at run time)."
 macro_rules! wildcard_note {
     () => {
         " A rule entry with `*` in its verbs or resources is reported once, under the most \
-severe of the rules it implies (RBAC001 to RBAC010; among equals the specific rule before \
-RBAC010), and its message lists the other rules it implies. Selecting, ignoring or suppressing \
-one of those other rules leaves that finding as it is; ignoring or suppressing the rule it is \
-reported under removes it, and no other rule reports the entry instead. A severity set in the \
-configuration applies to the rule the finding is reported under."
+severe of the rules it implies that are selected and not suppressed for the role (RBAC001 to \
+RBAC010; among equals the specific rule before RBAC010), and its message lists the other rules \
+it implies: ignoring or suppressing the rule it is reported under moves the finding to the next \
+one. A severity set in the configuration applies to the rule the finding is reported under."
     };
 }
 
@@ -110,6 +109,7 @@ fn rule_for(kind: RiskKind) -> &'static dyn Judge {
 }
 
 /// A risk as its rule words and grades it.
+#[derive(Clone)]
 struct Graded {
     kind: RiskKind,
     object: usize,
@@ -148,27 +148,28 @@ fn analysis(objects: &[Object]) -> Analysis {
             })
         })
         .collect();
-    Analysis {
-        findings: one_per_wildcard_entry(graded),
-    }
+    Analysis { findings: graded }
 }
 
 /// A rule entry with `*` in its verbs or resources implies the risks of everything it matches:
 /// it is reported once, under the most severe of them (the first in [`RiskKind::ALL`] order
 /// among equals, the specific rule before RBAC010), with the other rules it implies listed in
-/// the message. Entries without a wildcard keep one finding per risk.
-fn one_per_wildcard_entry(graded: Vec<Graded>) -> Vec<Graded> {
-    let wildcard_entries: BTreeSet<(usize, String)> = graded
+/// the message. Only the risks that `reports` keeps (their rule selected and not suppressed)
+/// take part. Entries without a wildcard keep one finding per risk.
+fn one_per_wildcard_entry(graded: &[Graded], reports: impl Fn(&Graded) -> bool) -> Vec<Graded> {
+    let wildcard_entries: BTreeSet<(usize, &str)> = graded
         .iter()
         .filter(|g| g.kind == RiskKind::Wildcard)
-        .map(|g| (g.object, g.pointer.clone()))
+        .map(|g| (g.object, g.pointer.as_str()))
         .collect();
     let mut entries: BTreeMap<(usize, String), Vec<Graded>> = BTreeMap::new();
     let mut out = Vec::new();
-    for g in graded {
-        let key = (g.object, g.pointer.clone());
-        if wildcard_entries.contains(&key) {
-            entries.entry(key).or_default().push(g);
+    for g in graded.iter().filter(|g| reports(g)).cloned() {
+        if wildcard_entries.contains(&(g.object, g.pointer.as_str())) {
+            entries
+                .entry((g.object, g.pointer.clone()))
+                .or_default()
+                .push(g);
         } else {
             out.push(g);
         }
@@ -207,7 +208,10 @@ fn one_per_wildcard_entry(graded: Vec<Graded>) -> Vec<Graded> {
 /// Emits the findings of `kind`, at the rule or binding line each points to.
 pub(crate) fn report(inventory: &Inventory<'_>, kind: RiskKind, out: &mut Vec<(usize, Emit)>) {
     let analysis = inventory.shared(analysis);
-    for finding in analysis.findings.iter().filter(|f| f.kind == kind) {
+    let reported = one_per_wildcard_entry(&analysis.findings, |g| {
+        inventory.reports(rule_for(g.kind).meta().id, g.object)
+    });
+    for finding in reported.iter().filter(|f| f.kind == kind) {
         out.push((
             finding.object,
             Emit::new(finding.pointer.clone(), finding.message.clone())
