@@ -22,7 +22,7 @@ mod tests {
 
     #[test]
     fn jobs_run_new_code_when_created_only() {
-        let verbs = |kind: &str| code_verbs(&workload_kind(kind).unwrap());
+        let verbs = |kind: &str| code_verbs(workload_kind(kind).unwrap());
         assert_eq!(verbs("Job"), ["create"]);
         assert_eq!(verbs("CronJob"), ["create", "update", "patch"]);
         assert_eq!(verbs("Pod"), ["create", "update", "patch"]);
