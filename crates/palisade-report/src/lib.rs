@@ -59,6 +59,16 @@ pub struct Summary {
     pub fixable: usize,
     /// Of those, the findings whose fix is unsafe (applied only with `--unsafe-fixes`).
     pub unsafe_fixable: usize,
+    /// What the baseline did, when the scan had one (`--baseline` or `--write-baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// Findings a baseline hid, and findings of the baseline that the scan no longer found.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct BaselineSummary {
+    pub hidden: usize,
+    pub gone: usize,
 }
 
 /// Everything a report shows.
@@ -103,6 +113,7 @@ impl Report<'_> {
                         .is_some_and(|fix| fix.applicability == Applicability::Unsafe)
                 })
                 .count(),
+            baseline: None,
         }
     }
 }

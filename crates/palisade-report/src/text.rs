@@ -190,6 +190,15 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
             plural(s.skipped)
         ));
     }
+    if let Some(baseline) = s.baseline {
+        line.push_str(&format!(
+            "; {} finding{} hidden by the baseline, {} baseline finding{} no longer found",
+            baseline.hidden,
+            plural(baseline.hidden),
+            baseline.gone,
+            plural(baseline.gone)
+        ));
+    }
     out.push_str(&format!(
         "{}{line}{fixable}{}\n",
         bold.render(),

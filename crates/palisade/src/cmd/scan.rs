@@ -1,5 +1,7 @@
 //! `palisade scan`: every rule over manifests.
 
+mod baseline;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,12 +14,13 @@ use palisade_core::{
     check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget,
     Object, Pos, Redactor, Source,
 };
-use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
+use palisade_report::{render, write, BaselineSummary, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine};
 use rayon::prelude::*;
 
 use crate::config::ConfigArgs;
 use crate::input::{collect, exclude_set, Input, InputArgs};
+use baseline::Baseline;
 
 /// `--format`: one of [`Format::NAMES`], listed in the help and checked by clap.
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
@@ -61,6 +64,14 @@ pub struct ScanArgs {
     /// `Sup3…(19 chars)`). For a local run only: never in CI, whose logs are kept.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Report only the findings that are not in this baseline (written by `--write-baseline`);
+    /// the summary counts those it hid and those no longer found.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<String>,
+    /// Record the findings of this scan in a baseline file, for `--baseline`. They are then
+    /// hidden from the report: the exit code is 0 unless there are input errors.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<String>,
 }
 
 /// The masking of credentials for a run's output: none with `--show-secrets`.
@@ -85,7 +96,13 @@ pub struct ScanOutcome {
     /// Credentials in the input that no finding carries (their rules were not selected or
     /// were suppressed): output masks them too.
     pub credentials: Vec<String>,
+    /// The baseline fingerprint of each finding, in the same order, when the scan was asked
+    /// for them (empty otherwise).
+    pub fingerprints: Vec<u64>,
 }
+
+/// Where a finding's offending value is: file, document, item and pointer.
+type ValueKey = (String, usize, Option<usize>, String);
 
 #[derive(Default)]
 struct FileResult {
@@ -93,6 +110,8 @@ struct FileResult {
     errors: Vec<LoadError>,
     kept: Vec<Object>,
     credentials: Vec<String>,
+    /// The digest of the offending value of each finding, when fingerprints are asked for.
+    values: Vec<(ValueKey, u64)>,
     objects: usize,
     skipped: usize,
     /// Documents decoded (to number the documents of the next chunk of the same file).
@@ -108,6 +127,7 @@ impl FileResult {
         self.errors.append(&mut other.errors);
         self.kept.append(&mut other.kept);
         self.credentials.append(&mut other.credentials);
+        self.values.append(&mut other.values);
         self.objects += other.objects;
         self.skipped += other.skipped;
         self.documents += other.documents;
@@ -123,13 +143,24 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// run's node budget (a file whose kept objects do not fit is an error, and its objects are not
 /// kept).
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
+    scan_with(engine, input, config, false)
+}
+
+/// [`scan`], which also computes each finding's baseline fingerprint when `fingerprints` is
+/// set: the offending values are read as objects go by, since most are not kept.
+fn scan_with(
+    engine: &Engine,
+    input: &InputArgs,
+    config: &Config,
+    fingerprints: bool,
+) -> anyhow::Result<ScanOutcome> {
     let exclude = exclude_set(&config.exclude)?;
     let (inputs, errors) = collect(input, &exclude);
     let limits = input.limits();
     let run = NodeBudget::run(&limits);
     let results: Vec<FileResult> = inputs
         .par_iter()
-        .map(|source| scan_file(engine, source, &limits, &run))
+        .map(|source| scan_file(engine, source, &limits, &run, fingerprints))
         .collect();
     let mut all = FileResult {
         errors,
@@ -145,12 +176,26 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         mut errors,
         kept,
         credentials,
+        values,
         objects,
         skipped,
         ..
     } = all;
+    let mut values: HashMap<ValueKey, u64> = values.into_iter().collect();
     if engine.has_inventory_rules() {
-        findings.extend(engine.check_inventory(&kept));
+        let found = engine.check_inventory(&kept);
+        if fingerprints {
+            let objects: HashMap<_, _> = kept
+                .iter()
+                .map(|o| ((o.source.path.as_str(), o.document, o.item), o))
+                .collect();
+            for f in &found {
+                let object = objects.get(&(f.file.as_str(), f.document, f.item));
+                let value = object.and_then(|o| o.value.pointer(&f.pointer));
+                values.insert(value_key(f), baseline::value_digest(value));
+            }
+        }
+        findings.extend(found);
     }
     // A Pod Security check and a hardening rule that find the same field are one problem.
     let mut findings = engine.merge_same_control(findings);
@@ -158,6 +203,18 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
     std::thread::spawn(move || drop(kept));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     errors.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
+    let fingerprints = if fingerprints {
+        let missing = baseline::value_digest(None);
+        findings
+            .iter()
+            .map(|f| {
+                let value = values.get(&value_key(f)).copied().unwrap_or(missing);
+                baseline::fingerprint(f, value)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ScanOutcome {
         findings,
         errors,
@@ -166,10 +223,21 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
         skipped,
         streamed,
         credentials,
+        fingerprints,
     })
 }
 
-fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) -> FileResult {
+fn value_key(f: &Finding) -> ValueKey {
+    (f.file.clone(), f.document, f.item, f.pointer.clone())
+}
+
+fn scan_file(
+    engine: &Engine,
+    input: &Input,
+    limits: &Limits,
+    run: &NodeBudget,
+    fingerprints: bool,
+) -> FileResult {
     let display = input.display();
     let bytes = match input.read(limits) {
         Ok(bytes) => bytes,
@@ -208,7 +276,14 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) 
                 load_chunk(chunk, &source, limits, &budget, &mut |entry| match entry {
                     Entry::Object(object) => {
                         part.objects += 1;
-                        part.findings.extend(engine.check_object(&object));
+                        let found = engine.check_object(&object);
+                        if fingerprints {
+                            part.values.extend(found.iter().map(|f| {
+                                let value = object.value.pointer(&f.pointer);
+                                (value_key(f), baseline::value_digest(value))
+                            }));
+                        }
+                        part.findings.extend(found);
                         part.credentials
                             .extend(engine.unreported_credentials(&object));
                         if engine.keep_for_inventory(&object) {
@@ -231,6 +306,9 @@ fn scan_file(engine: &Engine, input: &Input, limits: &Limits, run: &NodeBudget) 
         }
         for object in &mut part.kept {
             object.document += file.documents;
+        }
+        for ((_, document, _, _), _) in &mut part.values {
+            *document += file.documents;
         }
         file.absorb(part);
     }
@@ -290,21 +368,53 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let config = args.config.load(None)?.rules;
     let engine = Engine::new(&config, &args.select, &args.ignore)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
-    let outcome = scan(&engine, &args.input, &config)?;
+    // A baseline that cannot be read stops the run before the scan.
+    let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
+    let fingerprints = baseline.is_some() || args.write_baseline.is_some();
+    let mut outcome = scan_with(&engine, &args.input, &config, fingerprints)?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
+    // Masks the credentials of every finding, hidden by the baseline or not: they may show in
+    // the code frame of another.
     let redactor = redactor(&outcome, args.show_secrets)?;
+    let baseline = match &args.write_baseline {
+        Some(path) => {
+            // The baseline never holds a credential, whatever `--show-secrets` says.
+            let masking = self::redactor(&outcome, false)?;
+            let text = baseline::render(&outcome.findings, &outcome.fingerprints, &masking);
+            baseline::write_atomically(path, &text)?;
+            eprintln!(
+                "wrote the baseline {path}: {} finding{}",
+                outcome.findings.len(),
+                if outcome.findings.len() == 1 { "" } else { "s" }
+            );
+            Some(Baseline::of(&outcome.fingerprints))
+        }
+        None => baseline,
+    };
+    let applied = baseline.map(|baseline| {
+        let findings = std::mem::take(&mut outcome.findings);
+        let fingerprints = std::mem::take(&mut outcome.fingerprints);
+        let (kept, applied) = baseline.apply(findings, &fingerprints);
+        outcome.findings = kept;
+        applied
+    });
+    let mut summary = Report::summarize(
+        &outcome.findings,
+        &outcome.errors,
+        outcome.files,
+        outcome.objects,
+        outcome.skipped,
+    );
+    summary.baseline = applied.map(|applied| BaselineSummary {
+        hidden: applied.hidden,
+        gone: applied.gone,
+    });
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
         warnings: &engine.warnings,
         rules: &rules,
-        summary: Report::summarize(
-            &outcome.findings,
-            &outcome.errors,
-            outcome.files,
-            outcome.objects,
-            outcome.skipped,
-        ),
+        summary,
         redactor: &redactor,
     };
     let format = args.format;
