@@ -41,6 +41,8 @@ enum Command {
     /// Pod Security Admission's verdict on pods and workloads, and the level each namespace can
     /// enforce (`pss suggest`).
     Pss(cmd::pss::PssArgs),
+    /// Print a shell completion script to standard output: `source <(palisade completions bash)`.
+    Completions(cmd::completions::CompletionsArgs),
 }
 
 /// Restores the default SIGPIPE action, so that `palisade rules | head` ends quietly like other
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Rbac(command) => cmd::rbac::run(command),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Pss(args) => cmd::pss::run(args),
+        Command::Completions(args) => cmd::completions::run(args),
     };
     result.unwrap_or_else(|err| {
         // A closed standard error must not turn the exit code into a panic's.

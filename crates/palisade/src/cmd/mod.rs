@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod completions;
 pub mod fix;
 pub mod netpol;
 pub mod pss;
