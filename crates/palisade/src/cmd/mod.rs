@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod fix;
+pub mod man;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
