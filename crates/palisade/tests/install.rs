@@ -4,6 +4,8 @@
 mod common;
 
 use common::{root, run};
+use palisade_core::{decode_first_document, Limits};
+use serde_json::Value;
 
 #[test]
 fn bash_completions_define_the_function_and_list_subcommands() {
@@ -68,4 +70,56 @@ fn man_writes_a_page_per_subcommand() {
     let scan = std::fs::read_to_string(out_dir.join("palisade-scan.1")).unwrap();
     assert!(scan.contains("\\-\\-fail\\-on"), "{scan}");
     assert!(!out_dir.join("palisade-help.1").exists());
+}
+
+/// The first document of a YAML file of the repository, decoded as palisade decodes YAML.
+fn repo_yaml(path: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    decode_first_document(&text, &Limits::default())
+        .unwrap_or_else(|e| panic!("{path}: {e:?}"))
+        .unwrap_or_else(|| panic!("{path} is empty"))
+}
+
+/// The subcommands `palisade --help` lists.
+fn subcommands() -> Vec<String> {
+    let (code, out, err) = run(&root(), &["--help"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        // A wrapped description goes on with deeper indentation.
+        .filter(|line| !line.starts_with("   "))
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn pre_commit_hooks_run_an_existing_subcommand_on_manifests() {
+    let hooks = repo_yaml(".pre-commit-hooks.yaml");
+    let hooks = hooks.as_array().expect("a list of hooks");
+    let commands = subcommands();
+    assert!(commands.contains(&"scan".to_owned()), "{commands:?}");
+    let expected = [
+        ("palisade", "palisade", "system"),
+        ("palisade-docker", "/palisade", "docker"),
+    ];
+    assert_eq!(hooks.len(), expected.len(), "{hooks:?}");
+    for (hook, (id, program, language)) in hooks.iter().zip(expected) {
+        assert_eq!(hook["id"], id, "{hook}");
+        assert_eq!(hook["language"], language, "{hook}");
+        let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
+        assert_eq!(entry[0], program, "{hook}");
+        assert!(
+            commands.iter().any(|c| c == entry[1]),
+            "{hook}: {commands:?}"
+        );
+        assert_eq!(hook["pass_filenames"], true, "{hook}");
+        assert_eq!(hook["require_serial"], true, "{hook}");
+        assert_eq!(hook["files"], r"\.(ya?ml|json)$", "{hook}");
+    }
+    // The hook is given every YAML file committed, Kubernetes objects or not, such as this one.
+    let (code, out, err) = run(&root(), &["scan", ".pre-commit-hooks.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
 }
