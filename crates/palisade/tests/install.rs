@@ -3,6 +3,10 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
 use common::{root, run};
 use palisade_core::{decode_first_document, Limits};
 use serde_json::Value;
@@ -122,4 +126,161 @@ fn pre_commit_hooks_run_an_existing_subcommand_on_manifests() {
     // The hook is given every YAML file committed, Kubernetes objects or not, such as this one.
     let (code, out, err) = run(&root(), &["scan", ".pre-commit-hooks.yaml"]);
     assert_eq!(code, 0, "{out}{err}");
+}
+
+/// The options `palisade scan --help` lists.
+fn scan_options() -> Vec<String> {
+    let (code, out, err) = run(&root(), &["scan", "--help"]);
+    assert_eq!(code, 0, "{err}");
+    out.split_whitespace()
+        .filter(|word| word.starts_with("--"))
+        .map(|word| word.trim_end_matches(',').to_owned())
+        .collect()
+}
+
+/// Runs a `shell: bash` step of the action as the runner does (`bash -eo pipefail`), in the
+/// repository, with the `${{ … }}` expressions of its `env:` taken from `context` and the
+/// built binary on PATH. Returns the exit code and what the step wrote to `$GITHUB_OUTPUT`.
+fn run_step(step: &Value, context: &[(&str, &str)]) -> (i32, BTreeMap<String, String>) {
+    assert_eq!(step["shell"], "bash", "{step}");
+    let script = step["run"].as_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let output_file = work.path().join("output");
+    std::fs::write(&output_file, "").unwrap();
+    let bin_dir = cargo_bin("palisade").parent().unwrap().to_owned();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .current_dir(root())
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &output_file);
+    for (name, value) in step["env"].as_object().into_iter().flatten() {
+        let expression = value.as_str().unwrap();
+        let key = expression
+            .strip_prefix("${{")
+            .and_then(|e| e.strip_suffix("}}"))
+            .unwrap_or_else(|| panic!("{name}: {expression}"))
+            .trim();
+        let (_, value) = context
+            .iter()
+            .find(|(k, _)| *k == key)
+            .unwrap_or_else(|| panic!("{key} not given"));
+        command.env(name, value);
+    }
+    let status = command.output().unwrap().status;
+    let outputs = std::fs::read_to_string(&output_file)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (k, v) = line.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    (status.code().unwrap_or(-1), outputs)
+}
+
+#[test]
+fn the_action_installs_scans_uploads_and_then_fails() {
+    let action = repo_yaml("action.yml");
+    assert_eq!(action["runs"]["using"], "composite");
+    let inputs = &action["inputs"];
+    assert_eq!(inputs["path"]["default"], ".");
+    assert_eq!(inputs["args"]["default"], "");
+    assert_eq!(inputs["sarif-file"]["default"], "palisade.sarif");
+    assert_eq!(inputs["fail-on-findings"]["default"], "true");
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let [install, scan, upload, result] = &steps[..] else {
+        panic!("{steps:?}");
+    };
+    for step in [install, scan, result] {
+        // Inputs are passed through the environment, not spliced into the script.
+        assert!(!step["run"].as_str().unwrap().contains("${{"), "{step}");
+    }
+    assert!(install["run"]
+        .as_str()
+        .unwrap()
+        .contains("cargo install --locked --path \"$GITHUB_ACTION_PATH/crates/palisade\""));
+
+    let line = scan["run"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .find(|line| line.trim_start().starts_with("palisade scan "))
+        .expect("a palisade scan line");
+    let options = scan_options();
+    for flag in line
+        .split_whitespace()
+        .filter(|w| w.starts_with("--") && *w != "--")
+    {
+        assert!(options.iter().any(|o| o == flag), "{flag}: {options:?}");
+    }
+    assert!(
+        line.contains("--format sarif --output \"$SARIF_FILE\""),
+        "{line}"
+    );
+
+    assert_eq!(upload["uses"], "github/codeql-action/upload-sarif@v3");
+    assert_eq!(upload["with"]["sarif_file"], "${{ inputs.sarif-file }}");
+    assert!(upload["if"]
+        .as_str()
+        .unwrap()
+        .contains("steps.scan.outputs.written == 'true'"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("palisade.sarif");
+    let sarif = sarif.to_str().unwrap();
+    let cases = [
+        ("examples/insecure", "", "1", [("true", 1), ("false", 0)]),
+        (
+            "examples/hardened examples/hardened",
+            "--fail-on high",
+            "0",
+            [("true", 0), ("false", 0)],
+        ),
+        (
+            "examples/insecure",
+            "--config missing.yaml",
+            "2",
+            [("true", 2), ("false", 2)],
+        ),
+    ];
+    for (path, args, scan_code, results) in cases {
+        let (code, outputs) = run_step(
+            scan,
+            &[
+                ("inputs.path", path),
+                ("inputs.args", args),
+                ("inputs.sarif-file", sarif),
+            ],
+        );
+        assert_eq!(code, 0, "the scan step itself never fails: {path} {args}");
+        assert_eq!(outputs["exit-code"], scan_code, "{path} {args}");
+        if scan_code == "2" {
+            // The configuration is read first: no report, and none left from the last run.
+            assert_eq!(outputs.get("written"), None, "{path} {args}");
+        } else {
+            assert_eq!(outputs["written"], "true");
+            let report: Value =
+                serde_json::from_str(&std::fs::read_to_string(sarif).unwrap()).unwrap();
+            assert_eq!(report["version"], "2.1.0");
+        }
+        for (fail_on_findings, expected) in results {
+            let (code, _) = run_step(
+                result,
+                &[
+                    ("steps.scan.outputs.exit-code", scan_code),
+                    ("inputs.fail-on-findings", fail_on_findings),
+                    ("inputs.sarif-file", sarif),
+                ],
+            );
+            assert_eq!(
+                code, expected,
+                "{path} {args} fail-on-findings: {fail_on_findings}"
+            );
+        }
+    }
 }
