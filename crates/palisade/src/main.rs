@@ -41,6 +41,11 @@ enum Command {
     /// Pod Security Admission's verdict on pods and workloads, and the level each namespace can
     /// enforce (`pss suggest`).
     Pss(cmd::pss::PssArgs),
+    /// Print a shell completion script to standard output: `source <(palisade completions bash)`.
+    Completions(cmd::completions::CompletionsArgs),
+    /// Write the man pages: palisade.1 and one per subcommand into --dir, or palisade.1 to
+    /// standard output.
+    Man(cmd::man::ManArgs),
 }
 
 /// Restores the default SIGPIPE action, so that `palisade rules | head` ends quietly like other
@@ -83,6 +88,8 @@ fn main() -> ExitCode {
         Command::Rbac(command) => cmd::rbac::run(command),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Pss(args) => cmd::pss::run(args),
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Man(args) => cmd::man::run(args),
     };
     result.unwrap_or_else(|err| {
         // A closed standard error must not turn the exit code into a panic's.

@@ -1,6 +1,8 @@
 //! The subcommands.
 
+pub mod completions;
 pub mod fix;
+pub mod man;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
