@@ -496,6 +496,43 @@ fn rules_explain_and_init() {
 }
 
 #[test]
+fn rules_lists_only_the_categories_asked_for() {
+    let categories = |args: &[&str]| {
+        let (code, out, err) = run(palisade().args(["rules", "-f", "json"]).args(args));
+        assert_eq!(code, 0, "{err}");
+        let rules: Value = serde_json::from_str(&out).unwrap();
+        let mut found: Vec<String> = rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["category"].as_str().unwrap().to_owned())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    };
+    assert_eq!(categories(&["--category", "workload"]), ["workload"]);
+    assert_eq!(
+        categories(&["--category", "workload,image"]),
+        ["image", "workload"]
+    );
+    assert_eq!(
+        categories(&["--category", "image", "--category", "workload"]),
+        ["image", "workload"]
+    );
+    let (code, out, _) = run(palisade().args(["rules", "--category", "image"]));
+    assert_eq!(code, 0);
+    assert!(out.lines().count() > 0, "{out}");
+    assert!(out.lines().all(|l| l.contains(" image ")), "{out}");
+    let (code, out, err) = run(palisade().args(["rules", "--category", "workloads"]));
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    for expected in ["unknown category \"workloads\"", "rbac", "workload"] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let (code, _, _) = run(palisade().args(["scan", "--format", "yaml"]));
     assert_eq!(code, 2);
