@@ -75,7 +75,7 @@ pub struct BaselineSummary {
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub errors: &'a [LoadError],
-    /// Configuration warnings (expired suppressions).
+    /// Configuration warnings (expired suppressions, ignore annotations naming unknown rules).
     pub warnings: &'a [String],
     /// The rules that ran, for SARIF rule metadata.
     pub rules: &'a [&'static RuleMeta],

@@ -8,7 +8,7 @@ use palisade_core::rule::{Finding, Severity};
 use palisade_core::Object;
 use rayon::prelude::*;
 
-use crate::config::{parse_date, today, Config};
+use crate::config::{nearest, parse_date, today, Config};
 use crate::registry::{Checker, Emit, Inventory, ObjectCx, Rule};
 use crate::selection::{select_rules, SelectorError};
 use crate::settings::Settings;
@@ -326,6 +326,49 @@ impl Engine {
         })
     }
 
+    /// Warnings about the ignore annotation of one object: each name in it that is neither a
+    /// rule ID, a slug nor `all`, once, at the annotation, with the nearest rule name when one
+    /// is close.
+    pub fn ignore_warnings(&self, object: &Object) -> Vec<String> {
+        let Some(list) = object.annotation(IGNORE_ANNOTATION) else {
+            return Vec::new();
+        };
+        let mut unknown: Vec<&str> = Vec::new();
+        for name in list.split(',').map(str::trim) {
+            if !name.is_empty()
+                && !name.eq_ignore_ascii_case("all")
+                && crate::find(name).is_none()
+                && !unknown.contains(&name)
+            {
+                unknown.push(name);
+            }
+        }
+        if unknown.is_empty() {
+            return Vec::new();
+        }
+        let pos = object.locate(&format!(
+            "/metadata/annotations/{}",
+            IGNORE_ANNOTATION.replace('/', "~1")
+        ));
+        let names = || {
+            crate::registry()
+                .iter()
+                .flat_map(|r| [r.meta().id, r.meta().slug])
+        };
+        unknown
+            .into_iter()
+            .map(|name| {
+                let suggestion = nearest(name, names())
+                    .map(|s| format!("; did you mean {s:?}?"))
+                    .unwrap_or_default();
+                format!(
+                    "{}:{pos}: {IGNORE_ANNOTATION} names an unknown rule {name:?}{suggestion}",
+                    object.source.path
+                )
+            })
+            .collect()
+    }
+
     fn suppressed(&self, id: &str, object: &Object) -> bool {
         if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
             if list.split(',').map(str::trim).any(|r| {
@@ -512,6 +555,28 @@ subjects:
             ["RBAC010"]
         );
         assert!(wildcard_rules("palisade.dev/ignore: all", &[]).is_empty());
+    }
+
+    #[test]
+    fn unknown_names_in_the_ignore_annotation_are_warned_about_once_with_the_nearest_rule() {
+        let warnings = |annotations: &str| {
+            let loaded = palisade_core::load_str(
+                &wildcard_entry(annotations),
+                "rbac.yaml",
+                &Default::default(),
+            );
+            Engine::default().ignore_warnings(&loaded.objects[0])
+        };
+        assert_eq!(
+            warnings("palisade.dev/ignore: \"RBAC07, rbac-wildcrd, RBAC07, zzz\""),
+            [
+                "rbac.yaml:5:17: palisade.dev/ignore names an unknown rule \"RBAC07\"; did you mean \"RBAC007\"?",
+                "rbac.yaml:5:17: palisade.dev/ignore names an unknown rule \"rbac-wildcrd\"; did you mean \"rbac-wildcard\"?",
+                "rbac.yaml:5:17: palisade.dev/ignore names an unknown rule \"zzz\"",
+            ]
+        );
+        assert!(warnings("palisade.dev/ignore: \"RBAC007, rbac007, All,\"").is_empty());
+        assert!(warnings("").is_empty());
     }
 
     #[test]

@@ -322,6 +322,34 @@ fn annotation_ignores_rules_for_one_object() {
 }
 
 #[test]
+fn unknown_rules_in_the_ignore_annotation_are_warnings_with_the_nearest_name() {
+    let annotated = |list: &str| {
+        PRIVILEGED.replace(
+            "  namespace: shop\n",
+            &format!("  namespace: shop\n  annotations:\n    palisade.dev/ignore: \"{list}\"\n"),
+        )
+    };
+    let dir = temp_with(&[("pod.yaml", &annotated("POD01, privileged-containr"))]);
+    let (code, out, _) = run(palisade()
+        .current_dir(dir.path())
+        .args(["scan", "--select", "POD001"]));
+    assert_eq!(code, 1, "the scan still runs: {out}");
+    assert!(out.contains("POD001"), "{out}");
+    for warning in [
+        "warning: pod.yaml:7:5: palisade.dev/ignore names an unknown rule \"POD01\"; did you mean \"POD001\"?",
+        "warning: pod.yaml:7:5: palisade.dev/ignore names an unknown rule \"privileged-containr\"; did you mean \"privileged-container\"?",
+    ] {
+        assert!(out.contains(warning), "{warning}: {out}");
+    }
+    let (_, v) = json_scan(dir.path(), &["--select", "POD001"]);
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 2, "{v}");
+    let dir = temp_with(&[("pod.yaml", &annotated("POD001, image-latest-tag, all"))]);
+    let (code, v) = json_scan(dir.path(), &["--select", "POD001"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["warnings"], Value::Array(Vec::new()), "{v}");
+}
+
+#[test]
 fn github_annotations_are_escaped_workflow_commands() {
     let dir = temp_with(&[("pod.yaml", PRIVILEGED)]);
     let (_, out, _) = run(palisade()
@@ -465,6 +493,43 @@ fn rules_explain_and_init() {
     );
     let (code, _, _) = run(palisade().current_dir(dir.path()).arg("init"));
     assert_eq!(code, 2, "init does not overwrite");
+}
+
+#[test]
+fn rules_lists_only_the_categories_asked_for() {
+    let categories = |args: &[&str]| {
+        let (code, out, err) = run(palisade().args(["rules", "-f", "json"]).args(args));
+        assert_eq!(code, 0, "{err}");
+        let rules: Value = serde_json::from_str(&out).unwrap();
+        let mut found: Vec<String> = rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["category"].as_str().unwrap().to_owned())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    };
+    assert_eq!(categories(&["--category", "workload"]), ["workload"]);
+    assert_eq!(
+        categories(&["--category", "workload,image"]),
+        ["image", "workload"]
+    );
+    assert_eq!(
+        categories(&["--category", "image", "--category", "workload"]),
+        ["image", "workload"]
+    );
+    let (code, out, _) = run(palisade().args(["rules", "--category", "image"]));
+    assert_eq!(code, 0);
+    assert!(out.lines().count() > 0, "{out}");
+    assert!(out.lines().all(|l| l.contains(" image ")), "{out}");
+    let (code, out, err) = run(palisade().args(["rules", "--category", "workloads"]));
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    for expected in ["unknown category \"workloads\"", "rbac", "workload"] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
 }
 
 #[test]

@@ -13,6 +13,9 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: RulesFormat,
+    /// List only the rules of these categories (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY")]
+    pub category: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -22,8 +25,23 @@ pub enum RulesFormat {
 }
 
 pub fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
+    let mut known: Vec<&str> = registry().iter().map(|r| r.meta().category).collect();
+    known.sort_unstable();
+    known.dedup();
+    if let Some(unknown) = args.category.iter().find(|c| !known.contains(&c.as_str())) {
+        anyhow::bail!(
+            "unknown category {unknown:?}; the categories are: {}",
+            known.join(", ")
+        );
+    }
+    let listed: Vec<_> = registry()
+        .iter()
+        .filter(|r| {
+            args.category.is_empty() || args.category.iter().any(|c| c == r.meta().category)
+        })
+        .collect();
     if args.format == RulesFormat::Json {
-        let list: Vec<_> = registry()
+        let list: Vec<_> = listed
             .iter()
             .map(|r| {
                 let mut rule = json!(r.meta());
@@ -34,12 +52,12 @@ pub fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let width = registry()
+    let width = listed
         .iter()
         .map(|r| r.meta().slug.len())
         .max()
         .unwrap_or(0);
-    for rule in registry() {
+    for rule in listed {
         let m = rule.meta();
         println!(
             "{:<8} {:<width$}  {:<8}  {:<9}  {}{}",

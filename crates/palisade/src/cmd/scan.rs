@@ -96,6 +96,8 @@ pub struct ScanOutcome {
     /// Credentials in the input that no finding carries (their rules were not selected or
     /// were suppressed): output masks them too.
     pub credentials: Vec<String>,
+    /// Warnings about the input (ignore annotations naming unknown rules), sorted.
+    pub warnings: Vec<String>,
     /// The baseline fingerprint of each finding, in the same order, when the scan was asked
     /// for them (empty otherwise).
     pub fingerprints: Vec<u64>,
@@ -110,6 +112,7 @@ struct FileResult {
     errors: Vec<LoadError>,
     kept: Vec<Object>,
     credentials: Vec<String>,
+    warnings: Vec<String>,
     /// The digest of the offending value of each finding, when fingerprints are asked for.
     values: Vec<(ValueKey, u64)>,
     objects: usize,
@@ -127,6 +130,7 @@ impl FileResult {
         self.errors.append(&mut other.errors);
         self.kept.append(&mut other.kept);
         self.credentials.append(&mut other.credentials);
+        self.warnings.append(&mut other.warnings);
         self.values.append(&mut other.values);
         self.objects += other.objects;
         self.skipped += other.skipped;
@@ -176,6 +180,7 @@ fn scan_with(
         mut errors,
         kept,
         credentials,
+        mut warnings,
         values,
         objects,
         skipped,
@@ -203,6 +208,7 @@ fn scan_with(
     std::thread::spawn(move || drop(kept));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     errors.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
+    warnings.sort();
     let fingerprints = if fingerprints {
         let missing = baseline::value_digest(None);
         findings
@@ -223,6 +229,7 @@ fn scan_with(
         skipped,
         streamed,
         credentials,
+        warnings,
         fingerprints,
     })
 }
@@ -276,6 +283,7 @@ fn scan_file(
                 load_chunk(chunk, &source, limits, &budget, &mut |entry| match entry {
                     Entry::Object(object) => {
                         part.objects += 1;
+                        part.warnings.extend(engine.ignore_warnings(&object));
                         let found = engine.check_object(&object);
                         if fingerprints {
                             part.values.extend(found.iter().map(|f| {
@@ -409,10 +417,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         hidden: applied.hidden,
         gone: applied.gone,
     });
+    let warnings: Vec<String> = engine
+        .warnings
+        .iter()
+        .chain(&outcome.warnings)
+        .cloned()
+        .collect();
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
-        warnings: &engine.warnings,
+        warnings: &warnings,
         rules: &rules,
         summary,
         redactor: &redactor,
