@@ -10,6 +10,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::config::Mode;
+use crate::review::Endpoint;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReviewLabels {
     endpoint: &'static str,
@@ -64,19 +67,24 @@ pub struct Metrics {
 /// A label value from a bounded set, so that clients cannot grow the metrics without bound:
 /// the kinds that rules check, and the admission operations; anything else is `other`.
 fn bounded_kind(kind: &str) -> &'static str {
+    known_kinds().get(kind).copied().unwrap_or("other")
+}
+
+fn known_kinds() -> &'static HashSet<&'static str> {
     static KINDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    let kinds = KINDS.get_or_init(|| {
+    KINDS.get_or_init(|| {
         palisade_rules::registry()
             .iter()
             .flat_map(|rule| rule.meta().kinds.iter().copied())
             .filter(|kind| *kind != "*")
             .collect()
-    });
-    kinds.get(kind).copied().unwrap_or("other")
+    })
 }
 
+const OPERATIONS: [&str; 4] = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
+
 fn bounded_operation(operation: &str) -> &'static str {
-    ["CREATE", "UPDATE", "DELETE", "CONNECT"]
+    OPERATIONS
         .into_iter()
         .find(|known| *known == operation)
         .unwrap_or("other")
@@ -143,7 +151,7 @@ impl Metrics {
             "Log lines dropped because standard error could not take them in time",
             dropped_logs.clone(),
         );
-        Metrics {
+        let metrics = Metrics {
             registry,
             reviews,
             findings,
@@ -154,6 +162,51 @@ impl Metrics {
             dropped_logs,
             audit_events,
             dropped_seen: AtomicU64::new(0),
+        };
+        metrics.create_series();
+        metrics
+    }
+
+    /// Creates, at zero, every series whose labels come from bounded sets known at start-up,
+    /// so that `/metrics` shows them before the first request and rates and alerts see a zero
+    /// rather than no data.
+    fn create_series(&self) {
+        let mut kinds: Vec<&'static str> = known_kinds().iter().copied().collect();
+        kinds.push("other");
+        for endpoint in [Endpoint::Validate, Endpoint::Mutate].map(Endpoint::as_str) {
+            let _ = self.latency.get_or_create(&EndpointLabels { endpoint });
+            for operation in OPERATIONS.into_iter().chain(["other"]) {
+                for &kind in &kinds {
+                    for verdict in ["allowed", "denied"] {
+                        let _ = self.reviews.get_or_create(&ReviewLabels {
+                            endpoint,
+                            operation,
+                            kind,
+                            verdict,
+                        });
+                    }
+                }
+            }
+        }
+        for rule in palisade_rules::registry() {
+            let meta = rule.meta();
+            for mode in [Mode::Enforce, Mode::Warn, Mode::Audit] {
+                let _ = self.findings.get_or_create(&FindingLabels {
+                    endpoint: Endpoint::Validate.as_str(),
+                    rule: meta.id,
+                    mode: mode.as_str(),
+                });
+            }
+            if meta.fixable {
+                let _ = self.findings.get_or_create(&FindingLabels {
+                    endpoint: Endpoint::Mutate.as_str(),
+                    rule: meta.id,
+                    mode: "fixed",
+                });
+            }
+        }
+        for result in ["ok", "error"] {
+            let _ = self.reloads.get_or_create(&ResultLabels { result });
         }
     }
 
