@@ -90,6 +90,59 @@ fn bounded_operation(operation: &str) -> &'static str {
         .unwrap_or("other")
 }
 
+/// Why a client is refused at `/audit` or `/metrics`.
+const AUTH_REASONS: [&str; 6] = [
+    "no_common_name",
+    "unauthenticated",
+    "tokens_disabled",
+    "bad_token",
+    "token_review_failed",
+    "forbidden",
+];
+/// Why a request body is refused before it is parsed.
+const BODY_REASONS: [&str; 5] = [
+    "busy",
+    "bad_content_type",
+    "body_timeout",
+    "body_error",
+    "body_too_large",
+];
+/// Why an admission review is refused.
+const REVIEW_REASONS: [&str; 8] = [
+    "review_failed",
+    "bad_review",
+    "not_json",
+    "wrong_api_version",
+    "wrong_kind",
+    "missing_request",
+    "missing_uid",
+    "missing_object",
+];
+/// Why a list of audit events is refused.
+const AUDIT_REASONS: [&str; 2] = ["wrong_kind", "bad_events"];
+
+/// Every (endpoint, reason) of `admission_errors`.
+fn error_labels() -> impl Iterator<Item = ErrorLabels> {
+    let admission = [Endpoint::Validate, Endpoint::Mutate]
+        .into_iter()
+        .flat_map(|endpoint| {
+            BODY_REASONS
+                .into_iter()
+                .chain(REVIEW_REASONS)
+                .map(move |reason| (endpoint.as_str(), reason))
+        });
+    let audit = AUTH_REASONS
+        .into_iter()
+        .chain(BODY_REASONS)
+        .chain(AUDIT_REASONS)
+        .map(|reason| ("audit", reason));
+    let metrics = AUTH_REASONS.into_iter().map(|reason| ("metrics", reason));
+    admission
+        .chain(audit)
+        .chain(metrics)
+        .map(|(endpoint, reason)| ErrorLabels { endpoint, reason })
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()
@@ -205,6 +258,9 @@ impl Metrics {
                 });
             }
         }
+        for labels in error_labels() {
+            let _ = self.errors.get_or_create(&labels);
+        }
         for result in ["ok", "error"] {
             let _ = self.reloads.get_or_create(&ResultLabels { result });
         }
@@ -244,9 +300,12 @@ impl Metrics {
     }
 
     pub(crate) fn error(&self, endpoint: &'static str, reason: &'static str) {
-        self.errors
-            .get_or_create(&ErrorLabels { endpoint, reason })
-            .inc();
+        let labels = ErrorLabels { endpoint, reason };
+        debug_assert!(
+            error_labels().any(|known| known == labels),
+            "{labels:?} is missing from error_labels()"
+        );
+        self.errors.get_or_create(&labels).inc();
     }
 
     pub(crate) fn reload(&self, ok: bool) {

@@ -44,6 +44,9 @@ async fn metrics_show_their_series_at_zero_from_the_start() {
         r#"palisade_admission_findings_total{endpoint="mutate",rule="POD004",mode="fixed"} 0"#,
         r#"palisade_admission_review_duration_seconds_count{endpoint="validate"} 0"#,
         r#"palisade_admission_review_duration_seconds_count{endpoint="mutate"} 0"#,
+        r#"palisade_admission_errors_total{endpoint="mutate",reason="body_too_large"} 0"#,
+        r#"palisade_admission_errors_total{endpoint="audit",reason="bad_events"} 0"#,
+        r#"palisade_admission_errors_total{endpoint="metrics",reason="forbidden"} 0"#,
         r#"palisade_tls_reloads_total{result="ok"} 0"#,
         r#"palisade_tls_reloads_total{result="error"} 0"#,
     ] {
@@ -51,6 +54,8 @@ async fn metrics_show_their_series_at_zero_from_the_start() {
     }
     // Only fixable rules have a series for /mutate.
     assert!(!metrics.contains(r#"endpoint="mutate",rule="IMG001""#));
+    // Only the reasons an endpoint can give.
+    assert!(!metrics.contains(r#"endpoint="metrics",reason="busy""#));
     server.running.shutdown().await.unwrap();
 }
 
