@@ -10,6 +10,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::config::Mode;
+use crate::review::Endpoint;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReviewLabels {
     endpoint: &'static str,
@@ -64,22 +67,80 @@ pub struct Metrics {
 /// A label value from a bounded set, so that clients cannot grow the metrics without bound:
 /// the kinds that rules check, and the admission operations; anything else is `other`.
 fn bounded_kind(kind: &str) -> &'static str {
+    known_kinds().get(kind).copied().unwrap_or("other")
+}
+
+fn known_kinds() -> &'static HashSet<&'static str> {
     static KINDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    let kinds = KINDS.get_or_init(|| {
+    KINDS.get_or_init(|| {
         palisade_rules::registry()
             .iter()
             .flat_map(|rule| rule.meta().kinds.iter().copied())
             .filter(|kind| *kind != "*")
             .collect()
-    });
-    kinds.get(kind).copied().unwrap_or("other")
+    })
 }
 
+const OPERATIONS: [&str; 4] = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
+
 fn bounded_operation(operation: &str) -> &'static str {
-    ["CREATE", "UPDATE", "DELETE", "CONNECT"]
+    OPERATIONS
         .into_iter()
         .find(|known| *known == operation)
         .unwrap_or("other")
+}
+
+/// Why a client is refused at `/audit` or `/metrics`.
+const AUTH_REASONS: [&str; 6] = [
+    "no_common_name",
+    "unauthenticated",
+    "tokens_disabled",
+    "bad_token",
+    "token_review_failed",
+    "forbidden",
+];
+/// Why a request body is refused before it is parsed.
+const BODY_REASONS: [&str; 5] = [
+    "busy",
+    "bad_content_type",
+    "body_timeout",
+    "body_error",
+    "body_too_large",
+];
+/// Why an admission review is refused.
+const REVIEW_REASONS: [&str; 8] = [
+    "review_failed",
+    "bad_review",
+    "not_json",
+    "wrong_api_version",
+    "wrong_kind",
+    "missing_request",
+    "missing_uid",
+    "missing_object",
+];
+/// Why a list of audit events is refused.
+const AUDIT_REASONS: [&str; 2] = ["wrong_kind", "bad_events"];
+
+/// Every (endpoint, reason) of `admission_errors`.
+fn error_labels() -> impl Iterator<Item = ErrorLabels> {
+    let admission = [Endpoint::Validate, Endpoint::Mutate]
+        .into_iter()
+        .flat_map(|endpoint| {
+            BODY_REASONS
+                .into_iter()
+                .chain(REVIEW_REASONS)
+                .map(move |reason| (endpoint.as_str(), reason))
+        });
+    let audit = AUTH_REASONS
+        .into_iter()
+        .chain(BODY_REASONS)
+        .chain(AUDIT_REASONS)
+        .map(|reason| ("audit", reason));
+    let metrics = AUTH_REASONS.into_iter().map(|reason| ("metrics", reason));
+    admission
+        .chain(audit)
+        .chain(metrics)
+        .map(|(endpoint, reason)| ErrorLabels { endpoint, reason })
 }
 
 impl Default for Metrics {
@@ -143,7 +204,7 @@ impl Metrics {
             "Log lines dropped because standard error could not take them in time",
             dropped_logs.clone(),
         );
-        Metrics {
+        let metrics = Metrics {
             registry,
             reviews,
             findings,
@@ -154,6 +215,54 @@ impl Metrics {
             dropped_logs,
             audit_events,
             dropped_seen: AtomicU64::new(0),
+        };
+        metrics.create_series();
+        metrics
+    }
+
+    /// Creates, at zero, every series whose labels come from bounded sets known at start-up,
+    /// so that `/metrics` shows them before the first request and rates and alerts see a zero
+    /// rather than no data.
+    fn create_series(&self) {
+        let mut kinds: Vec<&'static str> = known_kinds().iter().copied().collect();
+        kinds.push("other");
+        for endpoint in [Endpoint::Validate, Endpoint::Mutate].map(Endpoint::as_str) {
+            let _ = self.latency.get_or_create(&EndpointLabels { endpoint });
+            for operation in OPERATIONS.into_iter().chain(["other"]) {
+                for &kind in &kinds {
+                    for verdict in ["allowed", "denied"] {
+                        let _ = self.reviews.get_or_create(&ReviewLabels {
+                            endpoint,
+                            operation,
+                            kind,
+                            verdict,
+                        });
+                    }
+                }
+            }
+        }
+        for rule in palisade_rules::registry() {
+            let meta = rule.meta();
+            for mode in [Mode::Enforce, Mode::Warn, Mode::Audit] {
+                let _ = self.findings.get_or_create(&FindingLabels {
+                    endpoint: Endpoint::Validate.as_str(),
+                    rule: meta.id,
+                    mode: mode.as_str(),
+                });
+            }
+            if meta.fixable {
+                let _ = self.findings.get_or_create(&FindingLabels {
+                    endpoint: Endpoint::Mutate.as_str(),
+                    rule: meta.id,
+                    mode: "fixed",
+                });
+            }
+        }
+        for labels in error_labels() {
+            let _ = self.errors.get_or_create(&labels);
+        }
+        for result in ["ok", "error"] {
+            let _ = self.reloads.get_or_create(&ResultLabels { result });
         }
     }
 
@@ -191,9 +300,12 @@ impl Metrics {
     }
 
     pub(crate) fn error(&self, endpoint: &'static str, reason: &'static str) {
-        self.errors
-            .get_or_create(&ErrorLabels { endpoint, reason })
-            .inc();
+        let labels = ErrorLabels { endpoint, reason };
+        debug_assert!(
+            error_labels().any(|known| known == labels),
+            "{labels:?} is missing from error_labels()"
+        );
+        self.errors.get_or_create(&labels).inc();
     }
 
     pub(crate) fn reload(&self, ok: bool) {

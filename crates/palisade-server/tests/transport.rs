@@ -25,6 +25,41 @@ fn error_reason(body: &Value) -> &str {
 }
 
 #[tokio::test]
+async fn metrics_show_their_series_at_zero_from_the_start() {
+    let server = serve(RULES, "").await;
+    let metrics = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"palisade_admission_reviews_total{endpoint="validate",operation="CREATE",kind="Pod",verdict="denied"} 0"#,
+        r#"palisade_admission_reviews_total{endpoint="mutate",operation="other",kind="other",verdict="allowed"} 0"#,
+        r#"palisade_admission_findings_total{endpoint="validate",rule="POD001",mode="enforce"} 0"#,
+        r#"palisade_admission_findings_total{endpoint="validate",rule="POD001",mode="audit"} 0"#,
+        r#"palisade_admission_findings_total{endpoint="mutate",rule="POD004",mode="fixed"} 0"#,
+        r#"palisade_admission_review_duration_seconds_count{endpoint="validate"} 0"#,
+        r#"palisade_admission_review_duration_seconds_count{endpoint="mutate"} 0"#,
+        r#"palisade_admission_errors_total{endpoint="mutate",reason="body_too_large"} 0"#,
+        r#"palisade_admission_errors_total{endpoint="audit",reason="bad_events"} 0"#,
+        r#"palisade_admission_errors_total{endpoint="metrics",reason="forbidden"} 0"#,
+        r#"palisade_tls_reloads_total{result="ok"} 0"#,
+        r#"palisade_tls_reloads_total{result="error"} 0"#,
+    ] {
+        assert!(metrics.contains(line), "{line}\n{metrics}");
+    }
+    // Only fixable rules have a series for /mutate.
+    assert!(!metrics.contains(r#"endpoint="mutate",rule="IMG001""#));
+    // Only the reasons an endpoint can give.
+    assert!(!metrics.contains(r#"endpoint="metrics",reason="busy""#));
+    server.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn bad_requests_get_clear_4xx_answers() {
     let server = serve(RULES, "").await;
     let good = review("b-0", pod("p", vec![good_container("c")]), None);
