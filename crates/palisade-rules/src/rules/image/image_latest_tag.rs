@@ -1,9 +1,8 @@
-use palisade_core::rule::{Framework, Reference, Severity};
-use serde_json::Value;
+use palisade_core::rule::Severity;
 
-use super::parse_image;
+use super::{container_images, parse_image, SUPPLY_CHAIN_REFERENCES};
 use crate::rules::secrets::image_password;
-use crate::rules::util::{describe, pod};
+use crate::rules::util::describe;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -23,28 +22,14 @@ compromised registry push reaches the cluster at the next pull. Reviews and vuln
 describe an image that may not be the one running.",
     remediation: "Pin a specific version tag, and preferably a digest:\n\n```yaml\nimage: \
 registry.example.com/app:1.4.2@sha256:…\n```",
-    references: &[
-        Reference::new(
-            Framework::NsaCisa,
-            "Supply chain: use immutable, scanned images",
-        ),
-        Reference::url(
-            Framework::Mitre,
-            "T1525",
-            "https://attack.mitre.org/techniques/T1525/",
-        ),
-    ],
+    references: SUPPLY_CHAIN_REFERENCES,
     fix: None,
     credentials: true,
 }
 
 impl ObjectRule for LatestTag {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
-            let Some(Value::String(image)) = container.container.get("image") else {
-                continue;
-            };
+        for (container, image) in container_images(cx.object) {
             let parsed = parse_image(image);
             if parsed.digest.is_some() {
                 continue;

@@ -1,10 +1,9 @@
 use palisade_core::pointer::At;
-use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
-use serde_json::Value;
+use palisade_core::rule::{Applicability, FixSafety, Severity};
 
-use super::parse_image;
+use super::{container_images, parse_image, SUPPLY_CHAIN_REFERENCES};
 use crate::rules::secrets::image_password;
-use crate::rules::util::{describe, pod, set_fix};
+use crate::rules::util::{describe, set_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -27,17 +26,7 @@ nodes and from what the registry now holds. A pod can also start from an image a
 pulled to the node, without the pull credentials that would have been checked.",
     remediation: "Pin the image by version and digest; otherwise pull it every time:\n\n\
 ```yaml\nimagePullPolicy: Always\n```",
-    references: &[
-        Reference::new(
-            Framework::NsaCisa,
-            "Supply chain: use immutable, scanned images",
-        ),
-        Reference::url(
-            Framework::Mitre,
-            "T1525",
-            "https://attack.mitre.org/techniques/T1525/",
-        ),
-    ],
+    references: SUPPLY_CHAIN_REFERENCES,
     fix: Some(FixSafety {
         applicability: Some(Applicability::Unsafe),
         reason: "With `Always` the node asks the registry at every start: a pod then cannot start while \
@@ -57,11 +46,7 @@ pub fn is_mutable_tag(tag: Option<&str>) -> bool {
 
 impl ObjectRule for PullPolicy {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
-            let Some(Value::String(image)) = container.container.get("image") else {
-                continue;
-            };
+        for (container, image) in container_images(cx.object) {
             let parsed = parse_image(image);
             if parsed.digest.is_some() || !is_mutable_tag(parsed.tag) {
                 continue;

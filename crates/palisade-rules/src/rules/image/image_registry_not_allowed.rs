@@ -1,8 +1,8 @@
 use palisade_core::rule::{Framework, Reference, Severity};
-use serde_json::Value;
 
+use super::container_images;
 use crate::rules::secrets::image_password;
-use crate::rules::util::{describe, pod};
+use crate::rules::util::describe;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -60,11 +60,7 @@ impl ObjectRule for RegistryAllowList {
         if allowed.is_empty() {
             return;
         }
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
-            let Some(Value::String(image)) = container.container.get("image") else {
-                continue;
-            };
+        for (container, image) in container_images(cx.object) {
             let full = qualified(image);
             if allowed.iter().any(|prefix| {
                 image.starts_with(prefix.as_str()) || full.starts_with(prefix.as_str())

@@ -5,6 +5,40 @@ pub mod image_no_digest;
 pub mod image_pull_policy;
 pub mod image_registry_not_allowed;
 
+use palisade_core::rule::{Framework, Reference};
+use palisade_core::views::ContainerView;
+use palisade_core::Object;
+use serde_json::Value;
+
+use crate::rules::util::pod;
+
+/// References of the rules on what an image reference lets run.
+pub(crate) const SUPPLY_CHAIN_REFERENCES: &[Reference] = &[
+    Reference::new(
+        Framework::NsaCisa,
+        "Supply chain: use immutable, scanned images",
+    ),
+    Reference::url(
+        Framework::Mitre,
+        "T1525",
+        "https://attack.mitre.org/techniques/T1525/",
+    ),
+];
+
+/// Every container of a workload object that names its image, with the image.
+pub fn container_images(object: &Object) -> Vec<(ContainerView<'_>, &str)> {
+    let Some(spec) = pod(object) else {
+        return Vec::new();
+    };
+    spec.containers()
+        .into_iter()
+        .filter_map(|container| match container.container.get("image") {
+            Some(Value::String(image)) => Some((container, image.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// An image reference split into registry/repository, tag and digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef<'a> {
