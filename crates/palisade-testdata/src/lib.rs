@@ -1,0 +1,45 @@
+//! Where tests find `../shared` (the upstream conformance data and the real-world corpus,
+//! beside the checkout; `PALISADE_SHARED` overrides the place).
+//!
+//! A plain clone has no `../shared`: the tests that need it then say loudly that they were
+//! skipped and pass, so `cargo test` works anywhere. With `CI` set, a missing folder is a
+//! failure instead, so a CI run can never pass without checking the data.
+
+use std::path::{Path, PathBuf};
+
+/// The folder `relative` under `../shared` (for example `conformance/pss` or `corpus`), or
+/// `None` after printing why the calling test checked nothing. Panics when it is missing and
+/// the `CI` variable is set.
+pub fn shared(relative: &str, test: &str) -> Option<PathBuf> {
+    let root = match std::env::var_os("PALISADE_SHARED") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    };
+    let dir = root.join(relative);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let message = format!(
+        "SKIPPED {test}: {} is missing, so nothing was checked (see the README on ../shared)",
+        dir.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{message}; CI needs it");
+    eprintln!("{message}");
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_folder_is_none_outside_ci_and_a_failure_in_it() {
+        let name = "no-such-folder-of-shared";
+        if std::env::var_os("CI").is_some() {
+            let caught = std::panic::catch_unwind(|| shared(name, "this test"));
+            assert!(caught.is_err());
+        } else {
+            assert_eq!(shared(name, "this test"), None);
+        }
+    }
+}
