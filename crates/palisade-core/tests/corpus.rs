@@ -24,15 +24,11 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn no_corpus_file_is_refused_by_the_default_limits() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if !root.is_dir() {
-        eprintln!(
-            "SKIPPED: the corpus is not at {}; no_corpus_file_is_refused_by_the_default_limits \
-             checked nothing",
-            root.display()
-        );
+    let Some(root) =
+        palisade_testdata::shared("corpus", "no_corpus_file_is_refused_by_the_default_limits")
+    else {
         return;
-    }
+    };
     let mut paths = Vec::new();
     files(&root, &mut paths);
     assert!(paths.len() > 1000, "only {} corpus files", paths.len());

@@ -5,16 +5,12 @@
 //! now (it must remain a superset of the old list, or the test fails anyway).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use palisade_netpol::{
     connlist, eval, load_dir, render, Direction, Format, Input, ListOptions, Protocol,
 };
 use serde_json::Value;
-
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/netpol-analyzer")
-}
 
 fn strip(text: &str) -> String {
     text.chars().filter(|c| *c != '\n' && *c != '\r').collect()
@@ -33,10 +29,12 @@ fn strings(v: &Value) -> Vec<String> {
 
 #[test]
 fn netpol_analyzer_conformance() {
-    let root = data_dir();
-    let Ok(index) = std::fs::read_to_string(root.join("index.json")) else {
-        panic!("conformance data missing at {}", root.display());
+    let Some(root) =
+        palisade_testdata::shared("conformance/netpol-analyzer", "netpol_analyzer_conformance")
+    else {
+        return;
     };
+    let index = std::fs::read_to_string(root.join("index.json")).expect("read index.json");
     let index: Value = serde_json::from_str(&index).expect("index.json parses");
     let passing_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passing.txt");
     let listed: BTreeSet<String> = std::fs::read_to_string(&passing_path)

@@ -1,20 +1,17 @@
 //! Every Pod Security Admission fixture (see `../shared/conformance/pss/README.md`): pass
 //! cases must be allowed, fail cases denied with the expected text in the message.
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use palisade_core::{load_path, Limits};
 use palisade_pss::{check, evaluate, forbidden_message, CheckId, Level, Version};
 use serde_json::Value;
 
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/pss")
-}
-
 #[test]
 fn all_upstream_cases() {
-    let dir = data_dir();
+    let Some(dir) = palisade_testdata::shared("conformance/pss", "all_upstream_cases") else {
+        return;
+    };
     let index = std::fs::read_to_string(dir.join("index.json")).expect("read index.json");
     let index: Value = serde_json::from_str(&index).expect("parse index.json");
     let cases = index["cases"].as_array().expect("cases");

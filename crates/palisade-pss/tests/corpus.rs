@@ -26,7 +26,10 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn corpus_workloads_evaluate_consistently() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let Some(root) = palisade_testdata::shared("corpus", "corpus_workloads_evaluate_consistently")
+    else {
+        return;
+    };
     let mut paths = Vec::new();
     files(&root, &mut paths);
     paths.sort();

@@ -173,15 +173,12 @@ fn schema_errors(tool: &Path, dir: &Path, files: &[&String]) -> BTreeSet<String>
 
 #[test]
 fn fixing_the_whole_corpus_keeps_every_object_valid_and_every_other_byte() {
-    let corpus = root().join("../shared/corpus");
-    if !corpus.is_dir() {
-        eprintln!(
-            "SKIPPED fixing_the_whole_corpus_keeps_every_object_valid_and_every_other_byte: \
-             no corpus at {}",
-            corpus.display()
-        );
+    let Some(corpus) = palisade_testdata::shared(
+        "corpus",
+        "fixing_the_whole_corpus_keeps_every_object_valid_and_every_other_byte",
+    ) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("original");
     copy_dir(&corpus, &original.join("corpus"));

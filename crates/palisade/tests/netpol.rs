@@ -7,14 +7,13 @@ use std::process::Command;
 use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/netpol-analyzer")
-}
-
-fn index() -> Value {
-    let text = std::fs::read_to_string(data_dir().join("index.json"))
-        .unwrap_or_else(|e| panic!("conformance data missing at {}: {e}", data_dir().display()));
-    serde_json::from_str(&text).expect("index.json parses")
+/// netpol-analyzer's conformance data and its index, or `None` (after saying that `test` was
+/// skipped) when `../shared` is absent.
+fn conformance(test: &str) -> Option<(PathBuf, Value)> {
+    let dir = palisade_testdata::shared("conformance/netpol-analyzer", test)?;
+    let text = std::fs::read_to_string(dir.join("index.json")).expect("read index.json");
+    let index = serde_json::from_str(&text).expect("index.json parses");
+    Some((dir, index))
 }
 
 fn palisade() -> Command {
@@ -47,11 +46,11 @@ fn in_scope(case: &Value) -> bool {
 }
 
 /// The `netpol list` arguments of a conformance case.
-fn list_args(case: &Value) -> Vec<String> {
+fn list_args(data_dir: &Path, case: &Value) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "netpol".into(),
         "list".into(),
-        data_dir()
+        data_dir
             .join(case["input_dir"].as_str().expect("input_dir"))
             .display()
             .to_string(),
@@ -105,37 +104,41 @@ fn scenarios(index: &Value) -> Vec<&Value> {
 
 #[test]
 fn list_matches_golden_outputs() {
-    let index = index();
+    let Some((data_dir, index)) = conformance("list_matches_golden_outputs") else {
+        return;
+    };
     let picked = scenarios(&index);
     assert_eq!(picked.len(), 9, "a scenario for every format and focus");
     for case in picked {
-        let (code, out, err) = run(palisade().args(list_args(case)));
+        let (code, out, err) = run(palisade().args(list_args(&data_dir, case)));
         let expected = case["expected_output"].as_str().expect("expected_output");
         assert_eq!(code, 0, "{expected}: {err}");
-        let want = std::fs::read_to_string(data_dir().join(expected)).expect("golden file");
+        let want = std::fs::read_to_string(data_dir.join(expected)).expect("golden file");
         assert_eq!(strip(&out), strip(&want), "{expected}");
     }
 }
 
 #[test]
 fn list_writes_the_output_file() {
-    let index = index();
+    let Some((data_dir, index)) = conformance("list_writes_the_output_file") else {
+        return;
+    };
     let case = scenarios(&index)[0];
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("conns.txt");
     let (code, out, err) = run(palisade()
-        .args(list_args(case))
+        .args(list_args(&data_dir, case))
         .args(["-o", file.to_str().unwrap()]));
     assert_eq!(code, 0, "{err}");
     assert!(out.is_empty());
     let want = std::fs::read_to_string(
-        data_dir().join(case["expected_output"].as_str().expect("expected_output")),
+        data_dir.join(case["expected_output"].as_str().expect("expected_output")),
     )
     .unwrap();
     assert_eq!(strip(&std::fs::read_to_string(file).unwrap()), strip(&want));
 }
 
-fn eval_args<'a>(case: &'a Value, format: &'a str) -> Vec<String> {
+fn eval_args(data_dir: &Path, case: &Value, format: &str) -> Vec<String> {
     let s = |k: &str| case[k].as_str().unwrap_or_default().to_owned();
     vec![
         "netpol".into(),
@@ -150,24 +153,26 @@ fn eval_args<'a>(case: &'a Value, format: &'a str) -> Vec<String> {
         s("port"),
         "--format".into(),
         format.into(),
-        data_dir().join(s("input_dir")).display().to_string(),
+        data_dir.join(s("input_dir")).display().to_string(),
     ]
 }
 
 #[test]
 fn eval_exit_codes_and_json_follow_the_verdict() {
-    let index = index();
+    let Some((data_dir, index)) = conformance("eval_exit_codes_and_json_follow_the_verdict") else {
+        return;
+    };
     let cases = index["eval"].as_array().expect("eval array");
     assert!(cases.iter().any(|c| c["allowed"] == true));
     assert!(cases.iter().any(|c| c["allowed"] == false));
     for case in cases {
         let allowed = case["allowed"].as_bool().expect("allowed");
-        let (code, out, err) = run(palisade().args(eval_args(case, "text")));
+        let (code, out, err) = run(palisade().args(eval_args(&data_dir, case, "text")));
         assert_eq!(code, if allowed { 0 } else { 1 }, "{case}: {out}{err}");
         let verdict = if allowed { "allowed: " } else { "denied: " };
         assert!(out.starts_with(verdict), "{out}");
 
-        let (code, out, err) = run(palisade().args(eval_args(case, "json")));
+        let (code, out, err) = run(palisade().args(eval_args(&data_dir, case, "json")));
         assert_eq!(code, if allowed { 0 } else { 1 }, "{err}");
         let json: Value = serde_json::from_str(&out).expect("JSON output");
         assert_eq!(json["allowed"], allowed);
@@ -182,10 +187,12 @@ fn eval_exit_codes_and_json_follow_the_verdict() {
 
 #[test]
 fn eval_of_an_unknown_workload_is_an_error() {
-    let index = index();
+    let Some((data_dir, index)) = conformance("eval_of_an_unknown_workload_is_an_error") else {
+        return;
+    };
     let mut case = index["eval"][0].clone();
     case["src_workload"] = "no-such-workload".into();
-    let (code, out, err) = run(palisade().args(eval_args(&case, "text")));
+    let (code, out, err) = run(palisade().args(eval_args(&data_dir, &case, "text")));
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(
