@@ -1,6 +1,7 @@
 //! `palisade scan`: every rule over manifests.
 
 mod baseline;
+mod render;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -72,6 +73,11 @@ pub struct ScanArgs {
     /// hidden from the report: the exit code is 0 unless there are input errors.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<String>,
+    /// Render this Kustomize directory (`kubectl kustomize`, or `kustomize build`) and scan the
+    /// result; findings point to the files the objects came from. Repeatable; without PATHs,
+    /// only the kustomizations are scanned.
+    #[arg(long, value_name = "DIR")]
+    pub kustomize: Vec<String>,
 }
 
 /// The masking of credentials for a run's output: none with `--show-secrets`.
@@ -147,29 +153,57 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// run's node budget (a file whose kept objects do not fit is an error, and its objects are not
 /// kept).
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
-    scan_with(engine, input, config, false)
+    scan_with(engine, input, &[], config, false)
 }
 
 /// [`scan`], which also computes each finding's baseline fingerprint when `fingerprints` is
 /// set: the offending values are read as objects go by, since most are not kept.
+///
+/// Helm charts among the inputs are rendered with `helm template` (their templates are not
+/// YAML), and each of `kustomize` with Kustomize; findings on rendered objects are then moved
+/// to the files they came from.
 fn scan_with(
     engine: &Engine,
     input: &InputArgs,
+    kustomize: &[String],
     config: &Config,
     fingerprints: bool,
 ) -> anyhow::Result<ScanOutcome> {
     let exclude = exclude_set(&config.exclude)?;
-    let (inputs, errors) = collect(input, &exclude);
+    let (mut inputs, errors) = if input.paths.is_empty() && !kustomize.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        collect(input, &exclude)
+    };
     let limits = input.limits();
+    let charts = render::take_charts(&mut inputs);
+    let mut renders = render::Renders::default();
+    render::render_charts(&charts, &limits, &mut renders);
+    for dir in kustomize {
+        render::render_kustomization(dir, &limits, &mut renders);
+    }
     let run = NodeBudget::run(&limits);
-    let results: Vec<FileResult> = inputs
+    let mut results: Vec<FileResult> = inputs
         .par_iter()
         .map(|source| scan_file(engine, source, &limits, &run, fingerprints))
         .collect();
+    results.extend(renders.rendered.iter().map(|rendered| {
+        scan_bytes(
+            engine,
+            &rendered.display,
+            rendered.text.as_bytes(),
+            true,
+            &limits,
+            &run,
+            fingerprints,
+        )
+    }));
     let mut all = FileResult {
         errors,
         ..FileResult::default()
     };
+    all.errors.append(&mut renders.errors);
+    all.warnings.append(&mut renders.notices);
     let mut streamed = HashMap::new();
     for mut result in results {
         streamed.extend(result.streamed.take());
@@ -209,7 +243,7 @@ fn scan_with(
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     errors.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
     warnings.sort();
-    let fingerprints = if fingerprints {
+    let mut fingerprints: Vec<u64> = if fingerprints {
         let missing = baseline::value_digest(None);
         findings
             .iter()
@@ -221,10 +255,20 @@ fn scan_with(
     } else {
         Vec::new()
     };
+    if !renders.rendered.is_empty() {
+        render::remap(&mut findings, &renders.rendered, &limits);
+        if fingerprints.is_empty() {
+            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        } else {
+            let mut paired: Vec<(Finding, u64)> = findings.into_iter().zip(fingerprints).collect();
+            paired.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+            (findings, fingerprints) = paired.into_iter().unzip();
+        }
+    }
     Ok(ScanOutcome {
         findings,
         errors,
-        files: inputs.len(),
+        files: inputs.len() + renders.rendered.len(),
         objects,
         skipped,
         streamed,
@@ -245,23 +289,41 @@ fn scan_file(
     run: &NodeBudget,
     fingerprints: bool,
 ) -> FileResult {
-    let display = input.display();
-    let bytes = match input.read(limits) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            return FileResult {
-                errors: vec![error],
-                ..FileResult::default()
-            }
-        }
-    };
-    let streamed = input.is_stream().then(|| {
+    match input.read(limits) {
+        Ok(bytes) => scan_bytes(
+            engine,
+            input.display(),
+            &bytes,
+            input.is_stream(),
+            limits,
+            run,
+            fingerprints,
+        ),
+        Err(error) => FileResult {
+            errors: vec![error],
+            ..FileResult::default()
+        },
+    }
+}
+
+/// Scans the bytes of one input; `stream` says that they cannot be read again (so code frames
+/// need the text kept).
+fn scan_bytes(
+    engine: &Engine,
+    display: &str,
+    bytes: &[u8],
+    stream: bool,
+    limits: &Limits,
+    run: &NodeBudget,
+    fingerprints: bool,
+) -> FileResult {
+    let streamed = stream.then(|| {
         (
             display.to_owned(),
-            String::from_utf8_lossy(&bytes).into_owned(),
+            String::from_utf8_lossy(bytes).into_owned(),
         )
     });
-    let text = match check_text(&bytes, display, limits) {
+    let text = match check_text(bytes, display, limits) {
         Ok(text) => text,
         Err(error) => {
             return FileResult {
@@ -379,7 +441,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     // A baseline that cannot be read stops the run before the scan.
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
     let fingerprints = baseline.is_some() || args.write_baseline.is_some();
-    let mut outcome = scan_with(&engine, &args.input, &config, fingerprints)?;
+    let mut outcome = scan_with(&engine, &args.input, &args.kustomize, &config, fingerprints)?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     // Masks the credentials of every finding, hidden by the baseline or not: they may show in
     // the code frame of another.
