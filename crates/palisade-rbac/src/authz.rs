@@ -132,60 +132,6 @@ pub struct Attributes {
     pub resource_request: bool,
 }
 
-/// Built-in resources and their API groups, for names given without a group.
-const BUILTIN_GROUPS: &[(&str, &str)] = &[
-    ("deployments", "apps"),
-    ("daemonsets", "apps"),
-    ("statefulsets", "apps"),
-    ("replicasets", "apps"),
-    ("controllerrevisions", "apps"),
-    ("jobs", "batch"),
-    ("cronjobs", "batch"),
-    ("horizontalpodautoscalers", "autoscaling"),
-    ("ingresses", "networking.k8s.io"),
-    ("ingressclasses", "networking.k8s.io"),
-    ("networkpolicies", "networking.k8s.io"),
-    ("roles", "rbac.authorization.k8s.io"),
-    ("rolebindings", "rbac.authorization.k8s.io"),
-    ("clusterroles", "rbac.authorization.k8s.io"),
-    ("clusterrolebindings", "rbac.authorization.k8s.io"),
-    ("certificatesigningrequests", "certificates.k8s.io"),
-    ("signers", "certificates.k8s.io"),
-    (
-        "mutatingwebhookconfigurations",
-        "admissionregistration.k8s.io",
-    ),
-    (
-        "validatingwebhookconfigurations",
-        "admissionregistration.k8s.io",
-    ),
-    (
-        "validatingadmissionpolicies",
-        "admissionregistration.k8s.io",
-    ),
-    (
-        "validatingadmissionpolicybindings",
-        "admissionregistration.k8s.io",
-    ),
-    ("customresourcedefinitions", "apiextensions.k8s.io"),
-    ("apiservices", "apiregistration.k8s.io"),
-    ("poddisruptionbudgets", "policy"),
-    ("storageclasses", "storage.k8s.io"),
-    ("volumeattachments", "storage.k8s.io"),
-    ("csidrivers", "storage.k8s.io"),
-    ("csinodes", "storage.k8s.io"),
-    ("leases", "coordination.k8s.io"),
-    ("endpointslices", "discovery.k8s.io"),
-    ("priorityclasses", "scheduling.k8s.io"),
-    ("runtimeclasses", "node.k8s.io"),
-    ("tokenreviews", "authentication.k8s.io"),
-    ("selfsubjectreviews", "authentication.k8s.io"),
-    ("subjectaccessreviews", "authorization.k8s.io"),
-    ("selfsubjectaccessreviews", "authorization.k8s.io"),
-    ("selfsubjectrulesreviews", "authorization.k8s.io"),
-    ("localsubjectaccessreviews", "authorization.k8s.io"),
-];
-
 /// Built-in cluster-scoped resources (with their groups), and the targets of impersonation and
 /// CSR signing that RBAC checks cluster-wide.
 const CLUSTER_SCOPED: &[(&str, &str)] = &[
@@ -233,37 +179,6 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("authorization.k8s.io", "selfsubjectrulesreviews"),
 ];
 
-/// Short names kubectl accepts for built-in resources.
-const SHORT_NAMES: &[(&str, &str)] = &[
-    ("po", "pods"),
-    ("svc", "services"),
-    ("cm", "configmaps"),
-    ("sa", "serviceaccounts"),
-    ("ns", "namespaces"),
-    ("no", "nodes"),
-    ("pv", "persistentvolumes"),
-    ("pvc", "persistentvolumeclaims"),
-    ("ep", "endpoints"),
-    ("rc", "replicationcontrollers"),
-    ("deploy", "deployments"),
-    ("ds", "daemonsets"),
-    ("sts", "statefulsets"),
-    ("rs", "replicasets"),
-    ("cj", "cronjobs"),
-    ("hpa", "horizontalpodautoscalers"),
-    ("ing", "ingresses"),
-    ("netpol", "networkpolicies"),
-    ("csr", "certificatesigningrequests"),
-    ("crd", "customresourcedefinitions"),
-    ("crds", "customresourcedefinitions"),
-    ("pdb", "poddisruptionbudgets"),
-    ("sc", "storageclasses"),
-    ("pc", "priorityclasses"),
-    ("limits", "limitranges"),
-    ("quota", "resourcequotas"),
-    ("ev", "events"),
-];
-
 impl Attributes {
     /// A resource request: `resource` may carry a subresource (`pods/exec`).
     pub fn resource(verb: &str, api_group: &str, resource: &str) -> Attributes {
@@ -300,16 +215,11 @@ impl Attributes {
             Some((resource, group)) => (resource, Some(group)),
             None => (resource, None),
         };
-        let resource = SHORT_NAMES
-            .iter()
-            .find(|(short, _)| *short == resource)
-            .map_or(resource, |(_, long)| long);
-        let group = api_group.or(group).unwrap_or_else(|| {
-            BUILTIN_GROUPS
-                .iter()
-                .find(|(r, _)| *r == resource)
-                .map_or("", |(_, g)| g)
-        });
+        let builtin = crate::resources::builtin(resource);
+        let resource = builtin.map_or(resource, |(plural, _)| plural);
+        let group = api_group
+            .or(group)
+            .unwrap_or_else(|| builtin.map_or("", |(_, group)| group));
         let mut attrs = Attributes::resource(verb, group, resource);
         attrs.subresource = subresource.to_owned();
         attrs

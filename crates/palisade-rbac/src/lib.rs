@@ -16,6 +16,7 @@ mod graph;
 mod list;
 mod model;
 mod paths;
+mod resources;
 mod risks;
 mod workloads;
 
@@ -32,6 +33,7 @@ pub use model::{
     RuleId, Subject, SubjectEntry, RBAC_GROUP,
 };
 pub use paths::{paths, paths_to, EscalationPath, Node, Step};
+pub use resources::{ResolveError, ResourceType, Resources, VERBS};
 pub use risks::{
     risks, CsrGrant, PublicSubject, Risk, RiskFact, RiskKind, RoleScope, WildcardShape,
 };

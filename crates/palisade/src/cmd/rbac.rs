@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use palisade_core::{LoadError, Object};
 use palisade_rbac::{
     paths, paths_to, render_rules, Attributes, EscalationPath, Grant, ObjectName, Options, Policy,
-    Subject, SubjectGrant, UserInfo,
+    Resources, Subject, SubjectGrant, UserInfo,
 };
 use serde_json::{json, Value};
 
@@ -63,8 +63,9 @@ pub struct WhoCanArgs {
     /// The verb: get, list, create, update, patch, delete, watch, impersonate, bind…
     #[arg(value_name = "VERB")]
     pub verb: String,
-    /// `RESOURCE[.GROUP][/SUBRESOURCE]` (kubectl short names work), or a non-resource URL
-    /// starting with `/`.
+    /// `RESOURCE[.GROUP][/SUBRESOURCE]` as kubectl takes it (plural, singular, short name or
+    /// kind, CRDs of the input included), or a non-resource URL starting with `/`. For one
+    /// object, add --name.
     #[arg(value_name = "RESOURCE")]
     pub resource: String,
     /// Only grants that apply in this namespace. Without it, RoleBindings of every namespace
@@ -91,7 +92,8 @@ pub struct CanIArgs {
     /// The verb (not with --list).
     #[arg(value_name = "VERB")]
     pub verb: Option<String>,
-    /// `RESOURCE[.GROUP][/SUBRESOURCE]` or a non-resource URL (not with --list).
+    /// `RESOURCE[.GROUP][/SUBRESOURCE]` as kubectl takes it, or a non-resource URL (not with
+    /// --list).
     #[arg(value_name = "RESOURCE")]
     pub resource: Option<String>,
     /// The user to check: a name, or `system:serviceaccount:NS:NAME` (which implies the
@@ -289,22 +291,32 @@ fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn request(verb: &str, resource: &str, api_group: Option<&str>, name: Option<&str>) -> Attributes {
-    let attrs = Attributes::parse(verb, resource, api_group);
-    match name {
+/// The request for `VERB RESOURCE`, with resource names as kubectl takes them (singular,
+/// plural, short names, kinds, the CRDs of the input); an unknown verb or resource, or a
+/// `RESOURCE/NAME` that is not a subresource, is an error.
+fn request(
+    loaded: &Loaded,
+    verb: &str,
+    resource: &str,
+    api_group: Option<&str>,
+    name: Option<&str>,
+) -> anyhow::Result<Attributes> {
+    let attrs = Resources::new(&loaded.objects).resolve(verb, resource, api_group)?;
+    Ok(match name {
         Some(name) => attrs.named(name),
         None => attrs,
-    }
+    })
 }
 
 fn who_can(args: WhoCanArgs) -> anyhow::Result<ExitCode> {
     let loaded = Loaded::new(&args.input, &args.policy);
     let attrs = request(
+        &loaded,
         &args.verb,
         &args.resource,
         args.api_group.as_deref(),
         args.name.as_deref(),
-    );
+    )?;
     let (attrs, found) = match &args.namespace {
         _ if attrs.is_cluster_scoped() => {
             let found = loaded.policy.who_can(&attrs);
@@ -422,11 +434,12 @@ fn can_i(mut args: CanIArgs) -> anyhow::Result<ExitCode> {
     };
     let loaded = Loaded::new(&args.input, &args.policy);
     let attrs = request(
+        &loaded,
         verb,
         resource,
         args.api_group.as_deref(),
         args.name.as_deref(),
-    )
+    )?
     .in_namespace(&namespace);
     let decision = loaded.policy.authorize(&user, &attrs);
     match args.format {

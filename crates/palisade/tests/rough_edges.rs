@@ -1,0 +1,197 @@
+//! The rough edges a new user hits: RBAC resource names as kubectl takes them, duplicate
+//! objects, `pss suggest` against the label in force, `netpol eval` with addresses, the same
+//! `-f/--format` everywhere and `explain` for a terminal.
+
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+
+/// Runs `palisade ARGS` in `dir` without colour: exit code, stdout, stderr.
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(cargo_bin("palisade"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn files(contents: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in contents {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+const RBAC: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: app}
+rules:
+  - apiGroups: ['']
+    resources: [secrets, pods, pods/log]
+    verbs: [get]
+  - apiGroups: [apps]
+    resources: [deployments]
+    verbs: [get]
+  - apiGroups: [example.com]
+    resources: [widgets]
+    verbs: [get, frobnicate]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader, namespace: app}
+subjects: [{kind: User, name: alice}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wg]}
+  versions: [{name: v1, served: true, storage: true}]
+";
+
+#[test]
+fn rbac_takes_resource_names_as_kubectl_does() {
+    let dir = files(&[("rbac.yaml", RBAC)]);
+    for (resource, plural, group) in [
+        ("secret", "secrets", ""),
+        ("secrets", "secrets", ""),
+        ("Secret", "secrets", ""),
+        ("po", "pods", ""),
+        ("pod", "pods", ""),
+        ("deploy", "deployments", "apps"),
+        ("Deployment", "deployments", "apps"),
+        ("deployment.apps", "deployments", "apps"),
+        ("wg", "widgets", "example.com"),
+        ("widget", "widgets", "example.com"),
+        ("Widget", "widgets", "example.com"),
+        ("pods/log", "pods", ""),
+    ] {
+        let (code, out, err) = run(
+            dir.path(),
+            &["rbac", "who-can", "get", resource, "rbac.yaml"],
+        );
+        assert_eq!(code, 0, "{resource}: {err}");
+        assert!(out.contains("User alice"), "{resource}: {out}");
+        let (code, out, err) = run(
+            dir.path(),
+            &[
+                "rbac",
+                "can-i",
+                "get",
+                resource,
+                "--as",
+                "alice",
+                "-n",
+                "app",
+                "rbac.yaml",
+            ],
+        );
+        assert_eq!((code, out.as_str()), (0, "yes\n"), "{resource}: {err}");
+        let (_, out, _) = run(
+            dir.path(),
+            &[
+                "rbac",
+                "who-can",
+                "get",
+                resource,
+                "--format",
+                "json",
+                "rbac.yaml",
+            ],
+        );
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["request"]["resource"], plural, "{resource}");
+        assert_eq!(v["request"]["group"], group, "{resource}");
+    }
+    // A custom verb that a rule names is a verb.
+    let (code, out, _) = run(
+        dir.path(),
+        &["rbac", "who-can", "frobnicate", "widgets", "rbac.yaml"],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("User alice"), "{out}");
+}
+
+#[test]
+fn rbac_unknown_resources_and_verbs_are_errors_with_the_nearest_name() {
+    let dir = files(&[("rbac.yaml", RBAC)]);
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["who-can", "get", "secerts"],
+            "error: unknown resource \"secerts\": not a built-in resource, nor one of a \
+             CustomResourceDefinition or RBAC rule in the input; did you mean \"secrets\"?",
+        ),
+        (
+            &["who-can", "gett", "secrets"],
+            "error: unknown verb \"gett\"; did you mean \"get\"?",
+        ),
+        (
+            &["can-i", "lst", "pods", "--as", "alice"],
+            "error: unknown verb \"lst\"; did you mean \"list\"?",
+        ),
+        (
+            &["who-can", "get", "gadgets.example.com"],
+            "error: unknown resource \"gadgets.example.com\"",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["rbac"];
+        all.extend(args);
+        all.push("rbac.yaml");
+        let (code, out, err) = run(dir.path(), &all);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(out.is_empty(), "no answer: {out}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn rbac_resource_slash_name_is_ambiguous_and_points_to_name() {
+    let dir = files(&[("rbac.yaml", RBAC)]);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "rbac",
+            "who-can",
+            "get",
+            "configmaps/app-config",
+            "rbac.yaml",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains(
+            "error: \"configmaps/app-config\" is ambiguous: configmaps has no subresource \
+             \"app-config\", and palisade reads RESOURCE/SUBRESOURCE; for the object named \
+             \"app-config\", give `configmaps --name app-config`"
+        ),
+        "{err}"
+    );
+    // What it points to works.
+    let (code, _, err) = run(
+        dir.path(),
+        &[
+            "rbac",
+            "who-can",
+            "get",
+            "configmaps",
+            "--name",
+            "app-config",
+            "rbac.yaml",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+}
