@@ -195,3 +195,54 @@ fn rbac_resource_slash_name_is_ambiguous_and_points_to_name() {
     );
     assert_eq!(code, 0, "{err}");
 }
+
+fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn two_definitions_of_one_object_are_reported_with_both_places() {
+    let sa = |automount: bool| {
+        format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: shop\n\
+             automountServiceAccountToken: {automount}\n"
+        )
+    };
+    let dir = files(&[
+        ("a.yaml", &sa(false)),
+        ("b.yaml", &sa(true)),
+        ("c.yaml", &sa(false)),
+    ]);
+    let (code, out, _) = run(
+        dir.path(),
+        &["scan", "--no-config", "--select", "YAML002", "."],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "medium[YAML002] ServiceAccount shop/web is defined again here with different \
+             content (first at a.yaml:4:3); only one of the two can exist in a cluster\n --> \
+             b.yaml:4:3"
+        ),
+        "{out}"
+    );
+    // c.yaml is a copy of a.yaml: not reported.
+    assert!(out.contains("1 finding (1 medium)"), "{out}");
+}
+
+/// The two example sets live in their own namespaces: scanning both together loses nothing
+/// and reports no duplicate (the README's numbers).
+#[test]
+fn the_example_sets_do_not_collide() {
+    let count = |path: &str| {
+        let (_, out, err) = run(&repo_root(), &["scan", "--no-config", "-f", "json", path]);
+        let v: Value = serde_json::from_str(&out).expect(&err);
+        let findings = v["findings"].as_array().unwrap().clone();
+        assert!(findings.iter().all(|f| f["rule"] != "YAML002"), "{path}");
+        findings.len()
+    };
+    let insecure = count("examples/insecure");
+    assert_eq!(count("examples/hardened"), 0);
+    assert_eq!(count("examples/"), insecure);
+    assert_eq!(insecure, 101, "the README says 101");
+}

@@ -115,4 +115,5 @@ pub static ALL: &[&dyn Rule] = &[
     &exposure::internet_entry_point::InternetEntryPoint,
     &exposure::ssh_port_exposed::SshPortExposed,
     &input::duplicate_key::DuplicateKey,
+    &input::duplicate_object::DuplicateObject,
 ];

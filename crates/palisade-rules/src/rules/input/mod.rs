@@ -1,3 +1,4 @@
 //! Rules about the manifest text itself.
 
 pub mod duplicate_key;
+pub mod duplicate_object;

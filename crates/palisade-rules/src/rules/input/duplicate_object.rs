@@ -1,0 +1,109 @@
+use std::collections::HashMap;
+
+use palisade_core::rule::{Framework, Reference, Severity};
+use palisade_core::views::{kinds, WORKLOADS};
+use palisade_core::Object;
+
+use crate::{declare_rule, Emit, Inventory, InventoryRule};
+
+/// The kinds compared: those that decide what runs, what is exposed and who may do what (the
+/// others, such as ConfigMaps, Secrets and CRDs, can be large and are not kept for the whole
+/// run).
+const KINDS: &[&str] = &kinds::<{ WORKLOADS.len() + 9 }>(
+    &[
+        "Namespace",
+        "Service",
+        "Ingress",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+    ],
+    false,
+);
+
+declare_rule! {
+    /// Object is defined twice with different content.
+    pub struct DuplicateObject;
+    checks: Inventory,
+    id: "YAML002",
+    slug: "duplicate-object",
+    title: "Object is defined twice with different content",
+    severity: Severity::Medium,
+    category: "input",
+    kinds: KINDS,
+    summary: "Two documents of the input define the same object (API group, kind, namespace and \
+name) with different content. Reported at the second definition's name, with the place of the \
+first. Two identical copies are not reported. Compared kinds: workloads, Namespaces, Services, \
+Ingresses, NetworkPolicies, ServiceAccounts and RBAC roles and bindings. An object without \
+`metadata.namespace` is compared with the others without one only.",
+    rationale: "Only one of the two can exist in a cluster: whichever is applied last replaces the \
+other, so what a reviewer reads in one file is not what runs. Checks that relate objects \
+(NetworkPolicy reachability, RBAC, Pod Security by namespace) can also see only one of them, so \
+findings about the other may be lost. Two environments or two variants of an application kept in \
+one tree (for example a hardened and an insecure set) belong in their own namespaces, or in \
+inputs scanned separately.",
+    remediation: "Delete one of the two definitions, rename one, or move each set into its own \
+namespace:\n\n```yaml\nmetadata:\n  name: web\n  namespace: shop-staging   # and shop-production \
+in the other set\n```\n\nWhen the two are environments that are never applied together, scan \
+each one on its own (`palisade scan overlays/staging`).",
+    references: &[Reference::url(
+        Framework::Docs,
+        "Object names and IDs",
+        "https://kubernetes.io/docs/concepts/overview/working-with-objects/names/",
+    )],
+    fix: None,
+}
+
+/// What makes two definitions the same object.
+type Identity<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+fn identity(object: &Object) -> Identity<'_> {
+    (
+        object.group(),
+        object.kind(),
+        object.namespace().unwrap_or_default(),
+        object.name(),
+    )
+}
+
+impl InventoryRule for DuplicateObject {
+    fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
+        // The first definition of each identity, and those already reported as different from
+        // it (a third copy equal to the second is reported once).
+        let mut first: HashMap<Identity<'_>, usize> = HashMap::new();
+        for (index, object) in inventory.objects.iter().enumerate() {
+            if !KINDS.contains(&object.kind()) || object.name().is_empty() {
+                continue;
+            }
+            let Some(&earlier) = first.get(&identity(object)) else {
+                first.insert(identity(object), index);
+                continue;
+            };
+            let original = &inventory.objects[earlier];
+            if original.value == object.value {
+                continue;
+            }
+            let pos = original.locate("/metadata/name");
+            let (_, kind, namespace, name) = identity(object);
+            let shown = if namespace.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{namespace}/{name}")
+            };
+            out.push((
+                index,
+                Emit::new(
+                    "/metadata/name",
+                    format!(
+                        "{kind} {shown} is defined again here with different content (first at \
+                         {}:{}:{}); only one of the two can exist in a cluster",
+                        original.source.path, pos.line, pos.col
+                    ),
+                ),
+            ));
+        }
+    }
+}
