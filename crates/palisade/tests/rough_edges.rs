@@ -246,3 +246,77 @@ fn the_example_sets_do_not_collide() {
     assert_eq!(count("examples/"), insecure);
     assert_eq!(insecure, 101, "the README says 101");
 }
+
+const PSS_NAMESPACE: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: root, namespace: shop}
+spec:
+  containers: [{name: app, image: app}]
+";
+
+#[test]
+fn pss_suggest_warns_when_weaker_than_the_label_in_force() {
+    let dir = files(&[("ns.yaml", PSS_NAMESPACE)]);
+    let (code, out, err) = run(dir.path(), &["pss", "suggest", "ns.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(
+            "namespace shop: baseline:v1.37 (1 workload), enforces restricted:latest now\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        err,
+        "warning: ns.yaml:6:5: namespace shop: the suggestion baseline:v1.37 is weaker than \
+         restricted:latest, which its labels enforce now: applying it would loosen the \
+         namespace; fix the workloads that restricted:latest denies instead\n"
+    );
+    let (_, out, _) = run(dir.path(), &["pss", "suggest", "ns.yaml", "-f", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["weakerThanCurrent"], true);
+
+    // A suggestion as strict as the label says nothing.
+    let compliant = PSS_NAMESPACE.replace("restricted", "baseline");
+    let dir = files(&[("ns.yaml", &compliant)]);
+    let (code, _, err) = run(dir.path(), &["pss", "suggest", "ns.yaml"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+#[test]
+fn pss_version_without_level_uses_the_default_level() {
+    let dir = files(&[("ns.yaml", PSS_NAMESPACE)]);
+    // The default level is restricted: judged at restricted:v1.24 instead of the labels.
+    let (code, out, err) = run(dir.path(), &["pss", "ns.yaml", "--version", "v1.24"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.starts_with(
+            "ns.yaml:8: Pod shop/root: denied: violates PodSecurity \"restricted:v1.24\""
+        ),
+        "{out}"
+    );
+    // With --default-level, that one.
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "pss",
+            "ns.yaml",
+            "--version",
+            "v1.24",
+            "--default-level",
+            "baseline",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("ns.yaml:8: Pod shop/root: allowed (baseline:v1.24)\n"),
+        "{out}"
+    );
+}

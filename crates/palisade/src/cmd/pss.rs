@@ -61,9 +61,10 @@ pub struct CheckArgs {
     /// Judge everything at this level instead of by namespace labels.
     #[arg(long, value_parser = parse_level)]
     pub level: Option<Level>,
-    /// Policy version for --level (`latest` or `v1.N`).
-    #[arg(long, value_parser = parse_version, default_value = "latest", requires = "level")]
-    pub version: Version,
+    /// Judge everything at this policy version (`latest` or `v1.N`) instead of by namespace
+    /// labels: at --level, or at the default level without it. Default with --level: latest.
+    #[arg(long, value_parser = parse_version)]
+    pub version: Option<Version>,
     /// An AdmissionConfiguration (or PodSecurityConfiguration) file: its defaults and its
     /// exempt namespaces and runtime classes apply.
     #[arg(long, value_name = "ADMISSION_CONFIG_FILE")]
@@ -291,10 +292,18 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .filter(|o| is_workload(o))
         .map(|object| {
             let namespace = namespace_of(object);
-            let (policy, source) = match args.level {
-                Some(level) => (
+            // `--version` alone judges at the default level.
+            let flagged = match (args.level, args.version) {
+                (None, None) => None,
+                (level, version) => Some(LevelVersion::new(
+                    level.unwrap_or(defaults.enforce.level),
+                    version.unwrap_or(Version::Latest),
+                )),
+            };
+            let (policy, source) = match flagged {
+                Some(enforce) => (
                     Policy {
-                        enforce: LevelVersion::new(level, args.version),
+                        enforce,
                         ..Policy::default()
                     },
                     PolicySource::Flag,
@@ -497,6 +506,21 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
             let _ = write!(text, ", enforces {current} now");
         }
         text.push('\n');
+        let weaker = current.is_some_and(|current| weaker_than(lv, current));
+        if let Some(current) = current.filter(|_| weaker) {
+            let at = namespace.map_or_else(String::new, |ns| {
+                let pos = ns.namespace.locate(&pointer::push(
+                    "/metadata/labels",
+                    &Mode::Enforce.level_label(),
+                ));
+                format!("{}:{}:{}: ", ns.namespace.source.path, pos.line, pos.col)
+            });
+            eprintln!(
+                "warning: {at}namespace {name}: the suggestion {lv} is weaker than {current}, \
+                 which its labels enforce now: applying it would loosen the namespace; fix the \
+                 workloads that {current} denies instead"
+            );
+        }
         if let Some(next) = suggestion.next.filter(|_| !blockers.is_empty()) {
             let _ = writeln!(text, "  blocking {}:", LevelVersion::new(next, version));
             for (object, evaluation) in &blockers {
@@ -517,6 +541,7 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
             "level": suggestion.level,
             "version": version,
             "current": current.map(|c| c.to_string()),
+            "weakerThanCurrent": weaker,
             "workloads": suggestion.evaluated,
             "next": suggestion.next,
             "blockers": blockers.iter().map(|(object, evaluation)| {
@@ -548,6 +573,15 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Whether `suggested` is a weaker policy than `current`: a less strict level, or the same
+/// level at an older policy version.
+fn weaker_than(suggested: LevelVersion, current: LevelVersion) -> bool {
+    suggested.level < current.level
+        || (suggested.level == current.level
+            && suggested.level != Level::Privileged
+            && suggested.version.policy_minor() < current.version.policy_minor())
 }
 
 /// A JSON patch setting the labels on the Namespace: against the object when the input holds
