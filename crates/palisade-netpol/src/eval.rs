@@ -2,7 +2,9 @@
 
 use crate::engine::{referenced_blocks, Cluster, Peer, Step, Verdict};
 use crate::model::Input;
-use crate::sets::{ip_atoms, ConnSet, Protocol};
+use crate::sets::{
+    ip_atoms, ip_ranges_string, is_ipv6, parse_cidr, parse_ipv4, ConnSet, IntervalSet, Protocol,
+};
 
 /// The verdict on one connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +15,10 @@ pub struct EvalResult {
     pub policies: Vec<String>,
     /// The rules that matched, in evaluation order.
     pub steps: Vec<Step>,
+    /// When an end is an address range that policies' `ipBlock`s split into parts judged
+    /// differently: each part (`a.b.c.d-w.x.y.z`) and whether it may connect. `allowed` is
+    /// then false. Empty otherwise.
+    pub ranges: Vec<(String, bool)>,
 }
 
 /// Why a connection could not be evaluated.
@@ -20,30 +26,75 @@ pub struct EvalResult {
 pub enum EvalError {
     /// No workload with this `ns/name`.
     UnknownWorkload(String),
+    /// An IPv6 address or range: the model covers IPv4 only.
+    Ipv6(String),
+    /// Both ends are addresses: policies judge connections of pods only.
+    NoWorkload,
 }
 
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EvalError::UnknownWorkload(w) => write!(f, "workload {w} not found in the input"),
+            EvalError::UnknownWorkload(w) => write!(
+                f,
+                "workload {w} not found in the input (give NS/NAME of a workload, an IPv4 \
+                 address or a CIDR)"
+            ),
+            EvalError::Ipv6(a) => write!(f, "{a}: IPv6 addresses are not supported, only IPv4"),
+            EvalError::NoWorkload => write!(
+                f,
+                "the source and the destination are both addresses: one must be a workload"
+            ),
         }
     }
 }
 
 impl std::error::Error for EvalError {}
 
-fn find(cluster: &Cluster<'_>, name: &str) -> Result<Peer, EvalError> {
+/// An IPv4 address or CIDR as the set of addresses it covers.
+fn address(text: &str) -> Result<Option<IntervalSet>, EvalError> {
+    if let Some(ip) = parse_ipv4(text) {
+        return Ok(Some(IntervalSet::range(ip, ip)));
+    }
+    if let Some(range) = parse_cidr(text) {
+        return Ok(Some(range));
+    }
+    if is_ipv6(text) {
+        return Err(EvalError::Ipv6(text.to_owned()));
+    }
+    Ok(None)
+}
+
+/// The peers an end stands for: a workload (`ns/name`, or `name` in `default`), or the parts
+/// of an address range that the `ipBlock`s of the input's rules (ingress ones for a source,
+/// egress ones for a destination) tell apart.
+fn find(
+    cluster: &Cluster<'_>,
+    input: &Input,
+    name: &str,
+    source: bool,
+) -> Result<Vec<Peer>, EvalError> {
+    if let Some(range) = address(name)? {
+        return Ok(ip_atoms(&referenced_blocks(input, source))
+            .into_iter()
+            .map(|atom| atom.intersect(&range))
+            .filter(|part| !part.is_empty())
+            .map(Peer::Ip)
+            .collect());
+    }
     let (ns, wl) = name.split_once('/').unwrap_or(("default", name));
     cluster
         .workloads()
         .iter()
         .position(|w| w.namespace == ns && w.name == wl)
-        .map(Peer::Workload)
+        .map(|i| vec![Peer::Workload(i)])
         .ok_or_else(|| EvalError::UnknownWorkload(name.to_owned()))
 }
 
-/// Decides whether `source` may connect to `destination` (both `ns/name` of workloads) on
-/// the protocol and port.
+/// Decides whether `source` may connect to `destination` on the protocol and port. Each is
+/// the `ns/name` of a workload, or (one of them) an IPv4 address or CIDR: a range is allowed
+/// when every address in it is, and [`EvalResult::ranges`] says which parts are when only
+/// some are.
 pub fn eval(
     input: &Input,
     source: &str,
@@ -52,27 +103,53 @@ pub fn eval(
     port: u16,
 ) -> Result<EvalResult, EvalError> {
     let cluster = Cluster::new(input);
-    let src = find(&cluster, source)?;
-    let dst = find(&cluster, destination)?;
-    let mut steps = Vec::new();
-    let allowed = cluster.allowed(&src, &dst, Some(&mut steps));
+    let srcs = find(&cluster, input, source, true)?;
+    let dsts = find(&cluster, input, destination, false)?;
+    if srcs.iter().chain(&dsts).all(|p| matches!(p, Peer::Ip(_))) {
+        return Err(EvalError::NoWorkload);
+    }
     let port = u64::from(port);
-    let allowed = allowed.contains(protocol, port);
-    // An allowed connection is explained by the rules covering it; a denied one by the
-    // policies that isolate the pod, the rules denying it and the rules allowing only other
-    // connections.
-    steps.retain(|s| match s.verdict {
-        Verdict::Isolate => true,
-        Verdict::Allow if !allowed => true,
-        _ => s.conns.contains(protocol, port),
-    });
+    let mut steps: Vec<Step> = Vec::new();
+    let mut ranges = Vec::new();
+    let mut all_allowed = true;
+    for src in &srcs {
+        for dst in &dsts {
+            let mut trace = Vec::new();
+            let allowed = cluster
+                .allowed(src, dst, Some(&mut trace))
+                .contains(protocol, port);
+            // An allowed connection is explained by the rules that allow (or pass) it: none of
+            // those that isolate the pod or deny other connections. A denied one by the
+            // policies that isolate the pod, the rules denying it and the rules allowing only
+            // other connections.
+            trace.retain(|s| match s.verdict {
+                Verdict::Allow | Verdict::Pass if allowed => s.conns.contains(protocol, port),
+                _ if allowed => false,
+                Verdict::Isolate | Verdict::Allow => true,
+                _ => s.conns.contains(protocol, port),
+            });
+            all_allowed &= allowed;
+            for step in trace {
+                if !steps.contains(&step) {
+                    steps.push(step);
+                }
+            }
+            if let Peer::Ip(part) = if matches!(src, Peer::Ip(_)) { src } else { dst } {
+                ranges.push((ip_ranges_string(part), allowed));
+            }
+        }
+    }
+    if ranges.len() == 1 {
+        ranges.clear();
+    }
     let mut policies: Vec<String> = steps.iter().map(|s| s.policy.clone()).collect();
     policies.sort();
     policies.dedup();
     Ok(EvalResult {
-        allowed,
+        allowed: all_allowed,
         policies,
         steps,
+        ranges,
     })
 }
 

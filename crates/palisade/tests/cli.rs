@@ -468,10 +468,10 @@ fn rules_explain_and_init() {
     let (code, out, _) = run(palisade().args(["explain", "privileged-container"]));
     assert_eq!(code, 0);
     for section in [
-        "# POD001",
-        "## Why it matters",
-        "## How to fix it",
-        "## References",
+        "POD001",
+        "\nWhy it matters\n",
+        "\nHow to fix it\n",
+        "\nReferences\n",
         "CIS",
     ] {
         assert!(out.contains(section), "{section}: {out}");

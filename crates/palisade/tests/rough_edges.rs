@@ -320,3 +320,297 @@ fn pss_version_without_level_uses_the_default_level() {
         "{out}"
     );
 }
+
+/// Two policies select `shop/web` for ingress: one allows the office range on port 80, the
+/// other only the pod `other`. Egress goes to one DNS server only.
+const NETPOL: &str = r#"apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: "c:1"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other, namespace: shop, labels: {app: other}}
+spec: {containers: [{name: c, image: "c:1"}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-office, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/24}}], ports: [{port: 80}]}]
+  egress: [{to: [{ipBlock: {cidr: 8.8.8.8/32}}], ports: [{port: 53, protocol: UDP}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-other, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: other}}}]}]
+"#;
+
+fn eval(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["netpol", "eval", "np.yaml"];
+    all.extend(args);
+    run(dir, &all)
+}
+
+#[test]
+fn netpol_eval_takes_addresses_and_cidrs() {
+    let dir = files(&[("np.yaml", NETPOL)]);
+    let (code, out, err) = eval(
+        dir.path(),
+        &[
+            "--source",
+            "10.0.0.5",
+            "--destination",
+            "shop/web",
+            "--port",
+            "80",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // Only the rule that allows it: not the other policy, which allows only other peers.
+    assert_eq!(
+        out,
+        "allowed: 10.0.0.5 => shop/web TCP/80\n\tIngress: NetworkPolicy 'shop/from-office' \
+         Ingress rule #1 allows TCP 80\n"
+    );
+    let (code, out, _) = eval(
+        dir.path(),
+        &[
+            "--source",
+            "10.0.0.5",
+            "--destination",
+            "shop/web",
+            "--port",
+            "443",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("denied: 10.0.0.5 => shop/web TCP/443\n"),
+        "{out}"
+    );
+
+    // A range that the policy allows only in part: denied, with the parts.
+    let (code, out, _) = eval(
+        dir.path(),
+        &[
+            "--source",
+            "10.0.0.0/16",
+            "--destination",
+            "shop/web",
+            "--port",
+            "80",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(
+        v["ranges"],
+        serde_json::json!([
+            {"range": "10.0.0.0-10.0.0.255", "allowed": true},
+            {"range": "10.0.1.0-10.0.255.255", "allowed": false}
+        ])
+    );
+
+    // An address as the destination, for egress.
+    let dns = |ip: &str| {
+        eval(
+            dir.path(),
+            &[
+                "--source",
+                "shop/web",
+                "--destination",
+                ip,
+                "--port",
+                "53",
+                "--protocol",
+                "UDP",
+            ],
+        )
+    };
+    let (code, out, _) = dns("8.8.8.8");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Egress rule #1 allows UDP 53"), "{out}");
+    let (code, out, _) = dns("1.1.1.1");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("selects the pod but no rule matches the peer (denied)"),
+        "{out}"
+    );
+
+    // Errors: two addresses, IPv6.
+    let (code, _, err) = eval(
+        dir.path(),
+        &[
+            "--source",
+            "1.2.3.4",
+            "--destination",
+            "10.0.0.0/8",
+            "--port",
+            "53",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("both addresses: one must be a workload"),
+        "{err}"
+    );
+    let (code, _, err) = eval(
+        dir.path(),
+        &[
+            "--source",
+            "fe80::1",
+            "--destination",
+            "shop/web",
+            "--port",
+            "80",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("IPv6 addresses are not supported"), "{err}");
+}
+
+#[test]
+fn netpol_eval_of_an_allowed_connection_lists_no_denial() {
+    let dir = files(&[("np.yaml", NETPOL)]);
+    let (code, out, err) = eval(
+        dir.path(),
+        &[
+            "--source",
+            "shop/other",
+            "--destination",
+            "shop/web",
+            "--port",
+            "80",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("denied"), "{out}");
+    assert_eq!(
+        out,
+        "allowed: shop/other => shop/web TCP/80\n\tIngress: NetworkPolicy 'shop/from-other' \
+         Ingress rule #1 allows All Connections\n"
+    );
+}
+
+/// The subcommands listed under `Commands:` in a help text.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_command_with_a_format_takes_dash_f() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut with_format = Vec::new();
+    while let Some(command) = pending.pop() {
+        let mut args: Vec<&str> = command.iter().map(String::as_str).collect();
+        args.push("--help");
+        let (code, help, err) = run(dir.path(), &args);
+        assert_eq!(code, 0, "{command:?}: {err}");
+        for sub in subcommands(&help) {
+            let mut next = command.clone();
+            next.push(sub);
+            pending.push(next);
+        }
+        for line in help.lines().filter(|l| l.contains("--format")) {
+            let option = line.trim_start();
+            if option.starts_with('-') {
+                assert!(
+                    option.starts_with("-f, --format <"),
+                    "{command:?} has {option:?}: every --format is -f/--format"
+                );
+                with_format.push(command.join(" "));
+            }
+        }
+    }
+    with_format.sort();
+    assert_eq!(
+        with_format,
+        [
+            "explain",
+            "netpol eval",
+            "netpol list",
+            "pss",
+            "pss suggest",
+            "rbac can-i",
+            "rbac graph",
+            "rbac paths",
+            "rbac who-can",
+            "rules",
+            "scan",
+        ]
+    );
+    // `text` is a format of every command whose output is text.
+    let np = files(&[("np.yaml", NETPOL)]);
+    let (code, out, err) = run(np.path(), &["netpol", "list", "np.yaml", "-f", "text"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("shop/other[Pod] => shop/web[Pod] : All Connections"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_renders_for_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run(dir.path(), &["explain", "POD001"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(
+            "POD001 privileged-container: Container runs privileged\n\nseverity: critical\n"
+        ),
+        "{out}"
+    );
+    // No markdown syntax, no colour when not on a terminal, lines wrapped.
+    for raw in ["`", "**", "](", "\n#", "|---", "```", "\x1b["] {
+        assert!(!out.contains(raw), "{raw:?} in {out}");
+    }
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    assert!(
+        out.contains("\n    securityContext:\n      privileged: false\n"),
+        "{out}"
+    );
+    // The page itself, on request.
+    let (_, md, _) = run(dir.path(), &["explain", "POD001", "-f", "markdown"]);
+    let page = std::fs::read_to_string(repo_root().join("docs/rules/POD001.md")).unwrap();
+    assert_eq!(md, page);
+
+    // On a terminal (through `script`, where it is installed), with colours.
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        eprintln!(
+            "SKIPPED the terminal half of explain_renders_for_a_terminal: no {}",
+            script.display()
+        );
+        return;
+    }
+    let command = format!("{} explain POD001", cargo_bin("palisade").display());
+    let out = Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(tty.contains("\x1b[1mWhat it finds\x1b[0m"), "{tty}");
+    assert!(
+        tty.contains("\x1b[36msecurityContext.privileged: true\x1b[0m"),
+        "{tty}"
+    );
+}

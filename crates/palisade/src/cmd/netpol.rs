@@ -26,6 +26,8 @@ pub enum NetpolCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
+    /// netpol-analyzer's text (`text` works too, as in the other commands).
+    #[value(alias = "text")]
     Txt,
     Json,
     Csv,
@@ -56,7 +58,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value = "txt")]
+    #[arg(long, short = 'f', value_enum, default_value = "txt")]
     pub format: ListFormat,
     /// Only connections from or to this workload (`name` or `ns/name`); repeatable.
     #[arg(long, value_name = "WORKLOAD")]
@@ -94,11 +96,11 @@ pub enum EvalFormat {
 pub struct EvalArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// The connecting workload, as `namespace/name`.
-    #[arg(long, value_name = "NS/NAME")]
+    /// The connecting workload, as `namespace/name`, or an IPv4 address or CIDR.
+    #[arg(long, value_name = "NS/NAME|IP|CIDR")]
     pub source: String,
-    /// The workload connected to, as `namespace/name`.
-    #[arg(long, value_name = "NS/NAME")]
+    /// The workload connected to, as `namespace/name`, or an IPv4 address or CIDR.
+    #[arg(long, value_name = "NS/NAME|IP|CIDR")]
     pub destination: String,
     /// TCP, UDP or SCTP.
     #[arg(long, default_value = "TCP", value_parser = parse_protocol)]
@@ -107,7 +109,7 @@ pub struct EvalArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: EvalFormat,
 }
 
@@ -201,6 +203,10 @@ fn eval_json(args: &EvalArgs, result: &EvalResult) -> Value {
         "protocol": args.protocol.as_str(),
         "port": args.port,
         "policies": result.policies,
+        "ranges": result.ranges.iter().map(|(range, allowed)| json!({
+            "range": range,
+            "allowed": allowed,
+        })).collect::<Vec<_>>(),
         "steps": result.steps.iter().map(step_json).collect::<Vec<_>>(),
     })
 }
@@ -225,6 +231,10 @@ fn eval_cmd(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 args.protocol.as_str(),
                 args.port
             );
+            for (range, allowed) in &result.ranges {
+                let verdict = if *allowed { "allowed" } else { "denied" };
+                println!("\t{range}: {verdict}");
+            }
             if result.steps.is_empty() {
                 println!("\tno policy applies: the system default allows it");
             }

@@ -81,7 +81,7 @@ pub struct WhoCanArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: TextFormat,
     #[command(flatten)]
     pub input: InputArgs,
@@ -120,7 +120,7 @@ pub struct CanIArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: TextFormat,
     #[command(flatten)]
     pub input: InputArgs,
@@ -131,7 +131,7 @@ pub struct GraphArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value = "dot")]
+    #[arg(long, short = 'f', value_enum, default_value = "dot")]
     pub format: GraphFormat,
     #[command(flatten)]
     pub input: InputArgs,
@@ -152,7 +152,7 @@ pub struct PathsArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: TextFormat,
     #[command(flatten)]
     pub input: InputArgs,
