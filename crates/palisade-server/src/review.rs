@@ -558,6 +558,7 @@ fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> 
     match endpoint {
         Endpoint::Validate => {
             let object = prepare(state, request, value);
+            outcome.warnings = ignore_warnings(&engine, &object);
             let findings = engine.check_object(&object);
             let previous: HashSet<(&'static str, String)> =
                 match (request.old_object, state.webhook.updates) {
@@ -595,10 +596,30 @@ fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> 
         Endpoint::Mutate => {
             let original = value.clone();
             let object = prepare(state, request, value);
+            outcome.warnings = ignore_warnings(&engine, &object);
             mutate(state, &engine, object, original, namespace, &mut outcome);
         }
     }
     outcome
+}
+
+/// The names in the object's ignore annotation that are no rule, as admission warnings with
+/// the nearest rule name: the warnings `palisade scan` gives ([`Engine::ignore_warnings`]),
+/// without their place (an admitted object has no file). None when the annotation is not
+/// honoured: [`prepare`] removed it.
+fn ignore_warnings(engine: &Engine, object: &Object) -> Vec<String> {
+    let place = format!("{}:", object.source.path);
+    engine
+        .ignore_warnings(object)
+        .into_iter()
+        .map(|text| {
+            let message = text
+                .strip_prefix(&place)
+                .and_then(|rest| rest.split_once(": "))
+                .map_or(text.as_str(), |(_, message)| message);
+            warning(&format!("palisade: {message}"))
+        })
+        .collect()
 }
 
 fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
@@ -825,6 +846,84 @@ mod tests {
             Value::Object(map) => map.values().map(exact_values).sum(),
             _ => 0,
         }
+    }
+
+    fn state(webhook: &str) -> State {
+        let webhook = WebhookConfig::parse(webhook, "webhook.yaml").unwrap();
+        State::new(
+            palisade_rules::Config::default(),
+            Vec::new(),
+            Vec::new(),
+            webhook,
+            crate::log::LogSink::discard(),
+        )
+        .unwrap()
+    }
+
+    fn admit(state: &State, endpoint: Endpoint, annotations: Value) -> Value {
+        let pod = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "a", "annotations": annotations},
+            "spec": {"containers": [{"name": "c", "image": "c:1",
+                "securityContext": {"privileged": true}}]},
+        });
+        let body = serde_json::json!({
+            "apiVersion": API_VERSION,
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "u", "operation": "CREATE", "namespace": "a",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "object": pod,
+            },
+        });
+        let reply = review(state, endpoint, body.to_string().as_bytes());
+        assert_eq!(reply.status, 200);
+        let reply: Value = serde_json::from_slice(&reply.body).unwrap();
+        reply["response"].clone()
+    }
+
+    #[test]
+    fn an_unknown_rule_in_the_ignore_annotation_is_a_warning_with_the_nearest_name() {
+        let honoured = state("webhook:\n  honor-ignore-annotations: true\n");
+        let annotations = serde_json::json!({
+            "palisade.dev/ignore": "POD001, privileged-containr, nonsense-xyz",
+            "palisade.dev/ignore-reason": "a node agent",
+        });
+        let response = admit(&honoured, Endpoint::Validate, annotations.clone());
+        // POD001 is ignored; the two other names are reported, the first with its nearest.
+        let denial = response["status"]["message"].as_str().unwrap_or_default();
+        assert!(!denial.contains("POD001"), "{response}");
+        let warnings: Vec<&str> = response["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|w| w.contains("palisade.dev/ignore"))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "palisade: palisade.dev/ignore names an unknown rule \"privileged-containr\"; \
+                 did you mean \"privileged-container\"?",
+                "palisade: palisade.dev/ignore names an unknown rule \"nonsense-xyz\"",
+            ],
+            "{response}"
+        );
+        let mutated = admit(&honoured, Endpoint::Mutate, annotations.clone());
+        assert!(
+            mutated["warnings"]
+                .to_string()
+                .contains("privileged-containr"),
+            "{mutated}"
+        );
+        // Where the annotation is not honoured, it is not read at all.
+        let ignored = admit(&state(""), Endpoint::Validate, annotations);
+        assert!(
+            ignored["status"]["message"].to_string().contains("POD001"),
+            "{ignored}"
+        );
+        assert!(!ignored.to_string().contains("unknown rule"), "{ignored}");
     }
 
     #[test]
