@@ -782,7 +782,7 @@ fn reports_and_explain_say_which_kind_each_fix_is() {
         Value::from("unsafe")
     );
 
-    let (code, explain, _) = run(dir.path(), &["explain", "POD001"]);
+    let (code, explain, _) = run(dir.path(), &["explain", "POD001", "-f", "markdown"]);
     assert_eq!(code, 0);
     assert!(
         explain.contains(
@@ -791,7 +791,7 @@ fn reports_and_explain_say_which_kind_each_fix_is() {
         "{explain}"
     );
     assert!(explain.contains("node agent such as Falco"), "{explain}");
-    let (_, explain, _) = run(dir.path(), &["explain", "POD002"]);
+    let (_, explain, _) = run(dir.path(), &["explain", "POD002", "-f", "markdown"]);
     assert!(
         explain.contains("Its automatic fix is **safe**"),
         "{explain}"

@@ -190,6 +190,39 @@ fn with_helm_a_chart_is_rendered_and_findings_point_into_its_templates() {
     );
 }
 
+#[test]
+fn fix_leaves_a_chart_s_templates_alone() {
+    let repo = repository();
+    let bin = tempfile::tempdir().unwrap();
+    write(
+        bin.path(),
+        "helm",
+        &format!("#!/bin/sh\nprintf '%s' '{RENDERED}'\n"),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let helm = bin.path().join("helm");
+        std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let (code, out, err) = run(
+        repo.path(),
+        bin.path().to_str().unwrap(),
+        &["fix", "--no-config", "--write", "--unsafe-fixes", "."],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(
+            "warning: charts/web: a Helm chart, whose templates/ are not fixed: they are not \
+             YAML until rendered"
+        ),
+        "{err}"
+    );
+    let template =
+        std::fs::read_to_string(repo.path().join("charts/web/templates/deployment.yaml")).unwrap();
+    assert_eq!(template, TEMPLATE);
+}
+
 /// The `PATH` of this test run, where `kubectl` is looked for.
 fn kubectl_path() -> Option<String> {
     let path = std::env::var("PATH").unwrap_or_default();

@@ -81,6 +81,9 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     for err in &outcome.errors {
         report(format!("error: {err}"));
     }
+    for warning in &outcome.warnings {
+        report(format!("warning: {warning}"));
+    }
     let limits = args.input.limits();
     let mut files: Vec<FileFixes<'_>> = Vec::new();
     for finding in outcome.findings.iter().filter(|f| f.fix.is_some()) {

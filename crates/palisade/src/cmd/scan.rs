@@ -152,8 +152,20 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// in parallel as they are read; only objects that inventory rules need are kept, within the
 /// run's node budget (a file whose kept objects do not fit is an error, and its objects are not
 /// kept).
+///
+/// For `fix`: Helm charts are not rendered (a fix cannot be written into a template), their
+/// templates are skipped with a warning.
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
-    scan_with(engine, input, &[], config, false)
+    scan_with(engine, input, Charts::Skip, &[], config, false)
+}
+
+/// What to do with the Helm charts among the inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Charts {
+    /// Render them with `helm template` (when it is on the PATH) and scan the result.
+    Render,
+    /// Skip their templates, with a warning.
+    Skip,
 }
 
 /// [`scan`], which also computes each finding's baseline fingerprint when `fingerprints` is
@@ -165,6 +177,7 @@ pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Resu
 fn scan_with(
     engine: &Engine,
     input: &InputArgs,
+    charts_mode: Charts,
     kustomize: &[String],
     config: &Config,
     fingerprints: bool,
@@ -178,7 +191,15 @@ fn scan_with(
     let limits = input.limits();
     let charts = render::take_charts(&mut inputs);
     let mut renders = render::Renders::default();
-    render::render_charts(&charts, &limits, &mut renders);
+    match charts_mode {
+        Charts::Render => render::render_charts(&charts, &limits, &mut renders),
+        Charts::Skip => renders.notices.extend(charts.iter().map(|(_, shown)| {
+            format!(
+                "{shown}: a Helm chart, whose templates/ are not fixed: they are not YAML \
+                 until rendered"
+            )
+        })),
+    }
     for dir in kustomize {
         render::render_kustomization(dir, &limits, &mut renders);
     }
@@ -441,7 +462,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     // A baseline that cannot be read stops the run before the scan.
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
     let fingerprints = baseline.is_some() || args.write_baseline.is_some();
-    let mut outcome = scan_with(&engine, &args.input, &args.kustomize, &config, fingerprints)?;
+    let mut outcome = scan_with(
+        &engine,
+        &args.input,
+        Charts::Render,
+        &args.kustomize,
+        &config,
+        fingerprints,
+    )?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     // Masks the credentials of every finding, hidden by the baseline or not: they may show in
     // the code frame of another.

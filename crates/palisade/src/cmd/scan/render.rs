@@ -90,7 +90,11 @@ pub fn take_charts(inputs: &mut Vec<Input>) -> Vec<(PathBuf, String)> {
         .iter()
         .filter_map(|input| match input {
             Input::File { path, display } if path.file_name() == Some("Chart.yaml".as_ref()) => {
-                let dir = path.parent()?.to_path_buf();
+                let dir = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf();
                 let shown = Path::new(display)
                     .parent()
                     .map(display_of)
