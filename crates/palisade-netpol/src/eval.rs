@@ -206,3 +206,65 @@ pub fn explain(input: &Input) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::{load_str, Limits};
+
+    use super::*;
+
+    const POLICIES: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: c}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: office, namespace: shop}
+spec:
+  podSelector: {}
+  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/24, except: [10.0.0.128/25]}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: nobody, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+";
+
+    fn input() -> Input {
+        Input::from_objects(&load_str(POLICIES, "np.yaml", &Limits::default()).objects)
+    }
+
+    #[test]
+    fn addresses_and_ranges_are_peers() {
+        let input = input();
+        let at = |source: &str| eval(&input, source, "shop/web", Protocol::Tcp, 80).unwrap();
+        let allowed = at("10.0.0.1");
+        assert!(allowed.allowed);
+        assert!(allowed.ranges.is_empty());
+        // Only the rule that allows it: not `nobody`, which isolates the pod.
+        assert_eq!(allowed.policies, ["NetworkPolicy 'shop/office'"]);
+        assert!(allowed.steps.iter().all(|s| s.verdict == Verdict::Allow));
+        assert!(!at("10.0.0.200").allowed);
+        let partly = at("10.0.0.0/24");
+        assert!(!partly.allowed);
+        assert_eq!(
+            partly.ranges,
+            [
+                ("10.0.0.0-10.0.0.127".to_owned(), true),
+                ("10.0.0.128-10.0.0.255".to_owned(), false)
+            ]
+        );
+        assert_eq!(
+            eval(&input, "1.1.1.1", "2.2.2.2", Protocol::Tcp, 80),
+            Err(EvalError::NoWorkload)
+        );
+        assert_eq!(
+            eval(&input, "::1", "shop/web", Protocol::Tcp, 80),
+            Err(EvalError::Ipv6("::1".to_owned()))
+        );
+    }
+}
