@@ -230,6 +230,38 @@ fn two_definitions_of_one_object_are_reported_with_both_places() {
     assert!(out.contains("1 finding (1 medium)"), "{out}");
 }
 
+#[test]
+fn two_files_defining_the_same_objects_differently_are_reported_once() {
+    let objects = |automount: bool| {
+        ["web", "api", "db"]
+            .map(|name| {
+                format!(
+                    "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n  \
+                     namespace: shop\nautomountServiceAccountToken: {automount}\n"
+                )
+            })
+            .join("---\n")
+    };
+    let dir = files(&[
+        ("install.yaml", &objects(false)),
+        ("ha.yaml", &objects(true)),
+    ]);
+    let (code, out, _) = run(
+        dir.path(),
+        &["scan", "--no-config", "--select", "YAML002", "."],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "ServiceAccount shop/web is defined again here with different content (first at \
+             ha.yaml:4:3); only one of the two can exist in a cluster; 2 more objects of this \
+             file are defined differently in ha.yaml\n --> install.yaml:4:3"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("1 finding (1 medium)"), "{out}");
+}
+
 /// The two example sets live in their own namespaces: scanning both together loses nothing
 /// and reports no duplicate (the README's numbers).
 #[test]

@@ -36,7 +36,8 @@ declare_rule! {
     kinds: KINDS,
     summary: "Two documents of the input define the same object (API group, kind, namespace and \
 name) with different content. Reported at the second definition's name, with the place of the \
-first. Two identical copies are not reported. Compared kinds: workloads, Namespaces, Services, \
+first. Two identical copies are not reported. When the two definitions are in different files, \
+the pair of files is reported once, at its first such object, with the number of the others. Compared kinds: workloads, Namespaces, Services, \
 Ingresses, NetworkPolicies, ServiceAccounts and RBAC roles and bindings. An object without \
 `metadata.namespace` is compared with the others without one only.",
     rationale: "Only one of the two can exist in a cluster: whichever is applied last replaces the \
@@ -69,11 +70,22 @@ fn identity(object: &Object) -> Identity<'_> {
     )
 }
 
+/// The first cross-file duplicate of one file pair, and how many more the pair has.
+struct FilePair {
+    index: usize,
+    message: String,
+    more: usize,
+}
+
 impl InventoryRule for DuplicateObject {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         // The first definition of each identity, and those already reported as different from
         // it (a third copy equal to the second is reported once).
         let mut first: HashMap<Identity<'_>, usize> = HashMap::new();
+        // Duplicates across two files are reported once per pair of files (two variants of an
+        // application kept side by side share most of their objects).
+        let mut pairs: HashMap<(&str, &str), FilePair> = HashMap::new();
+        let mut pair_order: Vec<(&str, &str)> = Vec::new();
         for (index, object) in inventory.objects.iter().enumerate() {
             if !KINDS.contains(&object.kind()) || object.name().is_empty() {
                 continue;
@@ -93,17 +105,44 @@ impl InventoryRule for DuplicateObject {
             } else {
                 format!("{namespace}/{name}")
             };
-            out.push((
-                index,
-                Emit::new(
-                    "/metadata/name",
-                    format!(
-                        "{kind} {shown} is defined again here with different content (first at \
-                         {}:{}:{}); only one of the two can exist in a cluster",
-                        original.source.path, pos.line, pos.col
-                    ),
+            let message = format!(
+                "{kind} {shown} is defined again here with different content (first at {}:{}:{}); \
+                 only one of the two can exist in a cluster",
+                original.source.path, pos.line, pos.col
+            );
+            let (here, there) = (object.source.path.as_str(), original.source.path.as_str());
+            if here == there {
+                out.push((index, Emit::new("/metadata/name", message)));
+                continue;
+            }
+            match pairs.get_mut(&(here, there)) {
+                Some(pair) => pair.more += 1,
+                None => {
+                    pair_order.push((here, there));
+                    pairs.insert(
+                        (here, there),
+                        FilePair {
+                            index,
+                            message,
+                            more: 0,
+                        },
+                    );
+                }
+            }
+        }
+        for key in pair_order {
+            let pair = &pairs[&key];
+            let message = match pair.more {
+                0 => pair.message.clone(),
+                more => format!(
+                    "{}; {more} more object{} of this file {} defined differently in {}",
+                    pair.message,
+                    if more == 1 { "" } else { "s" },
+                    if more == 1 { "is" } else { "are" },
+                    key.1
                 ),
-            ));
+            };
+            out.push((pair.index, Emit::new("/metadata/name", message)));
         }
     }
 }
