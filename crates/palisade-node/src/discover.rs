@@ -441,8 +441,13 @@ impl Node {
                 location: Location::file(&units[0].display),
                 reason: "the kubelet's systemd unit has no ExecStart".to_owned(),
             }));
-        } else if self.first_existing(confs(Component::Kubelet)).is_some() {
+        } else if let Some(conf) = self.first_existing(confs(Component::Kubelet)) {
+            // A kubelet configured by its file alone: no flag is set.
             found.present = true;
+            found.flags = Some(Ok(Flags {
+                anchor: Location::new(self.display(&conf), Pos::new(1, 1)),
+                ..Flags::default()
+            }));
         }
         found
     }
