@@ -1,6 +1,8 @@
 //! Node rules: the CIS Kubernetes Benchmark checks of a node's files (`palisade node`), one
 //! rule per automated check of CIS 1.12 sections 1 to 4. `palisade_node` evaluates the checks;
-//! each rule reports its check's failing values where they are written.
+//! each rule reports its check's failing values where they are written. The `encryption_*`
+//! rules are per-object rules on an `EncryptionConfiguration`: `palisade node` runs them on the
+//! file `--encryption-provider-config` names, and `palisade scan` on any such file.
 
 use palisade_core::rule::Severity;
 use palisade_node::Outcome;
@@ -86,6 +88,11 @@ pub mod controller_manager_rotate_kubelet_server_certificate;
 pub mod controller_manager_service_account_credentials;
 pub mod controller_manager_service_account_private_key;
 pub mod controller_manager_terminated_pod_gc;
+pub(crate) mod encryption;
+pub mod encryption_identity_fallback;
+pub mod encryption_invalid_key;
+pub mod encryption_not_encrypted;
+pub mod encryption_weak_provider;
 pub mod etcd_auto_tls;
 pub mod etcd_client_cert_auth;
 pub mod etcd_data_dir_owner;
