@@ -167,6 +167,8 @@ pub struct Node {
     /// The `EncryptionConfiguration` of `--encryption-provider-config`: `None` when the flag is
     /// not set.
     pub encryption: Option<Result<Object, Unchecked>>,
+    /// The API server's audit settings, when its flags could be read.
+    pub audit: Option<crate::AuditSettings>,
     pub objects: Vec<Object>,
     pub errors: Vec<LoadError>,
     pub sources: Vec<(Component, Location)>,
@@ -183,6 +185,7 @@ impl Node {
             kubelet_config: None,
             proxy_config: None,
             encryption: None,
+            audit: None,
             objects: Vec::new(),
             errors: Vec::new(),
             sources: Vec::new(),
@@ -207,8 +210,31 @@ impl Node {
         node.kubelet_config = node.kubelet_config();
         node.proxy_config = node.proxy_config();
         node.encryption = node.named_config("--encryption-provider-config");
-        // The audit policy is decoded for the audit policy rules; its absence is the checks'.
-        let _ = node.named_config("--audit-policy-file");
+        // The audit policy is decoded for the audit policy rules too.
+        let policy = node.named_config("--audit-policy-file");
+        node.audit = node.flags(Component::Apiserver).map(|flags| {
+            let at = |flag: &str| flags.get(flag).map(|f| f.location.clone());
+            crate::AuditSettings {
+                policy: policy.map(|loaded| {
+                    let set = flags
+                        .get("--audit-policy-file")
+                        .expect("the policy was named");
+                    let problem = match loaded {
+                        Ok(object) if object.kind() == "Policy" => None,
+                        Ok(object) => Some(format!(
+                            "--audit-policy-file names {}, which holds a {}, not an audit Policy",
+                            object.source.path,
+                            object.kind()
+                        )),
+                        Err(unchecked) => Some(unchecked.reason),
+                    };
+                    (set.location.clone(), problem)
+                }),
+                log_path: at("--audit-log-path"),
+                webhook: at("--audit-webhook-config-file"),
+                anchor: flags.anchor.clone(),
+            }
+        });
         node
     }
 

@@ -242,6 +242,23 @@ pub struct NodeAudit {
     pub errors: Vec<LoadError>,
     /// Where each component's settings were read from (for the report).
     pub sources: Vec<(Component, Location)>,
+    /// The API server's audit settings, when its flags could be read.
+    pub audit: Option<AuditSettings>,
+}
+
+/// Where the API server's audit settings are, beyond what the benchmark checks: whether the
+/// policy it names can be read, and whether any backend (log file or webhook) receives events.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSettings {
+    /// `--audit-policy-file`: where it is set, and why the policy cannot be used (`None` when it
+    /// was read and is an audit `Policy`).
+    pub policy: Option<(Location, Option<String>)>,
+    /// `--audit-log-path`, where set.
+    pub log_path: Option<Location>,
+    /// `--audit-webhook-config-file`, where set.
+    pub webhook: Option<Location>,
+    /// Where a missing flag belongs (the manifest's `command`).
+    pub anchor: Location,
 }
 
 impl NodeAudit {
@@ -283,5 +300,6 @@ pub fn audit(options: &Options) -> NodeAudit {
         objects: node.objects,
         errors: node.errors,
         sources: node.sources,
+        audit: node.audit,
     }
 }

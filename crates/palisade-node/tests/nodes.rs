@@ -143,6 +143,22 @@ fn hardened_control_plane() {
     // The files the API server names are decoded for the per-object rules.
     let kinds: Vec<&str> = result.objects.iter().map(|o| o.kind()).collect();
     assert_eq!(kinds, ["EncryptionConfiguration", "Policy"]);
+    let audit = result.audit.as_ref().unwrap();
+    let (at, problem) = audit.policy.as_ref().unwrap();
+    assert_eq!((at.pos.line, problem), (23, &None));
+    assert!(audit.log_path.is_some() && audit.webhook.is_none());
+}
+
+#[test]
+fn an_audit_policy_that_cannot_be_read_is_said_so() {
+    let dir = prepare("hardened");
+    std::fs::remove_file(dir.path().join("etc/kubernetes/audit/policy.yaml")).unwrap();
+    let result = audit(&options(dir.path()));
+    let settings = result.audit.as_ref().unwrap();
+    let problem = settings.policy.as_ref().unwrap().1.as_ref().unwrap();
+    assert!(problem.contains("cannot be read"), "{problem}");
+    // The benchmark only asks for the flag.
+    assert_eq!(result.result("3.2.1").unwrap().outcome, Outcome::Pass);
 }
 
 #[test]
@@ -155,6 +171,8 @@ fn misconfigured_control_plane() {
     assert_eq!(profiling.outcome, Outcome::Fail);
     assert_eq!(profiling.observations[0].location.pos.line, 30);
     // The kubelet's flag overrides its configuration file.
+    let audit_settings = result.audit.as_ref().unwrap();
+    assert!(audit_settings.policy.is_none() && audit_settings.log_path.is_none());
     let anonymous = result.result("4.2.1").unwrap();
     assert!(anonymous.observations[0]
         .location

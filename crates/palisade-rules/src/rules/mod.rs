@@ -111,6 +111,8 @@ pub static ALL: &[&dyn Rule] = &[
     &node::kubelet_seccomp_default::KubeletSeccompDefault,
     &node::proxy_metrics_bind_address::ProxyMetricsBindAddress,
     &node::apiserver_audit_policy::ApiserverAuditPolicy,
+    &node::apiserver_audit_policy_unreadable::ApiserverAuditPolicyUnreadable,
+    &node::apiserver_no_audit_backend::ApiserverNoAuditBackend,
     &mesh::authz_split_rule::SplitRuleConditions,
     &mesh::authz_allow_all::AllowEmptyRule,
     &mesh::mtls_not_strict::PeerAuthenticationNotStrict,
