@@ -245,7 +245,11 @@ impl Node {
 
     /// How reports name a path on the node: the path read.
     pub fn display(&self, path: &str) -> String {
-        self.host(path).display().to_string()
+        let relative = path.trim_start_matches('/');
+        if relative.is_empty() {
+            return self.root.display().to_string();
+        }
+        self.root.join(relative).display().to_string()
     }
 
     /// Whether a path exists on the node (a dangling symlink or a loop counts: reading it says
