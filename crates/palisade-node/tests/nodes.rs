@@ -279,3 +279,42 @@ fn every_automated_kube_bench_check_is_implemented() {
     assert_eq!(automated, 92);
     assert_eq!(checks.len(), CHECKS.len());
 }
+
+/// On a live node the running processes' command lines count: the kubelet's overrides its
+/// systemd unit, and a component without a manifest is found by its process.
+#[test]
+fn processes_of_a_live_node() {
+    let dir = prepare("worker");
+    let root = dir.path();
+    let proc_dir = root.join("proc/4242");
+    std::fs::create_dir_all(root.join("proc/self")).unwrap();
+    std::fs::create_dir_all(&proc_dir).unwrap();
+    let argv = [
+        "/usr/bin/kubelet",
+        "--config=/var/lib/kubelet/config.yaml",
+        "--kubeconfig=/etc/kubernetes/kubelet.conf",
+        "--read-only-port",
+        "10255",
+    ];
+    std::fs::write(proc_dir.join("cmdline"), argv.join("\0") + "\0").unwrap();
+    let proxy = root.join("proc/4343");
+    std::fs::create_dir_all(&proxy).unwrap();
+    std::fs::write(
+        proxy.join("cmdline"),
+        "/usr/local/bin/kube-proxy\0--metrics-bind-address=0.0.0.0:10249\0",
+    )
+    .unwrap();
+    // Not a process: no digits.
+    std::fs::write(root.join("proc/self/cmdline"), "kube-apiserver\0").unwrap();
+    let options = Options::new(root);
+    assert!(options.processes);
+    let result = audit(&options);
+    let port = result.result("4.2.4").unwrap();
+    assert_eq!(port.outcome, Outcome::Warn);
+    let at = &port.observations[0].location;
+    assert!(at.file.ends_with("/proc/4242/cmdline"), "{at:?}");
+    // The column of `--read-only-port` in the command line joined by spaces.
+    assert_eq!(at.pos.col, 1 + argv[..3].iter().map(|a| a.len() + 1).sum::<usize>() as u32);
+    assert_eq!(result.result("4.3.1").unwrap().outcome, Outcome::Fail);
+    assert_eq!(result.counts(Section::Master).info, 60);
+}
