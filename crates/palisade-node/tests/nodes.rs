@@ -314,7 +314,10 @@ fn processes_of_a_live_node() {
     let at = &port.observations[0].location;
     assert!(at.file.ends_with("/proc/4242/cmdline"), "{at:?}");
     // The column of `--read-only-port` in the command line joined by spaces.
-    assert_eq!(at.pos.col, 1 + argv[..3].iter().map(|a| a.len() + 1).sum::<usize>() as u32);
+    assert_eq!(
+        at.pos.col,
+        1 + argv[..3].iter().map(|a| a.len() + 1).sum::<usize>() as u32
+    );
     assert_eq!(result.result("4.3.1").unwrap().outcome, Outcome::Fail);
     assert_eq!(result.counts(Section::Master).info, 60);
 }

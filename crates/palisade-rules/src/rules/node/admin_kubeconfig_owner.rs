@@ -12,7 +12,7 @@ declare_rule! {
     severity: Severity::High,
     category: "node",
     kinds: super::NODE_KINDS,
-    summary: "CIS 1.1.14: `/etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf` is not owned by `root:root` (user and group names come from the node's own `/etc/passwd` and `/etc/group`).",
+    summary: "CIS 1.1.14: `/etc/kubernetes/admin.conf` or `/etc/kubernetes/super-admin.conf` (where present) is not owned by `root:root` (user and group names come from the node's own `/etc/passwd` and `/etc/group`).",
     rationale: "A file owned by another user can be rewritten by that user, or by anyone who compromises it, to change what the component runs with.",
     remediation: "On the node, run `chown root:root /etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf`. A missing file is reported as WARN with the paths looked for.",
     references: &[Reference::new(Framework::Cis, "1.1.14")],

@@ -12,7 +12,7 @@ declare_rule! {
     severity: Severity::High,
     category: "node",
     kinds: super::NODE_KINDS,
-    summary: "CIS 1.1.13: the mode of `/etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf` allows more than `600` (kube-bench's `bitmask`: any permission bit outside 600 fails).",
+    summary: "CIS 1.1.13: the mode of `/etc/kubernetes/admin.conf` or `/etc/kubernetes/super-admin.conf` (where present) allows more than `600` (kube-bench's `bitmask`: any permission bit outside 600 fails).",
     rationale: "`admin.conf` and `super-admin.conf` hold cluster-admin (or break-glass `system:masters`) credentials: a local user who can read them owns the cluster.",
     remediation: "On the node, run `chmod 600 /etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf`. A missing file is reported as WARN with the paths looked for.",
     references: &[Reference::new(Framework::Cis, "1.1.13")],

@@ -12,7 +12,7 @@ declare_rule! {
     severity: Severity::Low,
     category: "node",
     kinds: super::NODE_KINDS,
-    summary: "CIS 1.1.10: `/etc/cni/net.d/*` is not owned by `root:root` (user and group names come from the node's own `/etc/passwd` and `/etc/group`). The benchmark does not score this check: kube-bench reports its failure as WARN, and so does `palisade node`; the finding keeps the rule's severity.",
+    summary: "CIS 1.1.10: a CNI file (under the kubelet's `--cni-conf-dir`, `/etc/cni/net.d` by default, and `/var/lib/cni/networks`) is not owned by `root:root` (user and group names come from the node's own `/etc/passwd` and `/etc/group`). The benchmark does not score this check: kube-bench reports its failure as WARN, and so does `palisade node`; the finding keeps the rule's severity.",
     rationale: "A file owned by another user can be rewritten by that user, or by anyone who compromises it, to change what the component runs with.",
     remediation: "On the node, run `chown root:root /etc/cni/net.d/*`. A missing file is reported as WARN with the paths looked for.",
     references: &[Reference::new(Framework::Cis, "1.1.10")],

@@ -8,7 +8,7 @@ declare_rule! {
     checks: Node,
     id: "KLT008",
     slug: "kubelet-event-qps",
-    title: "kubelet event rate limit drops events (CIS 4.2.8)",
+    title: "kubelet event record rate is negative (CIS 4.2.8)",
     severity: Severity::Info,
     category: "node",
     kinds: super::NODE_KINDS,

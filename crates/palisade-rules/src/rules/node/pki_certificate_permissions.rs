@@ -12,7 +12,7 @@ declare_rule! {
     severity: Severity::Medium,
     category: "node",
     kinds: super::NODE_KINDS,
-    summary: "CIS 1.1.20: the mode of `/etc/kubernetes/pki/*.crt /etc/kubernetes/pki/etcd/*.crt` allows more than `644` (kube-bench's `bitmask`: any permission bit outside 644 fails). The benchmark does not score this check: kube-bench reports its failure as WARN, and so does `palisade node`; the finding keeps the rule's severity.",
+    summary: "CIS 1.1.20: the mode of a certificate (`*.crt`) under `/etc/kubernetes/pki/` allows more than `644` (kube-bench's `bitmask`: any permission bit outside 644 fails). The benchmark does not score this check: kube-bench reports its failure as WARN, and so does `palisade node`; the finding keeps the rule's severity.",
     rationale: "A certificate anyone can replace lets them swap a CA or a serving certificate for their own and intercept or impersonate.",
     remediation: "On the node, run `chmod 644 /etc/kubernetes/pki/*.crt /etc/kubernetes/pki/etcd/*.crt`. A missing file is reported as WARN with the paths looked for.",
     references: &[Reference::new(Framework::Cis, "1.1.20")],

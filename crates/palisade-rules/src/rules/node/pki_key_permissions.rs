@@ -12,7 +12,7 @@ declare_rule! {
     severity: Severity::Critical,
     category: "node",
     kinds: super::NODE_KINDS,
-    summary: "CIS 1.1.21: the mode of `/etc/kubernetes/pki/*.key /etc/kubernetes/pki/etcd/*.key` allows more than `600` (kube-bench's `bitmask`: any permission bit outside 600 fails). The benchmark does not score this check: kube-bench reports its failure as WARN, and so does `palisade node`; the finding keeps the rule's severity.",
+    summary: "CIS 1.1.21: the mode of a private key (`*.key`) under `/etc/kubernetes/pki/` allows more than `600` (kube-bench's `bitmask`: any permission bit outside 600 fails). The benchmark does not score this check: kube-bench reports its failure as WARN, and so does `palisade node`; the finding keeps the rule's severity.",
     rationale: "A private key readable by other users lets them sign certificates for any user (the CA key), sign service account tokens (`sa.key`) or impersonate the API server.",
     remediation: "On the node, run `chmod 600 /etc/kubernetes/pki/*.key /etc/kubernetes/pki/etcd/*.key`. A missing file is reported as WARN with the paths looked for.",
     references: &[Reference::new(Framework::Cis, "1.1.21")],

@@ -12,7 +12,7 @@ declare_rule! {
     severity: Severity::Low,
     category: "node",
     kinds: super::NODE_KINDS,
-    summary: "CIS 4.3.1: `--metrics-bind-address` (`metricsBindAddress` in the configuration file) of kube-proxy does not include `127.0.0.1`.",
+    summary: "CIS 4.3.1: `--metrics-bind-address` (`metricsBindAddress` in the configuration file) of kube-proxy is set to an address other than `127.0.0.1` (kube-bench's test: the value does not contain `127.0.0.1`).",
     rationale: "kube-proxy's metrics endpoint is unauthenticated; bound to every interface it tells anyone on the network the cluster's Services and their traffic.",
     remediation: "In kube-proxy's configuration (the `kube-proxy` ConfigMap with kubeadm), add `127.0.0.1` to `--metrics-bind-address`, for example `metricsBindAddress: 127.0.0.1:10249`; then restart the kube-proxy pods.",
     references: &[Reference::new(Framework::Cis, "4.3.1")],
