@@ -8,7 +8,7 @@ declare_rule! {
     checks: Node,
     id: "KCM003",
     slug: "controller-manager-service-account-credentials",
-    title: "Controller manager runs every controller with its own broad credentials (CIS 1.3.3)",
+    title: "Controller manager runs all controllers under its own shared identity (CIS 1.3.3)",
     severity: Severity::Medium,
     category: "node",
     kinds: super::NODE_KINDS,
