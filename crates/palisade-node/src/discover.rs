@@ -239,8 +239,57 @@ impl Node {
     }
 
     /// The path under the root of a path on the node.
+    /// Symlinks are followed inside the root, as the node would follow them: see
+    /// [`Node::resolve`]. A path whose links loop is returned as it is, for the error of reading
+    /// it to say so.
     pub fn host(&self, path: &str) -> PathBuf {
-        self.root.join(path.trim_start_matches('/'))
+        self.resolve(path, true)
+            .unwrap_or_else(|_| self.root.join(path.trim_start_matches('/')))
+    }
+
+    /// The path under the root of a path on the node, its symlinks followed inside the root: an
+    /// absolute target is read under the root, `..` stops at the root (a copy of a node's disk
+    /// has links that mean the node's own paths). With `follow_last` false, a symlink as the
+    /// last component is not followed. At most 40 links, as Linux.
+    pub fn resolve(&self, path: &str, follow_last: bool) -> Result<PathBuf, String> {
+        fn parts(path: &str) -> impl Iterator<Item = String> + '_ {
+            path.split('/')
+                .filter(|c| !c.is_empty())
+                .rev()
+                .map(str::to_owned)
+        }
+        let mut pending: Vec<String> = parts(path).collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut links = 0;
+        while let Some(part) = pending.pop() {
+            match part.as_str() {
+                "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            let here = self.root.join(done.join("/")).join(&part);
+            let link = (follow_last || !pending.is_empty())
+                .then(|| std::fs::read_link(&here).ok())
+                .flatten();
+            match link {
+                Some(target) => {
+                    links += 1;
+                    if links > 40 {
+                        return Err(format!("{path}: too many levels of symbolic links"));
+                    }
+                    let target = target.to_string_lossy().into_owned();
+                    if target.starts_with('/') {
+                        done.clear();
+                    }
+                    pending.extend(parts(&target));
+                }
+                None => done.push(part),
+            }
+        }
+        Ok(self.root.join(done.join("/")))
     }
 
     /// How reports name a path on the node: the path read.
@@ -255,7 +304,10 @@ impl Node {
     /// Whether a path exists on the node (a dangling symlink or a loop counts: reading it says
     /// why it cannot be read).
     pub fn exists(&self, path: &str) -> bool {
-        std::fs::symlink_metadata(self.host(path)).is_ok()
+        match self.resolve(path, false) {
+            Ok(at) => std::fs::symlink_metadata(at).is_ok(),
+            Err(_) => true,
+        }
     }
 
     fn first_existing(&self, candidates: &[&str]) -> Option<String> {
@@ -268,7 +320,7 @@ impl Node {
     /// The mode and owner of a file (following symlinks).
     pub fn stat(&self, path: &str) -> Result<Stat, String> {
         use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(self.host(path)).map_err(|e| e.to_string())?;
+        let meta = std::fs::metadata(self.resolve(path, true)?).map_err(|e| e.to_string())?;
         let user = self
             .users
             .get(&meta.uid())
@@ -292,7 +344,8 @@ impl Node {
         let mut pending = vec![dir.trim_end_matches('/').to_owned()];
         std::fs::read_dir(self.host(dir)).map_err(|e| e.to_string())?;
         while let Some(current) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(self.host(&current)) else {
+            let listed = self.host(&current);
+            let Ok(entries) = std::fs::read_dir(&listed) else {
                 continue;
             };
             let mut names: Vec<String> = entries
@@ -302,7 +355,9 @@ impl Node {
             names.sort();
             for name in names {
                 let path = format!("{current}/{name}");
-                let is_dir = std::fs::symlink_metadata(self.host(&path)).is_ok_and(|m| m.is_dir());
+                // A symlink to a folder is listed, never followed: no loop, no escape.
+                let is_dir =
+                    std::fs::symlink_metadata(listed.join(&name)).is_ok_and(|m| m.is_dir());
                 if is_dir && out.len() < 100_000 {
                     pending.push(path.clone());
                 }

@@ -321,3 +321,36 @@ fn processes_of_a_live_node() {
     assert_eq!(result.result("4.3.1").unwrap().outcome, Outcome::Fail);
     assert_eq!(result.counts(Section::Master).info, 60);
 }
+
+/// Symlinks in a copy of a node's files mean the node's paths: an absolute target is read under
+/// the root, never on the machine that runs the audit; links that loop are a WARN.
+#[test]
+fn symlinks_resolve_inside_the_root() {
+    let dir = prepare("worker");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("srv")).unwrap();
+    std::fs::rename(
+        root.join("etc/kubernetes/kubelet.conf"),
+        root.join("srv/kubelet.conf"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "/srv/kubelet.conf",
+        root.join("etc/kubernetes/kubelet.conf"),
+    )
+    .unwrap();
+    // The CA: an absolute loop, which the machine running the audit would resolve elsewhere.
+    std::fs::remove_file(root.join("etc/kubernetes/pki/ca.crt")).unwrap();
+    std::os::unix::fs::symlink(
+        "/etc/kubernetes/pki/ca.crt",
+        root.join("etc/kubernetes/pki/ca.crt"),
+    )
+    .unwrap();
+    let result = audit(&options(root));
+    let kubeconfig = result.result("4.1.5").unwrap();
+    assert_eq!(kubeconfig.outcome, Outcome::Pass, "{kubeconfig:?}");
+    let ca = result.result("4.1.7").unwrap();
+    assert_eq!(ca.outcome, Outcome::Warn);
+    let reason = &ca.unchecked.as_ref().unwrap().reason;
+    assert!(reason.contains("symbolic links"), "{reason}");
+}
