@@ -172,7 +172,7 @@ pub struct Node {
     pub objects: Vec<Object>,
     pub errors: Vec<LoadError>,
     pub sources: Vec<(Component, Location)>,
-    limits: palisade_core::Limits,
+    pub(crate) limits: palisade_core::Limits,
     users: HashMap<u32, String>,
     groups: HashMap<u32, String>,
 }

@@ -14,6 +14,7 @@
 //! other checks still run.
 
 mod checks;
+mod cni;
 mod discover;
 mod eval;
 mod flags;
@@ -24,6 +25,7 @@ use palisade_core::{LoadError, Object, Pos};
 use serde::Serialize;
 
 pub use checks::CHECKS;
+pub use cni::CniConfig;
 pub use flags::{Flag, Flags};
 
 /// A section of the benchmark, as kube-bench groups its control files.
@@ -244,6 +246,8 @@ pub struct NodeAudit {
     pub sources: Vec<(Component, Location)>,
     /// The API server's audit settings, when its flags could be read.
     pub audit: Option<AuditSettings>,
+    /// The CNI configuration the container runtime uses, when there is one.
+    pub cni: Option<CniConfig>,
 }
 
 /// Where the API server's audit settings are, beyond what the benchmark checks: whether the
@@ -295,7 +299,9 @@ pub struct Counts {
 pub fn audit(options: &Options) -> NodeAudit {
     let node = discover::Node::discover(options);
     let results = CHECKS.iter().map(|check| eval::run(check, &node)).collect();
+    let cni = cni::find(&node);
     NodeAudit {
+        cni,
         results,
         objects: node.objects,
         errors: node.errors,

@@ -354,3 +354,34 @@ fn symlinks_resolve_inside_the_root() {
     let reason = &ca.unchecked.as_ref().unwrap().reason;
     assert!(reason.contains("symbolic links"), "{reason}");
 }
+
+/// The CNI configuration the runtime loads (the first in name order) and whether its plugins
+/// enforce NetworkPolicy.
+#[test]
+fn cni_configuration_in_use() {
+    let dir = prepare("hardened");
+    let root = dir.path();
+    let calico = audit(&options(root)).cni.unwrap();
+    assert_eq!(calico.types, ["calico"]);
+    assert_eq!(calico.network_policy, Some(true));
+    // A flannel configuration first in name order is the one in use.
+    std::fs::write(
+        root.join("etc/cni/net.d/05-flannel.conflist"),
+        "{\n  \"name\": \"cbr0\",\n  \"cniVersion\": \"0.3.1\",\n  \"plugins\": [\n    {\n      \"type\": \"flannel\",\n      \"delegate\": {\"hairpinMode\": true, \"isDefaultGateway\": true}\n    },\n    {\"type\": \"portmap\", \"capabilities\": {\"portMappings\": true}}\n  ]\n}\n",
+    )
+    .unwrap();
+    let flannel = audit(&options(root)).cni.unwrap();
+    assert_eq!(flannel.types, ["flannel", "portmap"]);
+    assert_eq!(flannel.network_policy, Some(false));
+    assert_eq!(flannel.location.pos.line, 6);
+    // An unknown plugin: no verdict.
+    std::fs::write(
+        root.join("etc/cni/net.d/01-aws.conflist"),
+        "{\"cniVersion\": \"0.4.0\", \"name\": \"aws-cni\", \"plugins\": [{\"type\": \"aws-cni\"}]}",
+    )
+    .unwrap();
+    assert_eq!(audit(&options(root)).cni.unwrap().network_policy, None);
+    // A malformed file is skipped for the next one.
+    std::fs::write(root.join("etc/cni/net.d/00-broken.conf"), "{ not json").unwrap();
+    assert_eq!(audit(&options(root)).cni.unwrap().types, ["aws-cni"]);
+}

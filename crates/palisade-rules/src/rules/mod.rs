@@ -52,6 +52,7 @@ pub static ALL: &[&dyn Rule] = &[
     &node::apiserver_extend_token_expiration::ApiserverExtendTokenExpiration,
     &audit::audit_logs_secret_bodies::SensitiveBodies,
     &audit::audit_policy_no_catch_all::MissingCatchAll,
+    &node::cni_without_network_policy::CniWithoutNetworkPolicy,
     &node::apiserver_manifest_permissions::ApiserverManifestPermissions,
     &node::apiserver_manifest_owner::ApiserverManifestOwner,
     &node::controller_manager_manifest_permissions::ControllerManagerManifestPermissions,

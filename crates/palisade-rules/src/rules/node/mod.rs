@@ -79,6 +79,7 @@ pub mod apiserver_tls_cipher_suites;
 pub mod apiserver_token_auth_file;
 pub mod cni_file_owner;
 pub mod cni_file_permissions;
+pub mod cni_without_network_policy;
 pub mod controller_manager_bind_address;
 pub mod controller_manager_kubeconfig_owner;
 pub mod controller_manager_kubeconfig_permissions;
