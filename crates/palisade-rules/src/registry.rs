@@ -16,6 +16,8 @@ pub enum Checker<'r> {
     Object(&'r dyn ObjectRule),
     /// The whole input at once, for rules that relate objects to each other ([`InventoryRule`]).
     Inventory(&'r dyn InventoryRule),
+    /// The facts of one node's files, the CIS Kubernetes Benchmark checks ([`NodeRule`]).
+    Node(&'r dyn NodeRule),
 }
 
 /// What a per-object rule sees.
@@ -170,9 +172,30 @@ pub trait InventoryRule: Rule {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>);
 }
 
+/// What a node rule sees: the audit of one node's files (`palisade node`).
+pub struct NodeCx<'a> {
+    pub audit: &'a palisade_node::NodeAudit,
+    pub settings: &'a Settings,
+}
+
+/// A finding of a node rule before it is reported: where it is (the file, and the line of the
+/// flag or field, or of where it belongs) and what it says.
+#[derive(Debug, Clone)]
+pub struct NodeEmit {
+    pub location: palisade_node::Location,
+    pub message: String,
+    /// A severity for this finding other than the rule's (a check that could not be tested).
+    pub severity: Option<Severity>,
+}
+
+/// A rule over the facts of one node's files ([`palisade_node::audit`]).
+pub trait NodeRule: Rule {
+    fn check_node(&self, cx: &NodeCx<'_>, out: &mut Vec<NodeEmit>);
+}
+
 /// Declares a rule: a unit struct, its [`RuleMeta`] and its [`Rule`] implementation. The rule
 /// file then implements the trait its `checks:` names ([`ObjectRule`] for `Object`,
-/// [`InventoryRule`] for `Inventory`). `fix:` is the rule's [`FixSafety`], `None` for a rule
+/// [`InventoryRule`] for `Inventory`, [`NodeRule`] for `Node`). `fix:` is the rule's [`FixSafety`], `None` for a rule
 /// without fixes; `credentials: true` marks rules whose findings carry credentials. The
 /// metadata records the file that declares the rule, which the rule pages link to.
 ///

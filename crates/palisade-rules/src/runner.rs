@@ -9,7 +9,7 @@ use palisade_core::Object;
 use rayon::prelude::*;
 
 use crate::config::{nearest, parse_date, today, Config};
-use crate::registry::{Checker, Emit, Inventory, ObjectCx, Rule};
+use crate::registry::{Checker, Emit, Inventory, NodeCx, ObjectCx, Rule};
 use crate::selection::{select_rules, SelectorError};
 use crate::settings::Settings;
 
@@ -212,7 +212,7 @@ impl Engine {
             .par_iter()
             .filter_map(|rule| match rule.checker() {
                 Checker::Inventory(check) => Some((rule, check)),
-                Checker::Object(_) => None,
+                Checker::Object(_) | Checker::Node(_) => None,
             })
             .map(|(rule, check)| {
                 let mut emits = Vec::new();
@@ -224,6 +224,64 @@ impl Engine {
             })
             .collect();
         per_rule.into_iter().flatten().collect()
+    }
+
+    /// Runs the node rules on the audit of one node's files (`palisade node`). Each finding is
+    /// located in the file its fact points into; configured suppressions apply by rule and path
+    /// (the object of a node finding is the file, kind `NodeFile`).
+    pub fn check_node(&self, audit: &palisade_node::NodeAudit) -> Vec<Finding> {
+        let cx = NodeCx {
+            audit,
+            settings: &self.settings,
+        };
+        let mut findings = Vec::new();
+        let mut emits = Vec::new();
+        for rule in &self.rules {
+            let Checker::Node(check) = rule.checker() else {
+                continue;
+            };
+            check.check_node(&cx, &mut emits);
+            let meta = rule.meta();
+            for emit in emits.drain(..) {
+                let file = emit.location.file;
+                let object = palisade_core::ObjectRef {
+                    api_version: String::new(),
+                    kind: "NodeFile".to_owned(),
+                    namespace: None,
+                    name: file.clone(),
+                };
+                let suppressed = self.suppressions.iter().any(|s| {
+                    s.rule == meta.id
+                        && s.path.as_ref().is_none_or(|g| g.is_match(&file))
+                        && s.kind.as_deref().is_none_or(|k| k == object.kind)
+                        && s.namespace.is_none()
+                        && s.name.as_deref().is_none_or(|n| n == object.name)
+                });
+                if suppressed {
+                    continue;
+                }
+                findings.push(Finding {
+                    rule: meta,
+                    severity: self
+                        .severity
+                        .get(meta.id)
+                        .copied()
+                        .or(emit.severity)
+                        .unwrap_or(meta.severity),
+                    message: emit.message,
+                    file,
+                    pos: emit.location.pos,
+                    pointer: String::new(),
+                    object,
+                    document: 0,
+                    item: None,
+                    fix: None,
+                    related: Vec::new(),
+                    secrets: Vec::new(),
+                });
+            }
+        }
+        findings
     }
 
     /// Reports each problem that a hardening rule and a Pod Security rule both find at the same

@@ -209,6 +209,8 @@ fn every_fixture_matches_its_expectations() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        // Node rules' fixtures are files of a node, checked by `tests/node_fixtures.rs`.
+        .filter(|p| !std::fs::read_to_string(p).is_ok_and(|text| text.starts_with("# node-file: ")))
         .collect();
     paths.sort();
     assert!(!paths.is_empty());

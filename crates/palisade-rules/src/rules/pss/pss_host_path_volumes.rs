@@ -17,7 +17,7 @@ declare_rule! {
     summary: "Baseline level, check `hostPathVolumes`. The pod mounts a directory of the node with a `hostPath` volume. Reported only for pods and workloads in a namespace the input holds with Pod Security Admission labels that run this check (`enforce`, `warn` or `audit` at baseline or stricter, at a policy version where the check applies), at the offending field; high severity when the namespace's `enforce` level rejects the pod at admission, low when only `warn` or `audit` would report it. A namespace the input labels more than once (overlays) is judged by the definition that enforces the least strict level. Namespaces without labels are left to the hardening rules.",
     rationale: "A hostPath volume gives the container the node's file system: the container runtime socket, kubelet credentials, other pods' data, or writable system paths that lead straight to code execution on the node.",
     remediation: "Replace the volume with `emptyDir`, a `configMap`/`secret`, or a PersistentVolumeClaim. Node agents that truly need host paths belong in a system namespace with its own policy.",
-    references: &[Reference::new(Framework::Cis, "5.2.12"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/hostPathVolumes", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
+    references: &[Reference::new(Framework::Cis, "5.2.11"), Reference::url(Framework::Mitre, "T1611", "https://attack.mitre.org/techniques/T1611/"), Reference::url(Framework::Pss, "baseline/hostPathVolumes", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fix: None,
 }
 

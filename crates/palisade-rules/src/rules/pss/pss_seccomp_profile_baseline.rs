@@ -17,7 +17,7 @@ declare_rule! {
     summary: "Baseline level, check `seccompProfile_baseline`. The pod or a container sets its seccomp profile to `Unconfined` (or, for policy versions before v1.19, the legacy seccomp annotations name something other than the runtime default or a localhost profile). Reported only for pods and workloads in a namespace the input holds with Pod Security Admission labels that run this check (`enforce`, `warn` or `audit` at baseline or stricter, at a policy version where the check applies), at the offending field; high severity when the namespace's `enforce` level rejects the pod at admission, low when only `warn` or `audit` would report it. A namespace the input labels more than once (overlays) is judged by the definition that enforces the least strict level. Namespaces without labels are left to the hardening rules.",
     rationale: "Seccomp filters the system calls a container may make; `Unconfined` removes the filter and exposes the whole kernel attack surface, including calls used in container escapes.",
     remediation: "Use the runtime's default profile:\n\n```yaml\nsecurityContext:\n  seccompProfile:\n    type: RuntimeDefault\n```",
-    references: &[Reference::new(Framework::Cis, "5.7.2"), Reference::url(Framework::Pss, "baseline/seccompProfile_baseline", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
+    references: &[Reference::new(Framework::Cis, "5.6.2"), Reference::url(Framework::Pss, "baseline/seccompProfile_baseline", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fix: None,
 }
 

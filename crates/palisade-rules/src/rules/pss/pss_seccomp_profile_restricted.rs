@@ -17,7 +17,7 @@ declare_rule! {
     summary: "Restricted level, check `seccompProfile_restricted`. Neither the pod nor every container sets `securityContext.seccompProfile.type` to `RuntimeDefault` or `Localhost` (policy v1.19 and later; Windows pods are exempt from v1.25). Reported only for pods and workloads in a namespace the input holds with Pod Security Admission labels that run this check (`enforce`, `warn` or `audit` at restricted or stricter, at a policy version where the check applies), at the offending field; high severity when the namespace's `enforce` level rejects the pod at admission, low when only `warn` or `audit` would report it. A namespace the input labels more than once (overlays) is judged by the definition that enforces the least strict level. Namespaces without labels are left to the hardening rules.",
     rationale: "Without a profile, most runtimes run containers unconfined: every system call of the kernel is reachable, including those used in container escapes.",
     remediation: "Set the runtime's default profile for the whole pod:\n\n```yaml\nsecurityContext:\n  seccompProfile:\n    type: RuntimeDefault\n```",
-    references: &[Reference::new(Framework::Cis, "5.7.2"), Reference::url(Framework::Pss, "restricted/seccompProfile_restricted", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
+    references: &[Reference::new(Framework::Cis, "5.6.2"), Reference::url(Framework::Pss, "restricted/seccompProfile_restricted", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fix: None,
 }
 

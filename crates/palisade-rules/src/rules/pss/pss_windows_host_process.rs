@@ -17,7 +17,7 @@ declare_rule! {
     summary: "Baseline level, check `windowsHostProcess`. The pod or a container sets `securityContext.windowsOptions.hostProcess: true`. Reported only for pods and workloads in a namespace the input holds with Pod Security Admission labels that run this check (`enforce`, `warn` or `audit` at baseline or stricter, at a policy version where the check applies), at the offending field; high severity when the namespace's `enforce` level rejects the pod at admission, low when only `warn` or `audit` would report it. A namespace the input labels more than once (overlays) is judged by the definition that enforces the least strict level. Namespaces without labels are left to the hardening rules.",
     rationale: "A HostProcess container runs directly on the Windows node, in its network and with access to its file system: it is the Windows equivalent of a privileged container.",
     remediation: "Remove `hostProcess: true`; run node management tasks outside application namespaces.",
-    references: &[Reference::url(Framework::Pss, "baseline/windowsHostProcess", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
+    references: &[Reference::new(Framework::Cis, "5.2.10"), Reference::url(Framework::Pss, "baseline/windowsHostProcess", "https://kubernetes.io/docs/concepts/security/pod-security-standards/")],
     fix: None,
 }
 

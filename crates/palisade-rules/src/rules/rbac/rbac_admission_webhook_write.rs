@@ -26,6 +26,7 @@ policy it enforces.",
     remediation: "Let only the webhook's own controller update its configuration, \
 restricted with `resourceNames`.",
     references: &[
+        crate::Reference::new(crate::Framework::Cis, "5.1.12"),
         mitre("T1562", "https://attack.mitre.org/techniques/T1562/"),
         RBAC_DOCS,
     ],

@@ -28,6 +28,7 @@ certificates itself.",
     remediation: "Restrict `approve` and `sign` with `resourceNames` to the signers the \
 controller serves; never approve `kubernetes.io/kube-apiserver-client` automatically.",
     references: &[
+        crate::Reference::new(crate::Framework::Cis, "5.1.11"),
         mitre("T1649", "https://attack.mitre.org/techniques/T1649/"),
         RBAC_DOCS,
     ],

@@ -25,6 +25,7 @@ pod-level authorization or audit of the command.",
     remediation: "Grant `nodes/metrics` or `nodes/stats` for monitoring instead; keep \
 nodes/proxy for the API server's own kubelet client.",
     references: &[
+        crate::Reference::new(crate::Framework::Cis, "5.1.10"),
         mitre("T1609", "https://attack.mitre.org/techniques/T1609/"),
         RBAC_DOCS,
     ],

@@ -24,6 +24,7 @@ holder acts with every permission of those service accounts, for as long as the 
     remediation: "Restrict `serviceaccounts/token` with `resourceNames` to the service \
 accounts concerned, or remove it.",
     references: &[
+        crate::Reference::new(crate::Framework::Cis, "5.1.13"),
         mitre("T1528", "https://attack.mitre.org/techniques/T1528/"),
         RBAC_DOCS,
     ],

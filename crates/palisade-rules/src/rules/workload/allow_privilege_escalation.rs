@@ -23,7 +23,7 @@ capabilities. It is the first step of many container escapes. The field defaults
         "Set `allowPrivilegeEscalation: false` in every container's `securityContext`:\n\n\
 ```yaml\nsecurityContext:\n  allowPrivilegeEscalation: false\n```",
     references: &[
-        Reference::new(Framework::Cis, "5.2.5"),
+        Reference::new(Framework::Cis, "5.2.6"),
         Reference::new(
             Framework::NsaCisa,
             "Pod security: non-root containers and privileges",

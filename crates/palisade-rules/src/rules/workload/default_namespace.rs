@@ -19,7 +19,7 @@ shares one trust boundary with whatever else lands there.",
     remediation: "Create a namespace per application or team, with its own policies, and set \
 `metadata.namespace` to it (or leave it out and let the deployment tool set it).",
     references: &[
-        Reference::new(Framework::Cis, "5.7.4"),
+        Reference::new(Framework::Cis, "5.6.4"),
         Reference::new(Framework::NsaCisa, "Network separation and hardening"),
     ],
     fix: None,

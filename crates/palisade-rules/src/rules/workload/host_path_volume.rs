@@ -31,7 +31,7 @@ logs and keys.",
 instead. When a node agent really needs a host path, mount the narrowest path read-only and \
 suppress this finding for that workload with a reason.",
     references: &[
-        Reference::new(Framework::Cis, "5.2.12"),
+        Reference::new(Framework::Cis, "5.2.11"),
         Reference::new(
             Framework::NsaCisa,
             "Pod security: restrict host path mounts",

@@ -22,7 +22,7 @@ compromised pod listen in place of a node service.",
     remediation: "Remove `hostPort` and expose the pod through a Service. Ingress controllers \
 that must bind node ports should be suppressed by name with a reason.",
     references: &[
-        Reference::new(Framework::Cis, "5.2.13"),
+        Reference::new(Framework::Cis, "5.2.12"),
         Reference::new(Framework::NsaCisa, "Network separation and hardening"),
         Reference::url(
             Framework::Mitre,

@@ -25,7 +25,7 @@ most kernel escapes. The runtime's default profile blocks them and breaks almost
     remediation: "Set the runtime default profile on the pod:\n\n```yaml\nspec:\n  \
 securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n```",
     references: &[
-        Reference::new(Framework::Cis, "5.7.2"),
+        Reference::new(Framework::Cis, "5.6.2"),
         Reference::new(Framework::NsaCisa, "Pod security: seccomp and AppArmor"),
         Reference::url(
             Framework::Mitre,

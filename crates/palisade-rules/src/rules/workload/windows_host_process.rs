@@ -27,6 +27,7 @@ it and the credentials the kubelet holds.",
 monitoring agents on Windows nodes) belongs in a dedicated namespace with restricted access; \
 suppress the finding for those workloads by name with a reason.",
     references: &[
+        Reference::new(Framework::Cis, "5.2.10"),
         Reference::url(
             Framework::Mitre,
             "T1611",

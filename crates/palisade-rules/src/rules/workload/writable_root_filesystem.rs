@@ -23,7 +23,7 @@ the container identical to its scanned image.",
 `sizeLimit`) where the application writes, such as `/tmp`:\n\n```yaml\nsecurityContext:\n  \
 readOnlyRootFilesystem: true\nvolumeMounts:\n- {name: tmp, mountPath: /tmp}\n```",
     references: &[
-        Reference::new(Framework::Cis, "5.7.x (read-only root file system)"),
+        Reference::new(Framework::Cis, "5.6.3"),
         Reference::new(
             Framework::NsaCisa,
             "Pod security: immutable container file systems",
