@@ -41,6 +41,8 @@ enum Command {
     /// Pod Security Admission's verdict on pods and workloads, and the level each namespace can
     /// enforce (`pss suggest`).
     Pss(cmd::pss::PssArgs),
+    /// Threat detection on Kubernetes audit events with Falco rules files.
+    Audit(cmd::audit::AuditArgs),
     /// Print a shell completion script to standard output: `source <(palisade completions bash)`.
     Completions(cmd::completions::CompletionsArgs),
     /// Write the man pages: palisade.1 and one per subcommand into --dir, or palisade.1 to
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Rbac(command) => cmd::rbac::run(command),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Pss(args) => cmd::pss::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
     };

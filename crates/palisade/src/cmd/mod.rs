@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod audit;
 pub mod completions;
 pub mod fix;
 pub mod man;
