@@ -1058,7 +1058,8 @@ impl Ruleset {
     }
 }
 
-fn hostname() -> Arc<str> {
+/// The host name alerts carry (`hostname` of Falco's JSON).
+pub fn hostname() -> Arc<str> {
     let name = std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())

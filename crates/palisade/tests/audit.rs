@@ -39,7 +39,7 @@ fn exec_event(user: &str) -> String {
 }
 
 fn privileged_event() -> String {
-    r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"2","stage":"ResponseComplete","stageTimestamp":"2024-05-01T10:00:01Z","verb":"create","user":{"username":"bob"},"objectRef":{"resource":"pods","namespace":"prod","name":"p"},"requestObject":{"kind":"Pod","spec":{"containers":[{"name":"a","image":"nginx:1.25","securityContext":{"privileged":true}}]}}}"#.to_owned()
+    r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"2","stage":"ResponseComplete","stageTimestamp":"2024-05-01T10:00:01Z","verb":"create","user":{"username":"bob"},"objectRef":{"resource":"pods","namespace":"prod","name":"p","apiVersion":"v1"},"requestObject":{"kind":"Pod","spec":{"containers":[{"name":"a","image":"nginx:1.25","securityContext":{"privileged":true}}]}}}"#.to_owned()
 }
 
 fn setup(dir: &Path, log: &str) {
@@ -50,7 +50,7 @@ fn setup(dir: &Path, log: &str) {
 fn palisade(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(cargo_bin("palisade"))
         .current_dir(dir)
-        .arg("audit")
+        .args(["audit", "--no-config"])
         .args(args)
         .output()
         .unwrap()
@@ -68,7 +68,10 @@ fn text_alerts_and_fail_on() {
             privileged_event()
         ),
     );
-    let out = palisade(dir.path(), &["--rules", "rules.yaml", "audit.log"]);
+    let out = palisade(
+        dir.path(),
+        &["--no-builtin", "--rules", "rules.yaml", "audit.log"],
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -81,12 +84,26 @@ fn text_alerts_and_fail_on() {
     );
     let out = palisade(
         dir.path(),
-        &["--rules", "rules.yaml", "--fail-on", "warning", "audit.log"],
+        &[
+            "--no-builtin",
+            "--rules",
+            "rules.yaml",
+            "--fail-on",
+            "warning",
+            "audit.log",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let out = palisade(
         dir.path(),
-        &["--rules", "rules.yaml", "--fail-on", "error", "audit.log"],
+        &[
+            "--no-builtin",
+            "--rules",
+            "rules.yaml",
+            "--fail-on",
+            "error",
+            "audit.log",
+        ],
     );
     assert_eq!(out.status.code(), Some(0));
 }
@@ -97,7 +114,16 @@ fn json_alerts_in_falco_format_from_stdin() {
     setup(dir.path(), "");
     let mut child = Command::new(cargo_bin("palisade"))
         .current_dir(dir.path())
-        .args(["audit", "--rules", "rules.yaml", "-f", "json", "-"])
+        .args([
+            "audit",
+            "--no-config",
+            "--no-builtin",
+            "--rules",
+            "rules.yaml",
+            "-f",
+            "json",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -133,7 +159,14 @@ fn bad_input_is_reported_and_the_rest_evaluated() {
     );
     let out = palisade(
         dir.path(),
-        &["--rules", "rules.yaml", "--fail-on", "warning", "audit.log"],
+        &[
+            "--no-builtin",
+            "--rules",
+            "rules.yaml",
+            "--fail-on",
+            "warning",
+            "audit.log",
+        ],
     );
     assert_eq!(
         out.status.code(),
@@ -187,7 +220,10 @@ fn gzip_logs_are_read() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     writeln!(gz, "{}", privileged_event()).unwrap();
     std::fs::write(dir.path().join("audit.log.gz"), gz.finish().unwrap()).unwrap();
-    let out = palisade(dir.path(), &["--rules", "rules.yaml", "audit.log.gz"]);
+    let out = palisade(
+        dir.path(),
+        &["--no-builtin", "--rules", "rules.yaml", "audit.log.gz"],
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8(out.stdout)
         .unwrap()
@@ -200,7 +236,15 @@ fn follow_survives_rotation() {
     setup(dir.path(), &format!("{}\n", exec_event("first")));
     let mut child = Command::new(cargo_bin("palisade"))
         .current_dir(dir.path())
-        .args(["audit", "--rules", "rules.yaml", "--follow", "audit.log"])
+        .args([
+            "audit",
+            "--no-config",
+            "--no-builtin",
+            "--rules",
+            "rules.yaml",
+            "--follow",
+            "audit.log",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -228,4 +272,50 @@ fn follow_survives_rotation() {
     assert!(started.elapsed() < Duration::from_secs(30));
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn palisade_detections_run_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(
+        dir.path(),
+        &format!("{}\n{}\n", exec_event("mallory"), privileged_event()),
+    );
+    let out = palisade(dir.path(), &["-f", "json", "audit.log"]);
+    assert_eq!(out.status.code(), Some(0));
+    let alerts: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let exec = alerts
+        .iter()
+        .find(|a| a["rule"] == "EVT001")
+        .expect("EVT001");
+    assert_eq!(exec["priority"], "Warning");
+    assert_eq!(exec["output_fields"]["ka.user.name"], "mallory");
+    assert!(exec["output"]
+        .as_str()
+        .unwrap()
+        .contains("EVT001 user mallory opened a exec session into pod d/web"));
+    let pod = alerts
+        .iter()
+        .find(|a| a["rule"] == "POD001")
+        .expect("POD001 on the created pod");
+    assert_eq!(
+        pod["output_fields"]["palisade.pointer"],
+        "/requestObject/spec/containers/0/securityContext/privileged"
+    );
+    assert!(pod["output"].as_str().unwrap().contains("at audit.log:2"));
+    // --select narrows palisade's rules; the Falco rules still run.
+    let out = palisade(
+        dir.path(),
+        &["--select", "EVT001", "--rules", "rules.yaml", "audit.log"],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let rules: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rules.len(), 3, "{stdout}");
+    assert!(rules[0].contains("EVT001"), "{stdout}");
+    assert!(rules[1].contains("Exec (user=mallory"), "{stdout}");
+    assert!(rules[2].contains("Warning Privileged"), "{stdout}");
 }

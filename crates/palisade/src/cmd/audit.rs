@@ -1,5 +1,6 @@
-//! `palisade audit`: threat detection on Kubernetes audit events with Falco rules files
-//! (`--rules`), as text or as Falco's JSON alerts.
+//! `palisade audit`: threat detection on Kubernetes audit events: palisade's own detections
+//! (the `EVT` rules, and the per-object rules on the objects that creates and updates carry)
+//! and Falco rules files (`--rules`), as text or as Falco's JSON alerts.
 //!
 //! Exit code: 0, or 1 when an alert at or above `--fail-on` fired, or 2 on input errors (a bad
 //! line of the log, an unreadable file, a rules file that does not load).
@@ -12,7 +13,14 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
-use palisade_audit::{read_events, Alert, Item, Matching, Priority, RulesLoader};
+use palisade_audit::{read_events, Alert, Event, Item, Matching, Priority, RulesLoader};
+use palisade_core::rule::Severity;
+use palisade_core::Redactor;
+use palisade_rules::rules::event::{EventFinding, EventRunner};
+use palisade_rules::Engine;
+use serde_json::{json, Map, Value};
+
+use crate::config::ConfigArgs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuditFormat {
@@ -49,6 +57,17 @@ pub struct AuditArgs {
     /// `rule_matching: all`).
     #[arg(long)]
     pub all_matches: bool,
+    /// Only these rules, categories or `ALL` among palisade's own (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Skip these rules or categories among palisade's own.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Run only the Falco rules of `--rules`, not palisade's own detections.
+    #[arg(long)]
+    pub no_builtin: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Keep reading the file as it grows, and follow it when the log is rotated (renamed and
     /// replaced by a new file). Runs until interrupted.
     #[arg(long)]
@@ -68,6 +87,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if args.all_matches {
         ruleset.matching = Matching::All;
     }
+    let config = args.config.load(None)?.rules;
+    let engine = Engine::new(&config, &args.select, &args.ignore)?;
+    for w in &engine.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut builtin = (!args.no_builtin).then(|| EventRunner::new(&engine));
+    let hostname = palisade_audit::rules::hostname();
     let files = if args.files.is_empty() {
         vec!["-".to_owned()]
     } else {
@@ -115,6 +141,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         let follow = args.follow;
         read_events(&mut reader, file, &mut |item| match item {
             Item::Event(event) => {
+                if let Some(runner) = builtin.as_mut() {
+                    for finding in runner.check(&event) {
+                        emit(finding_alert(&event, finding, &hostname), &mut out);
+                    }
+                }
                 ruleset.evaluate(&event, &mut |alert| emit(alert, &mut out));
                 if follow {
                     let _ = out.flush();
@@ -140,6 +171,87 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The priority of a palisade finding among Falco's.
+fn priority_of(severity: Severity) -> Priority {
+    match severity {
+        Severity::Critical => Priority::Critical,
+        Severity::High => Priority::Error,
+        Severity::Medium => Priority::Warning,
+        Severity::Low => Priority::Notice,
+        Severity::Info => Priority::Informational,
+    }
+}
+
+/// A palisade finding on an event, as a Falco alert: the rule is the rule's ID, the output
+/// `ID message (user=… verb=… target=… at file:line)`, credentials masked.
+fn finding_alert(event: &Event, finding: EventFinding, hostname: &std::sync::Arc<str>) -> Alert {
+    let redactor = Redactor::new(&finding.secrets).ok();
+    let req = palisade_audit::Request::new(event);
+    let message = format!(
+        "{} {} (user={} verb={} resource={} ns={} name={} at {}:{})",
+        finding.rule.id,
+        finding.message,
+        req.user(),
+        req.verb(),
+        req.resource(),
+        req.namespace(),
+        req.name(),
+        event.file,
+        event.line
+    );
+    let message = match &redactor {
+        Some(r) => r.redact(&message).into_owned(),
+        None if finding.secrets.is_empty() => message,
+        None => format!(
+            "{} (message withheld: it names a credential)",
+            finding.rule.id
+        ),
+    };
+    let mut fields = Map::new();
+    fields.insert("palisade.rule".into(), json!(finding.rule.id));
+    fields.insert("palisade.slug".into(), json!(finding.rule.slug));
+    fields.insert("palisade.pointer".into(), json!(finding.pointer));
+    fields.insert(
+        "palisade.severity".into(),
+        json!(finding.severity.to_string()),
+    );
+    fields.insert("ka.auditid".into(), str_or_null(event, "/auditID"));
+    fields.insert("ka.user.name".into(), str_or_null(event, "/user/username"));
+    fields.insert("ka.verb".into(), str_or_null(event, "/verb"));
+    fields.insert(
+        "ka.target.resource".into(),
+        str_or_null(event, "/objectRef/resource"),
+    );
+    fields.insert(
+        "ka.target.namespace".into(),
+        str_or_null(event, "/objectRef/namespace"),
+    );
+    fields.insert(
+        "ka.target.name".into(),
+        str_or_null(event, "/objectRef/name"),
+    );
+    Alert {
+        rule: std::sync::Arc::from(finding.rule.id),
+        priority: priority_of(finding.severity),
+        time_ns: event.time_ns,
+        message,
+        output_fields: fields,
+        tags: std::sync::Arc::from(vec![
+            "palisade".to_owned(),
+            finding.rule.category.to_owned(),
+        ]),
+        hostname: hostname.clone(),
+        file: event.file.clone(),
+        line: event.line,
+    }
+}
+
+fn str_or_null(event: &Event, pointer: &str) -> Value {
+    event
+        .str_at(pointer)
+        .map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
 
 /// A log file read as it grows. When the end is reached and the path now names another file (the
