@@ -198,8 +198,10 @@ mod tests {
     use serde_json::json;
 
     fn failure(user: &str, ip: &str, secs: i64) -> Event {
-        let mut e = Event::for_test(json!({"stage": "ResponseComplete", "user": {"username": user},
-            "sourceIPs": [ip], "responseStatus": {"code": 403}}));
+        let mut e = Event::for_test(
+            json!({"stage": "ResponseComplete", "user": {"username": user},
+            "sourceIPs": [ip], "responseStatus": {"code": 403}}),
+        );
         e.time_ns = secs * 1_000_000_000;
         e
     }
@@ -212,7 +214,11 @@ mod tests {
         assert_eq!(f.observe(&failure("u", "1.2.3.4", 2)), None);
         let spike = f.observe(&failure("u", "1.2.3.4", 3)).unwrap();
         assert_eq!((spike.user.as_str(), spike.failures), ("u", 3));
-        assert_eq!(f.observe(&failure("u", "1.2.3.4", 4)), None, "reported once");
+        assert_eq!(
+            f.observe(&failure("u", "1.2.3.4", 4)),
+            None,
+            "reported once"
+        );
         // Far apart: never three in a window.
         for t in [200, 300, 400] {
             assert_eq!(f.observe(&failure("v", "1.2.3.4", t)), None);

@@ -43,7 +43,7 @@ fn check(path: &std::path::Path) -> Result<usize, String> {
     }
     let engine = Engine::new(&Config::default(), std::slice::from_ref(&id), &[])
         .map_err(|e| e.to_string())?;
-    let mut runner = EventRunner::new(&engine);
+    let mut runner = EventRunner::new(Arc::new(engine));
     let mut alerts = 0;
     let mut clean = 0;
     for (n, (doc, object)) in docs.iter().zip(&loaded.objects).enumerate() {
@@ -108,7 +108,7 @@ fn pod_event(privileged: bool, code: u64) -> Event {
 #[test]
 fn request_objects_are_checked_by_the_object_rules() {
     let engine = Engine::new(&Config::default(), &["POD001".to_owned()], &[]).unwrap();
-    let mut runner = EventRunner::new(&engine);
+    let mut runner = EventRunner::new(Arc::new(engine));
     let findings = runner.check(&pod_event(true, 201));
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0].rule.id, "POD001");

@@ -13,12 +13,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
-use palisade_audit::{read_events, Alert, Event, Item, Matching, Priority, RulesLoader};
-use palisade_core::rule::Severity;
-use palisade_core::Redactor;
-use palisade_rules::rules::event::{EventFinding, EventRunner};
+use palisade_audit::{read_events, Alert, Item, Matching, Priority, RulesLoader};
+use palisade_rules::rules::event::{finding_alert, EventRunner};
 use palisade_rules::Engine;
-use serde_json::{json, Map, Value};
 
 use crate::config::ConfigArgs;
 
@@ -92,7 +89,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     for w in &engine.warnings {
         eprintln!("warning: {w}");
     }
-    let mut builtin = (!args.no_builtin).then(|| EventRunner::new(&engine));
+    let mut builtin = (!args.no_builtin).then(|| EventRunner::new(std::sync::Arc::new(engine)));
     let hostname = palisade_audit::rules::hostname();
     let files = if args.files.is_empty() {
         vec!["-".to_owned()]
@@ -171,87 +168,6 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The priority of a palisade finding among Falco's.
-fn priority_of(severity: Severity) -> Priority {
-    match severity {
-        Severity::Critical => Priority::Critical,
-        Severity::High => Priority::Error,
-        Severity::Medium => Priority::Warning,
-        Severity::Low => Priority::Notice,
-        Severity::Info => Priority::Informational,
-    }
-}
-
-/// A palisade finding on an event, as a Falco alert: the rule is the rule's ID, the output
-/// `ID message (user=… verb=… target=… at file:line)`, credentials masked.
-fn finding_alert(event: &Event, finding: EventFinding, hostname: &std::sync::Arc<str>) -> Alert {
-    let redactor = Redactor::new(&finding.secrets).ok();
-    let req = palisade_audit::Request::new(event);
-    let message = format!(
-        "{} {} (user={} verb={} resource={} ns={} name={} at {}:{})",
-        finding.rule.id,
-        finding.message,
-        req.user(),
-        req.verb(),
-        req.resource(),
-        req.namespace(),
-        req.name(),
-        event.file,
-        event.line
-    );
-    let message = match &redactor {
-        Some(r) => r.redact(&message).into_owned(),
-        None if finding.secrets.is_empty() => message,
-        None => format!(
-            "{} (message withheld: it names a credential)",
-            finding.rule.id
-        ),
-    };
-    let mut fields = Map::new();
-    fields.insert("palisade.rule".into(), json!(finding.rule.id));
-    fields.insert("palisade.slug".into(), json!(finding.rule.slug));
-    fields.insert("palisade.pointer".into(), json!(finding.pointer));
-    fields.insert(
-        "palisade.severity".into(),
-        json!(finding.severity.to_string()),
-    );
-    fields.insert("ka.auditid".into(), str_or_null(event, "/auditID"));
-    fields.insert("ka.user.name".into(), str_or_null(event, "/user/username"));
-    fields.insert("ka.verb".into(), str_or_null(event, "/verb"));
-    fields.insert(
-        "ka.target.resource".into(),
-        str_or_null(event, "/objectRef/resource"),
-    );
-    fields.insert(
-        "ka.target.namespace".into(),
-        str_or_null(event, "/objectRef/namespace"),
-    );
-    fields.insert(
-        "ka.target.name".into(),
-        str_or_null(event, "/objectRef/name"),
-    );
-    Alert {
-        rule: std::sync::Arc::from(finding.rule.id),
-        priority: priority_of(finding.severity),
-        time_ns: event.time_ns,
-        message,
-        output_fields: fields,
-        tags: std::sync::Arc::from(vec![
-            "palisade".to_owned(),
-            finding.rule.category.to_owned(),
-        ]),
-        hostname: hostname.clone(),
-        file: event.file.clone(),
-        line: event.line,
-    }
-}
-
-fn str_or_null(event: &Event, pointer: &str) -> Value {
-    event
-        .str_at(pointer)
-        .map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
 
 /// A log file read as it grows. When the end is reached and the path now names another file (the

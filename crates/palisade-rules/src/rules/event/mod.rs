@@ -17,9 +17,12 @@ pub mod audit_role_dangerous_grant;
 pub mod audit_secret_read;
 pub mod audit_system_role_changed;
 
-use palisade_audit::{AuthFailures, Event, Request};
+use std::sync::Arc;
+
+use palisade_audit::{Alert, AuthFailures, Event, Priority, Request};
 use palisade_core::rule::{RuleMeta, Severity};
-use palisade_core::Object;
+use palisade_core::{Object, Redactor};
+use serde_json::{json, Map, Value};
 
 use crate::registry::{Checker, EventCx};
 use crate::{Engine, Rule};
@@ -67,25 +70,37 @@ pub struct EventFinding {
 
 /// Runs the selected event rules, and the per-object rules on request objects, over a stream of
 /// audit events. Keeps the state of the windowed analyses between events.
-pub struct EventRunner<'e> {
-    engine: &'e Engine,
+pub struct EventRunner {
+    engine: Arc<Engine>,
     rules: Vec<&'static dyn Rule>,
     failures: AuthFailures,
 }
 
-impl<'e> EventRunner<'e> {
-    pub fn new(engine: &'e Engine) -> Self {
-        let rules = engine
-            .rules()
-            .iter()
-            .copied()
-            .filter(|r| matches!(r.checker(), Checker::Event(_)))
-            .collect();
+impl EventRunner {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let rules = Self::event_rules(&engine);
         EventRunner {
             engine,
             rules,
             failures: AuthFailures::new(FAILURE_WINDOW_SECS, FAILURE_THRESHOLD),
         }
+    }
+
+    /// Goes on with another engine (a reloaded configuration), keeping the windows' state.
+    pub fn set_engine(&mut self, engine: Arc<Engine>) {
+        if !Arc::ptr_eq(&engine, &self.engine) {
+            self.rules = Self::event_rules(&engine);
+            self.engine = engine;
+        }
+    }
+
+    fn event_rules(engine: &Engine) -> Vec<&'static dyn Rule> {
+        engine
+            .rules()
+            .iter()
+            .copied()
+            .filter(|r| matches!(r.checker(), Checker::Event(_)))
+            .collect()
     }
 
     /// The findings on one event, in rule order: event rules first, then the request object's.
@@ -172,4 +187,85 @@ impl<'e> EventRunner<'e> {
             })
             .collect()
     }
+}
+
+/// The priority of a palisade finding among Falco's.
+pub fn priority_of(severity: Severity) -> Priority {
+    match severity {
+        Severity::Critical => Priority::Critical,
+        Severity::High => Priority::Error,
+        Severity::Medium => Priority::Warning,
+        Severity::Low => Priority::Notice,
+        Severity::Info => Priority::Informational,
+    }
+}
+
+/// A palisade finding on an event, as a Falco alert: the rule is the rule's ID, the output
+/// `ID message (user=… verb=… target=… at file:line)`, credentials masked.
+pub fn finding_alert(event: &Event, finding: EventFinding, hostname: &Arc<str>) -> Alert {
+    let redactor = Redactor::new(&finding.secrets).ok();
+    let req = Request::new(event);
+    let message = format!(
+        "{} {} (user={} verb={} resource={} ns={} name={} at {}:{})",
+        finding.rule.id,
+        finding.message,
+        req.user(),
+        req.verb(),
+        req.resource(),
+        req.namespace(),
+        req.name(),
+        event.file,
+        event.line
+    );
+    let message = match &redactor {
+        Some(r) => r.redact(&message).into_owned(),
+        None if finding.secrets.is_empty() => message,
+        None => format!(
+            "{} (message withheld: it names a credential)",
+            finding.rule.id
+        ),
+    };
+    let mut fields = Map::new();
+    fields.insert("palisade.rule".into(), json!(finding.rule.id));
+    fields.insert("palisade.slug".into(), json!(finding.rule.slug));
+    fields.insert("palisade.pointer".into(), json!(finding.pointer));
+    fields.insert(
+        "palisade.severity".into(),
+        json!(finding.severity.to_string()),
+    );
+    fields.insert("ka.auditid".into(), str_or_null(event, "/auditID"));
+    fields.insert("ka.user.name".into(), str_or_null(event, "/user/username"));
+    fields.insert("ka.verb".into(), str_or_null(event, "/verb"));
+    fields.insert(
+        "ka.target.resource".into(),
+        str_or_null(event, "/objectRef/resource"),
+    );
+    fields.insert(
+        "ka.target.namespace".into(),
+        str_or_null(event, "/objectRef/namespace"),
+    );
+    fields.insert(
+        "ka.target.name".into(),
+        str_or_null(event, "/objectRef/name"),
+    );
+    Alert {
+        rule: Arc::from(finding.rule.id),
+        priority: priority_of(finding.severity),
+        time_ns: event.time_ns,
+        message,
+        output_fields: fields,
+        tags: Arc::from(vec![
+            "palisade".to_owned(),
+            finding.rule.category.to_owned(),
+        ]),
+        hostname: hostname.clone(),
+        file: event.file.clone(),
+        line: event.line,
+    }
+}
+
+fn str_or_null(event: &Event, pointer: &str) -> Value {
+    event
+        .str_at(pointer)
+        .map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
