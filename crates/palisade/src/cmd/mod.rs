@@ -7,6 +7,7 @@ pub mod man;
 pub mod netpol;
 pub mod pss;
 pub mod rbac;
+pub mod rbac_audit;
 pub mod rules;
 pub mod scan;
 pub mod serve;

@@ -26,6 +26,9 @@ pub enum RbacCommand {
     /// Escalation paths: chains of permissions that lead a subject to cluster-admin (or to
     /// the identity given with --to).
     Paths(PathsArgs),
+    /// The smallest Roles and bindings that allow exactly the requests a subject made, learned
+    /// from an audit log (`--from-audit LOG --user SUBJECT`).
+    Suggest(super::rbac_audit::SuggestArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,6 +174,7 @@ pub fn run(command: RbacCommand) -> anyhow::Result<ExitCode> {
         RbacCommand::CanI(args) => can_i(args),
         RbacCommand::Graph(args) => graph(args),
         RbacCommand::Paths(args) => paths_cmd(args),
+        RbacCommand::Suggest(args) => super::rbac_audit::suggest(args),
     }
 }
 
