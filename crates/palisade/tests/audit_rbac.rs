@@ -219,3 +219,107 @@ fn a_subject_without_requests_is_an_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no request by carol"));
 }
+
+const MANIFESTS: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: shop-dev, namespace: shop}
+rules:
+- apiGroups: [""]
+  resources: [pods, secrets]
+  verbs: [get, delete]
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [create, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-shop-dev, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: shop-dev}
+subjects:
+- {kind: User, apiGroup: rbac.authorization.k8s.io, name: alice}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: node-reader}
+rules:
+- apiGroups: [""]
+  resources: [nodes]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: bob-nodes}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-reader}
+subjects:
+- {kind: User, apiGroup: rbac.authorization.k8s.io, name: bob}
+"#;
+
+#[test]
+fn unused_lists_the_permissions_no_request_used() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rbac.yaml"), MANIFESTS).unwrap();
+    let used = [
+        req("get", "", "pods", "shop", "web"),
+        req("create", "apps", "deployments", "shop", ""),
+        // In another namespace: the RoleBinding in shop does not grant it.
+        req("delete", "", "pods", "payments", "db-0"),
+        Req {
+            user: "bob",
+            ..req("list", "", "nodes", "", "")
+        },
+        // Refused: uses nothing.
+        Req {
+            code: 403,
+            ..req("get", "", "secrets", "shop", "db")
+        },
+    ];
+    let log: String = used
+        .iter()
+        .enumerate()
+        .map(|(i, r)| line(r, i) + "\n")
+        .collect();
+    std::fs::write(dir.path().join("audit.log"), log).unwrap();
+    let out = Command::new(cargo_bin("palisade"))
+        .current_dir(dir.path())
+        .args([
+            "rbac",
+            "unused",
+            "--from-audit",
+            "audit.log",
+            "-f",
+            "json",
+            "rbac.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unused: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = unused
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["subject"].as_str().unwrap().to_owned(),
+                g["permission"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("User alice", "delete pods"),
+        ("User alice", "delete secrets"),
+        ("User alice", "get secrets"),
+        ("User alice", "patch deployments.apps"),
+        ("User bob", "get nodes"),
+    ]
+    .iter()
+    .map(|(s, p)| (s.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(found, want, "{unused}");
+}

@@ -29,6 +29,8 @@ pub enum RbacCommand {
     /// The smallest Roles and bindings that allow exactly the requests a subject made, learned
     /// from an audit log (`--from-audit LOG --user SUBJECT`).
     Suggest(super::rbac_audit::SuggestArgs),
+    /// Per subject, the permissions the manifests grant that no request of an audit log used.
+    Unused(super::rbac_audit::UnusedArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,6 +177,7 @@ pub fn run(command: RbacCommand) -> anyhow::Result<ExitCode> {
         RbacCommand::Graph(args) => graph(args),
         RbacCommand::Paths(args) => paths_cmd(args),
         RbacCommand::Suggest(args) => super::rbac_audit::suggest(args),
+        RbacCommand::Unused(args) => super::rbac_audit::unused(args),
     }
 }
 
