@@ -640,6 +640,9 @@ impl ItemLines {
     }
 }
 
+/// How deep macros may refer to macros (a cycle is refused before that).
+const MAX_MACRO_DEPTH: usize = 32;
+
 struct Compiler<'l> {
     loader: &'l RulesLoader,
     slots: Vec<Field>,
@@ -701,6 +704,11 @@ impl Compiler<'_> {
                         "{what}: condition column {column}: undefined macro '{name}'"
                     )));
                 };
+                if self.expanding.len() >= MAX_MACRO_DEPTH {
+                    return Err(origin.error(format!(
+                        "{what}: condition column {column}: macros nested more than {MAX_MACRO_DEPTH} deep at '{name}'"
+                    )));
+                }
                 if self.expanding.contains(name) {
                     return Err(origin.error(format!(
                         "{what}: condition column {column}: macro '{name}' refers to itself"
@@ -1173,6 +1181,32 @@ mod tests {
             .unwrap_err()
             .message
             .contains("unknown field '%ka.nope'"));
+    }
+
+    #[test]
+    fn macro_cycles_and_depth_are_load_errors() {
+        let mut text = String::new();
+        for i in 0..40 {
+            text.push_str(&format!(
+                "- macro: m{i}\n  condition: m{} or ka.verb=x\n",
+                i + 1
+            ));
+        }
+        text.push_str("- macro: m40\n  condition: ka.verb=y\n- rule: R\n  desc: d\n  condition: m0\n  output: o\n  priority: INFO\n  source: k8s_audit\n");
+        let mut l = RulesLoader::new();
+        l.load_str(&text, "r.yaml").unwrap();
+        assert!(l
+            .compile()
+            .unwrap_err()
+            .message
+            .contains("nested more than 32 deep"));
+        let mut l = RulesLoader::new();
+        l.load_str("- macro: a\n  condition: b\n- macro: b\n  condition: a\n- rule: R\n  desc: d\n  condition: a\n  output: o\n  priority: INFO\n  source: k8s_audit\n", "r.yaml").unwrap();
+        assert!(l
+            .compile()
+            .unwrap_err()
+            .message
+            .contains("refers to itself"));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! `palisade rbac suggest --from-audit LOG --user SUBJECT` and `palisade rbac unused
 //! --from-audit LOG MANIFESTS...`: least privilege learned from the audit log.
 //!
-//! `suggest`: least privilege learned from the
-//! audit log. The smallest Roles and ClusterRoles (with their bindings) that allow exactly the
-//! requests the subject made: the verbs and resources seen, restricted to the object names
-//! seen wherever every request of that verb named its object.
+//! `suggest` prints the smallest Roles and ClusterRoles (with their bindings) that allow exactly
+//! the requests the subject made: the verbs and resources seen, restricted to the object names
+//! seen wherever every request of that verb named its object. `unused` lists the permissions
+//! that bindings grant and no request used.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
