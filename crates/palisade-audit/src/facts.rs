@@ -19,55 +19,56 @@ impl<'a> Request<'a> {
         Request { event }
     }
 
-    fn s(&self, pointer: &str) -> Option<&'a str> {
-        self.event.value.pointer(pointer).and_then(Value::as_str)
+    /// The value at a path of member names (no JSON-pointer parsing: this runs for every rule
+    /// on every event).
+    fn at(&self, keys: &[&str]) -> Option<&'a Value> {
+        keys.iter().try_fold(&self.event.value, |v, k| v.get(*k))
+    }
+
+    fn s(&self, keys: &[&str]) -> Option<&'a str> {
+        self.at(keys).and_then(Value::as_str)
     }
 
     pub fn stage(&self) -> &'a str {
-        self.s("/stage").unwrap_or("")
+        self.s(&["stage"]).unwrap_or("")
     }
     pub fn verb(&self) -> &'a str {
-        self.s("/verb").unwrap_or("")
+        self.s(&["verb"]).unwrap_or("")
     }
     pub fn uri(&self) -> &'a str {
-        self.s("/requestURI").unwrap_or("")
+        self.s(&["requestURI"]).unwrap_or("")
     }
     pub fn user(&self) -> &'a str {
-        self.s("/user/username").unwrap_or("")
+        self.s(&["user", "username"]).unwrap_or("")
     }
     pub fn groups(&self) -> impl Iterator<Item = &'a str> {
-        self.event
-            .value
-            .pointer("/user/groups")
+        self.at(&["user", "groups"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
     }
     pub fn resource(&self) -> &'a str {
-        self.s("/objectRef/resource").unwrap_or("")
+        self.s(&["objectRef", "resource"]).unwrap_or("")
     }
     pub fn subresource(&self) -> &'a str {
-        self.s("/objectRef/subresource").unwrap_or("")
+        self.s(&["objectRef", "subresource"]).unwrap_or("")
     }
     pub fn api_group(&self) -> &'a str {
-        self.s("/objectRef/apiGroup").unwrap_or("")
+        self.s(&["objectRef", "apiGroup"]).unwrap_or("")
     }
     pub fn namespace(&self) -> &'a str {
-        self.s("/objectRef/namespace").unwrap_or("")
+        self.s(&["objectRef", "namespace"]).unwrap_or("")
     }
     pub fn name(&self) -> &'a str {
-        self.s("/objectRef/name")
-            .or_else(|| self.s("/requestObject/metadata/name"))
-            .or_else(|| self.s("/responseObject/metadata/name"))
+        self.s(&["objectRef", "name"])
+            .or_else(|| self.s(&["requestObject", "metadata", "name"]))
+            .or_else(|| self.s(&["responseObject", "metadata", "name"]))
             .unwrap_or("")
     }
     /// `responseStatus.code`, when recorded.
     pub fn code(&self) -> Option<u64> {
-        self.event
-            .value
-            .pointer("/responseStatus/code")
-            .and_then(Value::as_u64)
+        self.at(&["responseStatus", "code"]).and_then(Value::as_u64)
     }
     /// Whether the request succeeded (a 2xx code).
     pub fn succeeded(&self) -> bool {
@@ -75,13 +76,11 @@ impl<'a> Request<'a> {
     }
     /// The authorizer's decision (`allow`, `forbid`), when annotated.
     pub fn decision(&self) -> &'a str {
-        self.s("/annotations/authorization.k8s.io~1decision")
+        self.s(&["annotations", "authorization.k8s.io/decision"])
             .unwrap_or("")
     }
     pub fn source_ips(&self) -> impl Iterator<Item = &'a str> {
-        self.event
-            .value
-            .pointer("/sourceIPs")
+        self.at(&["sourceIPs"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()

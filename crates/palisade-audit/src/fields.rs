@@ -767,8 +767,11 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
             let path = arg.strip_prefix('/').unwrap_or(arg);
             let mut v = ev;
             for token in path.split('/') {
-                let key = token.replace("~1", "/").replace("~0", "~");
-                v = get_key(v, &key)?;
+                v = if token.contains('~') {
+                    get_key(v, &token.replace("~1", "/").replace("~0", "~"))?
+                } else {
+                    get_key(v, token)?
+                };
             }
             one(as_string(v))
         }
