@@ -18,6 +18,19 @@ pub enum Checker<'r> {
     Inventory(&'r dyn InventoryRule),
     /// The facts of one node's files, the CIS Kubernetes Benchmark checks ([`NodeRule`]).
     Node(&'r dyn NodeRule),
+    /// One Kubernetes audit event at a time, in log order ([`EventRule`]; run by
+    /// `rules::event::EventRunner`).
+    Event(&'r dyn EventRule),
+}
+
+/// What an audit-event rule sees: the event, the settings, and the facts of the analyses that
+/// span events (computed once per event by the runner).
+pub struct EventCx<'a> {
+    pub event: &'a palisade_audit::Event,
+    pub request: palisade_audit::Request<'a>,
+    pub settings: &'a Settings,
+    /// The burst of failed requests this event completes, if any.
+    pub failure_spike: Option<&'a palisade_audit::FailureSpike>,
 }
 
 /// What a per-object rule sees.
@@ -165,6 +178,11 @@ pub trait ObjectRule: Rule {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>);
 }
 
+/// A rule over Kubernetes audit events. Each finding's pointer points into the event.
+pub trait EventRule: Rule {
+    fn check_event(&self, cx: &EventCx<'_>, out: &mut Vec<Emit>);
+}
+
 /// A rule over the whole input: the objects of the kinds it declares, and the analyses that
 /// several rules share ([`Inventory::shared`]).
 pub trait InventoryRule: Rule {
@@ -195,7 +213,8 @@ pub trait NodeRule: Rule {
 
 /// Declares a rule: a unit struct, its [`RuleMeta`] and its [`Rule`] implementation. The rule
 /// file then implements the trait its `checks:` names ([`ObjectRule`] for `Object`,
-/// [`InventoryRule`] for `Inventory`, [`NodeRule`] for `Node`). `fix:` is the rule's [`FixSafety`], `None` for a rule
+/// [`InventoryRule`] for `Inventory`, [`NodeRule`] for `Node`, [`EventRule`] for `Event`). `fix:`
+/// is the rule's [`FixSafety`], `None` for a rule
 /// without fixes; `credentials: true` marks rules whose findings carry credentials. The
 /// metadata records the file that declares the rule, which the rule pages link to.
 ///

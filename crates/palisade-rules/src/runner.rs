@@ -212,7 +212,7 @@ impl Engine {
             .par_iter()
             .filter_map(|rule| match rule.checker() {
                 Checker::Inventory(check) => Some((rule, check)),
-                Checker::Object(_) | Checker::Node(_) => None,
+                Checker::Object(_) | Checker::Node(_) | Checker::Event(_) => None,
             })
             .map(|(rule, check)| {
                 let mut emits = Vec::new();

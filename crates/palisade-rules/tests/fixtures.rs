@@ -75,6 +75,10 @@ fn check_fixture(path: &Path) -> Result<(), String> {
         None => Config::default(),
     };
     let engine = Engine::new(&config, &select, &[]).map_err(|e| e.to_string())?;
+    // The fixtures of audit-event rules are audit events: tests/event_fixtures.rs checks them.
+    if (engine.rules().iter()).all(|r| matches!(r.checker(), palisade_rules::Checker::Event(_))) {
+        return Ok(());
+    }
     let mut found = Vec::new();
     let mut clean_objects = 0;
     for object in &loaded.objects {

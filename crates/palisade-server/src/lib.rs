@@ -22,6 +22,6 @@ pub use log::LogSink;
 pub use metrics::Metrics;
 pub use review::{review, Endpoint, Reply, ReviewLimits, State, API_VERSION};
 pub use server::{
-    router, serve, start, RouterLimits, Running, ServeError, ServerConfig, TlsSource,
+    router, serve, start, AuditOutput, RouterLimits, Running, ServeError, ServerConfig, TlsSource,
 };
 pub use tls::{client_ca, load_files, self_signed, server_config, CertFiles, SelfSigned, TlsError};

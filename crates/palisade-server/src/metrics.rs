@@ -40,6 +40,12 @@ struct ErrorLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabels {
+    rule: String,
+    priority: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: &'static str,
 }
@@ -60,6 +66,9 @@ pub struct Metrics {
     broken: Counter,
     dropped_logs: Counter,
     audit_events: Counter,
+    audit_evaluated: Counter,
+    audit_dropped: Counter,
+    audit_alerts: Family<AlertLabels, Counter>,
     /// The dropped-line total already added to `dropped_logs`.
     dropped_seen: AtomicU64,
 }
@@ -161,6 +170,9 @@ impl Metrics {
         let reloads = Family::<ResultLabels, Counter>::default();
         let broken = Counter::default();
         let audit_events = Counter::default();
+        let audit_evaluated = Counter::default();
+        let audit_dropped = Counter::default();
+        let audit_alerts = Family::<AlertLabels, Counter>::default();
         let dropped_logs = Counter::default();
         registry.register(
             "admission_reviews",
@@ -200,6 +212,21 @@ impl Metrics {
             audit_events.clone(),
         );
         registry.register(
+            "audit_events",
+            "Audit events evaluated by the detections (palisade's rules and the per-object rules)",
+            audit_evaluated.clone(),
+        );
+        registry.register(
+            "audit_events_dropped",
+            "Audit events dropped unevaluated because the evaluation queue was full",
+            audit_dropped.clone(),
+        );
+        registry.register(
+            "audit_alerts",
+            "Alerts raised on audit events, by rule and priority",
+            audit_alerts.clone(),
+        );
+        registry.register(
             "log_lines_dropped",
             "Log lines dropped because standard error could not take them in time",
             dropped_logs.clone(),
@@ -214,6 +241,9 @@ impl Metrics {
             broken,
             dropped_logs,
             audit_events,
+            audit_evaluated,
+            audit_dropped,
+            audit_alerts,
             dropped_seen: AtomicU64::new(0),
         };
         metrics.create_series();
@@ -318,6 +348,23 @@ impl Metrics {
 
     pub(crate) fn audit_events(&self, events: u64) {
         self.audit_events.inc_by(events);
+    }
+
+    pub(crate) fn audit_evaluated(&self, events: u64) {
+        self.audit_evaluated.inc_by(events);
+    }
+
+    pub(crate) fn audit_dropped(&self, events: u64) {
+        self.audit_dropped.inc_by(events);
+    }
+
+    pub(crate) fn audit_alert(&self, rule: &str, priority: &'static str) {
+        self.audit_alerts
+            .get_or_create(&AlertLabels {
+                rule: rule.to_owned(),
+                priority,
+            })
+            .inc();
     }
 
     pub(crate) fn broken_connection(&self) {

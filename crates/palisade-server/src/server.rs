@@ -75,6 +75,19 @@ pub struct ServerConfig {
     /// Most reviews computed at once (on threads of their own, so that health checks and
     /// metrics are answered while reviews run).
     pub review_threads: usize,
+    /// Batches of audit events (`POST /audit`) waiting for evaluation; beyond, a batch is dropped
+    /// and counted, never waited for.
+    pub audit_queue: usize,
+    /// Where the alerts on audit events go, as JSON lines in Falco's format.
+    pub audit_output: AuditOutput,
+}
+
+/// Where `/audit` writes its alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditOutput {
+    Stdout,
+    /// Appended to this file.
+    File(std::path::PathBuf),
 }
 
 impl ServerConfig {
@@ -98,6 +111,8 @@ impl ServerConfig {
             max_in_flight: 16,
             queue_timeout: Duration::from_secs(2),
             review_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            audit_queue: 256,
+            audit_output: AuditOutput::Stdout,
         }
     }
 }
@@ -128,6 +143,7 @@ struct App {
     queue_timeout: Duration,
     reviews: Arc<Semaphore>,
     auth: Arc<AuthConfig>,
+    audit: AuditQueue,
 }
 
 /// The limits of [`router`].
@@ -196,13 +212,16 @@ impl Running {
 }
 
 /// The routes, for embedding the webhook in another server or calling it in-process.
+/// Alerts on `/audit` events go to standard output.
 pub fn router(state: Arc<State>, limits: RouterLimits, auth: AuthConfig) -> Router {
-    routes(App::new(state, limits, auth), true)
+    let audit = AuditQueue::start(state.clone(), 256, AuditOutput::Stdout);
+    routes(App::new(state, limits, auth, audit), true)
 }
 
 impl App {
-    fn new(state: Arc<State>, limits: RouterLimits, auth: AuthConfig) -> App {
+    fn new(state: Arc<State>, limits: RouterLimits, auth: AuthConfig, audit: AuditQueue) -> App {
         App {
+            audit,
             state,
             body_limit: limits.body_limit,
             body_timeout: limits.body_timeout,
@@ -262,10 +281,16 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         }
     };
     let rustls = RustlsConfig::from_config(tls_config);
+    let audit = AuditQueue::start(
+        state.clone(),
+        config.audit_queue,
+        config.audit_output.clone(),
+    );
     let app = App::new(
         state.clone(),
         RouterLimits::from(&config),
         config.auth.clone(),
+        audit,
     );
     let (addr, handle, server) = listen(
         &config,
@@ -573,7 +598,7 @@ async fn authorize(
 }
 
 /// The API server's audit webhook backend: `audit.k8s.io/v1` EventLists from an authenticated
-/// sender. The events are counted; detections on them run in the audit engine.
+/// sender. The events are counted, answered at once, and evaluated in the background.
 async fn audit(Shared(app): Shared<App>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let identity = match authorize("audit", app.auth.audit, &app, &parts).await {
@@ -631,7 +656,91 @@ async fn audit(Shared(app): Shared<App>, request: Request) -> Response {
     app.state
         .log
         .emit(|| tracing::info!(events, sender = capped(&sender), "audit events received"));
+    // Evaluated in the background: the API server's audit backend never waits for detections.
+    if events > 0 && !app.audit.offer(bytes) {
+        app.state.metrics.audit_dropped(events as u64);
+        app.state.log.emit(|| {
+            tracing::warn!(
+                events,
+                "audit evaluation queue full: events dropped unevaluated"
+            )
+        });
+    }
     json_response(StatusCode::OK, b"{}".to_vec())
+}
+
+/// The bounded queue between `/audit` and the thread that evaluates its events.
+#[derive(Clone)]
+struct AuditQueue {
+    sender: std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+impl AuditQueue {
+    /// Starts the evaluating thread; it ends when the last queue handle is dropped.
+    fn start(state: Arc<State>, capacity: usize, output: AuditOutput) -> AuditQueue {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(capacity.max(1));
+        let spawned = std::thread::Builder::new()
+            .name("palisade-audit".to_owned())
+            .spawn(move || evaluate_audit(&state, &receiver, output));
+        if let Err(err) = spawned {
+            tracing::error!(%err, "cannot start the audit evaluation thread");
+        }
+        AuditQueue { sender }
+    }
+
+    /// Queues a batch without waiting; false when the queue is full (or the thread is gone).
+    fn offer(&self, body: Vec<u8>) -> bool {
+        self.sender.try_send(body).is_ok()
+    }
+}
+
+/// Evaluates each queued EventList: palisade's event rules and the per-object rules on request
+/// objects, with the engine of the moment (reloads apply); alerts as JSON lines.
+fn evaluate_audit(
+    state: &State,
+    receiver: &std::sync::mpsc::Receiver<Vec<u8>>,
+    output: AuditOutput,
+) {
+    use std::io::Write as _;
+    let mut out: Box<dyn std::io::Write> = match &output {
+        AuditOutput::Stdout => Box::new(std::io::stdout()),
+        AuditOutput::File(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(file) => Box::new(std::io::BufWriter::new(file)),
+            Err(err) => {
+                let path = path.display().to_string();
+                state.log.emit(|| {
+                    tracing::error!(%err, path, "cannot open the audit alerts file; alerts go to standard output")
+                });
+                Box::new(std::io::stdout())
+            }
+        },
+    };
+    let hostname = palisade_audit::rules::hostname();
+    let mut runner = palisade_rules::rules::event::EventRunner::new(state.engine());
+    while let Ok(body) = receiver.recv() {
+        runner.set_engine(state.engine());
+        let mut reader = std::io::Cursor::new(body);
+        let mut evaluated = 0u64;
+        palisade_audit::read_events(&mut reader, "POST /audit", &mut |item| {
+            let palisade_audit::Item::Event(event) = item else {
+                return;
+            };
+            evaluated += 1;
+            for finding in runner.check(&event) {
+                let alert = palisade_rules::rules::event::finding_alert(&event, finding, &hostname);
+                state
+                    .metrics
+                    .audit_alert(&alert.rule, alert.priority.name());
+                let _ = writeln!(out, "{}", alert.to_json());
+            }
+        });
+        let _ = out.flush();
+        state.metrics.audit_evaluated(evaluated);
+    }
 }
 
 /// An `audit.k8s.io/v1` EventList, its events kept as raw JSON.

@@ -44,6 +44,8 @@ enum Command {
     /// The CIS Kubernetes Benchmark checks of a node's files: control plane manifests, etcd, the
     /// kubelet, kube-proxy, kubeconfigs and PKI (the node it runs on, or a copy under --root).
     Node(cmd::node::NodeArgs),
+    /// Threat detection on Kubernetes audit events with Falco rules files.
+    Audit(cmd::audit::AuditArgs),
     /// Print a shell completion script to standard output: `source <(palisade completions bash)`.
     Completions(cmd::completions::CompletionsArgs),
     /// Write the man pages: palisade.1 and one per subcommand into --dir, or palisade.1 to
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Pss(args) => cmd::pss::run(args),
         Command::Node(args) => cmd::node::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
     };

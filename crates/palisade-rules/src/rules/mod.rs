@@ -3,6 +3,7 @@
 //! the same way when they are added.
 
 pub mod audit;
+pub mod event;
 pub mod exposure;
 pub mod image;
 pub mod input;
@@ -85,6 +86,19 @@ pub static ALL: &[&dyn Rule] = &[
     &node::etcd_peer_client_cert_auth::EtcdPeerClientCertAuth,
     &node::etcd_peer_auto_tls::EtcdPeerAutoTls,
     &node::etcd_trusted_ca::EtcdTrustedCa,
+    &event::audit_pod_exec::PodExec,
+    &event::audit_pod_port_forward::PodPortForward,
+    &event::audit_ephemeral_container::EphemeralContainer,
+    &event::audit_kube_namespace_serviceaccount::KubeNamespaceServiceAccount,
+    &event::audit_kube_namespace_binding::KubeNamespaceBinding,
+    &event::audit_cluster_admin_binding::ClusterAdminBinding,
+    &event::audit_anonymous_request_allowed::AnonymousRequestAllowed,
+    &event::audit_system_role_changed::SystemRoleChanged,
+    &event::audit_secret_read::SecretRead,
+    &event::audit_auth_failure_spike::AuthFailureSpike,
+    &event::audit_kube_namespace_pod::KubeNamespacePod,
+    &event::audit_node_created::NodeCreated,
+    &event::audit_role_dangerous_grant::RoleDangerousGrant,
     &image::image_latest_tag::LatestTag,
     &image::image_no_digest::NoDigest,
     &image::image_pull_policy::PullPolicy,

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod audit;
 pub mod completions;
 pub mod fix;
 pub mod man;
@@ -7,6 +8,7 @@ pub mod netpol;
 pub mod node;
 pub mod pss;
 pub mod rbac;
+pub mod rbac_audit;
 pub mod rules;
 pub mod scan;
 pub mod serve;

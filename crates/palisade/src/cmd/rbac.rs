@@ -26,6 +26,11 @@ pub enum RbacCommand {
     /// Escalation paths: chains of permissions that lead a subject to cluster-admin (or to
     /// the identity given with --to).
     Paths(PathsArgs),
+    /// The smallest Roles and bindings that allow exactly the requests a subject made, learned
+    /// from an audit log (`--from-audit LOG --user SUBJECT`).
+    Suggest(super::rbac_audit::SuggestArgs),
+    /// Per subject, the permissions the manifests grant that no request of an audit log used.
+    Unused(super::rbac_audit::UnusedArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -173,6 +178,8 @@ pub fn run(command: RbacCommand) -> anyhow::Result<ExitCode> {
         RbacCommand::CanI(args) => can_i(args),
         RbacCommand::Graph(args) => graph(args),
         RbacCommand::Paths(args) => paths_cmd(args),
+        RbacCommand::Suggest(args) => super::rbac_audit::suggest(args),
+        RbacCommand::Unused(args) => super::rbac_audit::unused(args),
     }
 }
 

@@ -1,0 +1,271 @@
+//! Rules over Kubernetes audit events (`checks: Event`), and the runner that feeds them: each
+//! event goes through the selected event rules, and the object a create or update carries
+//! (`requestObject`) goes through the per-object rules, so that a privileged pod created in the
+//! cluster is `POD001` as in CI and at admission.
+
+pub mod audit_anonymous_request_allowed;
+pub mod audit_auth_failure_spike;
+pub mod audit_cluster_admin_binding;
+pub mod audit_ephemeral_container;
+pub mod audit_kube_namespace_binding;
+pub mod audit_kube_namespace_pod;
+pub mod audit_kube_namespace_serviceaccount;
+pub mod audit_node_created;
+pub mod audit_pod_exec;
+pub mod audit_pod_port_forward;
+pub mod audit_role_dangerous_grant;
+pub mod audit_secret_read;
+pub mod audit_system_role_changed;
+
+use std::sync::Arc;
+
+use palisade_audit::{Alert, AuthFailures, Event, Priority, Request};
+use palisade_core::rule::{RuleMeta, Severity};
+use palisade_core::{Object, Redactor};
+use serde_json::{json, Map, Value};
+
+use crate::registry::{Checker, EventCx};
+use crate::{Engine, Rule};
+
+/// The namespaces of the control plane, where nothing new should appear unannounced.
+pub const KUBE_NAMESPACES: &[&str] = &["kube-system", "kube-public"];
+
+/// The window and count of [`audit_auth_failure_spike`]: 10 failed requests (401 or 403) from
+/// one user and address within 60 seconds.
+pub const FAILURE_WINDOW_SECS: u64 = 60;
+pub const FAILURE_THRESHOLD: usize = 10;
+
+/// Whether a user name is one of the cluster's own identities (`system:…`).
+pub fn is_system_user(user: &str) -> bool {
+    user.starts_with("system:")
+}
+
+/// "user alice" or "user system:anonymous", for messages.
+pub fn who(req: &Request<'_>) -> String {
+    match req.user() {
+        "" => "an unauthenticated user".to_owned(),
+        u => format!("user {u}"),
+    }
+}
+
+/// `ns/name`, or `name` for a cluster-scoped object.
+pub fn target(req: &Request<'_>) -> String {
+    match (req.namespace(), req.name()) {
+        ("", name) => name.to_owned(),
+        (ns, name) => format!("{ns}/{name}"),
+    }
+}
+
+/// A finding on an audit event.
+#[derive(Debug, Clone)]
+pub struct EventFinding {
+    pub rule: &'static RuleMeta,
+    pub severity: Severity,
+    pub message: String,
+    /// JSON pointer into the event (for an object rule: into `/requestObject`).
+    pub pointer: String,
+    /// Credentials the finding is about: outputs mask them.
+    pub secrets: Vec<String>,
+}
+
+/// Runs the selected event rules, and the per-object rules on request objects, over a stream of
+/// audit events. Keeps the state of the windowed analyses between events.
+pub struct EventRunner {
+    engine: Arc<Engine>,
+    rules: Vec<&'static dyn Rule>,
+    failures: AuthFailures,
+}
+
+impl EventRunner {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let rules = Self::event_rules(&engine);
+        EventRunner {
+            engine,
+            rules,
+            failures: AuthFailures::new(FAILURE_WINDOW_SECS, FAILURE_THRESHOLD),
+        }
+    }
+
+    /// Goes on with another engine (a reloaded configuration), keeping the windows' state.
+    pub fn set_engine(&mut self, engine: Arc<Engine>) {
+        if !Arc::ptr_eq(&engine, &self.engine) {
+            self.rules = Self::event_rules(&engine);
+            self.engine = engine;
+        }
+    }
+
+    fn event_rules(engine: &Engine) -> Vec<&'static dyn Rule> {
+        engine
+            .rules()
+            .iter()
+            .copied()
+            .filter(|r| matches!(r.checker(), Checker::Event(_)))
+            .collect()
+    }
+
+    /// The findings on one event, in rule order: event rules first, then the request object's.
+    pub fn check(&mut self, event: &Event) -> Vec<EventFinding> {
+        let spike = self.failures.observe(event);
+        let cx = EventCx {
+            event,
+            request: Request::new(event),
+            settings: self.engine.settings(),
+            failure_spike: spike.as_ref(),
+        };
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            let Checker::Event(check) = rule.checker() else {
+                continue;
+            };
+            let mut emits = Vec::new();
+            check.check_event(&cx, &mut emits);
+            out.extend(emits.into_iter().map(|e| EventFinding {
+                rule: rule.meta(),
+                severity: e.severity.unwrap_or(rule.meta().severity),
+                message: e.message,
+                pointer: e.pointer,
+                secrets: e.secrets,
+            }));
+        }
+        out.extend(self.request_object_findings(&cx.request));
+        out
+    }
+
+    /// The per-object rules on the object a successful create or update sent.
+    fn request_object_findings(&self, req: &Request<'_>) -> Vec<EventFinding> {
+        if !req.complete()
+            || !matches!(req.verb(), "create" | "update")
+            || !req.subresource().is_empty()
+            || req.code().is_some_and(|c| !(200..300).contains(&c))
+        {
+            return Vec::new();
+        }
+        let Some(value) = req.request_object() else {
+            return Vec::new();
+        };
+        if value.get("kind").is_none() {
+            return Vec::new();
+        }
+        let mut value = value.clone();
+        // The version is the request's when the object does not say it.
+        if value.get("apiVersion").is_none() {
+            let event = &req.event.value;
+            let part = |k: &str| {
+                event
+                    .pointer(&format!("/objectRef/{k}"))
+                    .and_then(|v| v.as_str())
+            };
+            let version = match (part("apiGroup").unwrap_or(""), part("apiVersion")) {
+                (_, None) => return Vec::new(),
+                ("", Some(v)) => v.to_owned(),
+                (g, Some(v)) => format!("{g}/{v}"),
+            };
+            if let Some(map) = value.as_object_mut() {
+                map.insert("apiVersion".to_owned(), version.into());
+            }
+        }
+        // The namespace is the request's when the object does not say it.
+        if let (Some(meta), ns) = (
+            value.get_mut("metadata").and_then(|m| m.as_object_mut()),
+            req.namespace(),
+        ) {
+            if !ns.is_empty() && !meta.contains_key("namespace") {
+                meta.insert("namespace".to_owned(), ns.into());
+            }
+        }
+        let event = req.event;
+        let object = Object::from_value(value, &format!("{}:{}", event.file, event.line));
+        self.engine
+            .check_object(&object)
+            .into_iter()
+            .map(|f| EventFinding {
+                rule: f.rule,
+                severity: f.severity,
+                message: f.message,
+                pointer: format!("/requestObject{}", f.pointer),
+                secrets: f.secrets,
+            })
+            .collect()
+    }
+}
+
+/// The priority of a palisade finding among Falco's.
+pub fn priority_of(severity: Severity) -> Priority {
+    match severity {
+        Severity::Critical => Priority::Critical,
+        Severity::High => Priority::Error,
+        Severity::Medium => Priority::Warning,
+        Severity::Low => Priority::Notice,
+        Severity::Info => Priority::Informational,
+    }
+}
+
+/// A palisade finding on an event, as a Falco alert: the rule is the rule's ID, the output
+/// `ID message (user=… verb=… target=… at file:line)`, credentials masked.
+pub fn finding_alert(event: &Event, finding: EventFinding, hostname: &Arc<str>) -> Alert {
+    let redactor = Redactor::new(&finding.secrets).ok();
+    let req = Request::new(event);
+    let message = format!(
+        "{} {} (user={} verb={} resource={} ns={} name={} at {}:{})",
+        finding.rule.id,
+        finding.message,
+        req.user(),
+        req.verb(),
+        req.resource(),
+        req.namespace(),
+        req.name(),
+        event.file,
+        event.line
+    );
+    let message = match &redactor {
+        Some(r) => r.redact(&message).into_owned(),
+        None if finding.secrets.is_empty() => message,
+        None => format!(
+            "{} (message withheld: it names a credential)",
+            finding.rule.id
+        ),
+    };
+    let mut fields = Map::new();
+    fields.insert("palisade.rule".into(), json!(finding.rule.id));
+    fields.insert("palisade.slug".into(), json!(finding.rule.slug));
+    fields.insert("palisade.pointer".into(), json!(finding.pointer));
+    fields.insert(
+        "palisade.severity".into(),
+        json!(finding.severity.to_string()),
+    );
+    fields.insert("ka.auditid".into(), str_or_null(event, "/auditID"));
+    fields.insert("ka.user.name".into(), str_or_null(event, "/user/username"));
+    fields.insert("ka.verb".into(), str_or_null(event, "/verb"));
+    fields.insert(
+        "ka.target.resource".into(),
+        str_or_null(event, "/objectRef/resource"),
+    );
+    fields.insert(
+        "ka.target.namespace".into(),
+        str_or_null(event, "/objectRef/namespace"),
+    );
+    fields.insert(
+        "ka.target.name".into(),
+        str_or_null(event, "/objectRef/name"),
+    );
+    Alert {
+        rule: Arc::from(finding.rule.id),
+        priority: priority_of(finding.severity),
+        time_ns: event.time_ns,
+        message,
+        output_fields: fields,
+        tags: Arc::from(vec![
+            "palisade".to_owned(),
+            finding.rule.category.to_owned(),
+        ]),
+        hostname: hostname.clone(),
+        file: event.file.clone(),
+        line: event.line,
+    }
+}
+
+fn str_or_null(event: &Event, pointer: &str) -> Value {
+    event
+        .str_at(pointer)
+        .map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
