@@ -28,6 +28,23 @@ pub fn shared(relative: &str, test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Whether this process may give files to other users (the node tests set up files owned by
+/// `etcd` and others, as on a real node: only root can). When it may not, prints why the calling
+/// test checked nothing and returns false; under `CI` that is a failure instead.
+pub fn can_give_files_away(test: &str) -> bool {
+    let probe = std::env::temp_dir().join(format!("palisade-chown-probe-{}", std::process::id()));
+    let given = std::fs::write(&probe, b"")
+        .and_then(|()| std::os::unix::fs::chown(&probe, Some(64_990), Some(64_990)));
+    let _ = std::fs::remove_file(&probe);
+    if given.is_ok() {
+        return true;
+    }
+    let message = format!("SKIPPED {test}: it must run as root, to give files to other users");
+    assert!(std::env::var_os("CI").is_none(), "{message}; CI needs it");
+    eprintln!("{message}");
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
