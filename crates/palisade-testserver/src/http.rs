@@ -145,6 +145,10 @@ async fn handle_request(
         method: method.to_string(),
         path: uri.path().to_owned(),
         query: uri.query().map(str::to_owned),
+        accept: headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     });
     if let Auth::Token(token) = &shared.auth {
         let expected = format!("Bearer {token}");
@@ -186,9 +190,11 @@ async fn handle_request(
             }))
         }
         ["apis"] => ok(group_list(&lock(&shared.store).resources)),
-        ["api", "v1", rest @ ..] => resource_request(&shared, "", "v1", rest, &query).await,
+        ["api", "v1", rest @ ..] => {
+            resource_request(&shared, "", "v1", rest, &query, &headers).await
+        }
         ["apis", group, version, rest @ ..] => {
-            resource_request(&shared, group, version, rest, &query).await
+            resource_request(&shared, group, version, rest, &query, &headers).await
         }
         _ => status(
             StatusCode::NOT_FOUND,
@@ -278,6 +284,7 @@ async fn resource_request(
     version: &str,
     rest: &[&str],
     query: &BTreeMap<String, String>,
+    headers: &HeaderMap,
 ) -> Response {
     let not_found = || {
         status(
@@ -342,7 +349,15 @@ async fn resource_request(
     let response = match (&target.name, watch) {
         (_, true) => watch_response(shared, &target, &resource, query),
         (Some(name), false) => get(shared, &target, name),
-        (None, false) => list(shared, &target, &resource, query),
+        (None, false) => {
+            // `kubectl get` and metadata informers ask for metadata only, first.
+            let metadata_only = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|accept| accept.split(',').next())
+                .is_some_and(|first| first.contains("as=PartialObjectMetadataList"));
+            list(shared, &target, &resource, query, metadata_only)
+        }
     };
     if fault.reset {
         return cut(response).await;
@@ -475,6 +490,7 @@ fn list(
     target: &Target,
     resource: &Resource,
     query: &BTreeMap<String, String>,
+    metadata_only: bool,
 ) -> Response {
     let store = lock(&shared.store);
     let limit = query
@@ -515,11 +531,20 @@ fn list(
             remaining += 1;
             continue;
         }
-        let mut item = object.clone();
-        if let Some(map) = item.as_object_mut() {
-            map.remove("apiVersion");
-            map.remove("kind");
-        }
+        let item = if metadata_only {
+            json!({
+                "apiVersion": "meta.k8s.io/v1",
+                "kind": "PartialObjectMetadata",
+                "metadata": object.get("metadata").cloned().unwrap_or(json!({})),
+            })
+        } else {
+            let mut item = object.clone();
+            if let Some(map) = item.as_object_mut() {
+                map.remove("apiVersion");
+                map.remove("kind");
+            }
+            item
+        };
         items.push(item);
         next = Some(key.clone());
     }
@@ -530,9 +555,17 @@ fn list(
             metadata["remainingItemCount"] = json!(remaining);
         }
     }
+    let (kind, api_version) = if metadata_only {
+        (
+            "PartialObjectMetadataList".to_owned(),
+            "meta.k8s.io/v1".to_owned(),
+        )
+    } else {
+        (format!("{}List", resource.kind), resource.api_version())
+    };
     ok(json!({
-        "kind": format!("{}List", resource.kind),
-        "apiVersion": resource.api_version(),
+        "kind": kind,
+        "apiVersion": api_version,
         "metadata": metadata,
         "items": items,
     }))

@@ -66,6 +66,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub query: Option<String>,
+    /// The `Accept` header.
+    pub accept: Option<String>,
 }
 
 /// The state the handlers share.
