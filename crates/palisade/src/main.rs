@@ -46,6 +46,9 @@ enum Command {
     /// Write the man pages: palisade.1 and one per subcommand into --dir, or palisade.1 to
     /// standard output.
     Man(cmd::man::ManArgs),
+    /// The live cluster: `cluster scan` checks the objects it runs.
+    #[command(subcommand)]
+    Cluster(cmd::cluster::ClusterCommand),
 }
 
 /// Restores the default SIGPIPE action, so that `palisade rules | head` ends quietly like other
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Pss(args) => cmd::pss::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
+        Command::Cluster(command) => cmd::cluster::run(command),
     };
     result.unwrap_or_else(|err| {
         // A closed standard error must not turn the exit code into a panic's.

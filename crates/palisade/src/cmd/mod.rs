@@ -1,5 +1,8 @@
 //! The subcommands.
 
+// Live cluster.
+pub mod cluster;
+
 pub mod completions;
 pub mod fix;
 pub mod man;
