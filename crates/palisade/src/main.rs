@@ -7,7 +7,7 @@ mod input;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 /// One fast Kubernetes security scanner: manifests, admission, RBAC, NetworkPolicy and Pod
 /// Security, with one rule set everywhere.
@@ -66,8 +66,27 @@ fn reset_sigpipe() {
 #[cfg(not(unix))]
 fn reset_sigpipe() {}
 
+/// Installed as `kubectl-palisade` (a kubectl plugin: `kubectl palisade cluster scan`), the
+/// help and errors name the command as kubectl's user types it.
+fn parse() -> Result<Cli, clap::Error> {
+    let plugin = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|argv0| {
+            argv0
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().starts_with("kubectl-palisade"))
+        })
+        .unwrap_or(false);
+    let mut command = Cli::command();
+    if plugin {
+        command = command.bin_name("kubectl palisade");
+    }
+    Cli::from_arg_matches(&command.try_get_matches()?)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
