@@ -8,10 +8,18 @@
 
 mod connect;
 mod discover;
+mod health;
+mod lease;
 mod list;
 mod owners;
+mod report;
+mod watch;
 
 pub use connect::{connect, ConnectError, ConnectOptions, Connection};
 pub use discover::{discover, DiscoverError, ResourceType};
+pub use health::{serve_health, Health};
+pub use lease::Lease;
 pub use list::{list, object_url, ListOptions, Listed, ResourceError};
 pub use owners::{fold, Owners};
+pub use report::{policy_reports, Publisher};
+pub use watch::{watch, Change, WatchOptions};

@@ -68,7 +68,13 @@ pub async fn list(
         .for_each_concurrent(options.concurrency.max(1), |resource| {
             let sink = sink.clone();
             let connection = connection.clone();
-            async move { list_one(&connection, &resource, options, &sink).await }
+            async move {
+                if let Err(error) =
+                    list_one(&connection, &resource, options, &mut Output::Stream(&sink)).await
+                {
+                    let _ = sink.send(Listed::Error(error)).await;
+                }
+            }
         })
         .await;
 }
@@ -87,7 +93,7 @@ fn encode(value: &str) -> String {
 }
 
 /// Why a request failed, in words, and its HTTP status when the server answered.
-fn describe(err: &kube::Error) -> (Option<u16>, String) {
+pub(crate) fn describe(err: &kube::Error) -> (Option<u16>, String) {
     if let kube::Error::Api(status) = err {
         let message = if status.message.is_empty() {
             status.reason.clone()
@@ -115,12 +121,20 @@ fn describe(err: &kube::Error) -> (Option<u16>, String) {
     }
 }
 
-async fn list_one(
+/// Where the objects of a list go.
+pub(crate) enum Output<'a> {
+    Stream(&'a mpsc::Sender<Listed>),
+    Collect(&'a mut Vec<Value>),
+}
+
+/// Lists one resource type page by page; returns the list's resource version, or `None` when
+/// the receiver is gone.
+pub(crate) async fn list_one(
     connection: &Connection,
     resource: &ResourceType,
     options: &ListOptions,
-    sink: &mpsc::Sender<Listed>,
-) {
+    output: &mut Output<'_>,
+) -> Result<Option<String>, ResourceError> {
     let path = resource.path(options.namespace.as_deref());
     let url = format!("{}{path}", connection.server);
     let metadata_only =
@@ -128,6 +142,12 @@ async fn list_one(
     let mut token: Option<String> = None;
     let api_version = Value::String(resource.api_version());
     let kind = Value::String(resource.kind.clone());
+    let error = |code, message| ResourceError {
+        resource: resource.name(),
+        url: url.clone(),
+        code,
+        message,
+    };
     loop {
         let mut uri = format!("{path}?limit={}", options.chunk_size.max(1));
         if let Some(token) = &token {
@@ -141,20 +161,9 @@ async fn list_one(
                 "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json",
             );
         }
-        let request = match request.body(Vec::new()) {
-            Ok(request) => request,
-            Err(err) => {
-                let _ = sink
-                    .send(Listed::Error(ResourceError {
-                        resource: resource.name(),
-                        url,
-                        code: None,
-                        message: err.to_string(),
-                    }))
-                    .await;
-                return;
-            }
-        };
+        let request = request
+            .body(Vec::new())
+            .map_err(|err| error(None, err.to_string()))?;
         let page: Value = match connection.client.request(request).await {
             Ok(page) => page,
             Err(err) => {
@@ -162,26 +171,22 @@ async fn list_one(
                 if token.is_some() {
                     message.push_str(" (after some pages: the objects already read are checked)");
                 }
-                let _ = sink
-                    .send(Listed::Error(ResourceError {
-                        resource: resource.name(),
-                        url,
-                        code,
-                        message,
-                    }))
-                    .await;
-                return;
+                return Err(error(code, message));
             }
         };
         let Value::Object(mut page) = page else {
-            return;
+            return Err(error(None, "the list is not a JSON object".to_owned()));
         };
-        token = page
-            .get("metadata")
-            .and_then(|m| m.get("continue"))
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        let metadata = page.get("metadata");
+        let field = |name: &str| {
+            metadata
+                .and_then(|m| m.get(name))
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        token = field("continue");
+        let version = field("resourceVersion").unwrap_or_default();
         let items = match page.remove("items") {
             Some(Value::Array(items)) => items,
             _ => Vec::new(),
@@ -192,19 +197,24 @@ async fn list_one(
                 continue;
             };
             let object = typed(item, &api_version, &kind, metadata_only);
-            if sink.send(Listed::Object(object)).await.is_err() {
-                return;
+            match output {
+                Output::Stream(sink) => {
+                    if sink.send(Listed::Object(object)).await.is_err() {
+                        return Ok(None);
+                    }
+                }
+                Output::Collect(objects) => objects.push(object),
             }
         }
         if token.is_none() {
-            return;
+            return Ok(Some(version));
         }
     }
 }
 
 /// An item of a list as an object: `apiVersion` and `kind` first (lists leave them out), and
 /// for a Secret read as metadata, nothing but its metadata.
-fn typed(
+pub(crate) fn typed(
     mut item: Map<String, Value>,
     api_version: &Value,
     kind: &Value,

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::resources::Resource;
-use crate::store::{matches_name, Event, EventType};
+use crate::store::{matches_name, Event, EventType, COMPACTED};
 use crate::tls::Pki;
 use crate::{lock, Auth, Request, Shared};
 
@@ -140,6 +140,7 @@ async fn handle_request(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     lock(&shared.requests).push(Request {
         method: method.to_string(),
@@ -159,13 +160,17 @@ async fn handle_request(
             return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
         }
     }
-    if method != Method::GET {
-        return status(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            "the test server only reads",
-        );
-    }
+    let write = match method {
+        Method::GET => None,
+        Method::POST | Method::PUT | Method::DELETE => Some((method, body)),
+        _ => {
+            return status(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "the test server reads, creates, replaces and deletes",
+            )
+        }
+    };
     let path = uri.path().trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let query = query_map(&uri);
@@ -191,10 +196,10 @@ async fn handle_request(
         }
         ["apis"] => ok(group_list(&lock(&shared.store).resources)),
         ["api", "v1", rest @ ..] => {
-            resource_request(&shared, "", "v1", rest, &query, &headers).await
+            resource_request(&shared, "", "v1", rest, &query, &headers, write).await
         }
         ["apis", group, version, rest @ ..] => {
-            resource_request(&shared, group, version, rest, &query, &headers).await
+            resource_request(&shared, group, version, rest, &query, &headers, write).await
         }
         _ => status(
             StatusCode::NOT_FOUND,
@@ -258,7 +263,7 @@ fn resource_list(resources: &[Resource], group: &str, version: &str) -> Option<V
                 "singularName": r.singular(),
                 "namespaced": r.namespaced,
                 "kind": r.kind,
-                "verbs": ["get", "list", "watch"],
+                "verbs": ["get", "list", "watch", "create", "update", "delete"],
             })
         })
         .collect();
@@ -285,6 +290,7 @@ async fn resource_request(
     rest: &[&str],
     query: &BTreeMap<String, String>,
     headers: &HeaderMap,
+    write: Option<(Method, Bytes)>,
 ) -> Response {
     let not_found = || {
         status(
@@ -345,6 +351,9 @@ async fn resource_request(
     if let Some(response) = fault.response {
         return response;
     }
+    if let Some((method, body)) = write {
+        return write_request(shared, &target, &resource, method, &body);
+    }
     let watch = query.get("watch").is_some_and(|w| w == "true" || w == "1");
     let response = match (&target.name, watch) {
         (_, true) => watch_response(shared, &target, &resource, query),
@@ -363,6 +372,117 @@ async fn resource_request(
         return cut(response).await;
     }
     response
+}
+
+/// POST to a collection creates, PUT to an object replaces (refused with `409 Conflict` when
+/// its `resourceVersion` is not the stored one), DELETE deletes.
+fn write_request(
+    shared: &Shared,
+    target: &Target,
+    resource: &Resource,
+    method: Method,
+    body: &[u8],
+) -> Response {
+    let mut store = lock(&shared.store);
+    let namespace = target.namespace.clone().unwrap_or_default();
+    if method == Method::DELETE {
+        let Some(name) = &target.name else {
+            return status(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "delete one object",
+            );
+        };
+        return if store.delete(target.resource, &namespace, name) {
+            ok(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}))
+        } else {
+            status(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                &format!("{} \"{name}\" not found", resource.plural),
+            )
+        };
+    }
+    let Ok(mut object) = serde_json::from_slice::<Value>(body) else {
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the body is not a JSON object",
+        );
+    };
+    let Some(name) = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            "metadata.name: Required value",
+        );
+    };
+    object["apiVersion"] = json!(resource.api_version());
+    object["kind"] = json!(resource.kind);
+    if resource.namespaced {
+        object["metadata"]["namespace"] = json!(namespace);
+    }
+    let key = (namespace, name.clone());
+    let existing = store.objects[target.resource].get(&key).cloned();
+    match (&method, &target.name, existing) {
+        (&Method::POST, None, Some(_)) => status(
+            StatusCode::CONFLICT,
+            "AlreadyExists",
+            &format!("{} \"{name}\" already exists", resource.plural),
+        ),
+        (&Method::POST, None, None) => {
+            store.put(object);
+            let stored = store.objects[target.resource].get(&key).cloned();
+            (
+                StatusCode::CREATED,
+                json_headers(),
+                stored.unwrap_or_default().to_string(),
+            )
+                .into_response()
+        }
+        (&Method::PUT, Some(path_name), _) if *path_name != name => status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the name of the object does not match the name on the URL",
+        ),
+        (&Method::PUT, Some(_), None) => status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("{} \"{name}\" not found", resource.plural),
+        ),
+        (&Method::PUT, Some(_), Some(stored)) => {
+            let given = object
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str);
+            let current = stored
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str);
+            if given.is_some_and(|given| Some(given) != current) {
+                return status(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    &format!("Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", resource.plural),
+                );
+            }
+            if let Some(uid) = stored.pointer("/metadata/uid") {
+                object["metadata"]["uid"] = uid.clone();
+            }
+            store.put(object);
+            ok(store.objects[target.resource]
+                .get(&key)
+                .cloned()
+                .unwrap_or_default())
+        }
+        _ => status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "POST to a collection, PUT to an object",
+        ),
+    }
 }
 
 /// What the faults say about one request.
@@ -665,6 +785,7 @@ fn watch_response(
                 _ = &mut deadline => return,
                 _ = tx.closed() => return,
                 received = events.recv() => match received {
+                    Ok(event) if event.resource == COMPACTED => return,
                     Ok(event) => {
                         last = event.rv;
                         if !matches(&event) {

@@ -317,7 +317,7 @@ impl TestServer {
     }
 
     /// Forgets the change history: a watch or a `continue` from an earlier resource version
-    /// then gets `410 Gone`.
+    /// then gets `410 Gone`. Open watches end.
     pub fn compact(&self) {
         lock(&self.shared.store).compact();
     }

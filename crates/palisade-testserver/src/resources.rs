@@ -171,6 +171,22 @@ const BUILT_IN: &[(&str, &str, &str, &str, bool)] = &[
         "priorityclasses",
         false,
     ),
+    // The Policy Report CRDs (wg-policy-prototypes), installed in the clusters palisade
+    // reports to.
+    (
+        "wgpolicyk8s.io",
+        "v1alpha2",
+        "PolicyReport",
+        "policyreports",
+        true,
+    ),
+    (
+        "wgpolicyk8s.io",
+        "v1alpha2",
+        "ClusterPolicyReport",
+        "clusterpolicyreports",
+        false,
+    ),
 ];
 
 pub fn built_in() -> Vec<Resource> {

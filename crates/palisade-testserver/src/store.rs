@@ -35,6 +35,9 @@ pub struct Event {
     pub object: Value,
 }
 
+/// The resource of the event that ends open watches at a compaction.
+pub const COMPACTED: usize = usize::MAX;
+
 /// Objects of one resource type, by (namespace, name) in name order.
 pub type Objects = BTreeMap<(String, String), Value>;
 
@@ -198,10 +201,17 @@ impl Store {
         }
     }
 
-    /// Forgets the history: watches from any earlier resource version get `410 Gone`.
+    /// Forgets the history: watches from any earlier resource version get `410 Gone`. Open
+    /// watches end, as when the API server restarts.
     pub fn compact(&mut self) {
         self.history.clear();
         self.compacted = self.rv;
+        let _ = self.events.send(Event {
+            rv: self.rv,
+            resource: COMPACTED,
+            kind: EventType::Deleted,
+            object: Value::Null,
+        });
     }
 }
 

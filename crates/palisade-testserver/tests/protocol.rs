@@ -271,3 +271,43 @@ async fn discovery_serves_what_the_fixtures_hold_and_leaves_out_what_it_is_told(
     assert!(!kinds.iter().any(|k| k == "IngressClass"), "{kinds:?}");
     assert!(server.objects().iter().all(|o| o["kind"] != "IngressClass"));
 }
+
+#[tokio::test]
+async fn objects_are_created_replaced_with_optimistic_concurrency_and_deleted() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    use kube::api::{DeleteParams, PostParams};
+    let server = server();
+    let leases: Api<Lease> = Api::namespaced(client(&server).await, "palisade");
+    let lease: Lease = serde_json::from_value(json!({
+        "metadata": {"name": "leader"},
+        "spec": {"holderIdentity": "a"},
+    }))
+    .unwrap();
+    let created = leases.create(&PostParams::default(), &lease).await.unwrap();
+    let err = leases
+        .create(&PostParams::default(), &lease)
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), Some(409));
+    let mut changed = created.clone();
+    changed.spec.as_mut().unwrap().holder_identity = Some("b".to_owned());
+    let replaced = leases
+        .replace("leader", &PostParams::default(), &changed)
+        .await
+        .unwrap();
+    assert_eq!(replaced.metadata.uid, created.metadata.uid);
+    // The version read before the replacement is stale now.
+    let err = leases
+        .replace("leader", &PostParams::default(), &changed)
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), Some(409));
+    leases
+        .delete("leader", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        api_code(&leases.get("leader").await.unwrap_err()),
+        Some(404)
+    );
+}
