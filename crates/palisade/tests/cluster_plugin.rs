@@ -222,3 +222,76 @@ fn the_krew_manifest_renders_with_each_archive_digest() {
         .unwrap();
     assert!(!output.status.success());
 }
+
+#[test]
+fn the_watch_manifests_render_and_write_only_reports_and_their_lease() {
+    if !kubectl_found() {
+        return;
+    }
+    let rendered = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(root().join("deploy/watch"))
+        .output()
+        .unwrap();
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let text = String::from_utf8(rendered.stdout).unwrap();
+    let loaded = palisade_core::load_str(&text, "watch", &palisade_core::Limits::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let find = |kind: &str, name: &str| {
+        loaded
+            .objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name() == name)
+            .unwrap_or_else(|| panic!("{kind} {name} missing"))
+    };
+    let deployment = find("Deployment", "palisade-watch");
+    assert_eq!(deployment.value["spec"]["replicas"], 2);
+    let args = &deployment.value["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert_eq!(args[0], "cluster");
+    assert_eq!(args[1], "watch");
+    find("PodDisruptionBudget", "palisade-watch");
+    find("NetworkPolicy", "watch");
+    find("CustomResourceDefinition", "policyreports.wgpolicyk8s.io");
+    find(
+        "CustomResourceDefinition",
+        "clusterpolicyreports.wgpolicyk8s.io",
+    );
+    // Reading goes through the scanner's read-only role; writing is the report kinds and the
+    // Lease only.
+    assert_eq!(
+        find("ClusterRoleBinding", "palisade-watch-read").value["roleRef"]["name"],
+        "palisade-scanner"
+    );
+    for object in &loaded.objects {
+        if !matches!(object.kind(), "ClusterRole" | "Role") {
+            continue;
+        }
+        for rule in object.value["rules"].as_array().unwrap() {
+            let writes = rule["verbs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| !matches!(v.as_str().unwrap(), "get" | "list" | "watch"));
+            if writes {
+                let resources: Vec<&str> = rule["resources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap())
+                    .collect();
+                assert!(
+                    resources
+                        .iter()
+                        .all(|r| matches!(*r, "policyreports" | "clusterpolicyreports" | "leases")),
+                    "{} {} writes {resources:?}",
+                    object.kind(),
+                    object.name()
+                );
+            }
+        }
+    }
+}
