@@ -21,7 +21,12 @@ pub struct ConnectOptions {
 /// A client and where it points.
 #[derive(Clone)]
 pub struct Connection {
+    /// Retries `429`, `503` and `504` (after the server's `Retry-After`, else with a growing
+    /// backoff): for lists, watches and writes.
     pub client: kube::Client,
+    /// Does not retry: for discovery, where an aggregated API whose backend is down answers
+    /// `503` until someone repairs it, and is skipped.
+    pub once: kube::Client,
     /// The API server's URL, without a trailing slash.
     pub server: String,
 }
@@ -69,6 +74,13 @@ pub async fn connect(options: &ConnectOptions) -> Result<Connection, ConnectErro
         .to_string()
         .trim_end_matches('/')
         .to_owned();
+    let mut once = config.clone();
+    once.default_retry = false;
     let client = kube::Client::try_from(config)?;
-    Ok(Connection { client, server })
+    let once = kube::Client::try_from(once)?;
+    Ok(Connection {
+        client,
+        once,
+        server,
+    })
 }

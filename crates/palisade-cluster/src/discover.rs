@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use kube::discovery::{verbs, Discovery, Scope};
+use futures_util::stream::{self, StreamExt as _};
+use serde_json::Value;
 
 /// One resource type to list.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,33 +53,91 @@ impl ResourceType {
 #[error("discovery failed: {0}")]
 pub struct DiscoverError(#[from] kube::Error);
 
+/// What discovery found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// The resource types to list, in order.
+    pub types: Vec<ResourceType>,
+    /// The API groups whose resources could not be read (an aggregated API whose backend is
+    /// down): any kind they serve is missing from `types`.
+    pub unavailable: Vec<String>,
+}
+
+async fn get(client: &kube::Client, path: &str) -> Result<Value, kube::Error> {
+    let request = http::Request::get(path)
+        .body(Vec::new())
+        .map_err(kube::Error::HttpError)?;
+    client.request::<Value>(request).await
+}
+
+/// Give `client` without retries ([`crate::Connection::once`]): a group that answers `503` is
+/// skipped at once.
+///
 /// The resource types, at each group's preferred version, whose kind is in `kinds` and that
-/// the server lets clients list. Kinds the server does not serve are left out. Uses aggregated
-/// discovery, and the per-group documents when the server does not serve it.
+/// the server lets clients list. Kinds the server does not serve are left out. A group whose
+/// resources cannot be read is named in [`Discovered::unavailable`] and the others are used;
+/// only failing to read the list of groups is an error.
 pub async fn discover(
     client: &kube::Client,
     kinds: &BTreeSet<String>,
-) -> Result<Vec<ResourceType>, DiscoverError> {
-    // A server without aggregated discovery answers with the legacy documents, which read
-    // as an empty aggregated list, or fails: then ask each group.
-    let discovery = match Discovery::new(client.clone()).run_aggregated().await {
-        Ok(discovery) if discovery.groups().next().is_some() => discovery,
-        _ => Discovery::new(client.clone()).run().await?,
-    };
+) -> Result<Discovered, DiscoverError> {
+    let groups = get(client, "/apis").await?;
+    let mut versions = vec![("".to_owned(), "v1".to_owned())];
+    for group in groups["groups"].as_array().into_iter().flatten() {
+        let name = group["name"].as_str().unwrap_or("");
+        let preferred = group["preferredVersion"]["version"]
+            .as_str()
+            .or_else(|| group["versions"][0]["version"].as_str());
+        if let Some(version) = preferred {
+            versions.push((name.to_owned(), version.to_owned()));
+        }
+    }
+    let documents: Vec<_> = stream::iter(versions)
+        .map(|(group, version)| async move {
+            let path = if group.is_empty() {
+                format!("/api/{version}")
+            } else {
+                format!("/apis/{group}/{version}")
+            };
+            let document = get(client, &path).await;
+            (group, version, document)
+        })
+        .buffered(8)
+        .collect()
+        .await;
     let mut found = BTreeSet::new();
-    for group in discovery.groups() {
-        for (resource, caps) in group.recommended_resources() {
-            if !kinds.contains(&resource.kind) || !caps.supports_operation(verbs::LIST) {
+    let mut unavailable = Vec::new();
+    for (group, version, document) in documents {
+        let document = match document {
+            Ok(document) => document,
+            // The core group is always served: failing to read it is failing.
+            Err(err) if group.is_empty() => return Err(err.into()),
+            Err(_) => {
+                unavailable.push(format!("{group}/{version}"));
+                continue;
+            }
+        };
+        for resource in document["resources"].as_array().into_iter().flatten() {
+            let name = resource["name"].as_str().unwrap_or("");
+            let kind = resource["kind"].as_str().unwrap_or("");
+            let lists = resource["verbs"]
+                .as_array()
+                .is_some_and(|verbs| verbs.iter().any(|v| v == "list"));
+            // Subresources (`pods/log`) share their parent's kind.
+            if name.contains('/') || !lists || !kinds.contains(kind) {
                 continue;
             }
             found.insert(ResourceType {
-                group: resource.group,
-                version: resource.version,
-                kind: resource.kind,
-                plural: resource.plural,
-                namespaced: matches!(caps.scope, Scope::Namespaced),
+                group: group.clone(),
+                version: version.clone(),
+                kind: kind.to_owned(),
+                plural: name.to_owned(),
+                namespaced: resource["namespaced"].as_bool().unwrap_or(false),
             });
         }
     }
-    Ok(found.into_iter().collect())
+    Ok(Discovered {
+        types: found.into_iter().collect(),
+        unavailable,
+    })
 }

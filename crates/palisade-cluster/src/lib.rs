@@ -16,7 +16,7 @@ mod report;
 mod watch;
 
 pub use connect::{connect, ConnectError, ConnectOptions, Connection};
-pub use discover::{discover, DiscoverError, ResourceType};
+pub use discover::{discover, DiscoverError, Discovered, ResourceType};
 pub use health::{serve_health, Health};
 pub use lease::Lease;
 pub use list::{list, object_url, ListOptions, Listed, ResourceError};

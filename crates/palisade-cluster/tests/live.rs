@@ -47,7 +47,10 @@ async fn list_all(
     names: &[&str],
     options: ListOptions,
 ) -> (Vec<Value>, Vec<ResourceError>) {
-    let types = discover(&connection.client, &kinds(names)).await.unwrap();
+    let types = discover(&connection.once, &kinds(names))
+        .await
+        .unwrap()
+        .types;
     let (tx, mut rx) = mpsc::channel(16);
     let lister = {
         let connection = connection.clone();
@@ -281,4 +284,23 @@ fn server_with_token(token: &str) -> TestServer {
         .unwrap()
         .object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}}))
         .start()
+}
+
+#[tokio::test]
+async fn a_group_that_cannot_be_discovered_is_named_and_the_others_are_listed() {
+    let server = server(Auth::Token("t0ken".to_owned()));
+    let dir = tempfile::tempdir().unwrap();
+    let connection = connection(&server, dir.path()).await;
+    server.faults().unavailable_groups.push("apps".to_owned());
+    let discovered = discover(
+        &connection.once,
+        &kinds(&["Pod", "Deployment", "ClusterRole"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(discovered.unavailable, ["apps/v1"]);
+    let kinds: Vec<&str> = discovered.types.iter().map(|t| t.kind.as_str()).collect();
+    assert_eq!(kinds, ["Pod", "ClusterRole"]);
+    let names: Vec<String> = discovered.types.iter().map(|t| t.name()).collect();
+    assert_eq!(names, ["pods", "clusterroles.rbac.authorization.k8s.io"]);
 }

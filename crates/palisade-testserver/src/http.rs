@@ -302,6 +302,17 @@ async fn resource_request(
     let target = {
         let store = lock(&shared.store);
         if rest.is_empty() {
+            if lock(&shared.faults)
+                .unavailable_groups
+                .iter()
+                .any(|g| g == group)
+            {
+                return status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "the server is currently unable to handle the request",
+                );
+            }
             return match resource_list(&store.resources, group, version) {
                 Some(list) => ok(list),
                 None => not_found(),

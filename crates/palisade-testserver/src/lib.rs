@@ -51,6 +51,9 @@ pub struct Faults {
     pub slow: Vec<(String, Duration)>,
     /// The next `count` responses are cut: the connection is reset in the middle of the body.
     pub reset: Vec<(String, u32)>,
+    /// API groups whose discovery document answers `503`, as an aggregated API whose backend
+    /// is down (`metrics.k8s.io` without its metrics server).
+    pub unavailable_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

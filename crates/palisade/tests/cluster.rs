@@ -374,3 +374,26 @@ fn secret_values_are_neither_read_nor_printed_by_default() {
         .count();
     assert_eq!(metadata_only, 3, "only --secret-data reads secret values");
 }
+
+#[test]
+fn an_unavailable_api_group_is_a_warning_and_the_rest_is_checked() {
+    let server = server();
+    server.faults().unavailable_groups.push("batch".to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let output = cluster_scan(&server, dir.path(), &["-f", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_report(&output);
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].as_str().unwrap().contains("batch/v1"));
+    let kinds: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        !kinds.contains("Job") && kinds.contains("Deployment"),
+        "{kinds:?}"
+    );
+}

@@ -142,6 +142,16 @@ pub fn kinds_read(engine: &Engine) -> BTreeSet<String> {
     kinds
 }
 
+/// Warnings for the API groups discovery could not read: the kinds they serve are not checked.
+fn unavailable_warnings(groups: &[String]) -> Vec<String> {
+    groups
+        .iter()
+        .map(|group| {
+            format!("the API group {group} is unavailable (its discovery document could not be read): the kinds it serves were not checked")
+        })
+        .collect()
+}
+
 /// What a cluster scan found.
 pub struct ClusterOutcome {
     pub findings: Vec<Finding>,
@@ -160,7 +170,8 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         .enable_all()
         .build()?;
     let connection = runtime.block_on(connect(&args.connect.options()))?;
-    let types = runtime.block_on(discover(&connection.client, &kinds_read(engine)))?;
+    let discovered = runtime.block_on(discover(&connection.once, &kinds_read(engine)))?;
+    let types = discovered.types;
     let by_kind: HashMap<(String, String), ResourceType> = types
         .iter()
         .map(|t| ((t.api_version(), t.kind.clone()), t.clone()))
@@ -183,7 +194,7 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         types: types.len(),
         objects: 0,
         credentials: Vec::new(),
-        warnings: Vec::new(),
+        warnings: unavailable_warnings(&discovered.unavailable),
     };
     let mut owners = Owners::default();
     let mut kept = Vec::new();
@@ -513,7 +524,11 @@ mod watch {
 
     async fn watch_cluster(engine: &Engine, args: &ClusterWatchArgs) -> anyhow::Result<()> {
         let connection = connect(&args.connect.options()).await?;
-        let types = discover(&connection.client, &kinds_read(engine)).await?;
+        let discovered = discover(&connection.once, &kinds_read(engine)).await?;
+        for warning in super::unavailable_warnings(&discovered.unavailable) {
+            eprintln!("palisade cluster watch: {warning}");
+        }
+        let types = discovered.types;
         let health = Arc::new(Health::default());
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         eprintln!(
