@@ -28,6 +28,9 @@ pub struct ObjectRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub name: String,
+    /// `metadata.uid`: objects read from a cluster have one, manifests rarely.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 impl std::fmt::Display for ObjectRef {
@@ -118,6 +121,7 @@ impl Object {
             kind: self.kind().to_owned(),
             namespace: self.namespace().map(str::to_owned),
             name: self.name().to_owned(),
+            uid: self.metadata_str("uid").map(str::to_owned),
         }
     }
 

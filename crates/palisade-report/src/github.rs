@@ -7,10 +7,8 @@ pub fn render(report: &Report<'_>) -> String {
     let mut out = String::new();
     for e in report.errors {
         out.push_str(&format!(
-            "::error file={},line={},col={},title={}::{}\n",
-            property(&e.file),
-            e.pos.line,
-            e.pos.col,
+            "::error {}title={}::{}\n",
+            location(&e.file, e.pos),
             property("palisade: input error"),
             data(&report.redactor.redact(&e.message))
         ));
@@ -32,16 +30,23 @@ pub fn render(report: &Report<'_>) -> String {
             title.push_str(&format!(", also {} {}", related.id, related.slug));
         }
         out.push_str(&format!(
-            "::{level} file={},line={},col={},title={}::{} [{}]\n",
-            property(&f.file),
-            f.pos.line,
-            f.pos.col,
+            "::{level} {}title={}::{} [{}]\n",
+            location(&f.file, f.pos),
             property(&title),
             data(&report.redactor.redact(&f.message)),
             data(&f.object.to_string())
         ));
     }
     out
+}
+
+/// The `file`, `line` and `col` properties, none for an object read from a cluster (it has no
+/// file in the repository; the message names it).
+fn location(file: &str, pos: palisade_core::Pos) -> String {
+    if pos.line == 0 {
+        return String::new();
+    }
+    format!("file={},line={},col={},", property(file), pos.line, pos.col)
 }
 
 /// Escapes a workflow command message.

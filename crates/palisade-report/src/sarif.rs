@@ -80,6 +80,10 @@ fn pascal(slug: &str) -> String {
 
 /// A relative URI reference for a path as given on the command line.
 fn uri(path: &str) -> String {
+    // An object read from a cluster is located by its URL.
+    if path.starts_with("https://") || path.starts_with("http://") {
+        return path.to_owned();
+    }
     let path = path.replace('\\', "/");
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
@@ -95,6 +99,18 @@ fn uri(path: &str) -> String {
     } else {
         out.trim_start_matches("./").to_owned()
     }
+}
+
+/// Where a result is: its file and region, or only its URL for an object read from a cluster,
+/// which has no lines (SARIF lines start at 1).
+fn physical(file: &str, pos: palisade_core::Pos) -> Value {
+    if pos.line == 0 {
+        return json!({"artifactLocation": {"uri": uri(file)}});
+    }
+    json!({
+        "artifactLocation": {"uri": uri(file)},
+        "region": {"startLine": pos.line, "startColumn": pos.col}
+    })
 }
 
 /// SARIF 2.1.0, accepted by Microsoft's SARIF validator and GitHub code scanning.
@@ -122,10 +138,7 @@ pub fn render(report: &Report<'_>) -> String {
                 "level": level(f.severity),
                 "message": {"text": report.redactor.redact(&f.message)},
                 "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&f.file)},
-                        "region": {"startLine": f.pos.line, "startColumn": f.pos.col}
-                    },
+                    "physicalLocation": physical(&f.file, f.pos),
                     "logicalLocations": [{
                         "name": logical,
                         "fullyQualifiedName": fully_qualified,
@@ -152,10 +165,7 @@ pub fn render(report: &Report<'_>) -> String {
                 "level": "error",
                 "message": {"text": report.redactor.redact(&e.message)},
                 "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&e.file)},
-                        "region": {"startLine": e.pos.line, "startColumn": e.pos.col}
-                    }
+                    "physicalLocation": physical(&e.file, e.pos)
                 }]
             })
         })

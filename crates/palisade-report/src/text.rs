@@ -46,12 +46,16 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
         ));
     }
     for e in report.errors {
+        // An error without a position (a cluster read) is named by its URL alone.
+        let place = if e.pos.line == 0 {
+            e.file.clone()
+        } else {
+            format!("{}:{}", e.file, e.pos)
+        };
         out.push_str(&format!(
-            "{}error{}: {}:{}: {}\n",
+            "{}error{}: {place}: {}\n",
             severity_style(Severity::Critical).render(),
             severity_style(Severity::Critical).render_reset(),
-            e.file,
-            e.pos,
             report.redactor.redact(&e.message)
         ));
     }
@@ -90,48 +94,70 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
             report.redactor.redact(&f.message),
             bold.render_reset()
         ));
-        let gutter = f.pos.line.to_string().len();
-        out.push_str(&format!(
-            "{:gutter$}{}-->{} {}:{}:{}\n",
-            "",
-            dim.render(),
-            dim.render_reset(),
-            f.file,
-            f.pos.line,
-            f.pos.col
-        ));
-        if let Some(text) = options.sources.and_then(|s| s.line(&f.file, f.pos.line)) {
-            let text = text.trim_end_matches(['\r', '\n']).replace('\t', " ");
-            let (text, start, width) = frame(
-                report.redactor,
-                &text,
-                (f.pos.col as usize).saturating_sub(1),
-            );
+        let gutter = if f.pos.line == 0 {
+            0
+        } else {
+            f.pos.line.to_string().len()
+        };
+        if f.pos.line == 0 {
+            // An object read from a cluster has no lines: its apiVersion, uid and the field.
             out.push_str(&format!(
-                "{:gutter$} {}|{}\n",
+                "{}-->{} {} {}{}{}{}\n",
+                dim.render(),
+                dim.render_reset(),
+                f.object.api_version,
+                f.object,
+                f.object
+                    .uid
+                    .as_deref()
+                    .map(|uid| format!(" (uid {uid})"))
+                    .unwrap_or_default(),
+                if f.pointer.is_empty() { "" } else { " at " },
+                f.pointer
+            ));
+        } else {
+            out.push_str(&format!(
+                "{:gutter$}{}-->{} {}:{}:{}\n",
                 "",
                 dim.render(),
-                dim.render_reset()
-            ));
-            out.push_str(&format!(
-                "{}{}{} {}|{} {}\n",
-                dim.render(),
+                dim.render_reset(),
+                f.file,
                 f.pos.line,
-                dim.render_reset(),
-                dim.render(),
-                dim.render_reset(),
-                text
+                f.pos.col
             ));
-            out.push_str(&format!(
-                "{:gutter$} {}|{} {:start$}{}{}{}\n",
-                "",
-                dim.render(),
-                dim.render_reset(),
-                "",
-                sev.render(),
-                "^".repeat(width),
-                sev.render_reset()
-            ));
+            if let Some(text) = options.sources.and_then(|s| s.line(&f.file, f.pos.line)) {
+                let text = text.trim_end_matches(['\r', '\n']).replace('\t', " ");
+                let (text, start, width) = frame(
+                    report.redactor,
+                    &text,
+                    (f.pos.col as usize).saturating_sub(1),
+                );
+                out.push_str(&format!(
+                    "{:gutter$} {}|{}\n",
+                    "",
+                    dim.render(),
+                    dim.render_reset()
+                ));
+                out.push_str(&format!(
+                    "{}{}{} {}|{} {}\n",
+                    dim.render(),
+                    f.pos.line,
+                    dim.render_reset(),
+                    dim.render(),
+                    dim.render_reset(),
+                    text
+                ));
+                out.push_str(&format!(
+                    "{:gutter$} {}|{} {:start$}{}{}{}\n",
+                    "",
+                    dim.render(),
+                    dim.render_reset(),
+                    "",
+                    sev.render(),
+                    "^".repeat(width),
+                    sev.render_reset()
+                ));
+            }
         }
         let fix = match f.fix.as_ref().map(|fix| fix.applicability) {
             Some(Applicability::Safe) => " · safe fix",

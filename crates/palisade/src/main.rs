@@ -7,7 +7,7 @@ mod input;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 /// One fast Kubernetes security scanner: manifests, admission, RBAC, NetworkPolicy and Pod
 /// Security, with one rule set everywhere.
@@ -51,6 +51,9 @@ enum Command {
     /// Write the man pages: palisade.1 and one per subcommand into --dir, or palisade.1 to
     /// standard output.
     Man(cmd::man::ManArgs),
+    /// The live cluster: `cluster scan` checks the objects it runs.
+    #[command(subcommand)]
+    Cluster(cmd::cluster::ClusterCommand),
 }
 
 /// Restores the default SIGPIPE action, so that `palisade rules | head` ends quietly like other
@@ -68,8 +71,27 @@ fn reset_sigpipe() {
 #[cfg(not(unix))]
 fn reset_sigpipe() {}
 
+/// Installed as `kubectl-palisade` (a kubectl plugin: `kubectl palisade cluster scan`), the
+/// help and errors name the command as kubectl's user types it.
+fn parse() -> Result<Cli, clap::Error> {
+    let plugin = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|argv0| {
+            argv0
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().starts_with("kubectl-palisade"))
+        })
+        .unwrap_or(false);
+    let mut command = Cli::command();
+    if plugin {
+        command = command.bin_name("kubectl palisade");
+    }
+    Cli::from_arg_matches(&command.try_get_matches()?)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -97,6 +119,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
+        Command::Cluster(command) => cmd::cluster::run(command),
     };
     result.unwrap_or_else(|err| {
         // A closed standard error must not turn the exit code into a panic's.

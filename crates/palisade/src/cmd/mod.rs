@@ -1,6 +1,7 @@
 //! The subcommands.
 
 pub mod audit;
+pub mod cluster;
 pub mod completions;
 pub mod fix;
 pub mod man;

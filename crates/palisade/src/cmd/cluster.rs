@@ -1,0 +1,669 @@
+//! `palisade cluster scan`: every rule over the objects of a live cluster; `palisade cluster
+//! watch`: the same, kept up to date from watches and published as PolicyReports.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::builder::TypedValueParser as _;
+use clap::{Args, Subcommand};
+use palisade_cluster::{
+    connect, discover, fold, list, object_url, ConnectOptions, ListOptions, Listed, Owners,
+    ResourceType,
+};
+use palisade_core::rule::{Finding, Severity};
+use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
+use palisade_report::{render, write, Format, Report, TextOptions};
+use palisade_rules::{Engine, Rule};
+use tokio::sync::mpsc;
+
+use crate::config::ConfigArgs;
+
+pub use watch::ClusterWatchArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Check the objects of the cluster against every rule, as `scan` checks manifests.
+    Scan(ClusterScanArgs),
+    /// Keep checking: watch the objects, re-evaluate what changes and publish the findings as
+    /// PolicyReports (wgpolicyk8s.io/v1alpha2) and Prometheus metrics; with leader election,
+    /// so that only one replica writes reports.
+    Watch(ClusterWatchArgs),
+}
+
+/// How to reach the cluster: as `kubectl` does.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The kubeconfig file (default: `KUBECONFIG`, then ~/.kube/config, then the pod's
+    /// service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use instead of the current one.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// How long one request may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub request_timeout: u64,
+}
+
+impl ConnectArgs {
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            timeout: Some(Duration::from_secs(self.request_timeout.max(1))),
+        }
+    }
+}
+
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    clap::builder::PossibleValuesParser::new(Format::NAMES)
+        .try_map(|name: String| Format::parse(&name).ok_or_else(invalid_value))
+}
+
+fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
+    clap::builder::PossibleValuesParser::new(Severity::ALL.map(Severity::as_str))
+        .try_map(|name: String| Severity::parse(&name).ok_or_else(invalid_value))
+}
+
+/// Never returned: the possible values were checked first.
+fn invalid_value() -> clap::Error {
+    clap::Error::new(clap::error::ErrorKind::InvalidValue)
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterScanArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Only this namespace (cluster-scoped objects are still read for the analyses that need
+    /// them, and only this namespace's findings are reported). Default: every namespace.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Objects per page of a list.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub chunk_size: u32,
+    /// Resource types listed at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+    /// Read the data of Secrets (by default only their metadata, which the documented RBAC
+    /// allows without granting access to secret values).
+    #[arg(long)]
+    pub secret_data: bool,
+    /// Report every object's findings, also those of Pods and ReplicaSets that are the same as
+    /// their owner's.
+    #[arg(long)]
+    pub no_owner_folding: bool,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "text", value_parser = format_parser())]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<String>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_name = "SEVERITY", value_parser = severity_parser())]
+    pub fail_on: Option<Severity>,
+    /// Run only these rules (IDs, slugs or categories; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Do not run these rules (IDs, slugs or categories).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Print the credentials findings are about in full (masked by default).
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+pub fn run(command: ClusterCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ClusterCommand::Scan(args) => scan(args),
+        ClusterCommand::Watch(args) => watch::run(args),
+    }
+}
+
+/// The kinds the selected rules read. A rule that reads every kind reads, in a cluster, the
+/// kinds that any rule of palisade reads (a cluster serves many kinds no rule knows).
+pub fn kinds_read(engine: &Engine) -> BTreeSet<String> {
+    let named = |rules: &[&'static dyn Rule]| -> BTreeSet<String> {
+        rules
+            .iter()
+            .flat_map(|r| r.meta().kinds.iter())
+            .filter(|k| **k != "*")
+            .map(|k| (*k).to_owned())
+            .collect()
+    };
+    let mut kinds = named(engine.rules());
+    if engine.rules().iter().any(|r| r.meta().kinds.contains(&"*")) {
+        kinds.extend(named(palisade_rules::registry()));
+    }
+    kinds
+}
+
+/// Warnings for the API groups discovery could not read: the kinds they serve are not checked.
+fn unavailable_warnings(groups: &[String]) -> Vec<String> {
+    groups
+        .iter()
+        .map(|group| {
+            format!("the API group {group} is unavailable (its discovery document could not be read): the kinds it serves were not checked")
+        })
+        .collect()
+}
+
+/// What a cluster scan found.
+pub struct ClusterOutcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<LoadError>,
+    pub types: usize,
+    pub objects: usize,
+    pub credentials: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Lists the kinds the rules read and checks each object as it arrives; the inventory rules
+/// run at the end on the objects they need.
+pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<ClusterOutcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let connection = runtime.block_on(connect(&args.connect.options()))?;
+    let discovered = runtime.block_on(discover(&connection.once, &kinds_read(engine)))?;
+    let types = discovered.types;
+    let by_kind: HashMap<(String, String), ResourceType> = types
+        .iter()
+        .map(|t| ((t.api_version(), t.kind.clone()), t.clone()))
+        .collect();
+    let options = ListOptions {
+        namespace: args.namespace.clone(),
+        chunk_size: args.chunk_size,
+        concurrency: args.concurrency,
+        secret_data: args.secret_data,
+    };
+    let (sink, mut received) = mpsc::channel(1024);
+    let lister = {
+        let connection = connection.clone();
+        let types = types.clone();
+        runtime.spawn(async move { list(&connection, types, &options, sink).await })
+    };
+    let mut outcome = ClusterOutcome {
+        findings: Vec::new(),
+        errors: Vec::new(),
+        types: types.len(),
+        objects: 0,
+        credentials: Vec::new(),
+        warnings: unavailable_warnings(&discovered.unavailable),
+    };
+    let mut owners = Owners::default();
+    let mut kept = Vec::new();
+    while let Some(listed) = received.blocking_recv() {
+        match listed {
+            Listed::Object(value) => {
+                let key = (
+                    value["apiVersion"].as_str().unwrap_or("").to_owned(),
+                    value["kind"].as_str().unwrap_or("").to_owned(),
+                );
+                let url = match by_kind.get(&key) {
+                    Some(resource) => object_url(&connection.server, resource, &value),
+                    None => connection.server.clone(),
+                };
+                let object = Object::from_value(value, &url);
+                outcome.objects += 1;
+                if !args.no_owner_folding {
+                    owners.add(&object.value);
+                }
+                outcome.warnings.extend(engine.ignore_warnings(&object));
+                outcome.findings.extend(engine.check_object(&object));
+                outcome
+                    .credentials
+                    .extend(engine.unreported_credentials(&object));
+                if engine.keep_for_inventory(&object) {
+                    kept.push(object);
+                }
+            }
+            Listed::Error(error) => outcome.errors.push(LoadError {
+                file: error.url.clone(),
+                pos: Pos::default(),
+                kind: LoadErrorKind::Io,
+                message: error.to_string(),
+            }),
+        }
+    }
+    runtime.block_on(lister)?;
+    // Resource types arrive in any order. Inventory findings about a group of objects (a
+    // namespace without a default-deny policy) are placed at its first object: a fixed order,
+    // owners before what they own, makes that the same on every run and an owner when possible.
+    sort_for_inventory(&mut kept);
+    if engine.has_inventory_rules() {
+        outcome.findings.extend(engine.check_inventory(&kept));
+    }
+    drop(kept);
+    let mut findings = engine.merge_same_control(std::mem::take(&mut outcome.findings));
+    if !args.no_owner_folding {
+        findings = fold(findings, &owners);
+    }
+    in_namespace(&mut findings, args.namespace.as_deref());
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome.findings = findings;
+    outcome
+        .errors
+        .sort_by(|a, b| (&a.file, &a.message).cmp(&(&b.file, &b.message)));
+    outcome.warnings.sort();
+    outcome.warnings.dedup();
+    Ok(outcome)
+}
+
+/// A fixed order for the inventory rules: owners before what they own, then by apiVersion,
+/// kind, namespace and name.
+fn sort_for_inventory(objects: &mut [Object]) {
+    objects.sort_by_cached_key(|o| {
+        (
+            o.value.pointer("/metadata/ownerReferences").is_some(),
+            o.api_version().to_owned(),
+            o.kind().to_owned(),
+            o.namespace().map(str::to_owned),
+            o.name().to_owned(),
+        )
+    });
+}
+
+/// Only the findings about objects in `namespace` (and the Namespace itself).
+fn in_namespace(findings: &mut Vec<Finding>, namespace: Option<&str>) {
+    if let Some(ns) = namespace {
+        findings.retain(|f| match &f.object.namespace {
+            Some(object_ns) => object_ns == ns,
+            None => f.object.kind == "Namespace" && f.object.name == ns,
+        });
+    }
+}
+
+fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
+    let config = args.config.load(None)?.rules;
+    let engine = Engine::new(&config, &args.select, &args.ignore)?;
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
+    let outcome = scan_cluster(&engine, &args)?;
+    let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
+    let redactor = if args.show_secrets {
+        Redactor::default()
+    } else {
+        let carried = outcome.findings.iter().flat_map(|f| &f.secrets);
+        Redactor::new(carried.chain(&outcome.credentials))
+            .map_err(|err| anyhow::anyhow!("cannot prepare the masking of credentials: {err}"))?
+    };
+    let summary = Report::summarize(
+        &outcome.findings,
+        &outcome.errors,
+        outcome.types,
+        outcome.objects,
+        0,
+    );
+    let warnings: Vec<String> = engine
+        .warnings
+        .iter()
+        .chain(&outcome.warnings)
+        .cloned()
+        .collect();
+    let report = Report {
+        findings: &outcome.findings,
+        errors: &outcome.errors,
+        warnings: &warnings,
+        rules: &rules,
+        summary,
+        redactor: &redactor,
+    };
+    // No code frames: cluster objects have no source lines.
+    let options = TextOptions { sources: None };
+    match (args.format, args.output.as_deref()) {
+        (Format::Text, output) => {
+            crate::cmd::scan::write_output(&render(&report, Format::Text, &options), output)?
+        }
+        (format, Some(path)) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            write(&report, format, &options, &mut file)?;
+            file.flush()?;
+        }
+        (format, None) => {
+            let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+            let written = write(&report, format, &options, &mut out).and_then(|()| out.flush());
+            if let Err(err) = written {
+                if err.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(err.into());
+                }
+            }
+        }
+    }
+    Ok(if !outcome.errors.is_empty() {
+        ExitCode::from(2)
+    } else if outcome.findings.iter().any(|f| f.severity >= fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+mod watch {
+    use std::collections::{BTreeSet, HashMap};
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use clap::Args;
+    use palisade_cluster::{
+        connect, discover, fold, object_url, policy_reports, serve_health, watch, Change, Health,
+        Lease, ListOptions, Owners, Publisher, ResourceType, WatchOptions,
+    };
+    use palisade_core::rule::Finding;
+    use palisade_core::{Object, Redactor};
+    use palisade_rules::Engine;
+    use serde_json::Value;
+    use tokio::sync::mpsc;
+    use tokio::time::Instant;
+
+    use super::{in_namespace, kinds_read, sort_for_inventory, ConnectArgs, ExitCode};
+    use crate::config::ConfigArgs;
+
+    #[derive(Debug, Args)]
+    pub struct ClusterWatchArgs {
+        #[command(flatten)]
+        pub connect: ConnectArgs,
+        /// Only this namespace's findings (cluster-scoped objects are still read).
+        #[arg(long, short = 'n', value_name = "NS")]
+        pub namespace: Option<String>,
+        /// Objects per page of a list.
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        pub chunk_size: u32,
+        /// Read the data of Secrets (by default only their metadata).
+        #[arg(long)]
+        pub secret_data: bool,
+        /// Report every object's findings, also those of Pods and ReplicaSets that are the
+        /// same as their owner's.
+        #[arg(long)]
+        pub no_owner_folding: bool,
+        /// Run only these rules (IDs, slugs or categories).
+        #[arg(long, value_delimiter = ',', value_name = "RULES")]
+        pub select: Vec<String>,
+        /// Do not run these rules (IDs, slugs or categories).
+        #[arg(long, value_delimiter = ',', value_name = "RULES")]
+        pub ignore: Vec<String>,
+        #[command(flatten)]
+        pub config: ConfigArgs,
+        /// Where `/healthz`, `/readyz` and `/metrics` are served (plain HTTP).
+        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8080")]
+        pub listen: SocketAddr,
+        /// The namespace of the Lease (default: `POD_NAMESPACE`, else `palisade`).
+        #[arg(long, value_name = "NS")]
+        pub lease_namespace: Option<String>,
+        /// The name of the Lease.
+        #[arg(long, value_name = "NAME", default_value = "palisade-watch")]
+        pub lease_name: String,
+        /// This replica's name in the Lease (default: `POD_NAME`, else `HOSTNAME`).
+        #[arg(long, value_name = "NAME")]
+        pub identity: Option<String>,
+        /// Seconds a leader that stops renewing keeps the Lease.
+        #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+        pub lease_duration: u64,
+        /// Seconds one watch request lasts before it is made again.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        pub watch_timeout: u64,
+        /// Milliseconds to gather changes before re-evaluating them together.
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        pub settle: u64,
+    }
+
+    type Key = (String, String, Option<String>, String);
+
+    fn key(object: &Object) -> Key {
+        (
+            object.api_version().to_owned(),
+            object.kind().to_owned(),
+            object.namespace().map(str::to_owned),
+            object.name().to_owned(),
+        )
+    }
+
+    /// An object and what the per-object rules found in it.
+    struct Entry {
+        object: Object,
+        findings: Vec<Finding>,
+        credentials: Vec<String>,
+    }
+
+    /// What the watch knows of the cluster.
+    struct Cache<'e> {
+        engine: &'e Engine,
+        server: String,
+        types: HashMap<(String, String), ResourceType>,
+        entries: HashMap<Key, Entry>,
+        inventory: Vec<Finding>,
+        inventory_dirty: bool,
+    }
+
+    impl Cache<'_> {
+        fn object(&self, value: Value) -> Object {
+            let type_key = (
+                value["apiVersion"].as_str().unwrap_or("").to_owned(),
+                value["kind"].as_str().unwrap_or("").to_owned(),
+            );
+            let url = match self.types.get(&type_key) {
+                Some(resource) => object_url(&self.server, resource, &value),
+                None => self.server.clone(),
+            };
+            Object::from_value(value, &url)
+        }
+
+        fn apply(&mut self, value: Value) {
+            let object = self.object(value);
+            self.inventory_dirty |= self.engine.keep_for_inventory(&object);
+            let entry = Entry {
+                findings: self.engine.check_object(&object),
+                credentials: self.engine.unreported_credentials(&object),
+                object,
+            };
+            self.entries.insert(key(&entry.object), entry);
+        }
+
+        fn delete(&mut self, value: Value) {
+            let object = self.object(value);
+            self.inventory_dirty |= self.engine.keep_for_inventory(&object);
+            self.entries.remove(&key(&object));
+        }
+
+        /// Every finding, with the inventory rules run again when an object they read changed.
+        fn evaluate(&mut self, folding: bool, namespace: Option<&str>) -> Vec<Finding> {
+            if self.inventory_dirty && self.engine.has_inventory_rules() {
+                let mut kept: Vec<Object> = self
+                    .entries
+                    .values()
+                    .filter(|e| self.engine.keep_for_inventory(&e.object))
+                    .map(|e| e.object.clone())
+                    .collect();
+                sort_for_inventory(&mut kept);
+                self.inventory = self.engine.check_inventory(&kept);
+            }
+            self.inventory_dirty = false;
+            let mut findings: Vec<Finding> = self
+                .entries
+                .values()
+                .flat_map(|e| e.findings.iter().cloned())
+                .chain(self.inventory.iter().cloned())
+                .collect();
+            findings = self.engine.merge_same_control(findings);
+            if folding {
+                let mut owners = Owners::default();
+                for entry in self.entries.values() {
+                    owners.add(&entry.object.value);
+                }
+                findings = fold(findings, &owners);
+            }
+            in_namespace(&mut findings, namespace);
+            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            findings
+        }
+
+        /// The masking of every credential the findings and objects hold; `None` when it cannot
+        /// be built, and then nothing is published.
+        fn redactor(&self, findings: &[Finding]) -> Option<Redactor> {
+            let carried = findings.iter().flat_map(|f| &f.secrets);
+            let other = self.entries.values().flat_map(|e| &e.credentials);
+            Redactor::new(carried.chain(other)).ok()
+        }
+    }
+
+    pub fn run(args: ClusterWatchArgs) -> anyhow::Result<ExitCode> {
+        let config = args.config.load(None)?.rules;
+        let engine = Engine::new(&config, &args.select, &args.ignore)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        runtime.block_on(watch_cluster(&engine, &args))?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn watch_cluster(engine: &Engine, args: &ClusterWatchArgs) -> anyhow::Result<()> {
+        let connection = connect(&args.connect.options()).await?;
+        let discovered = discover(&connection.once, &kinds_read(engine)).await?;
+        for warning in super::unavailable_warnings(&discovered.unavailable) {
+            eprintln!("palisade cluster watch: {warning}");
+        }
+        let types = discovered.types;
+        let health = Arc::new(Health::default());
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        eprintln!(
+            "palisade cluster watch: {} resource types from {}; /healthz, /readyz and /metrics on http://{}",
+            types.len(),
+            connection.server,
+            listener.local_addr()?
+        );
+        tokio::spawn(serve_health(listener, health.clone()));
+        let options = WatchOptions {
+            list: ListOptions {
+                namespace: args.namespace.clone(),
+                chunk_size: args.chunk_size,
+                concurrency: 1,
+                secret_data: args.secret_data,
+            },
+            watch_timeout: Duration::from_secs(args.watch_timeout.max(1)),
+            retry: Duration::from_secs(2),
+        };
+        let (sink, mut changes) = mpsc::channel(4096);
+        for resource in &types {
+            tokio::spawn(watch(
+                connection.clone(),
+                resource.clone(),
+                options.clone(),
+                sink.clone(),
+            ));
+        }
+        drop(sink);
+        let lease = Lease {
+            namespace: args
+                .lease_namespace
+                .clone()
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .unwrap_or_else(|| "palisade".to_owned()),
+            name: args.lease_name.clone(),
+            identity: args
+                .identity
+                .clone()
+                .or_else(|| std::env::var("POD_NAME").ok())
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .unwrap_or_else(|| format!("palisade-{}", std::process::id())),
+            duration: Duration::from_secs(args.lease_duration.max(1)),
+        };
+        let (leading, mut leader) = tokio::sync::watch::channel(false);
+        {
+            let connection = connection.clone();
+            let health = health.clone();
+            tokio::spawn(async move {
+                let every = (lease.duration / 3).max(Duration::from_millis(200));
+                loop {
+                    let held = match lease.try_hold(&connection).await {
+                        Ok(held) => held,
+                        Err(err) => {
+                            eprintln!("palisade cluster watch: the Lease: {err}");
+                            false
+                        }
+                    };
+                    health.set_leader(held);
+                    leading.send_if_modified(|was| std::mem::replace(was, held) != held);
+                    tokio::time::sleep(every).await;
+                }
+            });
+        }
+        let mut cache = Cache {
+            engine,
+            server: connection.server.clone(),
+            types: types
+                .iter()
+                .map(|t| ((t.api_version(), t.kind.clone()), t.clone()))
+                .collect(),
+            entries: HashMap::new(),
+            inventory: Vec::new(),
+            inventory_dirty: true,
+        };
+        let mut listed: BTreeSet<String> = BTreeSet::new();
+        let mut publisher = Publisher::default();
+        let settle = Duration::from_millis(args.settle);
+        let mut due: Option<Instant> = None;
+        loop {
+            let deadline = due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                change = changes.recv() => {
+                    let Some(change) = change else { return Ok(()) };
+                    match change {
+                        Change::Listed { resource, objects } => {
+                            let (api_version, kind) = (resource.api_version(), resource.kind.clone());
+                            cache.entries.retain(|k, _| k.0 != api_version || k.1 != kind);
+                            cache.inventory_dirty = true;
+                            for object in objects {
+                                cache.apply(object);
+                            }
+                            listed.insert(resource.name());
+                            if listed.len() == types.len() {
+                                health.set_ready(true);
+                            }
+                        }
+                        Change::Applied(object) => cache.apply(object),
+                        Change::Deleted(object) => cache.delete(object),
+                        Change::Failed(error) => eprintln!("palisade cluster watch: {error}"),
+                    }
+                    if health.is_ready() && due.is_none() {
+                        due = Some(Instant::now() + settle);
+                    }
+                }
+                changed = leader.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    // A new leader writes every report again.
+                    publisher.reset();
+                    if health.is_ready() && due.is_none() {
+                        due = Some(Instant::now());
+                    }
+                }
+                () = tokio::time::sleep_until(deadline), if due.is_some() => {
+                    due = None;
+                    let findings = cache.evaluate(!args.no_owner_folding, args.namespace.as_deref());
+                    health.set_findings(&findings);
+                    let leading = *leader.borrow();
+                    if leading {
+                        let Some(redactor) = cache.redactor(&findings) else {
+                            eprintln!("palisade cluster watch: cannot prepare the masking of credentials; nothing is published");
+                            continue;
+                        };
+                        let reports = policy_reports(&findings, &publisher.namespaces(), &redactor);
+                        if let Err(err) = publisher.publish(&connection, reports).await {
+                            eprintln!("palisade cluster watch: {err}");
+                            // Try again at the next change, or in a while.
+                            publisher.reset();
+                            due = Some(Instant::now() + Duration::from_secs(5));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
