@@ -5,6 +5,8 @@ pub mod cluster;
 
 pub mod completions;
 pub mod fix;
+// Incident response.
+pub mod isolate;
 pub mod man;
 pub mod netpol;
 pub mod pss;
