@@ -402,7 +402,13 @@ impl Plan {
             "unchanged: it has them already"
         };
         out.push_str(&format!("\n# 2. Pod {ns}/{} ({pod_action})\n", self.pod));
-        out.push_str(&to_yaml(&json!({"metadata": self.metadata_after})));
+        out.push_str(&to_yaml(&json!({"metadata": shown(&self.metadata_after)})));
+        let others = other_annotations(&self.metadata_after);
+        if others > 0 {
+            out.push_str(&format!(
+                "#   ({others} other annotation(s), not shown: they do not change and may hold copies of the pod's spec)\n"
+            ));
+        }
         if !self.detach.is_empty() || !self.detach_notes.is_empty() {
             out.push_str("\n# Detaching (--detach)\n");
             for d in &self.detach {
@@ -438,8 +444,8 @@ impl Plan {
                 &format!("networkpolicies/{ns}/{}", self.incident.policy_name()),
             ));
         }
-        let before = to_yaml(&json!({"metadata": self.metadata_before}));
-        let after = to_yaml(&json!({"metadata": self.metadata_after}));
+        let before = to_yaml(&json!({"metadata": shown(&self.metadata_before)}));
+        let after = to_yaml(&json!({"metadata": shown(&self.metadata_after)}));
         out.push_str(&unified(
             &before,
             &after,
@@ -450,6 +456,36 @@ impl Plan {
         }
         out
     }
+}
+
+/// Whether an annotation is one of palisade's (the only ones the plan changes).
+fn ours(key: &str) -> bool {
+    key.starts_with("palisade.dev/")
+}
+
+/// The pod's metadata as the plan prints it: its labels, and palisade's annotations. Other
+/// annotations are left out: they do not change, and one such as
+/// `kubectl.kubernetes.io/last-applied-configuration` holds the pod's spec, environment values
+/// included, which a plan must not print.
+fn shown(metadata: &Value) -> Value {
+    let annotations: Map<String, Value> = metadata
+        .get("annotations")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| ours(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({"labels": metadata.get("labels").cloned().unwrap_or(json!({})), "annotations": annotations})
+}
+
+fn other_annotations(metadata: &Value) -> usize {
+    metadata
+        .get("annotations")
+        .and_then(Value::as_object)
+        .map_or(0, |m| m.keys().filter(|k| !ours(k)).count())
 }
 
 /// A unified diff of two texts; empty when they are the same.
@@ -542,6 +578,28 @@ mod tests {
         let second = plan(&current, &later, false).unwrap();
         assert!(!second.changes_anything(), "{second:?}");
         assert_eq!(second.diff(), "(no change)\n");
+    }
+
+    #[test]
+    fn other_annotations_are_not_printed() {
+        let mut pod = pod();
+        pod["metadata"]["annotations"] = json!({
+            "kubectl.kubernetes.io/last-applied-configuration": "{\"spec\":{\"env\":[{\"value\":\"hunter2\"}]}}",
+        });
+        let current = Current {
+            pod: &pod,
+            policy: None,
+            services: &[],
+            controller: None,
+        };
+        let plan = plan(&current, &incident(), false).unwrap();
+        let text = plan.render();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("(1 other annotation(s), not shown"), "{text}");
+        // The patch leaves them alone.
+        assert!(plan.pod_patch.unwrap()["metadata"]["annotations"]
+            .get("kubectl.kubernetes.io/last-applied-configuration")
+            .is_none());
     }
 
     #[test]
