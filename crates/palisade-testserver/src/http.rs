@@ -53,7 +53,9 @@ pub fn spawn(shared: Arc<Shared>, pki: &Pki) -> Running {
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let app = Router::new().fallback(handle_request).with_state(shared);
+            let app = Router::new()
+                .fallback(crate::writes::handle)
+                .with_state(shared);
             let server = axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(config))
                 .expect("listener")
                 .handle(server_handle);
@@ -135,7 +137,7 @@ struct Target {
     name: Option<String>,
 }
 
-async fn handle_request(
+pub(crate) async fn handle_request(
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,

@@ -16,6 +16,8 @@ mod http;
 mod resources;
 mod store;
 mod tls;
+// Writes, pod logs and their faults (palisade isolate).
+mod writes;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -81,6 +83,7 @@ pub(crate) struct Shared {
     pub auth: Auth,
     pub bookmark_interval: Duration,
     pub addr: Mutex<Option<SocketAddr>>,
+    pub writes: Mutex<writes::WriteState>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -209,6 +212,7 @@ impl Builder {
             auth: self.auth,
             bookmark_interval: self.bookmark_interval,
             addr: Mutex::new(None),
+            writes: Mutex::new(writes::WriteState::default()),
         });
         let running = http::spawn(shared.clone(), &pki);
         TestServer {

@@ -54,6 +54,9 @@ enum Command {
     /// The live cluster: `cluster scan` checks the objects it runs.
     #[command(subcommand)]
     Cluster(cmd::cluster::ClusterCommand),
+    /// Incident response: quarantine a pod with a NetworkPolicy, prove it with the
+    /// NetworkPolicy engine, and keep the evidence (a plan unless --apply).
+    Isolate(cmd::isolate::IsolateArgs),
 }
 
 /// Restores the default SIGPIPE action, so that `palisade rules | head` ends quietly like other
@@ -120,6 +123,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
         Command::Cluster(command) => cmd::cluster::run(command),
+        Command::Isolate(args) => cmd::isolate::run(args),
     };
     result.unwrap_or_else(|err| {
         // A closed standard error must not turn the exit code into a panic's.

@@ -4,6 +4,8 @@ pub mod audit;
 pub mod cluster;
 pub mod completions;
 pub mod fix;
+// Incident response.
+pub mod isolate;
 pub mod man;
 pub mod netpol;
 pub mod node;
