@@ -432,9 +432,9 @@ fn load_template(object: &Object) -> Result<Template, PolicyError> {
         let mut pos = object.locate_value(&field);
         let text = sources.get(e.source).copied().unwrap_or("");
         if pos.line > 0 && e.line > 0 {
-            // A block scalar starts on the line after its indicator.
+            // The value of a block scalar is located at its first line of content.
             pos = if text.contains('\n') {
-                Pos::new(pos.line + e.line, 1)
+                Pos::new(pos.line + e.line - 1, 1)
             } else {
                 pos
             };

@@ -107,7 +107,7 @@ fn a_constraint_reports_its_message_details_and_action_on_matching_objects_only(
 
 #[test]
 fn broken_policies_are_errors_at_their_line_and_the_others_still_load() {
-    let broken = "package broken\nviolation[{\"msg\": msg}] {\n  msg := \n}";
+    let broken = "package broken\nviolation[{\"msg\": msg}] {\n  msg := := 1\n}";
     let text = format!(
         "{}---\n{}---\n{}---\n{}---\n{}",
         template("K8sAllowedRepos", REPOS),

@@ -41,6 +41,9 @@ enum Command {
     /// Pod Security Admission's verdict on pods and workloads, and the level each namespace can
     /// enforce (`pss suggest`).
     Pss(cmd::pss::PssArgs),
+    /// Policy as code: test Gatekeeper ConstraintTemplates and Constraints with their suites.
+    #[command(subcommand)]
+    Policy(cmd::policy::PolicyCommand),
     /// Print a shell completion script to standard output: `source <(palisade completions bash)`.
     Completions(cmd::completions::CompletionsArgs),
     /// Write the man pages: palisade.1 and one per subcommand into --dir, or palisade.1 to
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Rbac(command) => cmd::rbac::run(command),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Pss(args) => cmd::pss::run(args),
+        Command::Policy(command) => cmd::policy::run(command),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
     };
