@@ -8,6 +8,8 @@ pub enum PolicyErrorKind {
     InvalidTemplate,
     /// The template's Rego does not parse or compile.
     RegoCompile,
+    /// A CEL expression does not parse or is over its cost limits.
+    CelCompile,
     /// A constraint names a kind that no loaded template defines.
     MissingTemplate,
     /// The constraint is malformed (no name, a bad `spec.match`).
@@ -25,6 +27,7 @@ impl PolicyErrorKind {
         match self {
             PolicyErrorKind::InvalidTemplate => "invalid template",
             PolicyErrorKind::RegoCompile => "Rego does not compile",
+            PolicyErrorKind::CelCompile => "CEL does not compile",
             PolicyErrorKind::MissingTemplate => "missing template",
             PolicyErrorKind::InvalidConstraint => "invalid constraint",
             PolicyErrorKind::InvalidParameters => "parameters violate the schema",

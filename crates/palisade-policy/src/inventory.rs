@@ -13,7 +13,7 @@ use crate::matching::labels_of;
 pub struct Inventory {
     cluster: Map<String, Value>,
     namespace: Map<String, Value>,
-    namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    namespaces: BTreeMap<String, (Value, BTreeMap<String, String>)>,
     len: usize,
 }
 
@@ -56,7 +56,8 @@ impl Inventory {
         };
         entry(entry(root, gv), kind).insert(name.to_owned(), object.clone());
         if ns.is_empty() && kind == "Namespace" && !gv.contains('/') {
-            self.namespaces.insert(name.to_owned(), labels_of(object));
+            self.namespaces
+                .insert(name.to_owned(), (object.clone(), labels_of(object)));
         }
         self.len += 1;
     }
@@ -71,7 +72,12 @@ impl Inventory {
 
     /// The labels of a synced Namespace.
     pub fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
-        self.namespaces.get(name)
+        self.namespaces.get(name).map(|(_, labels)| labels)
+    }
+
+    /// A synced Namespace.
+    pub fn namespace_object(&self, name: &str) -> Option<&Value> {
+        self.namespaces.get(name).map(|(object, _)| object)
     }
 
     /// The whole data document: `{"inventory": {"cluster": …, "namespace": …}}`.

@@ -13,6 +13,7 @@
 //!
 //! The crate returns facts (which constraint, which message); it never names a palisade rule.
 
+mod cel;
 mod error;
 mod inventory;
 mod matching;
@@ -27,7 +28,8 @@ pub use inventory::Inventory;
 pub use matching::{wildcard_matches, Match};
 pub use review::{Operation, Review};
 pub use set::{
-    is_policy, Budget, Constraint, EnforcementAction, Outcome, PolicySet, Template, Violation,
+    is_policy, Budget, Constraint, EnforcementAction, EngineChoice, Outcome, PolicySet, Template,
+    Violation,
 };
 
 /// The API group of Gatekeeper's constraint kinds.

@@ -62,6 +62,47 @@ fn parse_error(text: &str) -> RegoError {
     }
 }
 
+/// Rewrites two Rego v0 forms that OPA accepts and `regorus` reads otherwise, keeping every
+/// line where it is (so errors keep their line numbers):
+/// - a rule with several bodies, `head { … } { … }`: each `} {` line becomes `} head {`;
+/// - an expression that ends a line before one that starts with `(`: OPA ends the expression
+///   at the newline, `regorus` reads a call; a `;` ends it explicitly.
+pub(crate) fn normalize_v0(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut head: Option<String> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        let top_level = !line.starts_with(char::is_whitespace);
+        if top_level && trimmed.ends_with('{') && !trimmed.starts_with('}') {
+            let h = trimmed.trim_end_matches('{').trim_end();
+            head = (!h.is_empty() && !h.starts_with("package") && !h.starts_with("import"))
+                .then(|| h.to_owned());
+        }
+        if top_level && trimmed == "} {" {
+            if let Some(h) = &head {
+                out.push(format!("}} {h} {{"));
+                continue;
+            }
+        }
+        if trimmed.starts_with('(') {
+            if let Some(prev) = out.iter_mut().rev().find(|l| !l.trim().is_empty()) {
+                let ends_term = prev
+                    .trim_end()
+                    .ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ']' || c == ')');
+                if ends_term && !prev.trim_start().starts_with('#') {
+                    prev.push(';');
+                }
+            }
+        }
+        out.push(line.to_owned());
+    }
+    let mut joined = out.join("\n");
+    if text.ends_with('\n') {
+        joined.push('\n');
+    }
+    joined
+}
+
 impl RegoProgram {
     /// Compiles the module (`sources[0]`) and its libs (`sources[1..]`); `v1` selects Rego v1
     /// syntax (Gatekeeper's templates are Rego v0 unless they say `version: v1`).
@@ -72,8 +113,13 @@ impl RegoProgram {
         engine.set_strict_builtin_errors(false);
         let mut package = String::new();
         for (i, text) in sources.iter().enumerate() {
+            let text = if v1 {
+                (*text).to_owned()
+            } else {
+                normalize_v0(text)
+            };
             let pkg = engine
-                .add_policy(format!("{name}#{i}"), (*text).to_owned())
+                .add_policy(format!("{name}#{i}"), text)
                 .map_err(|e| parse_error(&e.to_string()))?;
             if i == 0 {
                 package = pkg;
@@ -134,5 +180,38 @@ impl RegoProgram {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v0_forms_are_rewritten_in_place() {
+        let multi = "package p\nviolation[{\"msg\": m}] {\n  m := \"a\"\n} {\n  m := \"b\"\n}\n";
+        let got = normalize_v0(multi);
+        assert_eq!(got.lines().count(), multi.lines().count());
+        assert!(got.contains("} violation[{\"msg\": m}] {"), "{got}");
+        let program = RegoProgram::compile("t", &[multi], false)
+            .map_err(|e| e.message)
+            .unwrap();
+        let found = program
+            .evaluate(&serde_json::json!({}), Duration::from_secs(1))
+            .unwrap();
+        assert_eq!(found.len(), 2);
+
+        let call = "package q\nviolation[{\"msg\": \"x\"}] {\n  input.a\n  (input.b - 1) >= 0\n}\n";
+        let program = RegoProgram::compile("t", &[call], false)
+            .map_err(|e| e.message)
+            .unwrap();
+        let input = serde_json::json!({"a": true, "b": 3});
+        assert_eq!(
+            program
+                .evaluate(&input, Duration::from_secs(1))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

@@ -1,10 +1,13 @@
 //! Loading templates and constraints, and reviewing objects against them.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use palisade_core::{Object, Pos};
 use serde_json::{json, Value};
 
+use crate::cel::{Bindings, CelProgram};
 use crate::error::{at, str_at, PolicyError, PolicyErrorKind};
 use crate::inventory::Inventory;
 use crate::matching::{labels_of, Match, Target};
@@ -24,6 +27,18 @@ impl Default for Budget {
             per_evaluation: Duration::from_millis(500),
         }
     }
+}
+
+/// Which engine evaluates templates that carry both Rego and CEL (`K8sNativeValidation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Rego when the template has it, else CEL.
+    #[default]
+    Auto,
+    /// Rego only: templates without Rego are not run.
+    Rego,
+    /// CEL only: templates without `K8sNativeValidation` are not run.
+    Cel,
 }
 
 /// A constraint's `spec.enforcementAction`.
@@ -66,7 +81,19 @@ pub struct Template {
     pub file: String,
     pub pos: Pos,
     schema: Option<Value>,
-    rego: RegoProgram,
+    rego: Option<RegoProgram>,
+    cel: Option<Arc<CelProgram>>,
+}
+
+impl Template {
+    pub fn has_rego(&self) -> bool {
+        self.rego.is_some()
+    }
+
+    /// Whether the template carries a `K8sNativeValidation` (CEL) engine.
+    pub fn has_cel(&self) -> bool {
+        self.cel.is_some()
+    }
 }
 
 /// A loaded Constraint whose template exists and whose parameters are valid.
@@ -80,6 +107,8 @@ pub struct Constraint {
     pub parameters: Value,
     pub action: EnforcementAction,
     template: usize,
+    /// The whole constraint, which CEL reads as `params`.
+    object: Arc<Value>,
 }
 
 impl Constraint {
@@ -124,6 +153,7 @@ pub struct PolicySet {
     /// Per template, its program with the inventory loaded (for templates that read it).
     with_inventory: Vec<Option<RegoProgram>>,
     budget: Budget,
+    engine: EngineChoice,
 }
 
 /// Whether an object is a policy this crate loads (a ConstraintTemplate or a Constraint).
@@ -192,6 +222,11 @@ impl PolicySet {
         (set, errors)
     }
 
+    /// Chooses the engine of templates that carry both Rego and CEL.
+    pub fn set_engine(&mut self, engine: EngineChoice) {
+        self.engine = engine;
+    }
+
     /// Sets the time budget of each evaluation.
     pub fn set_budget(&mut self, budget: Budget) {
         self.budget = budget;
@@ -206,8 +241,8 @@ impl PolicySet {
             .templates
             .iter()
             .map(|t| {
-                let data = data.as_ref().filter(|_| t.rego.uses_inventory)?;
-                match t.rego.with_data(data) {
+                let rego = t.rego.as_ref().filter(|r| r.uses_inventory)?;
+                match rego.with_data(data.as_ref()?) {
                     Ok(p) => Some(p),
                     Err(message) => {
                         errors.push(PolicyError {
@@ -298,6 +333,7 @@ impl PolicySet {
             matcher,
             parameters,
             template,
+            object: Arc::new(object.value.clone()),
         })
     }
 
@@ -336,22 +372,44 @@ impl PolicySet {
                 }
             }
             let template = &self.templates[constraint.template];
-            let program = self
-                .with_inventory
-                .get(constraint.template)
-                .and_then(Option::as_ref)
-                .unwrap_or(&template.rego);
-            let input = json!({"review": review.request(), "parameters": constraint.parameters});
-            match program.evaluate(&input, self.budget.per_evaluation) {
-                Ok(found) => outcome
-                    .violations
-                    .extend(found.into_iter().map(|v| Violation {
-                        kind: constraint.kind.clone(),
-                        name: constraint.name.clone(),
-                        message: v.msg,
-                        details: v.details,
-                        action: constraint.action.clone(),
-                    })),
+            let use_cel = match self.engine {
+                EngineChoice::Auto => template.rego.is_none(),
+                EngineChoice::Rego => false,
+                EngineChoice::Cel => true,
+            };
+            let found = if use_cel {
+                let Some(cel) = &template.cel else { continue };
+                self.evaluate_cel(cel, constraint, review).map(|messages| {
+                    messages
+                        .into_iter()
+                        .map(|msg| (msg, Value::Null))
+                        .collect::<Vec<_>>()
+                })
+            } else {
+                let Some(rego) = &template.rego else { continue };
+                let program = self
+                    .with_inventory
+                    .get(constraint.template)
+                    .and_then(Option::as_ref)
+                    .unwrap_or(rego);
+                let input =
+                    json!({"review": review.request(), "parameters": constraint.parameters});
+                program
+                    .evaluate(&input, self.budget.per_evaluation)
+                    .map(|found| found.into_iter().map(|v| (v.msg, v.details)).collect())
+            };
+            match found {
+                Ok(found) => {
+                    outcome
+                        .violations
+                        .extend(found.into_iter().map(|(message, details)| Violation {
+                            kind: constraint.kind.clone(),
+                            name: constraint.name.clone(),
+                            message,
+                            details,
+                            action: constraint.action.clone(),
+                        }))
+                }
                 Err((message, over_budget)) => {
                     let kind = if over_budget {
                         PolicyErrorKind::Budget
@@ -363,6 +421,90 @@ impl PolicySet {
             }
         }
         outcome
+    }
+
+    /// Gatekeeper's K8sNativeValidation: `params` is the constraint, `variables.params` its
+    /// parameters and `variables.anyObject` the object (the old object of a DELETE).
+    fn evaluate_cel(
+        &self,
+        cel: &Arc<CelProgram>,
+        constraint: &Constraint,
+        review: &Review,
+    ) -> Result<Vec<String>, (String, bool)> {
+        let object = review.object().clone();
+        let old_object = review.old_object().cloned().unwrap_or(Value::Null);
+        let any_object = if review.operation() == crate::Operation::Delete {
+            old_object.clone()
+        } else {
+            object.clone()
+        };
+        let namespace_object = self
+            .inventory
+            .namespace_object(review.namespace())
+            .cloned()
+            .unwrap_or(Value::Null);
+        let bindings = Bindings {
+            object,
+            old_object,
+            request: review.request().clone(),
+            params: (*constraint.object).clone(),
+            namespace_object,
+            predefined: vec![
+                ("params".into(), constraint.parameters.clone()),
+                ("anyObject".into(), any_object),
+            ],
+        };
+        if !cel.needs_watchdog() {
+            return Ok(cel
+                .evaluate(&bindings)
+                .map_err(|m| (m, false))?
+                .unwrap_or_default());
+        }
+        watched(cel.clone(), bindings, self.budget.per_evaluation)
+    }
+}
+
+/// Evaluations over budget whose threads still run.
+static RUNAWAY: AtomicUsize = AtomicUsize::new(0);
+/// The most runaway evaluations tolerated before CEL programs that need a watchdog are refused.
+const MAX_RUNAWAY: usize = 4;
+
+/// Runs a CEL program on a thread of its own and gives up after `budget`; the thread finishes
+/// on its own (CEL always ends), and while too many such threads run, watched programs are
+/// refused instead of started.
+fn watched(
+    cel: Arc<CelProgram>,
+    bindings: Bindings,
+    budget: Duration,
+) -> Result<Vec<String>, (String, bool)> {
+    if RUNAWAY.load(Ordering::Relaxed) >= MAX_RUNAWAY {
+        return Err((
+            "too many evaluations over budget are still running".into(),
+            true,
+        ));
+    }
+    let (tx, rx) = mpsc::channel();
+    let done = Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
+    std::thread::Builder::new()
+        .name("palisade-cel".into())
+        .spawn(move || {
+            let result = cel.evaluate(&bindings);
+            if finished.swap(true, Ordering::AcqRel) {
+                // The caller gave up and counted this thread as a runaway.
+                RUNAWAY.fetch_sub(1, Ordering::Relaxed);
+            }
+            let _ = tx.send(result);
+        })
+        .map_err(|e| (e.to_string(), false))?;
+    match rx.recv_timeout(budget) {
+        Ok(result) => Ok(result.map_err(|m| (m, false))?.unwrap_or_default()),
+        Err(_) => {
+            if !done.swap(true, Ordering::AcqRel) {
+                RUNAWAY.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((format!("CEL evaluation ran longer than {budget:?}"), true))
+        }
     }
 }
 
@@ -397,24 +539,72 @@ fn load_template(object: &Object) -> Result<Template, PolicyError> {
         .find(|(_, t)| t.get("target").and_then(Value::as_str) == Some(ADMISSION_TARGET))
         .ok_or_else(|| invalid("/spec/targets", "no target admission.k8s.gatekeeper.sh"))?;
     let base = format!("/spec/targets/{index}");
-    // `rego` and `libs` on the target, or a `code` entry with `engine: Rego`.
-    let (pointer, source) = if target.get("rego").is_some() {
-        (base, target)
-    } else {
-        let found = target.get("code").and_then(Value::as_array).and_then(|c| {
+    let code = target.get("code").and_then(Value::as_array);
+    let engine_entry = |engine: &str| {
+        code.and_then(|c| {
             c.iter()
                 .enumerate()
-                .find(|(_, e)| e.get("engine").and_then(Value::as_str) == Some("Rego"))
-        });
-        match found {
-            Some((i, entry)) => (format!("{base}/code/{i}/source"), &entry["source"]),
-            None => return Err(invalid(&base, "the target has no Rego")),
-        }
+                .find(|(_, e)| e.get("engine").and_then(Value::as_str) == Some(engine))
+        })
     };
-    let rego = source
-        .get("rego")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid(&pointer, "rego is missing"))?;
+    // `rego` and `libs` on the target, or a `code` entry with `engine: Rego`.
+    let rego_source = if target.get("rego").is_some() {
+        Some((base.clone(), target))
+    } else {
+        engine_entry("Rego").map(|(i, e)| (format!("{base}/code/{i}/source"), &e["source"]))
+    };
+    let cel = match engine_entry("K8sNativeValidation") {
+        Some((i, entry)) => {
+            let pointer = format!("{base}/code/{i}/source");
+            let program = CelProgram::compile(&entry["source"]).map_err(|(at, message)| {
+                error(
+                    object,
+                    &format!("{pointer}{at}"),
+                    PolicyErrorKind::CelCompile,
+                    &name,
+                    message,
+                )
+            })?;
+            Some(Arc::new(program))
+        }
+        None => None,
+    };
+    let rego = match rego_source {
+        Some((pointer, source)) => Some(compile_rego(object, &name, &pointer, source)?),
+        None => None,
+    };
+    if rego.is_none() && cel.is_none() {
+        return Err(invalid(
+            &base,
+            "the target has neither Rego nor K8sNativeValidation",
+        ));
+    }
+    Ok(Template {
+        name: name.clone(),
+        kind,
+        file: object.source.path.clone(),
+        pos: object.locate("/metadata/name"),
+        schema,
+        rego,
+        cel,
+    })
+}
+
+fn compile_rego(
+    object: &Object,
+    name: &str,
+    pointer: &str,
+    source: &Value,
+) -> Result<RegoProgram, PolicyError> {
+    let rego = source.get("rego").and_then(Value::as_str).ok_or_else(|| {
+        error(
+            object,
+            pointer,
+            PolicyErrorKind::InvalidTemplate,
+            name,
+            "rego is missing".into(),
+        )
+    })?;
     let libs: Vec<&str> = source
         .get("libs")
         .and_then(Value::as_array)
@@ -423,7 +613,7 @@ fn load_template(object: &Object) -> Result<Template, PolicyError> {
     let mut sources = vec![rego];
     sources.extend(libs.iter().copied());
     let v1 = source.get("version").and_then(Value::as_str) == Some("v1");
-    let rego = RegoProgram::compile(&name, &sources, v1).map_err(|e| {
+    RegoProgram::compile(name, &sources, v1).map_err(|e| {
         let field = if e.source == 0 {
             format!("{pointer}/rego")
         } else {
@@ -431,28 +621,16 @@ fn load_template(object: &Object) -> Result<Template, PolicyError> {
         };
         let mut pos = object.locate_value(&field);
         let text = sources.get(e.source).copied().unwrap_or("");
-        if pos.line > 0 && e.line > 0 {
+        if pos.line > 0 && e.line > 0 && text.contains('\n') {
             // The value of a block scalar is located at its first line of content.
-            pos = if text.contains('\n') {
-                Pos::new(pos.line + e.line - 1, 1)
-            } else {
-                pos
-            };
+            pos = Pos::new(pos.line + e.line - 1, 1);
         }
         PolicyError {
             file: object.source.path.clone(),
             pos,
             kind: PolicyErrorKind::RegoCompile,
-            policy: name.clone(),
+            policy: name.to_owned(),
             message: e.message,
         }
-    })?;
-    Ok(Template {
-        name: name.clone(),
-        kind,
-        file: object.source.path.clone(),
-        pos: object.locate("/metadata/name"),
-        schema,
-        rego,
     })
 }

@@ -8,7 +8,7 @@ use palisade_core::{load_path, Limits, Object};
 use regex::Regex;
 use serde_json::Value;
 
-use crate::{Inventory, PolicySet, Review};
+use crate::{EngineChoice, Inventory, PolicySet, Review};
 
 /// How many violations an assertion expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,9 +98,19 @@ pub fn load_objects(path: &Path) -> Result<Vec<Object>, String> {
 
 /// The policies of one test: its template and constraint files.
 pub fn load_policies(template: &Path, constraint: &Path) -> Result<PolicySet, String> {
+    load_policies_with(template, constraint, EngineChoice::Auto)
+}
+
+/// [`load_policies`] with a choice of engine.
+pub fn load_policies_with(
+    template: &Path,
+    constraint: &Path,
+    engine: EngineChoice,
+) -> Result<PolicySet, String> {
     let mut objects = load_objects(template)?;
     objects.extend(load_objects(constraint)?);
-    let (set, errors) = PolicySet::load(&objects);
+    let (mut set, errors) = PolicySet::load(&objects);
+    set.set_engine(engine);
     if let Some(e) = errors.first() {
         return Err(e.to_string());
     }

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use palisade_policy::suite::{load_policies, run_case, Assertion};
-use palisade_policy::PolicySet;
+use palisade_policy::suite::{load_policies_with, run_case, Assertion};
+use palisade_policy::{EngineChoice, PolicySet};
 use serde_json::Value;
 
 fn passing_list(name: &str) -> (PathBuf, BTreeSet<String>) {
@@ -28,26 +28,61 @@ fn passing_list(name: &str) -> (PathBuf, BTreeSet<String>) {
 
 #[test]
 fn gatekeeper_library_rego() {
-    let Some(root) =
-        palisade_testdata::shared("conformance/gatekeeper-library", "gatekeeper_library_rego")
-    else {
+    run(
+        "gatekeeper_library_rego",
+        EngineChoice::Rego,
+        "passing-rego.txt",
+        270,
+    );
+}
+
+/// The cases of the 16 templates that carry a `K8sNativeValidation` engine, with it alone.
+#[test]
+fn gatekeeper_library_cel() {
+    run(
+        "gatekeeper_library_cel",
+        EngineChoice::Cel,
+        "passing-cel.txt",
+        131,
+    );
+}
+
+fn run(test: &str, engine: EngineChoice, list: &str, expected: usize) {
+    let Some(root) = palisade_testdata::shared("conformance/gatekeeper-library", test) else {
         return;
     };
     let text = std::fs::read_to_string(root.join("cases.json")).expect("cases.json");
     let index: Value = serde_json::from_str(&text).expect("cases.json parses");
-    let cases = index["cases"].as_array().expect("cases");
-    assert_eq!(cases.len(), 270, "the library has 270 cases");
+    let all = index["cases"].as_array().expect("cases");
+    assert_eq!(all.len(), 270, "the library has 270 cases");
+    let cases: Vec<&Value> = all
+        .iter()
+        .filter(|c| {
+            engine != EngineChoice::Cel
+                || c["template_engines"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|x| x == "K8sNativeValidation"))
+        })
+        .collect();
+    assert_eq!(cases.len(), expected);
 
     let mut sets: BTreeMap<(String, String), Result<PolicySet, String>> = BTreeMap::new();
     let mut passed = BTreeSet::new();
     let mut failed = Vec::new();
-    for case in cases {
+    for case in cases.iter().copied() {
         let s = |k: &str| case[k].as_str().unwrap_or_default().to_owned();
-        let id = format!("{} :: {} :: {}", s("suite"), s("test"), s("case"));
+        // Case names repeat within a test, so the object file is part of the name.
+        let id = format!(
+            "{} :: {} :: {} :: {}",
+            s("suite"),
+            s("test"),
+            s("case"),
+            s("object")
+        );
         let key = (s("template"), s("constraint"));
         let set = sets
             .entry(key.clone())
-            .or_insert_with(|| load_policies(&root.join(&key.0), &root.join(&key.1)));
+            .or_insert_with(|| load_policies_with(&root.join(&key.0), &root.join(&key.1), engine));
         let result = match set {
             Err(e) => Err(e.clone()),
             Ok(set) => {
@@ -75,7 +110,7 @@ fn gatekeeper_library_rego() {
             Err(e) => failed.push(format!("{id}: {e}")),
         }
     }
-    ratchet("passing-rego.txt", &passed, &failed, cases.len());
+    ratchet(list, &passed, &failed, cases.len());
 }
 
 fn ratchet(list: &str, passed: &BTreeSet<String>, failed: &[String], total: usize) {
