@@ -22,6 +22,7 @@ mod review;
 mod schema;
 mod set;
 pub mod suite;
+mod vap;
 
 pub use error::{PolicyError, PolicyErrorKind};
 pub use inventory::Inventory;
@@ -31,6 +32,7 @@ pub use set::{
     is_policy, Budget, Constraint, EnforcementAction, EngineChoice, Outcome, PolicySet, Template,
     Violation,
 };
+pub use vap::{resource_of, Binding, FailurePolicy, Vap};
 
 /// The API group of Gatekeeper's constraint kinds.
 pub const CONSTRAINTS_GROUP: &str = "constraints.gatekeeper.sh";

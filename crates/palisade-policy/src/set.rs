@@ -13,6 +13,7 @@ use crate::inventory::Inventory;
 use crate::matching::{labels_of, Match, Target};
 use crate::rego::RegoProgram;
 use crate::review::Review;
+use crate::vap::{Binding, FailurePolicy, Vap, VapTarget, VAP_GROUP};
 use crate::{schema, ADMISSION_TARGET, CONSTRAINTS_GROUP, TEMPLATES_GROUP};
 
 /// How long one evaluation of one constraint may run.
@@ -154,6 +155,11 @@ pub struct PolicySet {
     with_inventory: Vec<Option<RegoProgram>>,
     budget: Budget,
     engine: EngineChoice,
+    vaps: Vec<Vap>,
+    /// Each binding with the index of its policy, and where it was written.
+    bindings: Vec<(Binding, usize, String, Pos)>,
+    /// Objects of the kinds that policies name as `paramKind`.
+    params: Vec<Value>,
 }
 
 /// Whether an object is a policy this crate loads (a ConstraintTemplate or a Constraint).
@@ -163,9 +169,14 @@ pub fn is_policy(value: &Value) -> bool {
         .and_then(Value::as_str)
         .unwrap_or("");
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    (group == TEMPLATES_GROUP
-        && value.get("kind").and_then(Value::as_str) == Some("ConstraintTemplate"))
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    (group == TEMPLATES_GROUP && kind == "ConstraintTemplate")
         || group == CONSTRAINTS_GROUP
+        || (group == VAP_GROUP
+            && matches!(
+                kind,
+                "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding"
+            ))
 }
 
 fn error(
@@ -193,11 +204,30 @@ impl PolicySet {
         let mut set = PolicySet::default();
         let mut errors = Vec::new();
         let mut constraints = Vec::new();
+        let mut bindings = Vec::new();
+        let mut others = Vec::new();
         for object in objects {
             if !is_policy(&object.value) {
+                others.push(object);
                 continue;
             }
-            if object.kind() == "ConstraintTemplate" {
+            if object.kind() == "ValidatingAdmissionPolicy" {
+                match Vap::parse(&object.value) {
+                    Ok(vap) => {
+                        set.vaps.retain(|v| v.name != vap.name);
+                        set.vaps.push(vap);
+                    }
+                    Err((at, message)) => errors.push(error(
+                        object,
+                        &at,
+                        PolicyErrorKind::CelCompile,
+                        object.name(),
+                        message,
+                    )),
+                }
+            } else if object.kind() == "ValidatingAdmissionPolicyBinding" {
+                bindings.push(object);
+            } else if object.kind() == "ConstraintTemplate" {
                 match load_template(object) {
                     Ok(t) => {
                         if let Some(old) = set.templates.iter().position(|o| o.kind == t.kind) {
@@ -218,6 +248,47 @@ impl PolicySet {
                 Err(e) => errors.push(e),
             }
         }
+        for object in bindings {
+            let id = format!("ValidatingAdmissionPolicyBinding/{}", object.name());
+            match Binding::parse(&object.value) {
+                Ok(b) => match set.vaps.iter().position(|v| v.name == b.policy) {
+                    Some(i) => set.bindings.push((
+                        b,
+                        i,
+                        object.source.path.clone(),
+                        object.locate("/metadata/name"),
+                    )),
+                    None => errors.push(error(
+                        object,
+                        "/spec/policyName",
+                        PolicyErrorKind::MissingTemplate,
+                        &id,
+                        format!("no ValidatingAdmissionPolicy named {}", b.policy),
+                    )),
+                },
+                Err((at, message)) => errors.push(error(
+                    object,
+                    &at,
+                    PolicyErrorKind::InvalidConstraint,
+                    &id,
+                    message,
+                )),
+            }
+        }
+        let param_kinds: Vec<&(String, String)> = set
+            .vaps
+            .iter()
+            .filter_map(|v| v.param_kind.as_ref())
+            .collect();
+        set.params = others
+            .into_iter()
+            .filter(|o| {
+                param_kinds
+                    .iter()
+                    .any(|(api, kind)| o.api_version() == api && o.kind() == kind)
+            })
+            .map(|o| o.value.clone())
+            .collect();
         set.with_inventory = vec![None; set.templates.len()];
         (set, errors)
     }
@@ -270,7 +341,12 @@ impl PolicySet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.constraints.is_empty()
+        self.constraints.is_empty() && self.bindings.is_empty()
+    }
+
+    /// The loaded ValidatingAdmissionPolicyBindings (those whose policy exists).
+    pub fn bindings(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().map(|(b, ..)| b)
     }
 
     fn load_constraint(&self, object: &Object) -> Result<Constraint, PolicyError> {
@@ -340,9 +416,10 @@ impl PolicySet {
     /// Reviews one object against every constraint whose `spec.match` selects it.
     pub fn review(&self, review: &Review) -> Outcome {
         let mut outcome = Outcome::default();
-        if self.constraints.is_empty() {
+        if self.is_empty() {
             return outcome;
         }
+        self.review_bindings(review, &mut outcome);
         let object = review.object();
         let namespace = review.namespace();
         let target = Target {
@@ -421,6 +498,95 @@ impl PolicySet {
             }
         }
         outcome
+    }
+
+    /// Runs every ValidatingAdmissionPolicyBinding that selects the object.
+    fn review_bindings(&self, review: &Review, outcome: &mut Outcome) {
+        if self.bindings.is_empty() {
+            return;
+        }
+        let namespace = review.namespace();
+        let target = VapTarget::new(review, self.inventory.namespace_labels(namespace));
+        for (binding, index, file, pos) in &self.bindings {
+            let vap = &self.vaps[*index];
+            if !vap.matches(&target) || !binding.matches(&target) {
+                continue;
+            }
+            let action = if binding.actions.iter().any(|a| a == "Deny") {
+                EnforcementAction::Deny
+            } else if binding.actions.iter().any(|a| a == "Warn") {
+                EnforcementAction::Warn
+            } else {
+                EnforcementAction::Dryrun
+            };
+            let violation = |message: String| Violation {
+                kind: "ValidatingAdmissionPolicyBinding".into(),
+                name: binding.name.clone(),
+                message,
+                details: Value::Null,
+                action: action.clone(),
+            };
+            let params: Vec<Value> = if vap.param_kind.is_some() {
+                match binding.params(&self.params, namespace) {
+                    Ok(found) => found.into_iter().cloned().collect(),
+                    Err(None) => continue,
+                    Err(Some(message)) => {
+                        outcome.violations.push(violation(message));
+                        continue;
+                    }
+                }
+            } else {
+                vec![Value::Null]
+            };
+            for param in params {
+                let bindings = Bindings {
+                    object: review.object().clone(),
+                    old_object: review.old_object().cloned().unwrap_or(Value::Null),
+                    request: review.request().clone(),
+                    params: param,
+                    namespace_object: self
+                        .inventory
+                        .namespace_object(namespace)
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    predefined: Vec::new(),
+                };
+                let result = if vap.program.needs_watchdog() {
+                    watched(vap.program.clone(), bindings, self.budget.per_evaluation)
+                } else {
+                    vap.program
+                        .evaluate(&bindings)
+                        .map(Option::unwrap_or_default)
+                        .map_err(|m| (m, false))
+                };
+                match result {
+                    Ok(messages) => outcome
+                        .violations
+                        .extend(messages.into_iter().map(&violation)),
+                    Err((message, over_budget)) => {
+                        let text = format!(
+                            "ValidatingAdmissionPolicy '{}' with binding '{}': {message}",
+                            vap.name, binding.name
+                        );
+                        match vap.failure_policy {
+                            FailurePolicy::Fail => outcome.violations.push(violation(text.clone())),
+                            FailurePolicy::Ignore => {}
+                        }
+                        outcome.errors.push(PolicyError {
+                            file: file.clone(),
+                            pos: *pos,
+                            kind: if over_budget {
+                                PolicyErrorKind::Budget
+                            } else {
+                                PolicyErrorKind::Evaluation
+                            },
+                            policy: format!("ValidatingAdmissionPolicyBinding/{}", binding.name),
+                            message: text,
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// Gatekeeper's K8sNativeValidation: `params` is the constraint, `variables.params` its

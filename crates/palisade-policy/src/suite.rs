@@ -114,7 +114,7 @@ pub fn load_policies_with(
     if let Some(e) = errors.first() {
         return Err(e.to_string());
     }
-    if set.constraints().is_empty() {
+    if set.is_empty() {
         return Err(format!("{}: no constraint", constraint.display()));
     }
     Ok(set)
