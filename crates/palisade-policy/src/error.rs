@@ -44,6 +44,8 @@ impl PolicyErrorKind {
 pub struct PolicyError {
     pub file: String,
     pub pos: Pos,
+    /// JSON pointer of the faulty field in the policy object.
+    pub pointer: String,
     pub kind: PolicyErrorKind,
     /// The template (`k8sallowedrepos`) or constraint (`K8sAllowedRepos/name`).
     pub policy: String,

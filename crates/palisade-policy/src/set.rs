@@ -189,6 +189,7 @@ fn error(
     PolicyError {
         file: object.source.path.clone(),
         pos: object.locate(pointer),
+        pointer: pointer.to_owned(),
         kind,
         policy: policy.to_owned(),
         message,
@@ -319,6 +320,7 @@ impl PolicySet {
                         errors.push(PolicyError {
                             file: t.file.clone(),
                             pos: t.pos,
+                            pointer: "/metadata/name".into(),
                             kind: PolicyErrorKind::Evaluation,
                             policy: t.name.clone(),
                             message,
@@ -434,6 +436,7 @@ impl PolicySet {
             let fail = |kind, message| PolicyError {
                 file: constraint.file.clone(),
                 pos: constraint.pos,
+                pointer: "/metadata/name".into(),
                 kind,
                 policy: constraint.id(),
                 message,
@@ -575,6 +578,7 @@ impl PolicySet {
                         outcome.errors.push(PolicyError {
                             file: file.clone(),
                             pos: *pos,
+                            pointer: "/metadata/name".into(),
                             kind: if over_budget {
                                 PolicyErrorKind::Budget
                             } else {
@@ -794,6 +798,7 @@ fn compile_rego(
         PolicyError {
             file: object.source.path.clone(),
             pos,
+            pointer: field,
             kind: PolicyErrorKind::RegoCompile,
             policy: name.to_owned(),
             message: e.message,

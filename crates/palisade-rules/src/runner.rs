@@ -323,6 +323,7 @@ impl Engine {
             fix: emit.fix,
             related: Vec::new(),
             secrets: emit.secrets,
+            policy: None,
         })
     }
 

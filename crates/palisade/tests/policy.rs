@@ -180,3 +180,130 @@ fn no_suite_is_an_error() {
     assert_eq!(code, 2);
     assert!(err.contains("no Suite"), "{err}");
 }
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies")
+}
+
+#[test]
+fn the_example_policies_pass_their_suites() {
+    let (code, out, err) = run(&examples(), &["policy", "test"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("8 passed, 0 failed, 0 skipped in 3 suite(s)"),
+        "{out}"
+    );
+}
+
+fn json_findings(stdout: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(stdout).expect("JSON report");
+    doc["findings"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn scan_reports_violations_of_policy_dirs_named_after_their_policy() {
+    let dir = examples();
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "scan",
+            "allowed-repos/disallowed.yaml",
+            "--policy",
+            "allowed-repos",
+            "--policy",
+            "vap",
+            "--select",
+            "POL001",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let found: Vec<(String, String, u64)> = json_findings(&out)
+        .iter()
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap_or_default().to_owned(),
+                f["message"].as_str().unwrap_or_default().to_owned(),
+                f["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let repos = "AllowedRepositories/must-come-from-trusted-registry";
+    let vap = "ValidatingAdmissionPolicyBinding/trusted-images-and-limits";
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(found.iter().all(|(_, _, line)| *line == 4), "{found:#?}");
+    assert_eq!(found.iter().filter(|(p, ..)| p == repos).count(), 2);
+    assert_eq!(found.iter().filter(|(p, ..)| p == vap).count(), 2);
+    assert!(found
+        .iter()
+        .any(|(_, m, _)| m.contains("docker.io/library/nginx:1.27 is not from allowed")));
+}
+
+#[test]
+fn scan_evaluates_policies_in_its_input_and_reports_broken_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "template.yaml", TEMPLATE);
+    write(
+        dir.path(),
+        "constraint.yaml",
+        &CONSTRAINT.replace(
+            "spec:\n  match:",
+            "spec:\n  enforcementAction: warn\n  match:",
+        ),
+    );
+    write(
+        dir.path(),
+        "bad-params.yaml",
+        &CONSTRAINT
+            .replace("must-have-owner", "bad-params")
+            .replace("labels: [\"owner\", \"team\"]", "labels: \"owner\""),
+    );
+    write(
+        dir.path(),
+        "ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    team: x\n",
+    );
+    let (code, out, err) = run(
+        dir.path(),
+        &["scan", ".", "--select", "POL001", "-f", "json"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let found = json_findings(&out);
+    assert_eq!(found.len(), 2, "{out}");
+    let violation = found
+        .iter()
+        .find(|f| f["file"] == "ns.yaml")
+        .expect("the namespace's violation");
+    assert_eq!(violation["policy"], "K8sRequiredLabels/must-have-owner");
+    assert_eq!(violation["message"], "missing label owner");
+    // `enforcementAction: warn` is a medium finding.
+    assert_eq!(violation["severity"], "medium");
+    let broken = found
+        .iter()
+        .find(|f| f["file"] == "bad-params.yaml")
+        .expect("the broken constraint");
+    assert_eq!(broken["policy"], "K8sRequiredLabels/bad-params");
+    // At `parameters:`, the field that violates the schema.
+    assert_eq!(broken["line"], 10, "{broken}");
+    assert!(broken["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("spec.parameters.labels: must be of type array"));
+}
+
+#[test]
+fn scan_without_policies_reports_no_policy_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+    );
+    let (code, out, err) = run(
+        dir.path(),
+        &["scan", ".", "--select", "POL001", "-f", "json"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(json_findings(&out).is_empty(), "{out}");
+}

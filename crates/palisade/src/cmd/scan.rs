@@ -43,6 +43,8 @@ fn invalid_value() -> clap::Error {
 pub struct ScanArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub policy: crate::cmd::policy::PolicyArgs,
     /// Output format.
     #[arg(long, short = 'f', default_value = "text", value_parser = format_parser())]
     pub format: Format,
@@ -380,6 +382,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
     let fingerprints = baseline.is_some() || args.write_baseline.is_some();
     let mut outcome = scan_with(&engine, &args.input, &config, fingerprints)?;
+    // Policy as code: POL001 findings from `--policy` and the policies in the input.
+    let print = |f: &Finding, v: Option<&serde_json::Value>| {
+        baseline::fingerprint(f, baseline::value_digest(v))
+    };
+    let print: Option<crate::cmd::policy::Fingerprint<'_>> = fingerprints.then_some(&print);
+    crate::cmd::policy::add_scan_findings(
+        &args.policy,
+        &args.input,
+        &engine,
+        &config,
+        &mut outcome,
+        print,
+    )?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     // Masks the credentials of every finding, hidden by the baseline or not: they may show in
     // the code frame of another.
