@@ -159,7 +159,7 @@ impl RegoProgram {
         let mut engine = self.engine.clone();
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit: budget,
-            check_interval: NonZeroU32::MIN,
+            check_interval: NonZeroU32::new(16).unwrap_or(NonZeroU32::MIN),
         });
         engine.set_input(regorus::Value::from(input.clone()));
         let result = engine.eval_rule(self.query.clone()).map_err(|e| {
