@@ -571,22 +571,26 @@ impl PolicySet {
                             "ValidatingAdmissionPolicy '{}' with binding '{}': {message}",
                             vap.name, binding.name
                         );
+                        // `Fail` denies with the error (one violation); `Ignore` admits,
+                        // and the error is only reported.
                         match vap.failure_policy {
-                            FailurePolicy::Fail => outcome.violations.push(violation(text.clone())),
-                            FailurePolicy::Ignore => {}
+                            FailurePolicy::Fail => outcome.violations.push(violation(text)),
+                            FailurePolicy::Ignore => outcome.errors.push(PolicyError {
+                                file: file.clone(),
+                                pos: *pos,
+                                pointer: "/metadata/name".into(),
+                                kind: if over_budget {
+                                    PolicyErrorKind::Budget
+                                } else {
+                                    PolicyErrorKind::Evaluation
+                                },
+                                policy: format!(
+                                    "ValidatingAdmissionPolicyBinding/{}",
+                                    binding.name
+                                ),
+                                message: text,
+                            }),
                         }
-                        outcome.errors.push(PolicyError {
-                            file: file.clone(),
-                            pos: *pos,
-                            pointer: "/metadata/name".into(),
-                            kind: if over_budget {
-                                PolicyErrorKind::Budget
-                            } else {
-                                PolicyErrorKind::Evaluation
-                            },
-                            policy: format!("ValidatingAdmissionPolicyBinding/{}", binding.name),
-                            message: text,
-                        });
                     }
                 }
             }
