@@ -209,6 +209,11 @@ pub struct Finding {
     /// Never serialized: reports mask them with a [`crate::Redactor`].
     #[serde(skip)]
     pub secrets: Vec<String>,
+    /// For a policy-as-code finding (one rule for all of them): the policy that found it,
+    /// `Kind/name` of a Gatekeeper constraint or `ValidatingAdmissionPolicyBinding/name`.
+    /// Reports show it as the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 impl Finding {

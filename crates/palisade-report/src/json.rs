@@ -42,6 +42,9 @@ impl Serialize for Findings<'_> {
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     rule: &'static str,
+    /// The policy of a policy-as-code finding (`K8sAllowedRepos/name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
     slug: &'static str,
     title: &'static str,
     severity: Severity,
@@ -65,6 +68,7 @@ impl<'a> JsonFinding<'a> {
     fn new(f: &'a Finding, redactor: &Redactor) -> Self {
         JsonFinding {
             rule: f.rule.id,
+            policy: f.policy.as_deref(),
             slug: f.rule.slug,
             title: f.rule.title,
             severity: f.severity,

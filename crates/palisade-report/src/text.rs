@@ -84,11 +84,16 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
             .chain(f.related.iter().copied())
             .map(|r| r.slug)
             .collect();
+        // A policy-as-code finding names its policy after the rule.
+        let label = match &f.policy {
+            Some(policy) => format!("{} {policy}", ids.join(", ")),
+            None => ids.join(", "),
+        };
         out.push_str(&format!(
             "{}{}[{}]{} {}{}{}\n",
             sev.render(),
             f.severity,
-            ids.join(", "),
+            label,
             sev.render_reset(),
             bold.render(),
             report.redactor.redact(&f.message),

@@ -249,6 +249,7 @@ impl Engine {
                     kind: "NodeFile".to_owned(),
                     namespace: None,
                     name: file.clone(),
+                    uid: None,
                 };
                 let suppressed = self.suppressions.iter().any(|s| {
                     s.rule == meta.id
@@ -278,6 +279,7 @@ impl Engine {
                     fix: None,
                     related: Vec::new(),
                     secrets: Vec::new(),
+                    policy: None,
                 });
             }
         }
@@ -381,6 +383,7 @@ impl Engine {
             fix: emit.fix,
             related: Vec::new(),
             secrets: emit.secrets,
+            policy: None,
         })
     }
 

@@ -94,8 +94,9 @@ pub(crate) async fn handle(
         ["api", "v1", "namespaces", ns, "pods", name, "log"] => Some((*ns, *name)),
         _ => None,
     };
-    if method == Method::GET && log.is_none() {
-        return crate::http::handle_request(State(shared), method, uri, headers).await;
+    // Reads and replacements go to the read-only server's handler, which serves watches too.
+    if (method == Method::GET || method == Method::PUT) && log.is_none() {
+        return crate::http::handle_request(State(shared), method, uri, headers, body).await;
     }
     lock(&shared.requests).push(Request {
         method: method.to_string(),

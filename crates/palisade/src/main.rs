@@ -46,6 +46,9 @@ enum Command {
     Node(cmd::node::NodeArgs),
     /// Threat detection on Kubernetes audit events with Falco rules files.
     Audit(cmd::audit::AuditArgs),
+    /// Policy as code: test Gatekeeper ConstraintTemplates and Constraints with their suites.
+    #[command(subcommand)]
+    Policy(cmd::policy::PolicyCommand),
     /// Print a shell completion script to standard output: `source <(palisade completions bash)`.
     Completions(cmd::completions::CompletionsArgs),
     /// Write the man pages: palisade.1 and one per subcommand into --dir, or palisade.1 to
@@ -120,6 +123,7 @@ fn main() -> ExitCode {
         Command::Pss(args) => cmd::pss::run(args),
         Command::Node(args) => cmd::node::run(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Policy(command) => cmd::policy::run(command),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
         Command::Cluster(command) => cmd::cluster::run(command),

@@ -12,6 +12,7 @@ pub mod namespace;
 pub mod network;
 pub mod node;
 pub mod openshift;
+pub mod policy;
 pub mod pss;
 pub mod rbac;
 pub mod secrets;
@@ -178,6 +179,7 @@ pub static ALL: &[&dyn Rule] = &[
     &workload::windows_host_process::WindowsHostProcess,
     &workload::non_default_capabilities::NonDefaultCapabilities,
     &workload::git_sync_git_command::GitSyncGitCommand,
+    &policy::policy_violation::PolicyViolation,
     &pss::pss_app_armor_profile::AppArmorProfile,
     &pss::pss_capabilities_baseline::CapabilitiesBaseline,
     &pss::pss_host_namespaces::HostNamespaces,

@@ -9,6 +9,7 @@ pub mod isolate;
 pub mod man;
 pub mod netpol;
 pub mod node;
+pub mod policy;
 pub mod pss;
 pub mod rbac;
 pub mod rbac_audit;

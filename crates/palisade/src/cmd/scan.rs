@@ -44,6 +44,8 @@ fn invalid_value() -> clap::Error {
 pub struct ScanArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub policy: crate::cmd::policy::PolicyArgs,
     /// Output format.
     #[arg(long, short = 'f', default_value = "text", value_parser = format_parser())]
     pub format: Format,
@@ -469,6 +471,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         &args.kustomize,
         &config,
         fingerprints,
+    )?;
+    // Policy as code: POL001 findings from `--policy` and the policies in the input.
+    let print = |f: &Finding, v: Option<&serde_json::Value>| {
+        baseline::fingerprint(f, baseline::value_digest(v))
+    };
+    let print: Option<crate::cmd::policy::Fingerprint<'_>> = fingerprints.then_some(&print);
+    crate::cmd::policy::add_scan_findings(
+        &args.policy,
+        &args.input,
+        &engine,
+        &config,
+        &mut outcome,
+        print,
     )?;
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     // Masks the credentials of every finding, hidden by the baseline or not: they may show in

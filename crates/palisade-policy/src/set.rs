@@ -1,0 +1,811 @@
+//! Loading templates and constraints, and reviewing objects against them.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use palisade_core::{Object, Pos};
+use serde_json::{json, Value};
+
+use crate::cel::{Bindings, CelProgram};
+use crate::error::{at, str_at, PolicyError, PolicyErrorKind};
+use crate::inventory::Inventory;
+use crate::matching::{labels_of, Match, Target};
+use crate::rego::RegoProgram;
+use crate::review::Review;
+use crate::vap::{Binding, FailurePolicy, Vap, VapTarget, VAP_GROUP};
+use crate::{schema, ADMISSION_TARGET, CONSTRAINTS_GROUP, TEMPLATES_GROUP};
+
+/// How long one evaluation of one constraint may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub per_evaluation: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            per_evaluation: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Which engine evaluates templates that carry both Rego and CEL (`K8sNativeValidation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// Rego when the template has it, else CEL.
+    #[default]
+    Auto,
+    /// Rego only: templates without Rego are not run.
+    Rego,
+    /// CEL only: templates without `K8sNativeValidation` are not run.
+    Cel,
+}
+
+/// A constraint's `spec.enforcementAction`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EnforcementAction {
+    Deny,
+    Warn,
+    Dryrun,
+    /// `scoped` or an action this version does not know, kept as written.
+    Other(String),
+}
+
+impl EnforcementAction {
+    pub fn parse(text: Option<&str>) -> EnforcementAction {
+        match text.unwrap_or("deny") {
+            "" | "deny" => EnforcementAction::Deny,
+            "warn" => EnforcementAction::Warn,
+            "dryrun" => EnforcementAction::Dryrun,
+            other => EnforcementAction::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            EnforcementAction::Deny => "deny",
+            EnforcementAction::Warn => "warn",
+            EnforcementAction::Dryrun => "dryrun",
+            EnforcementAction::Other(s) => s,
+        }
+    }
+}
+
+/// A loaded ConstraintTemplate.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// `metadata.name` (`k8sallowedrepos`).
+    pub name: String,
+    /// The constraint kind it defines (`K8sAllowedRepos`).
+    pub kind: String,
+    pub file: String,
+    pub pos: Pos,
+    schema: Option<Value>,
+    rego: Option<RegoProgram>,
+    cel: Option<Arc<CelProgram>>,
+}
+
+impl Template {
+    pub fn has_rego(&self) -> bool {
+        self.rego.is_some()
+    }
+
+    /// Whether the template carries a `K8sNativeValidation` (CEL) engine.
+    pub fn has_cel(&self) -> bool {
+        self.cel.is_some()
+    }
+}
+
+/// A loaded Constraint whose template exists and whose parameters are valid.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    pub kind: String,
+    pub name: String,
+    pub file: String,
+    pub pos: Pos,
+    pub matcher: Match,
+    pub parameters: Value,
+    pub action: EnforcementAction,
+    template: usize,
+    /// The whole constraint, which CEL reads as `params`.
+    object: Arc<Value>,
+}
+
+impl Constraint {
+    /// `Kind/name`, as findings and `gator` name a constraint.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+/// One violation of one constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The constraint kind (`K8sAllowedRepos`).
+    pub kind: String,
+    /// The constraint name (`repo-is-openpolicyagent`).
+    pub name: String,
+    pub message: String,
+    pub details: Value,
+    pub action: EnforcementAction,
+}
+
+impl Violation {
+    /// `Kind/name` of the violated constraint.
+    pub fn constraint(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+/// The result of one review: the violations, and the evaluations that failed.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub violations: Vec<Violation>,
+    pub errors: Vec<PolicyError>,
+}
+
+/// The loaded templates and constraints, with the inventory their Rego reads.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    templates: Vec<Template>,
+    constraints: Vec<Constraint>,
+    inventory: Inventory,
+    /// Per template, its program with the inventory loaded (for templates that read it).
+    with_inventory: Vec<Option<RegoProgram>>,
+    budget: Budget,
+    engine: EngineChoice,
+    vaps: Vec<Vap>,
+    /// Each binding with the index of its policy, and where it was written.
+    bindings: Vec<(Binding, usize, String, Pos)>,
+    /// Objects of the kinds that policies name as `paramKind`.
+    params: Vec<Value>,
+}
+
+/// Whether an object is a policy this crate loads (a ConstraintTemplate or a Constraint).
+pub fn is_policy(value: &Value) -> bool {
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    (group == TEMPLATES_GROUP && kind == "ConstraintTemplate")
+        || group == CONSTRAINTS_GROUP
+        || (group == VAP_GROUP
+            && matches!(
+                kind,
+                "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding"
+            ))
+}
+
+fn error(
+    object: &Object,
+    pointer: &str,
+    kind: PolicyErrorKind,
+    policy: &str,
+    message: String,
+) -> PolicyError {
+    PolicyError {
+        file: object.source.path.clone(),
+        pos: object.locate(pointer),
+        pointer: pointer.to_owned(),
+        kind,
+        policy: policy.to_owned(),
+        message,
+    }
+}
+
+impl PolicySet {
+    /// Loads every ConstraintTemplate and Constraint among `objects` (other objects are
+    /// ignored), and returns the policies that cannot be used as errors.
+    pub fn load<'a>(
+        objects: impl IntoIterator<Item = &'a Object>,
+    ) -> (PolicySet, Vec<PolicyError>) {
+        let mut set = PolicySet::default();
+        let mut errors = Vec::new();
+        let mut constraints = Vec::new();
+        let mut bindings = Vec::new();
+        let mut others = Vec::new();
+        for object in objects {
+            if !is_policy(&object.value) {
+                others.push(object);
+                continue;
+            }
+            if object.kind() == "ValidatingAdmissionPolicy" {
+                match Vap::parse(&object.value) {
+                    Ok(vap) => {
+                        set.vaps.retain(|v| v.name != vap.name);
+                        set.vaps.push(vap);
+                    }
+                    Err((at, message)) => errors.push(error(
+                        object,
+                        &at,
+                        PolicyErrorKind::CelCompile,
+                        object.name(),
+                        message,
+                    )),
+                }
+            } else if object.kind() == "ValidatingAdmissionPolicyBinding" {
+                bindings.push(object);
+            } else if object.kind() == "ConstraintTemplate" {
+                match load_template(object) {
+                    Ok(t) => {
+                        if let Some(old) = set.templates.iter().position(|o| o.kind == t.kind) {
+                            set.templates[old] = t;
+                        } else {
+                            set.templates.push(t);
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                }
+            } else {
+                constraints.push(object);
+            }
+        }
+        for object in constraints {
+            match set.load_constraint(object) {
+                Ok(c) => set.constraints.push(c),
+                Err(e) => errors.push(e),
+            }
+        }
+        for object in bindings {
+            let id = format!("ValidatingAdmissionPolicyBinding/{}", object.name());
+            match Binding::parse(&object.value) {
+                Ok(b) => match set.vaps.iter().position(|v| v.name == b.policy) {
+                    Some(i) => set.bindings.push((
+                        b,
+                        i,
+                        object.source.path.clone(),
+                        object.locate("/metadata/name"),
+                    )),
+                    None => errors.push(error(
+                        object,
+                        "/spec/policyName",
+                        PolicyErrorKind::MissingTemplate,
+                        &id,
+                        format!("no ValidatingAdmissionPolicy named {}", b.policy),
+                    )),
+                },
+                Err((at, message)) => errors.push(error(
+                    object,
+                    &at,
+                    PolicyErrorKind::InvalidConstraint,
+                    &id,
+                    message,
+                )),
+            }
+        }
+        let param_kinds: Vec<&(String, String)> = set
+            .vaps
+            .iter()
+            .filter_map(|v| v.param_kind.as_ref())
+            .collect();
+        set.params = others
+            .into_iter()
+            .filter(|o| {
+                param_kinds
+                    .iter()
+                    .any(|(api, kind)| o.api_version() == api && o.kind() == kind)
+            })
+            .map(|o| o.value.clone())
+            .collect();
+        set.with_inventory = vec![None; set.templates.len()];
+        (set, errors)
+    }
+
+    /// Chooses the engine of templates that carry both Rego and CEL.
+    pub fn set_engine(&mut self, engine: EngineChoice) {
+        self.engine = engine;
+    }
+
+    /// Sets the time budget of each evaluation.
+    pub fn set_budget(&mut self, budget: Budget) {
+        self.budget = budget;
+    }
+
+    /// Sets the cluster state that referential templates read as `data.inventory` and that
+    /// namespace selectors read Namespace labels from.
+    pub fn set_inventory(&mut self, inventory: Inventory) -> Vec<PolicyError> {
+        let mut errors = Vec::new();
+        let data = (!inventory.is_empty()).then(|| inventory.to_data());
+        self.with_inventory = self
+            .templates
+            .iter()
+            .map(|t| {
+                let rego = t.rego.as_ref().filter(|r| r.uses_inventory)?;
+                match rego.with_data(data.as_ref()?) {
+                    Ok(p) => Some(p),
+                    Err(message) => {
+                        errors.push(PolicyError {
+                            file: t.file.clone(),
+                            pos: t.pos,
+                            pointer: "/metadata/name".into(),
+                            kind: PolicyErrorKind::Evaluation,
+                            policy: t.name.clone(),
+                            message,
+                        });
+                        None
+                    }
+                }
+            })
+            .collect();
+        self.inventory = inventory;
+        errors
+    }
+
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.constraints.is_empty() && self.bindings.is_empty()
+    }
+
+    /// The loaded ValidatingAdmissionPolicyBindings (those whose policy exists).
+    pub fn bindings(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().map(|(b, ..)| b)
+    }
+
+    fn load_constraint(&self, object: &Object) -> Result<Constraint, PolicyError> {
+        let kind = object.kind().to_owned();
+        let name = object.name().to_owned();
+        let id = format!("{kind}/{name}");
+        if name.is_empty() {
+            return Err(error(
+                object,
+                "/metadata",
+                PolicyErrorKind::InvalidConstraint,
+                &id,
+                "the constraint has no name".into(),
+            ));
+        }
+        let Some(template) = self.templates.iter().position(|t| t.kind == kind) else {
+            return Err(error(
+                object,
+                "/kind",
+                PolicyErrorKind::MissingTemplate,
+                &id,
+                format!("no ConstraintTemplate defines kind {kind}"),
+            ));
+        };
+        let spec = object.value.get("spec");
+        let matcher = Match::parse(spec.and_then(|s| s.get("match"))).map_err(|m| {
+            error(
+                object,
+                "/spec/match",
+                PolicyErrorKind::InvalidConstraint,
+                &id,
+                m,
+            )
+        })?;
+        let parameters = spec
+            .and_then(|s| s.get("parameters"))
+            .filter(|p| !p.is_null())
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        if let Some(schema) = &self.templates[template].schema {
+            if !parameters.is_null() {
+                let problems = schema::validate(&parameters, schema);
+                if !problems.is_empty() {
+                    return Err(error(
+                        object,
+                        "/spec/parameters",
+                        PolicyErrorKind::InvalidParameters,
+                        &id,
+                        problems.join("; "),
+                    ));
+                }
+            }
+        }
+        Ok(Constraint {
+            action: EnforcementAction::parse(str_at(&object.value, &["spec", "enforcementAction"])),
+            kind,
+            name,
+            file: object.source.path.clone(),
+            pos: object.locate("/metadata/name"),
+            matcher,
+            parameters,
+            template,
+            object: Arc::new(object.value.clone()),
+        })
+    }
+
+    /// Reviews one object against every constraint whose `spec.match` selects it.
+    pub fn review(&self, review: &Review) -> Outcome {
+        let mut outcome = Outcome::default();
+        if self.is_empty() {
+            return outcome;
+        }
+        self.review_bindings(review, &mut outcome);
+        let object = review.object();
+        let namespace = review.namespace();
+        let target = Target {
+            group: review.kind_field("group"),
+            kind: review.kind_field("kind"),
+            name: review.name(),
+            namespace,
+            labels: labels_of(object),
+            namespace_labels: self.inventory.namespace_labels(namespace).cloned(),
+        };
+        for constraint in &self.constraints {
+            let fail = |kind, message| PolicyError {
+                file: constraint.file.clone(),
+                pos: constraint.pos,
+                pointer: "/metadata/name".into(),
+                kind,
+                policy: constraint.id(),
+                message,
+            };
+            match constraint.matcher.matches(&target) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(message) => {
+                    outcome
+                        .errors
+                        .push(fail(PolicyErrorKind::Evaluation, message));
+                    continue;
+                }
+            }
+            let template = &self.templates[constraint.template];
+            let use_cel = match self.engine {
+                EngineChoice::Auto => template.rego.is_none(),
+                EngineChoice::Rego => false,
+                EngineChoice::Cel => true,
+            };
+            let found = if use_cel {
+                let Some(cel) = &template.cel else { continue };
+                self.evaluate_cel(cel, constraint, review).map(|messages| {
+                    messages
+                        .into_iter()
+                        .map(|msg| (msg, Value::Null))
+                        .collect::<Vec<_>>()
+                })
+            } else {
+                let Some(rego) = &template.rego else { continue };
+                let program = self
+                    .with_inventory
+                    .get(constraint.template)
+                    .and_then(Option::as_ref)
+                    .unwrap_or(rego);
+                let input =
+                    json!({"review": review.request(), "parameters": constraint.parameters});
+                program
+                    .evaluate(&input, self.budget.per_evaluation)
+                    .map(|found| found.into_iter().map(|v| (v.msg, v.details)).collect())
+            };
+            match found {
+                Ok(found) => {
+                    outcome
+                        .violations
+                        .extend(found.into_iter().map(|(message, details)| Violation {
+                            kind: constraint.kind.clone(),
+                            name: constraint.name.clone(),
+                            message,
+                            details,
+                            action: constraint.action.clone(),
+                        }))
+                }
+                Err((message, over_budget)) => {
+                    let kind = if over_budget {
+                        PolicyErrorKind::Budget
+                    } else {
+                        PolicyErrorKind::Evaluation
+                    };
+                    outcome.errors.push(fail(kind, message));
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Runs every ValidatingAdmissionPolicyBinding that selects the object.
+    fn review_bindings(&self, review: &Review, outcome: &mut Outcome) {
+        if self.bindings.is_empty() {
+            return;
+        }
+        let namespace = review.namespace();
+        let target = VapTarget::new(review, self.inventory.namespace_labels(namespace));
+        for (binding, index, file, pos) in &self.bindings {
+            let vap = &self.vaps[*index];
+            if !vap.matches(&target) || !binding.matches(&target) {
+                continue;
+            }
+            let action = if binding.actions.iter().any(|a| a == "Deny") {
+                EnforcementAction::Deny
+            } else if binding.actions.iter().any(|a| a == "Warn") {
+                EnforcementAction::Warn
+            } else {
+                EnforcementAction::Dryrun
+            };
+            let violation = |message: String| Violation {
+                kind: "ValidatingAdmissionPolicyBinding".into(),
+                name: binding.name.clone(),
+                message,
+                details: Value::Null,
+                action: action.clone(),
+            };
+            let params: Vec<Value> = if vap.param_kind.is_some() {
+                match binding.params(&self.params, namespace) {
+                    Ok(found) => found.into_iter().cloned().collect(),
+                    Err(None) => continue,
+                    Err(Some(message)) => {
+                        outcome.violations.push(violation(message));
+                        continue;
+                    }
+                }
+            } else {
+                vec![Value::Null]
+            };
+            for param in params {
+                let bindings = Bindings {
+                    object: review.object().clone(),
+                    old_object: review.old_object().cloned().unwrap_or(Value::Null),
+                    request: review.request().clone(),
+                    params: param,
+                    namespace_object: self
+                        .inventory
+                        .namespace_object(namespace)
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    predefined: Vec::new(),
+                };
+                let result = if vap.program.needs_watchdog() {
+                    watched(vap.program.clone(), bindings, self.budget.per_evaluation)
+                } else {
+                    vap.program
+                        .evaluate(&bindings)
+                        .map(Option::unwrap_or_default)
+                        .map_err(|m| (m, false))
+                };
+                match result {
+                    Ok(messages) => outcome
+                        .violations
+                        .extend(messages.into_iter().map(&violation)),
+                    Err((message, over_budget)) => {
+                        let text = format!(
+                            "ValidatingAdmissionPolicy '{}' with binding '{}': {message}",
+                            vap.name, binding.name
+                        );
+                        // `Fail` denies with the error (one violation); `Ignore` admits,
+                        // and the error is only reported.
+                        match vap.failure_policy {
+                            FailurePolicy::Fail => outcome.violations.push(violation(text)),
+                            FailurePolicy::Ignore => outcome.errors.push(PolicyError {
+                                file: file.clone(),
+                                pos: *pos,
+                                pointer: "/metadata/name".into(),
+                                kind: if over_budget {
+                                    PolicyErrorKind::Budget
+                                } else {
+                                    PolicyErrorKind::Evaluation
+                                },
+                                policy: format!(
+                                    "ValidatingAdmissionPolicyBinding/{}",
+                                    binding.name
+                                ),
+                                message: text,
+                            }),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gatekeeper's K8sNativeValidation: `params` is the constraint, `variables.params` its
+    /// parameters and `variables.anyObject` the object (the old object of a DELETE).
+    fn evaluate_cel(
+        &self,
+        cel: &Arc<CelProgram>,
+        constraint: &Constraint,
+        review: &Review,
+    ) -> Result<Vec<String>, (String, bool)> {
+        let object = review.object().clone();
+        let old_object = review.old_object().cloned().unwrap_or(Value::Null);
+        let any_object = if review.operation() == crate::Operation::Delete {
+            old_object.clone()
+        } else {
+            object.clone()
+        };
+        let namespace_object = self
+            .inventory
+            .namespace_object(review.namespace())
+            .cloned()
+            .unwrap_or(Value::Null);
+        let bindings = Bindings {
+            object,
+            old_object,
+            request: review.request().clone(),
+            params: (*constraint.object).clone(),
+            namespace_object,
+            predefined: vec![
+                ("params".into(), constraint.parameters.clone()),
+                ("anyObject".into(), any_object),
+            ],
+        };
+        if !cel.needs_watchdog() {
+            return Ok(cel
+                .evaluate(&bindings)
+                .map_err(|m| (m, false))?
+                .unwrap_or_default());
+        }
+        watched(cel.clone(), bindings, self.budget.per_evaluation)
+    }
+}
+
+/// Evaluations over budget whose threads still run.
+static RUNAWAY: AtomicUsize = AtomicUsize::new(0);
+/// The most runaway evaluations tolerated before CEL programs that need a watchdog are refused.
+const MAX_RUNAWAY: usize = 4;
+
+/// Runs a CEL program on a thread of its own and gives up after `budget`; the thread finishes
+/// on its own (CEL always ends), and while too many such threads run, watched programs are
+/// refused instead of started.
+fn watched(
+    cel: Arc<CelProgram>,
+    bindings: Bindings,
+    budget: Duration,
+) -> Result<Vec<String>, (String, bool)> {
+    if RUNAWAY.load(Ordering::Relaxed) >= MAX_RUNAWAY {
+        return Err((
+            "too many evaluations over budget are still running".into(),
+            true,
+        ));
+    }
+    let (tx, rx) = mpsc::channel();
+    let done = Arc::new(AtomicBool::new(false));
+    let finished = done.clone();
+    std::thread::Builder::new()
+        .name("palisade-cel".into())
+        .spawn(move || {
+            let result = cel.evaluate(&bindings);
+            if finished.swap(true, Ordering::AcqRel) {
+                // The caller gave up and counted this thread as a runaway.
+                RUNAWAY.fetch_sub(1, Ordering::Relaxed);
+            }
+            let _ = tx.send(result);
+        })
+        .map_err(|e| (e.to_string(), false))?;
+    match rx.recv_timeout(budget) {
+        Ok(result) => Ok(result.map_err(|m| (m, false))?.unwrap_or_default()),
+        Err(_) => {
+            if !done.swap(true, Ordering::AcqRel) {
+                RUNAWAY.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((format!("CEL evaluation ran longer than {budget:?}"), true))
+        }
+    }
+}
+
+fn load_template(object: &Object) -> Result<Template, PolicyError> {
+    let value = &object.value;
+    let name = object.name().to_owned();
+    let invalid = |pointer: &str, message: &str| {
+        error(
+            object,
+            pointer,
+            PolicyErrorKind::InvalidTemplate,
+            &name,
+            message.to_owned(),
+        )
+    };
+    let kind = str_at(value, &["spec", "crd", "spec", "names", "kind"])
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| invalid("/spec", "spec.crd.spec.names.kind is missing"))?
+        .to_owned();
+    let schema = at(
+        value,
+        &["spec", "crd", "spec", "validation", "openAPIV3Schema"],
+    )
+    .filter(|s| s.is_object())
+    .cloned();
+    let targets = at(value, &["spec", "targets"])
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("/spec", "spec.targets is missing"))?;
+    let (index, target) = targets
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.get("target").and_then(Value::as_str) == Some(ADMISSION_TARGET))
+        .ok_or_else(|| invalid("/spec/targets", "no target admission.k8s.gatekeeper.sh"))?;
+    let base = format!("/spec/targets/{index}");
+    let code = target.get("code").and_then(Value::as_array);
+    let engine_entry = |engine: &str| {
+        code.and_then(|c| {
+            c.iter()
+                .enumerate()
+                .find(|(_, e)| e.get("engine").and_then(Value::as_str) == Some(engine))
+        })
+    };
+    // `rego` and `libs` on the target, or a `code` entry with `engine: Rego`.
+    let rego_source = if target.get("rego").is_some() {
+        Some((base.clone(), target))
+    } else {
+        engine_entry("Rego").map(|(i, e)| (format!("{base}/code/{i}/source"), &e["source"]))
+    };
+    let cel = match engine_entry("K8sNativeValidation") {
+        Some((i, entry)) => {
+            let pointer = format!("{base}/code/{i}/source");
+            let program = CelProgram::compile(&entry["source"]).map_err(|(at, message)| {
+                error(
+                    object,
+                    &format!("{pointer}{at}"),
+                    PolicyErrorKind::CelCompile,
+                    &name,
+                    message,
+                )
+            })?;
+            Some(Arc::new(program))
+        }
+        None => None,
+    };
+    let rego = match rego_source {
+        Some((pointer, source)) => Some(compile_rego(object, &name, &pointer, source)?),
+        None => None,
+    };
+    if rego.is_none() && cel.is_none() {
+        return Err(invalid(
+            &base,
+            "the target has neither Rego nor K8sNativeValidation",
+        ));
+    }
+    Ok(Template {
+        name: name.clone(),
+        kind,
+        file: object.source.path.clone(),
+        pos: object.locate("/metadata/name"),
+        schema,
+        rego,
+        cel,
+    })
+}
+
+fn compile_rego(
+    object: &Object,
+    name: &str,
+    pointer: &str,
+    source: &Value,
+) -> Result<RegoProgram, PolicyError> {
+    let rego = source.get("rego").and_then(Value::as_str).ok_or_else(|| {
+        error(
+            object,
+            pointer,
+            PolicyErrorKind::InvalidTemplate,
+            name,
+            "rego is missing".into(),
+        )
+    })?;
+    let libs: Vec<&str> = source
+        .get("libs")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut sources = vec![rego];
+    sources.extend(libs.iter().copied());
+    let v1 = source.get("version").and_then(Value::as_str) == Some("v1");
+    RegoProgram::compile(name, &sources, v1).map_err(|e| {
+        let field = if e.source == 0 {
+            format!("{pointer}/rego")
+        } else {
+            format!("{pointer}/libs/{}", e.source - 1)
+        };
+        let mut pos = object.locate_value(&field);
+        let text = sources.get(e.source).copied().unwrap_or("");
+        if pos.line > 0 && e.line > 0 && text.contains('\n') {
+            // The value of a block scalar is located at its first line of content.
+            pos = Pos::new(pos.line + e.line - 1, 1);
+        }
+        PolicyError {
+            file: object.source.path.clone(),
+            pos,
+            pointer: field,
+            kind: PolicyErrorKind::RegoCompile,
+            policy: name.to_owned(),
+            message: e.message,
+        }
+    })
+}

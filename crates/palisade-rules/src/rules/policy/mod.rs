@@ -1,0 +1,3 @@
+//! Rules of the `policy` area.
+
+pub mod policy_violation;

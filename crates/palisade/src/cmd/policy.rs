@@ -1,0 +1,314 @@
+//! `palisade policy`: policy as code (Gatekeeper ConstraintTemplates and Constraints).
+//!
+//! `palisade policy test` runs gator `Suite` files (`test.gatekeeper.sh/v1alpha1`) as
+//! `gator verify` does: every case of every test, one line per case, exit 0 when all pass.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use palisade_core::rule::{Finding, Severity};
+use palisade_core::{load_path, load_str, Object};
+use palisade_policy::suite::{run_suite, Status};
+use palisade_policy::{is_policy, Inventory, PolicySet, Review};
+use palisade_rules::rules::policy::policy_violation::{broken_policy_message, severity_of};
+use palisade_rules::{Config, Engine};
+
+use crate::cmd::scan::ScanOutcome;
+use crate::input::{collect, exclude_set, Input, InputArgs};
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run Gatekeeper test suites (kind Suite, test.gatekeeper.sh/v1alpha1) like `gator
+    /// verify`: exit 0 when every case passes, 1 when one fails.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Suite files, or directories searched for them (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print only failing cases and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PolicyCommand::Test(args) => test(args),
+    }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// The YAML files under `path`, in a stable order.
+fn yaml_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            let hidden = entry
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            if !hidden && (entry.is_dir() || is_yaml(&entry)) {
+                yaml_files(&entry, out)?;
+            }
+        }
+    } else if path.exists() {
+        out.push(path.to_owned());
+    } else {
+        bail!("{}: no such file or directory", path.display());
+    }
+    Ok(())
+}
+
+/// Whether a file may hold a Suite (read cheaply before decoding it).
+fn mentions_suite(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains("kind: Suite"))
+}
+
+fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let mut files = Vec::new();
+    for root in &roots {
+        let explicit = root.is_file();
+        let mut found = Vec::new();
+        yaml_files(root, &mut found)?;
+        files.extend(found.into_iter().filter(|f| explicit || mentions_suite(f)));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (mut passed, mut failed, mut skipped, mut suites) = (0usize, 0usize, 0usize, 0usize);
+    for file in &files {
+        let results = match run_suite(file) {
+            Ok(results) => results,
+            Err(e) => {
+                writeln!(out, "FAIL {}: {e}", file.display())?;
+                failed += 1;
+                continue;
+            }
+        };
+        if results.is_empty() {
+            continue;
+        }
+        suites += 1;
+        for r in results {
+            let name = if r.case.is_empty() {
+                format!("{} {}", file.display(), r.test)
+            } else {
+                format!("{} {}/{}", file.display(), r.test, r.case)
+            };
+            match r.status {
+                Status::Pass => {
+                    passed += 1;
+                    if !args.quiet {
+                        writeln!(out, "ok   {name}")?;
+                    }
+                }
+                Status::Skip => {
+                    skipped += 1;
+                    if !args.quiet {
+                        writeln!(out, "skip {name}")?;
+                    }
+                }
+                Status::Fail(why) => {
+                    failed += 1;
+                    writeln!(out, "FAIL {name}: {why}")?;
+                }
+            }
+        }
+    }
+    if suites == 0 && failed == 0 {
+        bail!("no Suite (test.gatekeeper.sh/v1alpha1) found");
+    }
+    writeln!(
+        out,
+        "{passed} passed, {failed} failed, {skipped} skipped in {suites} suite(s)"
+    )?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `palisade scan --policy DIR`.
+#[derive(Debug, Default, Args)]
+pub struct PolicyArgs {
+    /// Also evaluate the policies in DIR (a directory or file; repeatable): Gatekeeper
+    /// ConstraintTemplates with their Constraints, and ValidatingAdmissionPolicies with their
+    /// bindings and parameters. Policies in the scanned input are always evaluated. Each
+    /// violation is a POL001 finding named after its policy.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+}
+
+/// Marks of a policy in a manifest's text: files without any are not decoded twice.
+const MARKS: &[&str] = &["gatekeeper.sh/", "ValidatingAdmissionPolicy"];
+
+/// Computes a finding's baseline fingerprint from the value at its pointer.
+pub type Fingerprint<'f> = &'f dyn Fn(&Finding, Option<&serde_json::Value>) -> u64;
+
+/// Adds the POL001 findings of `scan`: every object of the input reviewed against the policies
+/// of `--policy` and of the input, and the constraints that cannot be used. Nothing is decoded
+/// again unless POL001 is selected and there are policies.
+pub fn add_scan_findings(
+    args: &PolicyArgs,
+    input: &InputArgs,
+    engine: &Engine,
+    config: &Config,
+    outcome: &mut ScanOutcome,
+    fingerprint: Option<Fingerprint<'_>>,
+) -> anyhow::Result<()> {
+    let Some(rule) = engine.rules().iter().find(|r| r.meta().id == "POL001") else {
+        return Ok(());
+    };
+    let meta = rule.meta();
+    let limits = input.limits();
+    let mut extra = Vec::new();
+    for dir in &args.dirs {
+        let mut files = Vec::new();
+        yaml_files(dir, &mut files)?;
+        for file in files {
+            let loaded = load_path(&file, &file.display().to_string(), &limits);
+            outcome.errors.extend(loaded.errors);
+            extra.extend(loaded.objects);
+        }
+    }
+    let (inputs, errors) = collect(input, &exclude_set(&config.exclude)?);
+    drop(errors); // the scan reported them
+    let text_of = |i: &Input| -> Option<String> {
+        if i.is_stream() {
+            outcome.streamed.get(i.display()).cloned()
+        } else {
+            i.read(&limits)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        }
+    };
+    let texts: Vec<(String, String)> = inputs
+        .iter()
+        .filter_map(|i| Some((i.display().to_owned(), text_of(i)?)))
+        .collect();
+    let has_marks = texts
+        .iter()
+        .any(|(_, t)| MARKS.iter().any(|m| t.contains(m)));
+    if extra.is_empty() && !has_marks {
+        return Ok(());
+    }
+    let objects: Vec<Object> = texts
+        .iter()
+        .flat_map(|(name, text)| load_str(text, name, &limits).objects)
+        .collect();
+    let (mut set, load_errors) = PolicySet::load(extra.iter().chain(&objects));
+    if set.is_empty() && load_errors.is_empty() {
+        return Ok(());
+    }
+    let mut inventory = Inventory::new();
+    for o in objects
+        .iter()
+        .chain(&extra)
+        .filter(|o| !is_policy(&o.value))
+    {
+        inventory.add(&o.value);
+    }
+    set.set_inventory(inventory);
+    let severity = config
+        .severity
+        .get(meta.id)
+        .or_else(|| config.severity.get(meta.slug))
+        .copied();
+    let mut found: Vec<(Finding, u64)> = Vec::new();
+    let mut push = |object: &Object, pointer: &str, message: String, sev: Severity, policy| {
+        let finding = Finding {
+            rule: meta,
+            severity: severity.unwrap_or(sev),
+            message,
+            file: object.source.path.clone(),
+            pos: object.locate(pointer),
+            pointer: pointer.to_owned(),
+            object: object.reference(),
+            document: object.document,
+            item: object.item,
+            fix: None,
+            related: Vec::new(),
+            secrets: Vec::new(),
+            policy: Some(policy),
+        };
+        let print = fingerprint.map_or(0, |f| f(&finding, object.value.pointer(pointer)));
+        found.push((finding, print));
+    };
+    // Policies that cannot be used: those of --policy, and the constraints of the input (the
+    // rule's own check reports the input's templates, policies and bindings).
+    let from_input = |file: &str| texts.iter().any(|(name, _)| name == file);
+    for e in &load_errors {
+        let constraint =
+            e.policy.contains('/') && !e.policy.starts_with("ValidatingAdmissionPolicyBinding/");
+        if from_input(&e.file) && !constraint {
+            continue;
+        }
+        let object = extra
+            .iter()
+            .chain(&objects)
+            .find(|o| o.source.path == e.file && o.locate(&e.pointer) == e.pos);
+        if let Some(object) = object {
+            let message = broken_policy_message(object.kind(), e);
+            push(object, &e.pointer, message, meta.severity, e.policy.clone());
+        }
+    }
+    for object in objects.iter().filter(|o| !is_policy(&o.value)) {
+        let review = Review::from_object(&object.value);
+        let result = set.review(&review);
+        let pointer = if object.value.pointer("/metadata/name").is_some() {
+            "/metadata/name"
+        } else {
+            ""
+        };
+        for v in result.violations {
+            let policy = v.constraint();
+            push(object, pointer, v.message, severity_of(&v.action), policy);
+        }
+        for e in result.errors {
+            let message = format!("{}: {}: {}", e.policy, e.kind.as_str(), e.message);
+            push(object, pointer, message, Severity::Low, e.policy.clone());
+        }
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    let prints = std::mem::take(&mut outcome.fingerprints);
+    let mut all: Vec<(Finding, u64)> = if fingerprint.is_some() {
+        std::mem::take(&mut outcome.findings)
+            .into_iter()
+            .zip(prints)
+            .collect()
+    } else {
+        std::mem::take(&mut outcome.findings)
+            .into_iter()
+            .map(|f| (f, 0))
+            .collect()
+    };
+    all.extend(found);
+    all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+    let (findings, prints): (Vec<Finding>, Vec<u64>) = all.into_iter().unzip();
+    outcome.findings = findings;
+    if fingerprint.is_some() {
+        outcome.fingerprints = prints;
+    }
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! End-to-end tests of `palisade policy test`: gator suites, pass/fail per case, exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(cargo_bin("palisade"))
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("palisade runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: k8srequiredlabels
+spec:
+  crd:
+    spec:
+      names:
+        kind: K8sRequiredLabels
+      validation:
+        openAPIV3Schema:
+          type: object
+          properties:
+            labels:
+              type: array
+              items:
+                type: string
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package k8srequiredlabels
+        violation[{"msg": msg}] {
+          required := input.parameters.labels[_]
+          not input.review.object.metadata.labels[required]
+          msg := sprintf("missing label %v", [required])
+        }
+"#;
+
+const CONSTRAINT: &str = r#"apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sRequiredLabels
+metadata:
+  name: must-have-owner
+spec:
+  match:
+    kinds:
+      - apiGroups: [""]
+        kinds: ["Namespace"]
+  parameters:
+    labels: ["owner", "team"]
+"#;
+
+fn suite(cases: &str) -> String {
+    format!(
+        "kind: Suite
+apiVersion: test.gatekeeper.sh/v1alpha1
+metadata:
+  name: labels
+tests:
+- name: required-labels
+  template: template.yaml
+  constraint: constraint.yaml
+  cases:
+{cases}"
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write");
+}
+
+fn setup(cases: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "template.yaml", TEMPLATE);
+    write(dir.path(), "constraint.yaml", CONSTRAINT);
+    write(
+        dir.path(),
+        "good.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {owner: me, team: x}\n",
+    );
+    write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n",
+    );
+    write(dir.path(), "suite.yaml", &suite(cases));
+    dir
+}
+
+#[test]
+fn a_passing_suite_prints_every_case_and_exits_0() {
+    let dir = setup(
+        "  - name: labelled
+    object: good.yaml
+    assertions:
+    - violations: no
+  - name: unlabelled
+    object: bad.yaml
+    assertions:
+    - violations: 2
+    - violations: 1
+      message: owner
+    - violations: yes
+      message: ^missing label team$
+",
+    );
+    let (code, out, err) = run(dir.path(), &["policy", "test"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok   ./suite.yaml required-labels/labelled"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok   ./suite.yaml required-labels/unlabelled"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 passed, 0 failed, 0 skipped in 1 suite(s)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_failing_case_is_named_with_its_reason_and_exits_1() {
+    let dir = setup(
+        "  - name: wrong-count
+    object: bad.yaml
+    assertions:
+    - violations: 1
+  - name: labelled
+    object: good.yaml
+    assertions:
+    - violations: no
+",
+    );
+    let (code, out, _) = run(dir.path(), &["policy", "test", "suite.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL suite.yaml required-labels/wrong-count: expected 1 violation(s), got 2"),
+        "{out}"
+    );
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+}
+
+#[test]
+fn a_broken_template_fails_its_test_with_the_rego_line() {
+    let dir = setup(
+        "  - name: labelled
+    object: good.yaml
+    assertions:
+    - violations: no
+",
+    );
+    write(
+        dir.path(),
+        "template.yaml",
+        &TEMPLATE.replace("msg := sprintf", "msg := := sprintf"),
+    );
+    let (code, out, _) = run(dir.path(), &["policy", "test", "."]);
+    assert_eq!(code, 1, "{out}");
+    // Line 25 of the file is the broken Rego line.
+    assert!(out.contains("template.yaml:25:"), "{out}");
+    assert!(out.contains("Rego does not compile"), "{out}");
+}
+
+#[test]
+fn no_suite_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(dir.path(), &["policy", "test"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no Suite"), "{err}");
+}
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies")
+}
+
+#[test]
+fn the_example_policies_pass_their_suites() {
+    let (code, out, err) = run(&examples(), &["policy", "test"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("8 passed, 0 failed, 0 skipped in 3 suite(s)"),
+        "{out}"
+    );
+}
+
+fn json_findings(stdout: &str) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(stdout).expect("JSON report");
+    doc["findings"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn scan_reports_violations_of_policy_dirs_named_after_their_policy() {
+    let dir = examples();
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "scan",
+            "allowed-repos/disallowed.yaml",
+            "--policy",
+            "allowed-repos",
+            "--policy",
+            "vap",
+            "--select",
+            "POL001",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let found: Vec<(String, String, u64)> = json_findings(&out)
+        .iter()
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap_or_default().to_owned(),
+                f["message"].as_str().unwrap_or_default().to_owned(),
+                f["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let repos = "AllowedRepositories/must-come-from-trusted-registry";
+    let vap = "ValidatingAdmissionPolicyBinding/trusted-images-and-limits";
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(found.iter().all(|(_, _, line)| *line == 4), "{found:#?}");
+    assert_eq!(found.iter().filter(|(p, ..)| p == repos).count(), 2);
+    assert_eq!(found.iter().filter(|(p, ..)| p == vap).count(), 2);
+    assert!(found
+        .iter()
+        .any(|(_, m, _)| m.contains("docker.io/library/nginx:1.27 is not from allowed")));
+}
+
+#[test]
+fn scan_evaluates_policies_in_its_input_and_reports_broken_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "template.yaml", TEMPLATE);
+    write(
+        dir.path(),
+        "constraint.yaml",
+        &CONSTRAINT.replace(
+            "spec:\n  match:",
+            "spec:\n  enforcementAction: warn\n  match:",
+        ),
+    );
+    write(
+        dir.path(),
+        "bad-params.yaml",
+        &CONSTRAINT
+            .replace("must-have-owner", "bad-params")
+            .replace("labels: [\"owner\", \"team\"]", "labels: \"owner\""),
+    );
+    write(
+        dir.path(),
+        "ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    team: x\n",
+    );
+    let (code, out, err) = run(
+        dir.path(),
+        &["scan", ".", "--select", "POL001", "-f", "json"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let found = json_findings(&out);
+    assert_eq!(found.len(), 2, "{out}");
+    let violation = found
+        .iter()
+        .find(|f| f["file"] == "ns.yaml")
+        .expect("the namespace's violation");
+    assert_eq!(violation["policy"], "K8sRequiredLabels/must-have-owner");
+    assert_eq!(violation["message"], "missing label owner");
+    // `enforcementAction: warn` is a medium finding.
+    assert_eq!(violation["severity"], "medium");
+    let broken = found
+        .iter()
+        .find(|f| f["file"] == "bad-params.yaml")
+        .expect("the broken constraint");
+    assert_eq!(broken["policy"], "K8sRequiredLabels/bad-params");
+    // At `parameters:`, the field that violates the schema.
+    assert_eq!(broken["line"], 10, "{broken}");
+    assert!(broken["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("spec.parameters.labels: must be of type array"));
+}
+
+#[test]
+fn scan_without_policies_reports_no_policy_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+    );
+    let (code, out, err) = run(
+        dir.path(),
+        &["scan", ".", "--select", "POL001", "-f", "json"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(json_findings(&out).is_empty(), "{out}");
+}
