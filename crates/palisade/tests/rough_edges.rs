@@ -262,8 +262,8 @@ fn two_files_defining_the_same_objects_differently_are_reported_once() {
     assert!(out.contains("1 finding (1 medium)"), "{out}");
 }
 
-/// The two example sets live in their own namespaces: scanning both together loses nothing
-/// and reports no duplicate (the README's numbers).
+/// The two example sets live in their own namespaces: scanning them together (and with the
+/// policy examples) loses nothing and reports no duplicate (the README's numbers).
 #[test]
 fn the_example_sets_do_not_collide() {
     let count = |path: &str| {
@@ -274,9 +274,16 @@ fn the_example_sets_do_not_collide() {
         findings.len()
     };
     let insecure = count("examples/insecure");
+    let policies = count("examples/policies");
     assert_eq!(count("examples/hardened"), 0);
-    assert_eq!(count("examples/"), insecure);
     assert_eq!(insecure, 101, "the README says 101");
+    assert_eq!(policies, 87, "the README says 87");
+    // The example policies also judge the insecure set: 5 more POL001 findings there.
+    assert_eq!(
+        count("examples/"),
+        insecure + policies + 5,
+        "the README says 193"
+    );
 }
 
 const PSS_NAMESPACE: &str = "\
