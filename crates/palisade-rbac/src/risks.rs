@@ -49,11 +49,14 @@ pub enum RiskKind {
     MissingRole,
     /// Two different definitions of one role or binding in the input.
     ConflictingDefinition,
+    /// PersistentVolumes creatable (a hostPath volume mounts any node path into the pods that
+    /// claim it).
+    PersistentVolumeCreate,
 }
 
 impl RiskKind {
-    /// Every kind, in the order [`risks`] checks them.
-    pub const ALL: [RiskKind; 15] = [
+    /// Every kind, in a stable order: new kinds are added at the end.
+    pub const ALL: [RiskKind; 16] = [
         RiskKind::SecretsRead,
         RiskKind::WorkloadWrite,
         RiskKind::PodExec,
@@ -69,6 +72,7 @@ impl RiskKind {
         RiskKind::DefaultServiceAccountBinding,
         RiskKind::MissingRole,
         RiskKind::ConflictingDefinition,
+        RiskKind::PersistentVolumeCreate,
     ];
 }
 
@@ -443,6 +447,14 @@ const RULE_RISKS: &[RuleRisk] = &[
         )]),
         cluster_only: true,
         skip_named: false,
+    },
+    // A create request carries no object name: a rule restricted to named objects cannot
+    // create any.
+    RuleRisk {
+        kind: RiskKind::PersistentVolumeCreate,
+        requests: Requests::Probes(&[probe(&["create"], "", &["persistentvolumes"])]),
+        cluster_only: true,
+        skip_named: true,
     },
 ];
 

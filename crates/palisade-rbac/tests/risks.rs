@@ -297,3 +297,58 @@ fn two_definitions_of_one_name_conflict_only_within_one_file() {
     ];
     assert_eq!(conflicts(&one_file), vec![1, 2]);
 }
+
+#[test]
+fn persistent_volume_creation_is_found_through_wildcards_but_not_in_namespaces() {
+    let input = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: storage}
+rules:
+- {apiGroups: [""], resources: ["*"], verbs: [create]}
+- {apiGroups: ["*"], resources: [persistentvolumes], verbs: ["*"]}
+- {apiGroups: [""], resources: [persistentvolumes], verbs: [get, list, update]}
+- {apiGroups: [""], resources: [persistentvolumes], resourceNames: [data], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: storage, namespace: app}
+rules:
+- {apiGroups: [""], resources: [persistentvolumes], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: per-namespace}
+rules:
+- {apiGroups: [""], resources: [persistentvolumes], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: per-namespace, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: per-namespace}
+subjects:
+- {kind: User, name: alice}
+"#;
+    let objects = palisade_core::load_str(input, "a.yaml", &Limits::default()).objects;
+    let policy = Policy::from_slice(&objects, &Options::default());
+    let all = risks(&policy);
+    let found: Vec<_> = located(&all)
+        .into_iter()
+        .filter(|(_, _, kind)| *kind == RiskKind::PersistentVolumeCreate)
+        .collect();
+    // The wildcard entries imply it; reads, named objects, a Role and a ClusterRole granted in a
+    // namespace (where a cluster-scoped resource is out of reach) do not.
+    assert_eq!(
+        found,
+        [
+            (0, "/rules/0", RiskKind::PersistentVolumeCreate),
+            (0, "/rules/1", RiskKind::PersistentVolumeCreate),
+        ]
+    );
+    let RiskFact::Permission { matched, scope, .. } =
+        fact(&all, 0, RiskKind::PersistentVolumeCreate)
+    else {
+        panic!("not a permission");
+    };
+    assert_eq!(matched, &["create persistentvolumes"]);
+    assert_eq!(scope, &RoleScope::Unbound);
+}
