@@ -352,3 +352,41 @@ subjects:
     assert_eq!(matched, &["create persistentvolumes"]);
     assert_eq!(scope, &RoleScope::Unbound);
 }
+
+#[test]
+fn bindings_to_system_masters_are_found_at_the_subject() {
+    let input = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: admins}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+- {kind: User, name: "system:masters"}
+- {kind: Group, name: ops}
+- {kind: Group, name: "system:masters"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: cluster-admin
+  labels: {kubernetes.io/bootstrapping: rbac-defaults}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: "system:masters"}
+"#;
+    let objects = palisade_core::load_str(input, "a.yaml", &Limits::default()).objects;
+    let policy = Policy::from_slice(&objects, &Options::default());
+    let all = risks(&policy);
+    let found: Vec<_> = located(&all)
+        .into_iter()
+        .filter(|(_, _, kind)| *kind == RiskKind::SystemMastersBinding)
+        .collect();
+    // Not the user of that name, nor the API server's own binding.
+    assert_eq!(found, [(0, "/subjects/2", RiskKind::SystemMastersBinding)]);
+    let RiskFact::SystemMastersBinding { binding, role_ref } =
+        fact(&all, 0, RiskKind::SystemMastersBinding)
+    else {
+        panic!("not a system:masters binding");
+    };
+    assert_eq!(binding.to_string(), "ClusterRoleBinding admins");
+    assert_eq!(role_ref.name, "view");
+}

@@ -38,6 +38,7 @@ pub mod rbac_pod_exec;
 pub mod rbac_public_binding;
 pub mod rbac_secrets_read;
 pub mod rbac_serviceaccount_token_create;
+pub mod rbac_system_masters_binding;
 pub mod rbac_wildcard;
 pub mod rbac_workload_write;
 
@@ -107,6 +108,7 @@ fn rule_for(kind: RiskKind) -> &'static dyn Judge {
         RiskKind::MissingRole => &rbac_binding_missing_role::BindingMissingRole,
         RiskKind::ConflictingDefinition => &rbac_conflicting_definition::ConflictingDefinition,
         RiskKind::PersistentVolumeCreate => &rbac_persistentvolume_create::PersistentVolumeCreate,
+        RiskKind::SystemMastersBinding => &rbac_system_masters_binding::SystemMastersBinding,
     }
 }
 
@@ -342,6 +344,7 @@ subjects:
 - {kind: Group, name: \"system:unauthenticated\"}
 - {kind: User, name: \"system:anonymous\"}
 - {kind: ServiceAccount, name: default, namespace: app}
+- {kind: Group, name: \"system:masters\"}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
