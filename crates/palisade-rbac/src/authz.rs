@@ -14,6 +14,9 @@ pub const ALL_UNAUTHENTICATED: &str = "system:unauthenticated";
 pub const ANONYMOUS: &str = "system:anonymous";
 /// Group of every service account.
 pub const ALL_SERVICE_ACCOUNTS: &str = "system:serviceaccounts";
+/// Group whose members pass every authorization check: the API server's superuser group,
+/// which no RBAC binding grants or restricts.
+pub const MASTERS: &str = "system:masters";
 /// Prefix of service-account user names.
 pub const SERVICE_ACCOUNT_PREFIX: &str = "system:serviceaccount:";
 

@@ -23,7 +23,7 @@ mod workloads;
 pub use authz::{
     rule_allows, split_service_account, Attributes, Decision, Grant, NonResourceRule, ResourceRule,
     RuleRef, SubjectGrant, UserInfo, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS, ALL_UNAUTHENTICATED,
-    ANONYMOUS, SERVICE_ACCOUNT_PREFIX,
+    ANONYMOUS, MASTERS, SERVICE_ACCOUNT_PREFIX,
 };
 pub use graph::{describe_rule, Graph, GraphBinding, GraphRole, GraphSubject, Permission};
 pub use list::render_rules;

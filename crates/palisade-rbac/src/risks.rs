@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::authz::{
     rule_allows, Attributes, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS, ALL_UNAUTHENTICATED,
-    ANONYMOUS,
+    ANONYMOUS, MASTERS,
 };
 use crate::defaults;
 use crate::model::{
@@ -49,11 +49,16 @@ pub enum RiskKind {
     MissingRole,
     /// Two different definitions of one role or binding in the input.
     ConflictingDefinition,
+    /// PersistentVolumes creatable (a hostPath volume mounts any node path into the pods that
+    /// claim it).
+    PersistentVolumeCreate,
+    /// A binding to the `system:masters` group, whose members bypass RBAC.
+    SystemMastersBinding,
 }
 
 impl RiskKind {
-    /// Every kind, in the order [`risks`] checks them.
-    pub const ALL: [RiskKind; 15] = [
+    /// Every kind, in a stable order: new kinds are added at the end.
+    pub const ALL: [RiskKind; 17] = [
         RiskKind::SecretsRead,
         RiskKind::WorkloadWrite,
         RiskKind::PodExec,
@@ -69,6 +74,8 @@ impl RiskKind {
         RiskKind::DefaultServiceAccountBinding,
         RiskKind::MissingRole,
         RiskKind::ConflictingDefinition,
+        RiskKind::PersistentVolumeCreate,
+        RiskKind::SystemMastersBinding,
     ];
 }
 
@@ -242,6 +249,13 @@ pub enum RiskFact {
     /// differently: two projects of one input using the same name. Applied to one cluster, the
     /// last one applied replaces the other.
     ConflictingDefinition { object: ObjectName },
+    /// A binding whose subjects include the `system:masters` group ([`MASTERS`]): its members
+    /// pass every authorization check, so the binding grants them nothing and only shows that
+    /// someone issues, or means to issue, credentials of that group.
+    SystemMastersBinding {
+        binding: ObjectName,
+        role_ref: RoleRef,
+    },
 }
 
 impl RiskFact {
@@ -255,6 +269,7 @@ impl RiskFact {
             RiskFact::DefaultServiceAccountBinding { .. } => RiskKind::DefaultServiceAccountBinding,
             RiskFact::MissingRole { .. } => RiskKind::MissingRole,
             RiskFact::ConflictingDefinition { .. } => RiskKind::ConflictingDefinition,
+            RiskFact::SystemMastersBinding { .. } => RiskKind::SystemMastersBinding,
         }
     }
 }
@@ -443,6 +458,14 @@ const RULE_RISKS: &[RuleRisk] = &[
         )]),
         cluster_only: true,
         skip_named: false,
+    },
+    // A create request carries no object name: a rule restricted to named objects cannot
+    // create any.
+    RuleRisk {
+        kind: RiskKind::PersistentVolumeCreate,
+        requests: Requests::Probes(&[probe(&["create"], "", &["persistentvolumes"])]),
+        cluster_only: true,
+        skip_named: true,
     },
 ];
 
@@ -845,6 +868,16 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                 }
                 _ => None,
             };
+            if matches!(&bound.subject, Subject::Group { name } if name == MASTERS) {
+                out.push(Risk {
+                    object,
+                    pointer: bound.pointer.clone(),
+                    fact: RiskFact::SystemMastersBinding {
+                        binding: binding.name_ref(),
+                        role_ref: binding.role_ref.clone(),
+                    },
+                });
+            }
             if let Some(public) = public {
                 if !harmless {
                     out.push(Risk {

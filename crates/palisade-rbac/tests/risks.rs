@@ -297,3 +297,96 @@ fn two_definitions_of_one_name_conflict_only_within_one_file() {
     ];
     assert_eq!(conflicts(&one_file), vec![1, 2]);
 }
+
+#[test]
+fn persistent_volume_creation_is_found_through_wildcards_but_not_in_namespaces() {
+    let input = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: storage}
+rules:
+- {apiGroups: [""], resources: ["*"], verbs: [create]}
+- {apiGroups: ["*"], resources: [persistentvolumes], verbs: ["*"]}
+- {apiGroups: [""], resources: [persistentvolumes], verbs: [get, list, update]}
+- {apiGroups: [""], resources: [persistentvolumes], resourceNames: [data], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: storage, namespace: app}
+rules:
+- {apiGroups: [""], resources: [persistentvolumes], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: per-namespace}
+rules:
+- {apiGroups: [""], resources: [persistentvolumes], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: per-namespace, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: per-namespace}
+subjects:
+- {kind: User, name: alice}
+"#;
+    let objects = palisade_core::load_str(input, "a.yaml", &Limits::default()).objects;
+    let policy = Policy::from_slice(&objects, &Options::default());
+    let all = risks(&policy);
+    let found: Vec<_> = located(&all)
+        .into_iter()
+        .filter(|(_, _, kind)| *kind == RiskKind::PersistentVolumeCreate)
+        .collect();
+    // The wildcard entries imply it; reads, named objects, a Role and a ClusterRole granted in a
+    // namespace (where a cluster-scoped resource is out of reach) do not.
+    assert_eq!(
+        found,
+        [
+            (0, "/rules/0", RiskKind::PersistentVolumeCreate),
+            (0, "/rules/1", RiskKind::PersistentVolumeCreate),
+        ]
+    );
+    let RiskFact::Permission { matched, scope, .. } =
+        fact(&all, 0, RiskKind::PersistentVolumeCreate)
+    else {
+        panic!("not a permission");
+    };
+    assert_eq!(matched, &["create persistentvolumes"]);
+    assert_eq!(scope, &RoleScope::Unbound);
+}
+
+#[test]
+fn bindings_to_system_masters_are_found_at_the_subject() {
+    let input = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: admins}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+- {kind: User, name: "system:masters"}
+- {kind: Group, name: ops}
+- {kind: Group, name: "system:masters"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: cluster-admin
+  labels: {kubernetes.io/bootstrapping: rbac-defaults}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: "system:masters"}
+"#;
+    let objects = palisade_core::load_str(input, "a.yaml", &Limits::default()).objects;
+    let policy = Policy::from_slice(&objects, &Options::default());
+    let all = risks(&policy);
+    let found: Vec<_> = located(&all)
+        .into_iter()
+        .filter(|(_, _, kind)| *kind == RiskKind::SystemMastersBinding)
+        .collect();
+    // Not the user of that name, nor the API server's own binding.
+    assert_eq!(found, [(0, "/subjects/2", RiskKind::SystemMastersBinding)]);
+    let RiskFact::SystemMastersBinding { binding, role_ref } =
+        fact(&all, 0, RiskKind::SystemMastersBinding)
+    else {
+        panic!("not a system:masters binding");
+    };
+    assert_eq!(binding.to_string(), "ClusterRoleBinding admins");
+    assert_eq!(role_ref.name, "view");
+}

@@ -214,6 +214,8 @@ pub static ALL: &[&dyn Rule] = &[
     &rbac::rbac_default_serviceaccount_binding::DefaultServiceAccountBinding,
     &rbac::rbac_binding_missing_role::BindingMissingRole,
     &rbac::rbac_conflicting_definition::ConflictingDefinition,
+    &rbac::rbac_persistentvolume_create::PersistentVolumeCreate,
+    &rbac::rbac_system_masters_binding::SystemMastersBinding,
     &node::scheduler_profiling::SchedulerProfiling,
     &node::scheduler_bind_address::SchedulerBindAddress,
     &secrets::secret_in_env_value::EnvLiteralSecret,

@@ -18,9 +18,9 @@ macro_rules! wildcard_note {
     () => {
         " A rule entry with `*` in its verbs or resources is reported once, under the most \
 severe of the rules it implies that are selected and not suppressed for the role (RBAC001 to \
-RBAC010; among equals the specific rule before RBAC010), and its message lists the other rules \
-it implies: ignoring or suppressing the rule it is reported under moves the finding to the next \
-one. A severity set in the configuration applies to the rule the finding is reported under."
+RBAC010, RBAC016; among equals the specific rule before RBAC010), and its message lists the \
+other rules it implies: ignoring or suppressing the rule it is reported under moves the finding \
+to the next one. A severity set in the configuration applies to the rule the finding is reported under."
     };
 }
 
@@ -33,10 +33,12 @@ pub mod rbac_default_serviceaccount_binding;
 pub mod rbac_escalate_bind;
 pub mod rbac_impersonate;
 pub mod rbac_nodes_proxy;
+pub mod rbac_persistentvolume_create;
 pub mod rbac_pod_exec;
 pub mod rbac_public_binding;
 pub mod rbac_secrets_read;
 pub mod rbac_serviceaccount_token_create;
+pub mod rbac_system_masters_binding;
 pub mod rbac_wildcard;
 pub mod rbac_workload_write;
 
@@ -105,6 +107,8 @@ fn rule_for(kind: RiskKind) -> &'static dyn Judge {
         }
         RiskKind::MissingRole => &rbac_binding_missing_role::BindingMissingRole,
         RiskKind::ConflictingDefinition => &rbac_conflicting_definition::ConflictingDefinition,
+        RiskKind::PersistentVolumeCreate => &rbac_persistentvolume_create::PersistentVolumeCreate,
+        RiskKind::SystemMastersBinding => &rbac_system_masters_binding::SystemMastersBinding,
     }
 }
 
@@ -324,7 +328,7 @@ mod tests {
 kind: ClusterRole
 metadata: {name: everything}
 rules:
-- {apiGroups: [\"\"], resources: [secrets, pods, pods/exec, serviceaccounts/token, nodes/proxy], verbs: [get, create]}
+- {apiGroups: [\"\"], resources: [secrets, pods, pods/exec, serviceaccounts/token, nodes/proxy, persistentvolumes], verbs: [get, create]}
 - {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [escalate]}
 - {apiGroups: [\"\"], resources: [users], verbs: [impersonate]}
 - {apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve]}
@@ -340,6 +344,7 @@ subjects:
 - {kind: Group, name: \"system:unauthenticated\"}
 - {kind: User, name: \"system:anonymous\"}
 - {kind: ServiceAccount, name: default, namespace: app}
+- {kind: Group, name: \"system:masters\"}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
