@@ -3,6 +3,7 @@
 //! `palisade policy test` runs gator `Suite` files (`test.gatekeeper.sh/v1alpha1`) as
 //! `gator verify` does: every case of every test, one line per case, exit 0 when all pass.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use palisade_policy::suite::{run_suite, Status};
 use palisade_policy::{is_policy, Inventory, PolicySet, Review};
 use palisade_rules::rules::policy::policy_violation::{broken_policy_message, severity_of};
 use palisade_rules::{Config, Engine};
+use serde_json::{json, Value};
 
 use crate::cmd::scan::ScanOutcome;
 use crate::input::{collect, exclude_set, Input, InputArgs};
@@ -272,7 +274,7 @@ pub fn add_scan_findings(
         }
     }
     for object in objects.iter().filter(|o| !is_policy(&o.value)) {
-        let review = Review::from_object(&object.value);
+        let review = Review::from_object(&admitted(&object.value));
         let result = set.review(&review);
         let pointer = if object.value.pointer("/metadata/name").is_some() {
             "/metadata/name"
@@ -311,4 +313,90 @@ pub fn add_scan_findings(
         outcome.fingerprints = prints;
     }
     Ok(())
+}
+
+/// The taints every Pod tolerates for 300 s once admitted (`DefaultTolerationSeconds`).
+const DEFAULT_TOLERATED: [&str; 2] = [
+    "node.kubernetes.io/not-ready",
+    "node.kubernetes.io/unreachable",
+];
+
+/// An object as validating admission sees it after the API server's default mutating plugins:
+/// `DefaultTolerationSeconds` gives a Pod a 300 s `NoExecute` toleration of each taint of
+/// [`DEFAULT_TOLERATED`] that none of its tolerations covers. Policies written against live Pods
+/// read `spec.tolerations` as always present.
+fn admitted(object: &Value) -> Cow<'_, Value> {
+    let is_pod = object["kind"] == "Pod" && object["apiVersion"] == "v1";
+    let Some(spec) = object.get("spec").filter(|_| is_pod) else {
+        return Cow::Borrowed(object);
+    };
+    let tolerations = spec["tolerations"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let covers = |toleration: &Value, key: &str| {
+        let effect = toleration["effect"].as_str().unwrap_or("");
+        let any_key = toleration["key"].as_str().unwrap_or("").is_empty()
+            && toleration["operator"] == "Exists";
+        (any_key || toleration["key"] == key) && (effect.is_empty() || effect == "NoExecute")
+    };
+    let missing: Vec<Value> = DEFAULT_TOLERATED
+        .iter()
+        .filter(|key| !tolerations.iter().any(|t| covers(t, key)))
+        .map(|key| {
+            json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})
+        })
+        .collect();
+    if missing.is_empty() {
+        return Cow::Borrowed(object);
+    }
+    let mut object = object.clone();
+    let spec = &mut object["spec"];
+    match spec["tolerations"].as_array_mut() {
+        Some(list) => list.extend(missing),
+        None => spec["tolerations"] = Value::Array(missing),
+    }
+    Cow::Owned(object)
+}
+
+#[cfg(test)]
+mod admission_tests {
+    use super::*;
+
+    #[test]
+    fn pods_get_the_default_tolerations_they_lack_and_other_objects_nothing() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "spec": {"containers": []}});
+        let keys = |v: &Value| -> Vec<String> {
+            v["spec"]["tolerations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| format!("{}:{}", t["key"].as_str().unwrap(), t["tolerationSeconds"]))
+                .collect()
+        };
+        assert_eq!(
+            keys(&admitted(&pod)),
+            [
+                "node.kubernetes.io/not-ready:300",
+                "node.kubernetes.io/unreachable:300"
+            ]
+        );
+        let tolerant = json!({"apiVersion": "v1", "kind": "Pod", "spec": {"tolerations": [
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+             "tolerationSeconds": 60},
+            {"key": "gpu", "operator": "Exists"}]}});
+        assert_eq!(
+            keys(&admitted(&tolerant)),
+            [
+                "node.kubernetes.io/unreachable:60",
+                "gpu:null",
+                "node.kubernetes.io/not-ready:300"
+            ]
+        );
+        let everything = json!({"apiVersion": "v1", "kind": "Pod", "spec": {"tolerations": [
+            {"operator": "Exists"}]}});
+        assert!(matches!(admitted(&everything), Cow::Borrowed(_)));
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {}});
+        assert!(matches!(admitted(&deployment), Cow::Borrowed(_)));
+    }
 }
