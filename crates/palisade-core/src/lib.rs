@@ -8,6 +8,7 @@
 
 mod limits;
 mod load;
+mod names;
 mod object;
 pub mod pointer;
 mod pos;
@@ -21,6 +22,7 @@ pub use load::{
     check_text, decode_first_document, empty_error, load_bytes, load_chunk, load_path, load_str,
     read_path, split_stream, Chunk, DuplicateKey, Entry, LoadError, LoadErrorKind, Loaded,
 };
+pub use names::nearest;
 pub use object::{Object, ObjectRef, Source};
 pub use pos::{Pos, SpanNode};
 pub use redact::{mask, Redactor, MIN_SECRET_CHARS};

@@ -3,7 +3,7 @@
 //! [`Resources::resolve`] turns what a user typed into the request's group, resource and
 //! subresource, or says why it cannot (unknown, with the nearest name; ambiguous).
 
-use palisade_core::Object;
+use palisade_core::{nearest, Object};
 use serde_json::Value;
 
 use crate::authz::Attributes;
@@ -473,36 +473,6 @@ impl Resources {
                 .iter()
                 .any(|(r, s)| *r == ty.plural && s == sub)
     }
-}
-
-/// The closest name by edit distance, when it is close enough to be a likely typo.
-fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(&lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(3) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// The group of a built-in resource given by its plural or short name, for

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use palisade_core::rule::Severity;
-use palisade_core::{load_str, Limits};
+use palisade_core::{load_str, nearest, Limits};
 
 use crate::registry::{find, registry};
 use crate::selection::{resolve_selector, SelectorError};
@@ -215,36 +215,6 @@ fn check_fields(value: &Value, allowed: &[&str], prefix: &str) -> Result<(), Str
         }
     }
     Ok(())
-}
-
-/// The closest name by edit distance, when it is close enough to be a likely typo.
-pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(&lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(3) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.

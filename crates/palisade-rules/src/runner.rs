@@ -8,10 +8,11 @@ use palisade_core::rule::{Finding, Severity};
 use palisade_core::Object;
 use rayon::prelude::*;
 
-use crate::config::{nearest, parse_date, today, Config};
+use crate::config::{parse_date, today, Config};
 use crate::registry::{Checker, Emit, Inventory, NodeCx, ObjectCx, Rule};
 use crate::selection::{select_rules, SelectorError};
 use crate::settings::Settings;
+use palisade_core::nearest;
 
 /// Why an engine could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! Which rules run: `--select` / `--ignore` accept rule IDs, slugs and categories.
 
-use crate::config::nearest;
 use crate::registry::{find, registry, Rule};
+use palisade_core::nearest;
 
 /// A selector that names no rule, slug or category.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

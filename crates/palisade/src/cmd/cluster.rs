@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::builder::TypedValueParser as _;
 use clap::{Args, Subcommand};
 use palisade_cluster::{
     connect, discover, fold, list, object_url, ConnectOptions, ListOptions, Listed, Owners,
@@ -19,6 +18,7 @@ use palisade_report::{render, write, Format, Report, TextOptions};
 use palisade_rules::{Engine, Rule};
 use tokio::sync::mpsc;
 
+use crate::cmd::scan::{format_parser, severity_parser};
 use crate::config::ConfigArgs;
 
 pub use watch::ClusterWatchArgs;
@@ -56,21 +56,6 @@ impl ConnectArgs {
             timeout: Some(Duration::from_secs(self.request_timeout.max(1))),
         }
     }
-}
-
-fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
-    clap::builder::PossibleValuesParser::new(Format::NAMES)
-        .try_map(|name: String| Format::parse(&name).ok_or_else(invalid_value))
-}
-
-fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
-    clap::builder::PossibleValuesParser::new(Severity::ALL.map(Severity::as_str))
-        .try_map(|name: String| Severity::parse(&name).ok_or_else(invalid_value))
-}
-
-/// Never returned: the possible values were checked first.
-fn invalid_value() -> clap::Error {
-    clap::Error::new(clap::error::ErrorKind::InvalidValue)
 }
 
 #[derive(Debug, Args)]

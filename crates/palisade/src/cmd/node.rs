@@ -9,7 +9,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::builder::TypedValueParser as _;
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::Redactor;
@@ -18,7 +17,7 @@ use palisade_report::{render, write, Format, Report, SourceLines, TextOptions};
 use palisade_rules::Engine;
 use serde_json::{json, Value};
 
-use crate::cmd::scan::write_output;
+use crate::cmd::scan::{format_parser, severity_parser, write_output};
 use crate::config::ConfigArgs;
 
 #[derive(Debug, Args)]
@@ -52,21 +51,6 @@ pub struct NodeArgs {
     /// only.
     #[arg(long)]
     pub show_secrets: bool,
-}
-
-fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
-    clap::builder::PossibleValuesParser::new(Format::NAMES).try_map(|name: String| {
-        Format::parse(&name).ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue))
-    })
-}
-
-fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
-    clap::builder::PossibleValuesParser::new(Severity::ALL.map(Severity::as_str)).try_map(
-        |name: String| {
-            Severity::parse(&name)
-                .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue))
-        },
-    )
 }
 
 /// Source lines for code frames, read from the node's files. Line 0 (a file as a whole: a

@@ -24,13 +24,13 @@ use crate::input::{collect, exclude_set, Input, InputArgs};
 use baseline::Baseline;
 
 /// `--format`: one of [`Format::NAMES`], listed in the help and checked by clap.
-fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+pub(crate) fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     clap::builder::PossibleValuesParser::new(Format::NAMES)
         .try_map(|name: String| Format::parse(&name).ok_or_else(invalid_value))
 }
 
 /// `--fail-on`: a severity name, listed in the help and checked by clap.
-fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
+pub(crate) fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
     clap::builder::PossibleValuesParser::new(Severity::ALL.map(Severity::as_str))
         .try_map(|name: String| Severity::parse(&name).ok_or_else(invalid_value))
 }
