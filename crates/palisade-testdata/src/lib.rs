@@ -6,6 +6,7 @@
 //! failure instead, so a CI run can never pass without checking the data.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The folder `relative` under `../shared` (for example `conformance/pss` or `corpus`), or
 /// `None` after printing why the calling test checked nothing. Panics when it is missing and
@@ -32,12 +33,20 @@ pub fn shared(relative: &str, test: &str) -> Option<PathBuf> {
 /// `etcd` and others, as on a real node: only root can). When it may not, prints why the calling
 /// test checked nothing and returns false; under `CI` that is a failure instead.
 pub fn can_give_files_away(test: &str) -> bool {
-    let probe = std::env::temp_dir().join(format!("palisade-chown-probe-{}", std::process::id()));
-    let given = std::fs::write(&probe, b"")
-        .and_then(|()| std::os::unix::fs::chown(&probe, Some(64_990), Some(64_990)));
+    // One probe file per call: tests of one process run on several threads at once.
+    static PROBES: AtomicUsize = AtomicUsize::new(0);
+    let probe = std::env::temp_dir().join(format!(
+        "palisade-chown-probe-{}-{}",
+        std::process::id(),
+        PROBES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&probe, b"").expect("a probe file in the temporary directory");
+    let given = std::os::unix::fs::chown(&probe, Some(64_990), Some(64_990));
     let _ = std::fs::remove_file(&probe);
-    if given.is_ok() {
-        return true;
+    match given {
+        Ok(()) => return true,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+        Err(e) => panic!("giving {} away: {e}", probe.display()),
     }
     let message = format!("SKIPPED {test}: it must run as root, to give files to other users");
     assert!(std::env::var_os("CI").is_none(), "{message}; CI needs it");
