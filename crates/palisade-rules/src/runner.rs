@@ -36,6 +36,27 @@ struct ActiveSuppression {
     name: Option<String>,
 }
 
+impl ActiveSuppression {
+    /// Whether it accepts the findings of rule `id` on the object or file named.
+    fn applies(
+        &self,
+        id: &str,
+        path: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
+        self.rule == id
+            && self.path.as_ref().is_none_or(|g| g.is_match(path))
+            && self.kind.as_deref().is_none_or(|k| k == kind)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|n| Some(n) == namespace)
+            && self.name.as_deref().is_none_or(|n| n == name)
+    }
+}
+
 /// The configured rule set, ready to check objects. Cheap to share between threads.
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
@@ -252,13 +273,10 @@ impl Engine {
                     name: file.clone(),
                     uid: None,
                 };
-                let suppressed = self.suppressions.iter().any(|s| {
-                    s.rule == meta.id
-                        && s.path.as_ref().is_none_or(|g| g.is_match(&file))
-                        && s.kind.as_deref().is_none_or(|k| k == object.kind)
-                        && s.namespace.is_none()
-                        && s.name.as_deref().is_none_or(|n| n == object.name)
-                });
+                let suppressed = self
+                    .suppressions
+                    .iter()
+                    .any(|s| s.applies(meta.id, &file, &object.kind, None, &object.name));
                 if suppressed {
                     continue;
                 }
@@ -440,15 +458,13 @@ impl Engine {
             }
         }
         self.suppressions.iter().any(|s| {
-            s.rule == id
-                && s.path
-                    .as_ref()
-                    .is_none_or(|g| g.is_match(&object.source.path))
-                && s.kind.as_deref().is_none_or(|k| k == object.kind())
-                && s.namespace
-                    .as_deref()
-                    .is_none_or(|n| Some(n) == object.namespace())
-                && s.name.as_deref().is_none_or(|n| n == object.name())
+            s.applies(
+                id,
+                &object.source.path,
+                object.kind(),
+                object.namespace(),
+                object.name(),
+            )
         })
     }
 }
