@@ -6,12 +6,16 @@
 //!   `/metrics` and `/audit` (the API server's audit webhook backend), with body, value,
 //!   container and concurrency limits, timeouts, certificate hot reload, authentication of
 //!   callers of protected endpoints ([`AuthConfig`]) and a drain on shutdown.
+//! - [`State::with_policies`] loads Gatekeeper constraints and ValidatingAdmissionPolicies
+//!   (`palisade-policy`), judged on `/validate` with the rules within a time limit, and reloaded
+//!   when their files change ([`Policies`]).
 //! - [`WebhookConfig`] holds the per-rule and per-namespace modes (`webhook:` section).
 
 mod auth;
 mod config;
 mod log;
 mod metrics;
+mod policies;
 mod review;
 mod server;
 mod tls;
@@ -20,6 +24,8 @@ pub use auth::{Access, AuthConfig, KubeTokenReviewer, Refusal, TokenReviewer, To
 pub use config::{Mode, UpdatePolicy, WebhookConfig, WebhookConfigError};
 pub use log::LogSink;
 pub use metrics::Metrics;
+pub use palisade_policy::FailurePolicy;
+pub use policies::{Policies, PolicyLoadError};
 pub use review::{review, Endpoint, Reply, ReviewLimits, State, API_VERSION};
 pub use server::{
     router, serve, start, AuditOutput, RouterLimits, Running, ServeError, ServerConfig, TlsSource,

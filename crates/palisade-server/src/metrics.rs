@@ -46,6 +46,14 @@ struct AlertLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyLabels {
+    /// `Kind/name` of a constraint or `ValidatingAdmissionPolicyBinding/name`: the loaded
+    /// policies name them, never a client.
+    policy: String,
+    action: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: &'static str,
 }
@@ -69,6 +77,8 @@ pub struct Metrics {
     audit_evaluated: Counter,
     audit_dropped: Counter,
     audit_alerts: Family<AlertLabels, Counter>,
+    policy_verdicts: Family<PolicyLabels, Counter>,
+    policy_reload_errors: Counter,
     /// The dropped-line total already added to `dropped_logs`.
     dropped_seen: AtomicU64,
 }
@@ -174,6 +184,8 @@ impl Metrics {
         let audit_dropped = Counter::default();
         let audit_alerts = Family::<AlertLabels, Counter>::default();
         let dropped_logs = Counter::default();
+        let policy_verdicts = Family::<PolicyLabels, Counter>::default();
+        let policy_reload_errors = Counter::default();
         registry.register(
             "admission_reviews",
             "Admission reviews answered, by endpoint, operation, kind and verdict",
@@ -231,6 +243,18 @@ impl Metrics {
             "Log lines dropped because standard error could not take them in time",
             dropped_logs.clone(),
         );
+        registry.register(
+            "policy_verdicts",
+            "Verdicts of the loaded policies (Gatekeeper constraints, ValidatingAdmissionPolicy \
+             bindings) in /validate reviews, by policy and action (deny, warn, dryrun, audit, \
+             or error: not evaluated, decided by the failure policy)",
+            policy_verdicts.clone(),
+        );
+        registry.register(
+            "policy_reload_errors",
+            "Reloads of changed policy files that failed (the previous policies stay in force)",
+            policy_reload_errors.clone(),
+        );
         let metrics = Metrics {
             registry,
             reviews,
@@ -244,6 +268,8 @@ impl Metrics {
             audit_evaluated,
             audit_dropped,
             audit_alerts,
+            policy_verdicts,
+            policy_reload_errors,
             dropped_seen: AtomicU64::new(0),
         };
         metrics.create_series();
@@ -365,6 +391,27 @@ impl Metrics {
                 priority,
             })
             .inc();
+    }
+
+    pub(crate) fn policy_verdict(&self, policy: &str, action: &'static str) {
+        self.policy_verdicts
+            .get_or_create(&PolicyLabels {
+                policy: policy.to_owned(),
+                action,
+            })
+            .inc();
+    }
+
+    /// Creates a policy's verdict series at zero.
+    pub(crate) fn policy_series(&self, policy: &str, action: &'static str) {
+        let _ = self.policy_verdicts.get_or_create(&PolicyLabels {
+            policy: policy.to_owned(),
+            action,
+        });
+    }
+
+    pub(crate) fn policy_reload_error(&self) {
+        self.policy_reload_errors.inc();
     }
 
     pub(crate) fn broken_connection(&self) {

@@ -2,9 +2,10 @@
 //! with the verdict, warnings, audit annotations and (for /mutate) the JSON Patch of the fixes.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -20,6 +21,7 @@ use palisade_rules::{Config, Engine, EngineError, IGNORE_ANNOTATION};
 use crate::config::{Mode, UpdatePolicy, WebhookConfig};
 use crate::log::{capped, LogSink};
 use crate::metrics::Metrics;
+use crate::policies::{Policies, PolicyLoadError, Verdicts};
 
 /// The AdmissionReview API version the webhook speaks.
 pub const API_VERSION: &str = "admission.k8s.io/v1";
@@ -76,6 +78,8 @@ pub struct State {
     pub metrics: Metrics,
     pub log: LogSink,
     ready: AtomicBool,
+    /// The policies of `--policy`, evaluated on `/validate` with the rules.
+    policies: Option<Policies>,
 }
 
 /// How much one admitted object may make the webhook do. Objects beyond these limits are denied
@@ -87,16 +91,21 @@ pub struct ReviewLimits {
     /// Most JSON values (mappings, sequences and scalars) in one object; counted in the
     /// request's text before the object is decoded.
     pub max_nodes: usize,
+    /// Most time the loaded policies may take on one object, all together (each evaluation
+    /// may take half of it); past it the policy failure policy decides.
+    pub policy_time: Duration,
 }
 
 impl Default for ReviewLimits {
     /// 256 containers (real pods have a handful; the API server sets no limit) and 100,000
     /// values (the largest objects of the corpus, CustomResourceDefinitions, have about 20,000;
-    /// the kinds the webhook is registered for have far fewer).
+    /// the kinds the webhook is registered for have far fewer); 2 s for the policies (the
+    /// webhook configuration's `timeoutSeconds` is 5).
     fn default() -> Self {
         ReviewLimits {
             max_containers: 256,
             max_nodes: 100_000,
+            policy_time: Duration::from_secs(2),
         }
     }
 }
@@ -126,7 +135,62 @@ impl State {
             metrics: Metrics::new(),
             log,
             ready: AtomicBool::new(true),
+            policies: None,
         })
+    }
+
+    /// Loads the policies of `dirs` (ConstraintTemplates and Constraints, ValidatingAdmission-
+    /// Policies, their bindings and parameters), evaluated on `/validate` within the review
+    /// limits' `policy_time` (set the limits first). `failure` decides about a constraint that
+    /// cannot be evaluated and about policies that do not finish in time.
+    pub fn with_policies(
+        mut self,
+        dirs: Vec<PathBuf>,
+        failure: palisade_policy::FailurePolicy,
+    ) -> Result<State, PolicyLoadError> {
+        let policies = Policies::load(dirs, failure, self.limits.policy_time)?;
+        policies.create_series(&self.metrics);
+        let set = policies.current();
+        let (constraints, bindings) = (set.constraints().len(), set.bindings().count());
+        self.log
+            .emit(|| tracing::info!(constraints, bindings, "policies loaded"));
+        self.policies = Some(policies);
+        Ok(self)
+    }
+
+    /// The policies of `--policy`, if any.
+    pub fn policies(&self) -> Option<&Policies> {
+        self.policies.as_ref()
+    }
+
+    /// Reloads the policies when their files changed: a set that loads replaces the one in
+    /// force at once; one that fails is logged (each error at its file:line) and counted, and
+    /// the set in force stays.
+    pub(crate) fn reload_policies(&self) {
+        let Some(policies) = &self.policies else {
+            return;
+        };
+        match policies.reload() {
+            None => {}
+            Some(Ok(())) => {
+                policies.create_series(&self.metrics);
+                let set = policies.current();
+                let (constraints, bindings) = (set.constraints().len(), set.bindings().count());
+                self.log
+                    .emit(|| tracing::info!(constraints, bindings, "policies reloaded"));
+            }
+            Some(Err(errors)) => {
+                self.metrics.policy_reload_error();
+                for error in &errors {
+                    self.log.emit(|| {
+                        tracing::error!(
+                            error = capped(error),
+                            "policy reload failed; the previous policies stay in force"
+                        )
+                    });
+                }
+            }
+        }
     }
 
     /// The engine for today, rebuilt when the date changed since it was built.
@@ -355,7 +419,7 @@ pub fn review(state: &State, endpoint: Endpoint, body: &[u8]) -> Reply {
         outcome =
             match object.and_then(|o| too_many_containers(&state.limits, &o).map_or(Ok(o), Err)) {
                 Err(reason) => Outcome::too_large(reason),
-                Ok(object) => judge(state, endpoint, &request, object),
+                Ok(object) => judge(state, endpoint, &request, object, body),
             };
     }
     let allowed = outcome.denial.is_none();
@@ -466,7 +530,7 @@ impl Outcome {
 
 /// Decodes an object of the review after counting its values in the raw text, so that an
 /// object over the limit costs no memory beyond the request body.
-fn decode(limits: &ReviewLimits, raw: &RawValue) -> Result<Value, String> {
+pub(crate) fn decode(limits: &ReviewLimits, raw: &RawValue) -> Result<Value, String> {
     let values = count_values(raw.get().as_bytes());
     if values > limits.max_nodes {
         return Err(format!(
@@ -551,12 +615,22 @@ fn prepare(state: &State, request: &Request, mut value: Value) -> Object {
     Object::from_value(value, "admission")
 }
 
-fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> Outcome {
+fn judge(
+    state: &State,
+    endpoint: Endpoint,
+    request: &Request,
+    value: Value,
+    body: &[u8],
+) -> Outcome {
     let engine = state.engine();
     let namespace = request.namespace.as_deref().filter(|ns| !ns.is_empty());
     let mut outcome = Outcome::default();
     match endpoint {
         Endpoint::Validate => {
+            // The policies run on a thread of their own while the rules run here.
+            let policies = state.policies.as_ref().and_then(|p| {
+                p.start(|| crate::policies::admission_request(body, value.clone(), &state.limits))
+            });
             let object = prepare(state, request, value);
             outcome.warnings = ignore_warnings(&engine, &object);
             let findings = engine.check_object(&object);
@@ -591,7 +665,8 @@ fn judge(state: &State, endpoint: Endpoint, request: &Request, value: Value) -> 
                     })
                 })
                 .collect();
-            validate(&object, judged, &mut outcome);
+            let verdicts = policies.map(|p| p.wait(&state.metrics)).unwrap_or_default();
+            validate(&object, judged, verdicts, &mut outcome);
         }
         Endpoint::Mutate => {
             let original = value.clone();
@@ -622,7 +697,7 @@ fn ignore_warnings(engine: &Engine, object: &Object) -> Vec<String> {
         .collect()
 }
 
-fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
+fn validate(object: &Object, judged: Vec<Judged>, policies: Verdicts, outcome: &mut Outcome) {
     let mut denied = Vec::new();
     // Answers are shown to the client and logged by the API server: credentials stay masked.
     let redactor =
@@ -665,6 +740,10 @@ fn validate(object: &Object, judged: Vec<Judged>, outcome: &mut Outcome) {
             Mode::Off => {}
         }
     }
+    denied.extend(policies.denied);
+    outcome.warnings.extend(policies.warnings);
+    outcome.audit.extend(policies.audit);
+    outcome.logged.extend(policies.logged);
     if !denied.is_empty() {
         let total = denied.len();
         let unlisted = total.saturating_sub(MAX_LISTED);
@@ -801,7 +880,7 @@ fn field(pointer: &str) -> String {
     out
 }
 
-fn warning(text: &str) -> String {
+pub(crate) fn warning(text: &str) -> String {
     if text.len() <= MAX_WARNING {
         return text.to_owned();
     }

@@ -60,7 +60,7 @@ pub struct ServerConfig {
     pub handshake_timeout: Duration,
     /// Time allowed for a request's headers, and for the first request of a connection.
     pub header_timeout: Duration,
-    /// How often the certificate files are checked for changes.
+    /// How often the certificate files and the policy files are checked for changes.
     pub reload_interval: Duration,
     /// How long the server keeps serving after a shutdown signal, answering not-ready on
     /// `/readyz`, so that load balancers stop sending before it stops accepting.
@@ -176,6 +176,8 @@ pub struct Running {
     handles: Vec<Handle<SocketAddr>>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
     watcher: Option<JoinHandle<()>>,
+    /// Checks the policy files for changes.
+    policy_watcher: Option<JoinHandle<()>>,
     state: Arc<State>,
     drain: Duration,
     grace: Duration,
@@ -201,7 +203,7 @@ impl Running {
         for handle in &self.handles {
             handle.graceful_shutdown(Some(self.grace));
         }
-        if let Some(watcher) = &self.watcher {
+        for watcher in self.watcher.iter().chain(&self.policy_watcher) {
             watcher.abort();
         }
         for server in self.servers {
@@ -326,6 +328,9 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         ))),
         TlsSource::Pem { .. } => None,
     };
+    let policy_watcher = state
+        .policies()
+        .map(|_| tokio::spawn(watch_policies(state.clone(), config.reload_interval)));
     state.set_ready(true);
     state
         .log
@@ -336,6 +341,7 @@ pub async fn start(config: ServerConfig, state: Arc<State>) -> Result<Running, S
         handles,
         servers,
         watcher,
+        policy_watcher,
         state,
         drain: config.drain,
         grace: config.shutdown_grace,
@@ -557,9 +563,28 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     response
 }
 
+/// Checks the policy files every `interval` and reloads them when they changed.
+async fn watch_policies(state: Arc<State>, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let shared = state.clone();
+        // Reading and compiling are blocking work: off the runtime's workers.
+        let _ = tokio::task::spawn_blocking(move || shared.reload_policies()).await;
+    }
+}
+
+/// 200 while serving (with the state of the policies, when there are any: how many are in
+/// force, and the errors of a reload that failed), 503 while draining.
 async fn readyz(Shared(app): Shared<App>) -> Response {
     if app.state.ready() {
-        (StatusCode::OK, "ready\n").into_response()
+        let mut body = "ready\n".to_owned();
+        if let Some(policies) = app.state.policies() {
+            body.push_str(&policies.status());
+        }
+        (StatusCode::OK, body).into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
     }

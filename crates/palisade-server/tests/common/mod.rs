@@ -28,6 +28,12 @@ pub struct TestServer {
 }
 
 pub fn state(rules: &str, webhook: &str) -> (Arc<State>, Arc<Mutex<Vec<u8>>>) {
+    let (state, logs) = bare_state(rules, webhook);
+    (Arc::new(state), logs)
+}
+
+/// A state the test may still change (limits, policies) before sharing it.
+pub fn bare_state(rules: &str, webhook: &str) -> (State, Arc<Mutex<Vec<u8>>>) {
     let config = Config::parse(rules, "rules.yaml").expect("rules config");
     let webhook = WebhookConfig::parse(webhook, "webhook.yaml").expect("webhook config");
     let logs = Arc::new(Mutex::new(Vec::new()));
@@ -39,7 +45,7 @@ pub fn state(rules: &str, webhook: &str) -> (Arc<State>, Arc<Mutex<Vec<u8>>>) {
         LogSink::buffer(logs.clone()),
     )
     .expect("state");
-    (Arc::new(state), logs)
+    (state, logs)
 }
 
 pub fn client(ca_pem: &str, addr: SocketAddr) -> reqwest::Client {
@@ -63,8 +69,17 @@ pub async fn serve_with(
     webhook: &str,
     adjust: impl FnOnce(&mut ServerConfig),
 ) -> TestServer {
-    let cert = certificate();
     let (state, logs) = state(rules, webhook);
+    serve_state(state, logs, adjust).await
+}
+
+/// Starts a server for a state built by the test (policies, limits).
+pub async fn serve_state(
+    state: Arc<State>,
+    logs: Arc<Mutex<Vec<u8>>>,
+    adjust: impl FnOnce(&mut ServerConfig),
+) -> TestServer {
+    let cert = certificate();
     let mut config = ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),
         TlsSource::Pem {

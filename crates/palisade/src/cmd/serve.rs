@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use palisade_server::{
-    client_ca, self_signed, serve, Access, CertFiles, KubeTokenReviewer, LogSink, ReviewLimits,
-    ServerConfig, State, TlsSource,
+    client_ca, self_signed, serve, Access, CertFiles, FailurePolicy, KubeTokenReviewer, LogSink,
+    ReviewLimits, ServerConfig, State, TlsSource,
 };
 
 use crate::config::{ConfigArgs, Settings};
@@ -60,7 +60,7 @@ pub struct ServeArgs {
     /// Seconds allowed to receive a request's headers or body.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub timeout: u64,
-    /// Seconds between checks of the certificate files for changes.
+    /// Seconds between checks of the certificate files and the --policy files for changes.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub reload_interval: u64,
     /// Seconds to keep serving after SIGTERM (with `/readyz` answering 503) before new
@@ -89,6 +89,22 @@ pub struct ServeArgs {
     /// given with --allow-identity.
     #[arg(long, requires = "allow_identity")]
     pub token_review: bool,
+    /// Also judge /validate requests by the policies in DIR (a directory or file; repeatable;
+    /// read like `scan --policy`): Gatekeeper ConstraintTemplates with their Constraints
+    /// (enforcementAction deny, warn or dryrun), and ValidatingAdmissionPolicies with their
+    /// bindings (validationActions Deny, Warn, Audit) and parameters. Reloaded when the files
+    /// change; a set with an error is refused, at start and on reload.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// What a constraint that cannot be evaluated, or policies that do not finish within
+    /// --policy-timeout, do to the request (a ValidatingAdmissionPolicy follows its own
+    /// failurePolicy).
+    #[arg(long, value_enum, default_value_t = PolicyFailure::Fail, value_name = "POLICY")]
+    pub policy_failure: PolicyFailure,
+    /// Milliseconds the policies may take on one request, all together (each evaluation may
+    /// take half); keep it well below the webhook configuration's timeoutSeconds.
+    #[arg(long, default_value_t = ReviewLimits::default().policy_time.as_millis() as u64, value_name = "MS")]
+    pub policy_timeout: u64,
     /// Audiences a token must be issued for (TokenReview `spec.audiences`).
     #[arg(long, value_name = "AUDIENCE", requires = "token_review")]
     pub token_audience: Vec<String>,
@@ -103,6 +119,15 @@ pub struct ServeArgs {
     /// forge events).
     #[arg(long, conflicts_with_all = ["client_ca", "token_review"])]
     pub audit_unauthenticated: bool,
+}
+
+/// `--policy-failure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFailure {
+    /// Deny the request, naming the policy and the error.
+    Fail,
+    /// Allow the request with a warning naming the policy and the error.
+    Ignore,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -124,11 +149,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             key: generated.key_pem,
         }
     };
-    let state = State::new(rules, args.select, args.ignore, webhook, LogSink::stderr())?
+    let mut state = State::new(rules, args.select, args.ignore, webhook, LogSink::stderr())?
         .with_limits(ReviewLimits {
             max_containers: args.max_containers,
             max_nodes: args.max_nodes,
+            policy_time: Duration::from_millis(args.policy_timeout.max(1)),
         });
+    if !args.policy.is_empty() {
+        let failure = match args.policy_failure {
+            PolicyFailure::Fail => FailurePolicy::Fail,
+            PolicyFailure::Ignore => FailurePolicy::Ignore,
+        };
+        state = state.with_policies(args.policy, failure)?;
+    }
     let mut server = ServerConfig::new(args.addr, tls);
     server.body_limit = args.max_body;
     server.body_timeout = Duration::from_secs(args.timeout);
