@@ -357,3 +357,86 @@ fn the_webhook_section_of_the_rules_configuration_is_honoured() {
     assert!(answer.body.contains("\"allowed\":true"), "{}", answer.body);
     assert!(answer.body.contains("POD001"), "{}", answer.body);
 }
+
+fn example_policy(path: &str) -> String {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
+    std::fs::read_to_string(examples.join(path)).unwrap()
+}
+
+#[test]
+fn policies_of_the_policy_flag_are_judged_and_reloaded_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    let template = example_policy("allowed-repos/template.yaml");
+    std::fs::write(policies.join("template.yaml"), template).unwrap();
+    let server = start(
+        Stdio::null(),
+        &[
+            "--policy",
+            policies.to_str().unwrap(),
+            "--reload-interval",
+            "1",
+        ],
+    );
+    assert!(validate(&server, "before", false).unwrap());
+    assert!(server
+        .get("/readyz")
+        .unwrap()
+        .body
+        .contains("0 constraints"));
+
+    let staged = dir.path().join("constraint.yaml");
+    std::fs::write(&staged, example_policy("allowed-repos/constraint.yaml")).unwrap();
+    std::fs::rename(&staged, policies.join("constraint.yaml")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answer = loop {
+        let mut tls = server.connect().unwrap();
+        send(&mut tls, "POST", "/validate", &review("after", false)).unwrap();
+        let answer = receive(&mut tls).unwrap();
+        if answer.body.contains("\"allowed\":false") {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "not reloaded: {}", answer.body);
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        answer.body.contains(
+            "[AllowedRepositories/must-come-from-trusted-registry] Container image \
+             registry.example/app:1.0 is not from allowed repository"
+        ),
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        metric(
+            &server,
+            "palisade_policy_verdicts_total{policy=\"AllowedRepositories/must-come-from-trusted-registry\",action=\"deny\"}"
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn serve_refuses_to_start_with_a_policy_that_cannot_be_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let constraint = dir.path().join("constraint.yaml");
+    std::fs::write(&constraint, example_policy("allowed-repos/constraint.yaml")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["serve", "--no-config", "--self-signed", "127.0.0.1"])
+        .args(["--addr", "127.0.0.1:0", "--policy"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot load the policies"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:2:1: AllowedRepositories/must-come-from-trusted-registry: missing template",
+            constraint.display()
+        )),
+        "{stderr}"
+    );
+}
