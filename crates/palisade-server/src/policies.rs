@@ -321,10 +321,13 @@ impl Policies {
             runaway: self.runaway.clone(),
         };
         if self.runaway.load(Ordering::Relaxed) >= MAX_RUNAWAY {
-            return Some(pending(None));
+            return Some(pending(Err(format!(
+                "not evaluated: {MAX_RUNAWAY} policy evaluations over their time limit are \
+                 still running"
+            ))));
         }
         let (sender, receiver) = mpsc::sync_channel(1);
-        let result = pending(Some(receiver));
+        let result = pending(Ok(receiver));
         let (done, runaway, evaluated) = (result.done.clone(), self.runaway.clone(), set.clone());
         let spawned = std::thread::Builder::new()
             .name("palisade-policy".to_owned())
@@ -336,10 +339,9 @@ impl Policies {
                 }
                 let _ = sender.send(outcome);
             });
-        Some(if spawned.is_ok() {
-            result
-        } else {
-            pending(None)
+        Some(match spawned {
+            Ok(_) => result,
+            Err(err) => pending(Err(format!("not evaluated: cannot start a thread: {err}"))),
         })
     }
 }
@@ -368,8 +370,8 @@ fn action_of(action: &EnforcementAction) -> &'static str {
 
 /// Policies being evaluated for one review.
 pub(crate) struct Pending {
-    /// None when the evaluation could not start (too many runaways, no thread).
-    receiver: Option<mpsc::Receiver<Result<Outcome, String>>>,
+    /// Why the evaluation could not start (too many runaways, no thread).
+    receiver: Result<mpsc::Receiver<Result<Outcome, String>>, String>,
     set: Arc<PolicySet>,
     deadline: Instant,
     time_limit: Duration,
@@ -449,11 +451,8 @@ impl Pending {
     pub(crate) fn wait(self, metrics: &Metrics) -> Verdicts {
         let mut verdicts = Verdicts::default();
         let outcome = match &self.receiver {
-            None => Err(format!(
-                "not evaluated: {MAX_RUNAWAY} policy evaluations over their time limit are \
-                 still running"
-            )),
-            Some(receiver) => {
+            Err(why) => Err(why.clone()),
+            Ok(receiver) => {
                 let left = self.deadline.saturating_duration_since(Instant::now());
                 match receiver.recv_timeout(left) {
                     Ok(Ok(outcome)) => Ok(outcome),
@@ -542,4 +541,94 @@ pub(crate) fn admission_request(body: &[u8], object: Value, limits: &ReviewLimit
     }
     request.insert("object".to_owned(), object);
     Value::Object(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOOPS: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: k8sloop
+spec:
+  crd:
+    spec:
+      names:
+        kind: K8sLoop
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package k8sloop
+
+        violation[{"msg": "never"}] {
+          xs := numbers.range(1, 100000)
+          x := xs[_]
+          y := xs[_]
+          x * y < 0
+        }
+"#;
+
+    fn looping(constraints: usize, time_limit: Duration) -> (tempfile::TempDir, Policies) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = LOOPS.to_owned();
+        for i in 0..constraints {
+            text.push_str(&format!(
+                "---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sLoop\n\
+                 metadata:\n  name: loop-{i}\nspec:\n  match:\n    kinds:\n      \
+                 - apiGroups: [\"\"]\n        kinds: [\"Pod\"]\n"
+            ));
+        }
+        std::fs::write(dir.path().join("loops.yaml"), text).unwrap();
+        let policies =
+            Policies::load(vec![dir.path().to_owned()], FailurePolicy::Fail, time_limit).unwrap();
+        (dir, policies)
+    }
+
+    fn request() -> Value {
+        json!({"uid": "u", "operation": "CREATE", "namespace": "a",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "object": {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "namespace": "a"}, "spec": {"containers": []}}})
+    }
+
+    #[test]
+    fn an_evaluation_past_the_limit_is_a_runaway_until_its_budget_ends_it() {
+        // Three evaluations of 75 ms each: the 150 ms limit ends the wait first.
+        let (_dir, policies) = looping(3, Duration::from_millis(150));
+        let metrics = Metrics::new();
+        let verdicts = policies.start(request).unwrap().wait(&metrics);
+        assert_eq!(
+            verdicts.denied,
+            [
+                "- [policies] the policies did not finish within 150 ms (failure policy Fail: \
+              denied)"
+            ]
+        );
+        assert_eq!(policies.runaway.load(Ordering::Relaxed), 1);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while policies.runaway.load(Ordering::Relaxed) > 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the runaway evaluation never ended"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn too_many_runaways_start_no_evaluation_and_the_failure_policy_decides() {
+        let (_dir, policies) = looping(1, Duration::from_secs(2));
+        policies.runaway.store(MAX_RUNAWAY, Ordering::Relaxed);
+        let started = Instant::now();
+        let verdicts = policies.start(request).unwrap().wait(&Metrics::new());
+        assert!(started.elapsed() < Duration::from_millis(500));
+        assert_eq!(
+            verdicts.denied,
+            [
+                "- [policies] not evaluated: 8 policy evaluations over their time limit are still \
+              running (failure policy Fail: denied)"
+            ]
+        );
+    }
 }
