@@ -1,6 +1,8 @@
 //! Load generator for the webhook: a typical Deployment review against the real HTTPS server on
 //! a loopback port, at 1, 16 and 64 concurrent connections (HTTP/1.1, one connection per
-//! worker, as the API server's client pool does), plus the in-process review alone.
+//! worker, as the API server's client pool does), plus the in-process review alone, with the
+//! built-in rules only and with `examples/policies` loaded (`--policy`) as well, for the
+//! Deployment and for a Pod of the same pod spec (which the example policies select).
 //!
 //! Closed loop: every connection sends its next request as soon as the previous one is answered,
 //! which measures saturation throughput (latency is then connections / throughput). Open loop:
@@ -17,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use palisade_rules::Config;
 use palisade_server::{
-    review, self_signed, start, Endpoint, LogSink, ServerConfig, State, TlsSource, WebhookConfig,
+    review, self_signed, start, Endpoint, FailurePolicy, LogSink, ServerConfig, State, TlsSource,
+    WebhookConfig,
 };
 use serde_json::{json, Value};
 
@@ -90,6 +93,34 @@ fn deployment() -> Value {
             }
         }
     })
+}
+
+/// A Pod of the Deployment's pod spec, as the ReplicaSet controller creates it.
+fn pod() -> Value {
+    let deployment = deployment();
+    let template = &deployment["spec"]["template"];
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "checkout-7d9f8b6c5-x2x9q",
+            "namespace": "shop",
+            "labels": template["metadata"]["labels"],
+        },
+        "spec": template["spec"],
+    })
+}
+
+fn pod_body() -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&review_body(1)).unwrap();
+    let request = &mut body["request"];
+    request["kind"] = json!({"group": "", "version": "v1", "kind": "Pod"});
+    request["resource"] = json!({"group": "", "version": "v1", "resource": "pods"});
+    request["requestKind"] = request["kind"].clone();
+    request["requestResource"] = request["resource"].clone();
+    request["name"] = json!("checkout-7d9f8b6c5-x2x9q");
+    request["object"] = pod();
+    body.to_string().into_bytes()
 }
 
 fn review_body(uid: u64) -> Vec<u8> {
@@ -231,13 +262,29 @@ async fn level(
     }
 }
 
-fn in_process(state: &State, secs: f64) -> (usize, Duration, Duration) {
-    let body = review_body(1);
+/// `examples/policies` (two Gatekeeper constraints and a ValidatingAdmissionPolicy binding, all
+/// on Pods) loaded as `--policy` loads them.
+fn policy_state() -> Arc<State> {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policies");
+    let state = State::new(
+        Config::default(),
+        Vec::new(),
+        Vec::new(),
+        WebhookConfig::default(),
+        LogSink::discard(),
+    )
+    .expect("the default configuration")
+    .with_policies(vec![examples], FailurePolicy::Fail)
+    .expect("the example policies");
+    Arc::new(state)
+}
+
+fn in_process(state: &State, body: &[u8], secs: f64) -> (usize, Duration, Duration) {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let mut latencies = Vec::new();
     while Instant::now() < deadline {
         let t = Instant::now();
-        let reply = review(state, Endpoint::Validate, &body);
+        let reply = review(state, Endpoint::Validate, body);
         latencies.push(t.elapsed());
         assert_eq!(reply.status, 200);
     }
@@ -264,18 +311,30 @@ fn main() {
         .unwrap_or(5.0);
     let state = state();
     let rules = state.engine().rules().len();
-    let (count, p50, p99) = in_process(&state, secs.min(3.0));
     println!(
         "rules: {rules}; review body: {} bytes",
         review_body(1).len()
     );
-    println!(
-        "in-process review(): {count} reviews in {:.1} s, p50 {} ms, p99 {} ms, {:.0} reviews/s on one thread",
-        secs.min(3.0),
-        ms(p50),
-        ms(p99),
-        count as f64 / secs.min(3.0)
-    );
+    let policies = policy_state();
+    for (name, state, body) in [
+        ("Deployment, rules", &state, review_body(1)),
+        (
+            "Deployment, rules and examples/policies",
+            &policies,
+            review_body(1),
+        ),
+        ("Pod, rules", &state, pod_body()),
+        ("Pod, rules and examples/policies", &policies, pod_body()),
+    ] {
+        let (count, p50, p99) = in_process(state, &body, secs.min(3.0));
+        println!(
+            "in-process review(), {name}: {count} reviews in {:.1} s, p50 {} ms, p99 {} ms, {:.0} reviews/s on one thread",
+            secs.min(3.0),
+            ms(p50),
+            ms(p99),
+            count as f64 / secs.min(3.0)
+        );
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
