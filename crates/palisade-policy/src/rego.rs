@@ -111,6 +111,11 @@ impl RegoProgram {
         engine.set_rego_v0(!v1);
         // OPA's default: a built-in that fails makes its expression undefined.
         engine.set_strict_builtin_errors(false);
+        crate::deprecated::add_to(&mut engine).map_err(|message| RegoError {
+            source: 0,
+            line: 0,
+            message,
+        })?;
         let mut package = String::new();
         for (i, text) in sources.iter().enumerate() {
             let text = if v1 {
