@@ -1,18 +1,38 @@
 //! A template's Rego, compiled once with `regorus` and evaluated per review under a time budget.
 
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use regorus::utils::limits::{ExecutionTimerConfig, LimitError};
 use serde_json::Value;
 
 /// The Rego of one template target: its module, its `libs`, and the `violation` rule.
-#[derive(Debug, Clone)]
+///
+/// The engine is compiled once; evaluations borrow a prepared copy from `idle` (a copy is
+/// made only when every other one is in use, so a review on one thread clones nothing after the
+/// first), and each evaluation resets the copy's state before it runs.
+#[derive(Debug)]
 pub(crate) struct RegoProgram {
     engine: regorus::Engine,
+    idle: Mutex<Vec<regorus::Engine>>,
     query: String,
     pub uses_inventory: bool,
 }
+
+impl Clone for RegoProgram {
+    fn clone(&self) -> Self {
+        RegoProgram {
+            engine: self.engine.clone(),
+            idle: Mutex::new(Vec::new()),
+            query: self.query.clone(),
+            uses_inventory: self.uses_inventory,
+        }
+    }
+}
+
+/// The most idle copies of one engine kept for reuse.
+const MAX_IDLE: usize = 8;
 
 /// One `violation[{"msg": ..., "details": ...}]` result.
 #[derive(Debug, Clone)]
@@ -137,6 +157,7 @@ impl RegoProgram {
         let uses_inventory = sources.iter().any(|s| s.contains("data.inventory"));
         Ok(RegoProgram {
             engine,
+            idle: Mutex::new(Vec::new()),
             query,
             uses_inventory,
         })
@@ -148,8 +169,13 @@ impl RegoProgram {
         engine
             .add_data(regorus::Value::from(data.clone()))
             .map_err(|e| e.to_string())?;
+        // Prepare the copy once here rather than at each evaluation.
+        engine
+            .compile_with_entrypoint(&self.query.as_str().into())
+            .map_err(|e| e.to_string())?;
         Ok(RegoProgram {
             engine,
+            idle: Mutex::new(Vec::new()),
             query: self.query.clone(),
             uses_inventory: self.uses_inventory,
         })
@@ -158,16 +184,25 @@ impl RegoProgram {
     /// Evaluates `violation` on `input`; `Err((message, over_budget))` on failure.
     pub fn evaluate(
         &self,
-        input: &Value,
+        input: regorus::Value,
         budget: Duration,
     ) -> Result<Vec<RawViolation>, (String, bool)> {
-        let mut engine = self.engine.clone();
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let mut engine = idle.unwrap_or_else(|| self.engine.clone());
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit: budget,
             check_interval: NonZeroU32::new(16).unwrap_or(NonZeroU32::MIN),
         });
-        engine.set_input(regorus::Value::from(input.clone()));
-        let result = engine.eval_rule(self.query.clone()).map_err(|e| {
+        engine.set_input(input);
+        let result = engine.eval_rule(self.query.clone());
+        // The input is dropped now rather than kept alive by an idle engine.
+        engine.set_input(regorus::Value::Undefined);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push(engine);
+            }
+        }
+        let result = result.map_err(|e| {
             let over = e.chain().any(|c| c.downcast_ref::<LimitError>().is_some());
             (parse_error(&e.to_string()).message, over)
         })?;
@@ -192,6 +227,10 @@ impl RegoProgram {
 mod tests {
     use super::*;
 
+    fn json_input(v: &Value) -> regorus::Value {
+        regorus::Value::from(v.clone())
+    }
+
     #[test]
     fn v0_forms_are_rewritten_in_place() {
         let multi = "package p\nviolation[{\"msg\": m}] {\n  m := \"a\"\n} {\n  m := \"b\"\n}\n";
@@ -202,7 +241,7 @@ mod tests {
             .map_err(|e| e.message)
             .unwrap();
         let found = program
-            .evaluate(&serde_json::json!({}), Duration::from_secs(1))
+            .evaluate(json_input(&serde_json::json!({})), Duration::from_secs(1))
             .unwrap();
         assert_eq!(found.len(), 2);
 
@@ -213,7 +252,7 @@ mod tests {
         let input = serde_json::json!({"a": true, "b": 3});
         assert_eq!(
             program
-                .evaluate(&input, Duration::from_secs(1))
+                .evaluate(json_input(&input), Duration::from_secs(1))
                 .unwrap()
                 .len(),
             1
