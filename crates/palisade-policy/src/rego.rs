@@ -163,12 +163,10 @@ impl RegoProgram {
         })
     }
 
-    /// This program with `data` loaded (the inventory).
-    pub fn with_data(&self, data: &Value) -> Result<RegoProgram, String> {
+    /// This program with `data` loaded (the inventory, converted once for every template).
+    pub fn with_data(&self, data: &regorus::Value) -> Result<RegoProgram, String> {
         let mut engine = self.engine.clone();
-        engine
-            .add_data(regorus::Value::from(data.clone()))
-            .map_err(|e| e.to_string())?;
+        engine.add_data(data.clone()).map_err(|e| e.to_string())?;
         // Prepare the copy once here rather than at each evaluation.
         engine
             .compile_with_entrypoint(&self.query.as_str().into())
@@ -195,11 +193,16 @@ impl RegoProgram {
         });
         engine.set_input(input);
         let result = engine.eval_rule(self.query.clone());
-        // The input is dropped now rather than kept alive by an idle engine.
-        engine.set_input(regorus::Value::Undefined);
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < MAX_IDLE {
-                idle.push(engine);
+        // Only an engine whose evaluation finished is reused (one that stopped half-way, say in
+        // a `with`, could keep some of its state); it drops the input and the output of `print`
+        // now rather than keep them while idle.
+        if result.is_ok() {
+            engine.set_input(regorus::Value::Undefined);
+            let _ = engine.take_prints();
+            if let Ok(mut idle) = self.idle.lock() {
+                if idle.len() < MAX_IDLE {
+                    idle.push(engine);
+                }
             }
         }
         let result = result.map_err(|e| {

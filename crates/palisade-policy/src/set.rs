@@ -7,6 +7,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use palisade_core::{Object, Pos};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::cel::{to_cel, Bindings, CelProgram, Evaluation};
@@ -156,6 +157,13 @@ pub struct Outcome {
     pub audit_annotations: BTreeMap<String, String>,
 }
 
+/// JSON as Rego reads it, converted without copying the JSON first (as
+/// `regorus::Value::from(serde_json::Value)` does, a value that cannot be converted is
+/// undefined).
+fn to_rego(value: &Value) -> regorus::Value {
+    regorus::Value::deserialize(value).unwrap_or(regorus::Value::Undefined)
+}
+
 /// One review as each engine reads it, converted on first use and then shared by every policy
 /// that evaluates it (the converted values share their contents, so a copy is cheap).
 struct Converted<'r> {
@@ -178,7 +186,7 @@ impl<'r> Converted<'r> {
     /// `input.review`.
     fn rego(&self) -> regorus::Value {
         self.rego
-            .get_or_init(|| regorus::Value::from(self.review.request().clone()))
+            .get_or_init(|| to_rego(self.review.request()))
             .clone()
     }
 
@@ -360,7 +368,7 @@ impl PolicySet {
     /// namespace selectors read Namespace labels from.
     pub fn set_inventory(&mut self, inventory: Inventory) -> Vec<PolicyError> {
         let mut errors = Vec::new();
-        let data = (!inventory.is_empty()).then(|| inventory.to_data());
+        let data = (!inventory.is_empty()).then(|| to_rego(&inventory.to_data()));
         self.with_inventory = self
             .templates
             .iter()
@@ -461,7 +469,7 @@ impl PolicySet {
             file: object.source.path.clone(),
             pos: object.locate("/metadata/name"),
             matcher,
-            rego_parameters: regorus::Value::from(parameters.clone()),
+            rego_parameters: to_rego(&parameters),
             cel_object: to_cel(&object.value),
             cel_parameters: to_cel(&parameters),
             parameters,
