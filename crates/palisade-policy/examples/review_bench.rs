@@ -70,7 +70,14 @@ fn main() {
         "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
         "spec": deployment["spec"]["template"]["spec"].clone()
     });
-    for (name, object) in [("Deployment", &deployment), ("Pod", &pod)] {
+    // The same reviews without any policy, in the same run: the cost the policies add.
+    let (none, _) = PolicySet::load(&[]);
+    for (name, object, set) in [
+        ("Deployment, no policies", &deployment, &none),
+        ("Deployment", &deployment, &set),
+        ("Pod, no policies", &pod, &none),
+        ("Pod", &pod, &set),
+    ] {
         let review = Review::from_object(object);
         let mut times = Vec::new();
         let mut violations = 0;

@@ -161,17 +161,59 @@ pub(crate) struct CelProgram {
     pub match_conditions: Vec<(String, Expression)>,
     pub variables: Vec<(String, Expression)>,
     pub validations: Vec<Validation>,
+    /// A ValidatingAdmissionPolicy's `auditAnnotations`: each key and its `valueExpression`.
+    pub audit_annotations: Vec<(String, Expression)>,
 }
 
-/// The names bound for an evaluation.
+/// The result of one evaluation of a program on an object it applies to.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Evaluation {
+    /// The messages of the failed validations.
+    pub messages: Vec<String>,
+    /// Each audit annotation key with its value (those whose value is null or empty are left
+    /// out).
+    pub annotations: Vec<(String, String)>,
+}
+
+/// The longest audit annotation value; a longer one is cut to it, as the API server does.
+pub const MAX_ANNOTATION_VALUE_BYTES: usize = 10 * 1024;
+
+/// Whether `key` is a Kubernetes qualified name without prefix, as an audit annotation key must
+/// be: at most 63 characters, alphanumerics at both ends, `-`, `_` and `.` inside.
+fn is_annotation_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// `value` cut to at most `max` bytes, at a character boundary.
+fn truncate(mut value: String, max: usize) -> String {
+    if value.len() > max {
+        let mut end = max;
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        value.truncate(end);
+    }
+    value
+}
+
+/// The names bound for an evaluation, already converted to CEL values (which share their
+/// contents, so one conversion of the object serves every program that reviews it).
+#[derive(Clone)]
 pub(crate) struct Bindings {
-    pub object: Json,
-    pub old_object: Json,
-    pub request: Json,
-    pub params: Json,
-    pub namespace_object: Json,
+    pub object: Value,
+    pub old_object: Value,
+    pub request: Value,
+    pub params: Value,
+    pub namespace_object: Value,
     /// Variables given before the source's own (Gatekeeper's `params` and `anyObject`).
-    pub predefined: Vec<(String, Json)>,
+    pub predefined: Vec<(String, Value)>,
 }
 
 /// A failed compile: the JSON pointer (relative to the source) and the reason.
@@ -191,7 +233,8 @@ impl CelProgram {
                 .map(|(_, e)| e)
                 .chain(self.validations.iter().flat_map(|v| {
                     std::iter::once(&v.expression).chain(v.message_expression.as_ref())
-                }));
+                }))
+                .chain(self.audit_annotations.iter().map(|(_, e)| e));
         exprs.map(|e| e.depth).max().unwrap_or(0) >= WATCHED_DEPTH
     }
 
@@ -240,23 +283,34 @@ impl CelProgram {
                 message_expression,
             });
         }
+        for (i, v) in list("auditAnnotations").iter().enumerate() {
+            let key = str_field(v, "key").unwrap_or_default();
+            let at = format!("/auditAnnotations/{i}/key");
+            if !is_annotation_key(&key) {
+                return Err((
+                    at,
+                    format!("audit annotation key {key:?} is not a qualified name of at most 63 characters"),
+                ));
+            }
+            if program.audit_annotations.iter().any(|(k, _)| *k == key) {
+                return Err((at, format!("audit annotation key {key:?} is repeated")));
+            }
+            let value = expr("auditAnnotations", i, v, "valueExpression")?;
+            program.audit_annotations.push((key, value));
+        }
         Ok(program)
     }
 
     /// Evaluates the program: `Ok(None)` when a match condition excludes the object, else the
-    /// messages of the failed validations.
-    pub fn evaluate(&self, b: &Bindings) -> Result<Option<Vec<String>>, String> {
+    /// messages of the failed validations and the audit annotations.
+    pub fn evaluate(&self, b: &Bindings) -> Result<Option<Evaluation>, String> {
         let mut context = Context::with_env(env());
-        context.add_variable_from_value("object", to_cel(&b.object));
-        context.add_variable_from_value("oldObject", to_cel(&b.old_object));
-        context.add_variable_from_value("request", to_cel(&b.request));
-        context.add_variable_from_value("params", to_cel(&b.params));
-        context.add_variable_from_value("namespaceObject", to_cel(&b.namespace_object));
-        let mut variables: Vec<(String, Value)> = b
-            .predefined
-            .iter()
-            .map(|(k, v)| (k.clone(), to_cel(v)))
-            .collect();
+        context.add_variable_from_value("object", b.object.clone());
+        context.add_variable_from_value("oldObject", b.old_object.clone());
+        context.add_variable_from_value("request", b.request.clone());
+        context.add_variable_from_value("params", b.params.clone());
+        context.add_variable_from_value("namespaceObject", b.namespace_object.clone());
+        let mut variables: Vec<(String, Value)> = b.predefined.clone();
         context.add_variable_from_value("variables", map_of(&variables));
         for (name, e) in &self.match_conditions {
             match e.program.execute(&context) {
@@ -303,7 +357,26 @@ impl CelProgram {
                 Err(err) => return Err(format!("{}: {err}", v.expression.text.trim())),
             }
         }
-        Ok(Some(messages))
+        let mut annotations = Vec::new();
+        for (key, e) in &self.audit_annotations {
+            match e.program.execute(&context) {
+                Ok(Value::String(s)) if !s.is_empty() => annotations.push((
+                    key.clone(),
+                    truncate(s.to_string(), MAX_ANNOTATION_VALUE_BYTES),
+                )),
+                Ok(Value::String(_) | Value::Null) => {}
+                Ok(other) => {
+                    return Err(format!(
+                        "audit annotation {key}: {other:?} is neither a string nor null"
+                    ))
+                }
+                Err(err) => return Err(format!("audit annotation {key}: {err}")),
+            }
+        }
+        Ok(Some(Evaluation {
+            messages,
+            annotations,
+        }))
     }
 }
 
@@ -314,12 +387,12 @@ mod tests {
 
     fn bindings(object: Json) -> Bindings {
         Bindings {
-            object,
-            old_object: Json::Null,
-            request: json!({"operation": "CREATE"}),
-            params: json!({}),
-            namespace_object: Json::Null,
-            predefined: vec![("params".into(), json!({"max": 2}))],
+            object: to_cel(&object),
+            old_object: Value::Null,
+            request: to_cel(&json!({"operation": "CREATE"})),
+            params: to_cel(&json!({})),
+            namespace_object: Value::Null,
+            predefined: vec![("params".into(), to_cel(&json!({"max": 2})))],
         }
     }
 
@@ -343,13 +416,10 @@ mod tests {
                 .collect();
             json!({"spec": {"containers": cs}})
         };
+        let messages = |b: &Bindings| p.evaluate(b).unwrap().map(|e| e.messages);
+        assert_eq!(messages(&bindings(pod(&["reg/a"]))), Some(vec![]));
         assert_eq!(
-            p.evaluate(&bindings(pod(&["reg/a"]))).unwrap(),
-            Some(vec![])
-        );
-        assert_eq!(
-            p.evaluate(&bindings(pod(&["reg/a", "x/b", "reg/c"])))
-                .unwrap(),
+            messages(&bindings(pod(&["reg/a", "x/b", "reg/c"]))),
             Some(vec!["too many: 3".to_owned(), "untrusted image".to_owned()])
         );
     }
@@ -363,8 +433,62 @@ mod tests {
         .unwrap();
         let mut b = bindings(json!({}));
         assert!(p.evaluate(&b).is_err());
-        b.request = json!({"operation": "UPDATE"});
+        b.request = to_cel(&json!({"operation": "UPDATE"}));
         assert_eq!(p.evaluate(&b).unwrap(), None);
+    }
+
+    #[test]
+    fn audit_annotations_are_evaluated_and_null_or_empty_ones_left_out() {
+        let p = CelProgram::compile(&json!({
+            "validations": [{"expression": "object.spec.replicas <= 5"}],
+            "auditAnnotations": [
+                {"key": "high-replica-count",
+                 "valueExpression": "object.spec.replicas > 3 ? 'Deployment spec.replicas set to ' + string(object.spec.replicas) : null"},
+                {"key": "empty", "valueExpression": "''"},
+                {"key": "long", "valueExpression": "object.long"}
+            ]
+        }))
+        .map_err(|e| e.1)
+        .unwrap();
+        let found = p
+            .evaluate(&bindings(
+                json!({"spec": {"replicas": 7}, "long": "é".repeat(6000)}),
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.messages.len(), 1);
+        let keys: Vec<&str> = found.annotations.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["high-replica-count", "long"]);
+        assert_eq!(found.annotations[0].1, "Deployment spec.replicas set to 7");
+        // Cut to 10 KiB at a character boundary ('é' is two bytes).
+        assert_eq!(found.annotations[1].1.len(), MAX_ANNOTATION_VALUE_BYTES);
+        let few = p
+            .evaluate(&bindings(json!({"spec": {"replicas": 2}, "long": null})))
+            .unwrap()
+            .unwrap();
+        assert_eq!(few.messages, Vec::<String>::new());
+        // Every value is null or empty: no annotation at all.
+        assert_eq!(few.annotations, Vec::<(String, String)>::new());
+
+        let not_a_string = CelProgram::compile(&json!({
+            "auditAnnotations": [{"key": "n", "valueExpression": "1"}]
+        }))
+        .map_err(|e| e.1)
+        .unwrap();
+        assert!(not_a_string
+            .evaluate(&bindings(json!({})))
+            .unwrap_err()
+            .contains("neither a string nor null"));
+        for bad in ["", "-a", "a/b", &"k".repeat(64)] {
+            let e = CelProgram::compile(&json!({
+                "auditAnnotations": [{"key": bad, "valueExpression": "null"}]
+            }))
+            .unwrap_err();
+            assert_eq!(e.0, "/auditAnnotations/0/key");
+        }
+        let repeated = CelProgram::compile(&json!({"auditAnnotations": [
+            {"key": "a", "valueExpression": "null"}, {"key": "a", "valueExpression": "null"}]}));
+        assert!(repeated.unwrap_err().1.contains("repeated"));
     }
 
     #[test]

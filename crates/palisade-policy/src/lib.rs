@@ -14,6 +14,7 @@
 //! The crate returns facts (which constraint, which message); it never names a palisade rule.
 
 mod cel;
+mod deprecated;
 mod error;
 mod inventory;
 mod matching;

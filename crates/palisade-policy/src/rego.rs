@@ -1,18 +1,38 @@
 //! A template's Rego, compiled once with `regorus` and evaluated per review under a time budget.
 
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use regorus::utils::limits::{ExecutionTimerConfig, LimitError};
 use serde_json::Value;
 
 /// The Rego of one template target: its module, its `libs`, and the `violation` rule.
-#[derive(Debug, Clone)]
+///
+/// The engine is compiled once; evaluations borrow a prepared copy from `idle` (a copy is
+/// made only when every other one is in use, so a review on one thread clones nothing after the
+/// first), and each evaluation resets the copy's state before it runs.
+#[derive(Debug)]
 pub(crate) struct RegoProgram {
     engine: regorus::Engine,
+    idle: Mutex<Vec<regorus::Engine>>,
     query: String,
     pub uses_inventory: bool,
 }
+
+impl Clone for RegoProgram {
+    fn clone(&self) -> Self {
+        RegoProgram {
+            engine: self.engine.clone(),
+            idle: Mutex::new(Vec::new()),
+            query: self.query.clone(),
+            uses_inventory: self.uses_inventory,
+        }
+    }
+}
+
+/// The most idle copies of one engine kept for reuse.
+const MAX_IDLE: usize = 8;
 
 /// One `violation[{"msg": ..., "details": ...}]` result.
 #[derive(Debug, Clone)]
@@ -111,6 +131,11 @@ impl RegoProgram {
         engine.set_rego_v0(!v1);
         // OPA's default: a built-in that fails makes its expression undefined.
         engine.set_strict_builtin_errors(false);
+        crate::deprecated::add_to(&mut engine).map_err(|message| RegoError {
+            source: 0,
+            line: 0,
+            message,
+        })?;
         let mut package = String::new();
         for (i, text) in sources.iter().enumerate() {
             let text = if v1 {
@@ -132,19 +157,23 @@ impl RegoProgram {
         let uses_inventory = sources.iter().any(|s| s.contains("data.inventory"));
         Ok(RegoProgram {
             engine,
+            idle: Mutex::new(Vec::new()),
             query,
             uses_inventory,
         })
     }
 
-    /// This program with `data` loaded (the inventory).
-    pub fn with_data(&self, data: &Value) -> Result<RegoProgram, String> {
+    /// This program with `data` loaded (the inventory, converted once for every template).
+    pub fn with_data(&self, data: &regorus::Value) -> Result<RegoProgram, String> {
         let mut engine = self.engine.clone();
+        engine.add_data(data.clone()).map_err(|e| e.to_string())?;
+        // Prepare the copy once here rather than at each evaluation.
         engine
-            .add_data(regorus::Value::from(data.clone()))
+            .compile_with_entrypoint(&self.query.as_str().into())
             .map_err(|e| e.to_string())?;
         Ok(RegoProgram {
             engine,
+            idle: Mutex::new(Vec::new()),
             query: self.query.clone(),
             uses_inventory: self.uses_inventory,
         })
@@ -153,16 +182,30 @@ impl RegoProgram {
     /// Evaluates `violation` on `input`; `Err((message, over_budget))` on failure.
     pub fn evaluate(
         &self,
-        input: &Value,
+        input: regorus::Value,
         budget: Duration,
     ) -> Result<Vec<RawViolation>, (String, bool)> {
-        let mut engine = self.engine.clone();
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let mut engine = idle.unwrap_or_else(|| self.engine.clone());
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit: budget,
             check_interval: NonZeroU32::new(16).unwrap_or(NonZeroU32::MIN),
         });
-        engine.set_input(regorus::Value::from(input.clone()));
-        let result = engine.eval_rule(self.query.clone()).map_err(|e| {
+        engine.set_input(input);
+        let result = engine.eval_rule(self.query.clone());
+        // Only an engine whose evaluation finished is reused (one that stopped half-way, say in
+        // a `with`, could keep some of its state); it drops the input and the output of `print`
+        // now rather than keep them while idle.
+        if result.is_ok() {
+            engine.set_input(regorus::Value::Undefined);
+            let _ = engine.take_prints();
+            if let Ok(mut idle) = self.idle.lock() {
+                if idle.len() < MAX_IDLE {
+                    idle.push(engine);
+                }
+            }
+        }
+        let result = result.map_err(|e| {
             let over = e.chain().any(|c| c.downcast_ref::<LimitError>().is_some());
             (parse_error(&e.to_string()).message, over)
         })?;
@@ -187,6 +230,10 @@ impl RegoProgram {
 mod tests {
     use super::*;
 
+    fn json_input(v: &Value) -> regorus::Value {
+        regorus::Value::from(v.clone())
+    }
+
     #[test]
     fn v0_forms_are_rewritten_in_place() {
         let multi = "package p\nviolation[{\"msg\": m}] {\n  m := \"a\"\n} {\n  m := \"b\"\n}\n";
@@ -197,7 +244,7 @@ mod tests {
             .map_err(|e| e.message)
             .unwrap();
         let found = program
-            .evaluate(&serde_json::json!({}), Duration::from_secs(1))
+            .evaluate(json_input(&serde_json::json!({})), Duration::from_secs(1))
             .unwrap();
         assert_eq!(found.len(), 2);
 
@@ -208,7 +255,7 @@ mod tests {
         let input = serde_json::json!({"a": true, "b": 3});
         assert_eq!(
             program
-                .evaluate(&input, Duration::from_secs(1))
+                .evaluate(json_input(&input), Duration::from_secs(1))
                 .unwrap()
                 .len(),
             1

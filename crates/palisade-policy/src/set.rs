@@ -1,13 +1,16 @@
 //! Loading templates and constraints, and reviewing objects against them.
 
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use palisade_core::{Object, Pos};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::cel::{Bindings, CelProgram};
+use crate::cel::{to_cel, Bindings, CelProgram, Evaluation};
 use crate::error::{at, str_at, PolicyError, PolicyErrorKind};
 use crate::inventory::Inventory;
 use crate::matching::{labels_of, Match, Target};
@@ -108,8 +111,11 @@ pub struct Constraint {
     pub parameters: Value,
     pub action: EnforcementAction,
     template: usize,
-    /// The whole constraint, which CEL reads as `params`.
-    object: Arc<Value>,
+    /// `parameters` as Rego reads them, converted once.
+    rego_parameters: regorus::Value,
+    /// The whole constraint (which CEL reads as `params`) and its parameters, converted once.
+    cel_object: cel::Value,
+    cel_parameters: cel::Value,
 }
 
 impl Constraint {
@@ -138,11 +144,65 @@ impl Violation {
     }
 }
 
-/// The result of one review: the violations, and the evaluations that failed.
+/// The result of one review: the violations, the evaluations that failed, and the audit
+/// annotations of the ValidatingAdmissionPolicies that apply.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub violations: Vec<Violation>,
     pub errors: Vec<PolicyError>,
+    /// The `auditAnnotations` of the ValidatingAdmissionPolicies evaluated, as the API server
+    /// adds them to the request's audit event: `<policy name>/<key>` and the value (a value
+    /// that is null or empty is left out; one over 10 KiB is cut). When several bindings of a
+    /// policy give different values, the distinct values are joined, sorted, with `", "`.
+    pub audit_annotations: BTreeMap<String, String>,
+}
+
+/// JSON as Rego reads it, converted without copying the JSON first (as
+/// `regorus::Value::from(serde_json::Value)` does, a value that cannot be converted is
+/// undefined).
+fn to_rego(value: &Value) -> regorus::Value {
+    regorus::Value::deserialize(value).unwrap_or(regorus::Value::Undefined)
+}
+
+/// One review as each engine reads it, converted on first use and then shared by every policy
+/// that evaluates it (the converted values share their contents, so a copy is cheap).
+struct Converted<'r> {
+    review: &'r Review,
+    namespace_object: Option<&'r Value>,
+    rego: OnceCell<regorus::Value>,
+    cel: OnceCell<Bindings>,
+}
+
+impl<'r> Converted<'r> {
+    fn new(review: &'r Review, namespace_object: Option<&'r Value>) -> Self {
+        Converted {
+            review,
+            namespace_object,
+            rego: OnceCell::new(),
+            cel: OnceCell::new(),
+        }
+    }
+
+    /// `input.review`.
+    fn rego(&self) -> regorus::Value {
+        self.rego
+            .get_or_init(|| to_rego(self.review.request()))
+            .clone()
+    }
+
+    /// `object`, `oldObject`, `request` and `namespaceObject`; no `params` and no variables.
+    fn cel(&self) -> Bindings {
+        self.cel
+            .get_or_init(|| Bindings {
+                object: to_cel(self.review.object()),
+                old_object: self.review.old_object().map_or(cel::Value::Null, to_cel),
+                request: to_cel(self.review.request()),
+                params: cel::Value::Null,
+                namespace_object: self.namespace_object.map_or(cel::Value::Null, to_cel),
+                predefined: Vec::new(),
+            })
+            .clone()
+    }
 }
 
 /// The loaded templates and constraints, with the inventory their Rego reads.
@@ -308,7 +368,7 @@ impl PolicySet {
     /// namespace selectors read Namespace labels from.
     pub fn set_inventory(&mut self, inventory: Inventory) -> Vec<PolicyError> {
         let mut errors = Vec::new();
-        let data = (!inventory.is_empty()).then(|| inventory.to_data());
+        let data = (!inventory.is_empty()).then(|| to_rego(&inventory.to_data()));
         self.with_inventory = self
             .templates
             .iter()
@@ -409,9 +469,11 @@ impl PolicySet {
             file: object.source.path.clone(),
             pos: object.locate("/metadata/name"),
             matcher,
+            rego_parameters: to_rego(&parameters),
+            cel_object: to_cel(&object.value),
+            cel_parameters: to_cel(&parameters),
             parameters,
             template,
-            object: Arc::new(object.value.clone()),
         })
     }
 
@@ -421,9 +483,10 @@ impl PolicySet {
         if self.is_empty() {
             return outcome;
         }
-        self.review_bindings(review, &mut outcome);
-        let object = review.object();
         let namespace = review.namespace();
+        let converted = Converted::new(review, self.inventory.namespace_object(namespace));
+        self.review_bindings(&converted, &mut outcome);
+        let object = review.object();
         let target = Target {
             group: review.kind_field("group"),
             kind: review.kind_field("kind"),
@@ -459,8 +522,9 @@ impl PolicySet {
             };
             let found = if use_cel {
                 let Some(cel) = &template.cel else { continue };
-                self.evaluate_cel(cel, constraint, review).map(|messages| {
-                    messages
+                self.evaluate_cel(cel, constraint, &converted).map(|found| {
+                    found
+                        .messages
                         .into_iter()
                         .map(|msg| (msg, Value::Null))
                         .collect::<Vec<_>>()
@@ -472,10 +536,13 @@ impl PolicySet {
                     .get(constraint.template)
                     .and_then(Option::as_ref)
                     .unwrap_or(rego);
-                let input =
-                    json!({"review": review.request(), "parameters": constraint.parameters});
+                let mut input = regorus::Value::new_object();
+                if let Ok(map) = input.as_object_mut() {
+                    map.insert("review".into(), converted.rego());
+                    map.insert("parameters".into(), constraint.rego_parameters.clone());
+                }
                 program
-                    .evaluate(&input, self.budget.per_evaluation)
+                    .evaluate(input, self.budget.per_evaluation)
                     .map(|found| found.into_iter().map(|v| (v.msg, v.details)).collect())
             };
             match found {
@@ -504,10 +571,12 @@ impl PolicySet {
     }
 
     /// Runs every ValidatingAdmissionPolicyBinding that selects the object.
-    fn review_bindings(&self, review: &Review, outcome: &mut Outcome) {
+    fn review_bindings(&self, converted: &Converted<'_>, outcome: &mut Outcome) {
         if self.bindings.is_empty() {
             return;
         }
+        let review = converted.review;
+        let mut annotations: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let namespace = review.namespace();
         let target = VapTarget::new(review, self.inventory.namespace_labels(namespace));
         for (binding, index, file, pos) in &self.bindings {
@@ -529,9 +598,9 @@ impl PolicySet {
                 details: Value::Null,
                 action: action.clone(),
             };
-            let params: Vec<Value> = if vap.param_kind.is_some() {
+            let params: Vec<cel::Value> = if vap.param_kind.is_some() {
                 match binding.params(&self.params, namespace) {
-                    Ok(found) => found.into_iter().cloned().collect(),
+                    Ok(found) => found.into_iter().map(to_cel).collect(),
                     Err(None) => continue,
                     Err(Some(message)) => {
                         outcome.violations.push(violation(message));
@@ -539,20 +608,12 @@ impl PolicySet {
                     }
                 }
             } else {
-                vec![Value::Null]
+                vec![cel::Value::Null]
             };
             for param in params {
                 let bindings = Bindings {
-                    object: review.object().clone(),
-                    old_object: review.old_object().cloned().unwrap_or(Value::Null),
-                    request: review.request().clone(),
                     params: param,
-                    namespace_object: self
-                        .inventory
-                        .namespace_object(namespace)
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                    predefined: Vec::new(),
+                    ..converted.cel()
                 };
                 let result = if vap.program.needs_watchdog() {
                     watched(vap.program.clone(), bindings, self.budget.per_evaluation)
@@ -563,9 +624,17 @@ impl PolicySet {
                         .map_err(|m| (m, false))
                 };
                 match result {
-                    Ok(messages) => outcome
-                        .violations
-                        .extend(messages.into_iter().map(&violation)),
+                    Ok(found) => {
+                        outcome
+                            .violations
+                            .extend(found.messages.into_iter().map(&violation));
+                        for (key, value) in found.annotations {
+                            annotations
+                                .entry(format!("{}/{key}", vap.name))
+                                .or_default()
+                                .insert(value);
+                        }
+                    }
                     Err((message, over_budget)) => {
                         let text = format!(
                             "ValidatingAdmissionPolicy '{}' with binding '{}': {message}",
@@ -595,6 +664,10 @@ impl PolicySet {
                 }
             }
         }
+        for (key, values) in annotations {
+            let values: Vec<String> = values.into_iter().collect();
+            outcome.audit_annotations.insert(key, values.join(", "));
+        }
     }
 
     /// Gatekeeper's K8sNativeValidation: `params` is the constraint, `variables.params` its
@@ -603,30 +676,21 @@ impl PolicySet {
         &self,
         cel: &Arc<CelProgram>,
         constraint: &Constraint,
-        review: &Review,
-    ) -> Result<Vec<String>, (String, bool)> {
-        let object = review.object().clone();
-        let old_object = review.old_object().cloned().unwrap_or(Value::Null);
-        let any_object = if review.operation() == crate::Operation::Delete {
-            old_object.clone()
+        converted: &Converted<'_>,
+    ) -> Result<Evaluation, (String, bool)> {
+        let base = converted.cel();
+        let any_object = if converted.review.operation() == crate::Operation::Delete {
+            base.old_object.clone()
         } else {
-            object.clone()
+            base.object.clone()
         };
-        let namespace_object = self
-            .inventory
-            .namespace_object(review.namespace())
-            .cloned()
-            .unwrap_or(Value::Null);
         let bindings = Bindings {
-            object,
-            old_object,
-            request: review.request().clone(),
-            params: (*constraint.object).clone(),
-            namespace_object,
+            params: constraint.cel_object.clone(),
             predefined: vec![
-                ("params".into(), constraint.parameters.clone()),
+                ("params".into(), constraint.cel_parameters.clone()),
                 ("anyObject".into(), any_object),
             ],
+            ..base
         };
         if !cel.needs_watchdog() {
             return Ok(cel
@@ -650,7 +714,7 @@ fn watched(
     cel: Arc<CelProgram>,
     bindings: Bindings,
     budget: Duration,
-) -> Result<Vec<String>, (String, bool)> {
+) -> Result<Evaluation, (String, bool)> {
     if RUNAWAY.load(Ordering::Relaxed) >= MAX_RUNAWAY {
         return Err((
             "too many evaluations over budget are still running".into(),

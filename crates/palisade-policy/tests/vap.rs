@@ -148,3 +148,85 @@ fn an_evaluation_error_follows_the_failure_policy() {
     assert!(outcome.violations.is_empty());
     assert_eq!(outcome.errors.len(), 1);
 }
+
+const AUDITED: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: replica-audit
+spec:
+  paramKind:
+    apiVersion: v1
+    kind: ConfigMap
+  matchConstraints:
+    resourceRules:
+      - apiGroups: ["apps"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["deployments"]
+  auditAnnotations:
+    - key: high-replica-count
+      valueExpression: "object.spec.replicas > int(params.data.max) ? 'over ' + params.data.max : null"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: strict
+spec:
+  policyName: replica-audit
+  validationActions: [Audit]
+  paramRef:
+    name: strict
+    namespace: prod
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: lax
+spec:
+  policyName: replica-audit
+  validationActions: [Audit]
+  paramRef:
+    name: lax
+    namespace: prod
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: strict
+  namespace: prod
+data:
+  max: "3"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: lax
+  namespace: prod
+data:
+  max: "4"
+"#;
+
+#[test]
+fn audit_annotations_are_named_after_the_policy_and_join_the_values_of_its_bindings() {
+    let loaded = load_str(AUDITED, "audit.yaml", &Limits::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let (set, errors) = PolicySet::load(&loaded.objects);
+    assert!(errors.is_empty(), "{errors:?}");
+    let key = "replica-audit/high-replica-count";
+    let outcome = set.review(&deployment("prod", 5, json!({})));
+    assert!(outcome.violations.is_empty() && outcome.errors.is_empty());
+    assert_eq!(
+        outcome.audit_annotations.get(key).map(String::as_str),
+        Some("over 3, over 4")
+    );
+    // Only the strict binding's value; the lax one's is null and left out.
+    let outcome = set.review(&deployment("prod", 4, json!({})));
+    assert_eq!(
+        outcome.audit_annotations.get(key).map(String::as_str),
+        Some("over 3")
+    );
+    assert!(set
+        .review(&deployment("prod", 2, json!({})))
+        .audit_annotations
+        .is_empty());
+}

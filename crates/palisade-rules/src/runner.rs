@@ -449,7 +449,10 @@ impl Engine {
             .collect()
     }
 
-    fn suppressed(&self, id: &str, object: &Object) -> bool {
+    /// Whether the findings of rule `id` on `object` are suppressed: by the object's
+    /// [`IGNORE_ANNOTATION`] or by a configured suppression. For findings made outside the
+    /// engine (POL001's policy violations).
+    pub fn suppressed(&self, id: &str, object: &Object) -> bool {
         if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
             if list.split(',').map(str::trim).any(|r| {
                 r.eq_ignore_ascii_case("all") || crate::find(r).is_some_and(|f| f.meta().id == id)

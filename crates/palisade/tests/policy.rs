@@ -307,3 +307,52 @@ fn scan_without_policies_reports_no_policy_findings() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(json_findings(&out).is_empty(), "{out}");
 }
+
+#[test]
+fn policy_findings_obey_the_ignore_annotation_and_configured_suppressions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "template.yaml", TEMPLATE);
+    write(dir.path(), "constraint.yaml", CONSTRAINT);
+    let ns = |name: &str, annotations: &str| {
+        format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n{annotations}")
+    };
+    let objects = [
+        ns("reported", ""),
+        ns(
+            "annotated",
+            "  annotations:\n    palisade.dev/ignore: POL001\n",
+        ),
+        ns(
+            "by-slug",
+            "  annotations:\n    palisade.dev/ignore: policy-violation\n",
+        ),
+        ns("configured", ""),
+    ]
+    .join("---\n");
+    write(dir.path(), "ns.yaml", &objects);
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "suppressions:\n- rule: policy-violation\n  kind: Namespace\n  name: configured\n  reason: tenant namespace\n",
+    );
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "scan",
+            "template.yaml",
+            "constraint.yaml",
+            "ns.yaml",
+            "--select",
+            "POL001",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let names: Vec<String> = json_findings(&out)
+        .iter()
+        .map(|f| f["object"]["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    // Two violations (owner, team) of the one namespace nothing suppresses.
+    assert_eq!(names, ["reported", "reported"], "{out}");
+}

@@ -236,7 +236,12 @@ pub fn add_scan_findings(
         .or_else(|| config.severity.get(meta.slug))
         .copied();
     let mut found: Vec<(Finding, u64)> = Vec::new();
+    // Suppressions (the ignore annotation, the configuration's) apply as to every rule.
+    let suppressed = |object: &Object| engine.suppressed(meta.id, object);
     let mut push = |object: &Object, pointer: &str, message: String, sev: Severity, policy| {
+        if suppressed(object) {
+            return;
+        }
         let finding = Finding {
             rule: meta,
             severity: severity.unwrap_or(sev),
@@ -273,7 +278,10 @@ pub fn add_scan_findings(
             push(object, &e.pointer, message, meta.severity, e.policy.clone());
         }
     }
-    for object in objects.iter().filter(|o| !is_policy(&o.value)) {
+    for object in objects
+        .iter()
+        .filter(|o| !is_policy(&o.value) && !suppressed(o))
+    {
         let review = Review::from_object(&admitted(&object.value));
         let result = set.review(&review);
         let pointer = if object.value.pointer("/metadata/name").is_some() {
