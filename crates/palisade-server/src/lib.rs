@@ -10,6 +10,8 @@
 
 mod auth;
 mod config;
+// Admission with the cluster's state (`palisade serve --cluster`).
+mod inventory;
 mod log;
 mod metrics;
 mod review;
@@ -18,6 +20,7 @@ mod tls;
 
 pub use auth::{Access, AuthConfig, KubeTokenReviewer, Refusal, TokenReviewer, TokenVerdict};
 pub use config::{Mode, UpdatePolicy, WebhookConfig, WebhookConfigError};
+pub use inventory::{inventory_kinds, inventory_rules, sync, without_cluster, ClusterCache};
 pub use log::LogSink;
 pub use metrics::Metrics;
 pub use review::{review, Endpoint, Reply, ReviewLimits, State, API_VERSION};

@@ -558,10 +558,20 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
 }
 
 async fn readyz(Shared(app): Shared<App>) -> Response {
-    if app.state.ready() {
-        (StatusCode::OK, "ready\n").into_response()
+    let (ready, details) = app.state.readiness();
+    let details = if details.is_empty() {
+        String::new()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+        format!("{details}\n")
+    };
+    if ready {
+        (StatusCode::OK, format!("ready\n{details}")).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready\n{details}"),
+        )
+            .into_response()
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use palisade_cluster::{
-    connect, discover, fold, list, object_url, ConnectOptions, ListOptions, Listed, Owners,
-    ResourceType,
+    connect, discover, fold, inventory_order, list, object_url, ConnectOptions, ListOptions,
+    Listed, Owners, ResourceType,
 };
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
@@ -49,7 +49,7 @@ pub struct ConnectArgs {
 }
 
 impl ConnectArgs {
-    fn options(&self) -> ConnectOptions {
+    pub fn options(&self) -> ConnectOptions {
         ConnectOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
@@ -217,10 +217,8 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         }
     }
     runtime.block_on(lister)?;
-    // Resource types arrive in any order. Inventory findings about a group of objects (a
-    // namespace without a default-deny policy) are placed at its first object: a fixed order,
-    // owners before what they own, makes that the same on every run and an owner when possible.
-    sort_for_inventory(&mut kept);
+    // Resource types arrive in any order: the inventory rules see them in a fixed one.
+    inventory_order(&mut kept);
     if engine.has_inventory_rules() {
         outcome.findings.extend(engine.check_inventory(&kept));
     }
@@ -238,20 +236,6 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     outcome.warnings.sort();
     outcome.warnings.dedup();
     Ok(outcome)
-}
-
-/// A fixed order for the inventory rules: owners before what they own, then by apiVersion,
-/// kind, namespace and name.
-fn sort_for_inventory(objects: &mut [Object]) {
-    objects.sort_by_cached_key(|o| {
-        (
-            o.value.pointer("/metadata/ownerReferences").is_some(),
-            o.api_version().to_owned(),
-            o.kind().to_owned(),
-            o.namespace().map(str::to_owned),
-            o.name().to_owned(),
-        )
-    });
 }
 
 /// Only the findings about objects in `namespace` (and the Namespace itself).
@@ -336,8 +320,8 @@ mod watch {
 
     use clap::Args;
     use palisade_cluster::{
-        connect, discover, fold, object_url, policy_reports, serve_health, watch, Change, Health,
-        Lease, ListOptions, Owners, Publisher, ResourceType, WatchOptions,
+        connect, discover, fold, inventory_order, object_url, policy_reports, serve_health, watch,
+        Change, Health, Lease, ListOptions, Owners, Publisher, ResourceType, WatchOptions,
     };
     use palisade_core::rule::Finding;
     use palisade_core::{Object, Redactor};
@@ -346,7 +330,7 @@ mod watch {
     use tokio::sync::mpsc;
     use tokio::time::Instant;
 
-    use super::{in_namespace, kinds_read, sort_for_inventory, ConnectArgs, ExitCode};
+    use super::{in_namespace, kinds_read, ConnectArgs, ExitCode};
     use crate::config::ConfigArgs;
 
     #[derive(Debug, Args)]
@@ -464,7 +448,7 @@ mod watch {
                     .filter(|e| self.engine.keep_for_inventory(&e.object))
                     .map(|e| e.object.clone())
                     .collect();
-                sort_for_inventory(&mut kept);
+                inventory_order(&mut kept);
                 self.inventory = self.engine.check_inventory(&kept);
             }
             self.inventory_dirty = false;

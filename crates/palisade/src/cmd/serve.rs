@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use palisade_server::{
-    client_ca, self_signed, serve, Access, CertFiles, KubeTokenReviewer, LogSink, ReviewLimits,
-    ServerConfig, State, TlsSource,
+    client_ca, self_signed, serve, sync, without_cluster, Access, CertFiles, ClusterCache,
+    KubeTokenReviewer, LogSink, ReviewLimits, ServerConfig, State, TlsSource,
 };
 
 use crate::config::{ConfigArgs, Settings};
@@ -103,6 +103,14 @@ pub struct ServeArgs {
     /// forge events).
     #[arg(long, conflicts_with_all = ["client_ca", "token_review"])]
     pub audit_unauthenticated: bool,
+    /// Review with the cluster's state: keep a watch-fed cache of the objects the inventory
+    /// rules read (RBAC, NetworkPolicies, namespaces, workloads; Secrets as metadata), so that
+    /// admission gives the findings `palisade scan` gives on the cluster plus the object.
+    /// Not ready until the first sync completes.
+    #[arg(long)]
+    pub cluster: bool,
+    #[command(flatten)]
+    pub connect: crate::cmd::cluster::ConnectArgs,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -124,11 +132,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             key: generated.key_pem,
         }
     };
-    let state = State::new(rules, args.select, args.ignore, webhook, LogSink::stderr())?
+    let mut state = State::new(rules, args.select, args.ignore, webhook, LogSink::stderr())?
         .with_limits(ReviewLimits {
             max_containers: args.max_containers,
             max_nodes: args.max_nodes,
         });
+    let cluster = args
+        .cluster
+        .then(|| Arc::new(ClusterCache::new(&state.engine())));
+    match &cluster {
+        Some(cache) => state = state.with_cluster(cache.clone()),
+        None => {
+            if let Some(line) = without_cluster(&state.engine()) {
+                eprintln!("palisade serve: {line}");
+            }
+        }
+    }
     let mut server = ServerConfig::new(args.addr, tls);
     server.body_limit = args.max_body;
     server.body_timeout = Duration::from_secs(args.timeout);
@@ -159,7 +178,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .context("--token-review needs access to the cluster")?;
             server.auth.tokens = Some(Arc::new(reviewer));
         }
-        serve(server, Arc::new(state)).await?;
+        let state = Arc::new(state);
+        if let Some(cache) = cluster {
+            tokio::spawn(sync(cache, args.connect.options(), state.log.clone()));
+        }
+        serve(server, state).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
