@@ -72,8 +72,10 @@ pub struct ClusterScanArgs {
     /// Resource types listed at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
-    /// Read the data of Secrets (by default only their metadata, which the documented RBAC
-    /// allows without granting access to secret values).
+    /// List Secrets, with their data, for the rules that read them (values are never printed).
+    /// Without it Secrets are not requested at all, and the rules that read only Secrets are
+    /// reported as not run: the documented read-only role grants nothing on Secrets
+    /// (deploy/scanner/secrets.yaml is the opt-in role that lets the scanner list them).
     #[arg(long)]
     pub secret_data: bool,
     /// Report every object's findings, also those of Pods and ReplicaSets that are the same as
@@ -127,6 +129,41 @@ pub fn kinds_read(engine: &Engine) -> BTreeSet<String> {
     kinds
 }
 
+/// Rules that do not run because Secrets are not read, and why.
+#[derive(Debug, Default)]
+pub struct NotRun {
+    pub rules: Vec<&'static str>,
+    pub reason: String,
+}
+
+impl NotRun {
+    /// The line that says so, in the warnings.
+    fn warning(&self) -> Option<String> {
+        (!self.rules.is_empty())
+            .then(|| format!("not run: {} ({})", self.rules.join(", "), self.reason))
+    }
+}
+
+/// The kinds to list: those the rules read, without Secrets unless `secret_data`; and the
+/// rules that then do not run (those that read only Secrets).
+pub fn kinds_to_list(engine: &Engine, secret_data: bool) -> (BTreeSet<String>, NotRun) {
+    let mut kinds = kinds_read(engine);
+    if secret_data || !kinds.remove("Secret") {
+        return (kinds, NotRun::default());
+    }
+    let rules = engine
+        .rules()
+        .iter()
+        .map(|r| r.meta())
+        .filter(|m| !m.kinds.is_empty() && m.kinds.iter().all(|k| *k == "Secret"))
+        .map(|m| m.id)
+        .collect();
+    let reason = "Secrets are read only with --secret-data, which needs the role in \
+deploy/scanner/secrets.yaml"
+        .to_owned();
+    (kinds, NotRun { rules, reason })
+}
+
 /// Warnings for the API groups discovery could not read: the kinds they serve are not checked.
 fn unavailable_warnings(groups: &[String]) -> Vec<String> {
     groups
@@ -145,6 +182,7 @@ pub struct ClusterOutcome {
     pub objects: usize,
     pub credentials: Vec<String>,
     pub warnings: Vec<String>,
+    pub not_run: NotRun,
 }
 
 /// Lists the kinds the rules read and checks each object as it arrives; the inventory rules
@@ -155,7 +193,8 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         .enable_all()
         .build()?;
     let connection = runtime.block_on(connect(&args.connect.options()))?;
-    let discovered = runtime.block_on(discover(&connection.once, &kinds_read(engine)))?;
+    let (kinds, not_run) = kinds_to_list(engine, args.secret_data);
+    let discovered = runtime.block_on(discover(&connection.once, &kinds))?;
     let types = discovered.types;
     let by_kind: HashMap<(String, String), ResourceType> = types
         .iter()
@@ -180,6 +219,7 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         objects: 0,
         credentials: Vec::new(),
         warnings: unavailable_warnings(&discovered.unavailable),
+        not_run,
     };
     let mut owners = Owners::default();
     let mut kept = Vec::new();
@@ -268,12 +308,16 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
         outcome.objects,
         0,
     );
-    let warnings: Vec<String> = engine
+    let mut warnings: Vec<String> = engine
         .warnings
         .iter()
         .chain(&outcome.warnings)
         .cloned()
         .collect();
+    // JSON has a field of its own for the rules not run; the other formats, a warning.
+    if args.format != Format::Json {
+        warnings.extend(outcome.not_run.warning());
+    }
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
@@ -287,6 +331,21 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
     match (args.format, args.output.as_deref()) {
         (Format::Text, output) => {
             crate::cmd::scan::write_output(&render(&report, Format::Text, &options), output)?
+        }
+        (Format::Json, output) => {
+            let mut text = Vec::new();
+            write(&report, Format::Json, &options, &mut text)?;
+            let mut document: serde_json::Value = serde_json::from_slice(&text)?;
+            let not_run: Vec<serde_json::Value> = outcome
+                .not_run
+                .rules
+                .iter()
+                .map(|rule| serde_json::json!({"rule": rule, "reason": outcome.not_run.reason}))
+                .collect();
+            document["not_run"] = serde_json::Value::Array(not_run);
+            let mut text = serde_json::to_string_pretty(&document)?;
+            text.push('\n');
+            crate::cmd::scan::write_output(&text, output)?;
         }
         (format, Some(path)) => {
             let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
@@ -330,7 +389,7 @@ mod watch {
     use tokio::sync::mpsc;
     use tokio::time::Instant;
 
-    use super::{in_namespace, kinds_read, ConnectArgs, ExitCode};
+    use super::{in_namespace, ConnectArgs, ExitCode};
     use crate::config::ConfigArgs;
 
     #[derive(Debug, Args)]
@@ -343,7 +402,8 @@ mod watch {
         /// Objects per page of a list.
         #[arg(long, value_name = "N", default_value_t = 500)]
         pub chunk_size: u32,
-        /// Read the data of Secrets (by default only their metadata).
+        /// Watch Secrets, with their data, for the rules that read them. Without it Secrets
+        /// are not requested, and the rules that read only Secrets do not run.
         #[arg(long)]
         pub secret_data: bool,
         /// Report every object's findings, also those of Pods and ReplicaSets that are the
@@ -493,7 +553,11 @@ mod watch {
 
     async fn watch_cluster(engine: &Engine, args: &ClusterWatchArgs) -> anyhow::Result<()> {
         let connection = connect(&args.connect.options()).await?;
-        let discovered = discover(&connection.once, &kinds_read(engine)).await?;
+        let (kinds, not_run) = super::kinds_to_list(engine, args.secret_data);
+        if let Some(line) = not_run.warning() {
+            eprintln!("palisade cluster watch: {line}");
+        }
+        let discovered = discover(&connection.once, &kinds).await?;
         for warning in super::unavailable_warnings(&discovered.unavailable) {
             eprintln!("palisade cluster watch: {warning}");
         }
