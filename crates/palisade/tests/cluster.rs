@@ -444,3 +444,31 @@ fn an_unavailable_api_group_is_a_warning_and_the_rest_is_checked() {
         "{kinds:?}"
     );
 }
+
+#[test]
+fn the_text_summary_counts_resource_types_and_names_no_fix() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let report = json_report(&cluster_scan(&server, dir.path(), &["-f", "json"]));
+    let types = report["summary"]["files"].as_u64().unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(types > 1);
+    // Some findings have fixes (in JSON, for tools that use them).
+    assert!(findings.iter().any(|f| f.get("fix").is_some()));
+    let text = cluster_scan(&server, dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let summary = stdout.lines().rev().find(|l| !l.is_empty()).unwrap();
+    let expected_tail = format!(
+        " in {} objects from {types} resource types",
+        report["summary"]["objects"]
+    );
+    assert!(
+        summary.starts_with(&format!("{} findings (", findings.len()))
+            && summary.ends_with(&expected_tail),
+        "{summary}"
+    );
+    assert!(!summary.contains("file"), "{summary}");
+    for hint in ["palisade fix", "safe fix", "unsafe-fixes"] {
+        assert!(!stdout.contains(hint), "{hint}: {stdout}");
+    }
+}

@@ -278,6 +278,22 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     Ok(outcome)
 }
 
+/// The text report's summary counts resource types, not files: `from N files` becomes `from N
+/// resource types`.
+fn resource_types(mut text: String, types: usize) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let files = format!(" from {types} file{}", plural(types));
+    let line_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
+    if let Some(at) = text[line_start..].rfind(&files) {
+        let at = line_start + at;
+        text.replace_range(
+            at..at + files.len(),
+            &format!(" from {types} resource type{}", plural(types)),
+        );
+    }
+    text
+}
+
 /// Only the findings about objects in `namespace` (and the Namespace itself).
 fn in_namespace(findings: &mut Vec<Finding>, namespace: Option<&str>) {
     if let Some(ns) = namespace {
@@ -301,6 +317,13 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
         Redactor::new(carried.chain(&outcome.credentials))
             .map_err(|err| anyhow::anyhow!("cannot prepare the masking of credentials: {err}"))?
     };
+    // `palisade fix` changes files, not a cluster: the text report names no fix.
+    let mut outcome = outcome;
+    if args.format == Format::Text {
+        for finding in &mut outcome.findings {
+            finding.fix = None;
+        }
+    }
     let summary = Report::summarize(
         &outcome.findings,
         &outcome.errors,
@@ -330,7 +353,8 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
     let options = TextOptions { sources: None };
     match (args.format, args.output.as_deref()) {
         (Format::Text, output) => {
-            crate::cmd::scan::write_output(&render(&report, Format::Text, &options), output)?
+            let text = render(&report, Format::Text, &options);
+            crate::cmd::scan::write_output(&resource_types(text, outcome.types), output)?
         }
         (Format::Json, output) => {
             let mut text = Vec::new();
