@@ -670,23 +670,7 @@ mod watch {
             tokio::select! {
                 change = changes.recv() => {
                     let Some(change) = change else { return Ok(()) };
-                    match change {
-                        Change::Listed { resource, objects } => {
-                            let (api_version, kind) = (resource.api_version(), resource.kind.clone());
-                            cache.entries.retain(|k, _| k.0 != api_version || k.1 != kind);
-                            cache.inventory_dirty = true;
-                            for object in objects {
-                                cache.apply(object);
-                            }
-                            listed.insert(resource.name());
-                            if listed.len() == types.len() {
-                                health.set_ready(true);
-                            }
-                        }
-                        Change::Applied(object) => cache.apply(object),
-                        Change::Deleted(object) => cache.delete(object),
-                        Change::Failed(error) => eprintln!("palisade cluster watch: {error}"),
-                    }
+                    take(&mut cache, &mut listed, types.len(), &health, change);
                     if health.is_ready() && due.is_none() {
                         due = Some(Instant::now() + settle);
                     }
@@ -703,6 +687,7 @@ mod watch {
                 }
                 () = tokio::time::sleep_until(deadline), if due.is_some() => {
                     due = None;
+                    let began = Instant::now();
                     let findings = cache.evaluate(!args.no_owner_folding, args.namespace.as_deref());
                     health.set_findings(&findings);
                     let leading = *leader.borrow();
@@ -719,8 +704,47 @@ mod watch {
                             due = Some(Instant::now() + Duration::from_secs(5));
                         }
                     }
+                    // The changes that came during the evaluation have waited as long as it
+                    // took: their batch is due that much sooner.
+                    let mut more = false;
+                    while let Ok(change) = changes.try_recv() {
+                        take(&mut cache, &mut listed, types.len(), &health, change);
+                        more = true;
+                    }
+                    if more && health.is_ready() && due.is_none() {
+                        due = Some(Instant::now() + settle.saturating_sub(began.elapsed()));
+                    }
                 }
             }
+        }
+    }
+
+    /// Records one change in the cache; ready once every resource type was listed.
+    fn take(
+        cache: &mut Cache<'_>,
+        listed: &mut BTreeSet<String>,
+        types: usize,
+        health: &Health,
+        change: Change,
+    ) {
+        match change {
+            Change::Listed { resource, objects } => {
+                let (api_version, kind) = (resource.api_version(), resource.kind.clone());
+                cache
+                    .entries
+                    .retain(|k, _| k.0 != api_version || k.1 != kind);
+                cache.inventory_dirty = true;
+                for object in objects {
+                    cache.apply(object);
+                }
+                listed.insert(resource.name());
+                if listed.len() == types {
+                    health.set_ready(true);
+                }
+            }
+            Change::Applied(object) => cache.apply(object),
+            Change::Deleted(object) => cache.delete(object),
+            Change::Failed(error) => eprintln!("palisade cluster watch: {error}"),
         }
     }
 }
