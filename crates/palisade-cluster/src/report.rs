@@ -104,6 +104,9 @@ fn content(report: &Value) -> Value {
 #[derive(Default)]
 pub struct Publisher {
     written: BTreeMap<(String, String), Value>,
+    /// The resource version of each report as this publisher last wrote it: the next write
+    /// replaces it at once, without reading it first (a `409` means someone else changed it).
+    versions: BTreeMap<(String, String), String>,
 }
 
 impl Publisher {
@@ -119,6 +122,7 @@ impl Publisher {
     /// Forgets what was written (a new leader writes everything again).
     pub fn reset(&mut self) {
         self.written.clear();
+        self.versions.clear();
     }
 
     /// Creates or replaces each report that changed. Returns how many were written.
@@ -146,11 +150,38 @@ impl Publisher {
                 format!("/apis/wgpolicyk8s.io/v1alpha2/namespaces/{namespace}/policyreports")
             };
             let url = format!("{collection}/{REPORT_NAME}");
+            let mut report = report;
+            if let Some(version) = self.versions.get(&key) {
+                report["metadata"]["resourceVersion"] = Value::String(version.clone());
+                let replaced = connection
+                    .client
+                    .request::<Value>(request(http::Method::PUT, &url, Some(&report))?)
+                    .await;
+                match replaced {
+                    Ok(stored) => {
+                        self.remember(&key, &stored);
+                        self.written.insert(key, new);
+                        written += 1;
+                        continue;
+                    }
+                    // Changed or deleted by someone else: read it again below.
+                    Err(err) if matches!(code(&err), Some(404 | 409)) => {
+                        self.versions.remove(&key);
+                        if let Some(metadata) =
+                            report.get_mut("metadata").and_then(Value::as_object_mut)
+                        {
+                            metadata.remove("resourceVersion");
+                        }
+                    }
+                    Err(err) => {
+                        return Err(format!("cannot write the {kind} of {namespace:?}: {err}"))
+                    }
+                }
+            }
             let existing = connection
                 .client
                 .request::<Value>(request(http::Method::GET, &url, None)?)
                 .await;
-            let mut report = report;
             let result = match existing {
                 Ok(existing) => {
                     report["metadata"]["resourceVersion"] =
@@ -168,10 +199,26 @@ impl Publisher {
                 }
                 Err(err) => Err(err),
             };
-            result.map_err(|err| format!("cannot write the {kind} of {namespace:?}: {err}"))?;
+            let stored =
+                result.map_err(|err| format!("cannot write the {kind} of {namespace:?}: {err}"))?;
+            self.remember(&key, &stored);
             self.written.insert(key, new);
             written += 1;
         }
         Ok(written)
+    }
+
+    fn remember(&mut self, key: &(String, String), stored: &Value) {
+        match stored
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+        {
+            Some(version) => {
+                self.versions.insert(key.clone(), version.to_owned());
+            }
+            None => {
+                self.versions.remove(key);
+            }
+        }
     }
 }

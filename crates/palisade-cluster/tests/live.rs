@@ -304,3 +304,42 @@ async fn a_group_that_cannot_be_discovered_is_named_and_the_others_are_listed() 
     let names: Vec<String> = discovered.types.iter().map(|t| t.name()).collect();
     assert_eq!(names, ["pods", "clusterroles.rbac.authorization.k8s.io"]);
 }
+
+#[tokio::test]
+async fn reports_are_replaced_at_the_version_last_written_and_read_again_after_a_conflict() {
+    let server = TestServer::builder().start();
+    let dir = tempfile::tempdir().unwrap();
+    let connection = connection(&server, dir.path()).await;
+    let report = |message: &str| {
+        json!({
+            "apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+            "metadata": {"name": "palisade", "namespace": "shop"},
+            "results": [{"message": message}],
+        })
+    };
+    let mut publisher = palisade_cluster::Publisher::default();
+    for (message, writes) in [("one", 1), ("two", 1), ("two", 0)] {
+        let written = publisher.publish(&connection, vec![report(message)]).await;
+        assert_eq!(written, Ok(writes), "{message}");
+    }
+    // Someone else changes it: the version last written is stale.
+    assert!(server.apply(report("theirs")));
+    assert_eq!(
+        publisher.publish(&connection, vec![report("three")]).await,
+        Ok(1)
+    );
+    let stored = server
+        .objects()
+        .into_iter()
+        .find(|o| o["kind"] == "PolicyReport")
+        .unwrap();
+    assert_eq!(stored["results"][0]["message"], "three");
+    let methods: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("policyreports"))
+        .map(|r| r.method)
+        .collect();
+    // Created after a read; replaced at once; after the conflict, read and replaced.
+    assert_eq!(methods, ["GET", "POST", "PUT", "PUT", "GET", "PUT"]);
+}

@@ -13,6 +13,8 @@
 
 mod auth;
 mod config;
+// Admission with the cluster's state (`palisade serve --cluster`).
+mod inventory;
 mod log;
 mod metrics;
 mod policies;
@@ -22,6 +24,7 @@ mod tls;
 
 pub use auth::{Access, AuthConfig, KubeTokenReviewer, Refusal, TokenReviewer, TokenVerdict};
 pub use config::{Mode, UpdatePolicy, WebhookConfig, WebhookConfigError};
+pub use inventory::{inventory_kinds, inventory_rules, sync, without_cluster, ClusterCache};
 pub use log::LogSink;
 pub use metrics::Metrics;
 pub use palisade_policy::FailurePolicy;

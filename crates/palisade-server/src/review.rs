@@ -80,6 +80,8 @@ pub struct State {
     ready: AtomicBool,
     /// The policies of `--policy`, evaluated on `/validate` with the rules.
     policies: Option<Policies>,
+    /// The cluster's state for the inventory rules (`serve --cluster`).
+    pub(crate) cluster: Option<Arc<crate::inventory::ClusterCache>>,
 }
 
 /// How much one admitted object may make the webhook do. Objects beyond these limits are denied
@@ -136,6 +138,7 @@ impl State {
             log,
             ready: AtomicBool::new(true),
             policies: None,
+            cluster: None,
         })
     }
 
@@ -228,6 +231,35 @@ impl State {
 
     pub fn limits(&self) -> ReviewLimits {
         self.limits
+    }
+
+    /// Reviews with the cluster's state: the inventory rules run over `cache` and the admitted
+    /// object ([`crate::sync`] fills it).
+    pub fn with_cluster(mut self, cache: Arc<crate::inventory::ClusterCache>) -> State {
+        self.cluster = Some(cache);
+        self
+    }
+
+    /// Whether `/readyz` answers 200 (not draining, and the cluster's state synced when there
+    /// is one), and its details (the sync, the policies in force).
+    pub fn readiness(&self) -> (bool, String) {
+        if !self.ready() {
+            return (false, "shutting down".to_owned());
+        }
+        let (ready, mut details) = match &self.cluster {
+            Some(cache) => (cache.synced(), cache.describe()),
+            None => (
+                true,
+                crate::inventory::without_cluster(&self.engine()).unwrap_or_default(),
+            ),
+        };
+        if let Some(policies) = &self.policies {
+            if !details.is_empty() {
+                details.push('\n');
+            }
+            details.push_str(policies.status().trim_end());
+        }
+        (ready, details)
     }
 
     /// Whether `/readyz` answers 200.
@@ -633,7 +665,12 @@ fn judge(
             });
             let object = prepare(state, request, value);
             outcome.warnings = ignore_warnings(&engine, &object);
-            let findings = engine.check_object(&object);
+            let findings = crate::inventory::findings(
+                state.cluster.as_deref(),
+                &engine,
+                &object,
+                &mut outcome.warnings,
+            );
             let previous: HashSet<(&'static str, String)> =
                 match (request.old_object, state.webhook.updates) {
                     (Some(old), UpdatePolicy::NoWorse) if request.operation == "UPDATE" => {
@@ -644,7 +681,14 @@ fn judge(
                             .filter(Value::is_object)
                             .map(|old| prepare(state, request, old));
                         old.iter()
-                            .flat_map(|old| engine.check_object(old))
+                            .flat_map(|old| {
+                                crate::inventory::findings(
+                                    state.cluster.as_deref(),
+                                    &engine,
+                                    old,
+                                    &mut Vec::new(),
+                                )
+                            })
                             .map(|f| (f.rule.id, f.pointer))
                             .collect()
                     }

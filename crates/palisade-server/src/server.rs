@@ -576,17 +576,24 @@ async fn watch_policies(state: Arc<State>, interval: Duration) {
     }
 }
 
-/// 200 while serving (with the state of the policies, when there are any: how many are in
-/// force, and the errors of a reload that failed), 503 while draining.
+/// 200 while serving, 503 while draining or before the cluster's state is synced; the details
+/// say how far the sync got (or which rules cannot run without it) and, with policies, how many
+/// are in force and the errors of a reload that failed.
 async fn readyz(Shared(app): Shared<App>) -> Response {
-    if app.state.ready() {
-        let mut body = "ready\n".to_owned();
-        if let Some(policies) = app.state.policies() {
-            body.push_str(&policies.status());
-        }
-        (StatusCode::OK, body).into_response()
+    let (ready, details) = app.state.readiness();
+    let details = if details.is_empty() {
+        String::new()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+        format!("{details}\n")
+    };
+    if ready {
+        (StatusCode::OK, format!("ready\n{details}")).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready\n{details}"),
+        )
+            .into_response()
     }
 }
 

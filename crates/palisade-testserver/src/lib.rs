@@ -27,8 +27,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 pub use resources::Resource;
-pub use store::EventType;
 use store::Store;
+pub use store::{Event, EventType, COMPACTED};
 
 /// How clients authenticate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,6 +327,13 @@ impl TestServer {
     /// then gets `410 Gone`. Open watches end.
     pub fn compact(&self) {
         lock(&self.shared.store).compact();
+    }
+
+    /// Every change from now on (those of clients' writes too), as watches see it, when it is
+    /// stored: for benchmarks that time what a client writes. A compaction is an event of
+    /// resource [`COMPACTED`].
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        lock(&self.shared.store).events.subscribe()
     }
 
     /// The current resource version.

@@ -356,23 +356,70 @@ fn secret_values_are_neither_read_nor_printed_by_default() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(!stdout.contains("Sup3r-S3cret"), "{format}: {stdout}");
     }
+    let secrets = |server: &TestServer| {
+        server
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/v1/secrets")
+            .count()
+    };
+    assert_eq!(
+        secrets(&server),
+        0,
+        "without --secret-data, no Secret is requested"
+    );
     let output = cluster_scan(&server, dir.path(), &["-f", "json", "--secret-data"]);
     assert!(!String::from_utf8_lossy(&output.stdout).contains("Sup3r-S3cret"));
-    let secrets = server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/api/v1/secrets")
-        .collect::<Vec<_>>();
-    assert_eq!(secrets.len(), 4);
-    let metadata_only = secrets
+    assert_eq!(secrets(&server), 1);
+    // The secret rules ran on the listed Secrets.
+    let report = json_report(&output);
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|r| {
-            r.accept
-                .as_deref()
-                .is_some_and(|a| a.starts_with("application/json;as=PartialObjectMetadataList"))
-        })
-        .count();
-    assert_eq!(metadata_only, 3, "only --secret-data reads secret values");
+        .any(|f| f["rule"] == "SEC003"));
+    assert_eq!(report["not_run"], json!([]));
+}
+
+#[test]
+fn with_the_documented_role_secrets_are_rules_not_run_and_with_secret_data_an_error() {
+    let server = server();
+    // The documented read-only role grants nothing on Secrets.
+    server.faults().forbidden.push("secrets".to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let text = cluster_scan(&server, dir.path(), &["--fail-on", "critical"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("not run")).collect();
+    assert_eq!(
+        lines,
+        ["warning: not run: SEC003, SEC004 (Secrets are read only with --secret-data, which needs the role in deploy/scanner/secrets.yaml)"],
+        "{stdout}"
+    );
+    assert!(!stdout.contains("error:"), "{stdout}");
+    assert_ne!(text.status.code(), Some(2), "{stdout}");
+    let json = cluster_scan(&server, dir.path(), &["-f", "json"]);
+    assert_ne!(json.status.code(), Some(2));
+    let report = json_report(&json);
+    let not_run: Vec<&str> = report["not_run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_run, ["SEC003", "SEC004"]);
+    assert!(report["not_run"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--secret-data"));
+    assert_eq!(report["errors"], json!([]));
+    // Asking for Secrets without the access is a partial result.
+    let asked = cluster_scan(&server, dir.path(), &["-f", "json", "--secret-data"]);
+    assert_eq!(asked.status.code(), Some(2));
+    let report = json_report(&asked);
+    assert!(report["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("403"));
 }
 
 #[test]
@@ -396,4 +443,32 @@ fn an_unavailable_api_group_is_a_warning_and_the_rest_is_checked() {
         !kinds.contains("Job") && kinds.contains("Deployment"),
         "{kinds:?}"
     );
+}
+
+#[test]
+fn the_text_summary_counts_resource_types_and_names_no_fix() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let report = json_report(&cluster_scan(&server, dir.path(), &["-f", "json"]));
+    let types = report["summary"]["files"].as_u64().unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(types > 1);
+    // Some findings have fixes (in JSON, for tools that use them).
+    assert!(findings.iter().any(|f| f.get("fix").is_some()));
+    let text = cluster_scan(&server, dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    let summary = stdout.lines().rev().find(|l| !l.is_empty()).unwrap();
+    let expected_tail = format!(
+        " in {} objects from {types} resource types",
+        report["summary"]["objects"]
+    );
+    assert!(
+        summary.starts_with(&format!("{} findings (", findings.len()))
+            && summary.ends_with(&expected_tail),
+        "{summary}"
+    );
+    assert!(!summary.contains("file"), "{summary}");
+    for hint in ["palisade fix", "safe fix", "unsafe-fixes"] {
+        assert!(!stdout.contains(hint), "{hint}: {stdout}");
+    }
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
 use palisade_testserver::TestServer;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -294,4 +294,37 @@ fn the_watch_manifests_render_and_write_only_reports_and_their_lease() {
             }
         }
     }
+}
+
+#[test]
+fn the_opt_in_secrets_role_grants_listing_secrets_to_the_scanner_only_when_applied() {
+    let text = std::fs::read_to_string(root().join("deploy/scanner/secrets.yaml")).unwrap();
+    let loaded = palisade_core::load_str(&text, "secrets.yaml", &palisade_core::Limits::default());
+    assert!(loaded.errors.is_empty());
+    let role = loaded
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ClusterRole")
+        .unwrap();
+    assert_eq!(
+        role.value["rules"],
+        json!([{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}])
+    );
+    let binding = loaded
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ClusterRoleBinding")
+        .unwrap();
+    assert_eq!(
+        binding.value["roleRef"]["name"],
+        role.value["metadata"]["name"]
+    );
+    assert_eq!(
+        binding.value["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "palisade-scanner", "namespace": "palisade"}])
+    );
+    // Opt-in: the kustomization of the read-only scanner does not include it.
+    let kustomization =
+        std::fs::read_to_string(root().join("deploy/scanner/kustomization.yaml")).unwrap();
+    assert!(!kustomization.contains("secrets.yaml"));
 }

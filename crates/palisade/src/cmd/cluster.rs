@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use palisade_cluster::{
-    connect, discover, fold, list, object_url, ConnectOptions, ListOptions, Listed, Owners,
-    ResourceType,
+    connect, discover, fold, inventory_order, list, object_url, ConnectOptions, ListOptions,
+    Listed, Owners, ResourceType,
 };
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
@@ -49,7 +49,7 @@ pub struct ConnectArgs {
 }
 
 impl ConnectArgs {
-    fn options(&self) -> ConnectOptions {
+    pub fn options(&self) -> ConnectOptions {
         ConnectOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
@@ -72,8 +72,10 @@ pub struct ClusterScanArgs {
     /// Resource types listed at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub concurrency: usize,
-    /// Read the data of Secrets (by default only their metadata, which the documented RBAC
-    /// allows without granting access to secret values).
+    /// List Secrets, with their data, for the rules that read them (values are never printed).
+    /// Without it Secrets are not requested at all, and the rules that read only Secrets are
+    /// reported as not run: the documented read-only role grants nothing on Secrets
+    /// (deploy/scanner/secrets.yaml is the opt-in role that lets the scanner list them).
     #[arg(long)]
     pub secret_data: bool,
     /// Report every object's findings, also those of Pods and ReplicaSets that are the same as
@@ -127,6 +129,41 @@ pub fn kinds_read(engine: &Engine) -> BTreeSet<String> {
     kinds
 }
 
+/// Rules that do not run because Secrets are not read, and why.
+#[derive(Debug, Default)]
+pub struct NotRun {
+    pub rules: Vec<&'static str>,
+    pub reason: String,
+}
+
+impl NotRun {
+    /// The line that says so, in the warnings.
+    fn warning(&self) -> Option<String> {
+        (!self.rules.is_empty())
+            .then(|| format!("not run: {} ({})", self.rules.join(", "), self.reason))
+    }
+}
+
+/// The kinds to list: those the rules read, without Secrets unless `secret_data`; and the
+/// rules that then do not run (those that read only Secrets).
+pub fn kinds_to_list(engine: &Engine, secret_data: bool) -> (BTreeSet<String>, NotRun) {
+    let mut kinds = kinds_read(engine);
+    if secret_data || !kinds.remove("Secret") {
+        return (kinds, NotRun::default());
+    }
+    let rules = engine
+        .rules()
+        .iter()
+        .map(|r| r.meta())
+        .filter(|m| !m.kinds.is_empty() && m.kinds.iter().all(|k| *k == "Secret"))
+        .map(|m| m.id)
+        .collect();
+    let reason = "Secrets are read only with --secret-data, which needs the role in \
+deploy/scanner/secrets.yaml"
+        .to_owned();
+    (kinds, NotRun { rules, reason })
+}
+
 /// Warnings for the API groups discovery could not read: the kinds they serve are not checked.
 fn unavailable_warnings(groups: &[String]) -> Vec<String> {
     groups
@@ -145,6 +182,7 @@ pub struct ClusterOutcome {
     pub objects: usize,
     pub credentials: Vec<String>,
     pub warnings: Vec<String>,
+    pub not_run: NotRun,
 }
 
 /// Lists the kinds the rules read and checks each object as it arrives; the inventory rules
@@ -155,7 +193,8 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         .enable_all()
         .build()?;
     let connection = runtime.block_on(connect(&args.connect.options()))?;
-    let discovered = runtime.block_on(discover(&connection.once, &kinds_read(engine)))?;
+    let (kinds, not_run) = kinds_to_list(engine, args.secret_data);
+    let discovered = runtime.block_on(discover(&connection.once, &kinds))?;
     let types = discovered.types;
     let by_kind: HashMap<(String, String), ResourceType> = types
         .iter()
@@ -180,6 +219,7 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         objects: 0,
         credentials: Vec::new(),
         warnings: unavailable_warnings(&discovered.unavailable),
+        not_run,
     };
     let mut owners = Owners::default();
     let mut kept = Vec::new();
@@ -217,10 +257,8 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         }
     }
     runtime.block_on(lister)?;
-    // Resource types arrive in any order. Inventory findings about a group of objects (a
-    // namespace without a default-deny policy) are placed at its first object: a fixed order,
-    // owners before what they own, makes that the same on every run and an owner when possible.
-    sort_for_inventory(&mut kept);
+    // Resource types arrive in any order: the inventory rules see them in a fixed one.
+    inventory_order(&mut kept);
     if engine.has_inventory_rules() {
         outcome.findings.extend(engine.check_inventory(&kept));
     }
@@ -240,18 +278,20 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     Ok(outcome)
 }
 
-/// A fixed order for the inventory rules: owners before what they own, then by apiVersion,
-/// kind, namespace and name.
-fn sort_for_inventory(objects: &mut [Object]) {
-    objects.sort_by_cached_key(|o| {
-        (
-            o.value.pointer("/metadata/ownerReferences").is_some(),
-            o.api_version().to_owned(),
-            o.kind().to_owned(),
-            o.namespace().map(str::to_owned),
-            o.name().to_owned(),
-        )
-    });
+/// The text report's summary counts resource types, not files: `from N files` becomes `from N
+/// resource types`.
+fn resource_types(mut text: String, types: usize) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let files = format!(" from {types} file{}", plural(types));
+    let line_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
+    if let Some(at) = text[line_start..].rfind(&files) {
+        let at = line_start + at;
+        text.replace_range(
+            at..at + files.len(),
+            &format!(" from {types} resource type{}", plural(types)),
+        );
+    }
+    text
 }
 
 /// Only the findings about objects in `namespace` (and the Namespace itself).
@@ -277,6 +317,13 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
         Redactor::new(carried.chain(&outcome.credentials))
             .map_err(|err| anyhow::anyhow!("cannot prepare the masking of credentials: {err}"))?
     };
+    // `palisade fix` changes files, not a cluster: the text report names no fix.
+    let mut outcome = outcome;
+    if args.format == Format::Text {
+        for finding in &mut outcome.findings {
+            finding.fix = None;
+        }
+    }
     let summary = Report::summarize(
         &outcome.findings,
         &outcome.errors,
@@ -284,12 +331,16 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
         outcome.objects,
         0,
     );
-    let warnings: Vec<String> = engine
+    let mut warnings: Vec<String> = engine
         .warnings
         .iter()
         .chain(&outcome.warnings)
         .cloned()
         .collect();
+    // JSON has a field of its own for the rules not run; the other formats, a warning.
+    if args.format != Format::Json {
+        warnings.extend(outcome.not_run.warning());
+    }
     let report = Report {
         findings: &outcome.findings,
         errors: &outcome.errors,
@@ -302,7 +353,23 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
     let options = TextOptions { sources: None };
     match (args.format, args.output.as_deref()) {
         (Format::Text, output) => {
-            crate::cmd::scan::write_output(&render(&report, Format::Text, &options), output)?
+            let text = render(&report, Format::Text, &options);
+            crate::cmd::scan::write_output(&resource_types(text, outcome.types), output)?
+        }
+        (Format::Json, output) => {
+            let mut text = Vec::new();
+            write(&report, Format::Json, &options, &mut text)?;
+            let mut document: serde_json::Value = serde_json::from_slice(&text)?;
+            let not_run: Vec<serde_json::Value> = outcome
+                .not_run
+                .rules
+                .iter()
+                .map(|rule| serde_json::json!({"rule": rule, "reason": outcome.not_run.reason}))
+                .collect();
+            document["not_run"] = serde_json::Value::Array(not_run);
+            let mut text = serde_json::to_string_pretty(&document)?;
+            text.push('\n');
+            crate::cmd::scan::write_output(&text, output)?;
         }
         (format, Some(path)) => {
             let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
@@ -336,8 +403,8 @@ mod watch {
 
     use clap::Args;
     use palisade_cluster::{
-        connect, discover, fold, object_url, policy_reports, serve_health, watch, Change, Health,
-        Lease, ListOptions, Owners, Publisher, ResourceType, WatchOptions,
+        connect, discover, fold, inventory_order, object_url, policy_reports, serve_health, watch,
+        Change, Health, Lease, ListOptions, Owners, Publisher, ResourceType, WatchOptions,
     };
     use palisade_core::rule::Finding;
     use palisade_core::{Object, Redactor};
@@ -346,7 +413,7 @@ mod watch {
     use tokio::sync::mpsc;
     use tokio::time::Instant;
 
-    use super::{in_namespace, kinds_read, sort_for_inventory, ConnectArgs, ExitCode};
+    use super::{in_namespace, ConnectArgs, ExitCode};
     use crate::config::ConfigArgs;
 
     #[derive(Debug, Args)]
@@ -359,7 +426,8 @@ mod watch {
         /// Objects per page of a list.
         #[arg(long, value_name = "N", default_value_t = 500)]
         pub chunk_size: u32,
-        /// Read the data of Secrets (by default only their metadata).
+        /// Watch Secrets, with their data, for the rules that read them. Without it Secrets
+        /// are not requested, and the rules that read only Secrets do not run.
         #[arg(long)]
         pub secret_data: bool,
         /// Report every object's findings, also those of Pods and ReplicaSets that are the
@@ -464,7 +532,7 @@ mod watch {
                     .filter(|e| self.engine.keep_for_inventory(&e.object))
                     .map(|e| e.object.clone())
                     .collect();
-                sort_for_inventory(&mut kept);
+                inventory_order(&mut kept);
                 self.inventory = self.engine.check_inventory(&kept);
             }
             self.inventory_dirty = false;
@@ -509,7 +577,11 @@ mod watch {
 
     async fn watch_cluster(engine: &Engine, args: &ClusterWatchArgs) -> anyhow::Result<()> {
         let connection = connect(&args.connect.options()).await?;
-        let discovered = discover(&connection.once, &kinds_read(engine)).await?;
+        let (kinds, not_run) = super::kinds_to_list(engine, args.secret_data);
+        if let Some(line) = not_run.warning() {
+            eprintln!("palisade cluster watch: {line}");
+        }
+        let discovered = discover(&connection.once, &kinds).await?;
         for warning in super::unavailable_warnings(&discovered.unavailable) {
             eprintln!("palisade cluster watch: {warning}");
         }
@@ -598,23 +670,7 @@ mod watch {
             tokio::select! {
                 change = changes.recv() => {
                     let Some(change) = change else { return Ok(()) };
-                    match change {
-                        Change::Listed { resource, objects } => {
-                            let (api_version, kind) = (resource.api_version(), resource.kind.clone());
-                            cache.entries.retain(|k, _| k.0 != api_version || k.1 != kind);
-                            cache.inventory_dirty = true;
-                            for object in objects {
-                                cache.apply(object);
-                            }
-                            listed.insert(resource.name());
-                            if listed.len() == types.len() {
-                                health.set_ready(true);
-                            }
-                        }
-                        Change::Applied(object) => cache.apply(object),
-                        Change::Deleted(object) => cache.delete(object),
-                        Change::Failed(error) => eprintln!("palisade cluster watch: {error}"),
-                    }
+                    take(&mut cache, &mut listed, types.len(), &health, change);
                     if health.is_ready() && due.is_none() {
                         due = Some(Instant::now() + settle);
                     }
@@ -631,6 +687,7 @@ mod watch {
                 }
                 () = tokio::time::sleep_until(deadline), if due.is_some() => {
                     due = None;
+                    let began = Instant::now();
                     let findings = cache.evaluate(!args.no_owner_folding, args.namespace.as_deref());
                     health.set_findings(&findings);
                     let leading = *leader.borrow();
@@ -647,8 +704,47 @@ mod watch {
                             due = Some(Instant::now() + Duration::from_secs(5));
                         }
                     }
+                    // The changes that came during the evaluation have waited as long as it
+                    // took: their batch is due that much sooner.
+                    let mut more = false;
+                    while let Ok(change) = changes.try_recv() {
+                        take(&mut cache, &mut listed, types.len(), &health, change);
+                        more = true;
+                    }
+                    if more && health.is_ready() && due.is_none() {
+                        due = Some(Instant::now() + settle.saturating_sub(began.elapsed()));
+                    }
                 }
             }
+        }
+    }
+
+    /// Records one change in the cache; ready once every resource type was listed.
+    fn take(
+        cache: &mut Cache<'_>,
+        listed: &mut BTreeSet<String>,
+        types: usize,
+        health: &Health,
+        change: Change,
+    ) {
+        match change {
+            Change::Listed { resource, objects } => {
+                let (api_version, kind) = (resource.api_version(), resource.kind.clone());
+                cache
+                    .entries
+                    .retain(|k, _| k.0 != api_version || k.1 != kind);
+                cache.inventory_dirty = true;
+                for object in objects {
+                    cache.apply(object);
+                }
+                listed.insert(resource.name());
+                if listed.len() == types {
+                    health.set_ready(true);
+                }
+            }
+            Change::Applied(object) => cache.apply(object),
+            Change::Deleted(object) => cache.delete(object),
+            Change::Failed(error) => eprintln!("palisade cluster watch: {error}"),
         }
     }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use palisade_server::{
-    client_ca, self_signed, serve, Access, CertFiles, FailurePolicy, KubeTokenReviewer, LogSink,
-    ReviewLimits, ServerConfig, State, TlsSource,
+    client_ca, self_signed, serve, sync, without_cluster, Access, CertFiles, ClusterCache,
+    FailurePolicy, KubeTokenReviewer, LogSink, ReviewLimits, ServerConfig, State, TlsSource,
 };
 
 use crate::config::{ConfigArgs, Settings};
@@ -119,6 +119,14 @@ pub struct ServeArgs {
     /// forge events).
     #[arg(long, conflicts_with_all = ["client_ca", "token_review"])]
     pub audit_unauthenticated: bool,
+    /// Review with the cluster's state: keep a watch-fed cache of the objects the inventory
+    /// rules read (RBAC, NetworkPolicies, namespaces, workloads; Secrets as metadata), so that
+    /// admission gives the findings `palisade scan` gives on the cluster plus the object.
+    /// Not ready until the first sync completes.
+    #[arg(long)]
+    pub cluster: bool,
+    #[command(flatten)]
+    pub connect: crate::cmd::cluster::ConnectArgs,
 }
 
 /// `--policy-failure`.
@@ -162,6 +170,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         state = state.with_policies(args.policy, failure)?;
     }
+    let cluster = args
+        .cluster
+        .then(|| Arc::new(ClusterCache::new(&state.engine())));
+    match &cluster {
+        Some(cache) => state = state.with_cluster(cache.clone()),
+        None => {
+            if let Some(line) = without_cluster(&state.engine()) {
+                eprintln!("palisade serve: {line}");
+            }
+        }
+    }
     let mut server = ServerConfig::new(args.addr, tls);
     server.body_limit = args.max_body;
     server.body_timeout = Duration::from_secs(args.timeout);
@@ -192,7 +211,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .context("--token-review needs access to the cluster")?;
             server.auth.tokens = Some(Arc::new(reviewer));
         }
-        serve(server, Arc::new(state)).await?;
+        let state = Arc::new(state);
+        if let Some(cache) = cluster {
+            tokio::spawn(sync(cache, args.connect.options(), state.log.clone()));
+        }
+        serve(server, state).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
