@@ -362,8 +362,8 @@ fn main() {
         phase(&name, Path::new(&log));
         return;
     }
-    // `cargo test --benches` runs this with `--test`-like flags: generate a small log only.
-    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: a small log then.
+    let quick = !std::env::args().any(|a| a == "--bench");
     let events: usize = std::env::var("AUDIT_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
