@@ -1,18 +1,27 @@
-//! Reading audit events as the API server writes them, one at a time.
+//! Reading audit events as the API server writes them.
 //!
 //! Accepted input: one `audit.k8s.io/v1` or `v1beta1` `Event` JSON object per line (the log
 //! backend), `EventList` objects (one per line, or a whole pretty-printed document, as the
 //! webhook backend posts them), JSON arrays of those, gzip-compressed files (by their magic
-//! bytes) and stdin. Nothing holds more than one event (or one line, at most
-//! [`MAX_EVENT_BYTES`]) in memory, except an `EventList` line, which is one line.
+//! bytes) and stdin. [`read_events`] hands over one event at a time; [`read_batches`] hands over
+//! batches of lines parsed on rayon's threads, in input order. Nothing holds more than one batch
+//! of lines (each line at most [`MAX_EVENT_BYTES`]) in memory.
+//!
+//! An event read from a line is not decoded into a `serde_json::Value`: the line is scanned once
+//! (validated, and split into its top-level members), and a member is decoded only when something
+//! reads it; a string member without escapes is read straight from the line. So a rule that reads
+//! `verb` and `objectRef` never pays for the `requestObject` of a large create.
 //!
 //! Bad input gives an [`InputError`] with file and line; reading goes on with the next line.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::time::parse_rfc3339;
@@ -20,55 +29,434 @@ use crate::time::parse_rfc3339;
 /// The largest event (or line) accepted: 3 MB, the API server's own request limit.
 pub const MAX_EVENT_BYTES: usize = 3 * 1024 * 1024;
 
-/// One audit event with its origin.
+/// One audit event with its origin: its top-level members, each decoded on first use.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub value: Value,
+    /// The JSON text the members' spans point into: the batch of lines the event was read with
+    /// (empty for an event built from a `Value`).
+    text: Arc<str>,
+    members: Vec<Member>,
     /// `stageTimestamp`, in nanoseconds since the epoch.
     pub time_ns: i64,
     pub file: Arc<str>,
     pub line: u64,
 }
 
+#[derive(Debug, Clone)]
+struct Member {
+    key: Key,
+    /// The member's JSON text in `Event::text`.
+    start: u32,
+    end: u32,
+    value: OnceLock<Box<Value>>,
+    /// An object's own members, scanned on first use (`None`: not an object, or a key with
+    /// escapes; then the value is decoded instead).
+    subs: OnceLock<Option<Box<[Member]>>>,
+}
+
+/// Where a path of member names leads: a member (not decoded yet), or into a decoded value.
+enum Node<'s> {
+    Member(&'s Member),
+    Value(&'s Value),
+}
+
+/// fastjson's `Get`: an object member, or an array element by decimal index.
+fn get_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Key {
+    /// The key's text in `Event::text` (a key without escapes).
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+/// What the first scan of a line found.
+enum Top {
+    /// A JSON object: its members, as spans of the text.
+    Object(Vec<Member>),
+    /// Anything else (an array, a scalar): decoded as a `Value` instead.
+    Other,
+}
+
 impl Event {
     /// Checks that `value` is an audit event (`kind: Event` with a `stageTimestamp`).
     pub fn from_value(value: Value, file: Arc<str>, line: u64) -> Result<Event, InputError> {
-        let error = |message: String| InputError {
-            file: file.clone(),
+        Event::checked(Arc::from(""), decoded_members(value), file, line)
+    }
+
+    fn checked(
+        text: Arc<str>,
+        members: Vec<Member>,
+        file: Arc<str>,
+        line: u64,
+    ) -> Result<Event, InputError> {
+        let mut event = Event {
+            text,
+            members,
+            time_ns: 0,
+            file,
+            line,
+        };
+        let error = |event: &Event, message: String| InputError {
+            file: event.file.clone(),
             line,
             message,
         };
-        if value.get("kind").and_then(Value::as_str) != Some("Event") {
-            return Err(error(NOT_RECOGNIZED.to_owned()));
+        if event.str("kind") != Some("Event") {
+            return Err(error(&event, NOT_RECOGNIZED.to_owned()));
         }
-        let Some(stamp) = value.get("stageTimestamp").and_then(Value::as_str) else {
-            return Err(error("can't read stageTimestamp".to_owned()));
+        let Some(stamp) = event.str("stageTimestamp") else {
+            return Err(error(&event, "can't read stageTimestamp".to_owned()));
         };
         let Some(time_ns) = parse_rfc3339(stamp) else {
-            return Err(error(format!("invalid stageTimestamp '{stamp}'")));
+            return Err(error(&event, format!("invalid stageTimestamp '{stamp}'")));
         };
-        Ok(Event {
-            value,
-            time_ns,
-            file,
-            line,
-        })
+        event.time_ns = time_ns;
+        Ok(event)
     }
 
     /// An event for unit tests: no checks, time 0.
     #[cfg(test)]
     pub(crate) fn for_test(value: Value) -> Event {
         Event {
-            value,
+            text: Arc::from(""),
+            members: decoded_members(value),
             time_ns: 0,
             file: Arc::from("test"),
             line: 1,
         }
     }
 
+    /// The member `key` (the last one, as a JSON decoder keeps it, if the key repeats).
+    fn member(&self, key: &str) -> Option<&Member> {
+        find(&self.text, &self.members, key)
+    }
+
+    fn raw<'s>(&'s self, m: &'s Member) -> &'s str {
+        &self.text[m.start as usize..m.end as usize]
+    }
+
+    fn decoded<'s>(&'s self, m: &'s Member) -> &'s Value {
+        m.value
+            .get_or_init(|| Box::new(serde_json::from_str(self.raw(m)).unwrap_or(Value::Null)))
+    }
+
+    /// The members of an object member, scanned once; `None` when it is not an object (or was
+    /// decoded already, or has a key with escapes).
+    fn subs<'s>(&'s self, m: &'s Member) -> Option<&'s [Member]> {
+        if m.value.get().is_some() {
+            return None;
+        }
+        m.subs
+            .get_or_init(|| {
+                let raw = self.raw(m);
+                if !raw.starts_with('{') {
+                    return None;
+                }
+                let mut de = serde_json::Deserializer::from_str(raw);
+                let base = self.text.as_ptr() as usize;
+                match (TopSeed { base, capacity: 4 }).deserialize(&mut de) {
+                    Ok(Top::Object(members))
+                        if members.iter().all(|x| matches!(x.key, Key::Span(..))) =>
+                    {
+                        Some(members.into_boxed_slice())
+                    }
+                    _ => None,
+                }
+            })
+            .as_deref()
+    }
+
+    /// Follows member names through objects without decoding them; decodes where the path meets
+    /// something else (an array is indexed by a decimal key).
+    fn node(&self, keys: &[&str]) -> Option<Node<'_>> {
+        let (first, rest) = keys.split_first()?;
+        let mut m = self.member(first)?;
+        for (i, k) in rest.iter().enumerate() {
+            match self.subs(m) {
+                Some(subs) => m = find(&self.text, subs, k)?,
+                None => {
+                    let v = self.decoded(m);
+                    return rest[i..]
+                        .iter()
+                        .try_fold(v, |v, k| get_key(v, k))
+                        .map(Node::Value);
+                }
+            }
+        }
+        Some(Node::Member(m))
+    }
+
+    /// A member's string without decoding it, when it is a string without escapes.
+    fn plain<'s>(&'s self, m: &'s Member) -> Option<&'s str> {
+        if m.value.get().is_some() {
+            return None;
+        }
+        let inner = self.raw(m).strip_prefix('"')?.strip_suffix('"')?;
+        (!inner.contains('\\')).then_some(inner)
+    }
+
+    /// Whether the event has a top-level member `key` (whatever its value, `null` included).
+    pub fn has(&self, key: &str) -> bool {
+        self.member(key).is_some()
+    }
+
+    /// The top-level member `key`, decoded (once) on first use.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.member(key).map(|m| self.decoded(m))
+    }
+
+    /// The top-level member `key` when it is a string.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.str_path(&[key])
+    }
+
+    /// The top-level member `key` as Falco's plugins render values: a string as it is, anything
+    /// else as compact JSON.
+    pub fn string(&self, key: &str) -> Option<Cow<'_, str>> {
+        self.string_path(&[key])
+    }
+
+    /// The value at a path of member names (an array is indexed by a decimal key). Decodes only
+    /// the value found, not the objects on the way.
+    pub fn at(&self, keys: &[&str]) -> Option<&Value> {
+        match self.node(keys)? {
+            Node::Member(m) => Some(self.decoded(m)),
+            Node::Value(v) => Some(v),
+        }
+    }
+
+    /// A string at a path of member names; read from the line without decoding when it has no
+    /// escapes.
+    pub fn str_path(&self, keys: &[&str]) -> Option<&str> {
+        match self.node(keys)? {
+            Node::Member(m) => self.plain(m).or_else(|| self.decoded(m).as_str()),
+            Node::Value(v) => v.as_str(),
+        }
+    }
+
+    /// The value at a path of member names as Falco's plugins render values: a string as it is,
+    /// anything else as compact JSON.
+    pub fn string_path(&self, keys: &[&str]) -> Option<Cow<'_, str>> {
+        let v = match self.node(keys)? {
+            Node::Member(m) => match self.plain(m) {
+                Some(s) => return Some(Cow::Borrowed(s)),
+                None => self.decoded(m),
+            },
+            Node::Value(v) => v,
+        };
+        Some(crate::fields::as_string(v))
+    }
+
+    /// Follows `keys` through objects as far as they go without decoding, and gives the value
+    /// reached (decoded) with the number of keys used: the rest is for the caller to walk (over
+    /// arrays). Stops before an empty key.
+    pub fn walk(&self, keys: &[&str]) -> Option<(&Value, usize)> {
+        let (first, rest) = keys.split_first()?;
+        let mut m = self.member(first)?;
+        let mut used = 1;
+        for k in rest {
+            if k.is_empty() {
+                break;
+            }
+            match self.subs(m) {
+                Some(subs) => m = find(&self.text, subs, k)?,
+                None => break,
+            }
+            used += 1;
+        }
+        Some((self.decoded(m), used))
+    }
+
     /// A string at a JSON pointer of the event.
     pub fn str_at(&self, pointer: &str) -> Option<&str> {
-        self.value.pointer(pointer).and_then(Value::as_str)
+        let rest = pointer.strip_prefix('/')?;
+        let tokens: Vec<Cow<'_, str>> = rest.split('/').map(unescape_token).collect();
+        let keys: Vec<&str> = tokens.iter().map(|t| t.as_ref()).collect();
+        self.str_path(&keys)
+    }
+
+    /// The whole event as a `Value` (decodes every member: for `json.obj` and the like).
+    pub fn to_value(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        for m in &self.members {
+            map.insert(key_of(&self.text, m).to_owned(), self.decoded(m).clone());
+        }
+        Value::Object(map)
+    }
+
+    /// Scans `text[start..end]` (one line of the log) into an event, or says what else it is.
+    fn scan(
+        text: &Arc<str>,
+        start: usize,
+        end: usize,
+        file: &Arc<str>,
+        line: u64,
+    ) -> Result<Scanned, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(&text[start..end]);
+        let base = text.as_ptr() as usize;
+        let top = TopSeed { base, capacity: 24 }.deserialize(&mut de)?;
+        de.end()?;
+        Ok(match top {
+            Top::Object(members) => {
+                let kind =
+                    find(text, &members, "kind").map(|m| &text[m.start as usize..m.end as usize]);
+                if kind == Some("\"EventList\"") {
+                    Scanned::Other
+                } else {
+                    Scanned::Event(Event::checked(text.clone(), members, file.clone(), line))
+                }
+            }
+            Top::Other => Scanned::Other,
+        })
+    }
+}
+
+fn key_of<'t>(text: &'t str, m: &'t Member) -> &'t str {
+    match &m.key {
+        Key::Span(s, e) => &text[*s as usize..*e as usize],
+        Key::Owned(k) => k,
+    }
+}
+
+/// The member `key` of `members` (the last one, as a JSON decoder keeps it, if the key repeats).
+fn find<'m>(text: &str, members: &'m [Member], key: &str) -> Option<&'m Member> {
+    members.iter().rev().find(|m| key_of(text, m) == key)
+}
+
+/// The members of an object already decoded.
+fn decoded_members(value: Value) -> Vec<Member> {
+    match value {
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| Member {
+                key: Key::Owned(k.into_boxed_str()),
+                start: 0,
+                end: 0,
+                value: OnceLock::from(Box::new(v)),
+                subs: OnceLock::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+enum Scanned {
+    Event(Result<Event, InputError>),
+    /// Not a single event (an `EventList`, an array, a scalar): decode it whole.
+    Other,
+}
+
+fn unescape_token(token: &str) -> Cow<'_, str> {
+    if token.contains('~') {
+        Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(token)
+    }
+}
+
+/// Scans a JSON document's top level: an object's members as spans of the text.
+struct TopSeed {
+    base: usize,
+    /// The members expected (an event has 12 to 17: never grown, when it is 24).
+    capacity: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed {
+    type Value = Top;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut members = Vec::with_capacity(self.capacity);
+        let span = |s: &str| {
+            let start = s.as_ptr() as usize - self.base;
+            (start as u32, (start + s.len()) as u32)
+        };
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let raw: &'de RawValue = map.next_value()?;
+            let (start, end) = span(raw.get());
+            let key = match key {
+                Cow::Borrowed(k) => {
+                    let (s, e) = span(k);
+                    Key::Span(s, e)
+                }
+                Cow::Owned(k) => Key::Owned(k.into_boxed_str()),
+            };
+            members.push(Member {
+                key,
+                start,
+                end,
+                value: OnceLock::new(),
+                subs: OnceLock::new(),
+            });
+        }
+        Ok(Top::Object(members))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Top::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Top, E> {
+        Ok(Top::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Top, E> {
+        Ok(Top::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Top, E> {
+        Ok(Top::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Top, E> {
+        Ok(Top::Other)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Top, E> {
+        Ok(Top::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Top, E> {
+        Ok(Top::Other)
+    }
+}
+
+/// A member name, borrowed from the text when it has no escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
     }
 }
 
@@ -114,67 +502,226 @@ pub fn maybe_gunzip<R: BufRead + Send + 'static>(mut reader: R) -> Box<dyn BufRe
 }
 
 /// Reads every event of `reader` (named `file` in errors), calling `sink` for each event and
-/// each error, in input order. Returns when the input ends or cannot be read any further.
+/// each error, in input order, as soon as its line is read (for a growing log). Returns when the
+/// input ends or cannot be read any further.
 pub fn read_events(reader: &mut dyn BufRead, file: &str, sink: &mut dyn FnMut(Item)) {
+    read_lines(reader, file, 1, &mut |items: Vec<Item>| {
+        items.into_iter().for_each(&mut *sink)
+    });
+}
+
+/// The lines of a batch of [`read_batches`]: at most this many, and at most [`BATCH_BYTES`].
+pub const BATCH_LINES: usize = 4096;
+/// The bytes of a batch of [`read_batches`], beyond which the batch is handed over.
+pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Like [`read_events`], but hands over the events and errors of up to [`BATCH_LINES`] lines at
+/// a time, in input order, the lines of a batch parsed in parallel on rayon's threads.
+pub fn read_batches(reader: &mut dyn BufRead, file: &str, sink: &mut dyn FnMut(Vec<Item>)) {
+    read_lines(reader, file, BATCH_LINES, sink);
+}
+
+/// A line of a batch: its span in the batch's text.
+enum Pending {
+    /// A line, and whether it is the last line, without a newline.
+    Text {
+        line: u64,
+        start: usize,
+        end: usize,
+        unterminated: bool,
+    },
+    TooLong {
+        line: u64,
+        len: usize,
+    },
+}
+
+fn read_lines(reader: &mut dyn BufRead, file: &str, batch: usize, sink: &mut dyn FnMut(Vec<Item>)) {
     let file: Arc<str> = Arc::from(file);
     let mut lines = LineReader::new(reader);
-    let mut buf = Vec::new();
+    // The batch's lines, one after the other: one allocation per batch, shared by its events.
+    let capacity = if batch > 1 { BATCH_BYTES / 2 } else { 0 };
+    let mut chunk: Vec<u8> = Vec::with_capacity(capacity);
+    let mut pending: Vec<Pending> = Vec::new();
     loop {
         let line_no = lines.line + 1;
-        match lines.next_line(&mut buf) {
-            Ok(Line::End) => return,
-            Ok(Line::TooLong(len)) => sink(Item::Error(InputError {
+        let start = chunk.len();
+        match lines.next_line(&mut chunk) {
+            Ok(Line::End) => break,
+            Ok(Line::TooLong(len)) => {
+                chunk.truncate(start);
+                pending.push(Pending::TooLong { line: line_no, len });
+            }
+            Ok(Line::Text) => {
+                if trim(&chunk[start..]).is_empty() {
+                    chunk.truncate(start);
+                    continue;
+                }
+                let unterminated = lines.at_eof_without_newline();
+                pending.push(Pending::Text {
+                    line: line_no,
+                    start,
+                    end: chunk.len(),
+                    unterminated,
+                });
+                if line_no == 1 {
+                    // The first line alone: it may begin a pretty-printed document.
+                    let head = std::mem::replace(&mut chunk, Vec::with_capacity(capacity));
+                    let (items, document) =
+                        parse_batch(head, std::mem::take(&mut pending), &file, false, true);
+                    if let Some(head) = document {
+                        let head = std::io::Cursor::new(head);
+                        let mut chained = head.chain(lines.into_inner());
+                        read_document(&mut chained, &file, &mut |item| sink(vec![item]));
+                        return;
+                    }
+                    sink(items);
+                    continue;
+                }
+            }
+            Err(e) => {
+                let (items, _) = parse_batch(
+                    std::mem::take(&mut chunk),
+                    std::mem::take(&mut pending),
+                    &file,
+                    batch > 1,
+                    false,
+                );
+                if !items.is_empty() {
+                    sink(items);
+                }
+                sink(vec![Item::Error(InputError {
+                    file: file.clone(),
+                    line: line_no,
+                    message: format!("cannot read input: {e}; the rest of the input is skipped"),
+                })]);
+                return;
+            }
+        }
+        if pending.len() >= batch || chunk.len() >= BATCH_BYTES {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(capacity));
+            let (items, _) =
+                parse_batch(full, std::mem::take(&mut pending), &file, batch > 1, false);
+            sink(items);
+        }
+    }
+    if !pending.is_empty() {
+        let (items, _) = parse_batch(chunk, pending, &file, batch > 1, false);
+        sink(items);
+    }
+}
+
+/// Parses a batch of lines (in parallel when `parallel`), in order. With `may_be_document` (the
+/// first line alone), a line that ends inside a JSON object or array is given back instead: the
+/// start of a pretty-printed document.
+fn parse_batch(
+    mut chunk: Vec<u8>,
+    pending: Vec<Pending>,
+    file: &Arc<str>,
+    parallel: bool,
+    may_be_document: bool,
+) -> (Vec<Item>, Option<Vec<u8>>) {
+    // Lines that are not UTF-8 are errors; their bytes are blanked so that the batch is a `str`.
+    let mut bad: Vec<Option<String>> = Vec::with_capacity(pending.len());
+    for p in &pending {
+        let mut message = None;
+        if let Pending::Text { start, end, .. } = *p {
+            if let Err(e) = std::str::from_utf8(&chunk[start..end]) {
+                message = Some(format!(
+                    "invalid UTF-8 at byte {} of the line; audit events are UTF-8 JSON",
+                    e.valid_up_to()
+                ));
+                chunk[start..end].fill(b' ');
+            }
+        }
+        bad.push(message);
+    }
+    let text: Arc<str> = match String::from_utf8(chunk) {
+        Ok(t) => Arc::from(t),
+        Err(e) => Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref()),
+    };
+    let one = |(p, bad): (&Pending, Option<String>)| {
+        let mut items = Vec::with_capacity(1);
+        match *p {
+            Pending::TooLong { line, len } => items.push(Item::Error(InputError {
                 file: file.clone(),
-                line: line_no,
+                line,
                 message: format!(
                     "event of more than {len} bytes, over the limit of {MAX_EVENT_BYTES} bytes; skipped"
                 ),
             })),
-            Ok(Line::Text) => {
-                let text = trim(&buf);
-                if text.is_empty() {
-                    continue;
+            Pending::Text { line, .. } if bad.is_some() => items.push(Item::Error(InputError {
+                file: file.clone(),
+                line,
+                message: bad.unwrap_or_default(),
+            })),
+            Pending::Text {
+                line,
+                start,
+                end,
+                unterminated,
+            } => {
+                if parse_line(&text, start, end, file, line, unterminated, may_be_document, &mut items) {
+                    return None;
                 }
-                let text = match std::str::from_utf8(text) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        sink(Item::Error(InputError {
-                            file: file.clone(),
-                            line: line_no,
-                            message: format!(
-                                "invalid UTF-8 at byte {} of the line; audit events are UTF-8 JSON",
-                                e.valid_up_to()
-                            ),
-                        }));
-                        continue;
-                    }
-                };
-                match serde_json::from_str::<Value>(text) {
-                    Ok(value) => dispatch(value, &file, line_no, sink),
-                    Err(e) if e.is_eof() && line_no == 1 && text.starts_with(['{', '[']) => {
-                        // A pretty-printed document: stream it as one.
-                        let head = std::io::Cursor::new(std::mem::take(&mut buf));
-                        let mut chained = head.chain(lines.into_inner());
-                        read_document(&mut chained, &file, sink);
-                        return;
-                    }
-                    Err(e) => sink(Item::Error(InputError {
-                        file: file.clone(),
-                        line: line_no,
-                        message: json_message(&e, lines.at_eof_without_newline()),
-                    })),
-                }
-            }
-            Err(e) => {
-                sink(Item::Error(InputError {
-                    file: file.clone(),
-                    line: line_no,
-                    message: format!("cannot read input: {e}; the rest of the input is skipped"),
-                }));
-                return;
             }
         }
+        Some(items)
+    };
+    let parsed: Vec<Option<Vec<Item>>> = if parallel && pending.len() > 1 {
+        pending.par_iter().zip(bad).map(one).collect()
+    } else {
+        pending.iter().zip(bad).map(one).collect()
+    };
+    if parsed.iter().any(Option::is_none) {
+        // Only with `may_be_document`, for the one line.
+        let (start, end) = match pending.first() {
+            Some(Pending::Text { start, end, .. }) => (*start, *end),
+            _ => (0, 0),
+        };
+        return (Vec::new(), Some(text.as_bytes()[start..end].to_vec()));
     }
+    (parsed.into_iter().flatten().flatten().collect(), None)
+}
+
+/// Parses one line into `out`; true (and nothing in `out`) when `may_be_document` and the line
+/// ends inside a JSON object or array.
+#[allow(clippy::too_many_arguments)]
+fn parse_line(
+    text: &Arc<str>,
+    start: usize,
+    end: usize,
+    file: &Arc<str>,
+    line_no: u64,
+    unterminated: bool,
+    may_be_document: bool,
+    out: &mut Vec<Item>,
+) -> bool {
+    let line = &text[start..end];
+    match Event::scan(text, start, end, file, line_no) {
+        Ok(Scanned::Event(Ok(event))) => out.push(Item::Event(Box::new(event))),
+        Ok(Scanned::Event(Err(e))) => out.push(Item::Error(e)),
+        Ok(Scanned::Other) => match serde_json::from_str::<Value>(line) {
+            Ok(value) => dispatch(value, file, line_no, &mut |item| out.push(item)),
+            Err(e) => out.push(Item::Error(InputError {
+                file: file.clone(),
+                line: line_no,
+                message: json_message(&e, unterminated),
+            })),
+        },
+        Err(e) => {
+            let head = trim(line.as_bytes());
+            if may_be_document && e.is_eof() && (head.starts_with(b"{") || head.starts_with(b"[")) {
+                return true;
+            }
+            out.push(Item::Error(InputError {
+                file: file.clone(),
+                line: line_no,
+                message: json_message(&e, unterminated),
+            }));
+        }
+    }
+    false
 }
 
 fn json_message(e: &serde_json::Error, last_line_unterminated: bool) -> String {
@@ -262,8 +809,9 @@ impl<'r> LineReader<'r> {
         self.unterminated
     }
 
+    /// Appends the next line (without its newline) to `buf`; a line too long is not appended.
     fn next_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Line> {
-        buf.clear();
+        let base = buf.len();
         let mut total = 0usize;
         let mut too_long = false;
         loop {
@@ -292,8 +840,7 @@ impl<'r> LineReader<'r> {
             if !too_long {
                 if total > MAX_EVENT_BYTES {
                     too_long = true;
-                    buf.clear();
-                    buf.shrink_to(64 * 1024);
+                    buf.truncate(base);
                 } else {
                     buf.extend_from_slice(part);
                 }

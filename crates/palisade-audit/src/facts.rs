@@ -22,11 +22,11 @@ impl<'a> Request<'a> {
     /// The value at a path of member names (no JSON-pointer parsing: this runs for every rule
     /// on every event).
     fn at(&self, keys: &[&str]) -> Option<&'a Value> {
-        keys.iter().try_fold(&self.event.value, |v, k| v.get(*k))
+        self.event.at(keys)
     }
 
     fn s(&self, keys: &[&str]) -> Option<&'a str> {
-        self.at(keys).and_then(Value::as_str)
+        self.event.str_path(keys)
     }
 
     pub fn stage(&self) -> &'a str {
@@ -88,10 +88,7 @@ impl<'a> Request<'a> {
     }
     /// The object sent with a create, update or patch, when the policy recorded it.
     pub fn request_object(&self) -> Option<&'a Value> {
-        self.event
-            .value
-            .get("requestObject")
-            .filter(|v| v.is_object())
+        self.event.get("requestObject").filter(|v| v.is_object())
     }
     /// Whether the event is the final record of a request (`ResponseComplete`).
     pub fn complete(&self) -> bool {

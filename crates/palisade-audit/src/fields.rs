@@ -533,10 +533,6 @@ pub fn as_string(v: &Value) -> Cow<'_, str> {
     }
 }
 
-fn get<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter().try_fold(v, |v, k| get_key(v, k))
-}
-
 /// fastjson's `Get`: an object member, or an array element by decimal index.
 fn get_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     match v {
@@ -598,25 +594,36 @@ fn one(v: Cow<'_, str>) -> Option<Values<'_>> {
     Some(vec![v])
 }
 
+/// The values at a path of the event, as [`values_recursive`] walks it from the event's root
+/// (an object, so its first key is a top-level member).
+fn event_values<'a>(
+    event: &'a Event,
+    index: Option<usize>,
+    keys: &[&str],
+) -> Option<Vec<Option<&'a Value>>> {
+    // Through objects without decoding them; the walk over arrays on the decoded rest.
+    let (v, used) = event.walk(keys)?;
+    values_recursive(v, index, &keys[used..])
+}
+
 /// Extracts `field` from `event`: `None` when the field is not available.
 pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
-    let ev = &event.value;
     // The plugin ignores JSON that is not an audit event.
     if !matches!(
         field.def.kind,
         Kind::JsonValue | Kind::JsonObj | Kind::JsonRawtime
-    ) && get_key(ev, "auditID").is_none()
+    ) && !event.has("auditID")
     {
         return None;
     }
     match field.def.kind {
-        Kind::Path(keys) => one(as_string(get(ev, keys)?)),
-        Kind::PathList(keys) => match get(ev, keys)? {
+        Kind::Path(keys) => one(event.string_path(keys)?),
+        Kind::PathList(keys) => match event.at(keys)? {
             Value::Array(items) => non_empty(items.iter().map(as_string).collect()),
             _ => None,
         },
         Kind::UriParam => {
-            let uri = as_string(get_key(ev, "requestURI")?);
+            let uri = event.string("requestURI")?;
             let Arg::Key(key) = &field.arg else {
                 return None;
             };
@@ -632,19 +639,20 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
                 .map(|v| vec![Cow::Owned(v)])
         }
         Kind::TargetPodName => {
-            let object = get_key(ev, "objectRef");
-            let resource = object.and_then(|o| get_key(o, "resource"));
-            let sub = object.and_then(|o| get_key(o, "subresource"));
-            if resource.and_then(Value::as_str) == Some("pods")
-                && sub.and_then(Value::as_str).unwrap_or("").is_empty()
-            {
-                one(as_string(get(ev, &["responseObject", "metadata", "name"])?))
+            let resource = event.str_path(&["objectRef", "resource"]);
+            let sub = event.str_path(&["objectRef", "subresource"]);
+            if resource == Some("pods") && sub.unwrap_or("").is_empty() {
+                one(as_string(event.at(&[
+                    "responseObject",
+                    "metadata",
+                    "name",
+                ])?))
             } else {
                 None
             }
         }
         Kind::SubjectNames(kind) => {
-            let subjects = get(ev, &["requestObject", "subjects"])?.as_array()?;
+            let subjects = event.at(&["requestObject", "subjects"])?.as_array()?;
             let (kind, namespaced) = match kind {
                 "NamespacedServiceAccount" => ("ServiceAccount", true),
                 k => (k, false),
@@ -670,17 +678,17 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
         }
         Kind::SubjectHasName => one(Cow::Borrowed("true")),
         Kind::ContainerImage => {
-            let images = container_values(ev, Containers::Containers, Some(0), &["image"])?;
+            let images = container_values(event, Containers::Containers, Some(0), &["image"])?;
             strings_strict(images)?.into_iter().next().map(|v| vec![v])
         }
         Kind::ContainerImageRepository => {
-            let images = container_values(ev, Containers::Containers, Some(0), &["image"])?;
+            let images = container_values(event, Containers::Containers, Some(0), &["image"])?;
             let first = strings_strict(images)?.into_iter().next()?;
             one(repo_of(first))
         }
         Kind::ContainerPrivileged => {
             let vals = container_values(
-                ev,
+                event,
                 Containers::Containers,
                 None,
                 &["securityContext", "privileged"],
@@ -688,9 +696,9 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
             let any = vals.iter().flatten().any(|v| v.as_bool() == Some(true));
             one(Cow::Borrowed(if any { "true" } else { "false" }))
         }
-        Kind::Container(list, f) => container_field(ev, list, f, field.index()),
+        Kind::Container(list, f) => container_field(event, list, f, field.index()),
         Kind::RulesField(key) => {
-            let vals = values_recursive(ev, field.index(), &["requestObject", "rules", key])?;
+            let vals = event_values(event, field.index(), &["requestObject", "rules", key])?;
             let mut out = Vec::new();
             for v in vals.into_iter().flatten() {
                 if let Value::Array(items) = v {
@@ -699,14 +707,14 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
             }
             non_empty(out)
         }
-        Kind::ServicePorts => non_empty(strings_skip_nil(values_recursive(
-            ev,
+        Kind::ServicePorts => non_empty(strings_skip_nil(event_values(
+            event,
             field.index(),
             &["requestObject", "spec", "ports"],
         )?)),
         Kind::VolumeHostpathPrefix => {
-            let vals = values_recursive(
-                ev,
+            let vals = event_values(
+                event,
                 None,
                 &["requestObject", "spec", "volumes", "hostPath", "path"],
             )?;
@@ -720,19 +728,22 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
             });
             one(Cow::Borrowed(if hit { "true" } else { "false" }))
         }
-        Kind::VolumesHostpath => non_empty(strings_skip_nil(values_recursive(
-            ev,
+        Kind::VolumesHostpath => non_empty(strings_skip_nil(event_values(
+            event,
             field.index(),
             &["requestObject", "spec", "volumes", "hostPath", "path"],
         )?)),
-        Kind::VolumesFlexDriver => non_empty(strings_skip_nil(values_recursive(
-            ev,
+        Kind::VolumesFlexDriver => non_empty(strings_skip_nil(event_values(
+            event,
             field.index(),
             &["requestObject", "spec", "volumes", "flexVolume", "driver"],
         )?)),
         Kind::VolumesType => {
-            let vals =
-                values_recursive(ev, field.index(), &["requestObject", "spec", "volumes", ""])?;
+            let vals = event_values(
+                event,
+                field.index(),
+                &["requestObject", "spec", "volumes", ""],
+            )?;
             let mut out = Vec::new();
             for v in vals.into_iter().flatten() {
                 if let Value::Object(map) = v {
@@ -747,7 +758,7 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
         }
         Kind::SourceIps => {
             // The documented meaning (the client's addresses, `sourceIPs`); see the crate docs.
-            let vals = values_recursive(ev, field.index(), &["sourceIPs"])?;
+            let vals = event_values(event, field.index(), &["sourceIPs"])?;
             let mut out = Vec::new();
             for v in vals.into_iter().flatten() {
                 match v {
@@ -762,21 +773,24 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
                 return None;
             };
             if arg.is_empty() {
-                return one(Cow::Owned(ev.to_string()));
+                return one(Cow::Owned(event.to_value().to_string()));
             }
             let path = arg.strip_prefix('/').unwrap_or(arg);
-            let mut v = ev;
-            for token in path.split('/') {
-                v = if token.contains('~') {
-                    get_key(v, &token.replace("~1", "/").replace("~0", "~"))?
+            let tokens = path.split('/').map(|t| {
+                if t.contains('~') {
+                    Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
                 } else {
-                    get_key(v, token)?
-                };
-            }
-            one(as_string(v))
+                    Cow::Borrowed(t)
+                }
+            });
+            // Read straight from the event where it can be (`jevt.value[/stage]` runs on every
+            // event through Falco's `kevt` macro).
+            let tokens: Vec<Cow<'_, str>> = tokens.collect();
+            let keys: Vec<&str> = tokens.iter().map(|t| t.as_ref()).collect();
+            one(event.string_path(&keys)?)
         }
         Kind::JsonObj => one(Cow::Owned(
-            serde_json::to_string_pretty(ev).unwrap_or_default(),
+            serde_json::to_string_pretty(&event.to_value()).unwrap_or_default(),
         )),
         Kind::JsonRawtime => one(Cow::Owned(event.time_ns.to_string())),
     }
@@ -790,14 +804,14 @@ fn repo_of(image: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 fn container_values<'a>(
-    ev: &'a Value,
+    event: &'a Event,
     list: Containers,
     index: Option<usize>,
     sub: &[&str],
 ) -> Option<Vec<Option<&'a Value>>> {
     let mut keys = vec!["requestObject", "spec", list.key()];
     keys.extend_from_slice(sub);
-    values_recursive(ev, index, &keys)
+    event_values(event, index, &keys)
 }
 
 fn joined_string_arrays<'a>(vals: Vec<Option<&'a Value>>) -> Option<Values<'a>> {
@@ -811,7 +825,7 @@ fn joined_string_arrays<'a>(vals: Vec<Option<&'a Value>>) -> Option<Values<'a>> 
 }
 
 fn container_field<'a>(
-    ev: &'a Value,
+    ev: &'a Event,
     list: Containers,
     f: PerContainer,
     index: Option<usize>,
@@ -873,12 +887,13 @@ fn container_field<'a>(
 
 /// The uid or gid each container starts with: its own security context, else the pod's, else 0.
 fn effective<'a>(
-    ev: &'a Value,
+    ev: &'a Event,
     list: Containers,
     index: Option<usize>,
     key: &str,
 ) -> Option<Values<'a>> {
-    let pod = get(ev, &["requestObject", "spec", "securityContext", key])
+    let pod = ev
+        .at(&["requestObject", "spec", "securityContext", key])
         .map(as_string)
         .unwrap_or(Cow::Borrowed("0"));
     let vals = container_values(ev, list, index, &["securityContext", key])?;

@@ -19,6 +19,9 @@ pub mod fields;
 pub mod rules;
 pub mod time;
 
-pub use event::{open, read_events, Event, InputError, Item, MAX_EVENT_BYTES, NOT_RECOGNIZED};
+pub use event::{
+    open, read_batches, read_events, Event, InputError, Item, BATCH_BYTES, BATCH_LINES,
+    MAX_EVENT_BYTES, NOT_RECOGNIZED,
+};
 pub use facts::{AuthFailures, FailureSpike, Request};
 pub use rules::{Alert, Matching, Priority, RulesError, RulesLoader, Ruleset};

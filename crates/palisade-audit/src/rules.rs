@@ -2,7 +2,7 @@
 //! `append`/`override`, `enabled`, `exceptions`, `priority`, `required_*` accepted), compiling
 //! once to an AST over field IDs, and evaluating events into alerts in Falco's format.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -504,12 +504,94 @@ impl RulesLoader {
                 output,
             });
         }
+        let prefilter = Prefilter::new(&rules, &c.slots);
         Ok(Ruleset {
             rules,
             slots: c.slots.len(),
             matching: Matching::First,
             hostname: hostname(),
+            prefilter,
         })
+    }
+}
+
+/// Which rules can match an event of a given verb: most Falco rules begin with macros such as
+/// `kcreate` (`ka.verb=create`), so for a given event most rules never run.
+#[derive(Debug, Clone, Default)]
+struct Prefilter {
+    /// The slot of `ka.verb`, when a rule constrains it.
+    verb: Option<(Field, usize)>,
+    /// Per verb, the rules (by index, in order) that verb can match.
+    by_verb: HashMap<String, Vec<u32>>,
+    /// The rules that do not constrain the verb (for an event whose verb no rule names).
+    any_verb: Vec<u32>,
+}
+
+impl Prefilter {
+    fn new(rules: &[CompiledRule], slots: &[Field]) -> Prefilter {
+        let Some(slot) = slots
+            .iter()
+            .position(|f| f.def.name == "ka.verb" && f.arg == crate::fields::Arg::None)
+        else {
+            return Prefilter {
+                any_verb: (0..rules.len() as u32).collect(),
+                ..Prefilter::default()
+            };
+        };
+        let verbs: Vec<Option<HashSet<String>>> =
+            rules.iter().map(|r| required(&r.condition, slot)).collect();
+        let mut by_verb: HashMap<String, Vec<u32>> = HashMap::new();
+        for set in verbs.iter().flatten() {
+            for v in set {
+                by_verb.entry(v.clone()).or_default();
+            }
+        }
+        let mut any_verb = Vec::new();
+        for (i, set) in verbs.iter().enumerate() {
+            match set {
+                None => {
+                    any_verb.push(i as u32);
+                    by_verb.values_mut().for_each(|list| list.push(i as u32));
+                }
+                Some(set) => {
+                    for v in set {
+                        if let Some(list) = by_verb.get_mut(v) {
+                            list.push(i as u32);
+                        }
+                    }
+                }
+            }
+        }
+        Prefilter {
+            verb: Some((slots[slot].clone(), slot)),
+            by_verb,
+            any_verb,
+        }
+    }
+}
+
+/// The values a condition requires of the scalar field in `slot` (`None`: any value, or the
+/// condition does not say). A rule can only match an event whose value is in the set: a check
+/// on an absent field is false.
+fn required(expr: &Expr, slot: usize) -> Option<HashSet<String>> {
+    match expr {
+        Expr::Check(c) if c.slot == slot && !c.field.def.list => match c.op {
+            cond::Op::Eq => Some(c.values.iter().take(1).cloned().collect()),
+            cond::Op::In | cond::Op::Intersects => Some(c.values.iter().cloned().collect()),
+            _ => None,
+        },
+        Expr::And(items) => items
+            .iter()
+            .filter_map(|e| required(e, slot))
+            .reduce(|a, b| a.intersection(&b).cloned().collect()),
+        Expr::Or(items) => {
+            let mut all = HashSet::new();
+            for e in items {
+                all.extend(required(e, slot)?);
+            }
+            Some(all)
+        }
+        _ => None,
     }
 }
 
@@ -956,10 +1038,11 @@ pub struct CompiledRule {
 /// The compiled rules of every loaded file, ready to evaluate events.
 #[derive(Debug, Clone)]
 pub struct Ruleset {
-    pub rules: Vec<CompiledRule>,
+    rules: Vec<CompiledRule>,
     slots: usize,
     pub matching: Matching,
     hostname: Arc<str>,
+    prefilter: Prefilter,
 }
 
 /// An alert, in Falco's format.
@@ -1023,7 +1106,13 @@ impl Ruleset {
             slots: 0,
             matching: Matching::First,
             hostname: hostname(),
+            prefilter: Prefilter::default(),
         }
+    }
+
+    /// The compiled rules, in load order.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
     }
 
     /// Evaluates one event, calling `sink` for each alert.
@@ -1032,7 +1121,18 @@ impl Ruleset {
             return;
         }
         let mut ctx = Ctx::new(event, self.slots);
-        for rule in &self.rules {
+        let candidates: &[u32] = match &self.prefilter.verb {
+            None => &self.prefilter.any_verb,
+            Some((field, slot)) => match ctx.values(field, *slot).and_then(|v| v.first()) {
+                Some(verb) => self
+                    .prefilter
+                    .by_verb
+                    .get(verb.as_ref())
+                    .unwrap_or(&self.prefilter.any_verb),
+                None => &self.prefilter.any_verb,
+            },
+        };
+        for rule in candidates.iter().map(|&i| &self.rules[i as usize]) {
             if !rule.condition.eval(&mut ctx) {
                 continue;
             }

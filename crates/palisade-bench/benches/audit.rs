@@ -4,24 +4,32 @@
 //! writes that carry their object, exec sessions, 401/403 failures; 0.5–3 KB each), then runs
 //! each phase in a process of its own so that each reports its own peak memory:
 //!
-//! - `serde`: a plain `serde_json` parse of every line into a `Value` (the floor);
-//! - `reader`: palisade's streaming reader alone;
+//! - `serde-1t`: a plain `serde_json` parse of every line into a `Value`, one thread;
+//! - `serde`: the same on every core (rayon over batches of 4,096 lines): the reference;
+//! - `typed`: a typed, borrowed parse of every line (`&str` fields, `&RawValue` for the
+//!   objects), every core: what a parse that builds no tree costs;
+//! - `reader`: palisade's reader alone (`read_batches`: every core);
 //! - `falco`: the reader and the upstream Falco k8saudit rules file (from `../shared`);
 //! - `builtin`: the reader, palisade's event rules and the per-object rules on request objects;
-//! - `palisade`: all of it, as `palisade audit --rules k8s_audit_rules.yaml` runs.
+//! - `palisade`: all of it, as `palisade audit --rules k8s_audit_rules.yaml -f json` runs (the
+//!   alerts rendered as JSON lines, then dropped).
 //!
 //! Prints one JSON line per phase: events, seconds, events per second, alerts, peak RSS (MB).
+//! `AUDIT_BENCH_PHASES` (comma-separated) runs only some phases.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use palisade_audit::{read_events, Item, RulesLoader, Ruleset};
+use palisade_audit::{read_batches, Item, RulesLoader, Ruleset};
 use palisade_bench::rng::Rng;
-use palisade_rules::rules::event::EventRunner;
+use palisade_rules::rules::event::{AuditPipeline, EventRunner};
 use palisade_rules::Engine;
+use rayon::prelude::*;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 const USERS: &[&str] = &[
@@ -215,40 +223,124 @@ fn falco_rules() -> Option<Ruleset> {
     loader.compile().ok()
 }
 
+/// Batches of raw lines, as `read_batches` makes them, for the reference parses.
+fn line_batches(log: &Path, mut each: impl FnMut(Vec<Vec<u8>>)) {
+    let reader = BufReader::with_capacity(256 * 1024, std::fs::File::open(log).unwrap());
+    let mut batch = Vec::with_capacity(palisade_audit::BATCH_LINES);
+    for line in reader.split(b'\n') {
+        batch.push(line.unwrap());
+        if batch.len() == palisade_audit::BATCH_LINES {
+            each(std::mem::take(&mut batch));
+        }
+    }
+    if !batch.is_empty() {
+        each(batch);
+    }
+}
+
+/// The typed, borrowed reference: the members rules read as `&str` (`Cow` where a string may
+/// hold escapes), the objects as raw JSON, checked but not decoded.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct TypedEvent<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    audit_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    stage: Cow<'a, str>,
+    #[serde(borrow, default)]
+    verb: Cow<'a, str>,
+    #[serde(borrow, default, rename = "requestURI")]
+    request_uri: Cow<'a, str>,
+    #[serde(borrow)]
+    user: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "sourceIPs")]
+    source_ips: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    user_agent: Cow<'a, str>,
+    #[serde(borrow)]
+    object_ref: Option<&'a RawValue>,
+    #[serde(borrow)]
+    response_status: Option<&'a RawValue>,
+    #[serde(borrow)]
+    request_object: Option<&'a RawValue>,
+    #[serde(borrow)]
+    response_object: Option<&'a RawValue>,
+    #[serde(borrow)]
+    annotations: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    stage_timestamp: Cow<'a, str>,
+}
+
 fn phase(name: &str, log: &Path) {
     let started = Instant::now();
     let (mut events, mut alerts) = (0u64, 0u64);
     match name {
-        "serde" => {
-            let reader = BufReader::with_capacity(256 * 1024, std::fs::File::open(log).unwrap());
-            for line in reader.split(b'\n') {
-                let line = line.unwrap();
+        "serde-1t" => line_batches(log, |batch| {
+            for line in batch {
                 if serde_json::from_slice::<Value>(&line).is_ok() {
                     events += 1;
                 }
             }
-        }
+        }),
+        "serde" => line_batches(log, |batch| {
+            events += batch
+                .par_iter()
+                .filter(|line| serde_json::from_slice::<Value>(line).is_ok())
+                .count() as u64;
+        }),
+        "typed" => line_batches(log, |batch| {
+            events += batch
+                .par_iter()
+                .filter(|line| {
+                    std::str::from_utf8(line)
+                        .ok()
+                        .and_then(|text| serde_json::from_str::<TypedEvent>(text).ok())
+                        .is_some()
+                })
+                .count() as u64;
+        }),
         _ => {
-            // `reader`: the streaming reader alone; `falco`: and the upstream Falco rules;
-            // `builtin`: and palisade's rules; `palisade`: everything, as `palisade audit` runs.
+            // `reader`: the reader alone; `falco`: and the upstream Falco rules; `builtin`: and
+            // palisade's rules; `palisade`: everything, as `palisade audit -f json` runs.
             let with_falco = matches!(name, "falco" | "palisade");
             let with_builtin = matches!(name, "builtin" | "palisade");
+            let render = name == "palisade";
             let falco = if with_falco { falco_rules() } else { None };
             if with_falco && falco.is_none() {
                 eprintln!("(the Falco rules file was not found: palisade's rules only)");
             }
-            let mut runner = with_builtin.then(|| EventRunner::new(Arc::new(Engine::default())));
+            let runner = with_builtin.then(|| EventRunner::new(Arc::new(Engine::default())));
+            let mut pipeline = AuditPipeline::new(runner, falco.unwrap_or_else(Ruleset::empty));
             let mut reader = palisade_audit::open(log.to_str().unwrap()).unwrap();
-            read_events(&mut reader, "bench.log", &mut |item| {
-                if let Item::Event(event) = item {
-                    events += 1;
-                    if let Some(runner) = runner.as_mut() {
-                        alerts += runner.check(&event).len() as u64;
-                    }
-                    if let Some(rules) = &falco {
-                        rules.evaluate(&event, &mut |_| alerts += 1);
+            let mut sink = std::io::sink();
+            read_batches(&mut reader, "bench.log", &mut |items| {
+                events += items.iter().filter(|i| matches!(i, Item::Event(_))).count() as u64;
+                if name == "reader" {
+                    return;
+                }
+                let found = pipeline.batch(&items);
+                alerts += found.iter().map(|a| a.len() as u64).sum::<u64>();
+                if render {
+                    let lines: Vec<String> = found
+                        .into_par_iter()
+                        .map(|list| {
+                            let mut text = String::new();
+                            for alert in list {
+                                text.push_str(&alert.to_json().to_string());
+                                text.push('\n');
+                            }
+                            text
+                        })
+                        .collect();
+                    for text in lines {
+                        sink.write_all(text.as_bytes()).unwrap();
                     }
                 }
+                // As `palisade audit` does: the events are freed on every core too.
+                items.into_par_iter().for_each(drop);
             });
         }
     }
@@ -257,7 +349,8 @@ fn phase(name: &str, log: &Path) {
         "{}",
         json!({"phase": name, "events": events, "seconds": (secs * 1000.0).round() / 1000.0,
                "events_per_second": (events as f64 / secs).round(), "alerts": alerts,
-               "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0})
+               "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+               "threads": rayon::current_num_threads()})
     );
 }
 
@@ -269,23 +362,32 @@ fn main() {
         phase(&name, Path::new(&log));
         return;
     }
-    // `cargo test --benches` runs this with `--test`-like flags: generate a small log only.
-    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: a small log then.
+    let quick = !std::env::args().any(|a| a == "--bench");
     let events: usize = std::env::var("AUDIT_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if quick { 1_000 } else { 1_000_000 });
+    // `AUDIT_BENCH_LOG`: generate the log there, or use it as it is when it exists (to run
+    // `palisade audit` on the same file).
     let dir = tempfile::tempdir().unwrap();
-    let log: PathBuf = dir.path().join("audit.log");
-    let started = Instant::now();
-    let bytes = generate(&log, events).unwrap();
-    eprintln!(
-        "generated {events} events, {:.0} MB ({:.0} bytes per event) in {:.1}s",
-        bytes as f64 / 1e6,
-        bytes as f64 / events as f64,
-        started.elapsed().as_secs_f64()
-    );
-    for name in ["serde", "reader", "falco", "builtin", "palisade"] {
+    let log: PathBuf = std::env::var_os("AUDIT_BENCH_LOG")
+        .map_or_else(|| dir.path().join("audit.log"), PathBuf::from);
+    if log.exists() {
+        eprintln!("using {}", log.display());
+    } else {
+        let started = Instant::now();
+        let bytes = generate(&log, events).unwrap();
+        eprintln!(
+            "generated {events} events, {:.0} MB ({:.0} bytes per event) in {:.1}s",
+            bytes as f64 / 1e6,
+            bytes as f64 / events as f64,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let phases = std::env::var("AUDIT_BENCH_PHASES")
+        .unwrap_or_else(|_| "serde-1t,serde,typed,reader,falco,builtin,palisade".to_owned());
+    for name in phases.split(',') {
         let status = Command::new(std::env::current_exe().unwrap())
             .env("AUDIT_BENCH_PHASE", name)
             .env("AUDIT_BENCH_LOG", &log)

@@ -319,3 +319,84 @@ fn palisade_detections_run_by_default() {
     assert!(rules[1].contains("Exec (user=mallory"), "{stdout}");
     assert!(rules[2].contains("Warning Privileged"), "{stdout}");
 }
+
+#[test]
+fn the_configuration_applies_to_event_and_object_rules_as_to_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(
+        dir.path(),
+        &format!("{}\n{}\n", exec_event("mallory"), privileged_event()),
+    );
+    let run = |config: &str| {
+        std::fs::write(dir.path().join("palisade.yaml"), config).unwrap();
+        let out = Command::new(cargo_bin("palisade"))
+            .current_dir(dir.path())
+            .args([
+                "audit",
+                "--config",
+                "palisade.yaml",
+                "-f",
+                "json",
+                "audit.log",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let a: Value = serde_json::from_str(l).unwrap();
+                (
+                    a["rule"].as_str().unwrap().to_owned(),
+                    a["priority"].as_str().unwrap().to_owned(),
+                    a["output_fields"]["palisade.severity"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let find = |alerts: &[(String, String, String)], rule: &str| {
+        alerts
+            .iter()
+            .find(|(r, ..)| r == rule)
+            .map(|(_, p, s)| (p.clone(), s.clone()))
+    };
+    // Defaults: EVT001 is medium (Warning), POD001 critical.
+    let alerts = run("severity: {}\n");
+    assert_eq!(
+        find(&alerts, "EVT001"),
+        Some(("Warning".into(), "medium".into()))
+    );
+    assert_eq!(
+        find(&alerts, "POD001"),
+        Some(("Critical".into(), "critical".into()))
+    );
+    // Overrides by ID and by slug, on an event rule and on a per-object rule.
+    let alerts = run("severity:\n  EVT001: critical\n  privileged-container: low\n");
+    assert_eq!(
+        find(&alerts, "EVT001"),
+        Some(("Critical".into(), "critical".into()))
+    );
+    assert_eq!(
+        find(&alerts, "POD001"),
+        Some(("Notice".into(), "low".into()))
+    );
+    // Rules ignored in the configuration do not run; `select` narrows as for scan.
+    let alerts = run("ignore: [EVT001, privileged-container]\n");
+    assert_eq!(find(&alerts, "EVT001"), None, "{alerts:?}");
+    assert_eq!(find(&alerts, "POD001"), None, "{alerts:?}");
+    assert!(!alerts.is_empty(), "other rules still run: {alerts:?}");
+    let alerts = run("select: [POD001]\n");
+    assert!(
+        alerts.iter().all(|(r, ..)| r == "POD001") && !alerts.is_empty(),
+        "{alerts:?}"
+    );
+}

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
-use palisade_audit::{read_events, Alert, Item, Matching, Priority, RulesLoader};
-use palisade_rules::rules::event::{finding_alert, EventRunner};
+use palisade_audit::{read_batches, read_events, Alert, Item, Matching, Priority, RulesLoader};
+use palisade_rules::rules::event::{AuditPipeline, EventRunner};
 use palisade_rules::Engine;
+use rayon::prelude::*;
 
 use crate::config::ConfigArgs;
 
@@ -89,8 +90,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     for w in &engine.warnings {
         eprintln!("warning: {w}");
     }
-    let mut builtin = (!args.no_builtin).then(|| EventRunner::new(std::sync::Arc::new(engine)));
-    let hostname = palisade_audit::rules::hostname();
+    let builtin = (!args.no_builtin)
+        .then(|| EventRunner::new(std::sync::Arc::new(engine)).with_severity(&config.severity));
+    let mut pipeline = AuditPipeline::new(builtin, ruleset);
     let files = if args.files.is_empty() {
         vec!["-".to_owned()]
     } else {
@@ -105,15 +107,24 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut input_errors = 0usize;
     let mut failed = false;
     let mut write_error: Option<std::io::Error> = None;
-    let mut emit = |alert: Alert, out: &mut dyn Write| {
-        if args.fail_on.is_some_and(|p| alert.priority.at_least(p)) {
-            failed = true;
+    let (format, fail_on) = (args.format, args.fail_on);
+    // The lines of an event's alerts, and whether one is at or above `--fail-on`.
+    let render = move |alerts: Vec<Alert>| {
+        let mut text = String::new();
+        let mut fails = false;
+        for alert in alerts {
+            fails |= fail_on.is_some_and(|p| alert.priority.at_least(p));
+            match format {
+                AuditFormat::Text => text.push_str(&alert.output()),
+                AuditFormat::Json => text.push_str(&alert.to_json().to_string()),
+            }
+            text.push('\n');
         }
-        let line = match args.format {
-            AuditFormat::Text => alert.output(),
-            AuditFormat::Json => alert.to_json().to_string(),
-        };
-        if let Err(e) = writeln!(out, "{line}") {
+        (text, fails)
+    };
+    let mut write = |(text, fails): (String, bool), out: &mut dyn Write| {
+        failed |= fails;
+        if let Err(e) = out.write_all(text.as_bytes()) {
             write_error.get_or_insert(e);
         }
     };
@@ -135,25 +146,36 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         };
-        let follow = args.follow;
-        read_events(&mut reader, file, &mut |item| match item {
-            Item::Event(event) => {
-                if let Some(runner) = builtin.as_mut() {
-                    for finding in runner.check(&event) {
-                        emit(finding_alert(&event, finding, &hostname), &mut out);
-                    }
-                }
-                ruleset.evaluate(&event, &mut |alert| emit(alert, &mut out));
-                if follow {
+        let mut error = |e: &palisade_audit::InputError, out: &mut dyn Write| {
+            let _ = out.flush();
+            eprintln!("error: {e}");
+            input_errors += 1;
+        };
+        if args.follow {
+            // One event at a time, written as soon as it is read.
+            read_events(&mut reader, file, &mut |item| match item {
+                Item::Event(event) => {
+                    write(render(pipeline.alerts(&event)), &mut out);
                     let _ = out.flush();
                 }
-            }
-            Item::Error(e) => {
-                let _ = out.flush();
-                eprintln!("error: {e}");
-                input_errors += 1;
-            }
-        });
+                Item::Error(e) => error(&e, &mut out),
+            });
+        } else {
+            // Batches of lines, parsed, evaluated and rendered on all cores; output in input
+            // order.
+            read_batches(&mut reader, file, &mut |items| {
+                let alerts = pipeline.batch(&items);
+                let rendered: Vec<(String, bool)> = alerts.into_par_iter().map(render).collect();
+                for (item, lines) in items.iter().zip(rendered) {
+                    if let Item::Error(e) = item {
+                        error(e, &mut out);
+                    }
+                    write(lines, &mut out);
+                }
+                // Freeing the events is work too: on every core.
+                items.into_par_iter().for_each(drop);
+            });
+        }
     }
     out.flush()?;
     if let Some(e) = write_error {

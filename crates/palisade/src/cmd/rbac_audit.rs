@@ -77,7 +77,7 @@ pub fn suggest(args: SuggestArgs) -> anyhow::Result<ExitCode> {
                     }
                 }
                 requests += 1;
-                if event.value.get("objectRef").is_none() {
+                if !event.has("objectRef") {
                     let path = req.uri().split('?').next().unwrap_or("").to_owned();
                     urls.entry(path).or_default().insert(req.verb().to_owned());
                     return;
@@ -93,11 +93,7 @@ pub fn suggest(args: SuggestArgs) -> anyhow::Result<ExitCode> {
                     .or_default()
                     .entry(req.verb().to_owned())
                     .or_insert_with(|| Some(BTreeSet::new()));
-                let name = event
-                    .value
-                    .pointer("/objectRef/name")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("");
+                let name = event.str_path(&["objectRef", "name"]).unwrap_or("");
                 match names {
                     Some(set) if !name.is_empty() => {
                         set.insert(name.to_owned());
@@ -291,16 +287,12 @@ pub fn unused(args: UnusedArgs) -> anyhow::Result<ExitCode> {
                 {
                     return;
                 }
-                let path = if event.value.get("objectRef").is_none() {
+                let path = if !event.has("objectRef") {
                     req.uri().split('?').next().unwrap_or("").to_owned()
                 } else {
                     String::new()
                 };
-                let name = event
-                    .value
-                    .pointer("/objectRef/name")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("");
+                let name = event.str_path(&["objectRef", "name"]).unwrap_or("");
                 requests.insert((
                     req.user().to_owned(),
                     req.groups().map(str::to_owned).collect(),

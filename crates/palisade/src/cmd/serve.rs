@@ -10,8 +10,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use palisade_server::{
-    client_ca, self_signed, serve, sync, without_cluster, Access, CertFiles, ClusterCache,
-    FailurePolicy, KubeTokenReviewer, LogSink, ReviewLimits, ServerConfig, State, TlsSource,
+    client_ca, self_signed, serve, sync, without_cluster, Access, AuditOutput, CertFiles,
+    ClusterCache, FailurePolicy, KubeTokenReviewer, LogSink, ReviewLimits, ServerConfig, State,
+    TlsSource,
 };
 
 use crate::config::{ConfigArgs, Settings};
@@ -127,6 +128,14 @@ pub struct ServeArgs {
     pub cluster: bool,
     #[command(flatten)]
     pub connect: crate::cmd::cluster::ConnectArgs,
+    /// Append the alerts on audit events (`POST /audit`) to this file, as JSON lines in Falco's
+    /// format, instead of writing them on standard output.
+    #[arg(long, value_name = "FILE")]
+    pub audit_alerts: Option<PathBuf>,
+    /// Batches of audit events waiting for evaluation; a batch beyond that is dropped and
+    /// counted (`palisade_audit_events_dropped_total`), never waited for.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub audit_queue: usize,
 }
 
 /// `--policy-failure`.
@@ -200,6 +209,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if args.audit_unauthenticated {
         server.auth.audit = Access::Open;
+    }
+    server.audit_queue = args.audit_queue.max(1);
+    if let Some(path) = args.audit_alerts {
+        // Refused now rather than when the first alert is written.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("--audit-alerts: cannot open {}", path.display()))?;
+        server.audit_output = AuditOutput::File(path);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -17,11 +17,13 @@ pub mod audit_role_dangerous_grant;
 pub mod audit_secret_read;
 pub mod audit_system_role_changed;
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use palisade_audit::{Alert, AuthFailures, Event, Priority, Request};
+use palisade_audit::{Alert, AuthFailures, Event, FailureSpike, Item, Priority, Request, Ruleset};
 use palisade_core::rule::{RuleMeta, Severity};
 use palisade_core::{Object, Redactor};
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::registry::{Checker, EventCx};
@@ -74,6 +76,9 @@ pub struct EventRunner {
     engine: Arc<Engine>,
     rules: Vec<&'static dyn Rule>,
     failures: AuthFailures,
+    /// The configuration's severity overrides, by rule ID (the per-object rules get theirs from
+    /// the engine).
+    severity: HashMap<&'static str, Severity>,
 }
 
 impl EventRunner {
@@ -83,7 +88,18 @@ impl EventRunner {
             engine,
             rules,
             failures: AuthFailures::new(FAILURE_WINDOW_SECS, FAILURE_THRESHOLD),
+            severity: HashMap::new(),
         }
+    }
+
+    /// Applies the configuration's severity overrides (`severity:` by rule ID or slug) to the
+    /// event rules' findings, as the engine applies them to every other rule's.
+    pub fn with_severity(mut self, overrides: &BTreeMap<String, Severity>) -> Self {
+        self.severity = overrides
+            .iter()
+            .filter_map(|(name, sev)| Some((crate::registry::find(name)?.meta().id, *sev)))
+            .collect();
+        self
     }
 
     /// Goes on with another engine (a reloaded configuration), keeping the windows' state.
@@ -105,12 +121,23 @@ impl EventRunner {
 
     /// The findings on one event, in rule order: event rules first, then the request object's.
     pub fn check(&mut self, event: &Event) -> Vec<EventFinding> {
-        let spike = self.failures.observe(event);
+        let spike = self.observe(event);
+        self.findings(event, spike.as_ref())
+    }
+
+    /// The part of an event that needs log order: the windowed analyses. Call it for every
+    /// event, in order, before [`EventRunner::findings`] (which may then run in parallel).
+    pub fn observe(&mut self, event: &Event) -> Option<FailureSpike> {
+        self.failures.observe(event)
+    }
+
+    /// The findings on one event, given what [`EventRunner::observe`] said of it.
+    pub fn findings(&self, event: &Event, spike: Option<&FailureSpike>) -> Vec<EventFinding> {
         let cx = EventCx {
             event,
             request: Request::new(event),
             settings: self.engine.settings(),
-            failure_spike: spike.as_ref(),
+            failure_spike: spike,
         };
         let mut out = Vec::new();
         for rule in &self.rules {
@@ -119,9 +146,11 @@ impl EventRunner {
             };
             let mut emits = Vec::new();
             check.check_event(&cx, &mut emits);
+            let meta = rule.meta();
+            let overridden = self.severity.get(meta.id).copied();
             out.extend(emits.into_iter().map(|e| EventFinding {
-                rule: rule.meta(),
-                severity: e.severity.unwrap_or(rule.meta().severity),
+                rule: meta,
+                severity: overridden.or(e.severity).unwrap_or(meta.severity),
                 message: e.message,
                 pointer: e.pointer,
                 secrets: e.secrets,
@@ -149,12 +178,8 @@ impl EventRunner {
         let mut value = value.clone();
         // The version is the request's when the object does not say it.
         if value.get("apiVersion").is_none() {
-            let event = &req.event.value;
-            let part = |k: &str| {
-                event
-                    .pointer(&format!("/objectRef/{k}"))
-                    .and_then(|v| v.as_str())
-            };
+            let event = req.event;
+            let part = |k: &str| event.str_path(&["objectRef", k]);
             let version = match (part("apiGroup").unwrap_or(""), part("apiVersion")) {
                 (_, None) => return Vec::new(),
                 ("", Some(v)) => v.to_owned(),
@@ -184,6 +209,68 @@ impl EventRunner {
                 message: f.message,
                 pointer: format!("/requestObject{}", f.pointer),
                 secrets: f.secrets,
+            })
+            .collect()
+    }
+}
+
+/// Everything `palisade audit` runs on each event: palisade's own detections (when selected)
+/// and the Falco rules, as alerts.
+pub struct AuditPipeline {
+    pub runner: Option<EventRunner>,
+    pub falco: Ruleset,
+    hostname: Arc<str>,
+}
+
+impl AuditPipeline {
+    pub fn new(runner: Option<EventRunner>, falco: Ruleset) -> Self {
+        AuditPipeline {
+            runner,
+            falco,
+            hostname: palisade_audit::rules::hostname(),
+        }
+    }
+
+    /// The alerts of one event: palisade's findings first, then the Falco rules' alerts.
+    pub fn alerts(&mut self, event: &Event) -> Vec<Alert> {
+        let spike = self.runner.as_mut().and_then(|r| r.observe(event));
+        self.alerts_with(event, spike.as_ref())
+    }
+
+    fn alerts_with(&self, event: &Event, spike: Option<&FailureSpike>) -> Vec<Alert> {
+        let mut out = Vec::new();
+        if let Some(runner) = &self.runner {
+            for finding in runner.findings(event, spike) {
+                out.push(finding_alert(event, finding, &self.hostname));
+            }
+        }
+        self.falco.evaluate(event, &mut |alert| out.push(alert));
+        out
+    }
+
+    /// The alerts of a batch of items, one list per item in input order (empty for an input
+    /// error), the events evaluated on rayon's threads. The windowed analyses see the events
+    /// in input order first.
+    pub fn batch(&mut self, items: &[Item]) -> Vec<Vec<Alert>> {
+        let spikes: Vec<Option<FailureSpike>> = match self.runner.as_mut() {
+            Some(runner) => items
+                .iter()
+                .map(|item| match item {
+                    Item::Event(event) => runner.observe(event),
+                    Item::Error(_) => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let this = &*self;
+        items
+            .par_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Item::Event(event) => {
+                    this.alerts_with(event, spikes.get(i).and_then(Option::as_ref))
+                }
+                Item::Error(_) => Vec::new(),
             })
             .collect()
     }

@@ -1,0 +1,188 @@
+//! `palisade serve --audit-alerts FILE --audit-queue N`: the alerts on the audit events posted to
+//! `/audit` are appended to the file as Falco JSON lines, through the real server process over
+//! TLS on loopback.
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    tls: Arc<ClientConfig>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Server {
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["serve", "--self-signed", "127.0.0.1", "--no-config"])
+        .args(["--addr", &addr.to_string(), "--audit-unauthenticated"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut bundle = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut bundle)
+        .unwrap();
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(bundle.trim())
+        .expect("the CA bundle is base64");
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&ca) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server = Server {
+        child,
+        addr,
+        tls: Arc::new(tls),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.request("GET", "/healthz", "").ok() != Some(200) {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+impl Server {
+    /// One request on its own connection; the answer's status.
+    fn request(&self, method: &str, path: &str, body: &str) -> std::io::Result<u16> {
+        let tcp = TcpStream::connect(self.addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let connection = ClientConnection::new(self.tls.clone(), name)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mut tls = StreamOwned::new(connection, tcp);
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        tls.write_all(request.as_bytes())?;
+        tls.flush()?;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if tls.read(&mut byte)? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        Ok(head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0))
+    }
+}
+
+fn event_list() -> String {
+    let exec = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "1",
+        "stage": "ResponseStarted", "verb": "create", "user": {"username": "mallory"},
+        "objectRef": {"resource": "pods", "subresource": "exec", "namespace": "shop", "name": "web"},
+        "responseStatus": {"code": 101}, "stageTimestamp": "2024-05-01T10:00:00Z"});
+    let pod = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "2",
+        "stage": "ResponseComplete", "verb": "create", "user": {"username": "mallory"},
+        "objectRef": {"resource": "pods", "namespace": "shop", "name": "p", "apiVersion": "v1"},
+        "responseStatus": {"code": 201}, "stageTimestamp": "2024-05-01T10:00:01Z",
+        "requestObject": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.25",
+                "securityContext": {"privileged": true}}]}}});
+    json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [exec, pod]}).to_string()
+}
+
+/// The rules of the alerts in `path` once at least `n` lines are there.
+fn alert_rules(path: &std::path::Path, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.len() >= n {
+            return lines
+                .iter()
+                .map(|l| {
+                    let alert: Value = serde_json::from_str(l).expect("each line is JSON");
+                    assert_eq!(alert["source"], "k8s_audit", "{l}");
+                    alert["rule"].as_str().unwrap().to_owned()
+                })
+                .collect();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} alert lines after 30 s: {text}",
+            lines.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn audit_alerts_are_appended_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alerts.jsonl");
+    // Appended: what the file holds already stays.
+    std::fs::write(&path, "{\"source\":\"k8s_audit\",\"rule\":\"earlier\"}\n").unwrap();
+    let server = start(&[
+        "--audit-alerts",
+        path.to_str().unwrap(),
+        "--audit-queue",
+        "4",
+    ]);
+    assert_eq!(
+        server.request("POST", "/audit", &event_list()).unwrap(),
+        200
+    );
+    let rules = alert_rules(&path, 3);
+    assert_eq!(rules[0], "earlier");
+    assert!(rules.iter().any(|r| r == "EVT001"), "{rules:?}");
+    assert!(rules.iter().any(|r| r == "POD001"), "{rules:?}");
+}
+
+#[test]
+fn an_alerts_file_that_cannot_be_opened_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing-dir").join("alerts.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["serve", "--self-signed", "127.0.0.1", "--no-config"])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--audit-alerts",
+            path.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--audit-alerts: cannot open"), "{stderr}");
+}
