@@ -46,6 +46,9 @@ type Slot = OnceLock<Arc<dyn Any + Send + Sync>>;
 pub struct Inventory<'a> {
     pub objects: &'a [Object],
     pub settings: &'a Settings,
+    /// The content digest ([`Object::content_digest`]) of each object, taken before it was
+    /// reduced to the fields the rules read (`None`: the objects are whole).
+    digests: Option<&'a [u64]>,
     /// Analyses computed once per input and shared by the rules that read them: one slot per
     /// type, so rules running in parallel wait only for the analysis they need.
     shared: Mutex<HashMap<TypeId, Arc<Slot>>>,
@@ -62,6 +65,7 @@ impl<'a> Inventory<'a> {
         Inventory {
             objects,
             settings,
+            digests: None,
             shared: Mutex::default(),
             reports: None,
         }
@@ -72,6 +76,27 @@ impl<'a> Inventory<'a> {
         Inventory {
             reports: Some(filter),
             ..self
+        }
+    }
+
+    /// The same inventory, whose objects were reduced to the fields the rules read
+    /// ([`crate::Kept`]), with the content digest of each whole object.
+    pub(crate) fn with_digests(self, digests: &'a [u64]) -> Self {
+        Inventory {
+            digests: Some(digests),
+            ..self
+        }
+    }
+
+    /// Whether objects `a` and `b` have the same content (as whole objects, even when the
+    /// inventory holds them reduced).
+    pub fn same_content(&self, a: usize, b: usize) -> bool {
+        match self.digests {
+            Some(digests) => digests.get(a).is_some_and(|d| Some(d) == digests.get(b)),
+            None => match (self.objects.get(a), self.objects.get(b)) {
+                (Some(a), Some(b)) => a.value == b.value,
+                _ => false,
+            },
         }
     }
 
