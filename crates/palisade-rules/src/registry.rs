@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palisade_core::rule::{Fix, FixSafety, RuleMeta, Severity};
+use palisade_core::views::{ContainerView, PodSpecView};
 use palisade_core::Object;
 
 use crate::settings::Settings;
@@ -33,10 +34,28 @@ pub struct EventCx<'a> {
     pub failure_spike: Option<&'a palisade_audit::FailureSpike>,
 }
 
-/// What a per-object rule sees.
+/// What a per-object rule sees: the object, and its pod spec and containers, computed once for
+/// all the rules that read them.
 pub struct ObjectCx<'a> {
     pub object: &'a Object,
     pub settings: &'a Settings,
+    /// The object's pod spec, if its kind has one and it is a mapping
+    /// ([`palisade_core::views::pod_spec`]).
+    pub pod: Option<PodSpecView<'a>>,
+    /// The containers of [`ObjectCx::pod`] (init, regular, ephemeral), empty without one.
+    pub containers: Vec<ContainerView<'a>>,
+}
+
+impl<'a> ObjectCx<'a> {
+    pub fn new(object: &'a Object, settings: &'a Settings) -> Self {
+        let pod = palisade_core::views::pod_spec(&object.value);
+        ObjectCx {
+            object,
+            settings,
+            pod,
+            containers: pod.map(|p| p.containers()).unwrap_or_default(),
+        }
+    }
 }
 
 /// One shared analysis, built by the first rule that asks for it.

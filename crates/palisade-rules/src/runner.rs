@@ -168,10 +168,7 @@ impl Engine {
 
     /// Runs the per-object rules on one object.
     pub fn check_object(&self, object: &Object) -> Vec<Finding> {
-        let cx = ObjectCx {
-            object,
-            settings: &self.settings,
-        };
+        let cx = ObjectCx::new(object, &self.settings);
         let mut findings = Vec::new();
         let mut emits = Vec::new();
         for rule in &self.rules {
@@ -195,10 +192,7 @@ impl Engine {
     /// that find credentials ([`Rule::finds_credentials`]) but are not selected, or are
     /// suppressed for this object. Output masks them too.
     pub fn unreported_credentials(&self, object: &Object) -> Vec<String> {
-        let cx = ObjectCx {
-            object,
-            settings: &self.settings,
-        };
+        let cx = ObjectCx::new(object, &self.settings);
         let mut credentials = Vec::new();
         let mut emits = Vec::new();
         for (rule, selected) in &self.credential_rules {

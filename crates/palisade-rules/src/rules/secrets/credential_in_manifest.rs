@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::LEAKED_CREDENTIAL_REFERENCES;
 use super::{find_credential, image_password};
-use crate::rules::util::{describe, is_test_data, pod};
+use crate::rules::util::{describe, is_test_data};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -70,8 +70,10 @@ impl ObjectRule for CredentialFormat {
                 }
             }
         }
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             if let Some(password) = container
                 .container
                 .get("image")

@@ -1,7 +1,7 @@
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, effective, is_windows, pod, set_fields_fix};
+use crate::rules::util::{describe, effective, is_windows, set_fields_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -57,11 +57,11 @@ const NON_ROOT_USER: u64 = 65532;
 
 impl ObjectRule for RunAsRoot {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if is_windows(&spec) {
             return;
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             let user = effective(&spec, &container, "runAsUser");
             if let Some((Value::Number(n), at)) = &user {
                 if n.as_u64() == Some(0) {
