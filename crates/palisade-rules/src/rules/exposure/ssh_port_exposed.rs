@@ -106,7 +106,7 @@ Service internal and restrict its clients",
                     container.field(&format!("ports/{index}/{field}")),
                     format!(
                         "{} exposes SSH on port {}; remove the SSH server and use kubectl exec",
-                        describe(&container),
+                        describe(container),
                         number(port.get("containerPort"))
                     ),
                 ));

@@ -83,7 +83,7 @@ impl ObjectRule for CredentialFormat {
                 out.push(
                     Emit::new(
                         container.field("image"),
-                        format!("{} names its image with a password; rotate it and give the registry credentials in imagePullSecrets", describe(&container)),
+                        format!("{} names its image with a password; rotate it and give the registry credentials in imagePullSecrets", describe(container)),
                     )
                     .with_secret(password),
                 );

@@ -48,7 +48,7 @@ impl ObjectRule for SecretEnvVar {
                         container.field(&format!("env/{index}/valueFrom/secretKeyRef")),
                         format!(
                             "{} reads Secret \"{secret_name}\" into environment variable {name}; prefer a mounted Secret volume",
-                            describe(&container)
+                            describe(container)
                         ),
                     ));
                 }
@@ -63,7 +63,7 @@ impl ObjectRule for SecretEnvVar {
                         container.field(&format!("envFrom/{index}/secretRef")),
                         format!(
                             "{} loads every key of Secret \"{secret_name}\" as environment variables; prefer a mounted Secret volume",
-                            describe(&container)
+                            describe(container)
                         ),
                     ));
                 }

@@ -58,7 +58,7 @@ impl ObjectRule for EnvLiteralSecret {
                         container.field(&format!("env/{index}/value")),
                         format!(
                             "{} sets {name} to a literal value; reference a Secret with valueFrom.secretKeyRef",
-                            describe(&container)
+                            describe(container)
                         ),
                     )
                     .with_secret(value),

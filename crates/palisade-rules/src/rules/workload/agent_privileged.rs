@@ -65,7 +65,7 @@ impl ObjectRule for AgentPrivileged {
                 pointer,
                 format!(
                     "{} runs Falco privileged; with the modern eBPF probe it needs only capabilities BPF, PERFMON, SYS_RESOURCE and SYS_PTRACE",
-                    describe(&container)
+                    describe(container)
                 ),
             ));
         }

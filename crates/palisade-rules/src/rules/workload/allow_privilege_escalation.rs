@@ -62,14 +62,14 @@ impl ObjectRule for AllowPrivilegeEscalation {
                     pointer.clone(),
                     format!(
                         "{} sets allowPrivilegeEscalation: true; set it to false",
-                        describe(&container)
+                        describe(container)
                     ),
                 ),
                 _ => (
                     pointer.clone(),
                     format!(
                         "{} does not set securityContext.allowPrivilegeEscalation: false",
-                        describe(&container)
+                        describe(container)
                     ),
                 ),
             };

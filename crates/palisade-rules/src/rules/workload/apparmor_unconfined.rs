@@ -86,7 +86,7 @@ impl ObjectRule for AppArmorUnconfined {
                         field.clone(),
                         format!(
                             "{} runs AppArmor Unconfined; remove it or use RuntimeDefault",
-                            describe(&container)
+                            describe(container)
                         ),
                     )
                     .with_fix(fix(&field).filter(|_| !annotated(container.name()))),
@@ -106,7 +106,7 @@ impl ObjectRule for AppArmorUnconfined {
                     pointer,
                     format!(
                         "{} runs AppArmor unconfined (annotation); remove the annotation",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

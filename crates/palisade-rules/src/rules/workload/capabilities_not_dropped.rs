@@ -66,7 +66,7 @@ impl ObjectRule for CapabilitiesNotDropped {
             }
             // A process that runs as a non-zero user and cannot gain privileges holds no
             // capability: dropping them removes nothing it uses.
-            let non_root = effective(&spec, &container, "runAsUser")
+            let non_root = effective(&spec, container, "runAsUser")
                 .and_then(|(user, _)| user.as_u64())
                 .is_some_and(|user| user != 0);
             let context = container.container.get("securityContext");
@@ -95,7 +95,7 @@ impl ObjectRule for CapabilitiesNotDropped {
                     pointer,
                     format!(
                         "{} keeps the default capabilities; add ALL to securityContext.capabilities.drop",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),

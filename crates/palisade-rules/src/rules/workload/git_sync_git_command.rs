@@ -123,7 +123,7 @@ impl ObjectRule for GitSyncGitCommand {
                     container.field(&path),
                     format!(
                         "git-sync {} {what}: it runs that program, not its own git, at every sync; remove it",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

@@ -56,7 +56,7 @@ impl ObjectRule for HostPort {
                     container.field(&format!("ports/{index}/hostPort")),
                     format!(
                         "{} binds port {host_port} on the node; remove hostPort and use a Service",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

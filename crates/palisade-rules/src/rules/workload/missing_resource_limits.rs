@@ -96,7 +96,7 @@ impl ObjectRule for MissingResourceLimits {
                     at,
                     format!(
                         "{} has no resources {}; set CPU and memory requests and limits",
-                        describe(&container),
+                        describe(container),
                         missing.join(", ")
                     ),
                 )

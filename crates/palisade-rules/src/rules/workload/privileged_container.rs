@@ -63,7 +63,7 @@ impl ObjectRule for PrivilegedContainer {
                         pointer,
                         format!(
                             "{} runs privileged; remove `privileged: true` and add only the capabilities it needs",
-                            describe(&container)
+                            describe(container)
                         ),
                     )
                     .with_fix(fix),

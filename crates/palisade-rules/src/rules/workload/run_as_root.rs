@@ -62,14 +62,14 @@ impl ObjectRule for RunAsRoot {
             return;
         }
         for container in &cx.containers {
-            let user = effective(&spec, &container, "runAsUser");
+            let user = effective(&spec, container, "runAsUser");
             if let Some((Value::Number(n), at)) = &user {
                 if n.as_u64() == Some(0) {
                     out.push(Emit::new(
                         at.clone(),
                         format!(
                             "{} runs as user 0 (root); run it as a non-zero user",
-                            describe(&container)
+                            describe(container)
                         ),
                     ));
                     continue;
@@ -78,7 +78,7 @@ impl ObjectRule for RunAsRoot {
                     continue;
                 }
             }
-            let non_root = effective(&spec, &container, "runAsNonRoot");
+            let non_root = effective(&spec, container, "runAsNonRoot");
             if let Some((Value::Bool(true), _)) = non_root {
                 continue;
             }
@@ -111,7 +111,7 @@ impl ObjectRule for RunAsRoot {
                     at,
                     format!(
                         "{} may run as root; set securityContext.runAsNonRoot: true and a non-zero runAsUser",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),

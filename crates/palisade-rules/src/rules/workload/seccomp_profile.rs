@@ -95,7 +95,7 @@ impl ObjectRule for SeccompProfile {
                             field,
                             format!(
                                 "{} runs with seccomp Unconfined; use the RuntimeDefault profile",
-                                describe(&container)
+                                describe(container)
                             ),
                         )
                         .with_fix(fix),

@@ -67,7 +67,7 @@ impl ObjectRule for ProcMount {
                     pointer,
                     format!(
                         "{} sets procMount: {mount}; use Default",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),

@@ -60,7 +60,7 @@ of the Windows node with full control of it; remove it",
                     format!(
                         "{} sets windowsOptions.hostProcess: true and runs as a process of the \
 Windows node with full control of it; remove it",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

@@ -65,7 +65,7 @@ impl ObjectRule for ReadOnlyRootFilesystem {
                     pointer,
                     format!(
                         "{} has a writable root file system; set securityContext.readOnlyRootFilesystem: true",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),
