@@ -373,6 +373,207 @@ fn fingerprint(parts: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    /// The SARIF writer before it streamed, which built a `serde_json::Value` of the report.
+    /// Where a result is: its file and region, or only its URL for an object read from a cluster,
+    /// which has no lines (SARIF lines start at 1).
+    fn old_physical(file: &str, pos: palisade_core::Pos) -> Value {
+        if pos.line == 0 {
+            return json!({"artifactLocation": {"uri": uri(file)}});
+        }
+        json!({
+            "artifactLocation": {"uri": uri(file)},
+            "region": {"startLine": pos.line, "startColumn": pos.col}
+        })
+    }
+
+    /// SARIF 2.1.0, accepted by Microsoft's SARIF validator and GitHub code scanning.
+    fn old_render(report: &Report<'_>) -> String {
+        let mut rules: Vec<&RuleMeta> = report.rules.to_vec();
+        for f in report.findings {
+            if !rules.iter().any(|r| r.id == f.rule.id) {
+                rules.push(f.rule);
+            }
+        }
+        rules.sort_by_key(|r| r.id);
+        let index_of = |id: &str| rules.iter().position(|r| r.id == id).unwrap_or(0);
+        let results: Vec<Value> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let logical = format!("{}/{}", f.object.kind, f.object.name);
+                let fully_qualified = match &f.object.namespace {
+                    Some(ns) => format!("{ns}/{}/{}{}", f.object.kind, f.object.name, f.pointer),
+                    None => format!("{}/{}{}", f.object.kind, f.object.name, f.pointer),
+                };
+                json!({
+                    "ruleId": f.rule.id,
+                    "ruleIndex": index_of(f.rule.id),
+                    "level": level(f.severity),
+                    "message": {"text": report.redactor.redact(&f.message)},
+                    "locations": [{
+                        "physicalLocation": old_physical(&f.file, f.pos),
+                        "logicalLocations": [{
+                            "name": logical,
+                            "fullyQualifiedName": fully_qualified,
+                            "kind": "object"
+                        }]
+                    }],
+                    "partialFingerprints": {
+                        "palisade/v1": fingerprint(&[
+                            f.rule.id,
+                            &f.file,
+                            &f.object.to_string(),
+                            &f.pointer,
+                        ])
+                    },
+                    "properties": old_properties(f)
+                })
+            })
+            .collect();
+        let notifications: Vec<Value> = report
+            .errors
+            .iter()
+            .map(|e| {
+                json!({
+                    "level": "error",
+                    "message": {"text": report.redactor.redact(&e.message)},
+                    "locations": [{
+                        "physicalLocation": old_physical(&e.file, e.pos)
+                    }]
+                })
+            })
+            .chain(
+                report
+                    .warnings
+                    .iter()
+                    .map(|w| json!({"level": "warning", "message": {"text": w}})),
+            )
+            .collect();
+        let sarif = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "palisade",
+                    "version": VERSION,
+                    "semanticVersion": VERSION,
+                    "informationUri": INFORMATION_URI,
+                    "rules": rules.iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
+                }},
+                "invocations": [{
+                    "executionSuccessful": report.errors.is_empty(),
+                    "toolExecutionNotifications": notifications,
+                }],
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }]
+        });
+        let mut text = serde_json::to_string_pretty(&sarif).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// A result's properties: its severity, the kind of its automatic fix when it has one, and the
+    /// other rules that found the same problem there.
+    fn old_properties(finding: &palisade_core::rule::Finding) -> Value {
+        let mut properties = json!({"severity": finding.severity.as_str()});
+        if let Some(fix) = &finding.fix {
+            properties["fix"] = json!(fix.applicability.as_str());
+        }
+        if !finding.related.is_empty() {
+            let ids: Vec<&str> = finding.related.iter().map(|r| r.id).collect();
+            properties["relatedRules"] = json!(ids);
+        }
+        properties
+    }
+
+    static META: RuleMeta = RuleMeta {
+        id: "POD001",
+        slug: "privileged-container",
+        title: "Privileged container",
+        severity: Severity::Critical,
+        category: "workload",
+        kinds: &["Pod"],
+        summary: "s",
+        rationale: "r",
+        remediation: "m",
+        references: &[],
+        fixable: true,
+        source: "x.rs",
+    };
+    static OTHER: RuleMeta = RuleMeta {
+        id: "PSS007",
+        slug: "pss-privileged",
+        title: "Pod Security baseline: privileged",
+        severity: Severity::High,
+        category: "pss",
+        ..META
+    };
+
+    fn finding(file: &str, line: u32, namespace: Option<&str>) -> palisade_core::rule::Finding {
+        palisade_core::rule::Finding {
+            rule: &META,
+            severity: Severity::High,
+            message: "privileged with token sk-secret-value-123456".to_owned(),
+            file: file.to_owned(),
+            pos: palisade_core::Pos::new(line, 3),
+            pointer: "/spec/containers/0".to_owned(),
+            object: palisade_core::ObjectRef {
+                api_version: "v1".to_owned(),
+                kind: "Pod".to_owned(),
+                namespace: namespace.map(str::to_owned),
+                name: "web".to_owned(),
+                uid: None,
+            },
+            document: 0,
+            item: None,
+            fix: None,
+            related: Vec::new(),
+            secrets: Vec::new(),
+            policy: None,
+        }
+    }
+
+    #[test]
+    fn the_streamed_report_is_the_value_tree_report_byte_for_byte() {
+        let mut with_fix = finding("a b/x.yaml", 4, Some("shop"));
+        with_fix.fix = Some(palisade_core::rule::Fix {
+            description: "d".to_owned(),
+            patch: Vec::new(),
+            applicability: palisade_core::rule::Applicability::Unsafe,
+        });
+        with_fix.related = vec![&OTHER];
+        let findings = [
+            with_fix,
+            finding("https://cluster/api/v1/pods/web", 0, None),
+            finding("/abs/y.yaml", 9, None),
+        ];
+        let errors = [palisade_core::LoadError {
+            file: "bad.yaml".to_owned(),
+            pos: palisade_core::Pos::new(2, 1),
+            kind: palisade_core::LoadErrorKind::Syntax,
+            message: "broken sk-secret-value-123456".to_owned(),
+        }];
+        let warnings = vec!["a warning".to_owned()];
+        let redactor = palisade_core::Redactor::new(["sk-secret-value-123456"]).expect("masks");
+        let rules = [&OTHER];
+        for (findings, errors) in [(&findings[..], &errors[..]), (&[][..], &[][..])] {
+            let report = Report {
+                findings,
+                errors,
+                warnings: &warnings,
+                rules: &rules,
+                summary: Report::summarize(findings, errors, 2, 3, 0),
+                redactor: &redactor,
+            };
+            let mut streamed = Vec::new();
+            write(&report, &mut streamed).expect("writes to memory");
+            let streamed = String::from_utf8(streamed).expect("UTF-8");
+            assert_eq!(streamed, old_render(&report));
+            assert!(!streamed.contains("sk-secret"), "{streamed}");
+        }
+    }
+
     #[test]
     fn uris_are_relative_references() {
         assert_eq!(uri("examples/a b.yaml"), "examples/a%20b.yaml");
