@@ -23,7 +23,7 @@ pub use load::{
     read_path, split_stream, Chunk, DuplicateKey, Entry, LoadError, LoadErrorKind, Loaded,
 };
 pub use names::nearest;
-pub use object::{Object, ObjectRef, Source};
+pub use object::{Fields, Object, ObjectRef, Source};
 pub use pos::{Pos, SpanNode};
 pub use redact::{mask, Redactor, MIN_SECRET_CHARS};
 pub mod patch;

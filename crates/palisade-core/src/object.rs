@@ -141,6 +141,171 @@ impl Object {
         let (node, _) = walk(&self.value, &self.spans, pointer);
         node.value
     }
+
+    /// The same object with only `fields` kept (and the positions of what is kept), for
+    /// readers that need a few fields of many objects: the inventory rules keep their objects
+    /// this way until the end of a run. Mappings on the way to a kept field stay (empty if
+    /// nothing under them is kept); sequences keep all their elements, so pointers and
+    /// positions of what is kept are those of the whole object.
+    pub fn project(&self, fields: &Fields) -> Object {
+        let (value, spans) = prune(&self.value, &self.spans, fields);
+        Object {
+            source: Arc::clone(&self.source),
+            document: self.document,
+            item: self.item,
+            value,
+            spans,
+            duplicate_keys: self.duplicate_keys.clone(),
+        }
+    }
+
+    /// A digest of the object's content, equal for two objects whose values are equal
+    /// (`serde_json::Value` equality: the order of mapping keys does not count).
+    pub fn content_digest(&self) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        hash_value(&self.value, &mut hasher);
+        std::hash::Hasher::finish(&hasher)
+    }
+}
+
+/// Which fields of an object a reader needs, as JSON pointers where `*` stands for every
+/// member of a mapping or element of a sequence (`/spec/containers/*/ports`). A pointer names
+/// the whole value under it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields {
+    all: bool,
+    members: Vec<(String, Fields)>,
+    each: Option<Box<Fields>>,
+}
+
+impl Fields {
+    /// Nothing.
+    pub fn none() -> Fields {
+        Fields::default()
+    }
+
+    /// The whole object.
+    pub fn all() -> Fields {
+        Fields {
+            all: true,
+            ..Fields::default()
+        }
+    }
+
+    /// The fields at these pointers.
+    pub fn of<'p>(pointers: impl IntoIterator<Item = &'p str>) -> Fields {
+        let mut fields = Fields::none();
+        for pointer in pointers {
+            fields.add(pointer);
+        }
+        fields
+    }
+
+    /// Adds the field at `pointer` (`""`: the whole object).
+    pub fn add(&mut self, pointer: &str) {
+        let mut node = self;
+        for token in pointer::tokens(pointer) {
+            if node.all {
+                return;
+            }
+            node = if token == "*" {
+                node.each.get_or_insert_with(Box::default)
+            } else {
+                let at = match node.members.iter().position(|(k, _)| *k == token) {
+                    Some(at) => at,
+                    None => {
+                        node.members.push((token.into_owned(), Fields::none()));
+                        node.members.len() - 1
+                    }
+                };
+                &mut node.members[at].1
+            };
+        }
+        *node = Fields::all();
+    }
+
+    /// Whether the whole value is kept.
+    pub fn is_all(&self) -> bool {
+        self.all
+    }
+
+    /// What is kept under member `key` (`None`: the member is dropped).
+    fn member(&self, key: &str) -> Option<&Fields> {
+        self.members
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, f)| f)
+            .or(self.each.as_deref())
+    }
+}
+
+fn prune(value: &Value, spans: &SpanNode, fields: &Fields) -> (Value, SpanNode) {
+    if fields.all {
+        return (value.clone(), spans.clone());
+    }
+    let mut node = SpanNode {
+        key: spans.key,
+        value: spans.value,
+        children: Vec::new(),
+    };
+    let empty = SpanNode::default();
+    let pruned = match value {
+        Value::Object(map) => {
+            let mut kept = serde_json::Map::new();
+            for (index, (key, child)) in map.iter().enumerate() {
+                let Some(sub) = fields.member(key) else {
+                    continue;
+                };
+                let (child, span) = prune(child, spans.children.get(index).unwrap_or(&empty), sub);
+                kept.insert(key.clone(), child);
+                node.children.push(span);
+            }
+            Value::Object(kept)
+        }
+        Value::Array(items) => match fields.each.as_deref() {
+            Some(each) => {
+                let mut kept = Vec::with_capacity(items.len());
+                for (index, child) in items.iter().enumerate() {
+                    let (child, span) =
+                        prune(child, spans.children.get(index).unwrap_or(&empty), each);
+                    kept.push(child);
+                    node.children.push(span);
+                }
+                Value::Array(kept)
+            }
+            // Elements are never dropped: a sequence reached by member names is kept whole.
+            None => return (value.clone(), spans.clone()),
+        },
+        _ => return (value.clone(), spans.clone()),
+    };
+    (pruned, node)
+}
+
+fn hash_value(value: &Value, hasher: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    match value {
+        Value::Null => 0u8.hash(hasher),
+        Value::Bool(b) => (1u8, b).hash(hasher),
+        Value::Number(n) => (2u8, n).hash(hasher),
+        Value::String(s) => (3u8, s).hash(hasher),
+        Value::Array(items) => {
+            (4u8, items.len()).hash(hasher);
+            for item in items {
+                hash_value(item, hasher);
+            }
+        }
+        Value::Object(map) => {
+            // Map equality ignores the order of keys: entries are combined in any order.
+            let mut sum = 0u64;
+            for (key, child) in map {
+                let mut entry = std::hash::DefaultHasher::new();
+                key.hash(&mut entry);
+                hash_value(child, &mut entry);
+                sum = sum.wrapping_add(std::hash::Hasher::finish(&entry));
+            }
+            (5u8, map.len(), sum).hash(hasher);
+        }
+    }
 }
 
 fn walk<'a>(value: &'a Value, spans: &'a SpanNode, pointer: &str) -> (&'a SpanNode, bool) {

@@ -21,5 +21,6 @@ pub use engine::{Step, Verdict};
 pub use eval::{eval, explain, EvalError, EvalResult};
 pub use model::{
     load_dir, Input, OperatedPods, PodMaker, PolicyTypes, POD_MAKERS, POD_MAKER_KINDS,
+    POD_METADATA_READS, POD_SPEC_READS, WORKLOAD_READS,
 };
 pub use sets::{ConnSet, Protocol};

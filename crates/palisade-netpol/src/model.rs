@@ -488,6 +488,15 @@ fn port_spec(v: &Value) -> Option<PortSpec> {
     }
 }
 
+/// The fields of a workload's pod spec that the model reads, relative to the pod spec.
+pub const POD_SPEC_READS: &[&str] = &["/containers/*/ports"];
+
+/// The fields of a workload's pod metadata that the model reads.
+pub const POD_METADATA_READS: &[&str] = &["/labels"];
+
+/// The other fields of a workload that the model reads: a Pod's controlling owner.
+pub const WORKLOAD_READS: &[&str] = &["/metadata/ownerReferences"];
+
 fn container_ports(spec: &Value) -> Vec<ContainerPort> {
     let mut out = Vec::new();
     for c in spec
@@ -610,7 +619,8 @@ impl Input {
             });
     }
 
-    /// Adds the workload `obj` defines, unless `seen` (the namespace, name and kind of those
+    /// Adds the workload `obj` defines (reading only [`WORKLOAD_READS`] and the pod spec's and
+    /// pod metadata's fields of [`POD_SPEC_READS`] and [`POD_METADATA_READS`]), unless `seen` (the namespace, name and kind of those
     /// added so far) has it already.
     fn add_workload(
         &mut self,

@@ -22,3 +22,43 @@ pub use namespace::{
     PodSecurityConfig, Policy, LABEL_PREFIX,
 };
 pub use suggest::{suggest, Blocker, Suggestion};
+
+/// The fields of a pod spec that [`evaluate`] reads, relative to the pod spec (`*`: every
+/// element): holders of many pods keep these and drop the rest.
+pub const POD_SPEC_READS: &[&str] = &[
+    "/hostNetwork",
+    "/hostPID",
+    "/hostIPC",
+    "/hostUsers",
+    "/securityContext",
+    "/volumes",
+    "/os",
+    "/runtimeClassName",
+    "/containers/*/name",
+    "/containers/*/image",
+    "/containers/*/securityContext",
+    "/containers/*/ports",
+    "/containers/*/lifecycle",
+    "/containers/*/livenessProbe",
+    "/containers/*/readinessProbe",
+    "/containers/*/startupProbe",
+    "/initContainers/*/name",
+    "/initContainers/*/image",
+    "/initContainers/*/securityContext",
+    "/initContainers/*/ports",
+    "/initContainers/*/lifecycle",
+    "/initContainers/*/livenessProbe",
+    "/initContainers/*/readinessProbe",
+    "/initContainers/*/startupProbe",
+    "/ephemeralContainers/*/name",
+    "/ephemeralContainers/*/image",
+    "/ephemeralContainers/*/securityContext",
+    "/ephemeralContainers/*/ports",
+    "/ephemeralContainers/*/lifecycle",
+    "/ephemeralContainers/*/livenessProbe",
+    "/ephemeralContainers/*/readinessProbe",
+    "/ephemeralContainers/*/startupProbe",
+];
+
+/// The fields of a pod's metadata that [`evaluate`] reads (AppArmor and seccomp annotations).
+pub const POD_METADATA_READS: &[&str] = &["/annotations"];

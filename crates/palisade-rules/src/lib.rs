@@ -21,6 +21,6 @@ pub use registry::{
     find, registry, Checker, Emit, EventCx, EventRule, Inventory, InventoryRule, NodeCx, NodeEmit,
     NodeRule, ObjectCx, ObjectRule, Rule,
 };
-pub use runner::{Engine, EngineError, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
+pub use runner::{Engine, EngineError, Kept, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 pub use selection::{resolve_selector, select_rules, SelectorError};
 pub use settings::{DefaultResources, Settings};

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palisade_core::rule::{Fix, FixSafety, RuleMeta, Severity};
+use palisade_core::views::{ContainerView, PodSpecView};
 use palisade_core::Object;
 
 use crate::settings::Settings;
@@ -33,10 +34,28 @@ pub struct EventCx<'a> {
     pub failure_spike: Option<&'a palisade_audit::FailureSpike>,
 }
 
-/// What a per-object rule sees.
+/// What a per-object rule sees: the object, and its pod spec and containers, computed once for
+/// all the rules that read them.
 pub struct ObjectCx<'a> {
     pub object: &'a Object,
     pub settings: &'a Settings,
+    /// The object's pod spec, if its kind has one and it is a mapping
+    /// ([`palisade_core::views::pod_spec`]).
+    pub pod: Option<PodSpecView<'a>>,
+    /// The containers of [`ObjectCx::pod`] (init, regular, ephemeral), empty without one.
+    pub containers: Vec<ContainerView<'a>>,
+}
+
+impl<'a> ObjectCx<'a> {
+    pub fn new(object: &'a Object, settings: &'a Settings) -> Self {
+        let pod = palisade_core::views::pod_spec(&object.value);
+        ObjectCx {
+            object,
+            settings,
+            pod,
+            containers: pod.map(|p| p.containers()).unwrap_or_default(),
+        }
+    }
 }
 
 /// One shared analysis, built by the first rule that asks for it.
@@ -46,6 +65,9 @@ type Slot = OnceLock<Arc<dyn Any + Send + Sync>>;
 pub struct Inventory<'a> {
     pub objects: &'a [Object],
     pub settings: &'a Settings,
+    /// The content digest ([`Object::content_digest`]) of each object, taken before it was
+    /// reduced to the fields the rules read (`None`: the objects are whole).
+    digests: Option<&'a [u64]>,
     /// Analyses computed once per input and shared by the rules that read them: one slot per
     /// type, so rules running in parallel wait only for the analysis they need.
     shared: Mutex<HashMap<TypeId, Arc<Slot>>>,
@@ -62,6 +84,7 @@ impl<'a> Inventory<'a> {
         Inventory {
             objects,
             settings,
+            digests: None,
             shared: Mutex::default(),
             reports: None,
         }
@@ -72,6 +95,27 @@ impl<'a> Inventory<'a> {
         Inventory {
             reports: Some(filter),
             ..self
+        }
+    }
+
+    /// The same inventory, whose objects were reduced to the fields the rules read
+    /// ([`crate::Kept`]), with the content digest of each whole object.
+    pub(crate) fn with_digests(self, digests: &'a [u64]) -> Self {
+        Inventory {
+            digests: Some(digests),
+            ..self
+        }
+    }
+
+    /// Whether objects `a` and `b` have the same content (as whole objects, even when the
+    /// inventory holds them reduced).
+    pub fn same_content(&self, a: usize, b: usize) -> bool {
+        match self.digests {
+            Some(digests) => digests.get(a).is_some_and(|d| Some(d) == digests.get(b)),
+            None => match (self.objects.get(a), self.objects.get(b)) {
+                (Some(a), Some(b)) => a.value == b.value,
+                _ => false,
+            },
         }
     }
 

@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use globset::{Glob, GlobMatcher};
 use palisade_core::rule::{Finding, Severity};
-use palisade_core::Object;
+use palisade_core::views::WORKLOADS;
+use palisade_core::{Fields, Object};
 use rayon::prelude::*;
 
 use crate::config::{parse_date, today, Config};
@@ -64,6 +65,9 @@ pub struct Engine {
     severity: HashMap<&'static str, Severity>,
     suppressions: Vec<ActiveSuppression>,
     inventory_kinds: BTreeSet<&'static str>,
+    /// The fields the inventory rules read of each kind with a pod spec (other kinds are kept
+    /// whole): see [`Kept`].
+    workload_fields: HashMap<&'static str, Fields>,
     /// The per-object rules that find credentials, each with whether it is selected.
     credential_rules: Vec<(&'static dyn Rule, bool)>,
     /// Warnings about the configuration (expired suppressions).
@@ -143,6 +147,7 @@ impl Engine {
             .collect();
         Ok(Engine {
             rules,
+            workload_fields: workload_fields(),
             credential_rules,
             settings: config.rules.clone(),
             severity,
@@ -163,10 +168,7 @@ impl Engine {
 
     /// Runs the per-object rules on one object.
     pub fn check_object(&self, object: &Object) -> Vec<Finding> {
-        let cx = ObjectCx {
-            object,
-            settings: &self.settings,
-        };
+        let cx = ObjectCx::new(object, &self.settings);
         let mut findings = Vec::new();
         let mut emits = Vec::new();
         for rule in &self.rules {
@@ -190,10 +192,7 @@ impl Engine {
     /// that find credentials ([`Rule::finds_credentials`]) but are not selected, or are
     /// suppressed for this object. Output masks them too.
     pub fn unreported_credentials(&self, object: &Object) -> Vec<String> {
-        let cx = ObjectCx {
-            object,
-            settings: &self.settings,
-        };
+        let cx = ObjectCx::new(object, &self.settings);
         let mut credentials = Vec::new();
         let mut emits = Vec::new();
         for (rule, selected) in &self.credential_rules {
@@ -216,6 +215,27 @@ impl Engine {
         self.inventory_kinds.contains("*") || self.inventory_kinds.contains(object.kind())
     }
 
+    /// Keeps `object` in `kept` if an inventory rule needs it, reduced to the fields the
+    /// inventory rules read (see [`Kept`]).
+    pub fn keep(&self, object: Object, kept: &mut Kept) {
+        if !self.keep_for_inventory(&object) {
+            return;
+        }
+        kept.digests.push(object.content_digest());
+        let fields = (!kept.whole)
+            .then(|| self.workload_fields.get(object.kind()))
+            .flatten();
+        kept.objects.push(match fields {
+            Some(fields) => object.project(fields),
+            None => object,
+        });
+    }
+
+    /// [`Engine::check_inventory`] over the objects kept by [`Engine::keep`].
+    pub fn check_kept(&self, kept: &Kept) -> Vec<Finding> {
+        self.run_inventory(&kept.objects, Some(&kept.digests))
+    }
+
     /// Whether any selected rule reads the whole input.
     pub fn has_inventory_rules(&self) -> bool {
         !self.inventory_kinds.is_empty()
@@ -224,11 +244,18 @@ impl Engine {
     /// Runs the inventory rules over the objects kept for them, in parallel; findings come out
     /// in rule order.
     pub fn check_inventory(&self, objects: &[Object]) -> Vec<Finding> {
+        self.run_inventory(objects, None)
+    }
+
+    fn run_inventory(&self, objects: &[Object], digests: Option<&[u64]>) -> Vec<Finding> {
         let reports = |id: &str, index: usize| {
             self.rules.iter().any(|r| r.meta().id == id)
                 && objects.get(index).is_some_and(|o| !self.suppressed(id, o))
         };
-        let inventory = Inventory::new(objects, &self.settings).with_reports(&reports);
+        let mut inventory = Inventory::new(objects, &self.settings).with_reports(&reports);
+        if let Some(digests) = digests {
+            inventory = inventory.with_digests(digests);
+        }
         let per_rule: Vec<Vec<Finding>> = self
             .rules
             .par_iter()
@@ -470,6 +497,90 @@ impl Engine {
             )
         })
     }
+}
+
+/// The objects the inventory rules keep until the end of a run ([`Engine::keep`]), in input
+/// order. Objects of the kinds with a pod spec, most of what a large input holds, are reduced
+/// to the fields the inventory engines and rules read (what identifies and suppresses an object,
+/// and the fields of [`palisade_pss::POD_SPEC_READS`], [`palisade_netpol::POD_SPEC_READS`] and
+/// the service-account rules), with their positions; the others are small and kept whole. The
+/// digest of each whole object stands in for its content where rules compare objects.
+#[derive(Debug, Default)]
+pub struct Kept {
+    objects: Vec<Object>,
+    digests: Vec<u64>,
+    /// Keep every object whole (for readers of any field of the objects findings point at).
+    whole: bool,
+}
+
+impl Kept {
+    /// An empty set whose objects will be kept whole, not reduced.
+    pub fn whole() -> Kept {
+        Kept {
+            whole: true,
+            ..Kept::default()
+        }
+    }
+
+    pub fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
+    /// The objects, to renumber their documents (the number of an object's document never
+    /// decides what is kept of it).
+    pub fn objects_mut(&mut self) -> &mut [Object] {
+        &mut self.objects
+    }
+
+    /// Adds the objects of `other` after these.
+    pub fn append(&mut self, other: &mut Kept) {
+        self.objects.append(&mut other.objects);
+        self.digests.append(&mut other.digests);
+    }
+
+    pub fn clear(&mut self) {
+        self.objects.clear();
+        self.digests.clear();
+    }
+}
+
+/// What identifies and suppresses any object.
+const IDENTITY: &[&str] = &[
+    "/apiVersion",
+    "/kind",
+    "/metadata/name",
+    "/metadata/generateName",
+    "/metadata/namespace",
+    "/metadata/uid",
+    "/metadata/annotations/palisade.dev~1ignore",
+];
+
+/// The fields the inventory engines and rules read of each kind with a pod spec.
+fn workload_fields() -> HashMap<&'static str, Fields> {
+    use crate::rules::workload::service_account;
+    WORKLOADS
+        .iter()
+        .map(|w| {
+            let mut fields = Fields::of(IDENTITY.iter().copied());
+            for read in palisade_netpol::WORKLOAD_READS {
+                fields.add(read);
+            }
+            let spec_reads = palisade_pss::POD_SPEC_READS
+                .iter()
+                .chain(palisade_netpol::POD_SPEC_READS)
+                .chain(service_account::POD_SPEC_READS);
+            for read in spec_reads {
+                fields.add(&format!("{}{read}", w.pod_spec));
+            }
+            let metadata_reads = palisade_pss::POD_METADATA_READS
+                .iter()
+                .chain(palisade_netpol::POD_METADATA_READS);
+            for read in metadata_reads {
+                fields.add(&format!("{}{read}", w.pod_metadata));
+            }
+            (w.kind, fields)
+        })
+        .collect()
 }
 
 /// Whether a pointer is inside one container of a pod spec.

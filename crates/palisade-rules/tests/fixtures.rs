@@ -131,7 +131,7 @@ fn check_fixture(path: &Path) -> Result<(), String> {
         found.extend(findings);
     }
     if engine.has_inventory_rules() {
-        found.extend(engine.check_inventory(&loaded.objects));
+        found.extend(engine.check_kept(&kept_of(&engine, &loaded.objects)));
     }
     let kinds = fix_kinds(&text);
     let mut seen = BTreeSet::new();
@@ -250,4 +250,13 @@ fn expectation_parser_reads_lists() {
             ((1, "POD007".to_owned()), Some("safe".to_owned())),
         ])
     );
+}
+
+/// The objects as a scan keeps them for the inventory rules.
+fn kept_of(engine: &Engine, objects: &[palisade_core::Object]) -> palisade_rules::Kept {
+    let mut kept = palisade_rules::Kept::default();
+    for object in objects {
+        engine.keep(object.clone(), &mut kept);
+    }
+    kept
 }

@@ -12,11 +12,11 @@ use clap::builder::TypedValueParser as _;
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
-    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget,
-    Object, Pos, Redactor, Source,
+    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget, Pos,
+    Redactor, Source,
 };
 use palisade_report::{render, write, BaselineSummary, Format, Report, SourceLines, TextOptions};
-use palisade_rules::{Config, Engine};
+use palisade_rules::{Config, Engine, Kept};
 use rayon::prelude::*;
 
 use crate::config::ConfigArgs;
@@ -118,7 +118,7 @@ type ValueKey = (String, usize, Option<usize>, String);
 struct FileResult {
     findings: Vec<Finding>,
     errors: Vec<LoadError>,
-    kept: Vec<Object>,
+    kept: Kept,
     credentials: Vec<String>,
     warnings: Vec<String>,
     /// The digest of the offending value of each finding, when fingerprints are asked for.
@@ -245,9 +245,10 @@ fn scan_with(
     } = all;
     let mut values: HashMap<ValueKey, u64> = values.into_iter().collect();
     if engine.has_inventory_rules() {
-        let found = engine.check_inventory(&kept);
+        let found = engine.check_kept(&kept);
         if fingerprints {
             let objects: HashMap<_, _> = kept
+                .objects()
                 .iter()
                 .map(|o| ((o.source.path.as_str(), o.document, o.item), o))
                 .collect();
@@ -364,6 +365,11 @@ fn scan_bytes(
         .into_par_iter()
         .map(|chunk| {
             let mut part = FileResult::default();
+            // Baseline fingerprints hash the value at any field a finding points to: the
+            // objects are then kept whole.
+            if fingerprints {
+                part.kept = Kept::whole();
+            }
             part.documents =
                 load_chunk(chunk, &source, limits, &budget, &mut |entry| match entry {
                     Entry::Object(object) => {
@@ -379,9 +385,7 @@ fn scan_bytes(
                         part.findings.extend(found);
                         part.credentials
                             .extend(engine.unreported_credentials(&object));
-                        if engine.keep_for_inventory(&object) {
-                            part.kept.push(object);
-                        }
+                        engine.keep(object, &mut part.kept);
                     }
                     Entry::Error(error) => part.errors.push(error),
                     Entry::Skipped => part.skipped += 1,
@@ -397,7 +401,7 @@ fn scan_bytes(
         for finding in &mut part.findings {
             finding.document += file.documents;
         }
-        for object in &mut part.kept {
+        for object in part.kept.objects_mut() {
             object.document += file.documents;
         }
         for ((_, document, _, _), _) in &mut part.values {
@@ -417,7 +421,7 @@ fn scan_bytes(
             ..FileResult::default()
         };
     }
-    if let Err(error) = run.hold(&file.kept) {
+    if let Err(error) = run.hold(file.kept.objects()) {
         file.kept.clear();
         file.errors.push(error);
     }

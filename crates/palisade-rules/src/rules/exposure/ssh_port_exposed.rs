@@ -3,7 +3,7 @@ use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_core::views::{kinds, WORKLOAD_KINDS};
 use serde_json::Value;
 
-use crate::rules::util::{describe, pod};
+use crate::rules::util::describe;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -87,8 +87,10 @@ Service internal and restrict its clients",
             }
             return;
         }
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             let Some(Value::Array(ports)) = container.container.get("ports") else {
                 continue;
             };
@@ -104,7 +106,7 @@ Service internal and restrict its clients",
                     container.field(&format!("ports/{index}/{field}")),
                     format!(
                         "{} exposes SSH on port {}; remove the SSH server and use kubectl exec",
-                        describe(&container),
+                        describe(container),
                         number(port.get("containerPort"))
                     ),
                 ));

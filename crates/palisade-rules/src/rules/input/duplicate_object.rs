@@ -95,7 +95,7 @@ impl InventoryRule for DuplicateObject {
                 continue;
             };
             let original = &inventory.objects[earlier];
-            if original.value == object.value {
+            if inventory.same_content(earlier, index) {
                 continue;
             }
             let pos = original.locate("/metadata/name");

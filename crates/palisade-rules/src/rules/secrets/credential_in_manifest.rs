@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::LEAKED_CREDENTIAL_REFERENCES;
 use super::{find_credential, image_password};
-use crate::rules::util::{describe, is_test_data, pod};
+use crate::rules::util::{describe, is_test_data};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -70,8 +70,10 @@ impl ObjectRule for CredentialFormat {
                 }
             }
         }
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             if let Some(password) = container
                 .container
                 .get("image")
@@ -81,7 +83,7 @@ impl ObjectRule for CredentialFormat {
                 out.push(
                     Emit::new(
                         container.field("image"),
-                        format!("{} names its image with a password; rotate it and give the registry credentials in imagePullSecrets", describe(&container)),
+                        format!("{} names its image with a password; rotate it and give the registry credentials in imagePullSecrets", describe(container)),
                     )
                     .with_secret(password),
                 );

@@ -2,7 +2,7 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, pod};
+use crate::rules::util::describe;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -33,8 +33,10 @@ secretName: db\n```\n\nKeep environment variables where the program only accepts
 
 impl ObjectRule for SecretEnvVar {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             if let Some(Value::Array(env)) = container.container.get("env") {
                 for (index, var) in env.iter().enumerate() {
                     let Some(secret) = var.at("/valueFrom/secretKeyRef") else {
@@ -46,7 +48,7 @@ impl ObjectRule for SecretEnvVar {
                         container.field(&format!("env/{index}/valueFrom/secretKeyRef")),
                         format!(
                             "{} reads Secret \"{secret_name}\" into environment variable {name}; prefer a mounted Secret volume",
-                            describe(&container)
+                            describe(container)
                         ),
                     ));
                 }
@@ -61,7 +63,7 @@ impl ObjectRule for SecretEnvVar {
                         container.field(&format!("envFrom/{index}/secretRef")),
                         format!(
                             "{} loads every key of Secret \"{secret_name}\" as environment variables; prefer a mounted Secret volume",
-                            describe(&container)
+                            describe(container)
                         ),
                     ));
                 }

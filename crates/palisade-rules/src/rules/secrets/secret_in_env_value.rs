@@ -3,7 +3,7 @@ use serde_json::Value;
 
 use super::names::{is_not_secret_value, is_secret_name};
 use super::LEAKED_CREDENTIAL_REFERENCES;
-use crate::rules::util::{describe, is_test_data, pod};
+use crate::rules::util::{describe, is_test_data};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -35,11 +35,13 @@ history.",
 
 impl ObjectRule for EnvLiteralSecret {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        if cx.pod.is_none() {
+            return;
+        }
         if is_test_data(cx.object) {
             return;
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             let Some(Value::Array(env)) = container.container.get("env") else {
                 continue;
             };
@@ -56,7 +58,7 @@ impl ObjectRule for EnvLiteralSecret {
                         container.field(&format!("env/{index}/value")),
                         format!(
                             "{} sets {name} to a literal value; reference a Secret with valueFrom.secretKeyRef",
-                            describe(&container)
+                            describe(container)
                         ),
                     )
                     .with_secret(value),

@@ -3,7 +3,7 @@ use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::image::parse_image;
-use crate::rules::util::{describe, pod};
+use crate::rules::util::describe;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -46,8 +46,10 @@ const AGENTS: &[&str] = &["falco", "falco-no-driver", "falco-distroless"];
 
 impl ObjectRule for AgentPrivileged {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             let Some(image) = container.container.get("image").and_then(Value::as_str) else {
                 continue;
             };
@@ -63,7 +65,7 @@ impl ObjectRule for AgentPrivileged {
                 pointer,
                 format!(
                     "{} runs Falco privileged; with the modern eBPF probe it needs only capabilities BPF, PERFMON, SYS_RESOURCE and SYS_PTRACE",
-                    describe(&container)
+                    describe(container)
                 ),
             ));
         }

@@ -2,7 +2,7 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, pod, set_fix};
+use crate::rules::util::{describe, set_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -47,12 +47,12 @@ has applied, it is).",
 
 impl ObjectRule for AllowPrivilegeEscalation {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         // Windows pods cannot set the field (the API server rejects it).
         if palisade_pss::controls::windows(spec.spec) {
             return;
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             let pointer = container.field("securityContext/allowPrivilegeEscalation");
             if !palisade_pss::controls::allows_privilege_escalation(container.container) {
                 continue;
@@ -62,14 +62,14 @@ impl ObjectRule for AllowPrivilegeEscalation {
                     pointer.clone(),
                     format!(
                         "{} sets allowPrivilegeEscalation: true; set it to false",
-                        describe(&container)
+                        describe(container)
                     ),
                 ),
                 _ => (
                     pointer.clone(),
                     format!(
                         "{} does not set securityContext.allowPrivilegeEscalation: false",
-                        describe(&container)
+                        describe(container)
                     ),
                 ),
             };

@@ -2,7 +2,7 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, is_windows, pod, set_fix};
+use crate::rules::util::{describe, is_windows, set_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -42,7 +42,7 @@ stops (one that mounts file systems or writes to `/proc`).",
 
 impl ObjectRule for AppArmorUnconfined {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if is_windows(&spec) {
             return;
         }
@@ -64,7 +64,7 @@ impl ObjectRule for AppArmorUnconfined {
         };
         let pod_field = spec.field("securityContext/appArmorProfile/type");
         if cx.object.value.at(&pod_field).and_then(Value::as_str) == Some("Unconfined") {
-            let pod_fixable = !spec.containers().iter().any(|c| {
+            let pod_fixable = !cx.containers.iter().any(|c| {
                 annotated(c.name())
                     && c.container
                         .at("/securityContext/appArmorProfile/type")
@@ -78,7 +78,7 @@ impl ObjectRule for AppArmorUnconfined {
                 .with_fix(fix(&pod_field).filter(|_| pod_fixable)),
             );
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             let field = container.field("securityContext/appArmorProfile/type");
             if cx.object.value.at(&field).and_then(Value::as_str) == Some("Unconfined") {
                 out.push(
@@ -86,7 +86,7 @@ impl ObjectRule for AppArmorUnconfined {
                         field.clone(),
                         format!(
                             "{} runs AppArmor Unconfined; remove it or use RuntimeDefault",
-                            describe(&container)
+                            describe(container)
                         ),
                     )
                     .with_fix(fix(&field).filter(|_| !annotated(container.name()))),
@@ -106,7 +106,7 @@ impl ObjectRule for AppArmorUnconfined {
                     pointer,
                     format!(
                         "{} runs AppArmor unconfined (annotation); remove the annotation",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

@@ -2,7 +2,7 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{append_fix, capability, describe, effective, is_windows, pod};
+use crate::rules::util::{append_fix, capability, describe, effective, is_windows};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -48,11 +48,11 @@ process that runs as root uses the default capabilities (`CHOWN`, `SETUID`, \
 
 impl ObjectRule for CapabilitiesNotDropped {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if is_windows(&spec) {
             return;
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             let pointer = container.field("securityContext/capabilities/drop");
             let drops_all = match cx.object.value.at(&pointer) {
                 Some(Value::Array(items)) => items
@@ -66,7 +66,7 @@ impl ObjectRule for CapabilitiesNotDropped {
             }
             // A process that runs as a non-zero user and cannot gain privileges holds no
             // capability: dropping them removes nothing it uses.
-            let non_root = effective(&spec, &container, "runAsUser")
+            let non_root = effective(&spec, container, "runAsUser")
                 .and_then(|(user, _)| user.as_u64())
                 .is_some_and(|user| user != 0);
             let context = container.container.get("securityContext");
@@ -95,7 +95,7 @@ impl ObjectRule for CapabilitiesNotDropped {
                     pointer,
                     format!(
                         "{} keeps the default capabilities; add ALL to securityContext.capabilities.drop",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),

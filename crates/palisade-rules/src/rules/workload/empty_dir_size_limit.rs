@@ -1,7 +1,6 @@
 use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::pod;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -33,7 +32,7 @@ emptyDir:\n    sizeLimit: 64Mi\n```",
 
 impl ObjectRule for EmptyDirSizeLimit {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         let Some(Value::Array(volumes)) = spec.spec.get("volumes") else {
             return;
         };

@@ -2,7 +2,7 @@ use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
 use crate::rules::image::parse_image;
-use crate::rules::util::{describe, pod};
+use crate::rules::util::describe;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -55,8 +55,10 @@ fn is_git_sync(image: &str) -> bool {
 
 impl ObjectRule for GitSyncGitCommand {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             let c = container.container;
             if !c
                 .get("image")
@@ -121,7 +123,7 @@ impl ObjectRule for GitSyncGitCommand {
                     container.field(&path),
                     format!(
                         "git-sync {} {what}: it runs that program, not its own git, at every sync; remove it",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

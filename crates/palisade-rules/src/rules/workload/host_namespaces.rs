@@ -1,7 +1,7 @@
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{in_system_namespace, pod, set_fields_fix};
+use crate::rules::util::{in_system_namespace, set_fields_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -47,7 +47,7 @@ port, which only mirrored the container port while the pod used the node's netwo
 
 impl ObjectRule for HostNamespaces {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         for (field, what) in [
             ("hostNetwork", "the node's network"),
             ("hostPID", "the node's process table"),

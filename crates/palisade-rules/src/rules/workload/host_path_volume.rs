@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{in_system_namespace, pod};
+use crate::rules::util::in_system_namespace;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -119,7 +119,7 @@ fn mount_modes(spec: &palisade_core::views::PodSpecView<'_>, volume: &str) -> Ve
 
 impl ObjectRule for HostPathVolume {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         let Some(Value::Array(volumes)) = spec.spec.get("volumes") else {
             return;
         };

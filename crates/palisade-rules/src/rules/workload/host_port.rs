@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, in_system_namespace, pod};
+use crate::rules::util::{describe, in_system_namespace};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -36,7 +36,7 @@ that must bind node ports should be suppressed by name with a reason.",
 
 impl ObjectRule for HostPort {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         // With hostNetwork, every container port is a host port and hostPort must equal it:
         // the host-namespaces rule reports that pod.
         if spec.spec.get("hostNetwork") == Some(&Value::Bool(true))
@@ -44,7 +44,7 @@ impl ObjectRule for HostPort {
         {
             return;
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             let Some(Value::Array(ports)) = container.container.get("ports") else {
                 continue;
             };
@@ -56,7 +56,7 @@ impl ObjectRule for HostPort {
                     container.field(&format!("ports/{index}/hostPort")),
                     format!(
                         "{} binds port {host_port} on the node; remove hostPort and use a Service",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

@@ -4,7 +4,7 @@ use palisade_core::views::ContainerKind;
 use serde_json::{json, Value};
 
 use crate::fixes::Quantity;
-use crate::rules::util::{describe, pod, set_fields_fix};
+use crate::rules::util::{describe, set_fields_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -49,9 +49,11 @@ added keeps every request at or below its limit, as the API server requires.",
 
 impl ObjectRule for MissingResourceLimits {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        if cx.pod.is_none() {
+            return;
+        }
         let defaults = &cx.settings.default_resources;
-        for container in spec.containers() {
+        for container in &cx.containers {
             // Ephemeral containers cannot have resources.
             if container.kind == ContainerKind::Ephemeral {
                 continue;
@@ -94,7 +96,7 @@ impl ObjectRule for MissingResourceLimits {
                     at,
                     format!(
                         "{} has no resources {}; set CPU and memory requests and limits",
-                        describe(&container),
+                        describe(container),
                         missing.join(", ")
                     ),
                 )

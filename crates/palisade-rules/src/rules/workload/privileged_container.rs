@@ -1,6 +1,6 @@
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 
-use crate::rules::util::{describe, pod, set_fix};
+use crate::rules::util::{describe, set_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -45,8 +45,10 @@ working without them, so only `--unsafe-fixes` turns it off.",
 
 impl ObjectRule for PrivilegedContainer {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             if palisade_pss::controls::privileged(container.container) {
                 let pointer = container.field("securityContext/privileged");
                 let fix = set_fix(
@@ -61,7 +63,7 @@ impl ObjectRule for PrivilegedContainer {
                         pointer,
                         format!(
                             "{} runs privileged; remove `privileged: true` and add only the capabilities it needs",
-                            describe(&container)
+                            describe(container)
                         ),
                     )
                     .with_fix(fix),

@@ -1,7 +1,7 @@
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, effective, is_windows, pod, set_fields_fix};
+use crate::rules::util::{describe, effective, is_windows, set_fields_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -57,19 +57,19 @@ const NON_ROOT_USER: u64 = 65532;
 
 impl ObjectRule for RunAsRoot {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if is_windows(&spec) {
             return;
         }
-        for container in spec.containers() {
-            let user = effective(&spec, &container, "runAsUser");
+        for container in &cx.containers {
+            let user = effective(&spec, container, "runAsUser");
             if let Some((Value::Number(n), at)) = &user {
                 if n.as_u64() == Some(0) {
                     out.push(Emit::new(
                         at.clone(),
                         format!(
                             "{} runs as user 0 (root); run it as a non-zero user",
-                            describe(&container)
+                            describe(container)
                         ),
                     ));
                     continue;
@@ -78,7 +78,7 @@ impl ObjectRule for RunAsRoot {
                     continue;
                 }
             }
-            let non_root = effective(&spec, &container, "runAsNonRoot");
+            let non_root = effective(&spec, container, "runAsNonRoot");
             if let Some((Value::Bool(true), _)) = non_root {
                 continue;
             }
@@ -111,7 +111,7 @@ impl ObjectRule for RunAsRoot {
                     at,
                     format!(
                         "{} may run as root; set securityContext.runAsNonRoot: true and a non-zero runAsUser",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),

@@ -2,7 +2,7 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::{json, Value};
 
-use crate::rules::util::{describe, is_windows, pod, set_fix};
+use crate::rules::util::{describe, is_windows, set_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -54,7 +54,7 @@ fn annotation_type(value: &str) -> &'static str {
 
 impl ObjectRule for SeccompProfile {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if is_windows(&spec) {
             return;
         }
@@ -66,7 +66,7 @@ impl ObjectRule for SeccompProfile {
                 .map(|a| (annotation_type(a), false)),
         };
         let mut pod_needed = false;
-        for container in spec.containers() {
+        for container in &cx.containers {
             let field = container.field("securityContext/seccompProfile/type");
             let own = match cx.object.value.at(&field).and_then(Value::as_str) {
                 Some(t) => Some((t, true)),
@@ -95,7 +95,7 @@ impl ObjectRule for SeccompProfile {
                             field,
                             format!(
                                 "{} runs with seccomp Unconfined; use the RuntimeDefault profile",
-                                describe(&container)
+                                describe(container)
                             ),
                         )
                         .with_fix(fix),

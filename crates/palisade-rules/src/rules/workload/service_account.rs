@@ -17,6 +17,13 @@ pub const KINDS: &[&str] =
         false,
     );
 
+/// The fields of a pod spec these rules read, relative to the pod spec.
+pub const POD_SPEC_READS: &[&str] = &[
+    "/serviceAccountName",
+    "/serviceAccount",
+    "/automountServiceAccountToken",
+];
+
 /// The service account a pod runs as: `serviceAccountName`, else the deprecated
 /// `serviceAccount` (the API server copies it into an unset or empty `serviceAccountName`),
 /// else `default`.

@@ -1,7 +1,7 @@
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{pod, set_fix};
+use crate::rules::util::set_fix;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -42,7 +42,7 @@ processes (a sidecar that reloads a server, a debugger); without it they cannot.
 
 impl ObjectRule for ShareProcessNamespace {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if spec.spec.get("shareProcessNamespace") != Some(&Value::Bool(true)) {
             return;
         }

@@ -1,7 +1,7 @@
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, pod, set_fix};
+use crate::rules::util::{describe, set_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -42,8 +42,10 @@ stop working with the masked `/proc`.",
 
 impl ObjectRule for ProcMount {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
-        for container in spec.containers() {
+        if cx.pod.is_none() {
+            return;
+        }
+        for container in &cx.containers {
             let Some(mount) = palisade_pss::controls::unmasked_proc_mount(container.container)
             else {
                 continue;
@@ -65,7 +67,7 @@ impl ObjectRule for ProcMount {
                     pointer,
                     format!(
                         "{} sets procMount: {mount}; use Default",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),

@@ -4,7 +4,6 @@ use palisade_pss::controls::sysctl_allowed;
 use palisade_pss::NEWEST_POLICY_MINOR;
 use serde_json::Value;
 
-use crate::rules::util::pod;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -46,7 +45,7 @@ configuration (and `--allowed-unsafe-sysctls`) rather than from a pod.",
 
 impl ObjectRule for UnsafeSysctls {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         let Some(Value::Array(sysctls)) = spec.spec.at("/securityContext/sysctls") else {
             return;
         };

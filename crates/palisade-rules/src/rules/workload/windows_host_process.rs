@@ -1,7 +1,7 @@
 use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_pss::controls::windows_host_process;
 
-use crate::rules::util::{describe, pod};
+use crate::rules::util::describe;
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -45,7 +45,7 @@ suppress the finding for those workloads by name with a reason.",
 
 impl ObjectRule for WindowsHostProcess {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if windows_host_process(spec.spec) {
             out.push(Emit::new(
                 spec.field("securityContext/windowsOptions/hostProcess"),
@@ -53,14 +53,14 @@ impl ObjectRule for WindowsHostProcess {
 of the Windows node with full control of it; remove it",
             ));
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             if windows_host_process(container.container) {
                 out.push(Emit::new(
                     container.field("securityContext/windowsOptions/hostProcess"),
                     format!(
                         "{} sets windowsOptions.hostProcess: true and runs as a process of the \
 Windows node with full control of it; remove it",
-                        describe(&container)
+                        describe(container)
                     ),
                 ));
             }

@@ -2,7 +2,7 @@ use palisade_core::pointer::At;
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
 use serde_json::Value;
 
-use crate::rules::util::{describe, is_windows, pod, set_fix};
+use crate::rules::util::{describe, is_windows, set_fix};
 use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
 
 declare_rule! {
@@ -44,11 +44,11 @@ readOnlyRootFilesystem: true\nvolumeMounts:\n- {name: tmp, mountPath: /tmp}\n```
 
 impl ObjectRule for ReadOnlyRootFilesystem {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
-        let Some(spec) = pod(cx.object) else { return };
+        let Some(spec) = cx.pod else { return };
         if is_windows(&spec) {
             return;
         }
-        for container in spec.containers() {
+        for container in &cx.containers {
             let pointer = container.field("securityContext/readOnlyRootFilesystem");
             if cx.object.value.at(&pointer) == Some(&Value::Bool(true)) {
                 continue;
@@ -65,7 +65,7 @@ impl ObjectRule for ReadOnlyRootFilesystem {
                     pointer,
                     format!(
                         "{} has a writable root file system; set securityContext.readOnlyRootFilesystem: true",
-                        describe(&container)
+                        describe(container)
                     ),
                 )
                 .with_fix(fix),

@@ -1,0 +1,167 @@
+//! The inventory rules find the same things in the objects `Engine::keep` reduces to the
+//! fields they read as in the whole objects: over every rule fixture and the shared corpus.
+
+use std::path::{Path, PathBuf};
+
+use palisade_core::{load_str, Limits, Object};
+use palisade_rules::{Config, Engine, Kept};
+
+/// Every rule, including those that are off by default.
+fn engine() -> Engine {
+    Engine::new(&Config::default(), &["ALL".to_owned()], &[]).expect("ALL names every rule")
+}
+
+/// The inventory findings of `objects`, whole and kept, each rendered in full.
+fn both(engine: &Engine, objects: &[Object]) -> (Vec<String>, Vec<String>) {
+    let render = |found: Vec<palisade_core::rule::Finding>| -> Vec<String> {
+        found.iter().map(|f| format!("{f:?}")).collect()
+    };
+    let whole = render(engine.check_inventory(objects));
+    let mut kept = Kept::default();
+    for object in objects {
+        engine.keep(object.clone(), &mut kept);
+    }
+    (whole, render(engine.check_kept(&kept)))
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+fn load_all(files: &[PathBuf]) -> Vec<Object> {
+    let limits = Limits::default();
+    files
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some(load_str(&text, &path.display().to_string(), &limits).objects)
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn kept_objects_give_the_findings_of_whole_objects_on_every_fixture() {
+    let engine = engine();
+    let mut files = Vec::new();
+    yaml_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+        &mut files,
+    );
+    files.sort();
+    assert!(files.len() > 100, "{} fixtures", files.len());
+    let mut findings = 0;
+    for file in &files {
+        let objects = load_all(std::slice::from_ref(file));
+        let (whole, kept) = both(&engine, &objects);
+        assert_eq!(whole, kept, "{}", file.display());
+        findings += whole.len();
+    }
+    assert!(findings > 500, "{findings} inventory findings");
+}
+
+#[test]
+fn kept_objects_give_the_findings_of_whole_objects_on_the_corpus() {
+    let Some(corpus) = palisade_testdata::shared(
+        "corpus",
+        "kept_objects_give_the_findings_of_whole_objects_on_the_corpus",
+    ) else {
+        return;
+    };
+    let mut files = Vec::new();
+    yaml_files(&corpus, &mut files);
+    files.sort();
+    let objects = load_all(&files);
+    let (whole, kept) = both(&engine(), &objects);
+    assert!(whole.len() > 1000, "{} inventory findings", whole.len());
+    for (w, k) in whole.iter().zip(&kept) {
+        assert_eq!(w, k);
+    }
+    assert_eq!(whole.len(), kept.len());
+}
+
+#[test]
+fn a_workload_is_kept_without_the_fields_no_inventory_rule_reads() {
+    let text = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+  annotations: {palisade.dev/ignore: POD017, note: long}
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      serviceAccountName: web
+      containers:
+      - name: web
+        image: web:1
+        env: [{name: A, value: b}]
+        ports: [{containerPort: 80}]
+        securityContext: {privileged: true}
+";
+    let object = load_str(text, "web.yaml", &Limits::default())
+        .objects
+        .remove(0);
+    let mut kept = Kept::default();
+    engine().keep(object.clone(), &mut kept);
+    let reduced = &kept.objects()[0];
+    assert_eq!(
+        reduced.value,
+        serde_json::json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": "web",
+                "namespace": "shop",
+                "annotations": {"palisade.dev/ignore": "POD017"},
+            },
+            "spec": {"template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "serviceAccountName": "web",
+                    "containers": [{
+                        "name": "web",
+                        "image": "web:1",
+                        "ports": [{"containerPort": 80}],
+                        "securityContext": {"privileged": true},
+                    }],
+                },
+            }},
+        })
+    );
+    for pointer in [
+        "/metadata/annotations/palisade.dev~1ignore",
+        "/spec/template/spec/containers/0/securityContext/privileged",
+        "/spec/template/spec/containers/0/ports/0",
+        "/spec/template/spec/serviceAccountName",
+    ] {
+        assert_eq!(reduced.locate(pointer), object.locate(pointer), "{pointer}");
+    }
+    // A field that is not kept is found at its nearest kept parent.
+    assert_eq!(
+        reduced.locate("/spec/template/spec/containers/0/env"),
+        object.locate("/spec/template/spec/containers/0")
+    );
+    // A ConfigMap is read by no inventory rule; a Namespace is kept whole.
+    let other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: v1
+kind: Namespace\nmetadata: {name: shop, labels: {team: a}}\n";
+    for object in load_str(other, "o.yaml", &Limits::default()).objects {
+        engine().keep(object, &mut kept);
+    }
+    assert_eq!(kept.objects().len(), 2);
+    assert_eq!(kept.objects()[1].labels().map(|l| l.len()), Some(1));
+}
