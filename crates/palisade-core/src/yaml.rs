@@ -279,15 +279,33 @@ impl Input for BudgetedInput<'_> {
     }
 }
 
-fn pos_of(span: &Span, line_offset: u32) -> Pos {
-    Pos::new(
+/// Columns added at the start of some lines of the text before it was decoded (see
+/// `relax_quoted_indentation` in the loader), by line number in the decoder's positions: they
+/// are taken off the columns reported on those lines, so positions stay those of the original
+/// text.
+pub(crate) type ColumnShifts = std::collections::BTreeMap<u32, u32>;
+
+fn shifted(line: u32, col: u32, shifts: &ColumnShifts) -> Pos {
+    let col = match shifts.get(&line) {
+        Some(&added) => col.saturating_sub(added).max(1),
+        None => col,
+    };
+    Pos::new(line, col)
+}
+
+fn pos_of(span: &Span, line_offset: u32, shifts: &ColumnShifts) -> Pos {
+    shifted(
         span.start.line() as u32 + line_offset,
         span.start.col() as u32 + 1,
+        shifts,
     )
 }
 
 /// Decodes every document of `text`, calling `emit` for each document or error. `line_offset`
 /// is added to every line (used when parsing resumes after a syntax error).
+///
+/// `shifts` maps lines (numbered as in the positions reported) to columns the caller added at
+/// their start; positions on those lines are given in the original columns.
 ///
 /// Every node decoded is charged to `budget`; once it is spent (by this call or by another
 /// thread decoding another part of the same file), decoding stops at once, the document being
@@ -295,6 +313,7 @@ fn pos_of(span: &Span, line_offset: u32) -> Pos {
 pub(crate) fn decode(
     text: &str,
     line_offset: u32,
+    shifts: &ColumnShifts,
     limits: &Limits,
     budget: &NodeBudget,
     emit: &mut dyn FnMut(Item),
@@ -336,7 +355,7 @@ pub(crate) fn decode(
                 if event == Event::StreamEnd {
                     break;
                 }
-                pos = pos_of(&span, line_offset);
+                pos = pos_of(&span, line_offset, shifts);
                 next = parser.next_event();
             }
             decoder.charge(ahead.indicators.get(), pos);
@@ -347,11 +366,11 @@ pub(crate) fn decode(
             None => break,
             Some(Ok(pair)) => pair,
             Some(Err(err)) => {
-                emit(Item::Error(scan_error(&err, line_offset)));
+                emit(Item::Error(scan_error(&err, line_offset, shifts)));
                 break;
             }
         };
-        pos = pos_of(&span, line_offset);
+        pos = pos_of(&span, line_offset, shifts);
         match event {
             Event::StreamEnd => break,
             Event::StreamStart | Event::Nothing => {}
@@ -370,10 +389,14 @@ pub(crate) fn decode(
     decoder.charged
 }
 
-fn scan_error(err: &ScanError, line_offset: u32) -> DecodeError {
+fn scan_error(err: &ScanError, line_offset: u32, shifts: &ColumnShifts) -> DecodeError {
     let marker = err.marker();
     DecodeError {
-        pos: Pos::new(marker.line() as u32 + line_offset, marker.col() as u32 + 1),
+        pos: shifted(
+            marker.line() as u32 + line_offset,
+            marker.col() as u32 + 1,
+            shifts,
+        ),
         message: match err.info() {
             "recursion limit exceeded" => {
                 "invalid YAML: nesting too deep for the parser (recursion limit exceeded)"
