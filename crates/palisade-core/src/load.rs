@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::limits::{Limits, NodeBudget};
 use crate::object::{Object, Source};
 use crate::pos::{Pos, SpanNode};
-use crate::yaml::{self, DecodeError, Item};
+use crate::yaml::{self, DecodeError, Decoding, Item};
 
 /// A key that appears twice in one mapping. The API server keeps the last value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,6 +206,11 @@ pub fn empty_error(display: &str) -> LoadError {
 /// at the next `---` document marker, so one broken document does not hide the others. Text
 /// that decodes to more nodes than [`Limits::max_file_nodes`] is refused with one error.
 pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
+    load_str_with(text, display, limits, Decoding::FastPath)
+}
+
+/// [`load_str`] with the given YAML scanner: both give the same result, which the tests check.
+pub fn load_str_with(text: &str, display: &str, limits: &Limits, decoding: Decoding) -> Loaded {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Source::new(display);
     let mut out = Loaded::default();
@@ -214,7 +219,7 @@ pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
         first_line: 0,
     };
     let budget = NodeBudget::file(limits);
-    load_chunk(chunk, &source, limits, &budget, &mut |entry| {
+    load_chunk_with(chunk, &source, limits, &budget, decoding, &mut |entry| {
         out.push(entry)
     });
     if let Some(error) = budget.error(display) {
@@ -278,6 +283,17 @@ pub fn load_chunk(
     budget: &NodeBudget,
     sink: &mut dyn FnMut(Entry),
 ) -> usize {
+    load_chunk_with(chunk, source, limits, budget, Decoding::FastPath, sink)
+}
+
+fn load_chunk_with(
+    chunk: Chunk<'_>,
+    source: &Arc<Source>,
+    limits: &Limits,
+    budget: &NodeBudget,
+    decoding: Decoding,
+    sink: &mut dyn FnMut(Entry),
+) -> usize {
     let mut text = std::borrow::Cow::Borrowed(chunk.text);
     let mut document = 0usize;
     let mut offset = 0usize;
@@ -296,6 +312,7 @@ pub fn load_chunk(
             &shifts,
             limits,
             budget,
+            decoding,
             &mut |item| match item {
                 Item::Error(err) if err.fatal => fatal = Some(err),
                 item => {
@@ -713,6 +730,7 @@ pub fn decode_first_document(text: &str, limits: &Limits) -> Result<Option<Value
         &yaml::ColumnShifts::new(),
         limits,
         &budget,
+        Decoding::FastPath,
         &mut |item| {
             if first.is_some() {
                 return;
