@@ -5,10 +5,10 @@
 //!
 //! The subset: documents (`---` lines, comments, blank lines) whose root is a block mapping, a
 //! block sequence or a flow collection; block mappings with plain or quoted single-line keys;
-//! block sequences (indented or not, `- - x`, `- key: value`); plain and single-line quoted
-//! scalars; literal and folded block scalars (`|`, `>`, with `-` or `+`); flow collections of
+//! block sequences (indented or not, `- - x`, `- key: value`); plain scalars (multi-line
+//! ones included) and single-line quoted scalars; literal and folded block scalars (`|`, `>`, with `-` or `+`); flow collections of
 //! scalars and flow collections (JSON included). Anything else (anchors, aliases, tags,
-//! directives, `...`, complex keys, multi-line plain or quoted scalars, tabs, carriage
+//! directives, `...`, complex keys, multi-line quoted scalars, tabs, carriage
 //! returns, unusual block scalar indentation, and every syntax error) makes the scanner give
 //! up on the document: [`scan`] returns where it starts, and the caller decodes it with the
 //! full parser. So the scanner never has to produce an error message of its own, and decides
@@ -554,11 +554,75 @@ impl<'t, S: Sink> Scanner<'t, '_, S> {
                 if end != PlainEnd::Line {
                     return Err(Stop::Bail);
                 }
+                let text = self.plain_lines(text, p)?;
                 self.emit(Event::Scalar(text, ScalarStyle::Plain, 0, None), pos)?;
             }
         }
         self.end_line()?;
         self.content_line()
+    }
+
+    /// The lines that continue a plain scalar (`first` is its first line) of a block
+    /// collection at column `p`: lines indented at least two columns past it, folded into one
+    /// (a line break is a space, blank lines are line breaks). The scanner stops at the end of
+    /// the scalar's last line. A line indented one column past `p`, or starting with an
+    /// indicator, is left to the full parser.
+    fn plain_lines(&mut self, first: Cow<'t, str>, p: usize) -> R<Cow<'t, str>> {
+        let mut text = first;
+        loop {
+            // The scalar can go on only where its line ends without a comment.
+            let mut at = self.i;
+            while self.at(at) == Some(&b' ') {
+                at += 1;
+            }
+            if self.at(at) != Some(&b'\n') {
+                return Ok(text);
+            }
+            // Blank lines, then the next line with content.
+            let mut blank = 0usize;
+            let indent = loop {
+                at += 1;
+                let start = at;
+                while self.at(at) == Some(&b' ') {
+                    at += 1;
+                }
+                match self.at(at) {
+                    Some(b'\n') => blank += 1,
+                    None => return Ok(text),
+                    Some(b'\t') => return Err(Stop::Bail),
+                    Some(_) => break at - start,
+                }
+            };
+            if indent <= p || self.b[at] == b'#' {
+                return Ok(text);
+            }
+            if indent == p + 1 {
+                return Err(Stop::Bail);
+            }
+            // The continuation line: move to it.
+            while self.i < at {
+                if self.b[self.i] == b'\n' {
+                    self.next_line();
+                } else {
+                    self.i += 1;
+                }
+            }
+            if !self.plain_may_start(false) || self.peek() == Some(&b'-') {
+                return Err(Stop::Bail);
+            }
+            let (more, end) = self.plain(false)?;
+            if end != PlainEnd::Line {
+                return Err(Stop::Bail);
+            }
+            let mut joined = text.into_owned();
+            if blank == 0 {
+                joined.push(' ');
+            } else {
+                joined.extend(std::iter::repeat_n('\n', blank));
+            }
+            joined.push_str(&more);
+            text = Cow::Owned(joined);
+        }
     }
 
     /// Whether a plain scalar may start here (no indicator character).
@@ -1108,6 +1172,7 @@ mod tests {
             "",
             "\n# only a comment\n",
             "a:   # c\nb: \n- x\n",
+            "a: b\n  c\n\n   d # e\nf:\n  g\n  h\n- i\n  j\n",
         ];
         let mut fast = 0;
         for text in scanned {
@@ -1117,7 +1182,7 @@ mod tests {
         for left in [
             "a: &x 1\nb: *x\n",
             "a: !!str 1\n",
-            "a: b\n  c\n",
+            "a: b\n c\n",
             "? a\n: b\n",
             "%YAML 1.2\n---\na: 1\n",
             "a:\n\tb: 1\n",
@@ -1260,6 +1325,25 @@ mod tests {
                 out.extend(lines.into_iter().map(|l| format!("  {l}")));
                 out
             });
+        // A multi-line plain scalar: continuation lines are marked for `nest`.
+        let multi_line = (
+            "[a-z]{1,5}( [a-z]{1,5}){0,2}",
+            proptest::collection::vec(
+                prop_oneof![
+                    4 => "[a-z.]{1,5}( [a-z]{1,5}){0,2}",
+                    1 => Just(String::new()),
+                    1 => Just("a: b".to_owned()),
+                    1 => Just("# c".to_owned()),
+                    1 => Just("- x".to_owned()),
+                ],
+                1..4,
+            ),
+        )
+            .prop_map(|(first, lines)| {
+                let mut out = vec![first];
+                out.extend(lines.into_iter().map(|l| format!("\u{1}{l}")));
+                out
+            });
         let child = node(depth - 1);
         let key = prop_oneof![
             "[a-z][a-z0-9]{0,5}",
@@ -1283,7 +1367,15 @@ mod tests {
             }
             out
         });
-        prop_oneof![leaf, block_scalar, mapping.clone(), mapping, sequence].boxed()
+        prop_oneof![
+            leaf,
+            block_scalar,
+            multi_line,
+            mapping.clone(),
+            mapping,
+            sequence
+        ]
+        .boxed()
     }
 
     /// Appends `value` under `head` (`key:` or `-`): on the same line when it is one line,
@@ -1291,11 +1383,16 @@ mod tests {
     fn nest(out: &mut Vec<String>, head: &str, value: Vec<String>, under_key: bool) {
         let first = &value[0];
         let block_scalar = first.starts_with(['|', '>']);
-        if value.len() == 1 || block_scalar || !under_key && !first.starts_with('-') {
+        let multi_line = value.get(1).is_some_and(|l| l.starts_with('\u{1}'));
+        if value.len() == 1 || block_scalar || multi_line || !under_key && !first.starts_with('-') {
             let mut lines = value.into_iter();
             let first = lines.next().unwrap_or_default();
             out.push(format!("{head} {first}").trim_end_matches(' ').to_owned());
-            out.extend(lines.map(|l| format!("  {l}")));
+            out.extend(lines.map(|l| match l.strip_prefix('\u{1}') {
+                Some("") => String::new(),
+                Some(l) => format!("    {l}"),
+                None => format!("  {l}"),
+            }));
             return;
         }
         out.push(head.to_owned());

@@ -203,6 +203,35 @@ fn node(depth: u32) -> BoxedStrategy<Vec<String>> {
             out
         })
         .boxed();
+    // A multi-line plain scalar: continuation lines are marked for `put`.
+    let multi_line = (
+        "[a-z]{1,5}( [a-z]{1,5}){0,2}",
+        proptest::collection::vec(
+            prop_oneof![
+                4 => "[a-z.]{1,5}( [a-z]{1,5}){0,2}",
+                1 => Just(String::new()),
+                1 => Just("a: b".to_owned()),
+                1 => Just("# c".to_owned()),
+                1 => Just("x # c".to_owned()),
+                1 => Just("- x".to_owned()),
+                1 => Just("   deeper".to_owned()),
+            ],
+            1..4,
+        ),
+        0usize..3,
+    )
+        .prop_map(|(first, lines, extra)| {
+            let mut out = vec![first];
+            out.extend(lines.into_iter().map(|l| {
+                if l.is_empty() {
+                    "\u{1}".to_owned()
+                } else {
+                    format!("\u{1}{}{l}", " ".repeat(extra))
+                }
+            }));
+            out
+        })
+        .boxed();
     let child = node(depth - 1);
     let mapping = proptest::collection::vec((key(), child.clone(), any::<bool>()), 1..5)
         .prop_map(|entries| {
@@ -222,7 +251,7 @@ fn node(depth: u32) -> BoxedStrategy<Vec<String>> {
             out
         })
         .boxed();
-    prop_oneof![2 => leaf, 1 => block_scalar, 3 => mapping, 2 => sequence].boxed()
+    prop_oneof![2 => leaf, 1 => block_scalar, 1 => multi_line, 3 => mapping, 2 => sequence].boxed()
 }
 
 /// Appends a node under `head` (`key:` or `-`): a one-line node on the same line, a block
@@ -230,10 +259,22 @@ fn node(depth: u32) -> BoxedStrategy<Vec<String>> {
 /// collection in a sequence entry compact when `flag`).
 fn put(out: &mut Vec<String>, head: &str, value: Vec<String>, flag: bool, under_key: bool) {
     let first = value[0].clone();
-    let is_collection = value.len() > 1 && !first.starts_with(['|', '>']);
+    let multi_line = value.get(1).is_some_and(|l| l.starts_with('\u{1}'));
+    let is_collection = value.len() > 1 && !first.starts_with(['|', '>']) && !multi_line;
     if !is_collection {
         out.push(format!("{head} {first}").trim_end().to_owned());
-        out.extend(value.into_iter().skip(1).map(|l| format!("  {l}")));
+        out.extend(
+            value
+                .into_iter()
+                .skip(1)
+                .map(|l| match l.strip_prefix('\u{1}') {
+                    // Continuation lines of a plain scalar: indented one or two columns past `head`.
+                    Some("") => String::new(),
+                    Some(l) if head.len().is_multiple_of(2) => format!(" {l}"),
+                    Some(l) => format!("  {l}"),
+                    None => format!("  {l}"),
+                }),
+        );
         return;
     }
     if !under_key && flag {
