@@ -203,9 +203,13 @@ fn node(depth: u32) -> BoxedStrategy<Vec<String>> {
             out
         })
         .boxed();
-    // A multi-line plain scalar: continuation lines are marked for `put`.
+    // A multi-line plain or quoted scalar: continuation lines are marked for `put`.
     let multi_line = (
-        "[a-z]{1,5}( [a-z]{1,5}){0,2}",
+        prop_oneof![
+            3 => "[a-z]{1,5}( [a-z]{1,5}){0,2}",
+            1 => "\"[a-z]{1,5}( [a-z]{1,5}){0,2}(\\\\|\\t| |\\ )?",
+            1 => "'[a-z]{1,5}( [a-z'']{1,5}){0,2} ?",
+        ],
         proptest::collection::vec(
             prop_oneof![
                 4 => "[a-z.]{1,5}( [a-z]{1,5}){0,2}",
@@ -221,6 +225,11 @@ fn node(depth: u32) -> BoxedStrategy<Vec<String>> {
         0usize..3,
     )
         .prop_map(|(first, lines, extra)| {
+            let close = match first.as_bytes()[0] {
+                b'"' => "\"",
+                b'\'' => "'",
+                _ => "",
+            };
             let mut out = vec![first];
             out.extend(lines.into_iter().map(|l| {
                 if l.is_empty() {
@@ -229,6 +238,9 @@ fn node(depth: u32) -> BoxedStrategy<Vec<String>> {
                     format!("\u{1}{}{l}", " ".repeat(extra))
                 }
             }));
+            if !close.is_empty() {
+                out.push(format!("\u{1}{}{close}", " ".repeat(extra)));
+            }
             out
         })
         .boxed();
