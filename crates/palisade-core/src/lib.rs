@@ -6,6 +6,7 @@
 //! key and value. Rules address fields with JSON pointers; [`Object::locate`] turns a pointer into
 //! a position, falling back to the nearest existing parent when the field is missing.
 
+mod fast;
 mod limits;
 mod load;
 mod names;
@@ -20,11 +21,13 @@ mod yaml;
 pub use limits::{value_nodes, Limits, NodeBudget};
 pub use load::{
     check_text, decode_first_document, empty_error, load_bytes, load_chunk, load_path, load_str,
-    read_path, split_stream, Chunk, DuplicateKey, Entry, LoadError, LoadErrorKind, Loaded,
+    load_str_with, read_path, split_stream, Chunk, DuplicateKey, Entry, LoadError, LoadErrorKind,
+    Loaded,
 };
 pub use names::nearest;
 pub use object::{Fields, Object, ObjectRef, Source};
 pub use pos::{Pos, SpanNode};
 pub use redact::{mask, Redactor, MIN_SECRET_CHARS};
+pub use yaml::Decoding;
 pub mod patch;
 pub mod rule;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::limits::{Limits, NodeBudget};
 use crate::object::{Object, Source};
 use crate::pos::{Pos, SpanNode};
-use crate::yaml::{self, DecodeError, Item};
+use crate::yaml::{self, DecodeError, Decoding, Item};
 
 /// A key that appears twice in one mapping. The API server keeps the last value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,6 +206,11 @@ pub fn empty_error(display: &str) -> LoadError {
 /// at the next `---` document marker, so one broken document does not hide the others. Text
 /// that decodes to more nodes than [`Limits::max_file_nodes`] is refused with one error.
 pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
+    load_str_with(text, display, limits, Decoding::FastPath)
+}
+
+/// [`load_str`] with the given YAML scanner: both give the same result, which the tests check.
+pub fn load_str_with(text: &str, display: &str, limits: &Limits, decoding: Decoding) -> Loaded {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Source::new(display);
     let mut out = Loaded::default();
@@ -214,7 +219,7 @@ pub fn load_str(text: &str, display: &str, limits: &Limits) -> Loaded {
         first_line: 0,
     };
     let budget = NodeBudget::file(limits);
-    load_chunk(chunk, &source, limits, &budget, &mut |entry| {
+    load_chunk_with(chunk, &source, limits, &budget, decoding, &mut |entry| {
         out.push(entry)
     });
     if let Some(error) = budget.error(display) {
@@ -278,6 +283,17 @@ pub fn load_chunk(
     budget: &NodeBudget,
     sink: &mut dyn FnMut(Entry),
 ) -> usize {
+    load_chunk_with(chunk, source, limits, budget, Decoding::FastPath, sink)
+}
+
+fn load_chunk_with(
+    chunk: Chunk<'_>,
+    source: &Arc<Source>,
+    limits: &Limits,
+    budget: &NodeBudget,
+    decoding: Decoding,
+    sink: &mut dyn FnMut(Entry),
+) -> usize {
     let mut text = std::borrow::Cow::Borrowed(chunk.text);
     let mut document = 0usize;
     let mut offset = 0usize;
@@ -285,32 +301,40 @@ pub fn load_chunk(
     let mut padded = 0usize;
     // Entries of the current pass already delivered before a retry of the same text.
     let mut delivered = 0usize;
+    // Columns added at the start of lines by `relax_quoted_indentation`.
+    let mut shifts = yaml::ColumnShifts::new();
     while !budget.is_spent() {
         let mut fatal: Option<DecodeError> = None;
         let mut seen = 0usize;
-        let charged =
-            yaml::decode(
-                &text[offset..],
-                line_offset,
-                limits,
-                budget,
-                &mut |item| match item {
-                    Item::Error(err) if err.fatal => fatal = Some(err),
-                    item => {
-                        seen += 1;
-                        if seen > delivered {
-                            deliver(item, source, document, sink);
-                            document += 1;
-                        }
+        let charged = yaml::decode(
+            &text[offset..],
+            line_offset,
+            &shifts,
+            limits,
+            budget,
+            decoding,
+            &mut |item| match item {
+                Item::Error(err) if err.fatal => fatal = Some(err),
+                item => {
+                    seen += 1;
+                    if seen > delivered {
+                        deliver(item, source, document, sink);
+                        document += 1;
                     }
-                },
-            );
+                }
+            },
+        );
         delivered = delivered.max(seen);
         let Some(err) = fatal.filter(|_| !budget.is_spent()) else {
             break;
         };
         let relative = Pos::new(err.pos.line.saturating_sub(chunk.first_line), err.pos.col);
-        if let Some(fixed) = relax_flow_indentation(&text, relative, &err.message, &mut padded) {
+        let fixed =
+            relax_flow_indentation(&text, relative, &err.message, &mut padded).or_else(|| {
+                let at = (relative, chunk.first_line);
+                relax_quoted_indentation(&text, at, &err.message, &mut padded, &mut shifts)
+            });
+        if let Some(fixed) = fixed {
             // The pass is decoded again: its nodes are charged again.
             budget.release(charged);
             text = std::borrow::Cow::Owned(fixed);
@@ -390,6 +414,120 @@ fn relax_flow_indentation(
     fixed.push_str(&new_lead);
     fixed.push_str(&text[line_start + lead.len()..]);
     Some(fixed)
+}
+
+/// go-yaml (like libyaml and PyYAML) does not check the indentation of the continuation lines
+/// of a quoted scalar, so the API server accepts
+///
+/// ```yaml
+/// spec:
+///   description: "a long text
+///   that goes on"
+/// ```
+///
+/// which the YAML 1.2 parser rejects (the lines after the first must be indented more than the
+/// key). The leading white space of those lines is not part of the value (line folding drops
+/// it), so indenting them as far as the opening quote changes nothing but the parser's verdict:
+/// rewrite the scalar's continuation lines that way and parse again (at most 64 times per file,
+/// shared with [`relax_flow_indentation`]). The spaces added are recorded in `shifts`, so that
+/// positions on those lines (after the closing quote) stay those of the original text. A
+/// document marker inside the scalar, or a scalar that never ends, stays an error, as in
+/// go-yaml.
+///
+/// `at` is the scalar's opening quote (line relative to the chunk, column in the original text)
+/// and the number of lines of the stream before the chunk.
+fn relax_quoted_indentation(
+    text: &str,
+    (pos, first_line): (Pos, u32),
+    message: &str,
+    padded: &mut usize,
+    shifts: &mut yaml::ColumnShifts,
+) -> Option<String> {
+    if !message.ends_with("invalid indentation in quoted scalar") || *padded >= 64 || pos.line == 0
+    {
+        return None;
+    }
+    let line_start = text
+        .split_inclusive('\n')
+        .take(pos.line as usize - 1)
+        .map(str::len)
+        .sum::<usize>();
+    // The column of the quote in `text`, which may already have spaces added on this line.
+    let added = shifts.get(&(first_line + pos.line)).copied().unwrap_or(0);
+    let quote_col = (pos.col + added).checked_sub(1)? as usize;
+    let (quote_at, quote) = text[line_start..]
+        .char_indices()
+        .take_while(|&(_, c)| c != '\n')
+        .nth(quote_col)?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    // Byte offsets of the starts of the continuation lines, up to the one with the closing quote.
+    let mut lines = Vec::new();
+    let body = &text[line_start + quote_at + 1..];
+    let mut chars = body.char_indices();
+    let base = line_start + quote_at + 1;
+    let mut closed = false;
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\n' => {
+                let next = &body[at + 1..];
+                if is_document_marker(next) || is_document_end(next) {
+                    return None;
+                }
+                lines.push(base + at + 1);
+            }
+            '\\' if quote == '"' => {
+                if let Some((at, '\n')) = chars.next() {
+                    lines.push(base + at + 1);
+                }
+            }
+            '\'' if quote == '\'' => {
+                if body[at + 1..].starts_with('\'') {
+                    chars.next();
+                } else {
+                    closed = true;
+                    break;
+                }
+            }
+            '"' if quote == '"' => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    if !closed {
+        return None;
+    }
+    let mut fixed = String::with_capacity(text.len() + lines.len() * quote_col);
+    let mut copied = 0;
+    let first_number = pos.line;
+    let mut changed = false;
+    for (index, &start) in lines.iter().enumerate() {
+        let spaces = text[start..].bytes().take_while(|&b| b == b' ').count();
+        let Some(pad) = quote_col.checked_sub(spaces).filter(|&pad| pad > 0) else {
+            continue;
+        };
+        fixed.push_str(&text[copied..start]);
+        fixed.extend(std::iter::repeat_n(' ', pad));
+        copied = start;
+        changed = true;
+        let line = first_line + first_number + index as u32 + 1;
+        *shifts.entry(line).or_default() += pad as u32;
+    }
+    if !changed {
+        return None;
+    }
+    fixed.push_str(&text[copied..]);
+    *padded += 1;
+    Some(fixed)
+}
+
+/// Whether `line` starts with a document end marker (`...` then a blank or the end).
+fn is_document_end(line: &str) -> bool {
+    line.strip_prefix("...")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
 /// Whether the end of `before` (text from the start of the stream) is inside an open flow
@@ -586,20 +724,28 @@ fn add_list(
 pub fn decode_first_document(text: &str, limits: &Limits) -> Result<Option<Value>, LoadError> {
     let mut first: Option<Result<Value, LoadError>> = None;
     let budget = NodeBudget::file(limits);
-    yaml::decode(text, 0, limits, &budget, &mut |item| {
-        if first.is_some() {
-            return;
-        }
-        first = Some(match item {
-            Item::Document(doc) => Ok(doc.value),
-            Item::Error(err) => Err(LoadError {
-                file: String::new(),
-                pos: err.pos,
-                kind: LoadErrorKind::Syntax,
-                message: err.message,
-            }),
-        });
-    });
+    yaml::decode(
+        text,
+        0,
+        &yaml::ColumnShifts::new(),
+        limits,
+        &budget,
+        Decoding::FastPath,
+        &mut |item| {
+            if first.is_some() {
+                return;
+            }
+            first = Some(match item {
+                Item::Document(doc) => Ok(doc.value),
+                Item::Error(err) => Err(LoadError {
+                    file: String::new(),
+                    pos: err.pos,
+                    kind: LoadErrorKind::Syntax,
+                    message: err.message,
+                }),
+            });
+        },
+    );
     if let Some(error) = budget.error("") {
         return Err(error);
     }

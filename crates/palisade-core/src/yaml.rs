@@ -10,6 +10,7 @@ use saphyr_parser::input::SkipTabs;
 use saphyr_parser::{Event, Input, Parser, ScalarStyle, ScanError, Span, StrInput};
 use serde_json::{Map, Number, Value};
 
+use crate::fast;
 use crate::limits::{Limits, NodeBudget};
 use crate::load::DuplicateKey;
 use crate::pointer;
@@ -279,15 +280,33 @@ impl Input for BudgetedInput<'_> {
     }
 }
 
-fn pos_of(span: &Span, line_offset: u32) -> Pos {
-    Pos::new(
+/// Columns added at the start of some lines of the text before it was decoded (see
+/// `relax_quoted_indentation` in the loader), by line number in the decoder's positions: they
+/// are taken off the columns reported on those lines, so positions stay those of the original
+/// text.
+pub(crate) type ColumnShifts = std::collections::BTreeMap<u32, u32>;
+
+fn shifted(line: u32, col: u32, shifts: &ColumnShifts) -> Pos {
+    let col = match shifts.get(&line) {
+        Some(&added) => col.saturating_sub(added).max(1),
+        None => col,
+    };
+    Pos::new(line, col)
+}
+
+fn pos_of(span: &Span, line_offset: u32, shifts: &ColumnShifts) -> Pos {
+    shifted(
         span.start.line() as u32 + line_offset,
         span.start.col() as u32 + 1,
+        shifts,
     )
 }
 
 /// Decodes every document of `text`, calling `emit` for each document or error. `line_offset`
 /// is added to every line (used when parsing resumes after a syntax error).
+///
+/// `shifts` maps lines (numbered as in the positions reported) to columns the caller added at
+/// their start; positions on those lines are given in the original columns.
 ///
 /// Every node decoded is charged to `budget`; once it is spent (by this call or by another
 /// thread decoding another part of the same file), decoding stops at once, the document being
@@ -295,8 +314,10 @@ fn pos_of(span: &Span, line_offset: u32) -> Pos {
 pub(crate) fn decode(
     text: &str,
     line_offset: u32,
+    shifts: &ColumnShifts,
     limits: &Limits,
     budget: &NodeBudget,
+    decoding: Decoding,
     emit: &mut dyn FnMut(Item),
 ) -> usize {
     let mut decoder = Decoder {
@@ -305,6 +326,8 @@ pub(crate) fn decode(
         unflushed: 0,
         seen: budget.used(),
         charged: 0,
+        document_nodes: 0,
+        deferred: false,
         stopped: false,
         anchors: HashMap::new(),
         stack: Vec::new(),
@@ -314,6 +337,115 @@ pub(crate) fn decode(
         root: None,
         skipping: None,
     };
+    // The fast scanner reports positions in the text it is given: not after columns were
+    // added to it. The full parser keeps directives (`%TAG`) from one document to the next:
+    // a stream with directives is left to it whole.
+    let fast = decoding == Decoding::FastPath
+        && shifts.is_empty()
+        && !(text.starts_with('%') || text.contains("\n%"));
+    let (mut at, mut lines) = (0usize, 0u32);
+    loop {
+        if fast {
+            let mut sink = FastSink {
+                decoder: &mut decoder,
+                emit: &mut *emit,
+                last: Pos::new(line_offset + lines + 1, 1),
+            };
+            sink.decoder.deferred = true;
+            let end = fast::scan(&text[at..], line_offset + lines, &mut sink);
+            decoder.deferred = false;
+            match end {
+                fast::End::Done(end) => {
+                    decoder.flush(end);
+                    return decoder.charged;
+                }
+                fast::End::Stopped => return decoder.charged,
+                fast::End::Fallback {
+                    at: document,
+                    lines: before,
+                } => {
+                    decoder.abandon_document();
+                    at += document;
+                    lines += before;
+                }
+            }
+        }
+        let rest = &text[at..];
+        match full_parse(&mut decoder, rest, line_offset + lines, shifts, fast, emit) {
+            Some((document, before)) => {
+                at += document;
+                lines += before;
+            }
+            None => return decoder.charged,
+        }
+    }
+}
+
+/// Which YAML scanner decodes the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Decoding {
+    /// The scanner for the block-style subset manifests are written in, and the full parser
+    /// for every document outside it (the default).
+    #[default]
+    FastPath,
+    /// The full YAML parser alone (to compare the two, in tests and benchmarks).
+    FullParser,
+}
+
+/// The fast scanner's events go to the decoder; documents to `emit`. The budget is charged at
+/// the end of each document, and a document that would cross it goes to the full parser, which
+/// stops at the node that crosses it (the fast scanner could have reported nodes past an error
+/// the full parser finds first, looking ahead).
+struct FastSink<'d, 'l, 'e> {
+    decoder: &'d mut Decoder<'l>,
+    emit: &'e mut dyn FnMut(Item),
+    /// The position of the last event.
+    last: Pos,
+}
+
+impl fast::Sink for FastSink<'_, '_, '_> {
+    fn start_document(&mut self) {
+        self.decoder.start_document();
+    }
+
+    fn room(&self) -> bool {
+        let counted = self.decoder.seen.saturating_add(self.decoder.unflushed);
+        counted < self.decoder.budget.limit()
+    }
+
+    fn event(&mut self, event: Event<'_>, pos: Pos) {
+        self.last = pos;
+        self.decoder.event(event, pos);
+    }
+
+    fn end_document(&mut self) {
+        if let Some(item) = self.decoder.end_document() {
+            (self.emit)(item);
+        }
+        if self.decoder.unflushed >= CHARGE_BATCH {
+            self.decoder.flush(self.last);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.decoder.stopped
+    }
+}
+
+/// Decodes `text` with the full parser. With `one_document`, stops after the first document
+/// that the next one's `---` line ends, and returns the byte offset and line number (from 0)
+/// of that line, where the fast scanner can take over again; otherwise decodes to the end.
+/// The parser knows anchors from one document to the next (an alias to an earlier document's
+/// anchor is then an error of the decoder, not of the parser): after a document with an
+/// anchor, it decodes the rest of the text.
+fn full_parse(
+    decoder: &mut Decoder<'_>,
+    text: &str,
+    line_offset: u32,
+    shifts: &ColumnShifts,
+    one_document: bool,
+    emit: &mut dyn FnMut(Item),
+) -> Option<(usize, u32)> {
     let ahead = ReadAhead {
         indicators: Cell::new(0),
         allowed: Cell::new(decoder.allowed()),
@@ -324,9 +456,10 @@ pub(crate) fn decode(
         ahead: &ahead,
     });
     let mut pos = Pos::new(line_offset + 1, 1);
+    let mut anchored = false;
     loop {
         if decoder.stopped {
-            return decoder.charged;
+            return None;
         }
         let mut next = parser.next_event();
         if ahead.cut.get() {
@@ -336,22 +469,22 @@ pub(crate) fn decode(
                 if event == Event::StreamEnd {
                     break;
                 }
-                pos = pos_of(&span, line_offset);
+                pos = pos_of(&span, line_offset, shifts);
                 next = parser.next_event();
             }
             decoder.charge(ahead.indicators.get(), pos);
             decoder.flush(pos);
-            return decoder.charged;
+            return None;
         }
         let (event, span) = match next {
             None => break,
             Some(Ok(pair)) => pair,
             Some(Err(err)) => {
-                emit(Item::Error(scan_error(&err, line_offset)));
+                emit(Item::Error(scan_error(&err, line_offset, shifts)));
                 break;
             }
         };
-        pos = pos_of(&span, line_offset);
+        pos = pos_of(&span, line_offset, shifts);
         match event {
             Event::StreamEnd => break,
             Event::StreamStart | Event::Nothing => {}
@@ -360,20 +493,52 @@ pub(crate) fn decode(
                 if let Some(item) = decoder.end_document() {
                     emit(item);
                 }
+                if one_document && !anchored && !decoder.stopped {
+                    if let Some(resume) = marker_line(text, span.start.line()) {
+                        return Some(resume);
+                    }
+                }
             }
-            other => decoder.event(other, pos),
+            other => {
+                anchored |= matches!(
+                    other,
+                    Event::Scalar(_, _, anchor, _)
+                        | Event::SequenceStart(anchor, _)
+                        | Event::MappingStart(anchor, _) if anchor != 0
+                );
+                decoder.event(other, pos);
+            }
         }
         ahead.indicators.set(0);
         ahead.allowed.set(decoder.allowed());
     }
     decoder.flush(pos);
-    decoder.charged
+    None
 }
 
-fn scan_error(err: &ScanError, line_offset: u32) -> DecodeError {
+/// The byte offset and number (from 0) of line `line` (from 1) of `text`, when it is a `---`
+/// line.
+fn marker_line(text: &str, line: usize) -> Option<(usize, u32)> {
+    let index = line.checked_sub(1)?;
+    let start = if index == 0 {
+        0
+    } else {
+        text.match_indices('\n').nth(index - 1)?.0 + 1
+    };
+    let rest = &text[start..];
+    let is_marker = rest.starts_with("---")
+        && matches!(rest.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\n'));
+    is_marker.then_some((start, index as u32))
+}
+
+fn scan_error(err: &ScanError, line_offset: u32, shifts: &ColumnShifts) -> DecodeError {
     let marker = err.marker();
     DecodeError {
-        pos: Pos::new(marker.line() as u32 + line_offset, marker.col() as u32 + 1),
+        pos: shifted(
+            marker.line() as u32 + line_offset,
+            marker.col() as u32 + 1,
+            shifts,
+        ),
         message: match err.info() {
             "recursion limit exceeded" => {
                 "invalid YAML: nesting too deep for the parser (recursion limit exceeded)"
@@ -394,6 +559,11 @@ struct Decoder<'l> {
     seen: usize,
     /// Nodes this decoder charged to the budget.
     charged: usize,
+    /// `charged + unflushed` when the current document started.
+    document_nodes: usize,
+    /// Nodes are charged to the budget at the end of a document only (while the fast scanner
+    /// decodes: its document may still go to the full parser).
+    deferred: bool,
     /// The budget is spent: decoding ends.
     stopped: bool,
     anchors: HashMap<usize, Node>,
@@ -408,12 +578,29 @@ struct Decoder<'l> {
 
 impl Decoder<'_> {
     fn start_document(&mut self) {
+        self.document_nodes = self.charged.saturating_add(self.unflushed);
         self.anchors.clear();
         self.clear_stack();
         self.alias_nodes = 0;
         self.duplicates.clear();
         self.root = None;
         self.skipping = None;
+    }
+
+    /// Forgets the current document, which the full parser decodes again: its nodes are no
+    /// longer counted.
+    fn abandon_document(&mut self) {
+        let counted = self.charged.saturating_add(self.unflushed);
+        let nodes = counted.saturating_sub(self.document_nodes);
+        let unflushed = nodes.min(self.unflushed);
+        self.unflushed -= unflushed;
+        let flushed = nodes - unflushed;
+        if flushed > 0 {
+            self.budget.release(flushed);
+            self.charged -= flushed;
+            self.seen = self.seen.saturating_sub(flushed);
+        }
+        self.start_document();
     }
 
     fn clear_stack(&mut self) {
@@ -435,7 +622,7 @@ impl Decoder<'_> {
     /// Counts `nodes` decoded at `pos`; false (and decoding stops) once the budget is spent.
     fn charge(&mut self, nodes: usize, pos: Pos) -> bool {
         self.unflushed = self.unflushed.saturating_add(nodes);
-        if self.unflushed < CHARGE_BATCH
+        if (self.deferred || self.unflushed < CHARGE_BATCH)
             && self.seen.saturating_add(self.unflushed) <= self.budget.limit()
         {
             return true;

@@ -168,3 +168,34 @@ fn typed_list_items_take_the_element_kind() {
     assert_eq!((o.kind(), o.api_version(), o.name()), ("Pod", "v1", "a"));
     assert_eq!(o.locate("/metadata/name"), Pos::new(5, 5));
 }
+
+#[test]
+fn quoted_scalar_continuation_lines_at_the_key_s_indentation_are_accepted_like_go_yaml() {
+    // The Gatekeeper library's httpsonly template: a double-quoted description whose second
+    // line is indented as far as its key (the YAML 1.2 parser wants one more column).
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"When set to `true` the TLS {} is optional, defaults\n  to false.\"\n  b: 'it''s\nnot indented\n\n  at all'   # comment\n  c: [\"x\n y\", z]\n  d: ok\n";
+    let o = one(text);
+    assert_eq!(
+        o.value["data"],
+        json!({
+            "a": "When set to `true` the TLS {} is optional, defaults to false.",
+            "b": "it's not indented\nat all",
+            "c": ["x y", "z"],
+            "d": "ok",
+        })
+    );
+    assert_eq!(o.locate_value("/data/a"), Pos::new(6, 6));
+    assert_eq!(o.locate_value("/data/b"), Pos::new(8, 6));
+    // On a rewritten line, positions are those of the original text.
+    assert_eq!(o.locate_value("/data/c/1"), Pos::new(13, 6));
+    assert_eq!(o.locate("/data/d"), Pos::new(14, 3));
+}
+
+#[test]
+fn quoted_scalars_cut_by_a_document_marker_stay_errors() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: \"x\n---\ny\"\n";
+    let loaded = load_str(text, "t.yaml", &Limits::default());
+    assert!(loaded.objects.is_empty());
+    assert!(!loaded.errors.is_empty());
+    assert_eq!(loaded.errors[0].pos, Pos::new(6, 6));
+}
