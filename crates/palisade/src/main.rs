@@ -37,7 +37,7 @@ enum Command {
     #[command(subcommand)]
     Rbac(cmd::rbac::RbacCommand),
     /// Run the admission webhook.
-    Serve(cmd::serve::ServeArgs),
+    Serve(Box<cmd::serve::ServeArgs>),
     /// Pod Security Admission's verdict on pods and workloads, and the level each namespace can
     /// enforce (`pss suggest`).
     Pss(cmd::pss::PssArgs),
@@ -119,7 +119,7 @@ fn main() -> ExitCode {
         Command::Fix(args) => cmd::fix::run(args),
         Command::Netpol(command) => cmd::netpol::run(command),
         Command::Rbac(command) => cmd::rbac::run(command),
-        Command::Serve(args) => cmd::serve::run(args),
+        Command::Serve(args) => cmd::serve::run(*args),
         Command::Pss(args) => cmd::pss::run(args),
         Command::Node(args) => cmd::node::run(args),
         Command::Audit(args) => cmd::audit::run(args),
