@@ -22,10 +22,12 @@ mkdir -p "$work"
 git worktree add --quiet --detach "$work/base" "$base"
 trap 'git worktree remove --force "$work/base"' EXIT
 
-# Both builds share one target directory, so dependencies are compiled once.
+# The base builds in a target directory of its own (kept between runs): cargo names a workspace
+# crate's artifacts without its path, so in a shared target one tree's build could stand for
+# the other's.
 echo "building $base (release) ..." >&2
-(cd "$work/base" && CARGO_TARGET_DIR=$root/target cargo build --release --quiet -p palisade)
-cp target/release/palisade "$work/palisade-base"
+(cd "$work/base" && CARGO_TARGET_DIR=$root/target/same-reports-base cargo build --release --quiet -p palisade)
+cp target/same-reports-base/release/palisade "$work/palisade-base"
 echo "building the working tree (release) ..." >&2
 cargo build --release --quiet -p palisade -p palisade-bench --bins
 cp target/release/palisade "$work/palisade-head"
