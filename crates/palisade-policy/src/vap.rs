@@ -139,17 +139,25 @@ impl MatchResources {
             }
         }
         if let Some(sel) = &self.namespace_selector {
-            if t.is_namespace {
-                return sel.matches(&t.labels);
-            }
-            if !t.namespace.is_empty() {
-                let empty = BTreeMap::new();
-                return sel.matches(t.namespace_labels.unwrap_or(&empty));
+            let (name, labels) = if t.is_namespace {
+                (t.name, Some(&t.labels))
+            } else {
+                (t.namespace, t.namespace_labels)
+            };
+            if t.is_namespace || !name.is_empty() {
+                // The API server labels every Namespace with its name, whatever its manifest
+                // says, so a selector on that label works even when the Namespace is not known.
+                let mut labels = labels.cloned().unwrap_or_default();
+                labels.insert(NAME_LABEL.to_owned(), name.to_owned());
+                return sel.matches(&labels);
             }
         }
         true
     }
 }
+
+/// The label the API server gives every Namespace: its name.
+const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 pub(crate) struct VapTarget<'a> {
     group: &'a str,

@@ -230,3 +230,44 @@ fn audit_annotations_are_named_after_the_policy_and_join_the_values_of_its_bindi
         .audit_annotations
         .is_empty());
 }
+
+#[test]
+fn a_namespace_selector_sees_the_name_label_the_api_server_sets() {
+    let text = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: no-replicas
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: ["apps"]
+      apiVersions: ["v1"]
+      operations: ["CREATE"]
+      resources: ["deployments"]
+  validations:
+    - expression: "object.spec.replicas == 0"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: no-replicas
+spec:
+  policyName: no-replicas
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchExpressions:
+      - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system]}
+"#;
+    let loaded = load_str(text, "vap.yaml", &Limits::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let (set, errors) = PolicySet::load(&loaded.objects);
+    assert!(errors.is_empty(), "{errors:?}");
+    // Neither Namespace is known: the label comes from the namespace's name alone.
+    let exempt = set.review(&deployment("kube-system", 2, json!({})));
+    assert!(exempt.violations.is_empty(), "{:?}", exempt.violations);
+    let denied = set.review(&deployment("apps", 2, json!({})));
+    assert_eq!(denied.violations.len(), 1, "{:?}", denied.violations);
+}
