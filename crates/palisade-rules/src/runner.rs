@@ -162,6 +162,11 @@ impl Engine {
         &self.rules
     }
 
+    /// The configuration's severity for rule `id`, when it overrides the rule's own.
+    pub fn severity_override(&self, id: &str) -> Option<Severity> {
+        self.severity.get(id).copied()
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

@@ -34,7 +34,7 @@ fn start(extra: &[&str]) -> Server {
         .local_addr()
         .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["serve", "--self-signed", "127.0.0.1", "--no-config"])
+        .args(["serve", "--self-signed", "127.0.0.1"])
         .args(["--addr", &addr.to_string(), "--audit-unauthenticated"])
         .args(extra)
         .stdin(Stdio::null())
@@ -120,8 +120,8 @@ fn event_list() -> String {
     json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [exec, pod]}).to_string()
 }
 
-/// The rules of the alerts in `path` once at least `n` lines are there.
-fn alert_rules(path: &std::path::Path, n: usize) -> Vec<String> {
+/// The alerts in `path` once at least `n` lines are there.
+fn alerts(path: &std::path::Path, n: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -132,7 +132,7 @@ fn alert_rules(path: &std::path::Path, n: usize) -> Vec<String> {
                 .map(|l| {
                     let alert: Value = serde_json::from_str(l).expect("each line is JSON");
                     assert_eq!(alert["source"], "k8s_audit", "{l}");
-                    alert["rule"].as_str().unwrap().to_owned()
+                    alert
                 })
                 .collect();
         }
@@ -152,6 +152,7 @@ fn audit_alerts_are_appended_to_the_file() {
     // Appended: what the file holds already stays.
     std::fs::write(&path, "{\"source\":\"k8s_audit\",\"rule\":\"earlier\"}\n").unwrap();
     let server = start(&[
+        "--no-config",
         "--audit-alerts",
         path.to_str().unwrap(),
         "--audit-queue",
@@ -161,10 +162,43 @@ fn audit_alerts_are_appended_to_the_file() {
         server.request("POST", "/audit", &event_list()).unwrap(),
         200
     );
-    let rules = alert_rules(&path, 3);
+    let rules: Vec<_> = alerts(&path, 3)
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(rules[0], "earlier");
     assert!(rules.iter().any(|r| r == "EVT001"), "{rules:?}");
     assert!(rules.iter().any(|r| r == "POD001"), "{rules:?}");
+}
+
+#[test]
+fn the_configured_severities_apply_to_the_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alerts.jsonl");
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, "severity:\n  EVT001: critical\n  POD001: low\n").unwrap();
+    let server = start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--audit-alerts",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        server.request("POST", "/audit", &event_list()).unwrap(),
+        200
+    );
+    let alerts = alerts(&path, 2);
+    let priority = |rule: &str| {
+        let alert = alerts.iter().find(|a| a["rule"] == rule);
+        alert.map(|a| a["priority"].as_str().unwrap().to_owned())
+    };
+    // By default EVT001 alerts at Warning and POD001 at Critical.
+    assert_eq!(
+        priority("EVT001").as_deref(),
+        Some("Critical"),
+        "{alerts:?}"
+    );
+    assert_eq!(priority("POD001").as_deref(), Some("Notice"), "{alerts:?}");
 }
 
 #[test]

@@ -90,8 +90,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     for w in &engine.warnings {
         eprintln!("warning: {w}");
     }
-    let builtin = (!args.no_builtin)
-        .then(|| EventRunner::new(std::sync::Arc::new(engine)).with_severity(&config.severity));
+    let builtin = (!args.no_builtin).then(|| EventRunner::new(std::sync::Arc::new(engine)));
     let mut pipeline = AuditPipeline::new(builtin, ruleset);
     let files = if args.files.is_empty() {
         vec!["-".to_owned()]

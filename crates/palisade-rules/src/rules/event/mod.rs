@@ -17,7 +17,6 @@ pub mod audit_role_dangerous_grant;
 pub mod audit_secret_read;
 pub mod audit_system_role_changed;
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use palisade_audit::{Alert, AuthFailures, Event, FailureSpike, Item, Priority, Request, Ruleset};
@@ -76,9 +75,6 @@ pub struct EventRunner {
     engine: Arc<Engine>,
     rules: Vec<&'static dyn Rule>,
     failures: AuthFailures,
-    /// The configuration's severity overrides, by rule ID (the per-object rules get theirs from
-    /// the engine).
-    severity: HashMap<&'static str, Severity>,
 }
 
 impl EventRunner {
@@ -88,18 +84,7 @@ impl EventRunner {
             engine,
             rules,
             failures: AuthFailures::new(FAILURE_WINDOW_SECS, FAILURE_THRESHOLD),
-            severity: HashMap::new(),
         }
-    }
-
-    /// Applies the configuration's severity overrides (`severity:` by rule ID or slug) to the
-    /// event rules' findings, as the engine applies them to every other rule's.
-    pub fn with_severity(mut self, overrides: &BTreeMap<String, Severity>) -> Self {
-        self.severity = overrides
-            .iter()
-            .filter_map(|(name, sev)| Some((crate::registry::find(name)?.meta().id, *sev)))
-            .collect();
-        self
     }
 
     /// Goes on with another engine (a reloaded configuration), keeping the windows' state.
@@ -147,7 +132,8 @@ impl EventRunner {
             let mut emits = Vec::new();
             check.check_event(&cx, &mut emits);
             let meta = rule.meta();
-            let overridden = self.severity.get(meta.id).copied();
+            // The configuration's severity wins, as the engine does for every other rule.
+            let overridden = self.engine.severity_override(meta.id);
             out.extend(emits.into_iter().map(|e| EventFinding {
                 rule: meta,
                 severity: overridden.or(e.severity).unwrap_or(meta.severity),
