@@ -3,106 +3,20 @@
 //! TLS on loopback.
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use serde_json::{json, Value};
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    tls: Arc<ClientConfig>,
-}
+mod serve_process;
+use serve_process::Server;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// Starts the server with `/audit` open to any caller.
 fn start(extra: &[&str]) -> Server {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["serve", "--self-signed", "127.0.0.1"])
-        .args(["--addr", &addr.to_string(), "--audit-unauthenticated"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut bundle = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut bundle)
-        .unwrap();
-    let ca = base64::engine::general_purpose::STANDARD
-        .decode(bundle.trim())
-        .expect("the CA bundle is base64");
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&ca) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let server = Server {
-        child,
-        addr,
-        tls: Arc::new(tls),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while server.request("GET", "/healthz", "").ok() != Some(200) {
-        assert!(Instant::now() < deadline, "the server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
-impl Server {
-    /// One request on its own connection; the answer's status.
-    fn request(&self, method: &str, path: &str, body: &str) -> std::io::Result<u16> {
-        let tcp = TcpStream::connect(self.addr)?;
-        tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let name = ServerName::try_from("127.0.0.1").unwrap();
-        let connection = ClientConnection::new(self.tls.clone(), name)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let mut tls = StreamOwned::new(connection, tcp);
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
-             content-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        tls.write_all(request.as_bytes())?;
-        tls.flush()?;
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if tls.read(&mut byte)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8_lossy(&head);
-        Ok(head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0))
-    }
+    serve_process::start(
+        &[&["--audit-unauthenticated"], extra].concat(),
+        Stdio::null(),
+    )
 }
 
 fn event_list() -> String {
@@ -159,7 +73,10 @@ fn audit_alerts_are_appended_to_the_file() {
         "4",
     ]);
     assert_eq!(
-        server.request("POST", "/audit", &event_list()).unwrap(),
+        server
+            .request("POST", "/audit", &event_list())
+            .unwrap()
+            .status,
         200
     );
     let rules: Vec<_> = alerts(&path, 3)
@@ -184,7 +101,10 @@ fn the_configured_severities_apply_to_the_alerts() {
         path.to_str().unwrap(),
     ]);
     assert_eq!(
-        server.request("POST", "/audit", &event_list()).unwrap(),
+        server
+            .request("POST", "/audit", &event_list())
+            .unwrap()
+            .status,
         200
     );
     let alerts = alerts(&path, 2);

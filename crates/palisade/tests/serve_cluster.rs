@@ -5,21 +5,15 @@
 #![cfg(unix)]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use palisade_testserver::TestServer;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use serde_json::{json, Value};
 
-type Tls = StreamOwned<ClientConnection, TcpStream>;
+mod serve_process;
+use serve_process::Server;
 
 /// The cluster: a namespace without Pod Security labels whose default service account a Role
 /// binds, and a locked namespace (restricted, default deny).
@@ -75,118 +69,16 @@ spec:
   policyTypes: [Ingress, Egress]
 "#;
 
-/// A running `palisade serve` and a TLS configuration that trusts it.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    tls: Arc<ClientConfig>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Answer {
-    status: u16,
-    body: String,
-}
-
 fn start(dir: &Path, extra: &[&str]) -> Server {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     // Every finding goes to the audit annotation, one `ID at field` each.
     let webhook = dir.join("webhook.yaml");
     std::fs::write(&webhook, "webhook:\n  mode: audit\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["serve", "--no-config", "--self-signed", "127.0.0.1"])
-        .args(["--addr", &addr.to_string()])
-        .arg("--webhook-config")
-        .arg(&webhook)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut bundle = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut bundle)
-        .unwrap();
-    let ca = base64::engine::general_purpose::STANDARD
-        .decode(bundle.trim())
-        .expect("the CA bundle is base64");
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&ca) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let server = Server {
-        child,
-        addr,
-        tls: Arc::new(tls),
-    };
-    wait_for("/healthz", || {
-        server.get("/healthz").ok().filter(|a| a.status == 200)
-    });
-    server
+    let webhook = webhook.to_str().unwrap();
+    let args = [&["--no-config", "--webhook-config", webhook], extra].concat();
+    serve_process::start(&args, Stdio::null())
 }
 
 impl Server {
-    fn request(&self, method: &str, path: &str, body: &str) -> std::io::Result<Answer> {
-        let tcp = TcpStream::connect(self.addr)?;
-        tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let name = ServerName::try_from("127.0.0.1").unwrap();
-        let connection = ClientConnection::new(self.tls.clone(), name)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let mut tls: Tls = StreamOwned::new(connection, tcp);
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
-             content-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        tls.write_all(request.as_bytes())?;
-        tls.flush()?;
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if tls.read(&mut byte)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            head.push(byte[0]);
-        }
-        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0u8; length];
-        tls.read_exact(&mut body)?;
-        Ok(Answer {
-            status,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
-    }
-
-    fn get(&self, path: &str) -> std::io::Result<Answer> {
-        self.request("GET", path, "")
-    }
-
     /// The findings of a review of `pod` (CREATE), as `ID at field`.
     fn findings(&self, pod: &Value) -> BTreeSet<String> {
         let review = json!({
