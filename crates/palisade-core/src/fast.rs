@@ -1112,8 +1112,6 @@ mod tests {
     //! The scanner's events against the full parser's, event by event with their positions
     //! (the end of a collection or document has no position the decoder uses).
 
-    use std::path::{Path, PathBuf};
-
     use proptest::prelude::*;
     use saphyr_parser::Parser;
 
@@ -1266,31 +1264,13 @@ mod tests {
         }
     }
 
-    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                files(&path, out);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            {
-                out.push(path);
-            }
-        }
-    }
-
     #[test]
     fn corpus_events_match_the_full_parser() {
         let Some(root) = palisade_testdata::shared("corpus", "corpus_events_match_the_full_parser")
         else {
             return;
         };
-        let mut paths = Vec::new();
-        files(&root, &mut paths);
+        let paths = palisade_testdata::files_with(&root, &["yaml", "yml", "json"]);
         assert!(paths.len() > 1000, "only {} corpus files", paths.len());
         let (mut whole, mut bytes, mut fast_bytes) = (0usize, 0usize, 0usize);
         let mut left = Vec::new();

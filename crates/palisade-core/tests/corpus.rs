@@ -1,26 +1,7 @@
 //! Every file of the real-world corpus (`../shared/corpus`) loads within the default limits:
 //! the node budget refuses none of them, with a wide margin.
 
-use std::path::{Path, PathBuf};
-
 use palisade_core::{load_chunk, Chunk, Limits, LoadErrorKind, NodeBudget, Source};
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-        {
-            out.push(path);
-        }
-    }
-}
 
 #[test]
 fn no_corpus_file_is_refused_by_the_default_limits() {
@@ -29,8 +10,7 @@ fn no_corpus_file_is_refused_by_the_default_limits() {
     else {
         return;
     };
-    let mut paths = Vec::new();
-    files(&root, &mut paths);
+    let paths = palisade_testdata::files_with(&root, &["yaml", "yml", "json"]);
     assert!(paths.len() > 1000, "only {} corpus files", paths.len());
     let limits = Limits::default();
     let mut largest = (0usize, String::new());

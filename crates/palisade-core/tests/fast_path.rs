@@ -3,8 +3,6 @@
 //! and duplicate keys, the same document numbers, errors and skipped documents, on every file
 //! of the corpus and on generated YAML in and around the subset.
 
-use std::path::{Path, PathBuf};
-
 use palisade_core::{load_str_with, Decoding, Limits, Loaded};
 use proptest::prelude::*;
 
@@ -30,23 +28,6 @@ fn assert_same(text: &str, display: &str, limits: &Limits) {
     assert_eq!(describe(&fast), describe(&full), "{display}: {text:?}");
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-        {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_corpus_file_loads_the_same_with_the_fast_scanner() {
     let Some(root) = palisade_testdata::shared(
@@ -55,8 +36,7 @@ fn every_corpus_file_loads_the_same_with_the_fast_scanner() {
     ) else {
         return;
     };
-    let mut paths = Vec::new();
-    files(&root, &mut paths);
+    let paths = palisade_testdata::files_with(&root, &["yaml", "yml", "json"]);
     assert!(paths.len() > 1000, "only {} corpus files", paths.len());
     let limits = Limits::default();
     let mut objects = 0;

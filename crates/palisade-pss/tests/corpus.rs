@@ -1,28 +1,9 @@
 //! Every workload of the real-world corpus (`../shared/corpus`) at every level and a range of
 //! versions: no panics, consistent results, and every pointer resolves in the object.
 
-use std::path::{Path, PathBuf};
-
 use palisade_core::{load_path, Limits};
 use palisade_pss::{evaluate, forbidden_message, Level, Version, NEWEST_POLICY_MINOR};
 use serde_json::Value;
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-        {
-            out.push(path);
-        }
-    }
-}
 
 #[test]
 fn corpus_workloads_evaluate_consistently() {
@@ -30,9 +11,7 @@ fn corpus_workloads_evaluate_consistently() {
     else {
         return;
     };
-    let mut paths = Vec::new();
-    files(&root, &mut paths);
-    paths.sort();
+    let paths = palisade_testdata::files_with(&root, &["yaml", "yml", "json"]);
     assert!(paths.len() > 1000, "corpus not found at {}", root.display());
     let limits = Limits::default();
     let versions = [

@@ -24,20 +24,6 @@ fn both(engine: &Engine, objects: &[Object]) -> (Vec<String>, Vec<String>) {
     (whole, render(engine.check_kept(&kept)))
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
 fn load_all(files: &[PathBuf]) -> Vec<Object> {
     let limits = Limits::default();
     files
@@ -53,12 +39,8 @@ fn load_all(files: &[PathBuf]) -> Vec<Object> {
 #[test]
 fn kept_objects_give_the_findings_of_whole_objects_on_every_fixture() {
     let engine = engine();
-    let mut files = Vec::new();
-    yaml_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-        &mut files,
-    );
-    files.sort();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let files = palisade_testdata::files_with(&fixtures, &["yaml", "yml"]);
     assert!(files.len() > 100, "{} fixtures", files.len());
     let mut findings = 0;
     for file in &files {
@@ -78,9 +60,7 @@ fn kept_objects_give_the_findings_of_whole_objects_on_the_corpus() {
     ) else {
         return;
     };
-    let mut files = Vec::new();
-    yaml_files(&corpus, &mut files);
-    files.sort();
+    let files = palisade_testdata::files_with(&corpus, &["yaml", "yml"]);
     let objects = load_all(&files);
     let (whole, kept) = both(&engine(), &objects);
     assert!(whole.len() > 1000, "{} inventory findings", whole.len());
