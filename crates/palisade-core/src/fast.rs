@@ -17,6 +17,7 @@
 //! generated YAML.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use saphyr_parser::{Event, ScalarStyle};
 
@@ -84,6 +85,7 @@ pub(crate) fn scan<S: Sink>(text: &str, line_offset: u32, sink: &mut S) -> End {
         line: 0,
         line_start: 0,
         line_offset,
+        column: Cell::new((0, 0, 0)),
         sink,
     };
     loop {
@@ -116,6 +118,10 @@ struct Scanner<'t, 's, S: Sink> {
     line: u32,
     line_start: usize,
     line_offset: u32,
+    /// The last column computed: `(line start, byte, column)`. Columns count characters from
+    /// the line's start, so on a long line (a one-line flow sequence) each is counted on from
+    /// the last one instead of from the start.
+    column: Cell<(usize, usize, usize)>,
     sink: &'s mut S,
 }
 
@@ -162,12 +168,20 @@ impl<'t, S: Sink> Scanner<'t, '_, S> {
 
     /// The position of byte `at` of the current line.
     fn pos(&self, at: usize) -> Pos {
-        let before = &self.text[self.line_start..at];
-        let col = if before.is_ascii() {
-            before.len()
+        let (line_start, byte, column) = self.column.get();
+        let (from, counted) = if line_start == self.line_start && byte <= at {
+            (byte, column)
         } else {
-            before.chars().count()
+            (self.line_start, 0)
         };
+        let between = &self.text[from..at];
+        let col = counted
+            + if between.is_ascii() {
+                between.len()
+            } else {
+                between.chars().count()
+            };
+        self.column.set((self.line_start, at, col));
         Pos::new(self.line_offset + self.line + 1, col as u32 + 1)
     }
 
