@@ -356,3 +356,23 @@ fn policy_findings_obey_the_ignore_annotation_and_configured_suppressions() {
     // Two violations (owner, team) of the one namespace nothing suppresses.
     assert_eq!(names, ["reported", "reported"], "{out}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_loop_under_policy_is_an_error_not_a_hang() {
+    let dir = setup("");
+    // `loop/again` is `loop` itself.
+    std::fs::create_dir(dir.path().join("loop")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("loop/again")).unwrap();
+    for args in [
+        &["scan", "--no-config", "--policy", ".", "."][..],
+        &["policy", "test", "."][..],
+    ] {
+        let (code, _, stderr) = run(dir.path(), args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("nested deeper than 16 directories"),
+            "{stderr}"
+        );
+    }
+}

@@ -51,8 +51,21 @@ fn is_yaml(path: &Path) -> bool {
     )
 }
 
+/// How deep policy and suite directories are searched (a bound against symbolic-link loops).
+const MAX_DEPTH: usize = 16;
+
 /// The YAML files under `path`, in a stable order.
 fn yaml_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    yaml_files_within(path, 0, out)
+}
+
+fn yaml_files_within(path: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if depth > MAX_DEPTH {
+        bail!(
+            "{}: nested deeper than {MAX_DEPTH} directories (a symbolic link loop?)",
+            path.display()
+        );
+    }
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -64,7 +77,7 @@ fn yaml_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.'));
             if !hidden && (entry.is_dir() || is_yaml(&entry)) {
-                yaml_files(&entry, out)?;
+                yaml_files_within(&entry, depth + 1, out)?;
             }
         }
     } else if path.exists() {
