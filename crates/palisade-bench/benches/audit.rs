@@ -362,8 +362,10 @@ fn main() {
         phase(&name, Path::new(&log));
         return;
     }
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not: a small log then.
-    let quick = !std::env::args().any(|a| a == "--bench");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and `cargo bench --
+    // --test` (CI: every benchmark once) adds `--test`: a small log then.
+    let args: Vec<String> = std::env::args().collect();
+    let quick = !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test");
     let events: usize = std::env::var("AUDIT_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
