@@ -213,6 +213,25 @@ impl<'t, S: Sink> Scanner<'t, '_, S> {
         )
     }
 
+    /// After an entry of a flow collection closed by `close`: past a `,` (and the blanks after
+    /// it) when another entry follows, or true at `close` itself. A trailing comma and anything
+    /// else are left to the full parser.
+    fn flow_separator(&mut self, p: isize, close: u8) -> R<bool> {
+        self.flow_blanks(p)?;
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                self.flow_blanks(p)?;
+                if self.peek() == Some(&close) {
+                    return Err(Stop::Bail);
+                }
+                Ok(false)
+            }
+            Some(&b) if b == close => Ok(true),
+            _ => Err(Stop::Bail),
+        }
+    }
+
     /// Moves past the line feed at `self.i` to the start of the next line.
     fn next_line(&mut self) {
         self.i += 1;
@@ -971,17 +990,8 @@ impl<'t, S: Sink> Scanner<'t, '_, S> {
                 if self.peek() != Some(&b']') {
                     loop {
                         self.flow_node(p, depth + 1)?;
-                        self.flow_blanks(p)?;
-                        match self.peek() {
-                            Some(b',') => {
-                                self.i += 1;
-                                self.flow_blanks(p)?;
-                                if self.peek() == Some(&b']') {
-                                    return Err(Stop::Bail);
-                                }
-                            }
-                            Some(b']') => break,
-                            _ => return Err(Stop::Bail),
+                        if self.flow_separator(p, b']')? {
+                            break;
                         }
                     }
                 }
@@ -1028,17 +1038,8 @@ impl<'t, S: Sink> Scanner<'t, '_, S> {
                             return Err(Stop::Bail);
                         }
                         self.flow_node(p, depth + 1)?;
-                        self.flow_blanks(p)?;
-                        match self.peek() {
-                            Some(b',') => {
-                                self.i += 1;
-                                self.flow_blanks(p)?;
-                                if self.peek() == Some(&b'}') {
-                                    return Err(Stop::Bail);
-                                }
-                            }
-                            Some(b'}') => break,
-                            _ => return Err(Stop::Bail),
+                        if self.flow_separator(p, b'}')? {
+                            break;
                         }
                     }
                 }
