@@ -620,9 +620,8 @@ spec:
     fn too_many_runaways_start_no_evaluation_and_the_failure_policy_decides() {
         let (_dir, policies) = looping(1, Duration::from_secs(2));
         policies.runaway.store(MAX_RUNAWAY, Ordering::Relaxed);
-        let started = Instant::now();
+        // Not evaluated at all, so not waited for: the answer names the cap.
         let verdicts = policies.start(request).unwrap().wait(&Metrics::new());
-        assert!(started.elapsed() < Duration::from_millis(500));
         assert_eq!(
             verdicts.denied,
             [
