@@ -31,9 +31,16 @@ const DEPRECATED: &[(&str, u8, Builtin)] = &[
     }),
 ];
 
-/// Adds the deprecated built-ins to an engine, before its policies are added.
+/// Built-ins that `regorus` has but that behave otherwise in OPA: `sprintf` with Go's `fmt`
+/// rules (`crate::gofmt`), so that a missing or extra value or a verb of the wrong type gives
+/// Go's `%!v(MISSING)` forms in the message instead of an error that loses the violation.
+/// (`regorus` looks extensions up before its built-ins.)
+const REPLACED: &[(&str, u8, Builtin)] = &[("sprintf", 2, crate::gofmt::extension)];
+
+/// Adds the deprecated built-ins and the replaced ones to an engine, before its policies are
+/// added.
 pub(crate) fn add_to(engine: &mut regorus::Engine) -> Result<(), String> {
-    for (name, nargs, body) in DEPRECATED {
+    for (name, nargs, body) in DEPRECATED.iter().chain(REPLACED) {
         let body = *body;
         engine
             .add_extension(

@@ -16,6 +16,7 @@
 mod cel;
 mod deprecated;
 mod error;
+mod gofmt;
 mod inventory;
 mod matching;
 mod rego;
