@@ -19,6 +19,7 @@ mod error;
 mod gofmt;
 mod inventory;
 mod matching;
+mod negation;
 mod rego;
 mod review;
 mod schema;

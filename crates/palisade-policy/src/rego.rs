@@ -143,6 +143,7 @@ impl RegoProgram {
             } else {
                 normalize_v0(text)
             };
+            let text = crate::negation::hoist_negated_operands(&format!("{name}#{i}"), &text, v1);
             let pkg = engine
                 .add_policy(format!("{name}#{i}"), text)
                 .map_err(|e| parse_error(&e.to_string()))?;
