@@ -2,6 +2,7 @@
 //! constraint, and every case reviews an object (with optional inventory) and checks its
 //! assertions, as `gator verify` does.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use palisade_core::{load_path, Limits, Object};
@@ -128,6 +129,18 @@ pub fn run_case(
     inventory: &[PathBuf],
     assertions: &[Assertion],
 ) -> Result<(), String> {
+    review_case(set, object, inventory, assertions, &mut BTreeMap::new())
+}
+
+/// [`run_case`], keeping the audit annotations of the ValidatingAdmissionPolicies that
+/// reviewed the object in `annotations` (left empty when the review cannot run).
+fn review_case(
+    set: &mut PolicySet,
+    object: &Path,
+    inventory: &[PathBuf],
+    assertions: &[Assertion],
+    annotations: &mut BTreeMap<String, String>,
+) -> Result<(), String> {
     let objects = load_objects(object)?;
     let [reviewed] = objects.as_slice() else {
         return Err(format!(
@@ -147,6 +160,7 @@ pub fn run_case(
     }
     let review = Review::from_any(&reviewed.value)?;
     let outcome = set.review(&review);
+    *annotations = outcome.audit_annotations;
     if let Some(e) = outcome.errors.first() {
         return Err(e.to_string());
     }
@@ -176,6 +190,9 @@ pub struct CaseResult {
     pub test: String,
     pub case: String,
     pub status: Status,
+    /// The audit annotations the ValidatingAdmissionPolicies of the test gave the case's
+    /// object (`<policy>/<key>` and value), as the API server adds them to its audit event.
+    pub audit_annotations: BTreeMap<String, String>,
 }
 
 /// Runs every test and case of a suite file. `Err` when the suite itself cannot be read.
@@ -217,6 +234,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                     test: test_name.clone(),
                     case: String::new(),
                     status,
+                    audit_annotations: BTreeMap::new(),
                 });
                 continue;
             }
@@ -227,6 +245,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                         test: test_name.clone(),
                         case: String::new(),
                         status: Status::Fail(e),
+                        audit_annotations: BTreeMap::new(),
                     });
                     None
                 }
@@ -237,10 +256,11 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                     .get("name")
                     .and_then(Value::as_str)
                     .map_or_else(|| format!("case {ci}"), str::to_owned);
+                let mut audit_annotations = BTreeMap::new();
                 let status = if skip || case.get("skip").and_then(Value::as_bool) == Some(true) {
                     Status::Skip
                 } else if let Some(set) = set.as_mut() {
-                    match run_suite_case(set, dir, case) {
+                    match run_suite_case(set, dir, case, &mut audit_annotations) {
                         Ok(()) => Status::Pass,
                         Err(e) => Status::Fail(e),
                     }
@@ -251,6 +271,7 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
                     test: test_name.clone(),
                     case: case_name,
                     status,
+                    audit_annotations,
                 });
             }
         }
@@ -258,7 +279,12 @@ pub fn run_suite(path: &Path) -> Result<Vec<CaseResult>, String> {
     Ok(results)
 }
 
-fn run_suite_case(set: &mut PolicySet, dir: &Path, case: &Value) -> Result<(), String> {
+fn run_suite_case(
+    set: &mut PolicySet,
+    dir: &Path,
+    case: &Value,
+    annotations: &mut BTreeMap<String, String>,
+) -> Result<(), String> {
     let object = case
         .get("object")
         .and_then(Value::as_str)
@@ -281,5 +307,5 @@ fn run_suite_case(set: &mut PolicySet, dir: &Path, case: &Value) -> Result<(), S
         .iter()
         .map(Assertion::parse)
         .collect::<Result<Vec<_>, _>>()?;
-    run_case(set, &dir.join(object), &inventory, &assertions)
+    review_case(set, &dir.join(object), &inventory, &assertions, annotations)
 }

@@ -1,7 +1,8 @@
 //! `palisade policy`: policy as code (Gatekeeper ConstraintTemplates and Constraints).
 //!
 //! `palisade policy test` runs gator `Suite` files (`test.gatekeeper.sh/v1alpha1`) as
-//! `gator verify` does: every case of every test, one line per case, exit 0 when all pass.
+//! `gator verify` does: every case of every test, one line per case (and one indented line per
+//! audit annotation a ValidatingAdmissionPolicy gives its object), exit 0 when all pass.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -128,22 +129,30 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
             } else {
                 format!("{} {}/{}", file.display(), r.test, r.case)
             };
-            match r.status {
+            let shown = match r.status {
                 Status::Pass => {
                     passed += 1;
                     if !args.quiet {
                         writeln!(out, "ok   {name}")?;
                     }
+                    !args.quiet
                 }
                 Status::Skip => {
                     skipped += 1;
                     if !args.quiet {
                         writeln!(out, "skip {name}")?;
                     }
+                    !args.quiet
                 }
                 Status::Fail(why) => {
                     failed += 1;
                     writeln!(out, "FAIL {name}: {why}")?;
+                    true
+                }
+            };
+            if shown {
+                for (key, value) in &r.audit_annotations {
+                    writeln!(out, "     audit {key}: {}", one_line(value))?;
                 }
             }
         }
@@ -160,6 +169,25 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `value` on one line: control characters (line breaks among them) escaped.
+fn one_line(value: &str) -> Cow<'_, str> {
+    if !value.chars().any(char::is_control) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// `palisade scan --policy DIR`.
