@@ -35,18 +35,36 @@ const DEPRECATED: &[(&str, u8, Builtin)] = &[
 /// rules (`crate::gofmt`), so that a missing or extra value or a verb of the wrong type gives
 /// Go's `%!v(MISSING)` forms in the message instead of an error that loses the violation.
 /// (`regorus` looks extensions up before its built-ins.)
-const REPLACED: &[(&str, u8, Builtin)] = &[("sprintf", 2, crate::gofmt::extension)];
+const REPLACED: &[(&str, u8, Fallible)] = &[("sprintf", 2, crate::gofmt::extension)];
+
+/// A built-in that can fail with an evaluation error (at the call's file:line).
+type Fallible = fn(&[Value]) -> Result<Value, String>;
+
+/// The error of a [`Fallible`] built-in.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BuiltinError(String);
 
 /// Adds the deprecated built-ins and the replaced ones to an engine, before its policies are
 /// added.
 pub(crate) fn add_to(engine: &mut regorus::Engine) -> Result<(), String> {
-    for (name, nargs, body) in DEPRECATED.iter().chain(REPLACED) {
+    for (name, nargs, body) in DEPRECATED {
         let body = *body;
         engine
             .add_extension(
                 (*name).to_owned(),
                 *nargs,
                 Box::new(move |args: Vec<Value>| Ok(body(&args))),
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    for (name, nargs, body) in REPLACED {
+        let body = *body;
+        engine
+            .add_extension(
+                (*name).to_owned(),
+                *nargs,
+                Box::new(move |args: Vec<Value>| body(&args).map_err(|e| BuiltinError(e).into())),
             )
             .map_err(|e| e.to_string())?;
     }

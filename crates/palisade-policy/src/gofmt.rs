@@ -22,15 +22,26 @@ use regorus::Value;
 /// Go's limit on a width or precision written in the format (`tooLarge`).
 const MAX_NUM: usize = 1_000_000;
 
+/// The longest text `sprintf` makes (bytes), and so the widest width or precision: Go has no
+/// such limit, but a policy's message has no use for more, and a format such as `%999999d`
+/// repeated would otherwise take memory without bound.
+pub(crate) const MAX_OUTPUT: usize = 1 << 20;
+
 /// `sprintf` as a `regorus` extension: undefined unless the format is a string and the values
-/// an array, as the built-in's types demand.
-pub(crate) fn extension(args: &[Value]) -> Value {
+/// an array, as the built-in's types demand; an error when the text would exceed
+/// [`MAX_OUTPUT`].
+pub(crate) fn extension(args: &[Value]) -> Result<Value, String> {
     match (args.first(), args.get(1)) {
         (Some(Value::String(format)), Some(Value::Array(values))) => {
             let values: Vec<Arg> = values.iter().map(Arg::of).collect();
-            Value::from(sprintf(format, &values))
+            match sprintf(format, &values) {
+                Some(text) => Ok(Value::from(text)),
+                None => Err(format!(
+                    "sprintf: the text would be longer than {MAX_OUTPUT} bytes"
+                )),
+            }
         }
-        _ => Value::Undefined,
+        _ => Ok(Value::Undefined),
     }
 }
 
@@ -156,11 +167,11 @@ fn json_float(f: f64) -> String {
     }
 }
 
-/// `fmt.Sprintf(format, args...)`.
-pub(crate) fn sprintf(format: &str, args: &[Arg]) -> String {
+/// `fmt.Sprintf(format, args...)`; `None` when the text would be longer than [`MAX_OUTPUT`].
+pub(crate) fn sprintf(format: &str, args: &[Arg]) -> Option<String> {
     let mut p = Printer::default();
     p.do_printf(format, args);
-    p.out
+    (!p.overflow && p.out.len() <= MAX_OUTPUT).then_some(p.out)
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -184,6 +195,8 @@ struct Printer {
     f: Flags,
     reordered: bool,
     good_arg_num: bool,
+    /// The text would exceed [`MAX_OUTPUT`]: printing stopped.
+    overflow: bool,
 }
 
 /// Go's `parsenum`: a decimal number at `start`, if any; `None` with `end` when it is too large.
@@ -342,6 +355,10 @@ impl Printer {
                 (arg_num, i, _) = self.arg_number(arg_num, fb, i, args.len());
             }
 
+            if self.f.wid > MAX_OUTPUT || self.f.prec > MAX_OUTPUT {
+                self.overflow = true;
+                return;
+            }
             if i >= end {
                 self.out.push_str("%!(NOVERB)");
                 break;
@@ -367,6 +384,10 @@ impl Printer {
                 }
                 self.print_arg(&args[arg_num], verb);
                 arg_num += 1;
+            }
+            if self.out.len() > MAX_OUTPUT {
+                self.overflow = true;
+                return;
             }
         }
 
@@ -1092,6 +1113,10 @@ mod tests {
         Arg::Str(text.to_owned())
     }
 
+    fn sprintf(format: &str, args: &[Arg]) -> String {
+        super::sprintf(format, args).unwrap_or_else(|| panic!("{format}: over the limit"))
+    }
+
     /// Each line: the format, its arguments, and what Go's `fmt.Sprintf` prints (checked
     /// against Go's own output).
     #[test]
@@ -1255,6 +1280,27 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_text_is_bounded() {
+        // Go would print ten million spaces, eight times over.
+        assert_eq!(super::sprintf(&"%9999999d".repeat(8), &vec![i(1); 8]), None);
+        assert_eq!(super::sprintf("%.2000000f", &[f(1.0)]), None);
+        assert_eq!(
+            super::sprintf("%*d", &[i(999_999), i(1)]).map(|t| t.len()),
+            Some(999_999)
+        );
+        assert_eq!(
+            super::sprintf(&"%999999d".repeat(2), &[i(1), i(2)]),
+            None,
+            "two verbs within the width limit, over the text limit together"
+        );
+        assert!(extension(&[
+            Value::from("%9999999d"),
+            Value::from(vec![Value::from(1u64)])
+        ])
+        .is_err());
+    }
+
     /// The extension: OPA's result where `regorus`'s own `sprintf` fails, the same text where it
     /// succeeds.
     #[test]
@@ -1289,6 +1335,20 @@ mod tests {
             Value::from("%!d(string=5)")
         );
         assert_eq!(eval(r#"sprintf(1, [])"#), Value::Undefined);
+        // Over the limit: an evaluation error at the call, not a silent undefined.
+        let mut engine = regorus::Engine::new();
+        crate::deprecated::add_to(&mut engine).unwrap();
+        engine
+            .add_policy(
+                "t.rego".into(),
+                "package t\nx := sprintf(\"%999999d%999999d\", [1, 2])\n".into(),
+            )
+            .unwrap();
+        let err = engine.eval_rule("data.t.x".into()).unwrap_err().to_string();
+        assert!(
+            err.contains("t.rego:2") && err.contains("longer than"),
+            "{err}"
+        );
         assert_eq!(eval(r#"sprintf("%v", "notarray")"#), Value::Undefined);
     }
 }
