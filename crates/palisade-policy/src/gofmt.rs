@@ -13,7 +13,8 @@
 //! flags `+ - # 0 space`, width and precision (also `*` and explicit `[n]` argument indexes),
 //! and Go's error forms in the text rather than a failure: `%!v(MISSING)`,
 //! `%!d(string=abc)`, `%!(EXTRA int64=1)`, `%!(NOVERB)`, `%!(BADWIDTH)`, `%!(BADPREC)`,
-//! `%!v(BADINDEX)`. The `0` flag does not pad strings (Go 1.23 and later).
+//! `%!v(BADINDEX)`. The `0` flag pads no string, as Go's `fmt` documentation says of it (older
+//! Go releases padded strings with zeros too).
 
 use std::fmt::Write as _;
 
@@ -1117,8 +1118,8 @@ mod tests {
         super::sprintf(format, args).unwrap_or_else(|| panic!("{format}: over the limit"))
     }
 
-    /// Each line: the format, its arguments, and what Go's `fmt.Sprintf` prints (checked
-    /// against Go's own output).
+    /// Each line: the format, its arguments, and what Go's `fmt.Sprintf` prints (compared with
+    /// Go's own output; `%05s` as Go's documentation of the `0` flag says, without zeros).
     #[test]
     fn verbs_flags_width_and_precision_print_as_in_go() {
         let cases: &[(&str, Vec<Arg>, &str)] = &[
