@@ -29,13 +29,21 @@ use crate::time::parse_rfc3339;
 /// The largest event (or line) accepted: 3 MB, the API server's own request limit.
 pub const MAX_EVENT_BYTES: usize = 3 * 1024 * 1024;
 
+/// The text of a batch of lines, shared by its events. An `Arc<String>` rather than an
+/// `Arc<str>`: the batch's buffer is moved in, not copied, and the reader takes it back for the
+/// next batch once every event of the batch is dropped.
+type Text = Arc<String>;
+
 /// One audit event with its origin: its top-level members, each decoded on first use.
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The JSON text the members' spans point into: the batch of lines the event was read with
     /// (empty for an event built from a `Value`).
-    text: Arc<str>,
+    text: Text,
     members: Vec<Member>,
+    /// Where the members that rules read most are in `members` (by [`known`]'s number;
+    /// `ABSENT` when the event has none), so that reading them is not a search.
+    index: Option<[u16; KNOWN]>,
     /// `stageTimestamp`, in nanoseconds since the epoch.
     pub time_ns: i64,
     pub file: Arc<str>,
@@ -87,18 +95,20 @@ enum Top {
 impl Event {
     /// Checks that `value` is an audit event (`kind: Event` with a `stageTimestamp`).
     pub fn from_value(value: Value, file: Arc<str>, line: u64) -> Result<Event, InputError> {
-        Event::checked(Arc::from(""), decoded_members(value), file, line)
+        Event::checked(Text::default(), decoded_members(value), file, line)
     }
 
     fn checked(
-        text: Arc<str>,
+        text: Text,
         members: Vec<Member>,
         file: Arc<str>,
         line: u64,
     ) -> Result<Event, InputError> {
+        let index = index(&text, &members);
         let mut event = Event {
             text,
             members,
+            index,
             time_ns: 0,
             file,
             line,
@@ -118,15 +128,20 @@ impl Event {
             return Err(error(&event, format!("invalid stageTimestamp '{stamp}'")));
         };
         event.time_ns = time_ns;
+        // The code is read for every event in log order (the 401/403 windows): the response
+        // status is scanned here, on the thread that parses the line.
+        event.u64_path(&["responseStatus", "code"]);
         Ok(event)
     }
 
     /// An event for unit tests: no checks, time 0.
     #[cfg(test)]
     pub(crate) fn for_test(value: Value) -> Event {
+        let members = decoded_members(value);
         Event {
-            text: Arc::from(""),
-            members: decoded_members(value),
+            index: index("", &members),
+            text: Text::default(),
+            members,
             time_ns: 0,
             file: Arc::from("test"),
             line: 1,
@@ -135,7 +150,10 @@ impl Event {
 
     /// The member `key` (the last one, as a JSON decoder keeps it, if the key repeats).
     fn member(&self, key: &str) -> Option<&Member> {
-        find(&self.text, &self.members, key)
+        match (self.index, known(key)) {
+            (Some(index), Some(k)) => self.members.get(usize::from(index[k])),
+            _ => find(&self.text, &self.members, key),
+        }
     }
 
     fn raw<'s>(&'s self, m: &'s Member) -> &'s str {
@@ -241,6 +259,23 @@ impl Event {
         }
     }
 
+    /// A non-negative integer at a path of member names; read from the line without decoding
+    /// when it is written as plain digits.
+    pub fn u64_path(&self, keys: &[&str]) -> Option<u64> {
+        match self.node(keys)? {
+            Node::Member(m) if m.value.get().is_none() => {
+                let raw = self.raw(m);
+                if !raw.is_empty() && raw.len() < 20 && raw.bytes().all(|b| b.is_ascii_digit()) {
+                    raw.parse().ok()
+                } else {
+                    self.decoded(m).as_u64()
+                }
+            }
+            Node::Member(m) => self.decoded(m).as_u64(),
+            Node::Value(v) => v.as_u64(),
+        }
+    }
+
     /// The value at a path of member names as Falco's plugins render values: a string as it is,
     /// anything else as compact JSON.
     pub fn string_path(&self, keys: &[&str]) -> Option<Cow<'_, str>> {
@@ -293,7 +328,7 @@ impl Event {
 
     /// Scans `text[start..end]` (one line of the log) into an event, or says what else it is.
     fn scan(
-        text: &Arc<str>,
+        text: &Text,
         start: usize,
         end: usize,
         file: &Arc<str>,
@@ -326,8 +361,58 @@ fn key_of<'t>(text: &'t str, m: &'t Member) -> &'t str {
 }
 
 /// The member `key` of `members` (the last one, as a JSON decoder keeps it, if the key repeats).
+/// The number of [`known`] member names.
+const KNOWN: usize = 16;
+const ABSENT: u16 = u16::MAX;
+
+/// The top-level members of an audit event that rules read, numbered.
+fn known(key: &str) -> Option<usize> {
+    Some(match key {
+        "kind" => 0,
+        "apiVersion" => 1,
+        "level" => 2,
+        "auditID" => 3,
+        "stage" => 4,
+        "requestURI" => 5,
+        "verb" => 6,
+        "user" => 7,
+        "sourceIPs" => 8,
+        "userAgent" => 9,
+        "objectRef" => 10,
+        "responseStatus" => 11,
+        "requestObject" => 12,
+        "responseObject" => 13,
+        "stageTimestamp" => 14,
+        "annotations" => 15,
+        _ => return None,
+    })
+}
+
+/// Where the [`known`] members are (the last one of a repeated key, as [`find`] gives it);
+/// `None` for an event too large to be indexed with `u16`s.
+fn index(text: &str, members: &[Member]) -> Option<[u16; KNOWN]> {
+    if members.len() >= usize::from(ABSENT) {
+        return None;
+    }
+    let mut index = [ABSENT; KNOWN];
+    for (i, m) in members.iter().enumerate() {
+        if let Some(k) = known(key_of(text, m)) {
+            index[k] = i as u16;
+        }
+    }
+    Some(index)
+}
+
+/// This runs for every field that every rule reads: the lengths are compared first, and a span's
+/// bytes without slicing the text as a `str`.
 fn find<'m>(text: &str, members: &'m [Member], key: &str) -> Option<&'m Member> {
-    members.iter().rev().find(|m| key_of(text, m) == key)
+    let (text, wanted) = (text.as_bytes(), key.as_bytes());
+    members.iter().rev().find(|m| match &m.key {
+        Key::Span(s, e) => {
+            (e - s) as usize == wanted.len() && text.get(*s as usize..*e as usize) == Some(wanted)
+        }
+        Key::Owned(k) => k.as_bytes() == wanted,
+    })
 }
 
 /// The members of an object already decoded.
@@ -567,7 +652,7 @@ fn read_lines(reader: &mut dyn BufRead, file: &str, batch: usize, sink: &mut dyn
                 if line_no == 1 {
                     // The first line alone: it may begin a pretty-printed document.
                     let head = std::mem::replace(&mut chunk, Vec::with_capacity(capacity));
-                    let (items, document) =
+                    let (items, document, _) =
                         parse_batch(head, std::mem::take(&mut pending), &file, false, true);
                     if let Some(head) = document {
                         let head = std::io::Cursor::new(head);
@@ -580,7 +665,7 @@ fn read_lines(reader: &mut dyn BufRead, file: &str, batch: usize, sink: &mut dyn
                 }
             }
             Err(e) => {
-                let (items, _) = parse_batch(
+                let (items, _, _) = parse_batch(
                     std::mem::take(&mut chunk),
                     std::mem::take(&mut pending),
                     &file,
@@ -599,47 +684,66 @@ fn read_lines(reader: &mut dyn BufRead, file: &str, batch: usize, sink: &mut dyn
             }
         }
         if pending.len() >= batch || chunk.len() >= BATCH_BYTES {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(capacity));
-            let (items, _) =
+            let full = std::mem::take(&mut chunk);
+            let (items, _, text) =
                 parse_batch(full, std::mem::take(&mut pending), &file, batch > 1, false);
             sink(items);
+            chunk = reclaim(text, capacity);
         }
     }
     if !pending.is_empty() {
-        let (items, _) = parse_batch(chunk, pending, &file, batch > 1, false);
+        let (items, _, _) = parse_batch(chunk, pending, &file, batch > 1, false);
         sink(items);
     }
 }
 
-/// Parses a batch of lines (in parallel when `parallel`), in order. With `may_be_document` (the
-/// first line alone), a line that ends inside a JSON object or array is given back instead: the
-/// start of a pretty-printed document.
+/// The buffer of a batch, emptied for the next one when the sink dropped every event of the
+/// batch (as `palisade audit` does); a new buffer otherwise. Reusing it spares allocating (and
+/// the system zeroing) megabytes for every batch.
+fn reclaim(text: Text, capacity: usize) -> Vec<u8> {
+    match Arc::try_unwrap(text) {
+        Ok(text) => {
+            let mut buffer = text.into_bytes();
+            buffer.clear();
+            buffer
+        }
+        Err(_) => Vec::with_capacity(capacity),
+    }
+}
+
+/// Parses a batch of lines (in parallel when `parallel`), in order, and gives back the batch's
+/// text too. With `may_be_document` (the first line alone), a line that ends inside a JSON object
+/// or array is given back instead: the start of a pretty-printed document.
 fn parse_batch(
-    mut chunk: Vec<u8>,
+    chunk: Vec<u8>,
     pending: Vec<Pending>,
     file: &Arc<str>,
     parallel: bool,
     may_be_document: bool,
-) -> (Vec<Item>, Option<Vec<u8>>) {
-    // Lines that are not UTF-8 are errors; their bytes are blanked so that the batch is a `str`.
-    let mut bad: Vec<Option<String>> = Vec::with_capacity(pending.len());
-    for p in &pending {
-        let mut message = None;
-        if let Pending::Text { start, end, .. } = *p {
-            if let Err(e) = std::str::from_utf8(&chunk[start..end]) {
-                message = Some(format!(
-                    "invalid UTF-8 at byte {} of the line; audit events are UTF-8 JSON",
-                    e.valid_up_to()
-                ));
-                chunk[start..end].fill(b' ');
+) -> (Vec<Item>, Option<Vec<u8>>, Text) {
+    // The batch is checked whole (one pass, the usual case). When it is not UTF-8, the lines that
+    // are not are errors, and their bytes are blanked so that the batch is a `str`.
+    let mut bad: Vec<Option<String>> = vec![None; pending.len()];
+    let text = String::from_utf8(chunk).unwrap_or_else(|e| {
+        let mut chunk = e.into_bytes();
+        for (p, bad) in pending.iter().zip(&mut bad) {
+            if let Pending::Text { start, end, .. } = *p {
+                if let Err(e) = std::str::from_utf8(&chunk[start..end]) {
+                    *bad = Some(format!(
+                        "invalid UTF-8 at byte {} of the line; audit events are UTF-8 JSON",
+                        e.valid_up_to()
+                    ));
+                    chunk[start..end].fill(b' ');
+                }
             }
         }
-        bad.push(message);
-    }
-    let text: Arc<str> = match String::from_utf8(chunk) {
-        Ok(t) => Arc::from(t),
-        Err(e) => Arc::from(String::from_utf8_lossy(e.as_bytes()).as_ref()),
-    };
+        match String::from_utf8(chunk) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    });
+    // The batch's bytes become its text without a copy.
+    let text: Text = Arc::new(text);
     let one = |(p, bad): (&Pending, Option<String>)| {
         let mut items = Vec::with_capacity(1);
         match *p {
@@ -679,16 +783,16 @@ fn parse_batch(
             Some(Pending::Text { start, end, .. }) => (*start, *end),
             _ => (0, 0),
         };
-        return (Vec::new(), Some(text.as_bytes()[start..end].to_vec()));
+        return (Vec::new(), Some(text.as_bytes()[start..end].to_vec()), text);
     }
-    (parsed.into_iter().flatten().flatten().collect(), None)
+    (parsed.into_iter().flatten().flatten().collect(), None, text)
 }
 
 /// Parses one line into `out`; true (and nothing in `out`) when `may_be_document` and the line
 /// ends inside a JSON object or array.
 #[allow(clippy::too_many_arguments)]
 fn parse_line(
-    text: &Arc<str>,
+    text: &Text,
     start: usize,
     end: usize,
     file: &Arc<str>,
@@ -860,7 +964,7 @@ impl<'r> LineReader<'r> {
 }
 
 fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    memchr::memchr(b'\n', b)
 }
 
 /// Streams a whole JSON document: an `EventList` (its `items` decoded one at a time), an array,

@@ -8,15 +8,33 @@ use serde_json::Value;
 
 use crate::event::Event;
 
-/// The request an audit event records.
+/// The request an audit event records. The members that every detection reads (stage, verb,
+/// user, the target, the code) are looked up once, when the view is made.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub event: &'a Event,
+    stage: &'a str,
+    verb: &'a str,
+    user: &'a str,
+    resource: &'a str,
+    subresource: &'a str,
+    namespace: &'a str,
+    code: Option<u64>,
 }
 
 impl<'a> Request<'a> {
     pub fn new(event: &'a Event) -> Self {
-        Request { event }
+        let s = |keys: &[&str]| event.str_path(keys).unwrap_or("");
+        Request {
+            event,
+            stage: s(&["stage"]),
+            verb: s(&["verb"]),
+            user: s(&["user", "username"]),
+            resource: s(&["objectRef", "resource"]),
+            subresource: s(&["objectRef", "subresource"]),
+            namespace: s(&["objectRef", "namespace"]),
+            code: code(event),
+        }
     }
 
     /// The value at a path of member names (no JSON-pointer parsing: this runs for every rule
@@ -30,16 +48,16 @@ impl<'a> Request<'a> {
     }
 
     pub fn stage(&self) -> &'a str {
-        self.s(&["stage"]).unwrap_or("")
+        self.stage
     }
     pub fn verb(&self) -> &'a str {
-        self.s(&["verb"]).unwrap_or("")
+        self.verb
     }
     pub fn uri(&self) -> &'a str {
         self.s(&["requestURI"]).unwrap_or("")
     }
     pub fn user(&self) -> &'a str {
-        self.s(&["user", "username"]).unwrap_or("")
+        self.user
     }
     pub fn groups(&self) -> impl Iterator<Item = &'a str> {
         self.at(&["user", "groups"])
@@ -49,16 +67,16 @@ impl<'a> Request<'a> {
             .filter_map(Value::as_str)
     }
     pub fn resource(&self) -> &'a str {
-        self.s(&["objectRef", "resource"]).unwrap_or("")
+        self.resource
     }
     pub fn subresource(&self) -> &'a str {
-        self.s(&["objectRef", "subresource"]).unwrap_or("")
+        self.subresource
     }
     pub fn api_group(&self) -> &'a str {
         self.s(&["objectRef", "apiGroup"]).unwrap_or("")
     }
     pub fn namespace(&self) -> &'a str {
-        self.s(&["objectRef", "namespace"]).unwrap_or("")
+        self.namespace
     }
     pub fn name(&self) -> &'a str {
         self.s(&["objectRef", "name"])
@@ -68,7 +86,7 @@ impl<'a> Request<'a> {
     }
     /// `responseStatus.code`, when recorded.
     pub fn code(&self) -> Option<u64> {
-        self.at(&["responseStatus", "code"]).and_then(Value::as_u64)
+        self.code
     }
     /// Whether the request succeeded (a 2xx code).
     pub fn succeeded(&self) -> bool {
@@ -98,6 +116,11 @@ impl<'a> Request<'a> {
     pub fn started(&self) -> bool {
         self.stage() == "ResponseStarted"
     }
+}
+
+/// `responseStatus.code`, when recorded.
+fn code(event: &Event) -> Option<u64> {
+    event.u64_path(&["responseStatus", "code"])
 }
 
 /// A burst of failed requests: one user from one address failed `failures` times (401 or 403)
@@ -143,8 +166,12 @@ impl AuthFailures {
 
     /// Records one event; a spike when this event makes the count reach the threshold.
     pub fn observe(&mut self, event: &Event) -> Option<FailureSpike> {
+        // Most events are neither: only their code is read.
+        if !matches!(code(event), Some(401 | 403)) {
+            return None;
+        }
         let req = Request::new(event);
-        if !matches!(req.code(), Some(401 | 403)) || req.stage() == "RequestReceived" {
+        if req.stage() == "RequestReceived" {
             return None;
         }
         let user = match req.user() {

@@ -1096,6 +1096,39 @@ impl Alert {
         );
         Value::Object(m)
     }
+
+    /// Appends the alert as one line of Falco's JSON to `out` (the newline included): the text
+    /// of [`Alert::to_json`], written straight into the buffer without building a `Value`.
+    pub fn write_json_line(&self, out: &mut Vec<u8>) {
+        use serde::Serializer as _;
+        // Writing JSON into a Vec cannot fail (and these values hold nothing but strings).
+        let string = |out: &mut Vec<u8>, s: &dyn fmt::Display| {
+            let _ = serde_json::Serializer::new(&mut *out).collect_str(s);
+        };
+        out.extend_from_slice(b"{\"hostname\":");
+        string(out, &self.hostname);
+        out.extend_from_slice(b",\"output\":");
+        string(
+            out,
+            &format_args!(
+                "{}: {} {}",
+                format_clock_nanos(self.time_ns),
+                self.priority,
+                self.message
+            ),
+        );
+        out.extend_from_slice(b",\"output_fields\":");
+        let _ = serde_json::to_writer(&mut *out, &self.output_fields);
+        out.extend_from_slice(b",\"priority\":");
+        string(out, &self.priority.name());
+        out.extend_from_slice(b",\"rule\":");
+        string(out, &self.rule);
+        out.extend_from_slice(b",\"source\":\"k8s_audit\",\"tags\":");
+        let _ = serde_json::to_writer(&mut *out, &*self.tags);
+        out.extend_from_slice(b",\"time\":");
+        string(out, &format_rfc3339_nanos(self.time_ns));
+        out.extend_from_slice(b"}\n");
+    }
 }
 
 impl Ruleset {
@@ -1347,5 +1380,40 @@ mod tests {
         assert!(fires(
             "(ka.verb=get or ka.verb=list) and not (ka.verb exists and ka.verb=list)"
         ));
+    }
+
+    #[test]
+    fn json_line_is_the_json_value_as_text() {
+        let rules = r#"
+- rule: Any create
+  desc: d
+  condition: ka.verb=create
+  output: user=%ka.user.name images=%ka.req.pod.containers.image
+  priority: WARNING
+  source: k8s_audit
+  tags: [k8s, "a\"b"]
+"#;
+        let mut l = RulesLoader::new();
+        l.load_str(rules, "r.yaml").unwrap();
+        let rs = l.compile().unwrap();
+        let ev = event(json!({"auditID": "1", "verb": "create",
+            "user": {"username": "tr\"udy\n\u{1}é\u{2028}"},
+            "requestObject": {"spec": {"containers": [{"image": "a\\b\t"}, {"image": "</script>"}]}}}));
+        let mut seen = 0;
+        rs.evaluate(&ev, &mut |mut alert| {
+            alert.time_ns = 1_540_561_114_902_914_000;
+            alert.hostname = Arc::from("host \"a\"");
+            let mut line = Vec::new();
+            alert.write_json_line(&mut line);
+            let text = String::from_utf8(line).unwrap();
+            assert_eq!(text, format!("{}\n", alert.to_json()));
+            assert!(text.contains(r#"user=tr\"udy\n\u0001é"#), "{text}");
+            assert!(
+                text.contains(r#""time":"2018-10-26T13:38:34.902914000Z"}"#),
+                "{text}"
+            );
+            seen += 1;
+        });
+        assert_eq!(seen, 1);
     }
 }

@@ -1,7 +1,8 @@
 //! Audit-event throughput (`cargo bench -p palisade-bench --bench audit`; not a timed test).
 //!
-//! Generates a log of `AUDIT_BENCH_EVENTS` events (default 1,000,000; a realistic mix: reads,
-//! writes that carry their object, exec sessions, 401/403 failures; 0.5–3 KB each), then runs
+//! Generates a log of `AUDIT_BENCH_EVENTS` events (default 1,000,000; a cluster's mix: reads,
+//! watches and writes of the cluster's components, writes that carry their object, people's
+//! requests, exec sessions, 401/403 failures; 0.5–3 KB each), then runs
 //! each phase in a process of its own so that each reports its own peak memory:
 //!
 //! - `serde-1t`: a plain `serde_json` parse of every line into a `Value`, one thread;
@@ -14,10 +15,15 @@
 //! - `palisade`: all of it, as `palisade audit --rules k8s_audit_rules.yaml -f json` runs (the
 //!   alerts rendered as JSON lines, then dropped).
 //!
-//! Prints one JSON line per phase: events, seconds, events per second, alerts, peak RSS (MB).
-//! `AUDIT_BENCH_PHASES` (comma-separated) runs only some phases.
+//! Prints one JSON line per phase: events, seconds, events per second, CPU seconds (user and
+//! system, every thread), alerts (and per rule), peak RSS (MB). `AUDIT_BENCH_PHASES`
+//! (comma-separated) runs only some phases. `AUDIT_BENCH_MIX=legacy` generates the first mix
+//! (`audit/legacy.rs`) instead of the cluster's (`audit/cluster.rs`).
+//!
+//! The benchmark, like the `palisade` binary, allocates with mimalloc.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,172 +38,24 @@ use rayon::prelude::*;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-const USERS: &[&str] = &[
-    "alice",
-    "bob",
-    "ci-deployer",
-    "system:serviceaccount:kube-system:replicaset-controller",
-    "system:serviceaccount:shop:api",
-    "system:node:worker-1",
-    "system:kube-scheduler",
-];
-const NAMESPACES: &[&str] = &["shop", "payments", "default", "kube-system", "monitoring"];
-const READ_RESOURCES: &[&str] = &[
-    "pods",
-    "services",
-    "configmaps",
-    "endpoints",
-    "nodes",
-    "leases",
-];
+#[path = "audit/cluster.rs"]
+mod cluster;
+#[path = "audit/legacy.rs"]
+mod legacy;
 
-fn base(
-    rng: &mut Rng,
-    i: usize,
-    stage: &str,
-    verb: &str,
-    code: u64,
-) -> serde_json::Map<String, Value> {
-    let user = *rng.pick(USERS);
-    let ts = format!(
-        "2024-05-01T{:02}:{:02}:{:02}.{:06}Z",
-        (i / 3_600_000) % 24,
-        (i / 60_000) % 60,
-        (i / 1000) % 60,
-        (i % 1000) * 1000
-    );
-    let mut m = serde_json::Map::new();
-    m.insert("kind".into(), json!("Event"));
-    m.insert("apiVersion".into(), json!("audit.k8s.io/v1"));
-    m.insert("level".into(), json!("RequestResponse"));
-    m.insert(
-        "auditID".into(),
-        json!(format!(
-            "{:08x}-1c2d-4e5f-8a9b-{:012x}",
-            i,
-            rng.next_u64() & 0xffff_ffff_ffff
-        )),
-    );
-    m.insert("stage".into(), json!(stage));
-    m.insert("verb".into(), json!(verb));
-    m.insert(
-        "user".into(),
-        json!({"username": user, "uid": "5c1b3c9e-8f0e-4a8b-9d52-1f2e3d4c5b6a",
-               "groups": ["system:authenticated", "developers"],
-               "extra": {"authentication.kubernetes.io/credential-id": ["X509SHA256=6e1f0a3b"]}}),
-    );
-    m.insert(
-        "sourceIPs".into(),
-        json!([format!("10.0.{}.{}", rng.below(4), rng.below(250))]),
-    );
-    m.insert(
-        "userAgent".into(),
-        json!("kubectl/v1.30.2 (linux/amd64) kubernetes/3968350"),
-    );
-    m.insert(
-        "responseStatus".into(),
-        json!({"metadata": {}, "code": code}),
-    );
-    m.insert("requestReceivedTimestamp".into(), json!(ts));
-    m.insert("stageTimestamp".into(), json!(ts));
-    m.insert(
-        "annotations".into(),
-        json!({"authorization.k8s.io/decision": if code == 403 { "forbid" } else { "allow" },
-               "authorization.k8s.io/reason": "RBAC: allowed by ClusterRoleBinding \"developers\" of ClusterRole \"edit\" to Group \"developers\""}),
-    );
-    m
-}
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn pod(rng: &mut Rng, name: &str, ns: &str) -> Value {
-    let privileged = rng.chance(5);
-    let containers: Vec<Value> = (0..1 + rng.below(3))
-        .map(|c| {
-            json!({"name": format!("c{c}"), "image": format!("registry.example.com/team/app-{c}:1.{}.0", rng.below(20)),
-                   "ports": [{"containerPort": 8080 + c, "protocol": "TCP"}],
-                   "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "REGION", "value": "eu-west-1"}],
-                   "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-                   "securityContext": {"privileged": privileged, "runAsNonRoot": true, "allowPrivilegeEscalation": false,
-                                       "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}})
-        })
-        .collect();
-    json!({"apiVersion": "v1", "kind": "Pod",
-           "metadata": {"name": name, "namespace": ns, "labels": {"app": "shop", "tier": "backend"}},
-           "spec": {"serviceAccountName": "api", "automountServiceAccountToken": false,
-                    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": containers}})
-}
-
-fn event(rng: &mut Rng, i: usize) -> Value {
-    let ns = *rng.pick(NAMESPACES);
-    let roll = rng.below(100);
-    let mut m;
-    let mut object_ref = serde_json::Map::new();
-    object_ref.insert("namespace".into(), json!(ns));
-    object_ref.insert("apiVersion".into(), json!("v1"));
-    if roll < 60 {
-        let resource = *rng.pick(READ_RESOURCES);
-        let verb = if rng.chance(50) { "get" } else { "list" };
-        m = base(rng, i, "ResponseComplete", verb, 200);
-        object_ref.insert("resource".into(), json!(resource));
-        if verb == "get" {
-            object_ref.insert(
-                "name".into(),
-                json!(format!("{resource}-{}", rng.below(500))),
-            );
-        }
-        m.insert(
-            "requestURI".into(),
-            json!(format!("/api/v1/namespaces/{ns}/{resource}")),
-        );
-    } else if roll < 80 {
-        let name = format!("web-{}", rng.below(10_000));
-        m = base(rng, i, "ResponseComplete", "create", 201);
-        object_ref.insert("resource".into(), json!("pods"));
-        object_ref.insert("name".into(), json!(name));
-        m.insert(
-            "requestURI".into(),
-            json!(format!("/api/v1/namespaces/{ns}/pods")),
-        );
-        let object = pod(rng, &name, ns);
-        m.insert("responseObject".into(), json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": name, "namespace": ns, "uid": "0d1f2e3c-4b5a-6978-8a9b-0c1d2e3f4a5b", "resourceVersion": "123456"}}));
-        m.insert("requestObject".into(), object);
-    } else if roll < 85 {
-        m = base(rng, i, "ResponseStarted", "create", 101);
-        object_ref.insert("resource".into(), json!("pods"));
-        object_ref.insert("subresource".into(), json!("exec"));
-        object_ref.insert("name".into(), json!(format!("web-{}", rng.below(100))));
-        m.insert(
-            "requestURI".into(),
-            json!(format!(
-                "/api/v1/namespaces/{ns}/pods/web/exec?command=sh&container=c0&stdin=true&tty=true"
-            )),
-        );
-    } else if roll < 95 {
-        let code = if rng.chance(50) { 401 } else { 403 };
-        m = base(rng, i, "ResponseComplete", "list", code);
-        object_ref.insert("resource".into(), json!("secrets"));
-        m.insert(
-            "requestURI".into(),
-            json!(format!("/api/v1/namespaces/{ns}/secrets")),
-        );
-    } else {
-        m = base(rng, i, "ResponseComplete", "get", 200);
-        object_ref.insert("resource".into(), json!("secrets"));
-        object_ref.insert("name".into(), json!("db-credentials"));
-        m.insert(
-            "requestURI".into(),
-            json!(format!("/api/v1/namespaces/{ns}/secrets/db-credentials")),
-        );
-    }
-    m.insert("objectRef".into(), Value::Object(object_ref));
-    Value::Object(m)
-}
-
-fn generate(path: &Path, events: usize) -> std::io::Result<u64> {
+fn generate(path: &Path, events: usize, legacy: bool) -> std::io::Result<u64> {
     let mut out = BufWriter::new(std::fs::File::create(path)?);
     let mut rng = Rng::new(18);
     for i in 0..events {
-        serde_json::to_writer(&mut out, &event(&mut rng, i))?;
+        let event = if legacy {
+            legacy::event(&mut rng, i)
+        } else {
+            cluster::event(&mut rng, i)
+        };
+        serde_json::to_writer(&mut out, &event)?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
@@ -213,6 +71,24 @@ fn peak_rss_mb() -> f64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU seconds (user and system) of this process so far, every thread included.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // After the command's name in parentheses: utime and stime are fields 14 and 15, in clock
+    // ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn falco_rules() -> Option<Ruleset> {
@@ -277,6 +153,7 @@ struct TypedEvent<'a> {
 fn phase(name: &str, log: &Path) {
     let started = Instant::now();
     let (mut events, mut alerts) = (0u64, 0u64);
+    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
     match name {
         "serde-1t" => line_batches(log, |batch| {
             for line in batch {
@@ -323,20 +200,27 @@ fn phase(name: &str, log: &Path) {
                 }
                 let found = pipeline.batch(&items);
                 alerts += found.iter().map(|a| a.len() as u64).sum::<u64>();
+                for alert in found.iter().flatten() {
+                    match by_rule.get_mut(alert.rule.as_ref()) {
+                        Some(n) => *n += 1,
+                        None => {
+                            by_rule.insert(alert.rule.to_string(), 1);
+                        }
+                    }
+                }
                 if render {
-                    let lines: Vec<String> = found
+                    let lines: Vec<Vec<u8>> = found
                         .into_par_iter()
                         .map(|list| {
-                            let mut text = String::new();
+                            let mut text = Vec::new();
                             for alert in list {
-                                text.push_str(&alert.to_json().to_string());
-                                text.push('\n');
+                                alert.write_json_line(&mut text);
                             }
                             text
                         })
                         .collect();
                     for text in lines {
-                        sink.write_all(text.as_bytes()).unwrap();
+                        sink.write_all(&text).unwrap();
                     }
                 }
                 // As `palisade audit` does: the events are freed on every core too.
@@ -348,8 +232,8 @@ fn phase(name: &str, log: &Path) {
     println!(
         "{}",
         json!({"phase": name, "events": events, "seconds": (secs * 1000.0).round() / 1000.0,
-               "events_per_second": (events as f64 / secs).round(), "alerts": alerts,
-               "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+               "events_per_second": (events as f64 / secs).round(), "cpu_seconds": cpu_seconds(), "alerts": alerts,
+               "alerts_by_rule": by_rule, "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
                "threads": rayon::current_num_threads()})
     );
 }
@@ -379,9 +263,11 @@ fn main() {
         eprintln!("using {}", log.display());
     } else {
         let started = Instant::now();
-        let bytes = generate(&log, events).unwrap();
+        let legacy = std::env::var("AUDIT_BENCH_MIX").is_ok_and(|m| m == "legacy");
+        let bytes = generate(&log, events, legacy).unwrap();
         eprintln!(
-            "generated {events} events, {:.0} MB ({:.0} bytes per event) in {:.1}s",
+            "generated {events} events ({} mix), {:.0} MB ({:.0} bytes per event) in {:.1}s",
+            if legacy { "legacy" } else { "cluster" },
             bytes as f64 / 1e6,
             bytes as f64 / events as f64,
             started.elapsed().as_secs_f64()

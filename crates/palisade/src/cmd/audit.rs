@@ -109,21 +109,23 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let (format, fail_on) = (args.format, args.fail_on);
     // The lines of an event's alerts, and whether one is at or above `--fail-on`.
     let render = move |alerts: Vec<Alert>| {
-        let mut text = String::new();
+        let mut text = Vec::new();
         let mut fails = false;
         for alert in alerts {
             fails |= fail_on.is_some_and(|p| alert.priority.at_least(p));
             match format {
-                AuditFormat::Text => text.push_str(&alert.output()),
-                AuditFormat::Json => text.push_str(&alert.to_json().to_string()),
+                AuditFormat::Text => {
+                    text.extend_from_slice(alert.output().as_bytes());
+                    text.push(b'\n');
+                }
+                AuditFormat::Json => alert.write_json_line(&mut text),
             }
-            text.push('\n');
         }
         (text, fails)
     };
-    let mut write = |(text, fails): (String, bool), out: &mut dyn Write| {
+    let mut write = |(text, fails): (Vec<u8>, bool), out: &mut dyn Write| {
         failed |= fails;
-        if let Err(e) = out.write_all(text.as_bytes()) {
+        if let Err(e) = out.write_all(&text) {
             write_error.get_or_insert(e);
         }
     };
@@ -164,7 +166,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             // order.
             read_batches(&mut reader, file, &mut |items| {
                 let alerts = pipeline.batch(&items);
-                let rendered: Vec<(String, bool)> = alerts.into_par_iter().map(render).collect();
+                let rendered: Vec<(Vec<u8>, bool)> = alerts.into_par_iter().map(render).collect();
                 for (item, lines) in items.iter().zip(rendered) {
                     if let Item::Error(e) = item {
                         error(e, &mut out);
