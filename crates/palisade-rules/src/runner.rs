@@ -65,9 +65,12 @@ pub struct Engine {
     severity: HashMap<&'static str, Severity>,
     suppressions: Vec<ActiveSuppression>,
     inventory_kinds: BTreeSet<&'static str>,
-    /// The fields the inventory rules read of each kind with a pod spec (other kinds are kept
-    /// whole): see [`Kept`].
-    workload_fields: HashMap<&'static str, Fields>,
+    /// The fields the selected inventory rules read of each kind they read only in part (other
+    /// kinds are kept whole): see [`Kept`].
+    kept_fields: HashMap<&'static str, Fields>,
+    /// Whether a selected inventory rule compares the content of whole objects
+    /// ([`Inventory::same_content`]): kept objects then carry their digest.
+    compares_content: bool,
     /// The per-object rules that find credentials, each with whether it is selected.
     credential_rules: Vec<(&'static dyn Rule, bool)>,
     /// Warnings about the configuration (expired suppressions).
@@ -146,8 +149,9 @@ impl Engine {
             })
             .collect();
         Ok(Engine {
+            kept_fields: kept_fields(&rules),
+            compares_content: rules.iter().any(|r| compares_content(*r)),
             rules,
-            workload_fields: workload_fields(),
             credential_rules,
             settings: config.rules.clone(),
             severity,
@@ -226,9 +230,15 @@ impl Engine {
         if !self.keep_for_inventory(&object) {
             return;
         }
-        kept.digests.push(object.content_digest());
+        // Only YAML002 compares contents: without it, the digest (a hash of every node) is not
+        // worth its time.
+        kept.digests.push(if self.compares_content {
+            object.content_digest()
+        } else {
+            0
+        });
         let fields = (!kept.whole)
-            .then(|| self.workload_fields.get(object.kind()))
+            .then(|| self.kept_fields.get(object.kind()))
             .flatten();
         kept.objects.push(match fields {
             Some(fields) => object.project(fields),
@@ -508,7 +518,9 @@ impl Engine {
 /// order. Objects of the kinds with a pod spec, most of what a large input holds, are reduced
 /// to the fields the inventory engines and rules read (what identifies and suppresses an object,
 /// and the fields of [`palisade_pss::POD_SPEC_READS`], [`palisade_netpol::POD_SPEC_READS`] and
-/// the service-account rules), with their positions; the others are small and kept whole. The
+/// the service-account rules), with their positions; objects of the kinds that only YAML002
+/// reads among the selected rules (Services and Ingresses, with the default selection) are
+/// reduced to what identifies and suppresses them; the others are small and kept whole. The
 /// digest of each whole object stands in for its content where rules compare objects.
 #[derive(Debug, Default)]
 pub struct Kept {
@@ -537,6 +549,12 @@ impl Kept {
         &mut self.objects
     }
 
+    /// Makes room for `additional` more objects (before appending several sets).
+    pub fn reserve(&mut self, additional: usize) {
+        self.objects.reserve_exact(additional);
+        self.digests.reserve_exact(additional);
+    }
+
     /// Adds the objects of `other` after these.
     pub fn append(&mut self, other: &mut Kept) {
         self.objects.append(&mut other.objects);
@@ -559,6 +577,42 @@ const IDENTITY: &[&str] = &[
     "/metadata/uid",
     "/metadata/annotations/palisade.dev~1ignore",
 ];
+
+/// Whether a rule compares whole objects ([`Inventory::same_content`]) and reads nothing else
+/// of them than what identifies and suppresses them ([`IDENTITY`]), with positions: YAML002.
+fn compares_content(rule: &dyn Rule) -> bool {
+    rule.meta().id
+        == crate::rules::input::duplicate_object::DuplicateObject
+            .meta()
+            .id
+}
+
+/// The fields the selected inventory rules read of each kind they do not read whole: the
+/// kinds with a pod spec ([`workload_fields`]), and the kinds that only YAML002 reads, which
+/// needs of them [`IDENTITY`] alone (and the digest of the whole object).
+fn kept_fields(rules: &[&'static dyn Rule]) -> HashMap<&'static str, Fields> {
+    let inventory: Vec<&dyn Rule> = rules
+        .iter()
+        .filter(|r| matches!(r.checker(), Checker::Inventory(_)))
+        .map(|r| *r as &dyn Rule)
+        .collect();
+    let mut kept = workload_fields();
+    let kinds: BTreeSet<&'static str> = inventory
+        .iter()
+        .flat_map(|r| r.meta().kinds.iter().copied())
+        .filter(|kind| *kind != "*")
+        .collect();
+    for kind in kinds {
+        if inventory
+            .iter()
+            .filter(|r| reads_kind(**r, kind))
+            .all(|r| compares_content(*r))
+        {
+            kept.insert(kind, Fields::of(IDENTITY.iter().copied()));
+        }
+    }
+    kept
+}
 
 /// The fields the inventory engines and rules read of each kind with a pod spec.
 fn workload_fields() -> HashMap<&'static str, Fields> {

@@ -145,3 +145,67 @@ kind: Namespace\nmetadata: {name: shop, labels: {team: a}}\n";
     assert_eq!(kept.objects().len(), 2);
     assert_eq!(kept.objects()[1].labels().map(|l| l.len()), Some(1));
 }
+
+#[test]
+fn objects_only_yaml002_reads_are_kept_with_what_identifies_them() {
+    let text = "apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers: [{name: web, image: web:1}]
+";
+    let objects = load_str(text, "web.yaml", &Limits::default()).objects;
+    let identity = |object: &Object| {
+        serde_json::json!({
+            "apiVersion": object.value["apiVersion"],
+            "kind": object.value["kind"],
+            "metadata": {"name": "web", "namespace": "shop"},
+        })
+    };
+    // With every rule, the Service is read by YAML002 alone; the Deployment by more.
+    let mut kept = Kept::default();
+    for object in &objects {
+        engine().keep(object.clone(), &mut kept);
+    }
+    assert_eq!(kept.objects()[0].value, identity(&objects[0]));
+    assert_ne!(kept.objects()[1].value, identity(&objects[1]));
+    assert_eq!(
+        kept.objects()[0].locate("/metadata/name"),
+        objects[0].locate("/metadata/name")
+    );
+    // With YAML002 alone, both are.
+    let alone = Engine::new(&Config::default(), &["YAML002".to_owned()], &[]).expect("a rule");
+    let mut kept = Kept::default();
+    for object in &objects {
+        alone.keep(object.clone(), &mut kept);
+    }
+    assert_eq!(kept.objects()[1].value, identity(&objects[1]));
+}
+
+#[test]
+fn yaml002_alone_finds_in_kept_objects_what_it_finds_in_whole_ones() {
+    let engine = Engine::new(&Config::default(), &["YAML002".to_owned()], &[]).expect("a rule");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files = palisade_testdata::files_with(&fixtures, &["yaml", "yml"]);
+    if let Some(corpus) = palisade_testdata::shared(
+        "corpus",
+        "yaml002_alone_finds_in_kept_objects_what_it_finds_in_whole_ones",
+    ) {
+        files.extend(palisade_testdata::files_with(&corpus, &["yaml", "yml"]));
+    }
+    let (whole, kept) = both(&engine, &load_all(&files));
+    assert!(whole.len() > 10, "{} YAML002 findings", whole.len());
+    assert_eq!(whole, kept);
+}
