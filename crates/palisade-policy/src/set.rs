@@ -240,6 +240,8 @@ struct LoadedBinding {
     pos: Pos,
     /// `matchResources.namespaceSelector` is set.
     namespace_selector: bool,
+    /// `paramRef.name`: the one name its parameter objects can have.
+    param_name: Option<String>,
 }
 
 /// Whether `value` is a mapping with `field` set (not null).
@@ -398,6 +400,8 @@ impl PolicySet {
                                 .and_then(|s| s.get("matchResources")),
                             "namespaceSelector",
                         ),
+                        param_name: str_at(&object.value, &["spec", "paramRef", "name"])
+                            .map(str::to_owned),
                     }),
                     None => errors.push(error(
                         object,
@@ -421,33 +425,30 @@ impl PolicySet {
         (set, errors)
     }
 
-    /// Adds parameter objects: those of `objects` whose apiVersion and kind a policy names as
-    /// its `paramKind` (the others are ignored), after those already known.
+    /// Adds parameter objects: those of `objects` that a binding may read as its parameters
+    /// ([`PolicySet::is_param`]; the others are ignored), after those already known.
     pub fn add_params<'a>(&mut self, objects: impl IntoIterator<Item = &'a Value>) {
-        let kinds = self.param_kinds();
-        if kinds.is_empty() {
-            return;
-        }
-        let is_param = |o: &Value| {
-            let field = |f: &str| o.get(f).and_then(Value::as_str).unwrap_or("");
-            kinds
-                .iter()
-                .any(|(api, kind)| field("apiVersion") == api && field("kind") == kind)
-        };
-        self.params
-            .extend(objects.into_iter().filter(|o| is_param(o)).cloned());
+        let found: Vec<Value> = objects
+            .into_iter()
+            .filter(|o| self.is_param(o))
+            .cloned()
+            .collect();
+        self.params.extend(found);
     }
 
-    /// The `apiVersion` and `kind` of the parameter objects of the ValidatingAdmissionPolicies.
-    pub fn param_kinds(&self) -> Vec<(String, String)> {
-        let mut kinds: Vec<(String, String)> = self
-            .vaps
-            .iter()
-            .filter_map(|v| v.vap.param_kind.clone())
-            .collect();
-        kinds.sort();
-        kinds.dedup();
-        kinds
+    /// Whether a binding may read this object as its parameters: it is of its policy's
+    /// `paramKind`, and has the name of its `paramRef`, if the `paramRef` names one.
+    pub fn is_param(&self, object: &Value) -> bool {
+        let field = |f: &str| object.get(f).and_then(Value::as_str).unwrap_or("");
+        let name = str_at(object, &["metadata", "name"]);
+        self.bindings.iter().any(|b| {
+            self.vaps[b.vap]
+                .vap
+                .param_kind
+                .as_ref()
+                .is_some_and(|(api, kind)| field("apiVersion") == api && field("kind") == kind)
+                && b.param_name.as_deref().is_none_or(|n| name == Some(n))
+        })
     }
 
     /// Whether a template is evaluated with CEL (else with Rego), given the engine choice.
@@ -1211,7 +1212,11 @@ spec:
   policyName: limits
   paramRef: {name: limits, namespace: a}
 ");
-        assert_eq!(s.param_kinds(), [("v1".to_owned(), "ConfigMap".to_owned())]);
+        let mut params = object("v1", "ConfigMap", Some("a"));
+        params["metadata"]["name"] = json!("limits");
+        assert!(s.is_param(&params));
+        assert!(!s.is_param(&object("v1", "ConfigMap", Some("a"))));
+        assert!(!s.is_param(&object("v1", "Secret", Some("a"))));
         assert!(!s.reads_namespaces());
         assert_eq!(
             s.needs(&object("apps/v1", "Deployment", Some("a"))),
@@ -1223,10 +1228,8 @@ spec:
         let review = Review::from_object(&deployment);
         // Without its parameters the binding denies (parameterNotFoundAction: Deny).
         assert_eq!(s.review(&review).violations.len(), 1);
-        let mut params = object("v1", "ConfigMap", Some("a"));
-        params["metadata"]["name"] = json!("limits");
         params["data"] = json!({"max": "9"});
-        s.add_params([&object("v1", "Secret", Some("a")), &params]);
+        s.add_params([&object("v1", "ConfigMap", Some("a")), &params]);
         assert_eq!(s.params.len(), 1);
         assert!(s.review(&review).violations.is_empty());
     }

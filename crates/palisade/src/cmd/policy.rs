@@ -221,8 +221,6 @@ pub struct PolicyStep<'e> {
     keep_all: bool,
     /// Namespaces are kept (for namespace selectors and `namespaceObject`).
     keep_namespaces: bool,
-    /// The kinds of parameter objects, which are kept.
-    param_kinds: Vec<(String, String)>,
     /// The objects the policies read besides the one under review, with their place.
     state: Mutex<Vec<(Place, Value)>>,
 }
@@ -286,7 +284,6 @@ impl<'e> PolicyStep<'e> {
             when,
             keep_all: false,
             keep_namespaces: false,
-            param_kinds: Vec::new(),
             set,
             load_errors,
             dir_errors,
@@ -307,7 +304,6 @@ impl<'e> PolicyStep<'e> {
     fn find_reads(&mut self) {
         self.keep_all = self.set.reads_inventory();
         self.keep_namespaces = self.set.reads_namespaces();
-        self.param_kinds = self.set.param_kinds();
     }
 
     /// Reviews one object the scan decoded, adding its findings to `found`; `true` when the
@@ -345,12 +341,8 @@ impl<'e> PolicyStep<'e> {
         if self.keep_all {
             return true;
         }
-        let field = |f: &str| value.get(f).and_then(Value::as_str).unwrap_or("");
-        (self.keep_namespaces && field("kind") == "Namespace")
-            || self
-                .param_kinds
-                .iter()
-                .any(|(api, kind)| field("apiVersion") == api && field("kind") == kind)
+        let kind = value.get("kind").and_then(Value::as_str);
+        (self.keep_namespaces && kind == Some("Namespace")) || self.set.is_param(value)
     }
 
     /// The findings of one object's review.
