@@ -262,7 +262,8 @@ impl<'e> PolicyStep<'e> {
             When::InScan => inputs
                 .par_iter()
                 .filter_map(|i| {
-                    let text = String::from_utf8_lossy(&i.read(&limits).ok()?).into_owned();
+                    let bytes = i.read(&limits).ok()?;
+                    let text = String::from_utf8_lossy(&bytes);
                     MARKS.iter().any(|m| text.contains(m)).then(|| {
                         let objects = load_str(&text, i.display(), &limits).objects;
                         objects.into_iter().filter(|o| is_policy(&o.value))
