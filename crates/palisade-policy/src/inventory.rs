@@ -90,6 +90,12 @@ impl Inventory {
         self.len
     }
 
+    /// Drops the objects, keeping the Namespaces with their labels.
+    pub(crate) fn keep_namespaces_only(&mut self) {
+        self.cluster = Map::new();
+        self.namespace = Map::new();
+    }
+
     /// The labels of a synced Namespace.
     pub fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
         self.namespaces.get(name).map(|(_, labels)| labels)

@@ -594,6 +594,9 @@ impl PolicySet {
                 }
             })
             .collect();
+        // Reviews read only its Namespaces from here on: the objects are in the Rego data.
+        let mut inventory = inventory;
+        inventory.keep_namespaces_only();
         self.inventory = inventory;
         errors
     }

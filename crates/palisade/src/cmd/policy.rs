@@ -318,16 +318,19 @@ impl<'e> PolicyStep<'e> {
         let Some(&input) = self.inputs.get(&object.source.path) else {
             return false;
         };
-        if self.is_state(&object.value) {
+        let needs = if self.engine.suppressed(self.meta.id, object) {
+            Needs::Nothing
+        } else {
+            self.set.needs(&object.value)
+        };
+        // An object given back at the end joins the state there.
+        if needs != Needs::State && self.is_state(&object.value) {
             let place = (input, object.locate(""), object.item);
             if let Ok(mut state) = self.state.lock() {
                 state.push((place, object.value.clone()));
             }
         }
-        if self.engine.suppressed(self.meta.id, object) {
-            return false;
-        }
-        match self.set.needs(&object.value) {
+        match needs {
             Needs::Nothing => false,
             Needs::State => true,
             Needs::Review => {
@@ -408,9 +411,16 @@ impl<'e> PolicyStep<'e> {
                 let mut state = std::mem::take(&mut *self.state.lock().map_err(|_| {
                     anyhow::anyhow!("the policy step's state was poisoned by a panic")
                 })?);
+                let objects = std::mem::take(&mut outcome.policy_objects);
+                for object in objects.iter().filter(|o| self.is_state(&o.value)) {
+                    if let Some(&input) = self.inputs.get(&object.source.path) {
+                        let place = (input, object.locate(""), object.item);
+                        state.push((place, object.value.clone()));
+                    }
+                }
                 state.sort_by_key(|(place, _)| *place);
                 self.set_state(state.into_iter().map(|(_, value)| value));
-                (Vec::new(), std::mem::take(&mut outcome.policy_objects))
+                (Vec::new(), objects)
             }
             When::AfterScan => {
                 let texts = self.texts(input, config, outcome)?;
