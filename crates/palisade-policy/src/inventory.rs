@@ -13,6 +13,7 @@ use crate::matching::labels_of;
 pub struct Inventory {
     cluster: Map<String, Value>,
     namespace: Map<String, Value>,
+    /// Each Namespace with its labels.
     namespaces: BTreeMap<String, (Value, BTreeMap<String, String>)>,
     len: usize,
 }
@@ -41,25 +42,44 @@ impl Inventory {
 
     /// Adds one object; objects without an apiVersion, kind or name are not synced.
     pub fn add(&mut self, object: &Value) {
+        if Self::key(object).is_some() {
+            self.insert(object.clone());
+        }
+    }
+
+    /// [`Inventory::add`], taking the object.
+    pub fn insert(&mut self, object: Value) {
+        let Some((gv, kind, name, ns)) = Self::key(&object) else {
+            return;
+        };
+        let (gv, kind, name, ns) = (
+            gv.to_owned(),
+            kind.to_owned(),
+            name.to_owned(),
+            ns.to_owned(),
+        );
+        if ns.is_empty() && kind == "Namespace" && !gv.contains('/') {
+            let labels = labels_of(&object);
+            self.namespaces
+                .insert(name.clone(), (object.clone(), labels));
+        }
+        let root = if ns.is_empty() {
+            &mut self.cluster
+        } else {
+            entry(&mut self.namespace, &ns)
+        };
+        entry(entry(root, &gv), &kind).insert(name, object);
+        self.len += 1;
+    }
+
+    /// apiVersion, kind, name and namespace of a synced object.
+    fn key(object: &Value) -> Option<(&str, &str, &str, &str)> {
         let gv = str_of(object.get("apiVersion"));
         let kind = str_of(object.get("kind"));
         let meta = object.get("metadata");
         let name = str_of(meta.and_then(|m| m.get("name")));
-        if gv.is_empty() || kind.is_empty() || name.is_empty() {
-            return;
-        }
         let ns = str_of(meta.and_then(|m| m.get("namespace")));
-        let root = if ns.is_empty() {
-            &mut self.cluster
-        } else {
-            entry(&mut self.namespace, ns)
-        };
-        entry(entry(root, gv), kind).insert(name.to_owned(), object.clone());
-        if ns.is_empty() && kind == "Namespace" && !gv.contains('/') {
-            self.namespaces
-                .insert(name.to_owned(), (object.clone(), labels_of(object)));
-        }
-        self.len += 1;
+        (!gv.is_empty() && !kind.is_empty() && !name.is_empty()).then_some((gv, kind, name, ns))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -70,6 +90,12 @@ impl Inventory {
         self.len
     }
 
+    /// Drops the objects, keeping the Namespaces with their labels.
+    pub(crate) fn keep_namespaces_only(&mut self) {
+        self.cluster = Map::new();
+        self.namespace = Map::new();
+    }
+
     /// The labels of a synced Namespace.
     pub fn namespace_labels(&self, name: &str) -> Option<&BTreeMap<String, String>> {
         self.namespaces.get(name).map(|(_, labels)| labels)
@@ -78,6 +104,30 @@ impl Inventory {
     /// A synced Namespace.
     pub fn namespace_object(&self, name: &str) -> Option<&Value> {
         self.namespaces.get(name).map(|(object, _)| object)
+    }
+
+    /// The whole data document as Rego reads it, converted without copying the JSON first.
+    pub(crate) fn to_rego(&self) -> regorus::Value {
+        use serde::Deserialize;
+        let convert = |map: &Map<String, Value>| {
+            let mut object = regorus::Value::new_object();
+            if let Ok(fields) = object.as_object_mut() {
+                for (key, value) in map {
+                    let value =
+                        regorus::Value::deserialize(value).unwrap_or(regorus::Value::Undefined);
+                    fields.insert(regorus::Value::from(key.as_str()), value);
+                }
+            }
+            object
+        };
+        let mut inventory = regorus::Value::new_object();
+        let mut data = regorus::Value::new_object();
+        if let (Ok(fields), Ok(root)) = (inventory.as_object_mut(), data.as_object_mut()) {
+            fields.insert(regorus::Value::from("cluster"), convert(&self.cluster));
+            fields.insert(regorus::Value::from("namespace"), convert(&self.namespace));
+            root.insert(regorus::Value::from("inventory"), inventory);
+        }
+        data
     }
 
     /// The whole data document: `{"inventory": {"cluster": …, "namespace": …}}`.

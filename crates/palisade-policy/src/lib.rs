@@ -32,8 +32,8 @@ pub use inventory::Inventory;
 pub use matching::{wildcard_matches, Match};
 pub use review::{Operation, Review};
 pub use set::{
-    is_policy, Budget, Constraint, EnforcementAction, EngineChoice, Outcome, PolicySet, Template,
-    Violation,
+    is_policy, Budget, Constraint, EnforcementAction, EngineChoice, Needs, Outcome, PolicySet,
+    Template, Violation,
 };
 pub use vap::{resource_of, Binding, FailurePolicy, Vap};
 

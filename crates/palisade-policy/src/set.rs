@@ -87,6 +87,8 @@ pub struct Template {
     schema: Option<Value>,
     rego: Option<RegoProgram>,
     cel: Option<Arc<CelProgram>>,
+    /// Whether its CEL names `namespaceObject` (the Namespace of the object under review).
+    cel_reads_namespace: bool,
 }
 
 impl Template {
@@ -205,6 +207,72 @@ impl<'r> Converted<'r> {
     }
 }
 
+/// What reviewing one object needs, as [`PolicySet::needs`] tells from the object's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Needs {
+    /// No policy selects the object: its review finds nothing.
+    Nothing,
+    /// Some policies select it, and they read nothing but the object.
+    Review,
+    /// A policy that may select it reads other objects (`data.inventory`, the object's
+    /// Namespace, parameter objects) or needs its Namespace to decide: review it once the
+    /// cluster state is set.
+    State,
+}
+
+/// A loaded ValidatingAdmissionPolicy, with what its evaluation reads besides the object.
+#[derive(Debug, Clone)]
+struct LoadedVap {
+    vap: Vap,
+    /// `matchConstraints.namespaceSelector` is set.
+    namespace_selector: bool,
+    /// Its CEL names `namespaceObject`.
+    namespace_object: bool,
+}
+
+/// A loaded ValidatingAdmissionPolicyBinding with the index of its policy and where it was
+/// written.
+#[derive(Debug, Clone)]
+struct LoadedBinding {
+    binding: Binding,
+    vap: usize,
+    file: String,
+    pos: Pos,
+    /// `matchResources.namespaceSelector` is set.
+    namespace_selector: bool,
+    /// `paramRef.name`: the one name its parameter objects can have.
+    param_name: Option<String>,
+}
+
+/// Whether `value` is a mapping with `field` set (not null).
+fn has_field(value: Option<&Value>, field: &str) -> bool {
+    value
+        .and_then(|v| v.get(field))
+        .is_some_and(|v| !v.is_null())
+}
+
+/// Whether some string in `value` (a policy's CEL) names `namespaceObject`.
+fn names_namespace_object(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains("namespaceObject"),
+        Value::Array(items) => items.iter().any(names_namespace_object),
+        Value::Object(map) => map.values().any(names_namespace_object),
+        _ => false,
+    }
+}
+
+/// The fields of an object that `spec.match` and `matchConstraints` read: its apiVersion, kind
+/// and metadata.
+fn identity_of(object: &Value) -> Value {
+    let mut identity = serde_json::Map::new();
+    for field in ["apiVersion", "kind", "metadata"] {
+        if let Some(v) = object.get(field) {
+            identity.insert(field.into(), v.clone());
+        }
+    }
+    Value::Object(identity)
+}
+
 /// The loaded templates and constraints, with the inventory their Rego reads.
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
@@ -215,9 +283,8 @@ pub struct PolicySet {
     with_inventory: Vec<Option<RegoProgram>>,
     budget: Budget,
     engine: EngineChoice,
-    vaps: Vec<Vap>,
-    /// Each binding with the index of its policy, and where it was written.
-    bindings: Vec<(Binding, usize, String, Pos)>,
+    vaps: Vec<LoadedVap>,
+    bindings: Vec<LoadedBinding>,
     /// Objects of the kinds that policies name as `paramKind`.
     params: Vec<Value>,
 }
@@ -275,8 +342,16 @@ impl PolicySet {
             if object.kind() == "ValidatingAdmissionPolicy" {
                 match Vap::parse(&object.value) {
                     Ok(vap) => {
-                        set.vaps.retain(|v| v.name != vap.name);
-                        set.vaps.push(vap);
+                        let spec = object.value.get("spec");
+                        set.vaps.retain(|v| v.vap.name != vap.name);
+                        set.vaps.push(LoadedVap {
+                            vap,
+                            namespace_selector: has_field(
+                                spec.and_then(|s| s.get("matchConstraints")),
+                                "namespaceSelector",
+                            ),
+                            namespace_object: spec.is_some_and(names_namespace_object),
+                        });
                     }
                     Err((at, message)) => errors.push(error(
                         object,
@@ -312,13 +387,22 @@ impl PolicySet {
         for object in bindings {
             let id = format!("ValidatingAdmissionPolicyBinding/{}", object.name());
             match Binding::parse(&object.value) {
-                Ok(b) => match set.vaps.iter().position(|v| v.name == b.policy) {
-                    Some(i) => set.bindings.push((
-                        b,
-                        i,
-                        object.source.path.clone(),
-                        object.locate("/metadata/name"),
-                    )),
+                Ok(b) => match set.vaps.iter().position(|v| v.vap.name == b.policy) {
+                    Some(i) => set.bindings.push(LoadedBinding {
+                        binding: b,
+                        vap: i,
+                        file: object.source.path.clone(),
+                        pos: object.locate("/metadata/name"),
+                        namespace_selector: has_field(
+                            object
+                                .value
+                                .get("spec")
+                                .and_then(|s| s.get("matchResources")),
+                            "namespaceSelector",
+                        ),
+                        param_name: str_at(&object.value, &["spec", "paramRef", "name"])
+                            .map(str::to_owned),
+                    }),
                     None => errors.push(error(
                         object,
                         "/spec/policyName",
@@ -336,22 +420,129 @@ impl PolicySet {
                 )),
             }
         }
-        let param_kinds: Vec<&(String, String)> = set
-            .vaps
-            .iter()
-            .filter_map(|v| v.param_kind.as_ref())
-            .collect();
-        set.params = others
-            .into_iter()
-            .filter(|o| {
-                param_kinds
-                    .iter()
-                    .any(|(api, kind)| o.api_version() == api && o.kind() == kind)
-            })
-            .map(|o| o.value.clone())
-            .collect();
         set.with_inventory = vec![None; set.templates.len()];
+        set.add_params(others.into_iter().map(|o| &o.value));
         (set, errors)
+    }
+
+    /// Adds parameter objects: those of `objects` that a binding may read as its parameters
+    /// ([`PolicySet::is_param`]; the others are ignored), after those already known.
+    pub fn add_params<'a>(&mut self, objects: impl IntoIterator<Item = &'a Value>) {
+        let found: Vec<Value> = objects
+            .into_iter()
+            .filter(|o| self.is_param(o))
+            .cloned()
+            .collect();
+        self.params.extend(found);
+    }
+
+    /// Whether a binding may read this object as its parameters: it is of its policy's
+    /// `paramKind`, and has the name of its `paramRef`, if the `paramRef` names one.
+    pub fn is_param(&self, object: &Value) -> bool {
+        let field = |f: &str| object.get(f).and_then(Value::as_str).unwrap_or("");
+        let name = str_at(object, &["metadata", "name"]);
+        self.bindings.iter().any(|b| {
+            self.vaps[b.vap]
+                .vap
+                .param_kind
+                .as_ref()
+                .is_some_and(|(api, kind)| field("apiVersion") == api && field("kind") == kind)
+                && b.param_name.as_deref().is_none_or(|n| name == Some(n))
+        })
+    }
+
+    /// Whether a template is evaluated with CEL (else with Rego), given the engine choice.
+    fn uses_cel(&self, template: &Template) -> bool {
+        match self.engine {
+            EngineChoice::Auto => template.rego.is_none(),
+            EngineChoice::Rego => false,
+            EngineChoice::Cel => true,
+        }
+    }
+
+    /// Whether evaluating a template reads `data.inventory`.
+    fn template_reads_inventory(&self, template: &Template) -> bool {
+        !self.uses_cel(template) && template.rego.as_ref().is_some_and(|r| r.uses_inventory)
+    }
+
+    /// Whether evaluating a template reads the Namespace of a namespaced object.
+    fn template_reads_namespace(&self, template: &Template) -> bool {
+        self.uses_cel(template) && template.cel.is_some() && template.cel_reads_namespace
+    }
+
+    /// Whether some constraint is evaluated by a template whose Rego reads `data.inventory`:
+    /// only then does [`PolicySet::set_inventory`] need more than the Namespaces.
+    pub fn reads_inventory(&self) -> bool {
+        self.constraints
+            .iter()
+            .any(|c| self.template_reads_inventory(&self.templates[c.template]))
+    }
+
+    /// Whether some policy reads the Namespaces of the inventory: a namespace selector, or CEL
+    /// that reads `namespaceObject`.
+    pub fn reads_namespaces(&self) -> bool {
+        self.constraints.iter().any(|c| {
+            c.matcher.namespace_selector.is_some()
+                || self.template_reads_namespace(&self.templates[c.template])
+        }) || self.bindings.iter().any(|b| {
+            let vap = &self.vaps[b.vap];
+            b.namespace_selector || vap.namespace_selector || vap.namespace_object
+        })
+    }
+
+    /// What reviewing this plain object (as [`Review::from_object`] builds it) needs, decided
+    /// from its apiVersion, kind and metadata alone. [`Needs::Nothing`] and [`Needs::Review`]
+    /// do not depend on the cluster state: reviewing such an object before
+    /// [`PolicySet::set_inventory`] and [`PolicySet::add_params`] gives what it gives after.
+    pub fn needs(&self, object: &Value) -> Needs {
+        if self.is_empty() {
+            return Needs::Nothing;
+        }
+        let review = Review::from_object(&identity_of(object));
+        let namespace = review.namespace();
+        let namespaced = !namespace.is_empty();
+        let mut needs = Needs::Nothing;
+        if !self.bindings.is_empty() {
+            let target = VapTarget::new(&review, None);
+            for b in &self.bindings {
+                let vap = &self.vaps[b.vap];
+                if namespaced && (b.namespace_selector || vap.namespace_selector) {
+                    return Needs::State;
+                }
+                if !vap.vap.matches(&target) || !b.binding.matches(&target) {
+                    continue;
+                }
+                if vap.vap.param_kind.is_some() || (namespaced && vap.namespace_object) {
+                    return Needs::State;
+                }
+                needs = Needs::Review;
+            }
+        }
+        let object = review.object();
+        let target = Target {
+            group: review.kind_field("group"),
+            kind: review.kind_field("kind"),
+            name: review.name(),
+            namespace,
+            labels: labels_of(object),
+            namespace_labels: None,
+        };
+        for constraint in &self.constraints {
+            match constraint.matcher.matches(&target) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                // The namespace selector needs the Namespace.
+                Err(_) => return Needs::State,
+            }
+            let template = &self.templates[constraint.template];
+            if self.template_reads_inventory(template)
+                || (namespaced && self.template_reads_namespace(template))
+            {
+                return Needs::State;
+            }
+            needs = Needs::Review;
+        }
+        needs
     }
 
     /// Chooses the engine of templates that carry both Rego and CEL.
@@ -368,13 +559,26 @@ impl PolicySet {
     /// namespace selectors read Namespace labels from.
     pub fn set_inventory(&mut self, inventory: Inventory) -> Vec<PolicyError> {
         let mut errors = Vec::new();
-        let data = (!inventory.is_empty()).then(|| to_rego(&inventory.to_data()));
+        // Only the templates that some constraint uses are given the inventory: it is
+        // converted to Rego once, and only when one of them reads it.
+        let used: Vec<bool> = (0..self.templates.len())
+            .map(|i| self.constraints.iter().any(|c| c.template == i))
+            .collect();
+        let reads =
+            |i: usize, t: &Template| used[i] && t.rego.as_ref().is_some_and(|r| r.uses_inventory);
+        let converted = OnceCell::new();
+        let data = |inventory: &Inventory| {
+            converted
+                .get_or_init(|| (!inventory.is_empty()).then(|| inventory.to_rego()))
+                .clone()
+        };
         self.with_inventory = self
             .templates
             .iter()
-            .map(|t| {
-                let rego = t.rego.as_ref().filter(|r| r.uses_inventory)?;
-                match rego.with_data(data.as_ref()?) {
+            .enumerate()
+            .map(|(i, t)| {
+                let rego = t.rego.as_ref().filter(|_| reads(i, t))?;
+                match rego.with_data(&data(&inventory)?) {
                     Ok(p) => Some(p),
                     Err(message) => {
                         errors.push(PolicyError {
@@ -390,6 +594,9 @@ impl PolicySet {
                 }
             })
             .collect();
+        // Reviews read only its Namespaces from here on: the objects are in the Rego data.
+        let mut inventory = inventory;
+        inventory.keep_namespaces_only();
         self.inventory = inventory;
         errors
     }
@@ -408,7 +615,7 @@ impl PolicySet {
 
     /// The loaded ValidatingAdmissionPolicyBindings (those whose policy exists).
     pub fn bindings(&self) -> impl Iterator<Item = &Binding> {
-        self.bindings.iter().map(|(b, ..)| b)
+        self.bindings.iter().map(|b| &b.binding)
     }
 
     fn load_constraint(&self, object: &Object) -> Result<Constraint, PolicyError> {
@@ -515,11 +722,7 @@ impl PolicySet {
                 }
             }
             let template = &self.templates[constraint.template];
-            let use_cel = match self.engine {
-                EngineChoice::Auto => template.rego.is_none(),
-                EngineChoice::Rego => false,
-                EngineChoice::Cel => true,
-            };
+            let use_cel = self.uses_cel(template);
             let found = if use_cel {
                 let Some(cel) = &template.cel else { continue };
                 self.evaluate_cel(cel, constraint, &converted).map(|found| {
@@ -579,8 +782,15 @@ impl PolicySet {
         let mut annotations: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let namespace = review.namespace();
         let target = VapTarget::new(review, self.inventory.namespace_labels(namespace));
-        for (binding, index, file, pos) in &self.bindings {
-            let vap = &self.vaps[*index];
+        for LoadedBinding {
+            binding,
+            vap,
+            file,
+            pos,
+            ..
+        } in &self.bindings
+        {
+            let vap = &self.vaps[*vap].vap;
             if !vap.matches(&target) || !binding.matches(&target) {
                 continue;
             }
@@ -791,6 +1001,8 @@ fn load_template(object: &Object) -> Result<Template, PolicyError> {
     } else {
         engine_entry("Rego").map(|(i, e)| (format!("{base}/code/{i}/source"), &e["source"]))
     };
+    let cel_reads_namespace =
+        engine_entry("K8sNativeValidation").is_some_and(|(_, e)| names_namespace_object(e));
     let cel = match engine_entry("K8sNativeValidation") {
         Some((i, entry)) => {
             let pointer = format!("{base}/code/{i}/source");
@@ -825,6 +1037,7 @@ fn load_template(object: &Object) -> Result<Template, PolicyError> {
         schema,
         rego,
         cel,
+        cel_reads_namespace,
     })
 }
 
@@ -872,4 +1085,155 @@ fn compile_rego(
             message: e.message,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{load_str, Limits};
+
+    fn template(kind: &str, rego: &str) -> String {
+        let indented: String = rego.lines().map(|l| format!("        {l}\n")).collect();
+        format!(
+            "apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: {}
+spec:
+  crd:
+    spec:
+      names:
+        kind: {kind}
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+{indented}---
+",
+            kind.to_ascii_lowercase()
+        )
+    }
+
+    fn set(text: &str) -> PolicySet {
+        let loaded = load_str(text, "p.yaml", &Limits::default());
+        let (set, errors) = PolicySet::load(&loaded.objects);
+        assert!(errors.is_empty(), "{errors:?}");
+        set
+    }
+
+    fn object(api_version: &str, kind: &str, namespace: Option<&str>) -> Value {
+        let mut o = json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}});
+        if let Some(ns) = namespace {
+            o["metadata"]["namespace"] = json!(ns);
+        }
+        o
+    }
+
+    const PLAIN: &str = "package plain\nviolation[{\"msg\": \"m\"}] { input.review.object.x }\n";
+    const REFERENTIAL: &str = "package refs\nviolation[{\"msg\": \"m\"}] {\n  \
+        data.inventory.cluster[\"v1\"][\"Namespace\"][_]\n}\n";
+
+    #[test]
+    fn an_object_no_policy_selects_needs_nothing_and_one_read_alone_needs_its_review() {
+        let s = set(&format!(
+            "{}apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sPlain
+metadata: {{name: pods}}
+spec:
+  match:
+    kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]
+    excludedNamespaces: [kube-system]
+",
+            template("K8sPlain", PLAIN)
+        ));
+        assert!(!s.reads_inventory() && !s.reads_namespaces());
+        assert_eq!(s.needs(&object("v1", "Pod", Some("a"))), Needs::Review);
+        assert_eq!(s.needs(&object("v1", "Pod", None)), Needs::Review);
+        assert_eq!(
+            s.needs(&object("v1", "Pod", Some("kube-system"))),
+            Needs::Nothing
+        );
+        assert_eq!(s.needs(&object("v1", "Service", Some("a"))), Needs::Nothing);
+        assert_eq!(
+            PolicySet::default().needs(&object("v1", "Pod", None)),
+            Needs::Nothing
+        );
+    }
+
+    #[test]
+    fn the_inventory_and_namespace_selectors_make_a_review_wait_for_the_cluster_state() {
+        let s = set(&format!(
+            "{}{}apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sRefs
+metadata: {{name: services}}
+spec:
+  match:
+    kinds: [{{apiGroups: [\"\"], kinds: [Service]}}]
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sPlain
+metadata: {{name: prod-pods}}
+spec:
+  match:
+    kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]
+    namespaceSelector: {{matchLabels: {{env: prod}}}}
+",
+            template("K8sRefs", REFERENTIAL),
+            template("K8sPlain", PLAIN)
+        ));
+        assert!(s.reads_inventory() && s.reads_namespaces());
+        assert_eq!(s.needs(&object("v1", "Service", Some("a"))), Needs::State);
+        assert_eq!(s.needs(&object("v1", "Pod", Some("a"))), Needs::State);
+        // A cluster-scoped object has no Namespace to select.
+        assert_eq!(s.needs(&object("v1", "Pod", None)), Needs::Review);
+        assert_eq!(
+            s.needs(&object("v1", "ConfigMap", Some("a"))),
+            Needs::Nothing
+        );
+        // With the CEL engine chosen, the Rego that reads the inventory is not run.
+        let mut cel = s.clone();
+        cel.set_engine(EngineChoice::Cel);
+        assert!(!cel.reads_inventory());
+    }
+
+    #[test]
+    fn parameter_objects_make_a_binding_wait_and_are_added_in_order() {
+        let mut s = set("apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: limits}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+    - expression: \"object.spec.replicas <= int(params.data.max)\"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: limits}
+spec:
+  policyName: limits
+  paramRef: {name: limits, namespace: a}
+");
+        let mut params = object("v1", "ConfigMap", Some("a"));
+        params["metadata"]["name"] = json!("limits");
+        assert!(s.is_param(&params));
+        assert!(!s.is_param(&object("v1", "ConfigMap", Some("a"))));
+        assert!(!s.is_param(&object("v1", "Secret", Some("a"))));
+        assert!(!s.reads_namespaces());
+        assert_eq!(
+            s.needs(&object("apps/v1", "Deployment", Some("a"))),
+            Needs::State
+        );
+        assert_eq!(s.needs(&object("v1", "Pod", Some("a"))), Needs::Nothing);
+        let mut deployment = object("apps/v1", "Deployment", Some("a"));
+        deployment["spec"] = json!({"replicas": 5});
+        let review = Review::from_object(&deployment);
+        // Without its parameters the binding denies (parameterNotFoundAction: Deny).
+        assert_eq!(s.review(&review).violations.len(), 1);
+        params["data"] = json!({"max": "9"});
+        s.add_params([&object("v1", "ConfigMap", Some("a")), &params]);
+        assert_eq!(s.params.len(), 1);
+        assert!(s.review(&review).violations.is_empty());
+    }
 }

@@ -11,12 +11,16 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use palisade_core::rule::{Finding, Severity};
-use palisade_core::{load_path, load_str, Object};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use palisade_core::rule::{Finding, RuleMeta, Severity};
+use palisade_core::{load_path, load_str, LoadError, Object, Pos};
 use palisade_policy::suite::{run_suite, Status};
-use palisade_policy::{is_policy, Inventory, PolicySet, Review};
+use palisade_policy::{is_policy, Inventory, Needs, PolicyError, PolicySet, Review};
 use palisade_rules::rules::policy::policy_violation::{broken_policy_message, severity_of};
 use palisade_rules::{Config, Engine};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::cmd::scan::ScanOutcome;
@@ -201,91 +205,210 @@ pub struct PolicyArgs {
     pub dirs: Vec<PathBuf>,
 }
 
-/// Marks of a policy in a manifest's text: files without any are not decoded twice.
+/// Marks of a policy in a manifest's text: only files with one are decoded before the scan.
 const MARKS: &[&str] = &["gatekeeper.sh/", "ValidatingAdmissionPolicy"];
 
 /// Computes a finding's baseline fingerprint from the value at its pointer.
 pub type Fingerprint<'f> = &'f dyn Fn(&Finding, Option<&serde_json::Value>) -> u64;
 
-/// Adds the POL001 findings of `scan`: every object of the input reviewed against the policies
-/// of `--policy` and of the input, and the constraints that cannot be used. Nothing is decoded
-/// again unless POL001 is selected and there are policies.
-pub fn add_scan_findings(
-    args: &PolicyArgs,
-    input: &InputArgs,
-    engine: &Engine,
-    config: &Config,
-    outcome: &mut ScanOutcome,
-    fingerprint: Option<Fingerprint<'_>>,
-) -> anyhow::Result<()> {
-    let Some(rule) = engine.rules().iter().find(|r| r.meta().id == "POL001") else {
-        return Ok(());
-    };
-    let meta = rule.meta();
-    let limits = input.limits();
-    let mut extra = Vec::new();
-    for dir in &args.dirs {
-        let mut files = Vec::new();
-        yaml_files(dir, &mut files)?;
-        for file in files {
-            let loaded = load_path(&file, &file.display().to_string(), &limits);
-            outcome.errors.extend(loaded.errors);
-            extra.extend(loaded.objects);
+/// Where an object stands in the input: the input's place in the scan order, then the
+/// object's place in it. Objects the scan decodes in parallel are put back in this order.
+type Place = (usize, Pos, Option<usize>);
+
+/// When the objects of the input are reviewed.
+enum When {
+    /// As the scan decodes them (every policy of the input was loaded before the scan, from
+    /// the files that mention one); those whose review reads other objects at the end.
+    InScan,
+    /// After the scan, decoded again from their text: an input that can be read only once
+    /// (standard input, a pipe) may hold policies, which apply to every other input too.
+    AfterScan,
+}
+
+/// POL001 in `scan`: the policies of `--policy` and of the input, and every object of the
+/// input reviewed against them. Prepared before the scan ([`PolicyStep::prepare`]), which
+/// gives it each object it decodes ([`PolicyStep::check`]), and finished after it
+/// ([`PolicyStep::finish`]).
+pub struct PolicyStep<'e> {
+    engine: &'e Engine,
+    meta: &'static RuleMeta,
+    /// The severity the configuration gives POL001, if any.
+    severity: Option<Severity>,
+    when: When,
+    set: PolicySet,
+    load_errors: Vec<PolicyError>,
+    /// Errors decoding the files of `--policy`.
+    dir_errors: Vec<LoadError>,
+    /// The objects of `--policy`.
+    extra: Vec<Object>,
+    /// The policies of the input.
+    policies: Vec<Object>,
+    /// The inputs by name, in scan order.
+    inputs: HashMap<String, usize>,
+    /// Every reviewed object is kept for `data.inventory`.
+    keep_all: bool,
+    /// Namespaces are kept (for namespace selectors and `namespaceObject`).
+    keep_namespaces: bool,
+    /// The objects the policies read besides the one under review, with their place.
+    state: Mutex<Vec<(Place, Value)>>,
+}
+
+impl<'e> PolicyStep<'e> {
+    /// Loads the policies of `--policy` and of the input (only the files that mention a
+    /// policy are decoded), unless POL001 is not selected.
+    pub fn prepare(
+        args: &PolicyArgs,
+        input: &InputArgs,
+        engine: &'e Engine,
+        config: &Config,
+    ) -> anyhow::Result<Option<PolicyStep<'e>>> {
+        let Some(rule) = engine.rules().iter().find(|r| r.meta().id == "POL001") else {
+            return Ok(None);
+        };
+        let meta = rule.meta();
+        let limits = input.limits();
+        let mut extra = Vec::new();
+        let mut dir_errors = Vec::new();
+        for dir in &args.dirs {
+            let mut files = Vec::new();
+            yaml_files(dir, &mut files)?;
+            for file in files {
+                let loaded = load_path(&file, &file.display().to_string(), &limits);
+                dir_errors.extend(loaded.errors);
+                extra.extend(loaded.objects);
+            }
         }
-    }
-    let (inputs, errors) = collect(input, &exclude_set(&config.exclude)?);
-    drop(errors); // the scan reported them
-    let text_of = |i: &Input| -> Option<String> {
-        if i.is_stream() {
-            outcome.streamed.get(i.display()).cloned()
+        let (inputs, errors) = collect(input, &exclude_set(&config.exclude)?);
+        drop(errors); // the scan reports them
+        let when = if inputs.iter().any(Input::is_stream) {
+            When::AfterScan
         } else {
-            i.read(&limits)
-                .ok()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
+            When::InScan
+        };
+        let policies: Vec<Object> = match when {
+            When::AfterScan => Vec::new(),
+            When::InScan => inputs
+                .par_iter()
+                .filter_map(|i| {
+                    let bytes = i.read(&limits).ok()?;
+                    let text = String::from_utf8_lossy(&bytes);
+                    MARKS.iter().any(|m| text.contains(m)).then(|| {
+                        let objects = load_str(&text, i.display(), &limits).objects;
+                        objects.into_iter().filter(|o| is_policy(&o.value))
+                    })
+                })
+                .flatten_iter()
+                .collect(),
+        };
+        let (set, load_errors) = PolicySet::load(extra.iter().chain(&policies));
+        let severity = config
+            .severity
+            .get(meta.id)
+            .or_else(|| config.severity.get(meta.slug))
+            .copied();
+        let mut step = PolicyStep {
+            engine,
+            meta,
+            severity,
+            when,
+            keep_all: false,
+            keep_namespaces: false,
+            set,
+            load_errors,
+            dir_errors,
+            extra,
+            policies,
+            inputs: inputs
+                .iter()
+                .enumerate()
+                .map(|(n, i)| (i.display().to_owned(), n))
+                .collect(),
+            state: Mutex::new(Vec::new()),
+        };
+        step.find_reads();
+        Ok(Some(step))
+    }
+
+    /// Which objects the loaded policies read besides the one under review.
+    fn find_reads(&mut self) {
+        self.keep_all = self.set.reads_inventory();
+        self.keep_namespaces = self.set.reads_namespaces();
+    }
+
+    /// Reviews one object the scan decoded, adding its findings to `found`; `true` when the
+    /// object's review reads other objects of the input: the scan then gives it back at the
+    /// end ([`ScanOutcome::policy_objects`]).
+    pub fn check(&self, object: &Object, found: &mut Vec<Finding>) -> bool {
+        if !matches!(self.when, When::InScan) || is_policy(&object.value) {
+            return false;
         }
-    };
-    let texts: Vec<(String, String)> = inputs
-        .iter()
-        .filter_map(|i| Some((i.display().to_owned(), text_of(i)?)))
-        .collect();
-    let has_marks = texts
-        .iter()
-        .any(|(_, t)| MARKS.iter().any(|m| t.contains(m)));
-    if extra.is_empty() && !has_marks {
-        return Ok(());
-    }
-    let objects: Vec<Object> = texts
-        .iter()
-        .flat_map(|(name, text)| load_str(text, name, &limits).objects)
-        .collect();
-    let (mut set, load_errors) = PolicySet::load(extra.iter().chain(&objects));
-    if set.is_empty() && load_errors.is_empty() {
-        return Ok(());
-    }
-    let mut inventory = Inventory::new();
-    for o in objects
-        .iter()
-        .chain(&extra)
-        .filter(|o| !is_policy(&o.value))
-    {
-        inventory.add(&o.value);
-    }
-    set.set_inventory(inventory);
-    let severity = config
-        .severity
-        .get(meta.id)
-        .or_else(|| config.severity.get(meta.slug))
-        .copied();
-    let mut found: Vec<(Finding, u64)> = Vec::new();
-    // Suppressions (the ignore annotation, the configuration's) apply as to every rule.
-    let suppressed = |object: &Object| engine.suppressed(meta.id, object);
-    let mut push = |object: &Object, pointer: &str, message: String, sev: Severity, policy| {
-        if suppressed(object) {
-            return;
+        // Objects rendered from charts and kustomizations are not reviewed.
+        let Some(&input) = self.inputs.get(&object.source.path) else {
+            return false;
+        };
+        let needs = if self.engine.suppressed(self.meta.id, object) {
+            Needs::Nothing
+        } else {
+            self.set.needs(&object.value)
+        };
+        // An object given back at the end joins the state there.
+        if needs != Needs::State && self.is_state(&object.value) {
+            let place = (input, object.locate(""), object.item);
+            if let Ok(mut state) = self.state.lock() {
+                state.push((place, object.value.clone()));
+            }
         }
-        let finding = Finding {
-            rule: meta,
-            severity: severity.unwrap_or(sev),
+        match needs {
+            Needs::Nothing => false,
+            Needs::State => true,
+            Needs::Review => {
+                found.extend(self.review(object));
+                false
+            }
+        }
+    }
+
+    /// Whether the policies read this object when they review others.
+    fn is_state(&self, value: &Value) -> bool {
+        if self.keep_all {
+            return true;
+        }
+        let kind = value.get("kind").and_then(Value::as_str);
+        (self.keep_namespaces && kind == Some("Namespace")) || self.set.is_param(value)
+    }
+
+    /// The findings of one object's review.
+    fn review(&self, object: &Object) -> Vec<Finding> {
+        let review = Review::from_object(&admitted(&object.value));
+        let result = self.set.review(&review);
+        let pointer = if object.value.pointer("/metadata/name").is_some() {
+            "/metadata/name"
+        } else {
+            ""
+        };
+        let mut found = Vec::new();
+        for v in result.violations {
+            let policy = v.constraint();
+            found.push(self.finding(object, pointer, v.message, severity_of(&v.action), policy));
+        }
+        for e in result.errors {
+            let message = format!("{}: {}: {}", e.policy, e.kind.as_str(), e.message);
+            found.push(self.finding(object, pointer, message, Severity::Low, e.policy.clone()));
+        }
+        found
+    }
+
+    fn finding(
+        &self,
+        object: &Object,
+        pointer: &str,
+        message: String,
+        severity: Severity,
+        policy: String,
+    ) -> Finding {
+        Finding {
+            rule: self.meta,
+            severity: self.severity.unwrap_or(severity),
             message,
             file: object.source.path.clone(),
             pos: object.locate(pointer),
@@ -297,71 +420,171 @@ pub fn add_scan_findings(
             related: Vec::new(),
             secrets: Vec::new(),
             policy: Some(policy),
-        };
-        let print = fingerprint.map_or(0, |f| f(&finding, object.value.pointer(pointer)));
-        found.push((finding, print));
-    };
-    // Policies that cannot be used: those of --policy, and the constraints of the input (the
-    // rule's own check reports the input's templates, policies and bindings).
-    let from_input = |file: &str| texts.iter().any(|(name, _)| name == file);
-    for e in &load_errors {
-        let constraint =
-            e.policy.contains('/') && !e.policy.starts_with("ValidatingAdmissionPolicyBinding/");
-        if from_input(&e.file) && !constraint {
-            continue;
-        }
-        let object = extra
-            .iter()
-            .chain(&objects)
-            .find(|o| o.source.path == e.file && o.locate(&e.pointer) == e.pos);
-        if let Some(object) = object {
-            let message = broken_policy_message(object.kind(), e);
-            push(object, &e.pointer, message, meta.severity, e.policy.clone());
         }
     }
-    for object in objects
-        .iter()
-        .filter(|o| !is_policy(&o.value) && !suppressed(o))
-    {
-        let review = Review::from_object(&admitted(&object.value));
-        let result = set.review(&review);
-        let pointer = if object.value.pointer("/metadata/name").is_some() {
-            "/metadata/name"
+
+    /// Adds the findings of the policies that cannot be used and of the objects whose review
+    /// waited for the cluster state (after the scan, every object, when an input could be
+    /// read only once).
+    pub fn finish(
+        mut self,
+        input: &InputArgs,
+        config: &Config,
+        outcome: &mut ScanOutcome,
+        fingerprint: Option<Fingerprint<'_>>,
+    ) -> anyhow::Result<()> {
+        outcome.errors.append(&mut self.dir_errors);
+        let (texts, objects) = match self.when {
+            When::InScan => {
+                let mut state = std::mem::take(&mut *self.state.lock().map_err(|_| {
+                    anyhow::anyhow!("the policy step's state was poisoned by a panic")
+                })?);
+                let objects = std::mem::take(&mut outcome.policy_objects);
+                for object in objects.iter().filter(|o| self.is_state(&o.value)) {
+                    if let Some(&input) = self.inputs.get(&object.source.path) {
+                        let place = (input, object.locate(""), object.item);
+                        state.push((place, object.value.clone()));
+                    }
+                }
+                state.sort_by_key(|(place, _)| *place);
+                self.set_state(state.into_iter().map(|(_, value)| value));
+                (Vec::new(), objects)
+            }
+            When::AfterScan => {
+                let texts = self.texts(input, config, outcome)?;
+                let has_marks = texts
+                    .iter()
+                    .any(|(_, t)| MARKS.iter().any(|m| t.contains(m)));
+                if self.extra.is_empty() && !has_marks {
+                    return Ok(());
+                }
+                let limits = input.limits();
+                let objects: Vec<Object> = texts
+                    .iter()
+                    .flat_map(|(name, text)| load_str(text, name, &limits).objects)
+                    .collect();
+                let (policies, objects): (Vec<Object>, Vec<Object>) =
+                    objects.into_iter().partition(|o| is_policy(&o.value));
+                (self.set, self.load_errors) = PolicySet::load(self.extra.iter().chain(&policies));
+                self.policies = policies;
+                self.find_reads();
+                self.set_state(objects.iter().map(|o| o.value.clone()));
+                let objects = objects
+                    .into_iter()
+                    .filter(|o| {
+                        !self.engine.suppressed(self.meta.id, o)
+                            && self.set.needs(&o.value) != Needs::Nothing
+                    })
+                    .collect();
+                (texts.into_iter().map(|(name, _)| name).collect(), objects)
+            }
+        };
+        let print = |finding: Finding, object: &Object| {
+            let value = object.value.pointer(&finding.pointer);
+            let print = fingerprint.map_or(0, |f| f(&finding, value));
+            (finding, print)
+        };
+        // Policies that cannot be used: those of --policy, and the constraints of the input (the
+        // rule's own check reports the input's templates, policies and bindings).
+        let from_input = |file: &str| match self.when {
+            When::InScan => self.inputs.contains_key(file),
+            When::AfterScan => texts.iter().any(|name| name == file),
+        };
+        let mut found: Vec<(Finding, u64)> = Vec::new();
+        for e in &self.load_errors {
+            let constraint = e.policy.contains('/')
+                && !e.policy.starts_with("ValidatingAdmissionPolicyBinding/");
+            if from_input(&e.file) && !constraint {
+                continue;
+            }
+            let object = self
+                .extra
+                .iter()
+                .chain(&self.policies)
+                .find(|o| o.source.path == e.file && o.locate(&e.pointer) == e.pos);
+            if let Some(object) = object {
+                if self.engine.suppressed(self.meta.id, object) {
+                    continue;
+                }
+                let message = broken_policy_message(object.kind(), e);
+                let finding = self.finding(
+                    object,
+                    &e.pointer,
+                    message,
+                    self.meta.severity,
+                    e.policy.clone(),
+                );
+                found.push(print(finding, object));
+            }
+        }
+        // The objects whose review waited, in input order, reviewed in parallel.
+        let reviewed: Vec<Vec<Finding>> = objects.par_iter().map(|o| self.review(o)).collect();
+        for (object, findings) in objects.iter().zip(reviewed) {
+            found.extend(findings.into_iter().map(|f| print(f, object)));
+        }
+        if found.is_empty() {
+            return Ok(());
+        }
+        let prints = std::mem::take(&mut outcome.fingerprints);
+        let mut all: Vec<(Finding, u64)> = if fingerprint.is_some() {
+            std::mem::take(&mut outcome.findings)
+                .into_iter()
+                .zip(prints)
+                .collect()
         } else {
-            ""
+            std::mem::take(&mut outcome.findings)
+                .into_iter()
+                .map(|f| (f, 0))
+                .collect()
         };
-        for v in result.violations {
-            let policy = v.constraint();
-            push(object, pointer, v.message, severity_of(&v.action), policy);
+        all.extend(found);
+        all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+        let (findings, prints): (Vec<Finding>, Vec<u64>) = all.into_iter().unzip();
+        outcome.findings = findings;
+        if fingerprint.is_some() {
+            outcome.fingerprints = prints;
         }
-        for e in result.errors {
-            let message = format!("{}: {}: {}", e.policy, e.kind.as_str(), e.message);
-            push(object, pointer, message, Severity::Low, e.policy.clone());
+        Ok(())
+    }
+
+    /// Gives the policies the objects of the input they read besides the one under review
+    /// (`values`, in input order): parameter objects, Namespaces, and the whole input as
+    /// `data.inventory` when a template reads it (Gatekeeper's inventory is the cluster's
+    /// objects: those of `--policy` are not in it).
+    fn set_state(&mut self, values: impl Iterator<Item = Value>) {
+        let values: Vec<Value> = values.filter(|v| self.is_state(v)).collect();
+        self.set.add_params(&values);
+        let mut inventory = Inventory::new();
+        for value in values {
+            inventory.insert(value);
         }
+        self.set.set_inventory(inventory);
     }
-    if found.is_empty() {
-        return Ok(());
+
+    /// The text of every input, by name (those that cannot be read again from the scan).
+    fn texts(
+        &self,
+        input: &InputArgs,
+        config: &Config,
+        outcome: &ScanOutcome,
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let limits = input.limits();
+        let (inputs, errors) = collect(input, &exclude_set(&config.exclude)?);
+        drop(errors); // the scan reported them
+        let text_of = |i: &Input| -> Option<String> {
+            if i.is_stream() {
+                outcome.streamed.get(i.display()).cloned()
+            } else {
+                i.read(&limits)
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            }
+        };
+        Ok(inputs
+            .iter()
+            .filter_map(|i| Some((i.display().to_owned(), text_of(i)?)))
+            .collect())
     }
-    let prints = std::mem::take(&mut outcome.fingerprints);
-    let mut all: Vec<(Finding, u64)> = if fingerprint.is_some() {
-        std::mem::take(&mut outcome.findings)
-            .into_iter()
-            .zip(prints)
-            .collect()
-    } else {
-        std::mem::take(&mut outcome.findings)
-            .into_iter()
-            .map(|f| (f, 0))
-            .collect()
-    };
-    all.extend(found);
-    all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
-    let (findings, prints): (Vec<Finding>, Vec<u64>) = all.into_iter().unzip();
-    outcome.findings = findings;
-    if fingerprint.is_some() {
-        outcome.fingerprints = prints;
-    }
-    Ok(())
 }
 
 /// The taints every Pod tolerates for 300 s once admitted (`DefaultTolerationSeconds`).

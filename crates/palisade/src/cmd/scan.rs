@@ -12,13 +12,14 @@ use clap::builder::TypedValueParser as _;
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
-    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget, Pos,
-    Redactor, Source,
+    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget,
+    Object, Pos, Redactor, Source,
 };
 use palisade_report::{render, write, BaselineSummary, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine, Kept};
 use rayon::prelude::*;
 
+use crate::cmd::policy::PolicyStep;
 use crate::config::ConfigArgs;
 use crate::input::{collect, exclude_set, Input, InputArgs};
 use baseline::Baseline;
@@ -109,6 +110,8 @@ pub struct ScanOutcome {
     /// The baseline fingerprint of each finding, in the same order, when the scan was asked
     /// for them (empty otherwise).
     pub fingerprints: Vec<u64>,
+    /// The objects whose policy review waits for the end of the scan (`PolicyStep::check`).
+    pub policy_objects: Vec<Object>,
 }
 
 /// Where a finding's offending value is: file, document, item and pointer.
@@ -129,6 +132,8 @@ struct FileResult {
     documents: usize,
     /// The name and text of an input that cannot be read again.
     streamed: Option<(String, String)>,
+    /// The objects whose policy review waits for the end of the scan.
+    policy_objects: Vec<Object>,
 }
 
 impl FileResult {
@@ -155,6 +160,7 @@ impl FileResult {
         self.skipped += other.skipped;
         self.documents += other.documents;
         self.streamed = self.streamed.take().or(other.streamed);
+        self.policy_objects.append(&mut other.policy_objects);
     }
 }
 
@@ -169,7 +175,7 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// For `fix`: Helm charts are not rendered (a fix cannot be written into a template), their
 /// templates are skipped with a warning.
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
-    scan_with(engine, input, Charts::Skip, &[], config, false)
+    scan_with(engine, input, Charts::Skip, &[], config, false, None)
 }
 
 /// What to do with the Helm charts among the inputs.
@@ -194,6 +200,7 @@ fn scan_with(
     kustomize: &[String],
     config: &Config,
     fingerprints: bool,
+    policies: Option<&PolicyStep<'_>>,
 ) -> anyhow::Result<ScanOutcome> {
     let exclude = exclude_set(&config.exclude)?;
     let (mut inputs, errors) = if input.paths.is_empty() && !kustomize.is_empty() {
@@ -219,7 +226,7 @@ fn scan_with(
     let run = NodeBudget::run(&limits);
     let mut results: Vec<FileResult> = inputs
         .par_iter()
-        .map(|source| scan_file(engine, source, &limits, &run, fingerprints))
+        .map(|source| scan_file(engine, source, &limits, &run, fingerprints, policies))
         .collect();
     results.extend(renders.rendered.iter().map(|rendered| {
         scan_bytes(
@@ -230,6 +237,7 @@ fn scan_with(
             &limits,
             &run,
             fingerprints,
+            policies,
         )
     }));
     let mut all = FileResult {
@@ -253,6 +261,7 @@ fn scan_with(
         values,
         objects,
         skipped,
+        policy_objects,
         ..
     } = all;
     let mut values: HashMap<ValueKey, u64> = values.into_iter().collect();
@@ -311,6 +320,7 @@ fn scan_with(
         credentials,
         warnings,
         fingerprints,
+        policy_objects,
     })
 }
 
@@ -324,6 +334,7 @@ fn scan_file(
     limits: &Limits,
     run: &NodeBudget,
     fingerprints: bool,
+    policies: Option<&PolicyStep<'_>>,
 ) -> FileResult {
     match input.read(limits) {
         Ok(bytes) => scan_bytes(
@@ -334,6 +345,7 @@ fn scan_file(
             limits,
             run,
             fingerprints,
+            policies,
         ),
         Err(error) => FileResult {
             errors: vec![error],
@@ -344,6 +356,7 @@ fn scan_file(
 
 /// Scans the bytes of one input; `stream` says that they cannot be read again (so code frames
 /// need the text kept).
+#[allow(clippy::too_many_arguments)]
 fn scan_bytes(
     engine: &Engine,
     display: &str,
@@ -352,6 +365,7 @@ fn scan_bytes(
     limits: &Limits,
     run: &NodeBudget,
     fingerprints: bool,
+    policies: Option<&PolicyStep<'_>>,
 ) -> FileResult {
     let streamed = stream.then(|| {
         (
@@ -387,7 +401,10 @@ fn scan_bytes(
                     Entry::Object(object) => {
                         part.objects += 1;
                         part.warnings.extend(engine.ignore_warnings(&object));
-                        let found = engine.check_object(&object);
+                        let mut found = engine.check_object(&object);
+                        if policies.is_some_and(|p| p.check(&object, &mut found)) {
+                            part.policy_objects.push(object.clone());
+                        }
                         if fingerprints {
                             part.values.extend(found.iter().map(|f| {
                                 let value = object.value.pointer(&f.pointer);
@@ -415,6 +432,9 @@ fn scan_bytes(
             finding.document += file.documents;
         }
         for object in part.kept.objects_mut() {
+            object.document += file.documents;
+        }
+        for object in &mut part.policy_objects {
             object.document += file.documents;
         }
         for ((_, document, _, _), _) in &mut part.values {
@@ -481,6 +501,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     // A baseline that cannot be read stops the run before the scan.
     let baseline = args.baseline.as_deref().map(Baseline::read).transpose()?;
     let fingerprints = baseline.is_some() || args.write_baseline.is_some();
+    // Policy as code: POL001 findings from `--policy` and the policies in the input, the
+    // objects reviewed as the scan decodes them.
+    let policies = PolicyStep::prepare(&args.policy, &args.input, &engine, &config)?;
     let mut outcome = scan_with(
         &engine,
         &args.input,
@@ -488,20 +511,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         &args.kustomize,
         &config,
         fingerprints,
+        policies.as_ref(),
     )?;
-    // Policy as code: POL001 findings from `--policy` and the policies in the input.
     let print = |f: &Finding, v: Option<&serde_json::Value>| {
         baseline::fingerprint(f, baseline::value_digest(v))
     };
     let print: Option<crate::cmd::policy::Fingerprint<'_>> = fingerprints.then_some(&print);
-    crate::cmd::policy::add_scan_findings(
-        &args.policy,
-        &args.input,
-        &engine,
-        &config,
-        &mut outcome,
-        print,
-    )?;
+    if let Some(policies) = policies {
+        policies.finish(&args.input, &config, &mut outcome, print)?;
+    }
     let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     // Masks the credentials of every finding, hidden by the baseline or not: they may show in
     // the code frame of another.
