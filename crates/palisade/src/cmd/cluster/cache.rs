@@ -38,6 +38,80 @@ struct Entry {
     credentials: Vec<String>,
 }
 
+/// Where an object goes in the inventory order (as [`inventory_order`] sorts).
+fn order_key(o: &Object) -> (bool, &str, &str, Option<&str>, &str) {
+    (
+        o.value.pointer("/metadata/ownerReferences").is_some(),
+        o.api_version(),
+        o.kind(),
+        o.namespace(),
+        o.name(),
+    )
+}
+
+/// An object's identity in the cluster: apiVersion, kind, namespace, name.
+type Identity = (String, String, Option<String>, String);
+
+fn identity(o: &Object) -> Identity {
+    (
+        o.api_version().to_owned(),
+        o.kind().to_owned(),
+        o.namespace().map(str::to_owned),
+        o.name().to_owned(),
+    )
+}
+
+/// Every object the inventory rules read, in the inventory order, kept between evaluations: the
+/// changes are merged in (objects moved, not copied) instead of every object being copied and
+/// sorted again.
+#[derive(Default)]
+struct Sorted {
+    objects: Vec<Object>,
+    /// `objects` is to be made again from the cache (after a list).
+    stale: bool,
+    /// Objects to add, and the identities of the objects to take out, since the last merge.
+    added: Vec<Object>,
+    removed: HashSet<Identity>,
+}
+
+impl Sorted {
+    /// Notes that the object of `id` changed: `new` is its new version if it is kept.
+    fn change(&mut self, id: Identity, new: Option<&Object>) {
+        if self.stale {
+            return;
+        }
+        self.added.retain(|o| identity(o) != id);
+        self.removed.insert(id);
+        if let Some(new) = new {
+            self.added.push(new.clone());
+        }
+    }
+
+    /// Merges the changes in.
+    fn merge(&mut self) {
+        if self.added.is_empty() && self.removed.is_empty() {
+            return;
+        }
+        let removed = std::mem::take(&mut self.removed);
+        let mut added = std::mem::take(&mut self.added);
+        added.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+        let old = std::mem::take(&mut self.objects);
+        let mut merged = Vec::with_capacity(old.len() + added.len());
+        let mut added = added.into_iter().peekable();
+        for object in old {
+            if removed.contains(&identity(&object)) {
+                continue;
+            }
+            while let Some(next) = added.next_if(|a| order_key(a) < order_key(&object)) {
+                merged.push(next);
+            }
+            merged.push(object);
+        }
+        merged.extend(added);
+        self.objects = merged;
+    }
+}
+
 /// What a change can affect.
 #[derive(Default)]
 struct Dirty {
@@ -81,6 +155,7 @@ pub struct Cache<'e> {
     redactor: Option<Redactor>,
     /// The cluster-scoped findings before folding ([`Reported::present`]).
     cluster_present: Present,
+    sorted: Sorted,
 }
 
 /// Splits findings by the group of their object.
@@ -148,6 +223,10 @@ impl<'e> Cache<'e> {
             masked: BTreeSet::new(),
             redactor: Redactor::new(Vec::<String>::new()).ok(),
             cluster_present: Present::default(),
+            sorted: Sorted {
+                stale: true,
+                ..Sorted::default()
+            },
         }
     }
 
@@ -195,6 +274,9 @@ impl<'e> Cache<'e> {
             entry.object.kind().to_owned(),
             entry.object.name().to_owned(),
         );
+        let kept = self.engine.keep_for_inventory(&entry.object);
+        self.sorted
+            .change(identity(&entry.object), kept.then_some(&entry.object));
         let group = entry.object.namespace().map(str::to_owned);
         self.groups.entry(group).or_default().insert(name, entry);
     }
@@ -202,6 +284,7 @@ impl<'e> Cache<'e> {
     pub fn delete(&mut self, value: Value) {
         let object = self.object(value);
         self.touch(&object);
+        self.sorted.change(identity(&object), None);
         let group = object.namespace().map(str::to_owned);
         let name = (
             object.api_version().to_owned(),
@@ -224,37 +307,49 @@ impl<'e> Cache<'e> {
         }
         self.groups.retain(|_, entries| !entries.is_empty());
         self.dirty.all = true;
+        self.sorted = Sorted {
+            stale: true,
+            ..Sorted::default()
+        };
         for object in objects {
             self.apply(object);
         }
     }
 
-    /// The objects the inventory rules read in `groups` (all groups when `None`), in the
-    /// inventory order. Every part of the inventory rules runs on them, as all the rules of a
-    /// full evaluation run on the objects any of them reads.
-    fn kept(&self, groups: Option<&[&Group]>) -> Vec<Object> {
-        let engine = self.engine;
-        let mut kept: Vec<Object> = Vec::new();
-        let mut take = |entries: &HashMap<Name, Entry>| {
-            kept.extend(
-                entries
-                    .values()
-                    .filter(|e| engine.keep_for_inventory(&e.object))
-                    .map(|e| e.object.clone()),
-            );
-        };
-        match groups {
-            None => self.groups.values().for_each(&mut take),
-            Some(groups) => {
-                for group in groups {
-                    if let Some(entries) = self.groups.get(*group) {
-                        take(entries);
-                    }
-                }
-            }
+    /// Brings [`Cache::sorted`] up to date: every object the inventory rules read, in the
+    /// inventory order. Every part of the inventory rules runs on them (or on those of some
+    /// namespaces), as all the rules of a full evaluation run on the objects any of them reads.
+    fn refresh_sorted(&mut self) {
+        if self.sorted.stale {
+            let engine = self.engine;
+            let mut objects: Vec<Object> = self
+                .groups
+                .values()
+                .flat_map(HashMap::values)
+                .filter(|e| engine.keep_for_inventory(&e.object))
+                .map(|e| e.object.clone())
+                .collect();
+            inventory_order(&mut objects);
+            self.sorted = Sorted {
+                objects,
+                ..Sorted::default()
+            };
+        } else {
+            self.sorted.merge();
         }
-        inventory_order(&mut kept);
-        kept
+    }
+
+    /// The objects of [`Cache::sorted`] in `groups`.
+    fn kept_in(&self, groups: &[&Group]) -> Vec<Object> {
+        self.sorted
+            .objects
+            .iter()
+            .filter(|o| {
+                let namespace = o.namespace();
+                groups.iter().any(|g| g.as_deref() == namespace)
+            })
+            .cloned()
+            .collect()
     }
 
     /// Runs what the changes since the last evaluation affect; returns the groups whose
@@ -262,18 +357,19 @@ impl<'e> Cache<'e> {
     fn run_inventory(&mut self) -> HashSet<Group> {
         let dirty = std::mem::take(&mut self.dirty);
         let mut changed = dirty.groups;
+        self.refresh_sorted();
         if dirty.all {
             changed.extend(self.groups.keys().cloned());
             changed.extend(self.reported.keys().cloned());
         }
         if let Some(local) = &self.scoped.local {
             if dirty.all || dirty.local_all {
-                let findings = local.check_inventory(&self.kept(None));
+                let findings = local.check_inventory(&self.sorted.objects);
                 replace(&mut self.local, by_group(findings), &mut changed);
             } else {
                 let cluster: Group = None;
                 for group in &dirty.local {
-                    let objects = self.kept(Some(&[group, &cluster]));
+                    let objects = self.kept_in(&[group, &cluster]);
                     let mut findings = by_group(local.check_inventory(&objects))
                         .remove(group)
                         .unwrap_or_default();
@@ -292,9 +388,10 @@ impl<'e> Cache<'e> {
             .filter(|&i| dirty.all || dirty.kinds.iter().any(|k| self.scoped.global[i].reads(k)))
             .collect();
         if !run.is_empty() {
-            let all = self.kept(None);
             for i in run {
-                let findings = self.scoped.global[i].engine.check_inventory(&all);
+                let findings = self.scoped.global[i]
+                    .engine
+                    .check_inventory(&self.sorted.objects);
                 replace(&mut self.global[i], by_group(findings), &mut changed);
             }
         }
@@ -416,5 +513,62 @@ impl<'e> Cache<'e> {
 
     pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
         self.reported.values().flat_map(|r| r.findings.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn object(n: usize, version: usize) -> Object {
+        let mut metadata =
+            json!({"name": format!("o{}", n % 7), "labels": {"v": version.to_string()}});
+        if !n.is_multiple_of(3) {
+            metadata["namespace"] = json!(format!("ns-{}", n % 4));
+        }
+        if n.is_multiple_of(5) {
+            metadata["ownerReferences"] = json!([{"uid": "u"}]);
+        }
+        let kind = ["Pod", "Service", "Deployment"][n % 3];
+        Object::from_value(
+            json!({"apiVersion": "v1", "kind": kind, "metadata": metadata}),
+            "x",
+        )
+    }
+
+    /// Changes merged into the sorted objects give what sorting them all again gives.
+    #[test]
+    fn merged_changes_keep_the_inventory_order() {
+        let mut live: HashMap<Identity, Object> = HashMap::new();
+        let mut sorted = Sorted::default();
+        let mut seed = 7u64;
+        for round in 0..40 {
+            for _ in 0..(round % 9) {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let n = (seed >> 33) as usize % 60;
+                let new = object(n, round);
+                let id = identity(&new);
+                if (seed >> 40).is_multiple_of(4) {
+                    live.remove(&id);
+                    sorted.change(id, None);
+                } else {
+                    sorted.change(id.clone(), Some(&new));
+                    live.insert(id, new);
+                }
+            }
+            sorted.merge();
+            let mut expected: Vec<Object> = live.values().cloned().collect();
+            inventory_order(&mut expected);
+            let names = |objects: &[Object]| -> Vec<String> {
+                objects
+                    .iter()
+                    .map(|o| format!("{:?} {}", identity(o), o.value["metadata"]["labels"]["v"]))
+                    .collect()
+            };
+            assert_eq!(names(&sorted.objects), names(&expected), "round {round}");
+        }
+        assert!(sorted.objects.len() > 10);
     }
 }
