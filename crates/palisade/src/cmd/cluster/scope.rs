@@ -12,14 +12,15 @@ use palisade_rules::{Checker, Config, Engine};
 /// find at the cluster-scoped objects. Pod Security by namespace (the namespace's labels and its
 /// workloads), the NetworkPolicy checks that stay inside one namespace (default deny, workloads
 /// no policy selects, policies that allow everything, reach the metadata address or select
-/// nothing), and the namespace labels. Checked by the tests below on the rule fixtures, the
-/// corpus and objects made to reach across namespaces. Any rule not listed (RBAC,
-/// service accounts, named ports of egress destinations, duplicates, policies) is re-run over
-/// the whole cluster, which is always right.
+/// nothing), the namespace labels, and objects defined twice (YAML002 compares objects of one
+/// identity, which includes the namespace). Checked by the tests below on the rule fixtures, the
+/// corpus and objects made to reach across namespaces. Any rule not listed (RBAC, service
+/// accounts, named ports of egress destinations, policies) is re-run over the whole cluster,
+/// which is always right.
 pub const NAMESPACE_LOCAL: &[&str] = &[
     "NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NS001", "PSS001", "PSS002",
     "PSS003", "PSS004", "PSS005", "PSS006", "PSS007", "PSS008", "PSS009", "PSS010", "PSS011",
-    "PSS012", "PSS013", "PSS014", "PSS015", "PSS016", "PSS017", "PSS018", "PSS019",
+    "PSS012", "PSS013", "PSS014", "PSS015", "PSS016", "PSS017", "PSS018", "PSS019", "YAML002",
 ];
 
 /// The selected inventory rules, split for partial re-runs.
