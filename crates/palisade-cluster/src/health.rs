@@ -67,21 +67,27 @@ impl Health {
 
     /// Sets `palisade_findings` to the counts of `findings` (series that dropped to no
     /// finding are removed).
-    pub fn set_findings(&self, findings: &[Finding]) {
-        let mut counts: std::collections::BTreeMap<Labels, i64> = Default::default();
+    pub fn set_findings<'f>(&self, findings: impl IntoIterator<Item = &'f Finding>) {
+        let mut counts: std::collections::BTreeMap<(&str, &str, Option<&str>), i64> =
+            Default::default();
         for f in findings {
-            let labels = vec![
-                ("rule".to_owned(), f.rule.id.to_owned()),
-                ("severity".to_owned(), f.severity.as_str().to_owned()),
-                (
-                    "namespace".to_owned(),
-                    f.object.namespace.clone().unwrap_or_default(),
-                ),
-            ];
-            *counts.entry(labels).or_default() += 1;
+            let key = (
+                f.rule.id,
+                f.severity.as_str(),
+                f.object.namespace.as_deref(),
+            );
+            *counts.entry(key).or_default() += 1;
         }
         self.findings.clear();
-        for (labels, count) in counts {
+        for ((rule, severity, namespace), count) in counts {
+            let labels = vec![
+                ("rule".to_owned(), rule.to_owned()),
+                ("severity".to_owned(), severity.to_owned()),
+                (
+                    "namespace".to_owned(),
+                    namespace.unwrap_or_default().to_owned(),
+                ),
+            ];
             self.findings.get_or_create(&labels).set(count);
         }
     }

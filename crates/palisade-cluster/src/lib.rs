@@ -20,6 +20,6 @@ pub use discover::{discover, DiscoverError, Discovered, ResourceType};
 pub use health::{serve_health, Health};
 pub use lease::Lease;
 pub use list::{list, object_url, ListOptions, Listed, ResourceError};
-pub use owners::{fold, inventory_order, Owners};
-pub use report::{policy_reports, Publisher};
+pub use owners::{fold, fold_with, inventory_order, OrderKey, OrderKeys, Owners, Present};
+pub use report::{policy_report, policy_reports, Publisher};
 pub use watch::{watch, Change, WatchOptions};

@@ -49,8 +49,7 @@ pub fn policy_reports(
     namespaces: &BTreeSet<String>,
     redactor: &Redactor,
 ) -> Vec<Value> {
-    let seconds = jiff::Timestamp::now().as_second();
-    let mut by_namespace: BTreeMap<Option<&str>, Vec<Value>> = namespaces
+    let mut by_namespace: BTreeMap<Option<&str>, Vec<&Finding>> = namespaces
         .iter()
         .map(|ns| (Some(ns.as_str()), Vec::new()))
         .collect();
@@ -59,31 +58,44 @@ pub fn policy_reports(
         by_namespace
             .entry(f.object.namespace.as_deref())
             .or_default()
-            .push(result(f, redactor, seconds));
+            .push(f);
     }
     by_namespace
         .into_iter()
-        .map(|(namespace, results)| {
-            let mut metadata = json!({
-                "name": REPORT_NAME,
-                "labels": {"app.kubernetes.io/managed-by": "palisade"},
-            });
-            let kind = match namespace {
-                Some(ns) => {
-                    metadata["namespace"] = json!(ns);
-                    "PolicyReport"
-                }
-                None => "ClusterPolicyReport",
-            };
-            json!({
-                "apiVersion": "wgpolicyk8s.io/v1alpha2",
-                "kind": kind,
-                "metadata": metadata,
-                "summary": {"pass": 0, "fail": results.len(), "warn": 0, "error": 0, "skip": 0},
-                "results": results,
-            })
-        })
+        .map(|(namespace, findings)| policy_report(namespace, findings, redactor))
         .collect()
+}
+
+/// The report of one namespace (`None`: the ClusterPolicyReport), holding `findings` (those of
+/// its objects), messages passed through `redactor`.
+pub fn policy_report<'f>(
+    namespace: Option<&str>,
+    findings: impl IntoIterator<Item = &'f Finding>,
+    redactor: &Redactor,
+) -> Value {
+    let seconds = jiff::Timestamp::now().as_second();
+    let results: Vec<Value> = findings
+        .into_iter()
+        .map(|f| result(f, redactor, seconds))
+        .collect();
+    let mut metadata = json!({
+        "name": REPORT_NAME,
+        "labels": {"app.kubernetes.io/managed-by": "palisade"},
+    });
+    let kind = match namespace {
+        Some(ns) => {
+            metadata["namespace"] = json!(ns);
+            "PolicyReport"
+        }
+        None => "ClusterPolicyReport",
+    };
+    json!({
+        "apiVersion": "wgpolicyk8s.io/v1alpha2",
+        "kind": kind,
+        "metadata": metadata,
+        "summary": {"pass": 0, "fail": results.len(), "warn": 0, "error": 0, "skip": 0},
+        "results": results,
+    })
 }
 
 /// The report without what changes on every evaluation (timestamps), to tell whether a new

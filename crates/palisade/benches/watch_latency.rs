@@ -6,7 +6,8 @@
 //!
 //!   cargo bench -p palisade --bench watch_latency [-- NAMESPACES SECONDS]
 //!
-//! Defaults: 100 namespaces of 100 objects (10,000 objects) and 10 seconds (1,000 changes).
+//! Defaults: 100 namespaces of 100 objects (10,000 objects) and 10 seconds (1,000 changes);
+//! `-- 1000 10` is the cluster of 100,000 objects.
 //! `cargo bench -- --test` runs it once, small (2 namespaces, 1 second), and checks that every
 //! change is reported.
 
@@ -166,8 +167,8 @@ fn main() {
             Err(err) => panic!("the server's events: {err}"),
         }
         assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no report within 2 minutes"
+            started.elapsed() < Duration::from_secs(600),
+            "no report within 10 minutes"
         );
     }
     let initial = started.elapsed();

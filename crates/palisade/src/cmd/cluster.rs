@@ -9,17 +9,21 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use palisade_cluster::{
-    connect, discover, fold, inventory_order, list, object_url, ConnectOptions, ListOptions,
-    Listed, Owners, ResourceType,
+    connect, discover, fold, list, object_url, ConnectOptions, ListOptions, Listed, OrderKey,
+    OrderKeys, Owners, ResourceType,
 };
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
 use palisade_report::{render, write, Format, Report, TextOptions};
-use palisade_rules::{Engine, Rule};
+use palisade_rules::{Engine, Kept, Rule};
 use tokio::sync::mpsc;
 
 use crate::cmd::scan::{format_parser, severity_parser};
 use crate::config::ConfigArgs;
+
+mod cache;
+mod scope;
+mod watch;
 
 pub use watch::ClusterWatchArgs;
 
@@ -222,7 +226,10 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         not_run,
     };
     let mut owners = Owners::default();
-    let mut kept = Vec::new();
+    // What the inventory rules need of each object (objects with a pod spec reduced to the
+    // fields they read), with its place in the inventory order.
+    let mut keys = OrderKeys::default();
+    let mut kept: Vec<(OrderKey, Kept)> = Vec::new();
     while let Some(listed) = received.blocking_recv() {
         match listed {
             Listed::Object(value) => {
@@ -245,7 +252,10 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
                     .credentials
                     .extend(engine.unreported_credentials(&object));
                 if engine.keep_for_inventory(&object) {
-                    kept.push(object);
+                    let key = keys.key(&object.value);
+                    let mut one = Kept::default();
+                    engine.keep(object, &mut one);
+                    kept.push((key, one));
                 }
             }
             Listed::Error(error) => outcome.errors.push(LoadError {
@@ -258,11 +268,16 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     }
     runtime.block_on(lister)?;
     // Resource types arrive in any order: the inventory rules see them in a fixed one.
-    inventory_order(&mut kept);
-    if engine.has_inventory_rules() {
-        outcome.findings.extend(engine.check_inventory(&kept));
+    keys.sort(&mut kept);
+    drop(keys);
+    let mut inventory = Kept::default();
+    for (_, mut one) in kept {
+        inventory.append(&mut one);
     }
-    drop(kept);
+    if engine.has_inventory_rules() {
+        outcome.findings.extend(engine.check_kept(&inventory));
+    }
+    drop(inventory);
     let mut findings = engine.merge_same_control(std::mem::take(&mut outcome.findings));
     if !args.no_owner_folding {
         findings = fold(findings, &owners);
@@ -393,358 +408,4 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-mod watch {
-    use std::collections::{BTreeSet, HashMap};
-    use std::net::SocketAddr;
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    use clap::Args;
-    use palisade_cluster::{
-        connect, discover, fold, inventory_order, object_url, policy_reports, serve_health, watch,
-        Change, Health, Lease, ListOptions, Owners, Publisher, ResourceType, WatchOptions,
-    };
-    use palisade_core::rule::Finding;
-    use palisade_core::{Object, Redactor};
-    use palisade_rules::Engine;
-    use serde_json::Value;
-    use tokio::sync::mpsc;
-    use tokio::time::Instant;
-
-    use super::{in_namespace, ConnectArgs, ExitCode};
-    use crate::config::ConfigArgs;
-
-    #[derive(Debug, Args)]
-    pub struct ClusterWatchArgs {
-        #[command(flatten)]
-        pub connect: ConnectArgs,
-        /// Only this namespace's findings (cluster-scoped objects are still read).
-        #[arg(long, short = 'n', value_name = "NS")]
-        pub namespace: Option<String>,
-        /// Objects per page of a list.
-        #[arg(long, value_name = "N", default_value_t = 500)]
-        pub chunk_size: u32,
-        /// Watch Secrets, with their data, for the rules that read them. Without it Secrets
-        /// are not requested, and the rules that read only Secrets do not run.
-        #[arg(long)]
-        pub secret_data: bool,
-        /// Report every object's findings, also those of Pods and ReplicaSets that are the
-        /// same as their owner's.
-        #[arg(long)]
-        pub no_owner_folding: bool,
-        /// Run only these rules (IDs, slugs or categories).
-        #[arg(long, value_delimiter = ',', value_name = "RULES")]
-        pub select: Vec<String>,
-        /// Do not run these rules (IDs, slugs or categories).
-        #[arg(long, value_delimiter = ',', value_name = "RULES")]
-        pub ignore: Vec<String>,
-        #[command(flatten)]
-        pub config: ConfigArgs,
-        /// Where `/healthz`, `/readyz` and `/metrics` are served (plain HTTP).
-        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8080")]
-        pub listen: SocketAddr,
-        /// The namespace of the Lease (default: `POD_NAMESPACE`, else `palisade`).
-        #[arg(long, value_name = "NS")]
-        pub lease_namespace: Option<String>,
-        /// The name of the Lease.
-        #[arg(long, value_name = "NAME", default_value = "palisade-watch")]
-        pub lease_name: String,
-        /// This replica's name in the Lease (default: `POD_NAME`, else `HOSTNAME`).
-        #[arg(long, value_name = "NAME")]
-        pub identity: Option<String>,
-        /// Seconds a leader that stops renewing keeps the Lease.
-        #[arg(long, value_name = "SECONDS", default_value_t = 15)]
-        pub lease_duration: u64,
-        /// Seconds one watch request lasts before it is made again.
-        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
-        pub watch_timeout: u64,
-        /// Milliseconds to gather changes before re-evaluating them together.
-        #[arg(long, value_name = "MS", default_value_t = 200)]
-        pub settle: u64,
-    }
-
-    type Key = (String, String, Option<String>, String);
-
-    fn key(object: &Object) -> Key {
-        (
-            object.api_version().to_owned(),
-            object.kind().to_owned(),
-            object.namespace().map(str::to_owned),
-            object.name().to_owned(),
-        )
-    }
-
-    /// An object and what the per-object rules found in it.
-    struct Entry {
-        object: Object,
-        findings: Vec<Finding>,
-        credentials: Vec<String>,
-    }
-
-    /// What the watch knows of the cluster.
-    struct Cache<'e> {
-        engine: &'e Engine,
-        server: String,
-        types: HashMap<(String, String), ResourceType>,
-        entries: HashMap<Key, Entry>,
-        inventory: Vec<Finding>,
-        inventory_dirty: bool,
-    }
-
-    impl Cache<'_> {
-        fn object(&self, value: Value) -> Object {
-            let type_key = (
-                value["apiVersion"].as_str().unwrap_or("").to_owned(),
-                value["kind"].as_str().unwrap_or("").to_owned(),
-            );
-            let url = match self.types.get(&type_key) {
-                Some(resource) => object_url(&self.server, resource, &value),
-                None => self.server.clone(),
-            };
-            Object::from_value(value, &url)
-        }
-
-        fn apply(&mut self, value: Value) {
-            let object = self.object(value);
-            self.inventory_dirty |= self.engine.keep_for_inventory(&object);
-            let entry = Entry {
-                findings: self.engine.check_object(&object),
-                credentials: self.engine.unreported_credentials(&object),
-                object,
-            };
-            self.entries.insert(key(&entry.object), entry);
-        }
-
-        fn delete(&mut self, value: Value) {
-            let object = self.object(value);
-            self.inventory_dirty |= self.engine.keep_for_inventory(&object);
-            self.entries.remove(&key(&object));
-        }
-
-        /// Every finding, with the inventory rules run again when an object they read changed.
-        fn evaluate(&mut self, folding: bool, namespace: Option<&str>) -> Vec<Finding> {
-            if self.inventory_dirty && self.engine.has_inventory_rules() {
-                let mut kept: Vec<Object> = self
-                    .entries
-                    .values()
-                    .filter(|e| self.engine.keep_for_inventory(&e.object))
-                    .map(|e| e.object.clone())
-                    .collect();
-                inventory_order(&mut kept);
-                self.inventory = self.engine.check_inventory(&kept);
-            }
-            self.inventory_dirty = false;
-            let mut findings: Vec<Finding> = self
-                .entries
-                .values()
-                .flat_map(|e| e.findings.iter().cloned())
-                .chain(self.inventory.iter().cloned())
-                .collect();
-            findings = self.engine.merge_same_control(findings);
-            if folding {
-                let mut owners = Owners::default();
-                for entry in self.entries.values() {
-                    owners.add(&entry.object.value);
-                }
-                findings = fold(findings, &owners);
-            }
-            in_namespace(&mut findings, namespace);
-            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-            findings
-        }
-
-        /// The masking of every credential the findings and objects hold; `None` when it cannot
-        /// be built, and then nothing is published.
-        fn redactor(&self, findings: &[Finding]) -> Option<Redactor> {
-            let carried = findings.iter().flat_map(|f| &f.secrets);
-            let other = self.entries.values().flat_map(|e| &e.credentials);
-            Redactor::new(carried.chain(other)).ok()
-        }
-    }
-
-    pub fn run(args: ClusterWatchArgs) -> anyhow::Result<ExitCode> {
-        let config = args.config.load(None)?.rules;
-        let engine = Engine::new(&config, &args.select, &args.ignore)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        runtime.block_on(watch_cluster(&engine, &args))?;
-        Ok(ExitCode::SUCCESS)
-    }
-
-    async fn watch_cluster(engine: &Engine, args: &ClusterWatchArgs) -> anyhow::Result<()> {
-        let connection = connect(&args.connect.options()).await?;
-        let (kinds, not_run) = super::kinds_to_list(engine, args.secret_data);
-        if let Some(line) = not_run.warning() {
-            eprintln!("palisade cluster watch: {line}");
-        }
-        let discovered = discover(&connection.once, &kinds).await?;
-        for warning in super::unavailable_warnings(&discovered.unavailable) {
-            eprintln!("palisade cluster watch: {warning}");
-        }
-        let types = discovered.types;
-        let health = Arc::new(Health::default());
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        eprintln!(
-            "palisade cluster watch: {} resource types from {}; /healthz, /readyz and /metrics on http://{}",
-            types.len(),
-            connection.server,
-            listener.local_addr()?
-        );
-        tokio::spawn(serve_health(listener, health.clone()));
-        let options = WatchOptions {
-            list: ListOptions {
-                namespace: args.namespace.clone(),
-                chunk_size: args.chunk_size,
-                concurrency: 1,
-                secret_data: args.secret_data,
-            },
-            watch_timeout: Duration::from_secs(args.watch_timeout.max(1)),
-            retry: Duration::from_secs(2),
-        };
-        let (sink, mut changes) = mpsc::channel(4096);
-        for resource in &types {
-            tokio::spawn(watch(
-                connection.clone(),
-                resource.clone(),
-                options.clone(),
-                sink.clone(),
-            ));
-        }
-        drop(sink);
-        let lease = Lease {
-            namespace: args
-                .lease_namespace
-                .clone()
-                .or_else(|| std::env::var("POD_NAMESPACE").ok())
-                .unwrap_or_else(|| "palisade".to_owned()),
-            name: args.lease_name.clone(),
-            identity: args
-                .identity
-                .clone()
-                .or_else(|| std::env::var("POD_NAME").ok())
-                .or_else(|| std::env::var("HOSTNAME").ok())
-                .unwrap_or_else(|| format!("palisade-{}", std::process::id())),
-            duration: Duration::from_secs(args.lease_duration.max(1)),
-        };
-        let (leading, mut leader) = tokio::sync::watch::channel(false);
-        {
-            let connection = connection.clone();
-            let health = health.clone();
-            tokio::spawn(async move {
-                let every = (lease.duration / 3).max(Duration::from_millis(200));
-                loop {
-                    let held = match lease.try_hold(&connection).await {
-                        Ok(held) => held,
-                        Err(err) => {
-                            eprintln!("palisade cluster watch: the Lease: {err}");
-                            false
-                        }
-                    };
-                    health.set_leader(held);
-                    leading.send_if_modified(|was| std::mem::replace(was, held) != held);
-                    tokio::time::sleep(every).await;
-                }
-            });
-        }
-        let mut cache = Cache {
-            engine,
-            server: connection.server.clone(),
-            types: types
-                .iter()
-                .map(|t| ((t.api_version(), t.kind.clone()), t.clone()))
-                .collect(),
-            entries: HashMap::new(),
-            inventory: Vec::new(),
-            inventory_dirty: true,
-        };
-        let mut listed: BTreeSet<String> = BTreeSet::new();
-        let mut publisher = Publisher::default();
-        let settle = Duration::from_millis(args.settle);
-        let mut due: Option<Instant> = None;
-        loop {
-            let deadline = due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
-            tokio::select! {
-                change = changes.recv() => {
-                    let Some(change) = change else { return Ok(()) };
-                    take(&mut cache, &mut listed, types.len(), &health, change);
-                    if health.is_ready() && due.is_none() {
-                        due = Some(Instant::now() + settle);
-                    }
-                }
-                changed = leader.changed() => {
-                    if changed.is_err() {
-                        return Ok(());
-                    }
-                    // A new leader writes every report again.
-                    publisher.reset();
-                    if health.is_ready() && due.is_none() {
-                        due = Some(Instant::now());
-                    }
-                }
-                () = tokio::time::sleep_until(deadline), if due.is_some() => {
-                    due = None;
-                    let began = Instant::now();
-                    let findings = cache.evaluate(!args.no_owner_folding, args.namespace.as_deref());
-                    health.set_findings(&findings);
-                    let leading = *leader.borrow();
-                    if leading {
-                        let Some(redactor) = cache.redactor(&findings) else {
-                            eprintln!("palisade cluster watch: cannot prepare the masking of credentials; nothing is published");
-                            continue;
-                        };
-                        let reports = policy_reports(&findings, &publisher.namespaces(), &redactor);
-                        if let Err(err) = publisher.publish(&connection, reports).await {
-                            eprintln!("palisade cluster watch: {err}");
-                            // Try again at the next change, or in a while.
-                            publisher.reset();
-                            due = Some(Instant::now() + Duration::from_secs(5));
-                        }
-                    }
-                    // The changes that came during the evaluation have waited as long as it
-                    // took: their batch is due that much sooner.
-                    let mut more = false;
-                    while let Ok(change) = changes.try_recv() {
-                        take(&mut cache, &mut listed, types.len(), &health, change);
-                        more = true;
-                    }
-                    if more && health.is_ready() && due.is_none() {
-                        due = Some(Instant::now() + settle.saturating_sub(began.elapsed()));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Records one change in the cache; ready once every resource type was listed.
-    fn take(
-        cache: &mut Cache<'_>,
-        listed: &mut BTreeSet<String>,
-        types: usize,
-        health: &Health,
-        change: Change,
-    ) {
-        match change {
-            Change::Listed { resource, objects } => {
-                let (api_version, kind) = (resource.api_version(), resource.kind.clone());
-                cache
-                    .entries
-                    .retain(|k, _| k.0 != api_version || k.1 != kind);
-                cache.inventory_dirty = true;
-                for object in objects {
-                    cache.apply(object);
-                }
-                listed.insert(resource.name());
-                if listed.len() == types {
-                    health.set_ready(true);
-                }
-            }
-            Change::Applied(object) => cache.apply(object),
-            Change::Deleted(object) => cache.delete(object),
-            Change::Failed(error) => eprintln!("palisade cluster watch: {error}"),
-        }
-    }
 }
