@@ -30,8 +30,15 @@ impl ObjectRule for DefaultNamespace {
         if cx.object.namespace() != Some("default") {
             return;
         }
-        // The API server's own Service and Endpoints live there.
-        if cx.object.name() == "kubernetes" && matches!(cx.object.kind(), "Service" | "Endpoints") {
+        // The API server's own Service, Endpoints and EndpointSlice live there.
+        if cx.object.name() == "kubernetes"
+            && matches!(cx.object.kind(), "Service" | "Endpoints" | "EndpointSlice")
+        {
+            return;
+        }
+        // An Event is a record that components write in the namespace of the object it is
+        // about; that object is the one to report (audit logs carry many such creates).
+        if cx.object.kind() == "Event" {
             return;
         }
         out.push(Emit::new(
