@@ -230,6 +230,17 @@ impl Event {
         self.member(key).map(|m| self.decoded(m))
     }
 
+    /// The top-level member `key` as a value of the caller's own: decoded from the line and not
+    /// kept in the event (or copied, when something decoded it already). For a caller that
+    /// changes the value: [`Event::get`] and a clone would decode it and then copy it.
+    pub fn get_owned(&self, key: &str) -> Option<Value> {
+        let m = self.member(key)?;
+        Some(match m.value.get() {
+            Some(v) => Value::clone(v),
+            None => serde_json::from_str(self.raw(m)).unwrap_or(Value::Null),
+        })
+    }
+
     /// The top-level member `key` when it is a string.
     pub fn str(&self, key: &str) -> Option<&str> {
         self.str_path(&[key])
@@ -1128,6 +1139,28 @@ mod tests {
             "{errors:?}"
         );
         assert!(errors[3].starts_with("log:8: invalid UTF-8"), "{errors:?}");
+    }
+
+    #[test]
+    fn an_owned_member_is_the_decoded_one_and_is_not_kept() {
+        let line = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","stageTimestamp":"2024-01-01T00:00:00.5Z","verb":"create","requestObject":{"kind":"Pod","metadata":{"name":"a\u0062"},"spec":{"containers":[{"image":"x"}]}}}"#;
+        let mut events = Vec::new();
+        read_events(&mut line.as_bytes(), "log", &mut |item| {
+            if let Item::Event(e) = item {
+                events.push(e);
+            }
+        });
+        let event = &events[0];
+        let owned = event.get_owned("requestObject").unwrap();
+        assert_eq!(owned["metadata"]["name"], "ab");
+        assert!(event.member("requestObject").unwrap().value.get().is_none());
+        assert_eq!(Some(&owned), event.get("requestObject"));
+        // Once decoded into the event, the owned value is a copy of it.
+        assert_eq!(
+            event.get_owned("requestObject").as_ref(),
+            event.get("requestObject")
+        );
+        assert_eq!(event.get_owned("responseObject"), None);
     }
 
     #[test]

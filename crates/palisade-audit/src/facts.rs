@@ -108,6 +108,12 @@ impl<'a> Request<'a> {
     pub fn request_object(&self) -> Option<&'a Value> {
         self.event.get("requestObject").filter(|v| v.is_object())
     }
+    /// [`Request::request_object`] as a value of the caller's own ([`Event::get_owned`]).
+    pub fn request_object_owned(&self) -> Option<Value> {
+        self.event
+            .get_owned("requestObject")
+            .filter(Value::is_object)
+    }
     /// Whether the event is the final record of a request (`ResponseComplete`).
     pub fn complete(&self) -> bool {
         self.stage() == "ResponseComplete"
