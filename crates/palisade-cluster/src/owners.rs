@@ -69,6 +69,35 @@ impl Owners {
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
+
+    /// The uid of the controller that owns the object `uid`, if the object was recorded.
+    pub fn owner_of(&self, uid: &str) -> Option<&str> {
+        self.nodes.get(uid)?.owner.as_deref()
+    }
+
+    /// Whether `finding` is left out by folding when `present` holds the findings of its
+    /// object's owner: its object's controlling owner was recorded and has the same rule's
+    /// finding at the same field of its template (or at the same pointer).
+    pub fn folds(&self, f: &Finding, present: &Present) -> bool {
+        let Some(uid) = f.object.uid.as_deref() else {
+            return false;
+        };
+        let Some(node) = self.nodes.get(uid) else {
+            return false;
+        };
+        let Some(owner_uid) = node.owner.as_deref() else {
+            return false;
+        };
+        let Some(owner) = self.nodes.get(owner_uid) else {
+            return false;
+        };
+        let at = |pointer: String| {
+            present
+                .0
+                .contains(&(owner_uid.to_owned(), f.rule.id, pointer))
+        };
+        translate(&f.pointer, &node.kind, &owner.kind).is_some_and(at) || at(f.pointer.clone())
+    }
 }
 
 /// `pointer` in a `child` object, as a pointer into its `parent`'s pod template.
@@ -102,6 +131,14 @@ impl Present {
     pub fn extend(&mut self, other: &Present) {
         self.0.extend(other.0.iter().cloned());
     }
+
+    /// Adds where `finding` is.
+    pub fn insert(&mut self, finding: &Finding) {
+        if let Some(uid) = &finding.object.uid {
+            self.0
+                .insert((uid.clone(), finding.rule.id, finding.pointer.clone()));
+        }
+    }
 }
 
 /// Leaves out each finding whose object's controlling owner was read and has the same rule's
@@ -115,24 +152,7 @@ pub fn fold(findings: Vec<Finding>, owners: &Owners) -> Vec<Finding> {
 /// [`fold`], with the findings of the owners in `present` (for folding part of a run's
 /// findings: those of one namespace, whose owners are in it or cluster-scoped).
 pub fn fold_with(findings: Vec<Finding>, present: &Present, owners: &Owners) -> Vec<Finding> {
-    let present = &present.0;
-    let folded = |f: &Finding| -> bool {
-        let Some(uid) = f.object.uid.as_deref() else {
-            return false;
-        };
-        let Some(node) = owners.nodes.get(uid) else {
-            return false;
-        };
-        let Some(owner_uid) = node.owner.as_deref() else {
-            return false;
-        };
-        let Some(owner) = owners.nodes.get(owner_uid) else {
-            return false;
-        };
-        let at = |pointer: String| present.contains(&(owner_uid.to_owned(), f.rule.id, pointer));
-        translate(&f.pointer, &node.kind, &owner.kind).is_some_and(at) || at(f.pointer.clone())
-    };
-    let keep: Vec<bool> = findings.iter().map(|f| !folded(f)).collect();
+    let keep: Vec<bool> = findings.iter().map(|f| !owners.folds(f, present)).collect();
     findings
         .into_iter()
         .zip(keep)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use palisade_cluster::{
     connect, discover, fold, list, object_url, ConnectOptions, ListOptions, Listed, OrderKey,
-    OrderKeys, Owners, ResourceType,
+    OrderKeys, Owners, Present, ResourceType,
 };
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
@@ -226,6 +226,7 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         not_run,
     };
     let mut owners = Owners::default();
+    let mut early = EarlyFold::default();
     // What the inventory rules need of each object (objects with a pod spec reduced to the
     // fields they read), with its place in the inventory order.
     let mut keys = OrderKeys::default();
@@ -247,7 +248,15 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
                     owners.add(&object.value);
                 }
                 outcome.warnings.extend(engine.ignore_warnings(&object));
+                let from = outcome.findings.len();
                 outcome.findings.extend(engine.check_object(&object));
+                if !args.no_owner_folding {
+                    let uid = object
+                        .value
+                        .pointer("/metadata/uid")
+                        .and_then(|u| u.as_str());
+                    early.arrived(&owners, &mut outcome.findings, from, uid);
+                }
                 outcome
                     .credentials
                     .extend(engine.unreported_credentials(&object));
@@ -291,6 +300,69 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     outcome.warnings.sort();
     outcome.warnings.dedup();
     Ok(outcome)
+}
+
+/// Owned objects' findings that owner folding will leave out, made small as soon as that is
+/// known (when their owner's findings have arrived): until folding they keep only what merging
+/// and folding read (rule, object, place), not their message, fix or credentials. Pod Security
+/// findings, which merging may fold into others, are left whole.
+#[derive(Default)]
+struct EarlyFold {
+    /// Where the per-object findings received so far are.
+    present: Present,
+    /// The findings (their indices) of objects whose owner has not arrived, by owner uid.
+    waiting: HashMap<String, Vec<usize>>,
+}
+
+impl EarlyFold {
+    /// The findings of an object (`uid`) were appended to `findings` from `from` on.
+    fn arrived(
+        &mut self,
+        owners: &Owners,
+        findings: &mut [Finding],
+        from: usize,
+        uid: Option<&str>,
+    ) {
+        for finding in &findings[from..] {
+            self.present.insert(finding);
+        }
+        for (index, finding) in findings.iter_mut().enumerate().skip(from) {
+            if finding.rule.category == "pss" {
+                continue;
+            }
+            if owners.folds(finding, &self.present) {
+                compact(finding);
+            } else if let Some(owner) = finding
+                .object
+                .uid
+                .as_deref()
+                .and_then(|u| owners.owner_of(u))
+            {
+                self.waiting
+                    .entry(owner.to_owned())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        // Its owner's findings are all known now: those it has decide.
+        if let Some(children) = uid.and_then(|uid| self.waiting.remove(uid)) {
+            for index in children {
+                if let Some(finding) = findings.get_mut(index) {
+                    if owners.folds(finding, &self.present) {
+                        compact(finding);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a finding that folding leaves out needs until then.
+fn compact(finding: &mut Finding) {
+    finding.message = String::new();
+    finding.fix = None;
+    finding.secrets = Vec::new();
+    finding.policy = None;
 }
 
 /// The text report's summary counts resource types, not files: `from N files` becomes `from N
