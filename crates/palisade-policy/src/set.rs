@@ -518,15 +518,7 @@ impl PolicySet {
                 needs = Needs::Review;
             }
         }
-        let object = review.object();
-        let target = Target {
-            group: review.kind_field("group"),
-            kind: review.kind_field("kind"),
-            name: review.name(),
-            namespace,
-            labels: labels_of(object),
-            namespace_labels: None,
-        };
+        let target = target_of(&review, None);
         for constraint in &self.constraints {
             match constraint.matcher.matches(&target) {
                 Ok(false) => continue,
@@ -693,15 +685,7 @@ impl PolicySet {
         let namespace = review.namespace();
         let converted = Converted::new(review, self.inventory.namespace_object(namespace));
         self.review_bindings(&converted, &mut outcome);
-        let object = review.object();
-        let target = Target {
-            group: review.kind_field("group"),
-            kind: review.kind_field("kind"),
-            name: review.name(),
-            namespace,
-            labels: labels_of(object),
-            namespace_labels: self.inventory.namespace_labels(namespace).cloned(),
-        };
+        let target = target_of(review, self.inventory.namespace_labels(namespace).cloned());
         for constraint in &self.constraints {
             let fail = |kind, message| PolicyError {
                 file: constraint.file.clone(),
@@ -1085,6 +1069,18 @@ fn compile_rego(
             message: e.message,
         }
     })
+}
+
+/// What the matcher reads of a review, with the labels of its Namespace when they are known.
+fn target_of(review: &Review, namespace_labels: Option<BTreeMap<String, String>>) -> Target<'_> {
+    Target {
+        group: review.kind_field("group"),
+        kind: review.kind_field("kind"),
+        name: review.name(),
+        namespace: review.namespace(),
+        labels: labels_of(review.object()),
+        namespace_labels,
+    }
 }
 
 #[cfg(test)]
