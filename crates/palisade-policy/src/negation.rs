@@ -25,7 +25,7 @@
 
 use std::collections::BTreeSet;
 
-use regorus::unstable::{AssignOp, Expr, Literal, LiteralStmt, Parser, Query, Rule, RuleHead};
+use regorus::unstable::{AssignOp, Expr, Literal, LiteralStmt, Parser, Query, Ref, Rule, RuleHead};
 use regorus::Source;
 
 /// One change to the text: the bytes `start..end` become `text`.
@@ -265,13 +265,7 @@ impl Rewriter<'_> {
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(key) = key {
-                    self.walk_expr(key);
-                }
-                self.walk_expr(value);
-                self.walk_expr(collection);
-            }
+            } => self.walk_in(key.as_ref(), value, collection),
             Literal::Every { domain, query, .. } => {
                 self.walk_expr(domain);
                 self.walk_query(query, false);
@@ -329,15 +323,18 @@ impl Rewriter<'_> {
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(key) = key {
-                    self.walk_expr(key);
-                }
-                self.walk_expr(value);
-                self.walk_expr(collection);
-            }
+            } => self.walk_in(key.as_ref(), value, collection),
             _ => {}
         }
+    }
+
+    /// The parts of `key, value in collection`, as a literal (`some`) or an expression.
+    fn walk_in(&mut self, key: Option<&Ref<Expr>>, value: &Expr, collection: &Expr) {
+        if let Some(key) = key {
+            self.walk_expr(key);
+        }
+        self.walk_expr(value);
+        self.walk_expr(collection);
     }
 
     /// The operands of the negated expression `expr` that OPA evaluates before the negation.
