@@ -1,7 +1,7 @@
 //! `palisade cluster scan`: every rule over the objects of a live cluster; `palisade cluster
 //! watch`: the same, kept up to date from watches and published as PolicyReports.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use palisade_cluster::{
-    connect, discover, fold, list, object_url, ConnectOptions, ListOptions, Listed, OrderKey,
+    connect, discover, fold_with, list, object_url, ConnectOptions, ListOptions, Listed, OrderKey,
     OrderKeys, Owners, Present, ResourceType,
 };
 use palisade_core::rule::{Finding, Severity};
-use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
+use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor, SpanNode};
 use palisade_report::{render, write, Format, Report, TextOptions};
 use palisade_rules::{Engine, Kept, Rule};
 use tokio::sync::mpsc;
@@ -226,11 +226,11 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         not_run,
     };
     let mut owners = Owners::default();
-    let mut early = EarlyFold::default();
+    let mut early = EarlyFold::new(engine);
     // What the inventory rules need of each object (objects with a pod spec reduced to the
     // fields they read), with its place in the inventory order.
     let mut keys = OrderKeys::default();
-    let mut kept: Vec<(OrderKey, Kept)> = Vec::new();
+    let mut kept: Vec<(OrderKey, Encoded)> = Vec::new();
     while let Some(listed) = received.blocking_recv() {
         match listed {
             Listed::Object(value) => {
@@ -248,14 +248,15 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
                     owners.add(&object.value);
                 }
                 outcome.warnings.extend(engine.ignore_warnings(&object));
-                let from = outcome.findings.len();
-                outcome.findings.extend(engine.check_object(&object));
-                if !args.no_owner_folding {
+                let found = engine.check_object(&object);
+                if args.no_owner_folding {
+                    outcome.findings.extend(found);
+                } else {
                     let uid = object
                         .value
                         .pointer("/metadata/uid")
                         .and_then(|u| u.as_str());
-                    early.arrived(&owners, &mut outcome.findings, from, uid);
+                    early.arrived(&owners, found, uid);
                 }
                 outcome
                     .credentials
@@ -263,8 +264,10 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
                 if engine.keep_for_inventory(&object) {
                     let key = keys.key(&object.value);
                     let mut one = Kept::default();
+                    // One object: no room for more.
+                    one.reserve(1);
                     engine.keep(object, &mut one);
-                    kept.push((key, one));
+                    kept.push((key, Encoded::new(one)?));
                 }
             }
             Listed::Error(error) => outcome.errors.push(LoadError {
@@ -276,12 +279,20 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
         }
     }
     runtime.block_on(lister)?;
+    let dropped = if args.no_owner_folding {
+        Present::default()
+    } else {
+        let (findings, dropped) = early.finish();
+        outcome.findings = findings;
+        dropped
+    };
     // Resource types arrive in any order: the inventory rules see them in a fixed one.
     keys.sort(&mut kept);
     drop(keys);
     let mut inventory = Kept::default();
-    for (_, mut one) in kept {
-        inventory.append(&mut one);
+    inventory.reserve(kept.len());
+    for (_, one) in kept {
+        inventory.append(&mut one.decode()?);
     }
     if engine.has_inventory_rules() {
         outcome.findings.extend(engine.check_kept(&inventory));
@@ -289,7 +300,10 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     drop(inventory);
     let mut findings = engine.merge_same_control(std::mem::take(&mut outcome.findings));
     if !args.no_owner_folding {
-        findings = fold(findings, &owners);
+        // The findings folding left out early are gone: their places stand in for them.
+        let mut present = Present::of(&findings);
+        present.extend(&dropped);
+        findings = fold_with(findings, &present, &owners);
     }
     in_namespace(&mut findings, args.namespace.as_deref());
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -302,36 +316,167 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     Ok(outcome)
 }
 
-/// Owned objects' findings that owner folding will leave out, made small as soon as that is
-/// known (when their owner's findings have arrived): until folding they keep only what merging
-/// and folding read (rule, object, place), not their message, fix or credentials. Pod Security
-/// findings, which merging may fold into others, are left whole.
-#[derive(Default)]
+/// What is kept of one object for the inventory rules, encoded until the inventory rules run:
+/// its value as JSON and, when none of its positions is known (objects read from a cluster
+/// have none), the shape of its tree of positions (objects with floats, which best-effort
+/// parsing might not read back the same, are left as they are). Decoded, mappings and
+/// sequences are rebuilt with exactly their size. The encoding is a small fraction of the
+/// decoded object.
+struct Encoded {
+    kept: Kept,
+    /// For each object of `kept`, what was encoded of it (`None`: it is left as it is).
+    encoded: Vec<Option<EncodedObject>>,
+}
+
+/// One object's value as JSON, and the shape of its tree of positions ([`shape_of`]).
+struct EncodedObject {
+    value: Box<[u8]>,
+    shape: Box<[u32]>,
+}
+
+impl Encoded {
+    fn new(mut kept: Kept) -> serde_json::Result<Encoded> {
+        let mut encoded = Vec::with_capacity(kept.objects().len());
+        for object in kept.objects_mut() {
+            let mut shape = Vec::new();
+            // Floats might not read back the same (best-effort parsing): kept as they are.
+            if has_float(&object.value) || !shape_of(&object.spans, &mut shape) {
+                encoded.push(None);
+                continue;
+            }
+            let value = serde_json::to_vec(&object.value)?.into_boxed_slice();
+            object.value = serde_json::Value::Null;
+            object.spans = SpanNode::default();
+            encoded.push(Some(EncodedObject {
+                value,
+                shape: shape.into_boxed_slice(),
+            }));
+        }
+        Ok(Encoded { kept, encoded })
+    }
+
+    fn decode(mut self) -> serde_json::Result<Kept> {
+        for (object, encoded) in self.kept.objects_mut().iter_mut().zip(self.encoded) {
+            if let Some(EncodedObject { value, shape }) = encoded {
+                object.value = exact(serde_json::from_slice(&value)?);
+                object.spans = from_shape(&mut shape.iter().copied());
+            }
+        }
+        Ok(self.kept)
+    }
+}
+
+/// Whether a number of `value` is a float.
+fn has_float(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(n) => n.is_f64(),
+        serde_json::Value::Array(items) => items.iter().any(has_float),
+        serde_json::Value::Object(map) => map.values().any(has_float),
+        _ => false,
+    }
+}
+
+/// Appends the number of children of each node of `spans`, in preorder, to `shape`; false
+/// (and `shape` is not to be used) if a node has a position.
+fn shape_of(spans: &SpanNode, shape: &mut Vec<u32>) -> bool {
+    let Ok(children) = u32::try_from(spans.children.len()) else {
+        return false;
+    };
+    if spans.key != Pos::default() || spans.value != Pos::default() {
+        return false;
+    }
+    shape.push(children);
+    spans.children.iter().all(|child| shape_of(child, shape))
+}
+
+/// The tree of unknown positions of this shape ([`shape_of`]).
+fn from_shape(shape: &mut impl Iterator<Item = u32>) -> SpanNode {
+    let count = shape.next().unwrap_or(0) as usize;
+    let mut children = Vec::with_capacity(count);
+    for _ in 0..count {
+        children.push(from_shape(shape));
+    }
+    SpanNode {
+        children,
+        ..SpanNode::default()
+    }
+}
+
+/// `value` rebuilt with mappings and sequences of exactly their size.
+fn exact(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut exact_map = serde_json::Map::with_capacity(map.len());
+            for (key, child) in map {
+                exact_map.insert(key, exact(child));
+            }
+            Value::Object(exact_map)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(exact).collect()),
+        other => other,
+    }
+}
+
+/// The per-object findings of a run with owner folding, and what folding will do with them,
+/// decided as soon as it is known (when the object's owner's findings have arrived, before
+/// it or later): a finding that folding leaves out is dropped at once, or, when merging may
+/// fold a Pod Security finding into it (see [`palisade_rules::rules::pss::same_control`]),
+/// kept until then as a stand-in that holds only what merging and folding read (rule,
+/// object, place). Pod Security findings are left whole.
 struct EarlyFold {
     /// Where the per-object findings received so far are.
     present: Present,
-    /// The findings (their indices) of objects whose owner has not arrived, by owner uid.
-    waiting: HashMap<String, Vec<usize>>,
+    /// Where the findings dropped early were, for the folding at the end.
+    dropped: Present,
+    /// The findings of objects whose owner has not arrived, by owner uid, with their number
+    /// in the order of arrival.
+    waiting: HashMap<String, Vec<(usize, Finding)>>,
+    /// The findings kept so far, with their number in the order of arrival.
+    kept: Vec<(usize, Finding)>,
+    /// The number of the next finding.
+    next: usize,
+    /// The rules whose findings merging may fold a Pod Security finding into.
+    merge_targets: HashSet<&'static str>,
 }
 
 impl EarlyFold {
-    /// The findings of an object (`uid`) were appended to `findings` from `from` on.
-    fn arrived(
-        &mut self,
-        owners: &Owners,
-        findings: &mut [Finding],
-        from: usize,
-        uid: Option<&str>,
-    ) {
-        for finding in &findings[from..] {
+    fn new(engine: &Engine) -> EarlyFold {
+        let selected: HashSet<&str> = engine.rules().iter().map(|r| r.meta().id).collect();
+        let merge_targets = engine
+            .rules()
+            .iter()
+            .map(|r| r.meta().id)
+            .filter(|id| {
+                palisade_rules::rules::pss::same_control(id)
+                    .iter()
+                    .any(|partner| selected.contains(partner))
+            })
+            .collect();
+        EarlyFold {
+            present: Present::default(),
+            dropped: Present::default(),
+            waiting: HashMap::new(),
+            kept: Vec::new(),
+            next: 0,
+            merge_targets,
+        }
+    }
+
+    /// The findings of an object (`uid`) have arrived.
+    fn arrived(&mut self, owners: &Owners, findings: Vec<Finding>, uid: Option<&str>) {
+        for finding in &findings {
             self.present.insert(finding);
         }
-        for (index, finding) in findings.iter_mut().enumerate().skip(from) {
+        for finding in findings {
+            let number = self.next;
+            self.next += 1;
             if finding.rule.category == "pss" {
+                self.kept.push((number, finding));
                 continue;
             }
-            if owners.folds(finding, &self.present) {
-                compact(finding);
+            if owners.folds(&finding, &self.present) {
+                self.folded(number, finding);
             } else if let Some(owner) = finding
                 .object
                 .uid
@@ -341,28 +486,54 @@ impl EarlyFold {
                 self.waiting
                     .entry(owner.to_owned())
                     .or_default()
-                    .push(index);
+                    .push((number, finding));
+            } else {
+                self.kept.push((number, finding));
             }
         }
         // Its owner's findings are all known now: those it has decide.
         if let Some(children) = uid.and_then(|uid| self.waiting.remove(uid)) {
-            for index in children {
-                if let Some(finding) = findings.get_mut(index) {
-                    if owners.folds(finding, &self.present) {
-                        compact(finding);
-                    }
+            for (number, finding) in children {
+                if owners.folds(&finding, &self.present) {
+                    self.folded(number, finding);
+                } else {
+                    self.kept.push((number, finding));
                 }
             }
         }
     }
+
+    /// Folding will leave out `finding`.
+    fn folded(&mut self, number: usize, mut finding: Finding) {
+        if !self.merge_targets.contains(finding.rule.id) {
+            self.dropped.insert(&finding);
+        } else {
+            compact(&mut finding);
+            self.kept.push((number, finding));
+        }
+    }
+
+    /// The findings kept, in the order they arrived, and where those dropped were.
+    fn finish(self) -> (Vec<Finding>, Present) {
+        let mut kept = self.kept;
+        kept.extend(self.waiting.into_values().flatten());
+        kept.sort_unstable_by_key(|(number, _)| *number);
+        (kept.into_iter().map(|(_, f)| f).collect(), self.dropped)
+    }
 }
 
-/// What a finding that folding leaves out needs until then.
+/// What a finding that folding leaves out needs until then: what merging reads (its rule,
+/// file, document, item and pointer) and what folding reads (the uid of its object).
 fn compact(finding: &mut Finding) {
     finding.message = String::new();
     finding.fix = None;
     finding.secrets = Vec::new();
     finding.policy = None;
+    let object = &mut finding.object;
+    object.api_version = String::new();
+    object.kind = String::new();
+    object.namespace = None;
+    object.name = String::new();
 }
 
 /// The text report's summary counts resource types, not files: `from N files` becomes `from N
@@ -480,4 +651,68 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// What `Engine::keep` keeps of `value` read from a cluster, encoded or not.
+    fn kept(engine: &Engine, value: &serde_json::Value, encode: bool) -> Kept {
+        let mut one = Kept::default();
+        one.reserve(1);
+        engine.keep(Object::from_value(value.clone(), "https://x/p"), &mut one);
+        if !encode {
+            return one;
+        }
+        let encoded = Encoded::new(one).expect("kept objects encode");
+        assert!(encoded.encoded.iter().all(Option::is_some) || has_float(value));
+        encoded.decode().expect("kept objects decode")
+    }
+
+    #[test]
+    fn kept_objects_decode_to_what_was_kept() {
+        let engine = Engine::default();
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "n", "uid": "u", "labels": {"app": "a"},
+                "ownerReferences": [{"uid": "o", "controller": true}]},
+            "spec": {"serviceAccountName": "sa", "nodeName": "node-1", "containers": [
+                {"name": "c", "image": "i:1", "ports": [{"containerPort": 80}],
+                 "securityContext": {"privileged": true, "runAsUser": 1000}},
+                {"name": "d", "image": "j", "env": [{"name": "K", "value": "v"}]}]},
+            "status": {"phase": "Running"}
+        });
+        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "r", "namespace": "n"},
+            "rules": [{"verbs": ["*"], "resources": ["secrets"], "apiGroups": [""]}]});
+        for value in [pod, role] {
+            let plain = kept(&engine, &value, false);
+            let decoded = kept(&engine, &value, true);
+            assert_eq!(plain.objects().len(), 1);
+            let (plain, decoded) = (&plain.objects()[0], &decoded.objects()[0]);
+            assert_eq!(decoded.value, plain.value);
+            assert_eq!(decoded.spans, plain.spans);
+            assert_eq!(decoded.source, plain.source);
+        }
+    }
+
+    #[test]
+    fn positions_are_never_encoded_away() {
+        let mut spans = SpanNode::default();
+        spans
+            .children
+            .push(SpanNode::leaf(Pos::new(3, 1), Pos::new(3, 7)));
+        let mut shape = Vec::new();
+        assert!(!shape_of(&spans, &mut shape));
+        let unknown = SpanNode {
+            children: vec![SpanNode::default(), SpanNode::default()],
+            ..SpanNode::default()
+        };
+        let mut shape = Vec::new();
+        assert!(shape_of(&unknown, &mut shape));
+        assert_eq!(shape, [2, 0, 0]);
+        assert_eq!(from_shape(&mut shape.into_iter()), unknown);
+    }
 }
