@@ -131,6 +131,9 @@ impl EventRunner {
             };
             let mut emits = Vec::new();
             check.check_event(&cx, &mut emits);
+            if emits.is_empty() {
+                continue;
+            }
             let meta = rule.meta();
             // The configuration's severity wins, as the engine does for every other rule.
             let overridden = self.engine.severity_override(meta.id);
