@@ -126,7 +126,7 @@ impl<'a> Request<'a> {
 
 /// `responseStatus.code`, when recorded.
 fn code(event: &Event) -> Option<u64> {
-    event.u64_path(&["responseStatus", "code"])
+    event.code()
 }
 
 /// A burst of failed requests: one user from one address failed `failures` times (401 or 403)

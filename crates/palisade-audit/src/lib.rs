@@ -20,8 +20,8 @@ pub mod rules;
 pub mod time;
 
 pub use event::{
-    open, read_batches, read_events, Event, InputError, Item, BATCH_BYTES, BATCH_LINES,
-    MAX_EVENT_BYTES, NOT_RECOGNIZED,
+    open, read_batches, read_batches_of, read_events, Event, InputError, Item, BATCH_BYTES,
+    BATCH_LINES, MAX_EVENT_BYTES, NOT_RECOGNIZED,
 };
 pub use facts::{AuthFailures, FailureSpike, Request};
 pub use rules::{Alert, Matching, Priority, RulesError, RulesLoader, Ruleset};

@@ -6,10 +6,12 @@
 //! each phase in a process of its own so that each reports its own peak memory:
 //!
 //! - `serde-1t`: a plain `serde_json` parse of every line into a `Value`, one thread;
-//! - `serde`: the same on every core (rayon over batches of 4,096 lines): the reference;
+//! - `serde`: the same on every core (rayon over batches of `BATCH_LINES` lines, as
+//!   `palisade audit` reads them): the reference;
 //! - `typed`: a typed, borrowed parse of every line (`&str` fields, `&RawValue` for the
 //!   objects), every core: what a parse that builds no tree costs;
-//! - `reader`: palisade's reader alone (`read_batches`: every core);
+//! - `reader`: palisade's reader alone (`read_batches`: every core, the next batch read on a
+//!   thread of its own);
 //! - `falco`: the reader and the upstream Falco k8saudit rules file (from `../shared`);
 //! - `builtin`: the reader, palisade's event rules and the per-object rules on request objects;
 //! - `palisade`: all of it, as `palisade audit --rules k8s_audit_rules.yaml -f json` runs (the
@@ -30,7 +32,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use palisade_audit::{read_batches, Item, RulesLoader, Ruleset};
+use palisade_audit::{read_batches_of, Item, RulesLoader, Ruleset};
 use palisade_bench::rng::Rng;
 use palisade_rules::rules::event::{AuditPipeline, EventRunner};
 use palisade_rules::Engine;
@@ -193,7 +195,12 @@ fn phase(name: &str, log: &Path) {
             let mut pipeline = AuditPipeline::new(runner, falco.unwrap_or_else(Ruleset::empty));
             let mut reader = palisade_audit::open(log.to_str().unwrap()).unwrap();
             let mut sink = std::io::sink();
-            read_batches(&mut reader, "bench.log", &mut |items| {
+            // `AUDIT_BENCH_BATCH_LINES`: batches of another size than `palisade audit`'s.
+            let lines = std::env::var("AUDIT_BENCH_BATCH_LINES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(palisade_audit::BATCH_LINES);
+            read_batches_of(lines, &mut reader, "bench.log", &mut |items| {
                 events += items.iter().filter(|i| matches!(i, Item::Event(_))).count() as u64;
                 if name == "reader" {
                     return;

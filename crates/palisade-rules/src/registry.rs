@@ -44,6 +44,8 @@ pub struct ObjectCx<'a> {
     pub pod: Option<PodSpecView<'a>>,
     /// The containers of [`ObjectCx::pod`] (init, regular, ephemeral), empty without one.
     pub containers: Vec<ContainerView<'a>>,
+    /// Whether the caller wants fixes ([`ObjectCx::fix`]): audit alerts show none.
+    pub fixes: bool,
 }
 
 impl<'a> ObjectCx<'a> {
@@ -54,6 +56,25 @@ impl<'a> ObjectCx<'a> {
             settings,
             pod,
             containers: pod.map(|p| p.containers()).unwrap_or_default(),
+            fixes: true,
+        }
+    }
+
+    /// The same context, for a caller that wants no fixes.
+    pub fn without_fixes(self) -> Self {
+        ObjectCx {
+            fixes: false,
+            ..self
+        }
+    }
+
+    /// The fix `build` makes, when fixes are wanted; `None` without building it otherwise.
+    /// Rules build their fixes through it: `.with_fix(cx.fix(|| set_fix(...)))`.
+    pub fn fix(&self, build: impl FnOnce() -> Option<Fix>) -> Option<Fix> {
+        if self.fixes {
+            build()
+        } else {
+            None
         }
     }
 }

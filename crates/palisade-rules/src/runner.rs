@@ -197,6 +197,42 @@ impl Engine {
         findings
     }
 
+    /// Runs the per-object rules on one object for a caller that shows neither fixes nor
+    /// positions (audit alerts): the rules build no fixes ([`ObjectCx::fix`]) and each finding
+    /// is its rule, severity and emit (pointer, message, credentials), with no position, file or
+    /// object reference. Otherwise the same findings as [`Engine::check_object`], in its order.
+    pub fn check_object_for_alerts(
+        &self,
+        object: &Object,
+    ) -> Vec<(&'static palisade_core::rule::RuleMeta, Severity, Emit)> {
+        let cx = ObjectCx::new(object, &self.settings).without_fixes();
+        let mut findings = Vec::new();
+        let mut emits = Vec::new();
+        for rule in &self.rules {
+            let Checker::Object(check) = rule.checker() else {
+                continue;
+            };
+            if !reads_kind(*rule, object.kind()) {
+                continue;
+            }
+            check.check(&cx, &mut emits);
+            if emits.is_empty() {
+                continue;
+            }
+            let meta = rule.meta();
+            if self.suppressed(meta.id, object) {
+                emits.clear();
+                continue;
+            }
+            let overridden = self.severity.get(meta.id).copied();
+            for emit in emits.drain(..) {
+                let severity = overridden.or(emit.severity).unwrap_or(meta.severity);
+                findings.push((meta, severity, emit));
+            }
+        }
+        findings
+    }
+
     /// The credentials in one object that its findings do not carry: those found by the rules
     /// that find credentials ([`Rule::finds_credentials`]) but are not selected, or are
     /// suppressed for this object. Output masks them too.

@@ -162,8 +162,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 Item::Error(e) => error(&e, &mut out),
             });
         } else {
-            // Batches of lines, parsed, evaluated and rendered on all cores; output in input
-            // order.
+            // Batches of lines, parsed, evaluated and rendered on all cores, the next batch
+            // read meanwhile on a thread of its own; output in input order.
             read_batches(&mut reader, file, &mut |items| {
                 let alerts = pipeline.batch(&items);
                 let rendered: Vec<(Vec<u8>, bool)> = alerts.into_par_iter().map(render).collect();

@@ -137,7 +137,7 @@ impl ObjectRule for SensitiveBodies {
         let mut all: Vec<(&str, &str)> = leaks.iter().flat_map(|(_, l)| l.clone()).collect();
         all.sort();
         all.dedup();
-        let fix = metadata_rule_fix(first, &all);
+        let fix = cx.fix(|| metadata_rule_fix(first, &all));
         for (position, (index, list)) in leaks.iter().enumerate() {
             let level = rules[*index]
                 .get("level")

@@ -60,13 +60,15 @@ impl ObjectRule for MissingCatchAll {
         }) {
             return;
         }
-        let fix = append_fix(
-            cx.object,
-            "/rules",
-            json!({"level": "Metadata", "omitStages": ["RequestReceived"]}),
-            "append a catch-all rule at level Metadata".to_owned(),
-            Applicability::Safe,
-        );
+        let fix = cx.fix(|| {
+            append_fix(
+                cx.object,
+                "/rules",
+                json!({"level": "Metadata", "omitStages": ["RequestReceived"]}),
+                "append a catch-all rule at level Metadata".to_owned(),
+                Applicability::Safe,
+            )
+        });
         out.push(
             Emit::new(
                 "/rules",

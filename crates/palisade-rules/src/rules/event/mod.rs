@@ -131,6 +131,9 @@ impl EventRunner {
             };
             let mut emits = Vec::new();
             check.check_event(&cx, &mut emits);
+            if emits.is_empty() {
+                continue;
+            }
             let meta = rule.meta();
             // The configuration's severity wins, as the engine does for every other rule.
             let overridden = self.engine.severity_override(meta.id);
@@ -187,15 +190,16 @@ impl EventRunner {
         }
         let event = req.event;
         let object = Object::from_value(value, &format!("{}:{}", event.file, event.line));
+        // Alerts show neither fixes nor positions: the engine computes neither.
         self.engine
-            .check_object(&object)
+            .check_object_for_alerts(&object)
             .into_iter()
-            .map(|f| EventFinding {
-                rule: f.rule,
-                severity: f.severity,
-                message: f.message,
-                pointer: format!("/requestObject{}", f.pointer),
-                secrets: f.secrets,
+            .map(|(rule, severity, emit)| EventFinding {
+                rule,
+                severity,
+                message: emit.message,
+                pointer: format!("/requestObject{}", emit.pointer),
+                secrets: emit.secrets,
             })
             .collect()
     }
@@ -342,4 +346,49 @@ fn str_or_null(event: &Event, pointer: &str) -> Value {
     event
         .str_at(pointer)
         .map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::{load_str, Limits};
+
+    use crate::Engine;
+
+    /// The findings audit alerts take from the per-object rules are those of `check_object`
+    /// (same rules, severities, messages, pointers and credentials, in the same order), built
+    /// without fixes, on every rule fixture and with every rule selected.
+    #[test]
+    fn findings_for_alerts_are_the_object_findings_without_fixes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let engine = Engine::new(&crate::Config::default(), &["ALL".to_owned()], &[]).unwrap();
+        let (mut objects, mut findings) = (0, 0);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let loaded = load_str(&text, &path.display().to_string(), &Limits::default());
+            for object in &loaded.objects {
+                objects += 1;
+                let full: Vec<_> = engine
+                    .check_object(object)
+                    .into_iter()
+                    .map(|f| (f.rule.id, f.severity, f.message, f.pointer, f.secrets))
+                    .collect();
+                let for_alerts = engine.check_object_for_alerts(object);
+                assert!(for_alerts.iter().all(|(_, _, e)| e.fix.is_none()));
+                let for_alerts: Vec<_> = for_alerts
+                    .into_iter()
+                    .map(|(rule, severity, e)| (rule.id, severity, e.message, e.pointer, e.secrets))
+                    .collect();
+                assert_eq!(full, for_alerts, "{}", path.display());
+                findings += full.len();
+            }
+        }
+        assert!(
+            objects > 100 && findings > 100,
+            "{objects} objects, {findings} findings"
+        );
+    }
 }

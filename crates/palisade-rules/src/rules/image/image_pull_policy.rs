@@ -73,13 +73,15 @@ impl ObjectRule for PullPolicy {
             let Some(policy @ ("IfNotPresent" | "Never")) = policy else {
                 continue;
             };
-            let fix = set_fix(
-                cx.object,
-                &pointer,
-                "Always".into(),
-                "set imagePullPolicy to Always".to_owned(),
-                Applicability::Unsafe,
-            );
+            let fix = cx.fix(|| {
+                set_fix(
+                    cx.object,
+                    &pointer,
+                    "Always".into(),
+                    "set imagePullPolicy to Always".to_owned(),
+                    Applicability::Unsafe,
+                )
+            });
             out.push(
                 Emit::new(
                     at,

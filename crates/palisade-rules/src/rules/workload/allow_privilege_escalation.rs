@@ -73,13 +73,15 @@ impl ObjectRule for AllowPrivilegeEscalation {
                     ),
                 ),
             };
-            let fix = set_fix(
-                cx.object,
-                &pointer,
-                false.into(),
-                "set securityContext.allowPrivilegeEscalation to false".to_owned(),
-                Applicability::Safe,
-            );
+            let fix = cx.fix(|| {
+                set_fix(
+                    cx.object,
+                    &pointer,
+                    false.into(),
+                    "set securityContext.allowPrivilegeEscalation to false".to_owned(),
+                    Applicability::Safe,
+                )
+            });
             out.push(Emit::new(at, message).with_fix(fix));
         }
     }

@@ -75,7 +75,7 @@ impl ObjectRule for AppArmorUnconfined {
                     pod_field.clone(),
                     "pod runs AppArmor Unconfined; remove it or use RuntimeDefault",
                 )
-                .with_fix(fix(&pod_field).filter(|_| pod_fixable)),
+                .with_fix(cx.fix(|| fix(&pod_field).filter(|_| pod_fixable))),
             );
         }
         for container in &cx.containers {
@@ -89,7 +89,7 @@ impl ObjectRule for AppArmorUnconfined {
                             describe(container)
                         ),
                     )
-                    .with_fix(fix(&field).filter(|_| !annotated(container.name()))),
+                    .with_fix(cx.fix(|| fix(&field).filter(|_| !annotated(container.name())))),
                 );
             }
             let key = format!(

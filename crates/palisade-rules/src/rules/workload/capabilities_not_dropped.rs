@@ -83,13 +83,15 @@ impl ObjectRule for CapabilitiesNotDropped {
             } else {
                 Applicability::Unsafe
             };
-            let fix = append_fix(
-                cx.object,
-                &pointer,
-                "ALL".into(),
-                "add ALL to securityContext.capabilities.drop".to_owned(),
-                applicability,
-            );
+            let fix = cx.fix(|| {
+                append_fix(
+                    cx.object,
+                    &pointer,
+                    "ALL".into(),
+                    "add ALL to securityContext.capabilities.drop".to_owned(),
+                    applicability,
+                )
+            });
             out.push(
                 Emit::new(
                     pointer,

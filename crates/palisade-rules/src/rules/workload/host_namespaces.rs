@@ -72,13 +72,15 @@ impl ObjectRule for HostNamespaces {
             } else {
                 format!("set {field} to false and remove the hostPort of each container port")
             };
-            let fix = set_fields_fix(
-                cx.object,
-                vec![(pointer.clone(), false.into())],
-                host_ports,
-                description,
-                Applicability::Unsafe,
-            );
+            let fix = cx.fix(|| {
+                set_fields_fix(
+                    cx.object,
+                    vec![(pointer.clone(), false.into())],
+                    host_ports,
+                    description,
+                    Applicability::Unsafe,
+                )
+            });
             let emit = Emit::new(
                 pointer,
                 format!("pod sets {field}: true and shares {what}; remove it"),

@@ -100,7 +100,7 @@ impl ObjectRule for MissingResourceLimits {
                         missing.join(", ")
                     ),
                 )
-                .with_fix(resource_fix(cx, &container.field("resources"), &patch)),
+                .with_fix(cx.fix(|| resource_fix(cx, &container.field("resources"), &patch))),
             );
         }
     }

@@ -51,13 +51,15 @@ impl ObjectRule for PrivilegedContainer {
         for container in &cx.containers {
             if palisade_pss::controls::privileged(container.container) {
                 let pointer = container.field("securityContext/privileged");
-                let fix = set_fix(
-                    cx.object,
-                    &pointer,
-                    false.into(),
-                    "set securityContext.privileged to false".to_owned(),
-                    Applicability::Unsafe,
-                );
+                let fix = cx.fix(|| {
+                    set_fix(
+                        cx.object,
+                        &pointer,
+                        false.into(),
+                        "set securityContext.privileged to false".to_owned(),
+                        Applicability::Unsafe,
+                    )
+                });
                 out.push(
                     Emit::new(
                         pointer,

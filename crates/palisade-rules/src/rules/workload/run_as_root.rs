@@ -99,13 +99,15 @@ impl ObjectRule for RunAsRoot {
             } else {
                 "set securityContext.runAsNonRoot to true".to_owned()
             };
-            let fix = set_fields_fix(
-                cx.object,
-                fields,
-                Vec::new(),
-                description,
-                Applicability::Unsafe,
-            );
+            let fix = cx.fix(|| {
+                set_fields_fix(
+                    cx.object,
+                    fields,
+                    Vec::new(),
+                    description,
+                    Applicability::Unsafe,
+                )
+            });
             out.push(
                 Emit::new(
                     at,

@@ -79,17 +79,19 @@ impl ObjectRule for SeccompProfile {
             };
             match own {
                 Some(("Unconfined", from_field)) => {
-                    let fix = if from_field {
-                        set_fix(
-                            cx.object,
-                            &field,
-                            "RuntimeDefault".into(),
-                            "use the RuntimeDefault seccomp profile".to_owned(),
-                            Applicability::Unsafe,
-                        )
-                    } else {
-                        None
-                    };
+                    let fix = cx.fix(|| {
+                        from_field
+                            .then(|| {
+                                set_fix(
+                                    cx.object,
+                                    &field,
+                                    "RuntimeDefault".into(),
+                                    "use the RuntimeDefault seccomp profile".to_owned(),
+                                    Applicability::Unsafe,
+                                )
+                            })
+                            .flatten()
+                    });
                     out.push(
                         Emit::new(
                             field,
@@ -110,17 +112,19 @@ impl ObjectRule for SeccompProfile {
         }
         match pod_type {
             Some(("Unconfined", from_field)) => {
-                let fix = if from_field {
-                    set_fix(
-                        cx.object,
-                        &pod_field,
-                        "RuntimeDefault".into(),
-                        "use the RuntimeDefault seccomp profile".to_owned(),
-                        Applicability::Unsafe,
-                    )
-                } else {
-                    None
-                };
+                let fix = cx.fix(|| {
+                    from_field
+                        .then(|| {
+                            set_fix(
+                                cx.object,
+                                &pod_field,
+                                "RuntimeDefault".into(),
+                                "use the RuntimeDefault seccomp profile".to_owned(),
+                                Applicability::Unsafe,
+                            )
+                        })
+                        .flatten()
+                });
                 out.push(
                     Emit::new(
                         pod_field,
@@ -132,13 +136,15 @@ impl ObjectRule for SeccompProfile {
             Some(_) => {}
             None => {
                 let pointer = spec.field("securityContext/seccompProfile");
-                let fix = set_fix(
-                    cx.object,
-                    &pointer,
-                    json!({"type": "RuntimeDefault"}),
-                    "set the pod's seccomp profile to RuntimeDefault".to_owned(),
-                    Applicability::Safe,
-                );
+                let fix = cx.fix(|| {
+                    set_fix(
+                        cx.object,
+                        &pointer,
+                        json!({"type": "RuntimeDefault"}),
+                        "set the pod's seccomp profile to RuntimeDefault".to_owned(),
+                        Applicability::Safe,
+                    )
+                });
                 out.push(
                     Emit::new(
                         pointer,

@@ -47,13 +47,15 @@ impl ObjectRule for ShareProcessNamespace {
             return;
         }
         let pointer = spec.field("shareProcessNamespace");
-        let fix = set_fix(
-            cx.object,
-            &pointer,
-            false.into(),
-            "set shareProcessNamespace to false".to_owned(),
-            Applicability::Unsafe,
-        );
+        let fix = cx.fix(|| {
+            set_fix(
+                cx.object,
+                &pointer,
+                false.into(),
+                "set shareProcessNamespace to false".to_owned(),
+                Applicability::Unsafe,
+            )
+        });
         out.push(
             Emit::new(
                 pointer,

@@ -55,13 +55,15 @@ impl ObjectRule for ProcMount {
                 Value::String(mount) => mount.clone(),
                 other => other.to_string(),
             };
-            let fix = set_fix(
-                cx.object,
-                &pointer,
-                "Default".into(),
-                "set securityContext.procMount to Default".to_owned(),
-                Applicability::Unsafe,
-            );
+            let fix = cx.fix(|| {
+                set_fix(
+                    cx.object,
+                    &pointer,
+                    "Default".into(),
+                    "set securityContext.procMount to Default".to_owned(),
+                    Applicability::Unsafe,
+                )
+            });
             out.push(
                 Emit::new(
                     pointer,

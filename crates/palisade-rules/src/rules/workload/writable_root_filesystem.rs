@@ -53,13 +53,15 @@ impl ObjectRule for ReadOnlyRootFilesystem {
             if cx.object.value.at(&pointer) == Some(&Value::Bool(true)) {
                 continue;
             }
-            let fix = set_fix(
-                cx.object,
-                &pointer,
-                true.into(),
-                "set securityContext.readOnlyRootFilesystem to true".to_owned(),
-                Applicability::Unsafe,
-            );
+            let fix = cx.fix(|| {
+                set_fix(
+                    cx.object,
+                    &pointer,
+                    true.into(),
+                    "set securityContext.readOnlyRootFilesystem to true".to_owned(),
+                    Applicability::Unsafe,
+                )
+            });
             out.push(
                 Emit::new(
                     pointer,
