@@ -93,37 +93,85 @@ impl Sorted {
         }
     }
 
-    /// Merges the changes in.
+    /// Where the object of `id` is in `objects`, found by bisection (its key is known but for
+    /// whether it has owners).
+    fn position(&self, id: &Identity) -> Option<usize> {
+        [false, true].into_iter().find_map(|owned| {
+            let key = (
+                owned,
+                id.0.as_str(),
+                id.1.as_str(),
+                id.2.as_deref(),
+                id.3.as_str(),
+            );
+            let at = self.objects.partition_point(|o| order_key(o) < key);
+            self.objects
+                .get(at)
+                .is_some_and(|o| order_key(o) == key)
+                .then_some(at)
+        })
+    }
+
+    /// Merges the changes in: the objects taken out and the places of the new ones are found
+    /// by bisection, then every object is moved once.
     fn merge(&mut self) {
         if self.added.is_empty() && self.removed.is_empty() {
             return;
         }
         let removed = std::mem::take(&mut self.removed);
-        let removed: HashSet<(&str, &str, Option<&str>, &str)> = removed
-            .iter()
-            .map(|(a, k, n, m)| (a.as_str(), k.as_str(), n.as_deref(), m.as_str()))
-            .collect();
+        let mut dropped: Vec<usize> = removed.iter().filter_map(|id| self.position(id)).collect();
+        dropped.sort_unstable();
         let mut added = std::mem::take(&mut self.added);
         added.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+        let places: Vec<usize> = added
+            .iter()
+            .map(|a| {
+                self.objects
+                    .partition_point(|o| order_key(o) < order_key(a))
+            })
+            .collect();
         let old = std::mem::take(&mut self.objects);
         let mut merged = Vec::with_capacity(old.len() + added.len());
-        let mut added = added.into_iter().peekable();
-        for object in old {
-            if removed.contains(&(
-                object.api_version(),
-                object.kind(),
-                object.namespace(),
-                object.name(),
-            )) {
-                continue;
-            }
-            while let Some(next) = added.next_if(|a| order_key(a) < order_key(&object)) {
+        let mut added = added.into_iter().zip(places).peekable();
+        let mut dropped = dropped.into_iter().peekable();
+        for (i, object) in old.into_iter().enumerate() {
+            while let Some((next, _)) = added.next_if(|(_, place)| *place <= i) {
                 merged.push(next);
             }
-            merged.push(object);
+            if dropped.next_if_eq(&i).is_none() {
+                merged.push(object);
+            }
         }
-        merged.extend(added);
+        merged.extend(added.map(|(next, _)| next));
         self.objects = merged;
+    }
+
+    /// The positions, in order, of the objects in `namespaces` (`None`: cluster-scoped). The
+    /// objects of one namespace are together within each run of one kind (the order is by
+    /// owners, apiVersion, kind, namespace, name), so each run is bisected, not every object
+    /// read.
+    fn positions_in(&self, namespaces: &[Option<&str>]) -> Vec<usize> {
+        let objects = &self.objects;
+        fn prefix(o: &Object) -> (bool, &str, &str) {
+            let key = order_key(o);
+            (key.0, key.1, key.2)
+        }
+        let mut positions = Vec::new();
+        let mut start = 0;
+        while let Some(head) = objects.get(start) {
+            let run = prefix(head);
+            let end = start + objects[start..].partition_point(|o| prefix(o) <= run);
+            let slice = &objects[start..end];
+            for namespace in namespaces {
+                let from = slice.partition_point(|o| o.namespace() < *namespace);
+                let to = slice.partition_point(|o| o.namespace() <= *namespace);
+                positions.extend(start + from..start + to);
+            }
+            start = end;
+        }
+        positions.sort_unstable();
+        positions.dedup();
+        positions
     }
 }
 
@@ -415,16 +463,12 @@ impl<'e> Cache<'e> {
         }
     }
 
-    /// The objects of [`Cache::sorted`] in `groups`.
-    fn kept_in(&self, groups: &[&Group]) -> Vec<Object> {
+    /// The objects of [`Cache::sorted`] in `group` and the cluster-scoped ones.
+    fn kept_in(&self, group: &Group) -> Vec<Object> {
         self.sorted
-            .objects
-            .iter()
-            .filter(|o| {
-                let namespace = o.namespace();
-                groups.iter().any(|g| g.as_deref() == namespace)
-            })
-            .cloned()
+            .positions_in(&[None, group.as_deref()])
+            .into_iter()
+            .map(|i| self.sorted.objects[i].clone())
             .collect()
     }
 
@@ -432,24 +476,19 @@ impl<'e> Cache<'e> {
     /// `namespace`: those of the namespace, the cluster-scoped ones, and those that reach into
     /// the namespace (as `scope::tests::reach_input` chooses them).
     fn reach_input(&self, reached: &Reached, namespace: &str) -> Vec<Object> {
-        let into: HashSet<(&str, &str, Option<&str>, &str)> = reached
-            .into
-            .iter()
-            .filter(|(_, beyond)| beyond.reaches(namespace))
-            .map(|(id, _)| (id.0.as_str(), id.1.as_str(), id.2.as_deref(), id.3.as_str()))
-            .collect();
-        self.sorted
-            .objects
-            .iter()
-            .filter(|o| match o.namespace() {
-                None => true,
-                Some(ns) if ns == namespace => true,
-                Some(_) => {
-                    !into.is_empty()
-                        && into.contains(&(o.api_version(), o.kind(), o.namespace(), o.name()))
-                }
-            })
-            .cloned()
+        let mut positions = self.sorted.positions_in(&[None, Some(namespace)]);
+        positions.extend(
+            reached
+                .into
+                .iter()
+                .filter(|(_, beyond)| beyond.reaches(namespace))
+                .filter_map(|(id, _)| self.sorted.position(id)),
+        );
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+            .into_iter()
+            .map(|i| self.sorted.objects[i].clone())
             .collect()
     }
 
@@ -514,9 +553,8 @@ impl<'e> Cache<'e> {
                 let findings = local.check_inventory(&self.sorted.objects);
                 replace(&mut self.local, by_group(findings), &mut changed);
             } else {
-                let cluster: Group = None;
                 for group in &dirty.local {
-                    let objects = self.kept_in(&[group, &cluster]);
+                    let objects = self.kept_in(group);
                     let mut findings = by_group(local.check_inventory(&objects))
                         .remove(group)
                         .unwrap_or_default();
@@ -717,6 +755,23 @@ mod tests {
                     .collect()
             };
             assert_eq!(names(&sorted.objects), names(&expected), "round {round}");
+            // Bisection finds what reading every object finds.
+            for namespace in [None, Some("ns-1"), Some("ns-2"), Some("ns-9")] {
+                let read: Vec<usize> = (0..expected.len())
+                    .filter(|&i| {
+                        expected[i].namespace() == namespace || expected[i].namespace().is_none()
+                    })
+                    .collect();
+                assert_eq!(
+                    sorted.positions_in(&[None, namespace]),
+                    read,
+                    "round {round}"
+                );
+            }
+            for (i, object) in sorted.objects.iter().enumerate() {
+                assert_eq!(sorted.position(&identity(object)), Some(i));
+            }
+            assert_eq!(sorted.position(&identity(&object(61, 0))), None);
         }
         assert!(sorted.objects.len() > 10);
     }
