@@ -1,6 +1,7 @@
 //! `palisade cluster watch` re-evaluates in part (per-object rules on the changed objects, the
-//! namespace-local inventory rules on the changed namespaces, the others when a kind they read
-//! changed, and only the reports that changed): after a random sequence of creates, updates and
+//! namespace-local inventory rules on the changed namespaces, NET007, POD016 and POD017 on the
+//! namespaces a change reaches, the others when a kind they read changed, and only the reports
+//! that changed): after a random sequence of creates, updates and
 //! deletes on the test API server, the PolicyReports it wrote must equal what a full
 //! evaluation of the same objects (`palisade cluster scan`) finds, namespace by namespace and
 //! in order.
@@ -129,7 +130,7 @@ fn change(server: &TestServer, random: &mut Random) -> String {
     let ns = NAMESPACES[random.below(NAMESPACES.len())];
     let other = NAMESPACES[random.below(NAMESPACES.len())];
     let n = random.below(4);
-    match random.below(9) {
+    match random.below(12) {
         0..=2 => {
             let pod = json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": format!("p{n}"), "namespace": ns,
@@ -148,33 +149,66 @@ fn change(server: &TestServer, random: &mut Random) -> String {
             format!("delete pod {ns}/p{n}")
         }
         4 => {
+            // Egress to another namespace's named ports makes NET007 read every namespace
+            // (`np0` and `np1`, the only ones deleted); to the policy's own pods, only its.
+            let to = if n < 2 {
+                json!([{"namespaceSelector": {"matchLabels": {"team": other}}}])
+            } else {
+                json!([{"podSelector": if random.below(2) == 0 { json!({}) } else { json!({"matchLabels": {"app": "b"}}) }}])
+            };
             let policy = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                 "metadata": {"name": format!("np{n}"), "namespace": ns},
                 "spec": {
                     "podSelector": if random.below(2) == 0 { json!({}) } else { json!({"matchLabels": {"app": "a"}}) },
                     "policyTypes": ([&["Ingress"][..], &["Egress"], &["Ingress", "Egress"]][random.below(3)]),
                     "ingress": [{"from": [{"podSelector": {}}]}],
-                    "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"team": other}}}],
-                        "ports": [{"port": (["http", "web"][random.below(2)])}]}]}});
+                    "egress": [{"to": to,
+                        "ports": [{"port": (["http", "web", "dns"][random.below(3)])}]}]}});
             assert!(server.apply(policy));
             format!("networkpolicy {ns}/np{n}")
         }
         5 => {
+            let n = n % 2;
             server.delete("networkpolicies", Some(ns), &format!("np{n}"));
             format!("delete networkpolicy {ns}/np{n}")
         }
-        6 => {
+        6 | 9 => {
+            let account = ["default", "runner"][random.below(2)];
+            // The subjects that bind another namespace's service accounts.
+            let subject = match random.below(5) {
+                0 => json!({"kind": "ServiceAccount", "name": account}),
+                1 => {
+                    json!({"kind": "User", "name": format!("system:serviceaccount:{other}:{account}")})
+                }
+                2 => json!({"kind": "Group", "name": format!("system:serviceaccounts:{other}")}),
+                3 if n == 0 && random.below(3) == 0 => {
+                    json!({"kind": "Group", "name": "system:serviceaccounts"})
+                }
+                _ => json!({"kind": "ServiceAccount", "name": account, "namespace": other}),
+            };
             let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                 "metadata": {"name": format!("rb{n}"), "namespace": ns},
                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                     "name": (["edit", "view", "cluster-admin"][random.below(3)])},
-                "subjects": [{"kind": "ServiceAccount", "name": (["default", "runner"][random.below(2)]), "namespace": other}]});
+                "subjects": [subject]});
             assert!(server.apply(binding));
-            format!("rolebinding {ns}/rb{n} for {other}")
+            format!("rolebinding {ns}/rb{n} for {subject}")
         }
         7 => {
+            let n = n % 2;
             server.delete("rolebindings", Some(ns), &format!("rb{n}"));
             format!("delete rolebinding {ns}/rb{n}")
+        }
+        10 => {
+            let account = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "runner", "namespace": ns},
+                "automountServiceAccountToken": (random.below(2) == 0)});
+            assert!(server.apply(account));
+            format!("serviceaccount {ns}/runner")
+        }
+        11 => {
+            server.delete("serviceaccounts", Some(ns), "runner");
+            format!("delete serviceaccount {ns}/runner")
         }
         _ => {
             let level = random.below(4);
@@ -226,16 +260,25 @@ fn run(seed: u64) {
     }
     let mut random = Random(seed);
     let mut done = Vec::new();
-    for _ in 0..60 {
-        done.push(change(&server, &mut random));
-        // Some changes land in one evaluation, some in the next.
-        std::thread::sleep(Duration::from_millis(random.below(60) as u64));
+    // The reports are compared every 20 changes, so that a namespace left stale is seen
+    // before a later change there re-evaluates it.
+    for _ in 0..4 {
+        for _ in 0..20 {
+            done.push(change(&server, &mut random));
+            // Some changes land in one evaluation, some in the next.
+            std::thread::sleep(Duration::from_millis(random.below(60) as u64));
+        }
+        equal_a_full_evaluation(&server, dir.path(), seed, &done);
     }
-    let expected = scanned(dir.path());
+}
+
+/// Waits until the reports written equal what `cluster scan` finds now.
+fn equal_a_full_evaluation(server: &TestServer, dir: &Path, seed: u64, done: &[String]) {
+    let expected = scanned(dir);
     assert!(expected.len() > 2, "{expected:#?}");
     let started = Instant::now();
     loop {
-        let found = written(&server);
+        let found = written(server);
         if found == expected {
             return;
         }
@@ -261,7 +304,7 @@ fn run(seed: u64) {
 
 #[test]
 fn reports_after_random_changes_equal_a_full_evaluation() {
-    for seed in [1, 2, 3] {
+    for seed in [1, 2, 3, 4, 5] {
         run(seed);
     }
 }

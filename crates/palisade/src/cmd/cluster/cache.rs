@@ -9,6 +9,12 @@
 //! - the namespace-local inventory rules ([`NAMESPACE_LOCAL`](super::scope::NAMESPACE_LOCAL))
 //!   run again on the namespaces where an object they read changed, each with the cluster-scoped
 //!   objects; a change of a cluster-scoped object they read re-runs them all;
+//! - the rules that read a few other namespaces ([`REACHING`](super::scope::REACHING): NET007,
+//!   POD016, POD017) run again on the namespaces where an object they read changed and on those
+//!   a changed object reaches into (a binding's subjects, before and after the change), each with
+//!   the cluster-scoped objects and the objects that reach into it; over the whole cluster when a
+//!   cluster-scoped object they read changed, or while a namespace's findings read every
+//!   namespace (a policy's egress to other namespaces' named ports);
 //! - every other inventory rule runs again over the whole cluster when an object of a kind it
 //!   reads changed;
 //! - a namespace's findings are merged, folded and sorted again only when one of those parts
@@ -24,7 +30,7 @@ use palisade_core::{Object, Redactor};
 use palisade_rules::Engine;
 use serde_json::Value;
 
-use super::scope::{same_findings, Scoped};
+use super::scope::{same_findings, Beyond, Scoped};
 
 /// A namespace, `None` for cluster-scoped objects.
 pub type Group = Option<String>;
@@ -87,28 +93,85 @@ impl Sorted {
         }
     }
 
-    /// Merges the changes in.
+    /// Where the object of `id` is in `objects`, found by bisection (its key is known but for
+    /// whether it has owners).
+    fn position(&self, id: &Identity) -> Option<usize> {
+        [false, true].into_iter().find_map(|owned| {
+            let key = (
+                owned,
+                id.0.as_str(),
+                id.1.as_str(),
+                id.2.as_deref(),
+                id.3.as_str(),
+            );
+            let at = self.objects.partition_point(|o| order_key(o) < key);
+            self.objects
+                .get(at)
+                .is_some_and(|o| order_key(o) == key)
+                .then_some(at)
+        })
+    }
+
+    /// Merges the changes in: the objects taken out and the places of the new ones are found
+    /// by bisection, then every object is moved once.
     fn merge(&mut self) {
         if self.added.is_empty() && self.removed.is_empty() {
             return;
         }
         let removed = std::mem::take(&mut self.removed);
+        let mut dropped: Vec<usize> = removed.iter().filter_map(|id| self.position(id)).collect();
+        dropped.sort_unstable();
         let mut added = std::mem::take(&mut self.added);
         added.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+        let places: Vec<usize> = added
+            .iter()
+            .map(|a| {
+                self.objects
+                    .partition_point(|o| order_key(o) < order_key(a))
+            })
+            .collect();
         let old = std::mem::take(&mut self.objects);
         let mut merged = Vec::with_capacity(old.len() + added.len());
-        let mut added = added.into_iter().peekable();
-        for object in old {
-            if removed.contains(&identity(&object)) {
-                continue;
-            }
-            while let Some(next) = added.next_if(|a| order_key(a) < order_key(&object)) {
+        let mut added = added.into_iter().zip(places).peekable();
+        let mut dropped = dropped.into_iter().peekable();
+        for (i, object) in old.into_iter().enumerate() {
+            while let Some((next, _)) = added.next_if(|(_, place)| *place <= i) {
                 merged.push(next);
             }
-            merged.push(object);
+            if dropped.next_if_eq(&i).is_none() {
+                merged.push(object);
+            }
         }
-        merged.extend(added);
+        merged.extend(added.map(|(next, _)| next));
         self.objects = merged;
+    }
+
+    /// The positions, in order, of the objects in `namespaces` (`None`: cluster-scoped). The
+    /// objects of one namespace are together within each run of one kind (the order is by
+    /// owners, apiVersion, kind, namespace, name), so each run is bisected, not every object
+    /// read.
+    fn positions_in(&self, namespaces: &[Option<&str>]) -> Vec<usize> {
+        let objects = &self.objects;
+        fn prefix(o: &Object) -> (bool, &str, &str) {
+            let key = order_key(o);
+            (key.0, key.1, key.2)
+        }
+        let mut positions = Vec::new();
+        let mut start = 0;
+        while let Some(head) = objects.get(start) {
+            let run = prefix(head);
+            let end = start + objects[start..].partition_point(|o| prefix(o) <= run);
+            let slice = &objects[start..end];
+            for namespace in namespaces {
+                let from = slice.partition_point(|o| o.namespace() < *namespace);
+                let to = slice.partition_point(|o| o.namespace() <= *namespace);
+                positions.extend(start + from..start + to);
+            }
+            start = end;
+        }
+        positions.sort_unstable();
+        positions.dedup();
+        positions
     }
 }
 
@@ -124,6 +187,34 @@ struct Dirty {
     local_all: bool,
     /// Kinds of changed objects that inventory rules read.
     kinds: HashSet<String>,
+    /// The same with their groups.
+    changed_in: HashSet<(Group, String)>,
+}
+
+/// What the watch knows of the objects that reach across namespaces for the rules of one
+/// [`Reach`](super::scope::Reach) ([`Scoped::reaching`]).
+#[derive(Default)]
+struct Reached {
+    /// Objects that reach into other namespaces ([`Reach::into`](super::scope::Reach::into)).
+    into: HashMap<Identity, Beyond>,
+    /// Objects whose namespace's findings read every namespace
+    /// ([`Reach::reads_everything`](super::scope::Reach::reads_everything)).
+    wide: HashSet<Identity>,
+    /// Namespaces that objects which changed since the last evaluation reach into (before or
+    /// after the change); `into_all`: every namespace.
+    dirty: HashSet<String>,
+    dirty_all: bool,
+    /// The rules' findings, by group.
+    findings: HashMap<Group, Vec<Finding>>,
+}
+
+impl Reached {
+    fn reach(&mut self, beyond: &Beyond) {
+        match beyond {
+            Beyond::All => self.dirty_all = true,
+            Beyond::Some(namespaces) => self.dirty.extend(namespaces.iter().cloned()),
+        }
+    }
 }
 
 /// The findings of one group, ready to report.
@@ -149,6 +240,7 @@ pub struct Cache<'e> {
     /// Findings of the namespace-local rules, and of each group of the others, by group.
     local: HashMap<Group, Vec<Finding>>,
     global: Vec<HashMap<Group, Vec<Finding>>>,
+    reached: Vec<Reached>,
     reported: HashMap<Group, Reported>,
     /// The credentials of every group, as the last redactor masked them.
     masked: BTreeSet<String>,
@@ -202,6 +294,7 @@ impl<'e> Cache<'e> {
         namespace: Option<String>,
     ) -> Self {
         let global = scoped.global.iter().map(|_| HashMap::new()).collect();
+        let reached = scoped.reaching.iter().map(|_| Reached::default()).collect();
         Cache {
             engine,
             scoped,
@@ -219,6 +312,7 @@ impl<'e> Cache<'e> {
             },
             local: HashMap::new(),
             global,
+            reached,
             reported: HashMap::new(),
             masked: BTreeSet::new(),
             redactor: Redactor::new(Vec::<String>::new()).ok(),
@@ -256,8 +350,30 @@ impl<'e> Cache<'e> {
         }
         if kept {
             self.dirty.kinds.insert(object.kind().to_owned());
+            self.dirty
+                .changed_in
+                .insert((group.clone(), object.kind().to_owned()));
         }
         self.dirty.groups.insert(group);
+    }
+
+    /// Notes the change of the object of `id` (`new`: its new version, if it is kept) in what
+    /// is known of the objects that reach across namespaces.
+    fn reach(&mut self, id: &Identity, new: Option<&Object>) {
+        for (part, reached) in self.scoped.reaching.iter().zip(&mut self.reached) {
+            if let Some(old) = reached.into.remove(id) {
+                reached.reach(&old);
+            }
+            reached.wide.remove(id);
+            let Some(new) = new else { continue };
+            if let Some(beyond) = part.reach.into(new) {
+                reached.reach(&beyond);
+                reached.into.insert(id.clone(), beyond);
+            }
+            if part.reach.reads_everything(new) {
+                reached.wide.insert(id.clone());
+            }
+        }
     }
 
     /// An object created or changed.
@@ -275,8 +391,9 @@ impl<'e> Cache<'e> {
             entry.object.name().to_owned(),
         );
         let kept = self.engine.keep_for_inventory(&entry.object);
-        self.sorted
-            .change(identity(&entry.object), kept.then_some(&entry.object));
+        let id = identity(&entry.object);
+        self.reach(&id, kept.then_some(&entry.object));
+        self.sorted.change(id, kept.then_some(&entry.object));
         let group = entry.object.namespace().map(str::to_owned);
         self.groups.entry(group).or_default().insert(name, entry);
     }
@@ -284,7 +401,9 @@ impl<'e> Cache<'e> {
     pub fn delete(&mut self, value: Value) {
         let object = self.object(value);
         self.touch(&object);
-        self.sorted.change(identity(&object), None);
+        let id = identity(&object);
+        self.reach(&id, None);
+        self.sorted.change(id, None);
         let group = object.namespace().map(str::to_owned);
         let name = (
             object.api_version().to_owned(),
@@ -306,6 +425,11 @@ impl<'e> Cache<'e> {
             entries.retain(|name, _| name.0 != api_version || name.1 != kind);
         }
         self.groups.retain(|_, entries| !entries.is_empty());
+        for reached in &mut self.reached {
+            let other = |id: &Identity| id.0 != api_version || id.1 != kind;
+            reached.into.retain(|id, _| other(id));
+            reached.wide.retain(other);
+        }
         self.dirty.all = true;
         self.sorted = Sorted {
             stale: true,
@@ -339,24 +463,86 @@ impl<'e> Cache<'e> {
         }
     }
 
-    /// The objects of [`Cache::sorted`] in `groups`.
-    fn kept_in(&self, groups: &[&Group]) -> Vec<Object> {
+    /// The objects of [`Cache::sorted`] in `group` and the cluster-scoped ones.
+    fn kept_in(&self, group: &Group) -> Vec<Object> {
         self.sorted
-            .objects
-            .iter()
-            .filter(|o| {
-                let namespace = o.namespace();
-                groups.iter().any(|g| g.as_deref() == namespace)
-            })
-            .cloned()
+            .positions_in(&[None, group.as_deref()])
+            .into_iter()
+            .map(|i| self.sorted.objects[i].clone())
             .collect()
+    }
+
+    /// The objects of [`Cache::sorted`] that the rules of `reaching` read for their findings in
+    /// `namespace`: those of the namespace, the cluster-scoped ones, and those that reach into
+    /// the namespace (as `scope::tests::reach_input` chooses them).
+    fn reach_input(&self, reached: &Reached, namespace: &str) -> Vec<Object> {
+        let mut positions = self.sorted.positions_in(&[None, Some(namespace)]);
+        positions.extend(
+            reached
+                .into
+                .iter()
+                .filter(|(_, beyond)| beyond.reaches(namespace))
+                .filter_map(|(id, _)| self.sorted.position(id)),
+        );
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+            .into_iter()
+            .map(|i| self.sorted.objects[i].clone())
+            .collect()
+    }
+
+    /// Runs the rules that reach across namespaces where the changes reach: on each namespace
+    /// with a changed object they read or that a changed object reaches into, with the objects
+    /// that reach into it ([`Cache::reach_input`]); over the whole cluster when a cluster-scoped
+    /// object they read changed, a changed object reaches every namespace, or a namespace's
+    /// findings read every namespace.
+    fn run_reaching(&mut self, dirty: &Dirty, changed: &mut HashSet<Group>) {
+        for i in 0..self.scoped.reaching.len() {
+            let part = &self.scoped.reaching[i];
+            let reached = &mut self.reached[i];
+            let into = std::mem::take(&mut reached.dirty);
+            let into_all = std::mem::take(&mut reached.dirty_all);
+            let mut groups: BTreeSet<Group> = dirty
+                .changed_in
+                .iter()
+                .filter(|(_, kind)| part.reads(kind))
+                .map(|(group, _)| group.clone())
+                .collect();
+            groups.extend(into.into_iter().map(Some));
+            if groups.is_empty() && !dirty.all && !into_all {
+                continue;
+            }
+            if dirty.all || into_all || groups.contains(&None) || !reached.wide.is_empty() {
+                let findings = part.engine.check_inventory(&self.sorted.objects);
+                replace(&mut self.reached[i].findings, by_group(findings), changed);
+                continue;
+            }
+            for group in groups {
+                let Some(namespace) = group.as_deref() else {
+                    continue;
+                };
+                let objects = self.reach_input(&self.reached[i], namespace);
+                let findings = by_group(self.scoped.reaching[i].engine.check_inventory(&objects))
+                    .remove(&group)
+                    .unwrap_or_default();
+                let reached = &mut self.reached[i];
+                let old = reached.findings.remove(&group).unwrap_or_default();
+                if !same_findings(&old, &findings) {
+                    changed.insert(group.clone());
+                }
+                if !findings.is_empty() {
+                    reached.findings.insert(group, findings);
+                }
+            }
+        }
     }
 
     /// Runs what the changes since the last evaluation affect; returns the groups whose
     /// findings changed.
     fn run_inventory(&mut self) -> HashSet<Group> {
         let dirty = std::mem::take(&mut self.dirty);
-        let mut changed = dirty.groups;
+        let mut changed = dirty.groups.clone();
         self.refresh_sorted();
         if dirty.all {
             changed.extend(self.groups.keys().cloned());
@@ -367,9 +553,8 @@ impl<'e> Cache<'e> {
                 let findings = local.check_inventory(&self.sorted.objects);
                 replace(&mut self.local, by_group(findings), &mut changed);
             } else {
-                let cluster: Group = None;
                 for group in &dirty.local {
-                    let objects = self.kept_in(&[group, &cluster]);
+                    let objects = self.kept_in(group);
                     let mut findings = by_group(local.check_inventory(&objects))
                         .remove(group)
                         .unwrap_or_default();
@@ -384,6 +569,7 @@ impl<'e> Cache<'e> {
                 }
             }
         }
+        self.run_reaching(&dirty, &mut changed);
         let run: Vec<usize> = (0..self.scoped.global.len())
             .filter(|&i| dirty.all || dirty.kinds.iter().any(|k| self.scoped.global[i].reads(k)))
             .collect();
@@ -466,6 +652,7 @@ impl<'e> Cache<'e> {
             .get(group)
             .into_iter()
             .chain(self.global.iter().filter_map(|g| g.get(group)))
+            .chain(self.reached.iter().filter_map(|r| r.findings.get(group)))
             .flatten()
             .cloned()
             .collect();
@@ -568,6 +755,23 @@ mod tests {
                     .collect()
             };
             assert_eq!(names(&sorted.objects), names(&expected), "round {round}");
+            // Bisection finds what reading every object finds.
+            for namespace in [None, Some("ns-1"), Some("ns-2"), Some("ns-9")] {
+                let read: Vec<usize> = (0..expected.len())
+                    .filter(|&i| {
+                        expected[i].namespace() == namespace || expected[i].namespace().is_none()
+                    })
+                    .collect();
+                assert_eq!(
+                    sorted.positions_in(&[None, namespace]),
+                    read,
+                    "round {round}"
+                );
+            }
+            for (i, object) in sorted.objects.iter().enumerate() {
+                assert_eq!(sorted.position(&identity(object)), Some(i));
+            }
+            assert_eq!(sorted.position(&identity(&object(61, 0))), None);
         }
         assert!(sorted.objects.len() > 10);
     }

@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 
 use palisade_core::rule::Finding;
+use palisade_core::Object;
+use palisade_rbac::{binding_subjects, SubjectEntry};
 use palisade_rules::{Checker, Config, Engine};
+use serde_json::Value;
 
 /// The inventory rules that are namespace-local: run on the objects of one namespace plus
 /// every cluster-scoped object, they find exactly what they find at that namespace's objects
@@ -14,14 +17,142 @@ use palisade_rules::{Checker, Config, Engine};
 /// no policy selects, policies that allow everything, reach the metadata address or select
 /// nothing), the namespace labels, and objects defined twice (YAML002 compares objects of one
 /// identity, which includes the namespace). Checked by the tests below on the rule fixtures, the
-/// corpus and objects made to reach across namespaces. Any rule not listed (RBAC, service
-/// accounts, named ports of egress destinations, policies) is re-run over the whole cluster,
+/// corpus and objects made to reach across namespaces. The rules that read a few other
+/// namespaces are in [`REACHING`]; any other (RBAC, policies) is re-run over the whole cluster,
 /// which is always right.
 pub const NAMESPACE_LOCAL: &[&str] = &[
     "NET001", "NET002", "NET003", "NET004", "NET005", "NET006", "NS001", "PSS001", "PSS002",
     "PSS003", "PSS004", "PSS005", "PSS006", "PSS007", "PSS008", "PSS009", "PSS010", "PSS011",
     "PSS012", "PSS013", "PSS014", "PSS015", "PSS016", "PSS017", "PSS018", "PSS019", "YAML002",
 ];
+
+/// The inventory rules that read a few other namespaces besides their own, and how
+/// ([`Reach`]): run on the objects of one namespace, the cluster-scoped objects and the objects
+/// that reach into that namespace, they find exactly what they find at that namespace's objects
+/// when run on the whole cluster. Checked by the tests below like [`NAMESPACE_LOCAL`], and shown
+/// to fail when what reaches across namespaces is left out.
+pub const REACHING: &[(&str, Reach)] = &[
+    ("NET007", Reach::NamedPorts),
+    ("POD016", Reach::Accounts),
+    ("POD017", Reach::Accounts),
+];
+
+/// How a [`REACHING`] rule reads other namespaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// NET007: a NetworkPolicy's named ports are resolved on the pods its rules reach: the
+    /// selected pods (its namespace) for ingress, the destinations for egress, which are in its
+    /// namespace when every peer of the rule is a `podSelector` alone, and may be anywhere
+    /// otherwise ([`Reach::reads_everything`]).
+    NamedPorts,
+    /// POD016, POD017: a pod's findings read its service account (its namespace) and the
+    /// bindings, in any namespace, whose subjects may be that account ([`Reach::into`]).
+    Accounts,
+}
+
+/// Namespaces other than its own that an object reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Beyond {
+    Some(Vec<String>),
+    All,
+}
+
+impl Beyond {
+    pub fn reaches(&self, namespace: &str) -> bool {
+        match self {
+            Beyond::All => true,
+            Beyond::Some(namespaces) => namespaces.iter().any(|n| n == namespace),
+        }
+    }
+}
+
+impl Reach {
+    /// The namespaces whose findings `object` (namespaced) can change besides its own: for
+    /// [`Reach::Accounts`], the namespaces of the service accounts a `RoleBinding`'s subjects may
+    /// name (a service account, `system:serviceaccount:NS:NAME`, `system:serviceaccounts:NS`;
+    /// every namespace for `system:serviceaccounts`). `None` when it reaches no other.
+    pub fn into(self, object: &Object) -> Option<Beyond> {
+        if self != Reach::Accounts || object.kind() != "RoleBinding" {
+            return None;
+        }
+        let own = object.namespace();
+        let mut namespaces: Vec<String> = Vec::new();
+        for subject in binding_subjects(&object.value, own) {
+            let namespace = match subject {
+                SubjectEntry::ServiceAccount { namespace, .. } => match namespace {
+                    Some(ns) => ns,
+                    None => return Some(Beyond::All),
+                },
+                SubjectEntry::Group("system:serviceaccounts") => return Some(Beyond::All),
+                SubjectEntry::Group(name) => match name.strip_prefix("system:serviceaccounts:") {
+                    Some(ns) => ns,
+                    None => continue,
+                },
+                SubjectEntry::User(name) => match name.strip_prefix("system:serviceaccount:") {
+                    Some(rest) => rest.split(':').next().unwrap_or(rest),
+                    None => continue,
+                },
+                SubjectEntry::Unknown(_) => continue,
+            };
+            if Some(namespace) != own && !namespaces.iter().any(|n| n == namespace) {
+                namespaces.push(namespace.to_owned());
+            }
+        }
+        (!namespaces.is_empty()).then_some(Beyond::Some(namespaces))
+    }
+
+    /// Whether the findings of `object`'s namespace read the objects of every namespace: for
+    /// [`Reach::NamedPorts`], a NetworkPolicy with an egress rule that names a port and has a
+    /// peer other than a `podSelector` alone (or no peer: every destination).
+    pub fn reads_everything(self, object: &Object) -> bool {
+        if self != Reach::NamedPorts || object.kind() != "NetworkPolicy" {
+            return false;
+        }
+        let Some(rules) = object
+            .value
+            .pointer("/spec/egress")
+            .and_then(Value::as_array)
+        else {
+            return false;
+        };
+        rules.iter().any(|rule| {
+            let named = rule
+                .get("ports")
+                .and_then(Value::as_array)
+                .is_some_and(|ports| {
+                    ports
+                        .iter()
+                        .any(|p| p.get("port").is_some_and(Value::is_string))
+                });
+            let local = rule
+                .get("to")
+                .and_then(Value::as_array)
+                .is_some_and(|peers| {
+                    !peers.is_empty()
+                        && peers.iter().all(|peer| {
+                            peer.as_object().is_some_and(|peer| {
+                                peer.len() == 1 && peer.contains_key("podSelector")
+                            })
+                        })
+                });
+            named && !local
+        })
+    }
+}
+
+/// Rules of one [`Reach`], run again on the namespaces a change reaches.
+pub struct Reaching {
+    pub reach: Reach,
+    pub kinds: BTreeSet<&'static str>,
+    pub engine: Engine,
+}
+
+impl Reaching {
+    /// Whether a change of an object of `kind` can change what these rules find.
+    pub fn reads(&self, kind: &str) -> bool {
+        self.kinds.contains("*") || self.kinds.contains(kind)
+    }
+}
 
 /// The selected inventory rules, split for partial re-runs.
 pub struct Scoped {
@@ -31,6 +162,8 @@ pub struct Scoped {
     /// their analyses, and the RBAC rules choose among each other which reports a rule entry):
     /// a group runs again when an object of one of its kinds changes.
     pub global: Vec<Global>,
+    /// The [`REACHING`] rules, one engine per [`Reach`].
+    pub reaching: Vec<Reaching>,
     /// The position of each selected rule in `engine.rules()`: findings of the parts are put
     /// back in the order one engine gives them.
     order: std::collections::HashMap<&'static str, usize>,
@@ -74,9 +207,31 @@ impl Scoped {
             .map(|m| m.id)
             .collect();
         let mut groups: Vec<(BTreeSet<&'static str>, Vec<&'static str>)> = Vec::new();
+        let reach_of = |id: &str| {
+            REACHING
+                .iter()
+                .find(|(r, _)| *r == id)
+                .map(|(_, reach)| *reach)
+        };
+        let mut reaching = Vec::new();
+        for reach in [Reach::NamedPorts, Reach::Accounts] {
+            let metas: Vec<_> = inventory
+                .iter()
+                .filter(|m| reach_of(m.id) == Some(reach))
+                .collect();
+            let ids: Vec<&str> = metas.iter().map(|m| m.id).collect();
+            if let Some(engine) = engine_of(config, &ids)? {
+                let kinds = metas.iter().flat_map(|m| m.kinds.iter().copied()).collect();
+                reaching.push(Reaching {
+                    reach,
+                    kinds,
+                    engine,
+                });
+            }
+        }
         for meta in inventory
             .iter()
-            .filter(|m| !NAMESPACE_LOCAL.contains(&m.id))
+            .filter(|m| !NAMESPACE_LOCAL.contains(&m.id) && reach_of(m.id).is_none())
         {
             let kinds: BTreeSet<&'static str> = meta.kinds.iter().copied().collect();
             match groups.iter_mut().find(|(k, _)| *k == kinds) {
@@ -99,6 +254,7 @@ impl Scoped {
         Ok(Scoped {
             local: engine_of(config, &local)?,
             global,
+            reaching,
             order,
         })
     }
@@ -288,6 +444,52 @@ mod tests {
     /// against those they give when run over the group's objects and the cluster-scoped ones.
     /// Returns the groups where they differ.
     fn differences(rules: &Engine, all: &Engine, objects: Vec<Object>) -> Vec<String> {
+        differences_in(rules, all, objects, &|group, kept| {
+            kept.iter()
+                .filter(|o| o.namespace().is_none() || o.namespace() == group.as_deref())
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The objects a scoped run of `reach`'s rules reads for `group` (as the watch's cache
+    /// chooses them): the group's, the cluster-scoped ones and those that reach into the group;
+    /// every object when one of the group's reads everything. `honest: false` leaves out what
+    /// reaches across namespaces (to show that the check can fail).
+    fn reach_input(reach: Reach, honest: bool, group: &Group, kept: &[Object]) -> Vec<Object> {
+        let Some(namespace) = group.as_deref() else {
+            return kept
+                .iter()
+                .filter(|o| o.namespace().is_none())
+                .cloned()
+                .collect();
+        };
+        if honest
+            && kept
+                .iter()
+                .any(|o| o.namespace() == Some(namespace) && reach.reads_everything(o))
+        {
+            return kept.to_vec();
+        }
+        kept.iter()
+            .filter(|o| match o.namespace() {
+                None => true,
+                Some(ns) if ns == namespace => true,
+                Some(_) => honest && reach.into(o).is_some_and(|b| b.reaches(namespace)),
+            })
+            .cloned()
+            .collect()
+    }
+
+    type Group = Option<String>;
+
+    /// Like [`differences`], with the objects `scope` gives for each group.
+    fn differences_in(
+        rules: &Engine,
+        all: &Engine,
+        objects: Vec<Object>,
+        scope: &dyn Fn(&Group, &[Object]) -> Vec<Object>,
+    ) -> Vec<String> {
         let mut kept: Vec<Object> = objects
             .into_iter()
             .filter(|o| all.keep_for_inventory(o))
@@ -320,11 +522,7 @@ mod tests {
             .collect();
         let mut differ = Vec::new();
         for group in groups {
-            let subset: Vec<Object> = kept
-                .iter()
-                .filter(|o| o.namespace().is_none() || o.namespace() == group.as_deref())
-                .cloned()
-                .collect();
+            let subset = scope(&group, &kept);
             let alone = grouped(rules.check_inventory(&subset))
                 .remove(&group)
                 .unwrap_or_default();
@@ -391,6 +589,139 @@ mod tests {
         }
     }
 
+    /// The rules of each [`Reach`] and the objects of all the tests above.
+    fn reach_differences(objects: &dyn Fn() -> Vec<Object>, honest: bool) -> Vec<String> {
+        let config = Config::default();
+        let all = Engine::new(&config, &[], &[]).unwrap();
+        let scoped = Scoped::new(&config, &all).unwrap();
+        assert_eq!(scoped.reaching.len(), 2);
+        let mut differ = Vec::new();
+        for part in &scoped.reaching {
+            let reach = part.reach;
+            differ.extend(differences_in(
+                &part.engine,
+                &all,
+                objects(),
+                &|group, kept| reach_input(reach, honest, group, kept),
+            ));
+        }
+        differ
+    }
+
+    #[test]
+    fn reaching_rules_find_the_same_with_what_reaches_a_namespace() {
+        let objects = || {
+            let mut values = load(&fixtures());
+            values.extend(across().into_iter().map(|v| (0, v)));
+            as_cluster(values)
+        };
+        let differ = reach_differences(&objects, true);
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+        // Without a policy that reads every namespace, each namespace is run alone.
+        let narrow = || {
+            as_cluster(
+                across()
+                    .into_iter()
+                    .filter(|v| v["metadata"]["name"] != "to-others")
+                    .map(|v| (0, v)),
+            )
+        };
+        let differ = reach_differences(&narrow, true);
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+
+    #[test]
+    fn reaching_rules_find_the_same_with_what_reaches_a_namespace_on_the_corpus() {
+        let Some(corpus) = palisade_testdata::shared(
+            "corpus",
+            "reaching_rules_find_the_same_with_what_reaches_a_namespace_on_the_corpus",
+        ) else {
+            return;
+        };
+        let objects = || {
+            let mut values = load(&palisade_testdata::files_with(&corpus, &["yaml", "yml"]));
+            values.extend(across().into_iter().map(|v| (0, v)));
+            as_cluster(values)
+        };
+        let differ = reach_differences(&objects, true);
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+
+    /// Leaving out the bindings of other namespaces and the policies that read every namespace
+    /// changes what both kinds of reaching rules find: the checks above can fail.
+    #[test]
+    fn what_reaches_across_namespaces_is_needed() {
+        let config = Config::default();
+        let all = Engine::new(&config, &[], &[]).unwrap();
+        let scoped = Scoped::new(&config, &all).unwrap();
+        for part in &scoped.reaching {
+            let reach = part.reach;
+            let differ = differences_in(
+                &part.engine,
+                &all,
+                as_cluster(across().into_iter().map(|v| (0, v))),
+                &|group, kept| reach_input(reach, false, group, kept),
+            );
+            assert!(
+                !differ.is_empty(),
+                "{reach:?} needs nothing of other namespaces"
+            );
+        }
+    }
+
+    #[test]
+    fn what_a_binding_reaches() {
+        let binding = |subjects: Value| {
+            Object::from_value(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                    "metadata": {"name": "b", "namespace": "own"}, "subjects": subjects}),
+                "x",
+            )
+        };
+        let into = |subjects: Value| Reach::Accounts.into(&binding(subjects));
+        assert_eq!(into(json!([{"kind": "ServiceAccount", "name": "a"}])), None);
+        assert_eq!(
+            into(
+                json!([{"kind": "ServiceAccount", "name": "a", "namespace": "x"},
+                {"kind": "User", "name": "system:serviceaccount:y:a"},
+                {"kind": "Group", "name": "system:serviceaccounts:z"},
+                {"kind": "Group", "name": "system:authenticated"},
+                {"kind": "User", "name": "alice"}])
+            ),
+            Some(Beyond::Some(vec!["x".into(), "y".into(), "z".into()]))
+        );
+        assert_eq!(
+            into(json!([{"kind": "Group", "name": "system:serviceaccounts"}])),
+            Some(Beyond::All)
+        );
+        assert_eq!(
+            Reach::NamedPorts.into(&binding(
+                json!([{"kind": "Group", "name": "system:serviceaccounts"}])
+            )),
+            None
+        );
+        let policy = |egress: Value| {
+            Reach::NamedPorts.reads_everything(&Object::from_value(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                    "metadata": {"name": "p", "namespace": "own"}, "spec": {"egress": egress}}),
+                "x",
+            ))
+        };
+        assert!(!policy(
+            json!([{"to": [{"podSelector": {}}], "ports": [{"port": "http"}]}])
+        ));
+        assert!(!policy(
+            json!([{"to": [{"namespaceSelector": {}}], "ports": [{"port": 80}]}])
+        ));
+        assert!(policy(
+            json!([{"to": [{"namespaceSelector": {}}], "ports": [{"port": "http"}]}])
+        ));
+        assert!(policy(json!([{"ports": [{"port": "http"}]}])));
+        assert!(policy(
+            json!([{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": "http"}]}])
+        ));
+    }
+
     #[test]
     fn every_rule_is_local_or_runs_over_the_whole_cluster() {
         let config = Config::default();
@@ -415,12 +746,23 @@ mod tests {
             .filter(|r| matches!(r.checker(), Checker::Inventory(_)))
             .map(|r| r.meta().id)
             .collect();
+        let reaching: Vec<&str> = scoped
+            .reaching
+            .iter()
+            .flat_map(|r| r.engine.rules())
+            .map(|r| r.meta().id)
+            .collect();
+        assert_eq!(
+            reaching.iter().copied().collect::<BTreeSet<_>>(),
+            REACHING.iter().map(|(id, _)| *id).collect()
+        );
         let parts: BTreeSet<&str> = local
             .iter()
             .copied()
             .chain(global.iter().copied())
+            .chain(reaching.iter().copied())
             .collect();
         assert_eq!(parts, inventory);
-        assert_eq!(local.len() + global.len(), inventory.len());
+        assert_eq!(local.len() + global.len() + reaching.len(), inventory.len());
     }
 }
