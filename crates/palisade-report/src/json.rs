@@ -222,20 +222,24 @@ mod tests {
             object: ObjectRef {
                 api_version: "v1".to_owned(),
                 kind: "Pod".to_owned(),
-                namespace: (n % 2 == 0).then(|| "shop".to_owned()),
+                namespace: n.is_multiple_of(2).then(|| "shop".to_owned()),
                 name: "web".to_owned(),
                 uid: None,
             },
             document: n % 3,
-            item: (n % 5 == 0).then_some(n),
-            fix: (n % 7 == 0).then(|| Fix {
+            item: n.is_multiple_of(5).then_some(n),
+            fix: n.is_multiple_of(7).then(|| Fix {
                 description: "d sk-secret-value-123456".to_owned(),
                 patch: Vec::new(),
                 applicability: Applicability::Unsafe,
             }),
-            related: if n % 4 == 0 { vec![&META] } else { Vec::new() },
+            related: if n.is_multiple_of(4) {
+                vec![&META]
+            } else {
+                Vec::new()
+            },
             secrets: Vec::new(),
-            policy: (n % 6 == 0).then(|| "K8sPolicy/name".to_owned()),
+            policy: n.is_multiple_of(6).then(|| "K8sPolicy/name".to_owned()),
         }
     }
 
@@ -247,7 +251,7 @@ mod tests {
             kind: LoadErrorKind::Syntax,
             message: "broken sk-secret-value-123456".to_owned(),
         }];
-        let warnings = vec!["a warning".to_owned()];
+        let warnings = ["a warning".to_owned()];
         let redactor = Redactor::new(["sk-secret-value-123456"]).expect("masks");
         // Around the batch and chunk sizes, and none at all.
         for count in [0, 1, 2, 32, 33, BATCH, BATCH + 1, 2 * BATCH + 40] {
