@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Times two palisade binaries side by side, runs interleaved, on the corpus (POL001 ignored:
-# the policy step is measured on its own) and on the 100k-object synthetic stream, with
+# Times two palisade binaries side by side, runs interleaved, on the corpus (with the default
+# rules, and with POL001 ignored) and on the 100k-object synthetic stream, with
 # PyYAML's CSafeLoader parse of the corpus files in the same run. Prints one Markdown table:
 # median wall time, mean user and system CPU time, largest peak RSS.
 #
@@ -9,7 +9,9 @@
 # RUNS defaults to 5 (the 100k stream runs at most 3 times), CORPUS to ../shared/corpus. The
 # stream is generated with HEAD's directory's gen-manifests when missing
 # (target/bench/synthetic-100000.yaml, seed 1). Needs GNU time at /usr/bin/time and python3
-# with PyYAML built against libyaml.
+# with PyYAML built against libyaml. With CHECKOV set to a checkov executable (bench/compare.sh
+# installs one in target/checkov-venv), checkov scans the corpus once in the same run, as
+# bench/harness.py runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:?usage: bench/side-by-side.sh BASE_BIN HEAD_BIN [RUNS] [CORPUS]}
@@ -38,6 +40,8 @@ for i in $(seq "$runs"); do
     bin=${!side}
     timed "corpus-$side" "$bin" scan --no-config -f json -o "$work/corpus-$side.json" \
       --ignore POL001 "$corpus"
+    timed "default-$side" "$bin" scan --no-config -f json -o "$work/default-$side.json" \
+      "$corpus"
   done
 done
 for i in $(seq "$stream_runs"); do
@@ -67,18 +71,26 @@ print("%.3f %.3f" % best)
 
 echo "| case | binary | runs | wall s (median) | user s (mean) | sys s (mean) | peak RSS MiB |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
-for case in corpus stream; do
+for case in corpus default stream; do
   for side in base head; do
     # GNU time adds a line for a non-zero exit status (input errors in the corpus give 2).
     grep -v '^Command' "$work/$case-$side" | sort -n | awk -v c="$case" -v s="$side" '
       { w[NR] = $1; u += $2; y += $3; if ($4 > m) m = $4 }
       END { printf "| %s | %s | %d | %.2f | %.2f | %.2f | %.0f |\n",
-            c, s, NR, w[int((NR + 1) / 2)], u / NR, y / NR, m / 1024 }'
+            (c == "corpus" ? "corpus, --ignore POL001" : c == "default" ? "corpus, default rules" : c), s, NR, w[int((NR + 1) / 2)], u / NR, y / NR, m / 1024 }'
   done
 done
+if [ -n "${CHECKOV:-}" ]; then
+  BC_SKIP_MAPPING=TRUE timed checkov "$CHECKOV" -d "$corpus" --framework kubernetes -o json \
+    --quiet --skip-download
+fi
 read -r py_wall py_cpu <<< "$pyyaml"
 echo "| corpus | PyYAML CSafeLoader parse (fastest of 3, in Python) | 3 | $py_wall | $py_cpu (CPU) | | |"
-for case in corpus stream; do
+if [ -n "${CHECKOV:-}" ]; then
+  grep -v '^Command' "$work/checkov" | awk '{ printf "| corpus | checkov (one run) | 1 | %.2f | %.2f | %.2f | %.0f |\n",
+    $1, $2, $3, $4 / 1024 }'
+fi
+for case in corpus default stream; do
   if cmp -s "$work/$case-base.json" "$work/$case-head.json"; then
     echo "$case: reports identical ($(wc -c < "$work/$case-head.json") bytes)"
   else

@@ -130,34 +130,50 @@ pub fn collect(args: &InputArgs, exclude: &GlobSet) -> (Vec<Input>, Vec<LoadErro
             }
             continue;
         }
-        let mut found = Vec::new();
-        let walker = ignore::WalkBuilder::new(&path)
+        // Walked on several threads (directories are read and .gitignore files parsed in
+        // parallel), then sorted.
+        let found = std::sync::Mutex::new(Vec::new());
+        let failed = std::sync::Mutex::new(Vec::new());
+        ignore::WalkBuilder::new(&path)
             .hidden(true)
             .git_ignore(!args.no_ignore)
             .git_exclude(!args.no_ignore)
             .ignore(!args.no_ignore)
             .parents(!args.no_ignore)
             .require_git(false)
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    let p = entry.path();
-                    if entry.file_type().is_some_and(|t| t.is_file())
-                        && is_manifest(p)
-                        && !exclude.is_match(display_path(p))
-                    {
-                        found.push(p.to_path_buf());
+            .build_parallel()
+            .run(|| {
+                Box::new(|entry| {
+                    match entry {
+                        Ok(entry) => {
+                            let p = entry.path();
+                            if entry.file_type().is_some_and(|t| t.is_file())
+                                && is_manifest(p)
+                                && !exclude.is_match(display_path(p))
+                            {
+                                if let Ok(mut found) = found.lock() {
+                                    found.push(p.to_path_buf());
+                                }
+                            }
+                        }
+                        Err(err) => {
+                            if let Ok(mut failed) = failed.lock() {
+                                failed.push(err.to_string());
+                            }
+                        }
                     }
-                }
-                Err(err) => errors.push(LoadError {
-                    file: given.clone(),
-                    pos: Pos::new(1, 1),
-                    kind: LoadErrorKind::Io,
-                    message: err.to_string(),
-                }),
-            }
-        }
+                    ignore::WalkState::Continue
+                })
+            });
+        let mut found = found.into_inner().unwrap_or_default();
+        let mut failed = failed.into_inner().unwrap_or_default();
+        failed.sort();
+        errors.extend(failed.into_iter().map(|message| LoadError {
+            file: given.clone(),
+            pos: Pos::new(1, 1),
+            kind: LoadErrorKind::Io,
+            message,
+        }));
         found.sort();
         inputs.extend(found.into_iter().map(|path| Input::File {
             display: display_path(&path),

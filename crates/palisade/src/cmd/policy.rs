@@ -12,10 +12,11 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use palisade_core::rule::{Finding, RuleMeta, Severity};
-use palisade_core::{load_path, load_str, LoadError, Object, Pos};
+use palisade_core::{load_path, load_str, Limits, LoadError, Object, Pos};
 use palisade_policy::suite::{run_suite, Status};
 use palisade_policy::{is_policy, Inventory, Needs, PolicyError, PolicySet, Review};
 use palisade_rules::rules::policy::policy_violation::{broken_policy_message, severity_of};
@@ -208,8 +209,18 @@ pub struct PolicyArgs {
 /// Marks of a policy in a manifest's text: only files with one are decoded before the scan.
 const MARKS: &[&str] = &["gatekeeper.sh/", "ValidatingAdmissionPolicy"];
 
+/// The bytes of an input read before the scan, or why they could not be read.
+pub type Read = Result<Vec<u8>, LoadError>;
+
+/// How many bytes of the inputs read to find the marks are held for the scan; those read
+/// beyond are read again by the scan.
+const PREFETCH_BYTES: usize = 256 << 20;
+
+/// The largest file whose bytes are held for the scan.
+const PREFETCH_FILE_BYTES: usize = 1 << 20;
+
 /// Computes a finding's baseline fingerprint from the value at its pointer.
-pub type Fingerprint<'f> = &'f dyn Fn(&Finding, Option<&serde_json::Value>) -> u64;
+pub type Fingerprint<'f> = &'f (dyn Fn(&Finding, Option<&serde_json::Value>) -> u64 + Sync);
 
 /// Where an object stands in the input: the input's place in the scan order, then the
 /// object's place in it. Objects the scan decodes in parallel are put back in this order.
@@ -255,50 +266,71 @@ pub struct PolicyStep<'e> {
 
 impl<'e> PolicyStep<'e> {
     /// Loads the policies of `--policy` and of the input (only the files that mention a
-    /// policy are decoded), unless POL001 is not selected.
+    /// policy are decoded), unless POL001 is not selected. `inputs` are those the scan reads,
+    /// in scan order: their bytes are read here, in parallel, to find the marks of a policy,
+    /// and handed back (files up to [`PREFETCH_FILE_BYTES`], up to [`PREFETCH_BYTES`] in all)
+    /// so that the scan does not read them again.
     pub fn prepare(
         args: &PolicyArgs,
-        input: &InputArgs,
+        inputs: &[Input],
+        limits: &Limits,
         engine: &'e Engine,
         config: &Config,
-    ) -> anyhow::Result<Option<PolicyStep<'e>>> {
+    ) -> anyhow::Result<(Option<PolicyStep<'e>>, Vec<Option<Read>>)> {
         let Some(rule) = engine.rules().iter().find(|r| r.meta().id == "POL001") else {
-            return Ok(None);
+            return Ok((None, Vec::new()));
         };
         let meta = rule.meta();
-        let limits = input.limits();
         let mut extra = Vec::new();
         let mut dir_errors = Vec::new();
         for dir in &args.dirs {
             let mut files = Vec::new();
             yaml_files(dir, &mut files)?;
             for file in files {
-                let loaded = load_path(&file, &file.display().to_string(), &limits);
+                let loaded = load_path(&file, &file.display().to_string(), limits);
                 dir_errors.extend(loaded.errors);
                 extra.extend(loaded.objects);
             }
         }
-        let (inputs, errors) = collect(input, &exclude_set(&config.exclude)?);
-        drop(errors); // the scan reports them
         let when = if inputs.iter().any(Input::is_stream) {
             When::AfterScan
         } else {
             When::InScan
         };
-        let policies: Vec<Object> = match when {
-            When::AfterScan => Vec::new(),
-            When::InScan => inputs
-                .par_iter()
-                .filter_map(|i| {
-                    let bytes = i.read(&limits).ok()?;
-                    let text = String::from_utf8_lossy(&bytes);
-                    MARKS.iter().any(|m| text.contains(m)).then(|| {
-                        let objects = load_str(&text, i.display(), &limits).objects;
-                        objects.into_iter().filter(|o| is_policy(&o.value))
+        let (policies, read): (Vec<Object>, Vec<Option<Read>>) = match when {
+            When::AfterScan => (Vec::new(), Vec::new()),
+            When::InScan => {
+                let marks: Vec<memchr::memmem::Finder<'_>> =
+                    MARKS.iter().map(memchr::memmem::Finder::new).collect();
+                let held = AtomicUsize::new(0);
+                let (policies, read): (Vec<Vec<Object>>, Vec<Option<Read>>) = inputs
+                    .par_iter()
+                    .map(|i| {
+                        let read = i.read(limits);
+                        let policies = match &read {
+                            // The marks are ASCII: found in the bytes exactly when in their
+                            // text, invalid UTF-8 replaced.
+                            Ok(bytes) if marks.iter().any(|m| m.find(bytes).is_some()) => {
+                                let text = String::from_utf8_lossy(bytes);
+                                let objects = load_str(&text, i.display(), limits).objects;
+                                objects
+                                    .into_iter()
+                                    .filter(|o| is_policy(&o.value))
+                                    .collect()
+                            }
+                            _ => Vec::new(),
+                        };
+                        // A large file is read again by the scan: little is saved by holding
+                        // it, and memory freed by another thread than the one that took it
+                        // is not given back at once.
+                        let size = read.as_ref().map_or(0, Vec::len);
+                        let fits = size <= PREFETCH_FILE_BYTES
+                            && held.fetch_add(size, Ordering::Relaxed) + size <= PREFETCH_BYTES;
+                        (policies, fits.then_some(read))
                     })
-                })
-                .flatten_iter()
-                .collect(),
+                    .unzip();
+                (policies.into_iter().flatten().collect(), read)
+            }
         };
         let (set, load_errors) = PolicySet::load(extra.iter().chain(&policies));
         let severity = config
@@ -326,7 +358,7 @@ impl<'e> PolicyStep<'e> {
             state: Mutex::new(Vec::new()),
         };
         step.find_reads();
-        Ok(Some(step))
+        Ok((Some(step), read))
     }
 
     /// Which objects the loaded policies read besides the one under review.
@@ -517,32 +549,50 @@ impl<'e> PolicyStep<'e> {
                 found.push(print(finding, object));
             }
         }
-        // The objects whose review waited, in input order, reviewed in parallel.
-        let reviewed: Vec<Vec<Finding>> = objects.par_iter().map(|o| self.review(o)).collect();
-        for (object, findings) in objects.iter().zip(reviewed) {
-            found.extend(findings.into_iter().map(|f| print(f, object)));
-        }
+        // The objects whose review waited, in input order, reviewed in parallel (and freed
+        // there).
+        let reviewed: Vec<Vec<(Finding, u64)>> = objects
+            .into_par_iter()
+            .map(|o| self.review(&o).into_iter().map(|f| print(f, &o)).collect())
+            .collect();
+        found.extend(reviewed.into_iter().flatten());
         if found.is_empty() {
             return Ok(());
         }
+        // The scan's findings are sorted: the new ones are sorted alone and merged in, after
+        // the scan's on equal keys (as a stable sort of both, the scan's first, would).
+        found.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+        let findings = std::mem::take(&mut outcome.findings);
         let prints = std::mem::take(&mut outcome.fingerprints);
-        let mut all: Vec<(Finding, u64)> = if fingerprint.is_some() {
-            std::mem::take(&mut outcome.findings)
-                .into_iter()
-                .zip(prints)
-                .collect()
-        } else {
-            std::mem::take(&mut outcome.findings)
-                .into_iter()
-                .map(|f| (f, 0))
-                .collect()
-        };
-        all.extend(found);
-        all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
-        let (findings, prints): (Vec<Finding>, Vec<u64>) = all.into_iter().unzip();
-        outcome.findings = findings;
+        let total = findings.len() + found.len();
+        let mut merged = Vec::with_capacity(total);
+        let mut merged_prints = Vec::with_capacity(if fingerprint.is_some() { total } else { 0 });
+        let mut scanned = findings
+            .into_iter()
+            .zip(prints.into_iter().map(Some).chain(std::iter::repeat(None)))
+            .peekable();
+        let mut found = found.into_iter().peekable();
+        loop {
+            let scanned_first = match (scanned.peek(), found.peek()) {
+                (Some((a, _)), Some((b, _))) => a.sort_key() <= b.sort_key(),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (finding, print) = if scanned_first {
+                let (finding, print) = scanned.next().expect("peeked");
+                (finding, print.unwrap_or(0))
+            } else {
+                found.next().expect("peeked")
+            };
+            merged.push(finding);
+            if fingerprint.is_some() {
+                merged_prints.push(print);
+            }
+        }
+        outcome.findings = merged;
         if fingerprint.is_some() {
-            outcome.fingerprints = prints;
+            outcome.fingerprints = merged_prints;
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use palisade_report::{render, write, BaselineSummary, Format, Report, SourceLine
 use palisade_rules::{Config, Engine, Kept};
 use rayon::prelude::*;
 
-use crate::cmd::policy::PolicyStep;
+use crate::cmd::policy::{PolicyStep, Read};
 use crate::config::ConfigArgs;
 use crate::input::{collect, exclude_set, Input, InputArgs};
 use baseline::Baseline;
@@ -85,12 +85,26 @@ pub struct ScanArgs {
 
 /// The masking of credentials for a run's output: none with `--show-secrets`.
 pub fn redactor(outcome: &ScanOutcome, show_secrets: bool) -> anyhow::Result<Redactor> {
-    if show_secrets {
-        return Ok(Redactor::default());
+    Masked::of(outcome).redactor(show_secrets)
+}
+
+/// The credentials a run's output masks: those its findings carry and those of the input that
+/// none carries.
+struct Masked(Vec<String>);
+
+impl Masked {
+    fn of(outcome: &ScanOutcome) -> Masked {
+        let carried = outcome.findings.iter().flat_map(|f| &f.secrets);
+        Masked(carried.chain(&outcome.credentials).cloned().collect())
     }
-    let carried = outcome.findings.iter().flat_map(|f| &f.secrets);
-    Redactor::new(carried.chain(&outcome.credentials))
-        .map_err(|err| anyhow::anyhow!("cannot prepare the masking of credentials: {err}"))
+
+    fn redactor(&self, show_secrets: bool) -> anyhow::Result<Redactor> {
+        if show_secrets {
+            return Ok(Redactor::default());
+        }
+        Redactor::new(&self.0)
+            .map_err(|err| anyhow::anyhow!("cannot prepare the masking of credentials: {err}"))
+    }
 }
 
 /// The result of scanning: findings and errors sorted, with counts.
@@ -175,7 +189,53 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// For `fix`: Helm charts are not rendered (a fix cannot be written into a template), their
 /// templates are skipped with a warning.
 pub fn scan(engine: &Engine, input: &InputArgs, config: &Config) -> anyhow::Result<ScanOutcome> {
-    scan_with(engine, input, Charts::Skip, &[], config, false, None)
+    let found = Found::collect(input, &[], config)?;
+    scan_with(engine, input, found, Charts::Skip, &[], false, None)
+}
+
+/// The inputs of a scan, found once before it: the files to read, the errors of the walk, and
+/// the bytes of the files already read (by the policy step), in the same order.
+struct Found {
+    inputs: Vec<Input>,
+    errors: Vec<LoadError>,
+    read: Vec<Option<Read>>,
+}
+
+impl Found {
+    /// The inputs of `input` (none when only kustomizations are given), not yet read.
+    fn collect(input: &InputArgs, kustomize: &[String], config: &Config) -> anyhow::Result<Found> {
+        let exclude = exclude_set(&config.exclude)?;
+        let (inputs, errors) = if input.paths.is_empty() && !kustomize.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            collect(input, &exclude)
+        };
+        Ok(Found {
+            inputs,
+            errors,
+            read: Vec::new(),
+        })
+    }
+
+    /// Takes the Helm charts out of the inputs ([`render::take_charts`]), and the bytes read of
+    /// their templates with them.
+    fn take_charts(&mut self) -> Vec<(std::path::PathBuf, String)> {
+        let all = self.inputs.clone();
+        let charts = render::take_charts(&mut self.inputs);
+        if self.read.is_empty() || all.len() == self.inputs.len() {
+            return charts;
+        }
+        let mut read = std::mem::take(&mut self.read).into_iter();
+        let mut left = self.inputs.iter().peekable();
+        for input in &all {
+            let bytes = read.next().flatten();
+            if left.peek() == Some(&input) {
+                left.next();
+                self.read.push(bytes);
+            }
+        }
+        charts
+    }
 }
 
 /// What to do with the Helm charts among the inputs.
@@ -196,20 +256,20 @@ enum Charts {
 fn scan_with(
     engine: &Engine,
     input: &InputArgs,
+    mut found: Found,
     charts_mode: Charts,
     kustomize: &[String],
-    config: &Config,
     fingerprints: bool,
     policies: Option<&PolicyStep<'_>>,
 ) -> anyhow::Result<ScanOutcome> {
-    let exclude = exclude_set(&config.exclude)?;
-    let (mut inputs, errors) = if input.paths.is_empty() && !kustomize.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        collect(input, &exclude)
-    };
     let limits = input.limits();
-    let charts = render::take_charts(&mut inputs);
+    let charts = found.take_charts();
+    let Found {
+        inputs,
+        errors,
+        mut read,
+    } = found;
+    read.resize_with(inputs.len(), || None);
     let mut renders = render::Renders::default();
     match charts_mode {
         Charts::Render => render::render_charts(&charts, &limits, &mut renders),
@@ -226,7 +286,11 @@ fn scan_with(
     let run = NodeBudget::run(&limits);
     let mut results: Vec<FileResult> = inputs
         .par_iter()
-        .map(|source| scan_file(engine, source, &limits, &run, fingerprints, policies))
+        .zip(read)
+        .map(|(source, read)| {
+            let read = read.unwrap_or_else(|| source.read(&limits));
+            scan_file(engine, source, read, &limits, &run, fingerprints, policies)
+        })
         .collect();
     results.extend(renders.rendered.iter().map(|rendered| {
         scan_bytes(
@@ -285,6 +349,8 @@ fn scan_with(
     let mut findings = engine.merge_same_control(findings);
     // Freeing hundreds of thousands of small values takes a while; nothing waits for it.
     std::thread::spawn(move || drop(kept));
+    // Serial: rayon's parallel sort takes a buffer as large as the findings (+47 MiB on the
+    // 100k stream), the standard sort half of that.
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     errors.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
     warnings.sort();
@@ -331,12 +397,13 @@ fn value_key(f: &Finding) -> ValueKey {
 fn scan_file(
     engine: &Engine,
     input: &Input,
+    read: Read,
     limits: &Limits,
     run: &NodeBudget,
     fingerprints: bool,
     policies: Option<&PolicyStep<'_>>,
 ) -> FileResult {
-    match input.read(limits) {
+    match read {
         Ok(bytes) => scan_bytes(
             engine,
             input.display(),
@@ -503,13 +570,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let fingerprints = baseline.is_some() || args.write_baseline.is_some();
     // Policy as code: POL001 findings from `--policy` and the policies in the input, the
     // objects reviewed as the scan decodes them.
-    let policies = PolicyStep::prepare(&args.policy, &args.input, &engine, &config)?;
+    let mut found = Found::collect(&args.input, &args.kustomize, &config)?;
+    let limits = args.input.limits();
+    let (policies, read) =
+        PolicyStep::prepare(&args.policy, &found.inputs, &limits, &engine, &config)?;
+    found.read = read;
     let mut outcome = scan_with(
         &engine,
         &args.input,
+        found,
         Charts::Render,
         &args.kustomize,
-        &config,
         fingerprints,
         policies.as_ref(),
     )?;
@@ -517,13 +588,26 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         baseline::fingerprint(f, baseline::value_digest(v))
     };
     let print: Option<crate::cmd::policy::Fingerprint<'_>> = fingerprints.then_some(&print);
-    if let Some(policies) = policies {
-        policies.finish(&args.input, &config, &mut outcome, print)?;
-    }
-    let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     // Masks the credentials of every finding, hidden by the baseline or not: they may show in
-    // the code frame of another.
-    let redactor = redactor(&outcome, args.show_secrets)?;
+    // the code frame of another. The policy step's findings carry none: the masking is
+    // prepared while it finishes.
+    let (redactor, finished) = match policies {
+        Some(policies) => {
+            let masked = Masked::of(&outcome);
+            std::thread::scope(|scope| {
+                let redactor = scope.spawn(|| masked.redactor(args.show_secrets));
+                let finished = policies.finish(&args.input, &config, &mut outcome, print);
+                let redactor = redactor
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (redactor, finished)
+            })
+        }
+        None => (redactor(&outcome, args.show_secrets), Ok(())),
+    };
+    finished?;
+    let redactor = redactor?;
+    let rules: Vec<_> = engine.rules().iter().map(|r| r.meta()).collect();
     let baseline = match &args.write_baseline {
         Some(path) => {
             // The baseline never holds a credential, whatever `--show-secrets` says.
@@ -597,7 +681,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(exit_code(&outcome, fail_on))
+    let code = exit_code(&outcome, fail_on);
+    // The report is written: the findings are freed on another thread, which the end of the
+    // process does not wait for.
+    drop(cache);
+    std::thread::spawn(move || drop(outcome));
+    Ok(code)
 }
 
 /// Writes a report to a file (without colours) or to standard output (colours only on a
