@@ -1,6 +1,7 @@
 //! `/healthz`, `/readyz` and `/metrics` (Prometheus: `palisade_findings{rule,severity,namespace}`)
 //! of `palisade cluster watch`, over plain HTTP for the kubelet's probes and Prometheus.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -16,12 +17,24 @@ use prometheus_client::registry::Registry;
 
 type Labels = Vec<(String, String)>;
 
+/// Findings counted by rule, severity and namespace (`""` when cluster-scoped).
+type Counts = BTreeMap<(&'static str, &'static str, String), i64>;
+
+/// The counts behind `palisade_findings`: per report group (a namespace, `None` for the
+/// cluster-scoped report) and their sum, so that a batch counts only the groups it changed.
+#[derive(Default)]
+struct FindingCounts {
+    by_group: HashMap<Option<String>, Counts>,
+    total: Counts,
+}
+
 /// The state the endpoints report.
 pub struct Health {
     ready: AtomicBool,
     leader: AtomicBool,
     registry: Mutex<Registry>,
     findings: Family<Labels, Gauge>,
+    counts: Mutex<FindingCounts>,
     is_leader: Gauge,
 }
 
@@ -45,6 +58,7 @@ impl Default for Health {
             leader: AtomicBool::new(false),
             registry: Mutex::new(registry),
             findings,
+            counts: Mutex::default(),
             is_leader,
         }
     }
@@ -65,30 +79,58 @@ impl Health {
         self.is_leader.set(i64::from(leader));
     }
 
-    /// Sets `palisade_findings` to the counts of `findings` (series that dropped to no
-    /// finding are removed).
-    pub fn set_findings<'f>(&self, findings: impl IntoIterator<Item = &'f Finding>) {
-        let mut counts: std::collections::BTreeMap<(&str, &str, Option<&str>), i64> =
-            Default::default();
-        for f in findings {
-            let key = (
-                f.rule.id,
-                f.severity.as_str(),
-                f.object.namespace.as_deref(),
-            );
-            *counts.entry(key).or_default() += 1;
+    /// Sets the counts of `palisade_findings` of each report group given (a namespace, `None`
+    /// for the cluster-scoped report) to those of its findings, now; the groups not given keep
+    /// theirs. Each series is the sum over the groups (series that dropped to no finding are
+    /// removed).
+    pub fn set_findings<'f>(
+        &self,
+        groups: impl IntoIterator<Item = (Option<&'f str>, &'f [Finding])>,
+    ) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let FindingCounts { by_group, total } = &mut *counts;
+        let mut touched = BTreeSet::new();
+        for (group, findings) in groups {
+            let mut now = Counts::new();
+            for f in findings {
+                let key = (
+                    f.rule.id,
+                    f.severity.as_str(),
+                    f.object.namespace.clone().unwrap_or_default(),
+                );
+                *now.entry(key).or_default() += 1;
+            }
+            let before = by_group
+                .remove(&group.map(str::to_owned))
+                .unwrap_or_default();
+            for (key, count) in before {
+                *total.entry(key.clone()).or_default() -= count;
+                touched.insert(key);
+            }
+            for (key, count) in &now {
+                *total.entry(key.clone()).or_default() += count;
+                touched.insert(key.clone());
+            }
+            if !now.is_empty() {
+                by_group.insert(group.map(str::to_owned), now);
+            }
         }
-        self.findings.clear();
-        for ((rule, severity, namespace), count) in counts {
+        for key in touched {
+            let (rule, severity, namespace) = &key;
             let labels = vec![
-                ("rule".to_owned(), rule.to_owned()),
-                ("severity".to_owned(), severity.to_owned()),
-                (
-                    "namespace".to_owned(),
-                    namespace.unwrap_or_default().to_owned(),
-                ),
+                ("rule".to_owned(), (*rule).to_owned()),
+                ("severity".to_owned(), (*severity).to_owned()),
+                ("namespace".to_owned(), namespace.clone()),
             ];
-            self.findings.get_or_create(&labels).set(count);
+            match total.get(&key) {
+                Some(&count) if count > 0 => {
+                    self.findings.get_or_create(&labels).set(count);
+                }
+                _ => {
+                    total.remove(&key);
+                    self.findings.remove(&labels);
+                }
+            }
         }
     }
 
@@ -129,4 +171,110 @@ pub async fn serve_health(listener: tokio::net::TcpListener, health: Arc<Health>
         )
         .with_state(health);
     let _ = axum::serve(listener, app).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::rule::{RuleMeta, Severity};
+    use palisade_core::{ObjectRef, Pos};
+
+    use super::*;
+
+    const fn rule(id: &'static str) -> RuleMeta {
+        RuleMeta {
+            id,
+            slug: "test",
+            title: "test",
+            severity: Severity::High,
+            category: "test",
+            kinds: &["Pod"],
+            summary: "",
+            rationale: "",
+            remediation: "",
+            references: &[],
+            fixable: false,
+            source: "",
+        }
+    }
+    static A: RuleMeta = rule("A001");
+    static B: RuleMeta = rule("B001");
+
+    fn finding(rule: &'static RuleMeta, severity: Severity, namespace: Option<&str>) -> Finding {
+        Finding {
+            rule,
+            severity,
+            message: String::new(),
+            file: String::new(),
+            pos: Pos::default(),
+            pointer: String::new(),
+            object: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: namespace.map(str::to_owned),
+                name: "p".into(),
+                uid: None,
+            },
+            document: 0,
+            item: None,
+            fix: None,
+            related: Vec::new(),
+            secrets: Vec::new(),
+            policy: None,
+        }
+    }
+
+    /// The `palisade_findings` lines, sorted.
+    fn series(health: &Health) -> Vec<String> {
+        let mut lines: Vec<String> = health
+            .encode()
+            .lines()
+            .filter(|l| l.starts_with("palisade_findings{"))
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    #[test]
+    fn groups_counted_apart_sum_to_a_count_of_every_finding() {
+        let mut groups: BTreeMap<Option<String>, Vec<Finding>> = BTreeMap::new();
+        let incremental = Health::default();
+        let steps: Vec<(Option<&str>, Vec<Finding>)> = vec![
+            (None, vec![finding(&A, Severity::High, None)]),
+            (
+                Some("a"),
+                vec![
+                    finding(&A, Severity::High, Some("a")),
+                    finding(&A, Severity::High, Some("a")),
+                    finding(&B, Severity::Low, Some("a")),
+                ],
+            ),
+            (Some("b"), vec![finding(&B, Severity::Low, Some("b"))]),
+            // A cluster-scoped group whose findings name a namespace count there too.
+            (
+                None,
+                vec![
+                    finding(&A, Severity::High, None),
+                    finding(&B, Severity::Low, Some("a")),
+                ],
+            ),
+            (Some("a"), vec![finding(&A, Severity::Critical, Some("a"))]),
+            (Some("b"), vec![]),
+        ];
+        for (group, findings) in steps {
+            incremental.set_findings([(group, findings.as_slice())]);
+            groups.insert(group.map(str::to_owned), findings);
+            let whole = Health::default();
+            whole.set_findings(groups.iter().map(|(g, f)| (g.as_deref(), f.as_slice())));
+            assert_eq!(series(&incremental), series(&whole));
+        }
+        assert_eq!(
+            series(&incremental),
+            [
+                r#"palisade_findings{rule="A001",severity="critical",namespace="a"} 1"#,
+                r#"palisade_findings{rule="A001",severity="high",namespace=""} 1"#,
+                r#"palisade_findings{rule="B001",severity="low",namespace="a"} 1"#,
+            ]
+        );
+    }
 }

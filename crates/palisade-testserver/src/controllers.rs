@@ -57,7 +57,7 @@ fn stored(store: &Store, kind: &str) -> Vec<Value> {
         .iter()
         .zip(&store.objects)
         .filter(|(r, _)| r.kind == kind)
-        .flat_map(|(_, objects)| objects.values().cloned())
+        .flat_map(|(_, objects)| objects.values().map(|o| Value::clone(o)))
         .collect()
 }
 

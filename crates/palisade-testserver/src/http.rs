@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::resources::Resource;
-use crate::store::{matches_name, Event, EventType, COMPACTED};
+use crate::store::{matches_name, watch_line, Event, COMPACTED};
 use crate::tls::Pki;
 use crate::{lock, Auth, Request, Shared};
 
@@ -90,6 +90,10 @@ fn json_headers() -> [(header::HeaderName, &'static str); 1] {
 }
 
 fn ok(body: Value) -> Response {
+    ok_ref(&body)
+}
+
+fn ok_ref(body: &Value) -> Response {
     (StatusCode::OK, json_headers(), body.to_string()).into_response()
 }
 
@@ -441,7 +445,7 @@ fn write_request(
     }
     let key = (namespace, name.clone());
     let existing = store.objects[target.resource].get(&key).cloned();
-    match (&method, &target.name, existing) {
+    match (&method, &target.name, existing.as_deref()) {
         (&Method::POST, None, Some(_)) => status(
             StatusCode::CONFLICT,
             "AlreadyExists",
@@ -449,11 +453,11 @@ fn write_request(
         ),
         (&Method::POST, None, None) => {
             store.put(object);
-            let stored = store.objects[target.resource].get(&key).cloned();
+            let stored = store.objects[target.resource].get(&key);
             (
                 StatusCode::CREATED,
                 json_headers(),
-                stored.unwrap_or_default().to_string(),
+                stored.map_or_else(|| Value::Null.to_string(), |o| o.to_string()),
             )
                 .into_response()
         }
@@ -485,10 +489,11 @@ fn write_request(
                 object["metadata"]["uid"] = uid.clone();
             }
             store.put(object);
-            ok(store.objects[target.resource]
-                .get(&key)
-                .cloned()
-                .unwrap_or_default())
+            ok_ref(
+                store.objects[target.resource]
+                    .get(&key)
+                    .map_or(&Value::Null, |o| o),
+            )
         }
         _ => status(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -589,7 +594,7 @@ fn get(shared: &Shared, target: &Target, name: &str) -> Response {
         name.to_owned(),
     );
     match store.objects[target.resource].get(&key) {
-        Some(object) => ok(object.clone()),
+        Some(object) => ok_ref(object),
         None => {
             let r = &store.resources[target.resource];
             status(
@@ -671,7 +676,7 @@ fn list(
                 "metadata": object.get("metadata").cloned().unwrap_or(json!({})),
             })
         } else {
-            let mut item = object.clone();
+            let mut item = Value::clone(object);
             if let Some(map) = item.as_object_mut() {
                 map.remove("apiVersion");
                 map.remove("kind");
@@ -704,10 +709,14 @@ fn list(
     }))
 }
 
-fn event_line(kind: &str, object: &Value) -> Bytes {
-    let mut line = json!({"type": kind, "object": object}).to_string();
-    line.push('\n');
-    Bytes::from(line)
+/// Whether `object` is in `namespace` (any namespace when `None`).
+fn in_namespace(namespace: Option<&str>, object: &Value) -> bool {
+    namespace.is_none_or(|ns| {
+        object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            == Some(ns)
+    })
 }
 
 fn watch_response(
@@ -726,14 +735,7 @@ fn watch_response(
     let namespace = target.namespace.clone();
     let index = target.resource;
     let matches = move |event: &Event| {
-        event.resource == index
-            && namespace.as_ref().is_none_or(|ns| {
-                event
-                    .object
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    == Some(ns.as_str())
-            })
+        event.resource == index && in_namespace(namespace.as_deref(), &event.object)
     };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let mut initial = Vec::new();
@@ -745,14 +747,8 @@ fn watch_response(
         match from {
             None => {
                 for object in store.objects[index].values() {
-                    let event = Event {
-                        rv: 0,
-                        resource: index,
-                        kind: EventType::Added,
-                        object: object.clone(),
-                    };
-                    if matches(&event) {
-                        initial.push(event_line("ADDED", object));
+                    if in_namespace(target.namespace.as_deref(), object) {
+                        initial.push(watch_line("ADDED", object));
                     }
                 }
             }
@@ -764,11 +760,11 @@ fn watch_response(
                         "status": "Failure", "reason": "Expired", "code": 410,
                         "message": format!("too old resource version: {rv} ({})", store.compacted),
                     });
-                    let body = event_line("ERROR", &gone);
+                    let body = watch_line("ERROR", &gone);
                     return (StatusCode::OK, json_headers(), body).into_response();
                 }
-                for event in store.history.iter().filter(|e| e.rv > rv && matches(e)) {
-                    initial.push(event_line(event.kind.as_str(), &event.object));
+                for event in store.since(rv).filter(|e| matches(e)) {
+                    initial.push(event.line());
                 }
             }
         }
@@ -804,13 +800,13 @@ fn watch_response(
                         if !matches(&event) {
                             continue;
                         }
-                        event_line(event.kind.as_str(), &event.object)
+                        event.line()
                     }
                     // A watcher that falls behind is closed; the client watches again.
                     Err(broadcast::error::RecvError::Lagged(_))
                     | Err(broadcast::error::RecvError::Closed) => return,
                 },
-                _ = ticker.tick(), if bookmarks => event_line("BOOKMARK", &json!({
+                _ = ticker.tick(), if bookmarks => watch_line("BOOKMARK", &json!({
                     "kind": kind, "apiVersion": api_version,
                     "metadata": {"resourceVersion": last.to_string()},
                 })),

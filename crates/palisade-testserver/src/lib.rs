@@ -348,7 +348,7 @@ impl TestServer {
         store
             .objects
             .iter()
-            .flat_map(|m| m.values().cloned())
+            .flat_map(|m| m.values().map(|o| Value::clone(o)))
             .collect()
     }
 

@@ -1,7 +1,9 @@
 //! The objects served, their resource versions and the history that watches replay.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, OnceLock};
 
+use axum::body::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
@@ -25,21 +27,56 @@ impl EventType {
     }
 }
 
-/// One change, as watches deliver it.
+/// One change, as watches deliver it. Cloning it is cheap: the history, every open watch and
+/// the stored objects share the object, and its watch line is serialized once.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub rv: u64,
     pub resource: usize,
     pub kind: EventType,
     /// The object as stored (with `apiVersion` and `kind`).
-    pub object: Value,
+    pub object: Arc<Value>,
+    /// The watch line, written by the first watch that sends the event.
+    line: Arc<OnceLock<Bytes>>,
+}
+
+impl Event {
+    pub(crate) fn new(rv: u64, resource: usize, kind: EventType, object: Arc<Value>) -> Event {
+        Event {
+            rv,
+            resource,
+            kind,
+            object,
+            line: Arc::default(),
+        }
+    }
+
+    /// `{"type":…,"object":…}` and a newline, as a watch sends it.
+    pub(crate) fn line(&self) -> Bytes {
+        self.line
+            .get_or_init(|| watch_line(self.kind.as_str(), &self.object))
+            .clone()
+    }
+}
+
+/// One line of a watch stream: `{"type":TYPE,"object":OBJECT}` and a newline.
+pub(crate) fn watch_line(kind: &str, object: &Value) -> Bytes {
+    let mut line = Vec::with_capacity(64);
+    line.extend_from_slice(b"{\"type\":");
+    // Writing JSON to a Vec fails only for keys that are not strings, which a Value cannot hold.
+    let _ = serde_json::to_writer(&mut line, kind);
+    line.extend_from_slice(b",\"object\":");
+    let _ = serde_json::to_writer(&mut line, object);
+    line.extend_from_slice(b"}\n");
+    Bytes::from(line)
 }
 
 /// The resource of the event that ends open watches at a compaction.
 pub const COMPACTED: usize = usize::MAX;
 
-/// Objects of one resource type, by (namespace, name) in name order.
-pub type Objects = BTreeMap<(String, String), Value>;
+/// Objects of one resource type, by (namespace, name) in name order; the history and the
+/// watches share them.
+pub type Objects = BTreeMap<(String, String), Arc<Value>>;
 
 pub struct Store {
     pub resources: Vec<Resource>,
@@ -163,6 +200,7 @@ impl Store {
         } else {
             EventType::Added
         };
+        let object = Arc::new(object);
         self.objects[resource].insert(key, object.clone());
         self.record(resource, kind, object);
         Some(resource)
@@ -176,20 +214,19 @@ impl Store {
             return false;
         };
         self.rv += 1;
-        if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        // The history's earlier events keep their copy; this one gets the new version.
+        if let Some(metadata) = Arc::make_mut(&mut object)
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+        {
             metadata.insert("resourceVersion".into(), json!(self.rv.to_string()));
         }
         self.record(resource, EventType::Deleted, object);
         true
     }
 
-    fn record(&mut self, resource: usize, kind: EventType, object: Value) {
-        let event = Event {
-            rv: self.rv,
-            resource,
-            kind,
-            object,
-        };
+    fn record(&mut self, resource: usize, kind: EventType, object: Arc<Value>) {
+        let event = Event::new(self.rv, resource, kind, object);
         // No receiver is not an error: nobody watches yet.
         let _ = self.events.send(event.clone());
         self.history.push_back(event);
@@ -201,17 +238,23 @@ impl Store {
         }
     }
 
+    /// The changes after resource version `rv`, oldest first (the history is in version order).
+    pub fn since(&self, rv: u64) -> impl Iterator<Item = &Event> {
+        let first = self.history.partition_point(|e| e.rv <= rv);
+        self.history.range(first..)
+    }
+
     /// Forgets the history: watches from any earlier resource version get `410 Gone`. Open
     /// watches end, as when the API server restarts.
     pub fn compact(&mut self) {
         self.history.clear();
         self.compacted = self.rv;
-        let _ = self.events.send(Event {
-            rv: self.rv,
-            resource: COMPACTED,
-            kind: EventType::Deleted,
-            object: Value::Null,
-        });
+        let _ = self.events.send(Event::new(
+            self.rv,
+            COMPACTED,
+            EventType::Deleted,
+            Arc::new(Value::Null),
+        ));
     }
 }
 

@@ -375,7 +375,7 @@ fn patch(
         return status(StatusCode::NOT_FOUND, "NotFound", "no such resource type");
     };
     let key = (target.namespace.unwrap_or("").to_owned(), name.to_owned());
-    let Some(mut object) = store.objects[index].get(&key).cloned() else {
+    let Some(mut object) = store.objects[index].get(&key).map(|o| Value::clone(o)) else {
         return target.not_found(name);
     };
     let expected_rv = patch

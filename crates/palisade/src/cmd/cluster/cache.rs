@@ -613,7 +613,11 @@ impl<'e> Cache<'e> {
             .flat_map(|r| r.credentials.iter().cloned())
             .collect();
         if credentials != self.masked {
-            order = self.groups();
+            // Every report is masked anew, and those evaluated again stay in even when their
+            // group is gone (their report and metrics are emptied).
+            let mut all: BTreeSet<Group> = order.into_iter().collect();
+            all.extend(self.groups());
+            order = all.into_iter().collect();
             self.redactor = Redactor::new(&credentials).ok();
             self.masked = credentials;
         }
@@ -690,16 +694,12 @@ impl<'e> Cache<'e> {
         }
     }
 
-    /// The findings of the groups in `groups`, and of all groups.
+    /// The findings of one group.
     pub fn findings(&self, group: &Group) -> &[Finding] {
         self.reported
             .get(group)
             .map(|r| r.findings.as_slice())
             .unwrap_or(&[])
-    }
-
-    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
-        self.reported.values().flat_map(|r| r.findings.iter())
     }
 }
 

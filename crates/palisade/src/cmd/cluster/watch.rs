@@ -199,7 +199,8 @@ async fn watch_cluster(
                 due = None;
                 let began = Instant::now();
                 let changed = cache.evaluate();
-                health.set_findings(cache.all_findings());
+                // Only the groups evaluated again have new counts.
+                health.set_findings(changed.iter().map(|g| (g.as_deref(), cache.findings(g))));
                 if *leader.borrow() {
                     let Some(redactor) = cache.redactor() else {
                         eprintln!("palisade cluster watch: cannot prepare the masking of credentials; nothing is published");
