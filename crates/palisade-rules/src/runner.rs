@@ -179,22 +179,37 @@ impl Engine {
     pub fn check_object(&self, object: &Object) -> Vec<Finding> {
         let cx = ObjectCx::new(object, &self.settings);
         let mut findings = Vec::new();
+        self.run_object_rules(&cx, |rule, emits| {
+            for emit in emits.drain(..) {
+                if let Some(finding) = self.finding(rule, object, emit) {
+                    findings.push(finding);
+                }
+            }
+        });
+        findings
+    }
+
+    /// Runs the per-object rules that read the kind of `cx`'s object, in order, and hands
+    /// the emits of each rule that found something to `found` (which takes them).
+    fn run_object_rules(
+        &self,
+        cx: &ObjectCx<'_>,
+        mut found: impl FnMut(&'static dyn Rule, &mut Vec<Emit>),
+    ) {
         let mut emits = Vec::new();
         for rule in &self.rules {
             let Checker::Object(check) = rule.checker() else {
                 continue;
             };
-            if !reads_kind(*rule, object.kind()) {
+            if !reads_kind(*rule, cx.object.kind()) {
                 continue;
             }
-            check.check(&cx, &mut emits);
-            for emit in emits.drain(..) {
-                if let Some(finding) = self.finding(*rule, object, emit) {
-                    findings.push(finding);
-                }
+            check.check(cx, &mut emits);
+            if !emits.is_empty() {
+                found(*rule, &mut emits);
+                emits.clear();
             }
         }
-        findings
     }
 
     /// Runs the per-object rules on one object for a caller that shows neither fixes nor
@@ -207,29 +222,17 @@ impl Engine {
     ) -> Vec<(&'static palisade_core::rule::RuleMeta, Severity, Emit)> {
         let cx = ObjectCx::new(object, &self.settings).without_fixes();
         let mut findings = Vec::new();
-        let mut emits = Vec::new();
-        for rule in &self.rules {
-            let Checker::Object(check) = rule.checker() else {
-                continue;
-            };
-            if !reads_kind(*rule, object.kind()) {
-                continue;
-            }
-            check.check(&cx, &mut emits);
-            if emits.is_empty() {
-                continue;
-            }
+        self.run_object_rules(&cx, |rule, emits| {
             let meta = rule.meta();
             if self.suppressed(meta.id, object) {
-                emits.clear();
-                continue;
+                return;
             }
             let overridden = self.severity.get(meta.id).copied();
             for emit in emits.drain(..) {
                 let severity = overridden.or(emit.severity).unwrap_or(meta.severity);
                 findings.push((meta, severity, emit));
             }
-        }
+        });
         findings
     }
 
