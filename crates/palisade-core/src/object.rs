@@ -253,7 +253,10 @@ fn prune(value: &Value, spans: &SpanNode, fields: &Fields) -> (Value, SpanNode) 
         Value::Object(map) => {
             // Sized to what is kept: kept objects are many, and a map or list grown by
             // insertion holds room for more.
-            let members = map.keys().filter(|key| fields.member(key).is_some()).count();
+            let members = map
+                .keys()
+                .filter(|key| fields.member(key).is_some())
+                .count();
             let mut kept = serde_json::Map::with_capacity(members);
             node.children.reserve_exact(members);
             for (index, (key, child)) in map.iter().enumerate() {
