@@ -251,7 +251,14 @@ fn prune(value: &Value, spans: &SpanNode, fields: &Fields) -> (Value, SpanNode) 
     let empty = SpanNode::default();
     let pruned = match value {
         Value::Object(map) => {
-            let mut kept = serde_json::Map::new();
+            // Sized to what is kept: kept objects are many, and a map or list grown by
+            // insertion holds room for more.
+            let members = map
+                .keys()
+                .filter(|key| fields.member(key).is_some())
+                .count();
+            let mut kept = serde_json::Map::with_capacity(members);
+            node.children.reserve_exact(members);
             for (index, (key, child)) in map.iter().enumerate() {
                 let Some(sub) = fields.member(key) else {
                     continue;
@@ -265,6 +272,7 @@ fn prune(value: &Value, spans: &SpanNode, fields: &Fields) -> (Value, SpanNode) 
         Value::Array(items) => match fields.each.as_deref() {
             Some(each) => {
                 let mut kept = Vec::with_capacity(items.len());
+                node.children.reserve_exact(items.len());
                 for (index, child) in items.iter().enumerate() {
                     let (child, span) =
                         prune(child, spans.children.get(index).unwrap_or(&empty), each);

@@ -15,12 +15,12 @@ mod index;
 mod model;
 mod sets;
 
-pub use checks::{checks, Check, CheckKind};
+pub use checks::{checks, Check, CheckKind, POLICY_POINTERS};
 pub use connlist::{connlist, render, ConnList, Connection, Direction, Format, ListOptions};
 pub use engine::{Step, Verdict};
 pub use eval::{eval, explain, EvalError, EvalResult};
 pub use model::{
-    load_dir, Input, OperatedPods, PodMaker, PolicyTypes, POD_MAKERS, POD_MAKER_KINDS,
-    POD_METADATA_READS, POD_SPEC_READS, WORKLOAD_READS,
+    load_dir, Input, NetworkPolicy, OperatedPods, PodMaker, PolicyTypes, POD_MAKERS,
+    POD_MAKER_KINDS, POD_METADATA_READS, POD_SPEC_READS, WORKLOAD_READS,
 };
 pub use sets::{ConnSet, Protocol};

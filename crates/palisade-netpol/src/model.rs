@@ -174,6 +174,18 @@ pub struct NetworkPolicy {
 }
 
 impl NetworkPolicy {
+    /// The policy `obj` defines, when it is a NetworkPolicy of `networking.k8s.io`, as
+    /// [`Input::from_objects_with`] builds it (`unset` names the namespace of an object
+    /// without one); `object` is the index it will have among the objects of the input.
+    pub fn of(
+        object: usize,
+        obj: &Object,
+        unset: &dyn Fn(&Object) -> String,
+    ) -> Option<NetworkPolicy> {
+        (obj.kind() == "NetworkPolicy" && obj.group() == "networking.k8s.io")
+            .then(|| parse_netpol(object, obj, namespace_of(obj, unset)))
+    }
+
     pub fn full_name(&self) -> String {
         format!("NetworkPolicy '{}/{}'", self.namespace, self.name)
     }
@@ -543,6 +555,18 @@ impl Input {
     /// Like [`Input::from_objects`], with `unset` naming the namespace of objects that have
     /// no `metadata.namespace` (instead of `default`).
     pub fn from_objects_with(objects: &[Object], unset: &dyn Fn(&Object) -> String) -> Input {
+        Input::from_objects_with_policies(objects, unset, &|_| None)
+    }
+
+    /// Like [`Input::from_objects_with`], where `policy(index)` gives the NetworkPolicy of
+    /// the object at `index` when it was built beforehand ([`NetworkPolicy::of`], as the object
+    /// arrived): that object then needs no more than the fields of [`POLICY_POINTERS`] and
+    /// what identifies it.
+    pub fn from_objects_with_policies(
+        objects: &[Object],
+        unset: &dyn Fn(&Object) -> String,
+        policy: &dyn Fn(usize) -> Option<NetworkPolicy>,
+    ) -> Input {
         let mut input = Input::default();
         let mut seen = HashSet::new();
         for (index, obj) in objects.iter().enumerate() {
@@ -566,7 +590,13 @@ impl Input {
             } else if POD_RUNNING_KINDS.contains(&kind) {
                 input.add_workload(index, obj, namespace(), &mut seen);
             } else if kind == "NetworkPolicy" && obj.group() == "networking.k8s.io" {
-                input.policies.push(parse_netpol(index, obj, namespace()));
+                let built = policy(index).map(|policy| NetworkPolicy {
+                    object: index,
+                    ..policy
+                });
+                input
+                    .policies
+                    .push(built.unwrap_or_else(|| parse_netpol(index, obj, namespace())));
             } else if kind == "AdminNetworkPolicy" || kind == "BaselineAdminNetworkPolicy" {
                 let baseline = kind == "BaselineAdminNetworkPolicy";
                 let policy = parse_admin(index, obj, baseline);

@@ -71,6 +71,9 @@ pub struct Engine {
     /// Whether a selected inventory rule compares the content of whole objects
     /// ([`Inventory::same_content`]): kept objects then carry their digest.
     compares_content: bool,
+    /// Whether a selected inventory rule reads the NetworkPolicy analysis: NetworkPolicies are
+    /// then built as their objects are kept.
+    builds_network_policies: bool,
     /// The per-object rules that find credentials, each with whether it is selected.
     credential_rules: Vec<(&'static dyn Rule, bool)>,
     /// Warnings about the configuration (expired suppressions).
@@ -151,6 +154,7 @@ impl Engine {
         Ok(Engine {
             kept_fields: kept_fields(&rules),
             compares_content: rules.iter().any(|r| compares_content(*r)),
+            builds_network_policies: rules.iter().any(|r| reads_network_analysis(*r)),
             rules,
             credential_rules,
             settings: config.rules.clone(),
@@ -276,6 +280,17 @@ impl Engine {
         } else {
             0
         });
+        if self.builds_network_policies {
+            let index = kept.objects.len();
+            let policy = palisade_netpol::NetworkPolicy::of(
+                index,
+                &object,
+                &crate::rules::network::unset_namespace,
+            );
+            if let Some(policy) = policy {
+                kept.network_policies.push((index, policy));
+            }
+        }
         let fields = (!kept.whole)
             .then(|| self.kept_fields.get(object.kind()))
             .flatten();
@@ -287,7 +302,7 @@ impl Engine {
 
     /// [`Engine::check_inventory`] over the objects kept by [`Engine::keep`].
     pub fn check_kept(&self, kept: &Kept) -> Vec<Finding> {
-        self.run_inventory(&kept.objects, Some(&kept.digests))
+        self.run_inventory(&kept.objects, Some(kept))
     }
 
     /// Whether any selected rule reads the whole input.
@@ -301,14 +316,17 @@ impl Engine {
         self.run_inventory(objects, None)
     }
 
-    fn run_inventory(&self, objects: &[Object], digests: Option<&[u64]>) -> Vec<Finding> {
+    /// `kept`: what [`Engine::keep`] kept with `objects` (their digests and models).
+    fn run_inventory(&self, objects: &[Object], kept: Option<&Kept>) -> Vec<Finding> {
         let reports = |id: &str, index: usize| {
             self.rules.iter().any(|r| r.meta().id == id)
                 && objects.get(index).is_some_and(|o| !self.suppressed(id, o))
         };
         let mut inventory = Inventory::new(objects, &self.settings).with_reports(&reports);
-        if let Some(digests) = digests {
-            inventory = inventory.with_digests(digests);
+        if let Some(kept) = kept {
+            inventory = inventory
+                .with_digests(&kept.digests)
+                .with_network_policies(&kept.network_policies);
         }
         let per_rule: Vec<Vec<Finding>> = self
             .rules
@@ -326,7 +344,13 @@ impl Engine {
                     .collect()
             })
             .collect();
-        per_rule.into_iter().flatten().collect()
+        // Moved once into a vector of their total size: a collected `flatten` grows by
+        // doubling, next to the per-rule vectors.
+        let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+        for mut found in per_rule {
+            findings.append(&mut found);
+        }
+        findings
     }
 
     /// Runs the node rules on the audit of one node's files (`palisade node`). Each finding is
@@ -559,12 +583,17 @@ impl Engine {
 /// and the fields of [`palisade_pss::POD_SPEC_READS`], [`palisade_netpol::POD_SPEC_READS`] and
 /// the service-account rules), with their positions; objects of the kinds that only YAML002
 /// reads among the selected rules (Services and Ingresses, with the default selection) are
-/// reduced to what identifies and suppresses them; the others are small and kept whole. The
-/// digest of each whole object stands in for its content where rules compare objects.
+/// reduced to what identifies and suppresses them. NetworkPolicies are built as their objects
+/// are kept, and the objects reduced to what identifies and suppresses them and the fields the
+/// NetworkPolicy checks point at ([`palisade_netpol::POLICY_POINTERS`]); the others are small
+/// and kept whole. The digest of each whole object stands in for its content where rules
+/// compare objects.
 #[derive(Debug, Default)]
 pub struct Kept {
     objects: Vec<Object>,
     digests: Vec<u64>,
+    /// The NetworkPolicy of each kept object that defines one, by index in `objects`.
+    network_policies: Vec<(usize, palisade_netpol::NetworkPolicy)>,
     /// Keep every object whole (for readers of any field of the objects findings point at).
     whole: bool,
 }
@@ -596,6 +625,13 @@ impl Kept {
 
     /// Adds the objects of `other` after these.
     pub fn append(&mut self, other: &mut Kept) {
+        let offset = self.objects.len();
+        self.network_policies.extend(
+            other
+                .network_policies
+                .drain(..)
+                .map(|(index, policy)| (index + offset, policy)),
+        );
         self.objects.append(&mut other.objects);
         self.digests.append(&mut other.digests);
     }
@@ -603,6 +639,7 @@ impl Kept {
     pub fn clear(&mut self) {
         self.objects.clear();
         self.digests.clear();
+        self.network_policies.clear();
     }
 }
 
@@ -626,9 +663,17 @@ fn compares_content(rule: &dyn Rule) -> bool {
             .id
 }
 
+/// Whether a rule reads the NetworkPolicy engine's checks ([`crate::rules::network`]), whose
+/// policies are built as their objects are kept.
+fn reads_network_analysis(rule: &dyn Rule) -> bool {
+    matches!(rule.checker(), Checker::Inventory(_)) && rule.meta().category == "network"
+}
+
 /// The fields the selected inventory rules read of each kind they do not read whole: the
-/// kinds with a pod spec ([`workload_fields`]), and the kinds that only YAML002 reads, which
-/// needs of them [`IDENTITY`] alone (and the digest of the whole object).
+/// kinds with a pod spec ([`workload_fields`]), the kinds that only YAML002 reads, which
+/// needs of them [`IDENTITY`] alone (and the digest of the whole object), and
+/// NetworkPolicies when only YAML002 and the network rules read them (whose policies are built
+/// as the objects are kept), which need [`IDENTITY`] and [`palisade_netpol::POLICY_POINTERS`].
 fn kept_fields(rules: &[&'static dyn Rule]) -> HashMap<&'static str, Fields> {
     let inventory: Vec<&dyn Rule> = rules
         .iter()
@@ -648,6 +693,14 @@ fn kept_fields(rules: &[&'static dyn Rule]) -> HashMap<&'static str, Fields> {
             .all(|r| compares_content(*r))
         {
             kept.insert(kind, Fields::of(IDENTITY.iter().copied()));
+        } else if kind == "NetworkPolicy"
+            && inventory
+                .iter()
+                .filter(|r| reads_kind(**r, kind))
+                .all(|r| compares_content(*r) || reads_network_analysis(*r))
+        {
+            let pointers = IDENTITY.iter().chain(palisade_netpol::POLICY_POINTERS);
+            kept.insert(kind, Fields::of(pointers.copied()));
         }
     }
     kept

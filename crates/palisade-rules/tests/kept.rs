@@ -209,3 +209,48 @@ fn yaml002_alone_finds_in_kept_objects_what_it_finds_in_whole_ones() {
     assert!(whole.len() > 10, "{} YAML002 findings", whole.len());
     assert_eq!(whole, kept);
 }
+
+#[test]
+fn network_policies_are_built_as_kept_and_their_objects_hold_what_the_checks_point_at() {
+    let engine = engine();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let files: Vec<PathBuf> = palisade_testdata::files_with(&fixtures, &["yaml", "yml"])
+        .into_iter()
+        .filter(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("NET"))
+        })
+        .collect();
+    assert!(files.len() >= 7, "{} network fixtures", files.len());
+    let objects = load_all(&files);
+    let whole: Vec<String> = engine
+        .check_inventory(&objects)
+        .iter()
+        .map(|f| format!("{f:?}"))
+        .collect();
+    assert!(whole.len() > 20, "{} network findings", whole.len());
+    // Kept in parts, as chunks of a stream are, and appended in order: the policies built
+    // from each part keep pointing at their objects.
+    let mut kept = Kept::default();
+    for part in objects.chunks(objects.len() / 3 + 1) {
+        let mut one = Kept::default();
+        for object in part {
+            engine.keep(object.clone(), &mut one);
+        }
+        kept.append(&mut one);
+    }
+    let found: Vec<String> = engine
+        .check_kept(&kept)
+        .iter()
+        .map(|f| format!("{f:?}"))
+        .collect();
+    assert_eq!(whole, found);
+    // A policy's peers are in its built policy, not in its kept object.
+    let policy = kept
+        .objects()
+        .iter()
+        .find(|o| o.kind() == "NetworkPolicy" && o.value.pointer("/spec/ingress/0").is_some())
+        .expect("a policy with ingress rules");
+    assert!(policy.value.pointer("/spec/ingress/0/from").is_none());
+    assert!(policy.value.pointer("/spec/policyTypes").is_none());
+}

@@ -343,6 +343,7 @@ fn scan_with(
                 values.insert(value_key(f), baseline::value_digest(value));
             }
         }
+        findings.reserve_exact(found.len());
         findings.extend(found);
     }
     // A Pod Security check and a hardening rule that find the same field are one problem.

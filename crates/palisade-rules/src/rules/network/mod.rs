@@ -75,7 +75,7 @@ struct Analysis {
 /// Objects without `metadata.namespace` get their namespace when they are applied (kustomize,
 /// `kubectl -n`, Helm). Those of one directory usually land together, so each directory is
 /// analysed as a namespace of its own.
-fn unset_namespace(object: &Object) -> String {
+pub(crate) fn unset_namespace(object: &Object) -> String {
     let dir = Path::new(&object.source.path)
         .parent()
         .map(|d| d.display().to_string())
@@ -84,8 +84,12 @@ fn unset_namespace(object: &Object) -> String {
     format!("(none, in {dir}/)")
 }
 
-fn analysis(objects: &[Object]) -> Analysis {
-    let input = Input::from_objects_with(objects, &unset_namespace);
+/// The checks over `inventory`'s objects, with the NetworkPolicies built as they were kept
+/// ([`Inventory::network_policy`]).
+fn analysis(inventory: &Inventory<'_>) -> Analysis {
+    let input = Input::from_objects_with_policies(inventory.objects, &unset_namespace, &|index| {
+        inventory.network_policy(index).cloned()
+    });
     Analysis {
         checks: checks(&input),
     }
@@ -102,7 +106,7 @@ pub(crate) fn report(inventory: &Inventory<'_>, kind: CheckKind, out: &mut Vec<(
         kind,
         CheckKind::NoDefaultDenyIngress | CheckKind::NoDefaultDenyEgress
     );
-    let analysis = inventory.shared(analysis);
+    let analysis = inventory.shared(|_| analysis(inventory));
     for check in analysis.checks.iter().filter(|c| c.kind == kind) {
         let Some(object) = inventory.objects.get(check.object) else {
             continue;
