@@ -24,7 +24,11 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::scan::{Member, Slot, KIDS, OWNED_KEY, PLAIN};
+use crate::scan::{Slot, KIDS, OWNED_KEY, PLAIN};
+
+/// A member of an event: where its key and value are in the text (its decoded value is in
+/// `Event::values`).
+type Member = Slot;
 use crate::time::parse_rfc3339;
 
 /// The largest event (or line) accepted: 3 MB, the API server's own request limit.
@@ -46,6 +50,9 @@ pub struct Event {
     members: Vec<Member>,
     /// The keys that are not spans of the text ([`OWNED_KEY`]).
     keys: Vec<Box<str>>,
+    /// The members' values decoded, by the member's place in `members` (made on the first
+    /// decoding: most events decode nothing).
+    values: OnceLock<Box<[OnceLock<Box<Value>>]>>,
     top: u32,
     ntop: u32,
     /// Where the members that rules read most are in the top-level members (by [`known`]'s
@@ -85,20 +92,19 @@ enum Top {
 impl Event {
     /// Checks that `value` is an audit event (`kind: Event` with a `stageTimestamp`).
     pub fn from_value(value: Value, file: Arc<str>, line: u64) -> Result<Event, InputError> {
-        let (members, keys) = decoded_members(value);
-        Event::checked(Text::default(), members, keys, None, file, line)
+        Event::checked(Event::decoded_event(value, file, line))
     }
 
-    /// `top`: where the top-level members are in `members` (all of them when `None`).
-    fn checked(
-        text: Text,
-        members: Vec<Member>,
-        keys: Vec<Box<str>>,
-        top: Option<(u32, u32)>,
-        file: Arc<str>,
-        line: u64,
-    ) -> Result<Event, InputError> {
-        let mut event = Event::new(text, members, keys, top, file, line);
+    /// An event of a decoded value: every member's value already decoded.
+    fn decoded_event(value: Value, file: Arc<str>, line: u64) -> Event {
+        let (members, keys, values) = decoded_members(value);
+        let event = Event::new(Text::default(), members, keys, None, file, line);
+        let _ = event.values.set(values);
+        event
+    }
+
+    fn checked(mut event: Event) -> Result<Event, InputError> {
+        let line = event.line;
         let error = |event: &Event, message: String| InputError {
             file: event.file.clone(),
             line,
@@ -120,6 +126,7 @@ impl Event {
         Ok(event)
     }
 
+    /// `top`: where the top-level members are in `members` (all of them when `None`).
     fn new(
         text: Text,
         members: Vec<Member>,
@@ -133,6 +140,7 @@ impl Event {
             text,
             members,
             keys,
+            values: OnceLock::new(),
             top,
             ntop,
             index: None,
@@ -148,8 +156,7 @@ impl Event {
     /// An event for unit tests: no checks, time 0.
     #[cfg(test)]
     pub(crate) fn for_test(value: Value) -> Event {
-        let (members, keys) = decoded_members(value);
-        let mut event = Event::new(Text::default(), members, keys, None, Arc::from("test"), 1);
+        let mut event = Event::decoded_event(value, Arc::from("test"), 1);
         event.code = event.u64_path(&["responseStatus", "code"]);
         event
     }
@@ -185,40 +192,58 @@ impl Event {
     }
 
     fn key_len(&self, m: &Member) -> usize {
-        if m.slot.flags & OWNED_KEY != 0 {
-            self.keys
-                .get(m.slot.key_start as usize)
-                .map_or(0, |k| k.len())
+        if m.flags & OWNED_KEY != 0 {
+            self.keys.get(m.key_start as usize).map_or(0, |k| k.len())
         } else {
-            (m.slot.key_end - m.slot.key_start) as usize
+            (m.key_end - m.key_start) as usize
         }
     }
 
     fn key_of<'s>(&'s self, m: &'s Member) -> &'s str {
-        if m.slot.flags & OWNED_KEY != 0 {
-            self.keys.get(m.slot.key_start as usize).map_or("", |k| k)
+        if m.flags & OWNED_KEY != 0 {
+            self.keys.get(m.key_start as usize).map_or("", |k| k)
         } else {
-            &self.text[m.slot.key_start as usize..m.slot.key_end as usize]
+            &self.text[m.key_start as usize..m.key_end as usize]
         }
     }
 
     fn raw<'s>(&'s self, m: &'s Member) -> &'s str {
-        &self.text[m.slot.start as usize..m.slot.end as usize]
+        &self.text[m.start as usize..m.end as usize]
+    }
+
+    /// The place of `m` in `members` (`m` is one of them).
+    fn place(&self, m: &Member) -> usize {
+        let at = std::ptr::from_ref(m) as usize - self.members.as_ptr() as usize;
+        at / std::mem::size_of::<Member>()
+    }
+
+    /// The member's value, when something decoded it already.
+    fn value_of(&self, m: &Member) -> Option<&Value> {
+        let values = self.values.get()?;
+        values.get(self.place(m))?.get().map(|v| &**v)
     }
 
     fn decoded<'s>(&'s self, m: &'s Member) -> &'s Value {
-        m.value
-            .get_or_init(|| Box::new(serde_json::from_str(self.raw(m)).unwrap_or(Value::Null)))
+        let values = self.values.get_or_init(|| {
+            std::iter::repeat_with(OnceLock::new)
+                .take(self.members.len())
+                .collect()
+        });
+        match values.get(self.place(m)) {
+            Some(slot) => slot
+                .get_or_init(|| Box::new(serde_json::from_str(self.raw(m)).unwrap_or(Value::Null))),
+            None => &Value::Null,
+        }
     }
 
     /// The members of an object member, recorded when the line was scanned; `None` when it is
     /// not an object or they were not recorded (then the value is decoded instead).
     fn subs<'s>(&'s self, m: &'s Member) -> Option<&'s [Member]> {
-        if m.slot.flags & KIDS == 0 {
+        if m.flags & KIDS == 0 {
             return None;
         }
-        let first = m.slot.kids as usize;
-        self.members.get(first..first + m.slot.nkids as usize)
+        let first = m.kids as usize;
+        self.members.get(first..first + m.nkids as usize)
     }
 
     /// Follows member names through objects without decoding them; decodes where the path meets
@@ -243,11 +268,10 @@ impl Event {
 
     /// A member's string without decoding it, when it is a string without escapes.
     fn plain<'s>(&'s self, m: &'s Member) -> Option<&'s str> {
-        if m.slot.flags & PLAIN == 0 {
+        if m.flags & PLAIN == 0 {
             return None;
         }
-        self.text
-            .get(m.slot.start as usize + 1..m.slot.end as usize - 1)
+        self.text.get(m.start as usize + 1..m.end as usize - 1)
     }
 
     /// Whether the event has a top-level member `key` (whatever its value, `null` included).
@@ -265,7 +289,7 @@ impl Event {
     /// changes the value: [`Event::get`] and a clone would decode it and then copy it.
     pub fn get_owned(&self, key: &str) -> Option<Value> {
         let m = self.member(key)?;
-        Some(match m.value.get() {
+        Some(match self.value_of(m) {
             Some(v) => Value::clone(v),
             None => serde_json::from_str(self.raw(m)).unwrap_or(Value::Null),
         })
@@ -304,7 +328,7 @@ impl Event {
     /// when it is written as plain digits.
     pub fn u64_path(&self, keys: &[&str]) -> Option<u64> {
         match self.node(keys)? {
-            Node::Member(m) if m.value.get().is_none() => {
+            Node::Member(m) if self.value_of(m).is_none() => {
                 let raw = self.raw(m);
                 if !raw.is_empty() && raw.len() < 20 && raw.bytes().all(|b| b.is_ascii_digit()) {
                     raw.parse().ok()
@@ -378,17 +402,17 @@ impl Event {
         // Whether the last `kind` member is the string `EventList`, as written.
         let is_list = |members: &[Member], keys: &[Box<str>]| {
             let key = |m: &Member| {
-                if m.slot.flags & OWNED_KEY != 0 {
-                    keys.get(m.slot.key_start as usize).map_or("", |k| k)
+                if m.flags & OWNED_KEY != 0 {
+                    keys.get(m.key_start as usize).map_or("", |k| k)
                 } else {
-                    &text[m.slot.key_start as usize..m.slot.key_end as usize]
+                    &text[m.key_start as usize..m.key_end as usize]
                 }
             };
             members
                 .iter()
                 .rev()
                 .find(|m| key(m) == "kind")
-                .map(|m| &text[m.slot.start as usize..m.slot.end as usize])
+                .map(|m| &text[m.start as usize..m.end as usize])
                 == Some("\"EventList\"")
         };
         // The one pass over the line; what it does not take goes to serde_json as before.
@@ -399,14 +423,14 @@ impl Event {
             if is_list(tops, &scanned.keys) {
                 return Ok(Scanned::Other);
             }
-            return Ok(Scanned::Event(Event::checked(
+            return Ok(Scanned::Event(Event::checked(Event::new(
                 text.clone(),
                 members,
                 scanned.keys,
                 Some((top, ntop)),
                 file.clone(),
                 line,
-            )));
+            ))));
         }
         let mut de = serde_json::Deserializer::from_str(&text[start..end]);
         let base = text.as_ptr() as usize;
@@ -417,14 +441,14 @@ impl Event {
                 if is_list(&members, &keys) {
                     Scanned::Other
                 } else {
-                    Scanned::Event(Event::checked(
+                    Scanned::Event(Event::checked(Event::new(
                         text.clone(),
                         members,
                         keys,
                         None,
                         file.clone(),
                         line,
-                    ))
+                    )))
                 }
             }
             Top::Other => Scanned::Other,
@@ -475,29 +499,27 @@ fn index(event: &Event) -> Option<[u16; KNOWN]> {
     Some(index)
 }
 
-/// The members of an object already decoded, and their keys.
-fn decoded_members(value: Value) -> (Vec<Member>, Vec<Box<str>>) {
-    match value {
-        Value::Object(map) => {
-            let mut keys = Vec::with_capacity(map.len());
-            let members = map
-                .into_iter()
-                .map(|(k, v)| {
-                    keys.push(k.into_boxed_str());
-                    Member {
-                        slot: Slot {
-                            key_start: keys.len() as u32 - 1,
-                            flags: OWNED_KEY,
-                            ..Slot::default()
-                        },
-                        value: OnceLock::from(Box::new(v)),
-                    }
-                })
-                .collect();
-            (members, keys)
-        }
-        _ => (Vec::new(), Vec::new()),
+/// The members of an object already decoded, their keys, and their values.
+type Decoded = (Vec<Member>, Vec<Box<str>>, Box<[OnceLock<Box<Value>>]>);
+
+/// The members of an object already decoded, their keys, and their values.
+fn decoded_members(value: Value) -> Decoded {
+    let Value::Object(map) = value else {
+        return (Vec::new(), Vec::new(), Box::default());
+    };
+    let mut keys = Vec::with_capacity(map.len());
+    let mut values = Vec::with_capacity(map.len());
+    let mut members = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        members.push(Member {
+            key_start: keys.len() as u32,
+            flags: OWNED_KEY,
+            ..Slot::default()
+        });
+        keys.push(k.into_boxed_str());
+        values.push(OnceLock::from(Box::new(v)));
     }
+    (members, keys, values.into_boxed_slice())
 }
 
 enum Scanned {
@@ -561,7 +583,7 @@ impl<'de> Visitor<'de> for TopSeed {
                     keys.push(k.into_boxed_str());
                 }
             }
-            members.push(Member::new(slot));
+            members.push(slot);
         }
         Ok(Top::Object(members, keys))
     }
@@ -1298,7 +1320,9 @@ mod tests {
         let event = &events[0];
         let owned = event.get_owned("requestObject").unwrap();
         assert_eq!(owned["metadata"]["name"], "ab");
-        assert!(event.member("requestObject").unwrap().value.get().is_none());
+        assert!(event
+            .value_of(event.member("requestObject").unwrap())
+            .is_none());
         assert_eq!(Some(&owned), event.get("requestObject"));
         // Once decoded into the event, the owned value is a copy of it.
         assert_eq!(
@@ -1537,9 +1561,9 @@ mod scan_tests {
 
     /// A member with its owned key's text in the key's place (for comparing).
     fn owned_key(mut m: Member, keys: &[Box<str>]) -> Member {
-        if m.slot.flags & OWNED_KEY != 0 {
-            let k = &keys[m.slot.key_start as usize];
-            m.slot.key_start = u32::MAX - k.len() as u32;
+        if m.flags & OWNED_KEY != 0 {
+            let k = &keys[m.key_start as usize];
+            m.key_start = u32::MAX - k.len() as u32;
         }
         m
     }
@@ -1569,21 +1593,16 @@ mod scan_tests {
         };
         assert_eq!(slots.len(), want.len(), "{}", &text[start..end]);
         for (got, want) in slots.iter().zip(&want) {
-            let got = &got.slot;
             let (wk, gk) = (
-                key_text(text, &want_keys, &want.slot),
+                key_text(text, &want_keys, want),
                 key_text(text, &scanned.keys, got),
             );
             assert_eq!(gk, wk);
             if !top {
                 assert_eq!(got.flags & OWNED_KEY, 0);
             }
-            assert_eq!(
-                (got.start, got.end),
-                (want.slot.start, want.slot.end),
-                "{wk}"
-            );
-            assert_eq!(got.flags & PLAIN, want.slot.flags & PLAIN, "{wk}");
+            assert_eq!((got.start, got.end), (want.start, want.end), "{wk}");
+            assert_eq!(got.flags & PLAIN, want.flags & PLAIN, "{wk}");
             let value = &text[got.start as usize..got.end as usize];
             // The old lazy scan of an object member (`subs`): an object whose own keys are all
             // without escapes.
@@ -1656,7 +1675,7 @@ mod scan_tests {
                     // whose escapes do not decode.
                     if let Ok(Some(members)) = &want {
                         assert!(
-                            members.iter().any(|m| m.slot.flags & OWNED_KEY != 0),
+                            members.iter().any(|m| m.flags & OWNED_KEY != 0),
                             "rejected what serde_json takes: {doc:?}"
                         );
                     }
@@ -1681,9 +1700,9 @@ mod scan_tests {
         };
         // The user was recorded in the scan: its members are read from the line.
         assert!(event.subs(event.member("user").unwrap()).is_some());
-        assert!(event.member("user").unwrap().value.get().is_none());
+        assert!(event.value_of(event.member("user").unwrap()).is_none());
         assert_eq!(event.str_path(&["user", "groups", "0"]), Some("a"));
-        assert!(event.member("user").unwrap().value.get().is_none());
+        assert!(event.value_of(event.member("user").unwrap()).is_none());
         let value: Value = serde_json::from_str(line).unwrap();
         let decoded = Event::from_value(value.clone(), Arc::from("log"), 1).unwrap();
         assert_eq!(event.to_value(), decoded.to_value());
@@ -1714,7 +1733,7 @@ mod scan_tests {
         }
         assert_eq!(event.code(), Some(201));
         assert_eq!(event.str("verb"), Some("update"));
-        assert!(std::mem::size_of::<Member>() <= 40);
+        assert!(std::mem::size_of::<Member>() <= 24);
     }
 
     /// Objects of more members than the scan records: the event is read all the same.

@@ -9,9 +9,6 @@
 //! as before: the scanner only ever accepts what `serde_json` accepts.
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
-
-use serde_json::Value;
 
 /// Flags of a [`Slot`].
 /// An object whose members were recorded: `kids..kids + nkids` of the event's members.
@@ -35,27 +32,11 @@ pub(crate) struct Slot {
     pub flags: u8,
 }
 
-/// A member of an event: where it is in the text, and its value once decoded.
-#[derive(Debug, Clone)]
-pub(crate) struct Member {
-    pub slot: Slot,
-    pub value: OnceLock<Box<Value>>,
-}
-
-impl Member {
-    pub fn new(slot: Slot) -> Member {
-        Member {
-            slot,
-            value: OnceLock::new(),
-        }
-    }
-}
-
 /// What [`scan`] recorded: every recorded object's members, each object's contiguous (children
 /// before their parents); the top-level object's are `slots[top..top + ntop]`.
 #[derive(Debug, Default)]
 pub(crate) struct Scanned {
-    pub slots: Vec<Member>,
+    pub slots: Vec<Slot>,
     /// The decoded top-level keys that had escapes.
     pub keys: Vec<Box<str>>,
     pub top: u32,
@@ -114,7 +95,7 @@ pub(crate) fn scan(line: &str, base: usize) -> Option<Scanned> {
         let (keys, top, ntop) = scan_with(line.as_bytes(), base, frames, stack, done)?;
         // One allocation of the exact size per event.
         Some(Scanned {
-            slots: done.iter().copied().map(Member::new).collect(),
+            slots: done.to_vec(),
             keys,
             top,
             ntop,
