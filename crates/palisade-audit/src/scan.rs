@@ -67,6 +67,9 @@ struct Scratch {
     done: Vec<Slot>,
 }
 
+/// The capacity (in members or open objects) of the per-thread stacks kept between lines.
+const KEEP: usize = 4096;
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
@@ -92,14 +95,26 @@ pub(crate) fn scan(line: &str, base: usize) -> Option<Scanned> {
         frames.clear();
         stack.clear();
         done.clear();
-        let (keys, top, ntop) = scan_with(line.as_bytes(), base, frames, stack, done)?;
-        // One allocation of the exact size per event.
-        Some(Scanned {
-            slots: done.to_vec(),
-            keys,
-            top,
-            ntop,
-        })
+        let scanned =
+            scan_with(line.as_bytes(), base, frames, stack, done).map(|(keys, top, ntop)| {
+                // One allocation of the exact size per event.
+                Scanned {
+                    slots: done.to_vec(),
+                    keys,
+                    top,
+                    ntop,
+                }
+            });
+        // A huge line's members are not kept per thread once it is read.
+        for v in [&mut *stack, &mut *done] {
+            if v.capacity() > KEEP {
+                *v = Vec::new();
+            }
+        }
+        if frames.capacity() > KEEP {
+            *frames = Vec::new();
+        }
+        scanned
     })
 }
 
