@@ -10,6 +10,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use smallvec::SmallVec;
+
 use crate::event::Event;
 use crate::fields::{self, Field, Values};
 
@@ -581,25 +583,32 @@ fn path_prefix(prefix: &str, path: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// Per-event state: the extraction cache, one slot per distinct field of the ruleset.
+/// Per-event state: the extraction cache, the values of each field read so far by its slot.
+/// An event reads a few of the ruleset's fields: a short list searched in order costs less than
+/// a table of every field made and dropped for each event.
 pub struct Ctx<'e> {
     pub event: &'e Event,
-    cache: Vec<Option<Option<Values<'e>>>>,
+    cache: SmallVec<[(usize, Option<Values<'e>>); 16]>,
 }
 
 impl<'e> Ctx<'e> {
-    pub fn new(event: &'e Event, slots: usize) -> Ctx<'e> {
-        let mut cache = Vec::with_capacity(slots);
-        cache.resize_with(slots, || None);
-        Ctx { event, cache }
+    pub fn new(event: &'e Event, _slots: usize) -> Ctx<'e> {
+        Ctx {
+            event,
+            cache: SmallVec::new(),
+        }
     }
 
     /// The values of the field in `slot`, extracted once per event.
     pub fn values(&mut self, field: &Field, slot: usize) -> Option<&Values<'e>> {
-        let event = self.event;
-        self.cache[slot]
-            .get_or_insert_with(|| fields::extract(field, event))
-            .as_ref()
+        let at = match self.cache.iter().position(|(s, _)| *s == slot) {
+            Some(at) => at,
+            None => {
+                self.cache.push((slot, fields::extract(field, self.event)));
+                self.cache.len() - 1
+            }
+        };
+        self.cache[at].1.as_ref()
     }
 }
 

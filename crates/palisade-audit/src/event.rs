@@ -24,6 +24,11 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::scan::{Slot, KIDS, OWNED_KEY, PLAIN};
+
+/// A member of an event: where its key and value are in the text (its decoded value is in
+/// `Event::values`).
+type Member = Slot;
 use crate::time::parse_rfc3339;
 
 /// The largest event (or line) accepted: 3 MB, the API server's own request limit.
@@ -34,15 +39,24 @@ pub const MAX_EVENT_BYTES: usize = 3 * 1024 * 1024;
 /// next batch once every event of the batch is dropped.
 type Text = Arc<String>;
 
-/// One audit event with its origin: its top-level members, each decoded on first use.
+/// One audit event with its origin: its members, each decoded on first use.
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The JSON text the members' spans point into: the batch of lines the event was read with
     /// (empty for an event built from a `Value`).
     text: Text,
+    /// The members of the top-level object (`members[top..top + ntop]`) and of the objects
+    /// nested in it through objects, each object's members contiguous.
     members: Vec<Member>,
-    /// Where the members that rules read most are in `members` (by [`known`]'s number;
-    /// `ABSENT` when the event has none), so that reading them is not a search.
+    /// The keys that are not spans of the text ([`OWNED_KEY`]).
+    keys: Vec<Box<str>>,
+    /// The members' values decoded, by the member's place in `members` (made on the first
+    /// decoding: most events decode nothing).
+    values: OnceLock<Box<[OnceLock<Box<Value>>]>>,
+    top: u32,
+    ntop: u32,
+    /// Where the members that rules read most are in the top-level members (by [`known`]'s
+    /// number; `ABSENT` when the event has none), so that reading them is not a search.
     index: Option<[u16; KNOWN]>,
     /// `stageTimestamp`, in nanoseconds since the epoch.
     pub time_ns: i64,
@@ -50,18 +64,6 @@ pub struct Event {
     code: Option<u64>,
     pub file: Arc<str>,
     pub line: u64,
-}
-
-#[derive(Debug, Clone)]
-struct Member {
-    key: Key,
-    /// The member's JSON text in `Event::text`.
-    start: u32,
-    end: u32,
-    value: OnceLock<Box<Value>>,
-    /// An object's own members, scanned on first use (`None`: not an object, or a key with
-    /// escapes; then the value is decoded instead).
-    subs: OnceLock<Option<Box<[Member]>>>,
 }
 
 /// Where a path of member names leads: a member (not decoded yet), or into a decoded value.
@@ -79,17 +81,10 @@ fn get_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Key {
-    /// The key's text in `Event::text` (a key without escapes).
-    Span(u32, u32),
-    Owned(Box<str>),
-}
-
 /// What the first scan of a line found.
 enum Top {
     /// A JSON object: its members, as spans of the text.
-    Object(Vec<Member>),
+    Object(Vec<Member>, Vec<Box<str>>),
     /// Anything else (an array, a scalar): decoded as a `Value` instead.
     Other,
 }
@@ -97,25 +92,19 @@ enum Top {
 impl Event {
     /// Checks that `value` is an audit event (`kind: Event` with a `stageTimestamp`).
     pub fn from_value(value: Value, file: Arc<str>, line: u64) -> Result<Event, InputError> {
-        Event::checked(Text::default(), decoded_members(value), file, line)
+        Event::checked(Event::decoded_event(value, file, line))
     }
 
-    fn checked(
-        text: Text,
-        members: Vec<Member>,
-        file: Arc<str>,
-        line: u64,
-    ) -> Result<Event, InputError> {
-        let index = index(&text, &members);
-        let mut event = Event {
-            text,
-            members,
-            index,
-            time_ns: 0,
-            code: None,
-            file,
-            line,
-        };
+    /// An event of a decoded value: every member's value already decoded.
+    fn decoded_event(value: Value, file: Arc<str>, line: u64) -> Event {
+        let (members, keys, values) = decoded_members(value);
+        let event = Event::new(Text::default(), members, keys, None, file, line);
+        let _ = event.values.set(values);
+        event
+    }
+
+    fn checked(mut event: Event) -> Result<Event, InputError> {
+        let line = event.line;
         let error = |event: &Event, message: String| InputError {
             file: event.file.clone(),
             line,
@@ -134,29 +123,40 @@ impl Event {
         // The code is read for every event in log order (the 401/403 windows): it is read
         // here, on the thread that parses the line, and kept.
         event.code = event.u64_path(&["responseStatus", "code"]);
-        // Every detection reads the user and the target: their members are scanned here too,
-        // while the line is in this core's cache.
-        for key in ["user", "objectRef"] {
-            if let Some(m) = event.member(key) {
-                event.subs(m);
-            }
-        }
         Ok(event)
+    }
+
+    /// `top`: where the top-level members are in `members` (all of them when `None`).
+    fn new(
+        text: Text,
+        members: Vec<Member>,
+        keys: Vec<Box<str>>,
+        top: Option<(u32, u32)>,
+        file: Arc<str>,
+        line: u64,
+    ) -> Event {
+        let (top, ntop) = top.unwrap_or((0, members.len() as u32));
+        let mut event = Event {
+            text,
+            members,
+            keys,
+            values: OnceLock::new(),
+            top,
+            ntop,
+            index: None,
+            time_ns: 0,
+            code: None,
+            file,
+            line,
+        };
+        event.index = index(&event);
+        event
     }
 
     /// An event for unit tests: no checks, time 0.
     #[cfg(test)]
     pub(crate) fn for_test(value: Value) -> Event {
-        let members = decoded_members(value);
-        let mut event = Event {
-            index: index("", &members),
-            text: Text::default(),
-            members,
-            time_ns: 0,
-            code: None,
-            file: Arc::from("test"),
-            line: 1,
-        };
+        let mut event = Event::decoded_event(value, Arc::from("test"), 1);
         event.code = event.u64_path(&["responseStatus", "code"]);
         event
     }
@@ -167,11 +167,43 @@ impl Event {
         self.code
     }
 
-    /// The member `key` (the last one, as a JSON decoder keeps it, if the key repeats).
+    /// The top-level members.
+    fn top(&self) -> &[Member] {
+        &self.members[self.top as usize..(self.top + self.ntop) as usize]
+    }
+
+    /// The top-level member `key` (the last one, as a JSON decoder keeps it, if the key repeats).
     fn member(&self, key: &str) -> Option<&Member> {
         match (self.index, known(key)) {
-            (Some(index), Some(k)) => self.members.get(usize::from(index[k])),
-            _ => find(&self.text, &self.members, key),
+            (Some(index), Some(k)) => self.top().get(usize::from(index[k])),
+            _ => self.find(self.top(), key),
+        }
+    }
+
+    /// The member `key` of `members` (the last one, as a JSON decoder keeps it, if the key
+    /// repeats). This runs for every field that every rule reads: the lengths are compared
+    /// first.
+    fn find<'m>(&self, members: &'m [Member], key: &str) -> Option<&'m Member> {
+        let wanted = key.as_bytes();
+        members
+            .iter()
+            .rev()
+            .find(|m| self.key_len(m) == wanted.len() && self.key_of(m).as_bytes() == wanted)
+    }
+
+    fn key_len(&self, m: &Member) -> usize {
+        if m.flags & OWNED_KEY != 0 {
+            self.keys.get(m.key_start as usize).map_or(0, |k| k.len())
+        } else {
+            (m.key_end - m.key_start) as usize
+        }
+    }
+
+    fn key_of<'s>(&'s self, m: &'s Member) -> &'s str {
+        if m.flags & OWNED_KEY != 0 {
+            self.keys.get(m.key_start as usize).map_or("", |k| k)
+        } else {
+            &self.text[m.key_start as usize..m.key_end as usize]
         }
     }
 
@@ -179,35 +211,39 @@ impl Event {
         &self.text[m.start as usize..m.end as usize]
     }
 
-    fn decoded<'s>(&'s self, m: &'s Member) -> &'s Value {
-        m.value
-            .get_or_init(|| Box::new(serde_json::from_str(self.raw(m)).unwrap_or(Value::Null)))
+    /// The place of `m` in `members` (`m` is one of them).
+    fn place(&self, m: &Member) -> usize {
+        let at = std::ptr::from_ref(m) as usize - self.members.as_ptr() as usize;
+        at / std::mem::size_of::<Member>()
     }
 
-    /// The members of an object member, scanned once; `None` when it is not an object (or was
-    /// decoded already, or has a key with escapes).
+    /// The member's value, when something decoded it already.
+    fn value_of(&self, m: &Member) -> Option<&Value> {
+        let values = self.values.get()?;
+        values.get(self.place(m))?.get().map(|v| &**v)
+    }
+
+    fn decoded<'s>(&'s self, m: &'s Member) -> &'s Value {
+        let values = self.values.get_or_init(|| {
+            std::iter::repeat_with(OnceLock::new)
+                .take(self.members.len())
+                .collect()
+        });
+        match values.get(self.place(m)) {
+            Some(slot) => slot
+                .get_or_init(|| Box::new(serde_json::from_str(self.raw(m)).unwrap_or(Value::Null))),
+            None => &Value::Null,
+        }
+    }
+
+    /// The members of an object member, recorded when the line was scanned; `None` when it is
+    /// not an object or they were not recorded (then the value is decoded instead).
     fn subs<'s>(&'s self, m: &'s Member) -> Option<&'s [Member]> {
-        if m.value.get().is_some() {
+        if m.flags & KIDS == 0 {
             return None;
         }
-        m.subs
-            .get_or_init(|| {
-                let raw = self.raw(m);
-                if !raw.starts_with('{') {
-                    return None;
-                }
-                let mut de = serde_json::Deserializer::from_str(raw);
-                let base = self.text.as_ptr() as usize;
-                match (TopSeed { base, capacity: 4 }).deserialize(&mut de) {
-                    Ok(Top::Object(members))
-                        if members.iter().all(|x| matches!(x.key, Key::Span(..))) =>
-                    {
-                        Some(members.into_boxed_slice())
-                    }
-                    _ => None,
-                }
-            })
-            .as_deref()
+        let first = m.kids as usize;
+        self.members.get(first..first + m.nkids as usize)
     }
 
     /// Follows member names through objects without decoding them; decodes where the path meets
@@ -217,7 +253,7 @@ impl Event {
         let mut m = self.member(first)?;
         for (i, k) in rest.iter().enumerate() {
             match self.subs(m) {
-                Some(subs) => m = find(&self.text, subs, k)?,
+                Some(subs) => m = self.find(subs, k)?,
                 None => {
                     let v = self.decoded(m);
                     return rest[i..]
@@ -232,11 +268,10 @@ impl Event {
 
     /// A member's string without decoding it, when it is a string without escapes.
     fn plain<'s>(&'s self, m: &'s Member) -> Option<&'s str> {
-        if m.value.get().is_some() {
+        if m.flags & PLAIN == 0 {
             return None;
         }
-        let inner = self.raw(m).strip_prefix('"')?.strip_suffix('"')?;
-        (!inner.contains('\\')).then_some(inner)
+        self.text.get(m.start as usize + 1..m.end as usize - 1)
     }
 
     /// Whether the event has a top-level member `key` (whatever its value, `null` included).
@@ -254,7 +289,7 @@ impl Event {
     /// changes the value: [`Event::get`] and a clone would decode it and then copy it.
     pub fn get_owned(&self, key: &str) -> Option<Value> {
         let m = self.member(key)?;
-        Some(match m.value.get() {
+        Some(match self.value_of(m) {
             Some(v) => Value::clone(v),
             None => serde_json::from_str(self.raw(m)).unwrap_or(Value::Null),
         })
@@ -293,7 +328,7 @@ impl Event {
     /// when it is written as plain digits.
     pub fn u64_path(&self, keys: &[&str]) -> Option<u64> {
         match self.node(keys)? {
-            Node::Member(m) if m.value.get().is_none() => {
+            Node::Member(m) if self.value_of(m).is_none() => {
                 let raw = self.raw(m);
                 if !raw.is_empty() && raw.len() < 20 && raw.bytes().all(|b| b.is_ascii_digit()) {
                     raw.parse().ok()
@@ -331,7 +366,7 @@ impl Event {
                 break;
             }
             match self.subs(m) {
-                Some(subs) => m = find(&self.text, subs, k)?,
+                Some(subs) => m = self.find(subs, k)?,
                 None => break,
             }
             used += 1;
@@ -350,8 +385,8 @@ impl Event {
     /// The whole event as a `Value` (decodes every member: for `json.obj` and the like).
     pub fn to_value(&self) -> Value {
         let mut map = serde_json::Map::new();
-        for m in &self.members {
-            map.insert(key_of(&self.text, m).to_owned(), self.decoded(m).clone());
+        for m in self.top() {
+            map.insert(self.key_of(m).to_owned(), self.decoded(m).clone());
         }
         Value::Object(map)
     }
@@ -364,18 +399,56 @@ impl Event {
         file: &Arc<str>,
         line: u64,
     ) -> Result<Scanned, serde_json::Error> {
+        // Whether the last `kind` member is the string `EventList`, as written.
+        let is_list = |members: &[Member], keys: &[Box<str>]| {
+            let key = |m: &Member| {
+                if m.flags & OWNED_KEY != 0 {
+                    keys.get(m.key_start as usize).map_or("", |k| k)
+                } else {
+                    &text[m.key_start as usize..m.key_end as usize]
+                }
+            };
+            members
+                .iter()
+                .rev()
+                .find(|m| key(m) == "kind")
+                .map(|m| &text[m.start as usize..m.end as usize])
+                == Some("\"EventList\"")
+        };
+        // The one pass over the line; what it does not take goes to serde_json as before.
+        if let Some(scanned) = crate::scan::scan(&text[start..end], start) {
+            let (top, ntop) = (scanned.top, scanned.ntop);
+            let members = scanned.slots;
+            let tops = &members[top as usize..(top + ntop) as usize];
+            if is_list(tops, &scanned.keys) {
+                return Ok(Scanned::Other);
+            }
+            return Ok(Scanned::Event(Event::checked(Event::new(
+                text.clone(),
+                members,
+                scanned.keys,
+                Some((top, ntop)),
+                file.clone(),
+                line,
+            ))));
+        }
         let mut de = serde_json::Deserializer::from_str(&text[start..end]);
         let base = text.as_ptr() as usize;
-        let top = TopSeed { base, capacity: 24 }.deserialize(&mut de)?;
+        let top = TopSeed { base }.deserialize(&mut de)?;
         de.end()?;
         Ok(match top {
-            Top::Object(members) => {
-                let kind =
-                    find(text, &members, "kind").map(|m| &text[m.start as usize..m.end as usize]);
-                if kind == Some("\"EventList\"") {
+            Top::Object(members, keys) => {
+                if is_list(&members, &keys) {
                     Scanned::Other
                 } else {
-                    Scanned::Event(Event::checked(text.clone(), members, file.clone(), line))
+                    Scanned::Event(Event::checked(Event::new(
+                        text.clone(),
+                        members,
+                        keys,
+                        None,
+                        file.clone(),
+                        line,
+                    )))
                 }
             }
             Top::Other => Scanned::Other,
@@ -383,14 +456,6 @@ impl Event {
     }
 }
 
-fn key_of<'t>(text: &'t str, m: &'t Member) -> &'t str {
-    match &m.key {
-        Key::Span(s, e) => &text[*s as usize..*e as usize],
-        Key::Owned(k) => k,
-    }
-}
-
-/// The member `key` of `members` (the last one, as a JSON decoder keeps it, if the key repeats).
 /// The number of [`known`] member names.
 const KNOWN: usize = 16;
 const ABSENT: u16 = u16::MAX;
@@ -418,48 +483,43 @@ fn known(key: &str) -> Option<usize> {
     })
 }
 
-/// Where the [`known`] members are (the last one of a repeated key, as [`find`] gives it);
-/// `None` for an event too large to be indexed with `u16`s.
-fn index(text: &str, members: &[Member]) -> Option<[u16; KNOWN]> {
+/// Where the [`known`] members are among the top-level ones (the last one of a repeated key, as
+/// [`Event::find`] gives it); `None` for an event too large to be indexed with `u16`s.
+fn index(event: &Event) -> Option<[u16; KNOWN]> {
+    let members = event.top();
     if members.len() >= usize::from(ABSENT) {
         return None;
     }
     let mut index = [ABSENT; KNOWN];
     for (i, m) in members.iter().enumerate() {
-        if let Some(k) = known(key_of(text, m)) {
+        if let Some(k) = known(event.key_of(m)) {
             index[k] = i as u16;
         }
     }
     Some(index)
 }
 
-/// This runs for every field that every rule reads: the lengths are compared first, and a span's
-/// bytes without slicing the text as a `str`.
-fn find<'m>(text: &str, members: &'m [Member], key: &str) -> Option<&'m Member> {
-    let (text, wanted) = (text.as_bytes(), key.as_bytes());
-    members.iter().rev().find(|m| match &m.key {
-        Key::Span(s, e) => {
-            (e - s) as usize == wanted.len() && text.get(*s as usize..*e as usize) == Some(wanted)
-        }
-        Key::Owned(k) => k.as_bytes() == wanted,
-    })
-}
+/// The members of an object already decoded, their keys, and their values.
+type Decoded = (Vec<Member>, Vec<Box<str>>, Box<[OnceLock<Box<Value>>]>);
 
-/// The members of an object already decoded.
-fn decoded_members(value: Value) -> Vec<Member> {
-    match value {
-        Value::Object(map) => map
-            .into_iter()
-            .map(|(k, v)| Member {
-                key: Key::Owned(k.into_boxed_str()),
-                start: 0,
-                end: 0,
-                value: OnceLock::from(Box::new(v)),
-                subs: OnceLock::new(),
-            })
-            .collect(),
-        _ => Vec::new(),
+/// The members of an object already decoded, their keys, and their values.
+fn decoded_members(value: Value) -> Decoded {
+    let Value::Object(map) = value else {
+        return (Vec::new(), Vec::new(), Box::default());
+    };
+    let mut keys = Vec::with_capacity(map.len());
+    let mut values = Vec::with_capacity(map.len());
+    let mut members = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        members.push(Member {
+            key_start: keys.len() as u32,
+            flags: OWNED_KEY,
+            ..Slot::default()
+        });
+        keys.push(k.into_boxed_str());
+        values.push(OnceLock::from(Box::new(v)));
     }
+    (members, keys, values.into_boxed_slice())
 }
 
 enum Scanned {
@@ -479,8 +539,6 @@ fn unescape_token(token: &str) -> Cow<'_, str> {
 /// Scans a JSON document's top level: an object's members as spans of the text.
 struct TopSeed {
     base: usize,
-    /// The members expected (an event has 12 to 17: never grown, when it is 24).
-    capacity: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed {
@@ -498,7 +556,7 @@ impl<'de> Visitor<'de> for TopSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
-        let mut members = Vec::with_capacity(self.capacity);
+        let (mut members, mut keys) = (Vec::with_capacity(24), Vec::new());
         let span = |s: &str| {
             let start = s.as_ptr() as usize - self.base;
             (start as u32, (start + s.len()) as u32)
@@ -506,22 +564,28 @@ impl<'de> Visitor<'de> for TopSeed {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let raw: &'de RawValue = map.next_value()?;
             let (start, end) = span(raw.get());
-            let key = match key {
-                Cow::Borrowed(k) => {
-                    let (s, e) = span(k);
-                    Key::Span(s, e)
-                }
-                Cow::Owned(k) => Key::Owned(k.into_boxed_str()),
-            };
-            members.push(Member {
-                key,
+            let text = raw.get();
+            let plain = text.len() >= 2
+                && text.starts_with('"')
+                && text.ends_with('"')
+                && !text.contains('\\');
+            let mut slot = Slot {
                 start,
                 end,
-                value: OnceLock::new(),
-                subs: OnceLock::new(),
-            });
+                flags: if plain { PLAIN } else { 0 },
+                ..Slot::default()
+            };
+            match key {
+                Cow::Borrowed(k) => (slot.key_start, slot.key_end) = span(k),
+                Cow::Owned(k) => {
+                    slot.key_start = keys.len() as u32;
+                    slot.flags |= OWNED_KEY;
+                    keys.push(k.into_boxed_str());
+                }
+            }
+            members.push(slot);
         }
-        Ok(Top::Object(members))
+        Ok(Top::Object(members, keys))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
@@ -1256,7 +1320,9 @@ mod tests {
         let event = &events[0];
         let owned = event.get_owned("requestObject").unwrap();
         assert_eq!(owned["metadata"]["name"], "ab");
-        assert!(event.member("requestObject").unwrap().value.get().is_none());
+        assert!(event
+            .value_of(event.member("requestObject").unwrap())
+            .is_none());
         assert_eq!(Some(&owned), event.get("requestObject"));
         // Once decoded into the event, the owned value is a copy of it.
         assert_eq!(
@@ -1314,5 +1380,380 @@ mod tests {
         let (events, errors) = read_all(broken.as_bytes().to_vec());
         assert!(events.is_empty());
         assert!(errors.iter().any(|e| e.starts_with("log:")), "{errors:?}");
+    }
+}
+
+/// The one-pass scanner against serde_json on random JSON and corruptions of it.
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+    }
+
+    fn ws(r: &mut Rng, out: &mut String) {
+        if r.below(4) == 0 {
+            out.push_str(r.pick(&[" ", "  ", "\t", "\r", " \n "]));
+        }
+    }
+
+    fn string(r: &mut Rng, out: &mut String) {
+        out.push('"');
+        for _ in 0..r.below(6) {
+            out.push_str(r.pick(&[
+                "a",
+                "kind",
+                "Event",
+                "é",
+                "日本",
+                "\\n",
+                "\\\"",
+                "\\\\",
+                "\\/",
+                "\\u00e9",
+                "\\u0041",
+                "\\ud83d\\ude00",
+                "\\ud800",
+                "\\t",
+                "x y",
+                "😀",
+            ]));
+        }
+        out.push('"');
+    }
+
+    fn key(r: &mut Rng, out: &mut String) {
+        if r.below(8) == 0 {
+            string(r, out);
+        } else {
+            out.push('"');
+            out.push_str(r.pick(&[
+                "kind",
+                "user",
+                "objectRef",
+                "username",
+                "code",
+                "a",
+                "b",
+                "metadata",
+                "0",
+                "k\\u0069nd",
+                "",
+            ]));
+            out.push('"');
+        }
+    }
+
+    fn value(r: &mut Rng, depth: usize, out: &mut String) {
+        ws(r, out);
+        let choice = if depth > 5 {
+            2 + r.below(4)
+        } else {
+            r.below(7)
+        };
+        match choice {
+            0 | 6 => {
+                out.push('{');
+                ws(r, out);
+                for i in 0..r.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    ws(r, out);
+                    key(r, out);
+                    ws(r, out);
+                    out.push(':');
+                    value(r, depth + 1, out);
+                }
+                out.push('}');
+            }
+            1 => {
+                out.push('[');
+                for i in 0..r.below(4) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    value(r, depth + 1, out);
+                }
+                ws(r, out);
+                out.push(']');
+            }
+            2 | 3 => string(r, out),
+            4 => out.push_str(r.pick(&[
+                "0",
+                "-1",
+                "12",
+                "3.25",
+                "-0.5e3",
+                "1E+2",
+                "2e-7",
+                "18446744073709551616",
+                "1e400",
+                "401",
+            ])),
+            _ => out.push_str(r.pick(&["true", "false", "null"])),
+        }
+        ws(r, out);
+    }
+
+    /// Deletes, inserts or replaces characters, or cuts the text.
+    fn corrupt(r: &mut Rng, text: &str) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for _ in 0..1 + r.below(3) {
+            if chars.is_empty() {
+                break;
+            }
+            let at = r.below(chars.len());
+            let ch = r
+                .pick(&[
+                    "{", "}", "[", "]", "\"", ":", ",", "\\", "0", "-", ".", "e", "a", " ",
+                    "\u{1}", "\u{1f}", "t", "n", "u",
+                ])
+                .chars()
+                .next()
+                .unwrap();
+            match r.below(4) {
+                0 => {
+                    chars.remove(at);
+                }
+                1 => chars.insert(at, ch),
+                2 => chars[at] = ch,
+                _ => chars.truncate(at),
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    /// The old way: serde_json's scan of an object's members (its error, or `None` when it is
+    /// not an object), as keys, value spans and whether the value is a plain string.
+    fn reference(text: &str, start: usize, end: usize) -> Result<Option<Vec<Member>>, String> {
+        let mut de = serde_json::Deserializer::from_str(&text[start..end]);
+        let top = TopSeed {
+            base: text.as_ptr() as usize,
+        }
+        .deserialize(&mut de)
+        .and_then(|top| de.end().map(|()| top))
+        .map_err(|e| e.to_string())?;
+        Ok(match top {
+            Top::Object(members, keys) => {
+                // Keys owned by the reference are compared by their text below.
+                assert!(keys.len() <= members.len());
+                Some(members.into_iter().map(|m| owned_key(m, &keys)).collect())
+            }
+            Top::Other => None,
+        })
+    }
+
+    /// A member with its owned key's text in the key's place (for comparing).
+    fn owned_key(mut m: Member, keys: &[Box<str>]) -> Member {
+        if m.flags & OWNED_KEY != 0 {
+            let k = &keys[m.key_start as usize];
+            m.key_start = u32::MAX - k.len() as u32;
+        }
+        m
+    }
+
+    fn key_text<'t>(text: &'t str, keys: &'t [Box<str>], slot: &Slot) -> &'t str {
+        if slot.flags & OWNED_KEY != 0 {
+            &keys[slot.key_start as usize]
+        } else {
+            &text[slot.key_start as usize..slot.key_end as usize]
+        }
+    }
+
+    /// Checks the scanner's members of an object against the reference scan of its text, and
+    /// every recorded object below it, as the old lazy scan of an object member (`subs`) did.
+    fn same_members(
+        text: &str,
+        scanned: &crate::scan::Scanned,
+        slots: &[Member],
+        start: usize,
+        end: usize,
+        top: bool,
+    ) {
+        let mut de = serde_json::Deserializer::from_str(&text[start..end]);
+        let base = text.as_ptr() as usize;
+        let Ok(Top::Object(want, want_keys)) = (TopSeed { base }).deserialize(&mut de) else {
+            panic!("not an object: {}", &text[start..end]);
+        };
+        assert_eq!(slots.len(), want.len(), "{}", &text[start..end]);
+        for (got, want) in slots.iter().zip(&want) {
+            let (wk, gk) = (
+                key_text(text, &want_keys, want),
+                key_text(text, &scanned.keys, got),
+            );
+            assert_eq!(gk, wk);
+            if !top {
+                assert_eq!(got.flags & OWNED_KEY, 0);
+            }
+            assert_eq!((got.start, got.end), (want.start, want.end), "{wk}");
+            assert_eq!(got.flags & PLAIN, want.flags & PLAIN, "{wk}");
+            let value = &text[got.start as usize..got.end as usize];
+            // The old lazy scan of an object member (`subs`): an object whose own keys are all
+            // without escapes.
+            let old_subs = value.starts_with('{') && {
+                let mut de = serde_json::Deserializer::from_str(value);
+                matches!(
+                    (TopSeed { base }).deserialize(&mut de),
+                    Ok(Top::Object(_, keys)) if keys.is_empty()
+                )
+            };
+            assert_eq!(got.flags & KIDS != 0, old_subs, "{value}");
+            if old_subs {
+                let kids =
+                    &scanned.slots[got.kids as usize..got.kids as usize + usize::from(got.nkids)];
+                same_members(
+                    text,
+                    scanned,
+                    kids,
+                    got.start as usize,
+                    got.end as usize,
+                    false,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_scanner_takes_what_serde_json_takes_with_the_same_members() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut accepted, mut rejected) = (0, 0);
+        for case in 0..40_000 {
+            let mut doc = String::new();
+            if r.below(10) == 0 {
+                value(&mut r, 0, &mut doc);
+            } else {
+                // An object at the top, as audit lines are.
+                ws(&mut r, &mut doc);
+                doc.push('{');
+                for i in 0..r.below(6) {
+                    if i > 0 {
+                        doc.push(',');
+                    }
+                    key(&mut r, &mut doc);
+                    doc.push(':');
+                    value(&mut r, 1, &mut doc);
+                }
+                doc.push('}');
+                ws(&mut r, &mut doc);
+            }
+            if case % 2 == 1 {
+                doc = corrupt(&mut r, &doc);
+            }
+            // The line sits inside a larger text, as in a batch.
+            let text = format!("xx\n{doc}\nyy");
+            let (start, end) = (3, 3 + doc.len());
+            let want = reference(&text, start, end);
+            match crate::scan::scan(&text[start..end], start) {
+                Some(scanned) => {
+                    accepted += 1;
+                    let Ok(Some(_)) = want else {
+                        panic!("accepted what serde_json does not: {doc:?}: {want:?}");
+                    };
+                    let tops =
+                        &scanned.slots[scanned.top as usize..(scanned.top + scanned.ntop) as usize];
+                    same_members(&text, &scanned, tops, start, end, true);
+                }
+                None => {
+                    rejected += 1;
+                    // Left to serde_json: an error there, or not an object, or a top-level key
+                    // whose escapes do not decode.
+                    if let Ok(Some(members)) = &want {
+                        assert!(
+                            members.iter().any(|m| m.flags & OWNED_KEY != 0),
+                            "rejected what serde_json takes: {doc:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            accepted > 15_000 && rejected > 15_000,
+            "{accepted} {rejected}"
+        );
+    }
+
+    /// Lines as the scanner reads them give the events, members and values serde_json's would.
+    #[test]
+    fn events_read_the_same_values_as_decoded_ones() {
+        let line = r#" {"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a\u0062","stage":"ResponseComplete","stageTimestamp":"2024-01-01T00:00:00.5Z","verb":"create","user":{"username":"al\"ice","groups":["a","b"],"extra":{"x":{"y":1}}},"objectRef":{"resource":"pods","namespace":"default","name":"p","n\u0061me":"q"},"responseStatus":{"metadata":{},"code":201},"requestObject":{"kind":"Pod","metadata":{"name":"web","labels":{}},"spec":{"containers":[{"image":"x"}]}},"k\u0069nd2":1,"verb":"update"} "#;
+        let text: Text = Arc::new(format!("\n{line}\n"));
+        let Ok(Scanned::Event(Ok(event))) =
+            Event::scan(&text, 1, 1 + line.len(), &Arc::from("log"), 1)
+        else {
+            panic!("not an event");
+        };
+        // The user was recorded in the scan: its members are read from the line.
+        assert!(event.subs(event.member("user").unwrap()).is_some());
+        assert!(event.value_of(event.member("user").unwrap()).is_none());
+        assert_eq!(event.str_path(&["user", "groups", "0"]), Some("a"));
+        assert!(event.value_of(event.member("user").unwrap()).is_none());
+        let value: Value = serde_json::from_str(line).unwrap();
+        let decoded = Event::from_value(value.clone(), Arc::from("log"), 1).unwrap();
+        assert_eq!(event.to_value(), decoded.to_value());
+        assert_eq!(event.to_value(), value);
+        for path in [
+            &["auditID"][..],
+            &["verb"],
+            &["user", "username"],
+            &["user", "groups"],
+            &["user", "groups", "1"],
+            &["user", "extra", "x", "y"],
+            &["objectRef", "name"],
+            &["responseStatus", "code"],
+            &["responseStatus", "metadata"],
+            &["requestObject", "metadata", "name"],
+            &["requestObject", "spec", "containers", "0", "image"],
+            &["kind2"],
+            &["missing", "x"],
+        ] {
+            assert_eq!(event.at(path), decoded.at(path), "{path:?}");
+            assert_eq!(event.str_path(path), decoded.str_path(path), "{path:?}");
+            assert_eq!(event.u64_path(path), decoded.u64_path(path), "{path:?}");
+            assert_eq!(
+                event.string_path(path),
+                decoded.string_path(path),
+                "{path:?}"
+            );
+        }
+        assert_eq!(event.code(), Some(201));
+        assert_eq!(event.str("verb"), Some("update"));
+        assert!(std::mem::size_of::<Member>() <= 24);
+    }
+
+    /// Objects of more members than the scan records: the event is read all the same.
+    #[test]
+    fn objects_with_very_many_members() {
+        let many: Vec<String> = (0..70_000).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let many = many.join(",");
+        let head = r#"{"kind":"Event","stageTimestamp":"2024-01-01T00:00:00Z","auditID":"a","#;
+        for line in [
+            format!(r#"{head}"user":{{"username":"u",{many}}}}}"#),
+            format!(r#"{head}{many},"user":{{"username":"u"}}}}"#),
+        ] {
+            let text: Text = Arc::new(line.clone());
+            let Ok(Scanned::Event(Ok(event))) =
+                Event::scan(&text, 0, line.len(), &Arc::from("log"), 1)
+            else {
+                panic!("not an event");
+            };
+            assert_eq!(event.str_path(&["user", "username"]), Some("u"));
+            assert_eq!(event.str("auditID"), Some("a"));
+        }
     }
 }

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use serde_json::Value;
+use smallvec::{smallvec, SmallVec};
 
 use crate::event::Event;
 
@@ -522,8 +523,9 @@ impl Field {
     }
 }
 
-/// Extracted values: one string, or the values of a list field.
-pub type Values<'a> = Vec<Cow<'a, str>>;
+/// Extracted values: one string, or the values of a list field (one string without an
+/// allocation: this is every field every rule reads).
+pub type Values<'a> = SmallVec<[Cow<'a, str>; 1]>;
 
 /// The plugin's `jsonValueAsString`: strings as they are, anything else as compact JSON.
 pub fn as_string(v: &Value) -> Cow<'_, str> {
@@ -591,7 +593,7 @@ fn non_empty(v: Values<'_>) -> Option<Values<'_>> {
 }
 
 fn one(v: Cow<'_, str>) -> Option<Values<'_>> {
-    Some(vec![v])
+    Some(smallvec![v])
 }
 
 /// The values at a path of the event, as [`values_recursive`] walks it from the event's root
@@ -636,7 +638,7 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
                     (percent_decode(k)? == *key).then(|| percent_decode(v))?
                 })
                 .next()
-                .map(|v| vec![Cow::Owned(v)])
+                .map(|v| smallvec![Cow::Owned(v)])
         }
         Kind::TargetPodName => {
             let resource = event.str_path(&["objectRef", "resource"]);
@@ -657,7 +659,7 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
                 "NamespacedServiceAccount" => ("ServiceAccount", true),
                 k => (k, false),
             };
-            let mut out = Vec::new();
+            let mut out = Values::new();
             for s in subjects {
                 let (Some(k), Some(n)) = (get_key(s, "kind"), get_key(s, "name")) else {
                     continue;
@@ -679,7 +681,10 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
         Kind::SubjectHasName => one(Cow::Borrowed("true")),
         Kind::ContainerImage => {
             let images = container_values(event, Containers::Containers, Some(0), &["image"])?;
-            strings_strict(images)?.into_iter().next().map(|v| vec![v])
+            strings_strict(images)?
+                .into_iter()
+                .next()
+                .map(|v| smallvec![v])
         }
         Kind::ContainerImageRepository => {
             let images = container_values(event, Containers::Containers, Some(0), &["image"])?;
@@ -699,7 +704,7 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
         Kind::Container(list, f) => container_field(event, list, f, field.index()),
         Kind::RulesField(key) => {
             let vals = event_values(event, field.index(), &["requestObject", "rules", key])?;
-            let mut out = Vec::new();
+            let mut out = Values::new();
             for v in vals.into_iter().flatten() {
                 if let Value::Array(items) = v {
                     out.extend(items.iter().map(as_string));
@@ -744,7 +749,7 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
                 field.index(),
                 &["requestObject", "spec", "volumes", ""],
             )?;
-            let mut out = Vec::new();
+            let mut out = Values::new();
             for v in vals.into_iter().flatten() {
                 if let Value::Object(map) = v {
                     out.extend(
@@ -759,7 +764,7 @@ pub fn extract<'a>(field: &Field, event: &'a Event) -> Option<Values<'a>> {
         Kind::SourceIps => {
             // The documented meaning (the client's addresses, `sourceIPs`); see the crate docs.
             let vals = event_values(event, field.index(), &["sourceIPs"])?;
-            let mut out = Vec::new();
+            let mut out = Values::new();
             for v in vals.into_iter().flatten() {
                 match v {
                     Value::Array(items) => out.extend(items.iter().map(as_string)),
@@ -815,7 +820,7 @@ fn container_values<'a>(
 }
 
 fn joined_string_arrays<'a>(vals: Vec<Option<&'a Value>>) -> Option<Values<'a>> {
-    let mut out = Vec::new();
+    let mut out = Values::new();
     for v in vals.into_iter().flatten() {
         let items = v.as_array()?;
         let words: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
@@ -843,7 +848,7 @@ fn container_field<'a>(
                 .collect(),
         ),
         PerContainer::HostPort => {
-            let mut out = Vec::new();
+            let mut out = Values::new();
             for ports in at(&["ports"])?.into_iter().flatten() {
                 for port in ports.as_array()? {
                     if let Some(p) =

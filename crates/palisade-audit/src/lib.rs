@@ -17,6 +17,7 @@ pub mod event;
 pub mod facts;
 pub mod fields;
 pub mod rules;
+mod scan;
 pub mod time;
 
 pub use event::{

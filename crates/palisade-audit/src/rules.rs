@@ -515,58 +515,106 @@ impl RulesLoader {
     }
 }
 
-/// Which rules can match an event of a given verb: most Falco rules begin with macros such as
-/// `kcreate` (`ka.verb=create`), so for a given event most rules never run.
+/// Which rules can match an event of a given verb and target resource: most Falco rules begin
+/// with macros such as `kcreate` (`ka.verb=create`) and `pod` (`ka.target.resource=pods`), so for
+/// a given event most rules never run.
 #[derive(Debug, Clone, Default)]
 struct Prefilter {
-    /// The slot of `ka.verb`, when a rule constrains it.
-    verb: Option<(Field, usize)>,
-    /// Per verb, the rules (by index, in order) that verb can match.
-    by_verb: HashMap<String, Vec<u32>>,
-    /// The rules that do not constrain the verb (for an event whose verb no rule names).
-    any_verb: Vec<u32>,
+    /// The fields the rules are indexed by (`ka.verb`, `ka.target.resource`) and their slots,
+    /// when some rule constrains them.
+    keys: Vec<(Field, usize)>,
+    /// Per indexed field, the number of each value some rule requires (a value no rule names
+    /// is number 0).
+    values: Vec<HashMap<String, usize>>,
+    /// The rules (by index, in order) that can match each combination of value numbers (the
+    /// first field's number varying slowest).
+    table: Vec<Vec<u32>>,
+    /// The rules, when no field is indexed.
+    all: Vec<u32>,
 }
 
 impl Prefilter {
     fn new(rules: &[CompiledRule], slots: &[Field]) -> Prefilter {
-        let Some(slot) = slots
-            .iter()
-            .position(|f| f.def.name == "ka.verb" && f.arg == crate::fields::Arg::None)
-        else {
-            return Prefilter {
-                any_verb: (0..rules.len() as u32).collect(),
-                ..Prefilter::default()
-            };
+        let mut prefilter = Prefilter {
+            all: (0..rules.len() as u32).collect(),
+            ..Prefilter::default()
         };
-        let verbs: Vec<Option<HashSet<String>>> =
-            rules.iter().map(|r| required(&r.condition, slot)).collect();
-        let mut by_verb: HashMap<String, Vec<u32>> = HashMap::new();
-        for set in verbs.iter().flatten() {
-            for v in set {
-                by_verb.entry(v.clone()).or_default();
+        // Per rule, what it requires of each indexed field (`None`: any value).
+        let mut required_sets: Vec<Vec<Option<HashSet<String>>>> = Vec::new();
+        for name in ["ka.verb", "ka.target.resource"] {
+            let Some(slot) = slots
+                .iter()
+                .position(|f| f.def.name == name && f.arg == crate::fields::Arg::None)
+            else {
+                continue;
+            };
+            let sets: Vec<Option<HashSet<String>>> =
+                rules.iter().map(|r| required(&r.condition, slot)).collect();
+            let mut numbers: HashMap<String, usize> = HashMap::new();
+            let mut names: Vec<&String> = sets.iter().flatten().flatten().collect();
+            names.sort();
+            names.dedup();
+            for (n, v) in names.into_iter().enumerate() {
+                numbers.insert(v.clone(), n + 1);
             }
+            prefilter.keys.push((slots[slot].clone(), slot));
+            prefilter.values.push(numbers);
+            required_sets.push(sets);
         }
-        let mut any_verb = Vec::new();
-        for (i, set) in verbs.iter().enumerate() {
-            match set {
-                None => {
-                    any_verb.push(i as u32);
-                    by_verb.values_mut().for_each(|list| list.push(i as u32));
-                }
-                Some(set) => {
-                    for v in set {
-                        if let Some(list) = by_verb.get_mut(v) {
-                            list.push(i as u32);
-                        }
-                    }
-                }
+        if prefilter.keys.is_empty() {
+            return prefilter;
+        }
+        // Every combination of value numbers, the first field's varying slowest.
+        let sizes: Vec<usize> = prefilter.values.iter().map(|m| m.len() + 1).collect();
+        let combinations: usize = sizes.iter().product();
+        let mut names: Vec<Vec<Option<&String>>> = Vec::new();
+        for numbers in &prefilter.values {
+            let mut by_number = vec![None; numbers.len() + 1];
+            for (v, &n) in numbers {
+                by_number[n] = Some(v);
             }
+            names.push(by_number);
         }
-        Prefilter {
-            verb: Some((slots[slot].clone(), slot)),
-            by_verb,
-            any_verb,
+        for combination in 0..combinations {
+            let mut rest = combination;
+            let mut digits = vec![0; sizes.len()];
+            for (k, size) in sizes.iter().enumerate().rev() {
+                digits[k] = rest % size;
+                rest /= size;
+            }
+            let matching = (0..rules.len())
+                .filter(|&i| {
+                    required_sets
+                        .iter()
+                        .zip(&digits)
+                        .zip(&names)
+                        .all(|((sets, &d), names)| match (&sets[i], names[d]) {
+                            (None, _) => true,
+                            (Some(set), Some(v)) => set.contains(v),
+                            (Some(_), None) => false,
+                        })
+                })
+                .map(|i| i as u32)
+                .collect();
+            prefilter.table.push(matching);
         }
+        prefilter
+    }
+
+    /// The rules that can match the event of `ctx`, in order.
+    fn candidates<'p>(&'p self, ctx: &mut Ctx<'_>) -> &'p [u32] {
+        if self.keys.is_empty() {
+            return &self.all;
+        }
+        let mut combination = 0;
+        for ((field, slot), numbers) in self.keys.iter().zip(&self.values) {
+            let number = match ctx.values(field, *slot).and_then(|v| v.first()) {
+                Some(value) => numbers.get(value.as_ref()).copied().unwrap_or(0),
+                None => 0,
+            };
+            combination = combination * (numbers.len() + 1) + number;
+        }
+        self.table.get(combination).map_or(&self.all, Vec::as_slice)
     }
 }
 
@@ -1154,17 +1202,7 @@ impl Ruleset {
             return;
         }
         let mut ctx = Ctx::new(event, self.slots);
-        let candidates: &[u32] = match &self.prefilter.verb {
-            None => &self.prefilter.any_verb,
-            Some((field, slot)) => match ctx.values(field, *slot).and_then(|v| v.first()) {
-                Some(verb) => self
-                    .prefilter
-                    .by_verb
-                    .get(verb.as_ref())
-                    .unwrap_or(&self.prefilter.any_verb),
-                None => &self.prefilter.any_verb,
-            },
-        };
+        let candidates = self.prefilter.candidates(&mut ctx);
         for rule in candidates.iter().map(|&i| &self.rules[i as usize]) {
             if !rule.condition.eval(&mut ctx) {
                 continue;
@@ -1248,6 +1286,82 @@ mod tests {
   source: k8s_audit
   tags: [k8s]
 "#;
+
+    /// The candidates by verb and resource never leave out a rule that matches: every rule
+    /// evaluated on its own gives the same alerts, for verbs and resources named by rules, not
+    /// named, absent, and not strings.
+    #[test]
+    fn candidates_by_verb_and_resource_leave_out_no_matching_rule() {
+        let mut rules = String::new();
+        let conditions = [
+            "ka.verb=create",
+            "ka.verb in (get, list) and ka.target.resource=pods",
+            "(ka.verb=create or ka.verb=update) and (ka.target.resource=roles or ka.target.resource in (clusterroles))",
+            "not ka.verb=create and ka.target.resource=secrets",
+            "ka.target.resource!=pods",
+            "ka.verb=delete and not ka.target.resource=pods",
+            "ka.user.name=alice",
+            "ka.verb startswith cre",
+            "ka.verb=create and ka.verb=update",
+            "ka.target.resource exists and ka.verb in (create, patch)",
+            "ka.verb intersects (watch)",
+        ];
+        for (i, c) in conditions.iter().enumerate() {
+            rules.push_str(&format!(
+                "- rule: r{i}\n  desc: d\n  condition: {c}\n  output: o\n  priority: INFO\n  source: k8s_audit\n"
+            ));
+        }
+        let mut loader = RulesLoader::new();
+        loader.load_str(&rules, "r.yaml").unwrap();
+        let mut ruleset = loader.compile().unwrap();
+        ruleset.matching = Matching::All;
+        let verbs = [
+            json!("create"),
+            json!("get"),
+            json!("update"),
+            json!("patch"),
+            json!("watch"),
+            json!("delete"),
+            json!("bind"),
+            json!(5),
+            Value::Null,
+        ];
+        let resources = [
+            json!("pods"),
+            json!("roles"),
+            json!("clusterroles"),
+            json!("secrets"),
+            json!("events"),
+            json!(["pods"]),
+            Value::Null,
+        ];
+        let mut checked = 0;
+        for verb in &verbs {
+            for resource in &resources {
+                for user in ["alice", "bob"] {
+                    let mut v = json!({"auditID": "a", "stage": "ResponseComplete", "user": {"username": user}});
+                    if !verb.is_null() {
+                        v["verb"] = verb.clone();
+                    }
+                    if !resource.is_null() {
+                        v["objectRef"] = json!({"resource": resource});
+                    }
+                    let ev = event(v);
+                    let mut got = Vec::new();
+                    ruleset.evaluate(&ev, &mut |a| got.push(a.rule.to_string()));
+                    let want: Vec<String> = ruleset
+                        .rules()
+                        .iter()
+                        .filter(|r| r.condition.eval(&mut Ctx::new(&ev, ruleset.slots)))
+                        .map(|r| r.name.to_string())
+                        .collect();
+                    assert_eq!(got, want, "verb {verb} resource {resource} user {user}");
+                    checked += usize::from(!want.is_empty());
+                }
+            }
+        }
+        assert!(checked > 40, "{checked}");
+    }
 
     #[test]
     fn lists_macros_and_outputs() {
