@@ -188,9 +188,10 @@ impl Engine {
     pub fn check_object(&self, object: &Object) -> Vec<Finding> {
         let cx = ObjectCx::new(object, &self.settings);
         let mut findings = Vec::new();
+        let suppressible = self.suppressible(object);
         self.run_object_rules(&cx, |rule, emits| {
             for emit in emits.drain(..) {
-                if let Some(finding) = self.finding(rule, object, emit) {
+                if let Some(finding) = self.finding(rule, object, emit, suppressible) {
                     findings.push(finding);
                 }
             }
@@ -250,19 +251,22 @@ impl Engine {
     /// that find credentials ([`Rule::finds_credentials`]) but are not selected, or are
     /// suppressed for this object. Output masks them too.
     pub fn unreported_credentials(&self, object: &Object) -> Vec<String> {
-        let cx = ObjectCx::new(object, &self.settings);
+        let mut cx = None;
         let mut credentials = Vec::new();
         let mut emits = Vec::new();
+        let suppressible = self.suppressible(object);
         for (rule, selected) in &self.credential_rules {
             let meta = rule.meta();
             let Checker::Object(check) = rule.checker() else {
                 continue;
             };
-            if !reads_kind(*rule, object.kind()) || (*selected && !self.suppressed(meta.id, object))
+            if !reads_kind(*rule, object.kind())
+                || (*selected && !(suppressible && self.suppressed(meta.id, object)))
             {
                 continue;
             }
-            check.check(&cx, &mut emits);
+            let cx = cx.get_or_insert_with(|| ObjectCx::new(object, &self.settings));
+            check.check(cx, &mut emits);
             credentials.extend(emits.drain(..).flat_map(|e| e.secrets));
         }
         credentials
@@ -318,25 +322,20 @@ impl Engine {
         // is configured.
         let selected: HashSet<&str> = self.rules.iter().map(|r| r.meta().id).collect();
         let annotated: OnceLock<Vec<bool>> = OnceLock::new();
-        let reports = |id: &str, index: usize| {
-            let Some(object) = objects.get(index) else {
-                return false;
-            };
-            if !selected.contains(id) {
-                return false;
-            }
-            if self.suppressions.is_empty() {
-                let annotated = annotated.get_or_init(|| {
+        let suppressible = |index: usize| {
+            !self.suppressions.is_empty()
+                || annotated.get_or_init(|| {
                     objects
                         .iter()
                         .map(|o| o.annotation(IGNORE_ANNOTATION).is_some())
                         .collect()
-                });
-                if !annotated[index] {
-                    return true;
-                }
-            }
-            !self.suppressed(id, object)
+                })[index]
+        };
+        let reports = |id: &str, index: usize| {
+            let Some(object) = objects.get(index) else {
+                return false;
+            };
+            selected.contains(id) && !(suppressible(index) && self.suppressed(id, object))
         };
         let mut inventory = Inventory::new(objects, &self.settings).with_reports(&reports);
         if let Some(digests) = digests {
@@ -354,7 +353,10 @@ impl Engine {
                 check.check_inventory(&inventory, &mut emits);
                 emits
                     .into_iter()
-                    .filter_map(|(index, emit)| self.finding(*rule, objects.get(index)?, emit))
+                    .filter_map(|(index, emit)| {
+                        let object = objects.get(index)?;
+                        self.finding(*rule, object, emit, suppressible(index))
+                    })
                     .collect()
             })
             .collect();
@@ -503,9 +505,17 @@ impl Engine {
         findings
     }
 
-    fn finding(&self, rule: &'static dyn Rule, object: &Object, emit: Emit) -> Option<Finding> {
+    /// The finding of `emit`, unless suppressed (which only a `suppressible` object can be:
+    /// see [`Engine::suppressible`]).
+    fn finding(
+        &self,
+        rule: &'static dyn Rule,
+        object: &Object,
+        emit: Emit,
+        suppressible: bool,
+    ) -> Option<Finding> {
         let meta = rule.meta();
-        if self.suppressed(meta.id, object) {
+        if suppressible && self.suppressed(meta.id, object) {
             return None;
         }
         Some(Finding {
@@ -571,6 +581,12 @@ impl Engine {
                 )
             })
             .collect()
+    }
+
+    /// Whether some rule's findings on `object` may be suppressed: by a configured suppression,
+    /// or by the object's ignore annotation. When not, [`Engine::suppressed`] is `false`.
+    fn suppressible(&self, object: &Object) -> bool {
+        !self.suppressions.is_empty() || object.annotation(IGNORE_ANNOTATION).is_some()
     }
 
     /// Whether the findings of rule `id` on `object` are suppressed: by the object's
