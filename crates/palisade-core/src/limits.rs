@@ -203,8 +203,14 @@ fn held_nodes(objects: &[Object]) -> usize {
             sum.saturating_add(count_nodes(&o.value, &mut stack))
         })
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || objects.len() < PARALLEL_HOLD {
+    if objects.len() < PARALLEL_HOLD {
+        return count(objects);
+    }
+    // Read once: the standard library reads the cgroup's CPU quota on every call.
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    let threads =
+        *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads < 2 {
         return count(objects);
     }
     let per = objects.len().div_ceil(threads);

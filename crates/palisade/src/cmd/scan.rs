@@ -762,7 +762,7 @@ mod tests {
                     })
                     .collect();
                 let mut expected = items.clone();
-                expected.sort_by(|a, b| a.0.cmp(&b.0));
+                expected.sort_by_key(|item| item.0);
                 let mut sorted = items;
                 sort_moving_once(&mut sorted, |a, b| a.0.cmp(&b.0));
                 assert_eq!(sorted, expected, "{len} items, {keys} keys");
