@@ -606,7 +606,7 @@ impl PolicySet {
 
     /// [`PolicySet::needs`] decided on the object's review, every policy in turn.
     fn needs_reviewed(&self, object: &Value) -> Needs {
-        let review = Review::from_object(&identity_of(object));
+        let review = Review::from_owned(identity_of(object));
         let namespace = review.namespace();
         let namespaced = !namespace.is_empty();
         let mut needs = Needs::Nothing;
