@@ -393,16 +393,21 @@ fn sort_findings(findings: &mut [Finding]) {
     sort_moving_once(findings, |a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
-/// A stable sort that moves each item once: the indexes are sorted, then each item goes to its
-/// place. Sorting large items themselves moves them many times and takes a buffer half their
-/// size (rayon's parallel sort, one their size).
-fn sort_moving_once<T>(items: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) {
+/// A stable sort that moves each item once: the indexes are sorted (on every core: rayon's
+/// stable sort then takes a buffer of indexes), then each item goes to its place. Sorting large
+/// items themselves moves them many times and takes a buffer half their size (rayon's parallel
+/// sort, one their size).
+fn sort_moving_once<T: Sync>(
+    items: &mut [T],
+    compare: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
+) {
     let Ok(len) = u32::try_from(items.len()) else {
         items.sort_by(compare);
         return;
     };
     let mut order: Vec<u32> = (0..len).collect();
-    order.sort_by(|&a, &b| compare(&items[a as usize], &items[b as usize]));
+    let sorted: &[T] = items;
+    order.par_sort_by(|&a, &b| compare(&sorted[a as usize], &sorted[b as usize]));
     // The item at `order[i]` goes to `i`: follow each cycle of the permutation.
     for start in 0..items.len() {
         let mut current = start;
