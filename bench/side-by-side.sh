@@ -7,8 +7,8 @@
 #   bench/side-by-side.sh BASE_BIN HEAD_BIN [RUNS] [CORPUS]
 #
 # RUNS defaults to 5 (the 100k stream runs at most 3 times), CORPUS to ../shared/corpus. The
-# stream is generated with HEAD's directory's gen-manifests when missing
-# (target/bench/synthetic-100000.yaml, seed 1). Needs GNU time at /usr/bin/time and python3
+# stream is STREAM when set, else target/bench/synthetic-100000.yaml, generated with HEAD's
+# directory's gen-manifests when missing (seed 1). Needs GNU time at /usr/bin/time and python3
 # with PyYAML built against libyaml. With CHECKOV set to a checkov executable (bench/compare.sh
 # installs one in target/checkov-venv), checkov scans the corpus once in the same run, as
 # bench/harness.py runs it.
@@ -18,7 +18,7 @@ base=${1:?usage: bench/side-by-side.sh BASE_BIN HEAD_BIN [RUNS] [CORPUS]}
 head=${2:?usage: bench/side-by-side.sh BASE_BIN HEAD_BIN [RUNS] [CORPUS]}
 runs=${3:-5}
 corpus=${4:-../shared/corpus}
-stream=target/bench/synthetic-100000.yaml
+stream=${STREAM:-target/bench/synthetic-100000.yaml}
 if [ ! -f "$stream" ]; then
   mkdir -p target/bench
   "$(dirname "$head")/gen-manifests" 100000 --seed 1 -o "$stream"

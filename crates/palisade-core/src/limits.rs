@@ -157,9 +157,7 @@ impl NodeBudget {
         let Some(first) = objects.first() else {
             return Ok(());
         };
-        let nodes = objects
-            .iter()
-            .fold(0usize, |sum, o| sum.saturating_add(value_nodes(&o.value)));
+        let nodes = held_nodes(objects);
         let fits = self
             .used
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
@@ -174,8 +172,14 @@ impl NodeBudget {
 
 /// The nodes of a value: every scalar, sequence and mapping in it.
 pub fn value_nodes(value: &Value) -> usize {
+    count_nodes(value, &mut Vec::new())
+}
+
+/// [`value_nodes`], with a stack that the caller reuses.
+fn count_nodes<'v>(value: &'v Value, stack: &mut Vec<&'v Value>) -> usize {
     let mut count = 0usize;
-    let mut stack = vec![value];
+    stack.clear();
+    stack.push(value);
     while let Some(value) = stack.pop() {
         count += 1;
         match value {
@@ -185,4 +189,66 @@ pub fn value_nodes(value: &Value) -> usize {
         }
     }
     count
+}
+
+/// Objects held at once from one file above which [`NodeBudget::hold`] counts their nodes on
+/// several threads: it runs once the file is decoded, when the other threads wait.
+const PARALLEL_HOLD: usize = 10_000;
+
+/// The nodes of all `objects`.
+fn held_nodes(objects: &[Object]) -> usize {
+    let count = |objects: &[Object]| {
+        let mut stack = Vec::new();
+        objects.iter().fold(0usize, |sum, o| {
+            sum.saturating_add(count_nodes(&o.value, &mut stack))
+        })
+    };
+    if objects.len() < PARALLEL_HOLD {
+        return count(objects);
+    }
+    // Read once: the standard library reads the cgroup's CPU quota on every call.
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    let threads =
+        *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads < 2 {
+        return count(objects);
+    }
+    let per = objects.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let others: Vec<_> = objects
+            .chunks(per)
+            .skip(1)
+            .map(|part| scope.spawn(move || count(part)))
+            .collect();
+        let first = count(&objects[..per]);
+        others.into_iter().fold(first, |sum, other| {
+            let nodes = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            sum.saturating_add(nodes)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_held_at_once_are_counted_on_several_threads_as_on_one() {
+        let text: String =
+            (0..PARALLEL_HOLD + 7)
+                .map(|i| {
+                    format!(
+                    "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {}\n",
+                    if i % 3 == 0 { "{a: '1', b: [x, y]}" } else { "{}" }
+                )
+                })
+                .collect();
+        let loaded = crate::load_str(&text, "s.yaml", &Limits::default());
+        assert_eq!(loaded.objects.len(), PARALLEL_HOLD + 7);
+        let one_by_one: usize = loaded.objects.iter().map(|o| value_nodes(&o.value)).sum();
+        assert_eq!(held_nodes(&loaded.objects), one_by_one);
+        assert_eq!(held_nodes(&loaded.objects[..3]), 10 + 6 + 6);
+    }
 }

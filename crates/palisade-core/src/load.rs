@@ -243,25 +243,59 @@ pub fn split_stream(text: &str, target: usize) -> Vec<Chunk<'_>> {
     if text.len() <= target || text.starts_with('%') || text.contains("\n%") {
         return whole;
     }
+    let bytes = text.as_bytes();
+    let finder = memchr::memmem::Finder::new(b"\n---");
+    // The first line that starts at `from` or later and is a document marker.
+    let next_marker = |from: usize| {
+        let mut search = match from.checked_sub(1) {
+            Some(before) => before,
+            None if is_document_marker(text) => return Some(0),
+            None => 0,
+        };
+        while let Some(found) = finder.find(&bytes[search..]) {
+            let line = search + found + 1;
+            if is_document_marker(&text[line..]) {
+                return Some(line);
+            }
+            search = line;
+        }
+        None
+    };
     let mut chunks = Vec::new();
     let (mut start, mut start_line) = (0usize, 0u32);
-    let (mut byte, mut line) = (0usize, 0u32);
-    for piece in text.split_inclusive('\n') {
-        if byte - start >= target && is_document_marker(piece) {
-            chunks.push(Chunk {
-                text: &text[start..byte],
-                first_line: start_line,
-            });
-            (start, start_line) = (byte, line);
-        }
-        byte += piece.len();
-        line += 1;
+    // A chunk ends at the first marker line at least `target` bytes after its start.
+    let mut from = target;
+    while from < text.len() {
+        let Some(at) = next_marker(from) else {
+            break;
+        };
+        chunks.push(Chunk {
+            text: &text[start..at],
+            first_line: start_line,
+        });
+        let lines = count_newlines(&bytes[start..at]);
+        (start, start_line) = (at, start_line + lines as u32);
+        from = at.saturating_add(target.max(1));
     }
     chunks.push(Chunk {
         text: &text[start..],
         first_line: start_line,
     });
     chunks
+}
+
+/// The line feeds in `bytes`, counted in blocks small enough for a byte counter (which the
+/// compiler turns into vector instructions).
+fn count_newlines(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(128)
+        .map(|block| {
+            block
+                .iter()
+                .fold(0u8, |count, &b| count + u8::from(b == b'\n'))
+        })
+        .map(usize::from)
+        .sum()
 }
 
 fn is_document_marker(line: &str) -> bool {
@@ -774,4 +808,74 @@ fn typed_item(
         }
     }
     (item, node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cuts [`split_stream`] makes, found line by line.
+    fn split_by_lines(text: &str, target: usize) -> Vec<Chunk<'_>> {
+        if text.len() <= target || text.starts_with('%') || text.contains("\n%") {
+            return vec![Chunk {
+                text,
+                first_line: 0,
+            }];
+        }
+        let mut chunks = Vec::new();
+        let (mut start, mut start_line) = (0usize, 0u32);
+        let (mut byte, mut line) = (0usize, 0u32);
+        for piece in text.split_inclusive('\n') {
+            if byte - start >= target && is_document_marker(piece) {
+                chunks.push(Chunk {
+                    text: &text[start..byte],
+                    first_line: start_line,
+                });
+                (start, start_line) = (byte, line);
+            }
+            byte += piece.len();
+            line += 1;
+        }
+        chunks.push(Chunk {
+            text: &text[start..],
+            first_line: start_line,
+        });
+        chunks
+    }
+
+    #[test]
+    fn split_stream_cuts_where_a_line_by_line_search_does() {
+        let pieces = [
+            "---\n",
+            "--- \n",
+            "---\t# c\n",
+            "---\r\n",
+            "----\n",
+            "---x\n",
+            " ---\n",
+            "a: 1\n",
+            "b: |\n  ---\n",
+            "c: é\n",
+            "\n",
+            "---",
+            "d: 2",
+        ];
+        // A fixed pseudo-random sequence of pieces, cut at every target size up to its length.
+        let mut state = 7u32;
+        for _ in 0..60 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                text.push_str(pieces[(state >> 16) as usize % pieces.len()]);
+            }
+            for target in 0..=text.len() + 1 {
+                assert_eq!(
+                    split_stream(&text, target),
+                    split_by_lines(&text, target),
+                    "{text:?} cut every {target} bytes"
+                );
+            }
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        }
+    }
 }

@@ -263,42 +263,27 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
     let Some((spec_pointer, metadata_pointer)) = pod_spec_location(kind) else {
         return out;
     };
-    let mut expect = |pointer: String, value: Option<&Value>, expected: &'static str| {
-        let Some(value) = value else { return };
-        let ok = match expected {
-            "a mapping" => value.is_object() || value.is_null(),
-            "a list" => value.is_array() || value.is_null(),
-            "a string" => value.is_string() || value.is_null(),
-            "a boolean" => value.is_boolean() || value.is_null(),
-            _ => true,
-        };
-        if !ok {
-            out.push(TypeMismatch {
-                pointer,
-                expected,
-                found: type_name(value),
-            });
-        }
-    };
     // Check the path from the root to the spec, so `template: 5` is reported too.
     let mut prefix = String::new();
     for token in spec_pointer.split('/').skip(1) {
         prefix.push('/');
         prefix.push_str(token);
         let value = object.at(&prefix);
-        expect(prefix.clone(), value, "a mapping");
+        expect_type(&mut out, || prefix.clone(), value, "a mapping");
         if !value.is_some_and(Value::is_object) {
             return out;
         }
     }
-    expect(
-        metadata_pointer.to_owned(),
+    expect_type(
+        &mut out,
+        || metadata_pointer.to_owned(),
         object.at(metadata_pointer),
         "a mapping",
     );
     let spec = object.at(spec_pointer).unwrap_or(&Value::Null);
-    expect(
-        format!("{spec_pointer}/securityContext"),
+    expect_type(
+        &mut out,
+        || format!("{spec_pointer}/securityContext"),
         spec.get("securityContext"),
         "a mapping",
     );
@@ -308,11 +293,17 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
         "initContainers",
         "ephemeralContainers",
     ] {
-        expect(format!("{spec_pointer}/{field}"), spec.get(field), "a list");
+        expect_type(
+            &mut out,
+            || format!("{spec_pointer}/{field}"),
+            spec.get(field),
+            "a list",
+        );
     }
     for field in ["hostNetwork", "hostPID", "hostIPC", "hostUsers"] {
-        expect(
-            format!("{spec_pointer}/{field}"),
+        expect_type(
+            &mut out,
+            || format!("{spec_pointer}/{field}"),
             spec.get(field),
             "a boolean",
         );
@@ -322,20 +313,32 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
             continue;
         };
         for (index, container) in items.iter().enumerate() {
-            let pointer = format!("{spec_pointer}/{list}/{index}");
-            expect(pointer.clone(), Some(container), "a mapping");
+            let pointer = || format!("{spec_pointer}/{list}/{index}");
+            expect_type(&mut out, pointer, Some(container), "a mapping");
             let Value::Object(c) = container else {
                 continue;
             };
-            expect(format!("{pointer}/image"), c.get("image"), "a string");
-            expect(format!("{pointer}/name"), c.get("name"), "a string");
-            expect(
-                format!("{pointer}/securityContext"),
+            expect_type(
+                &mut out,
+                || format!("{}/image", pointer()),
+                c.get("image"),
+                "a string",
+            );
+            expect_type(
+                &mut out,
+                || format!("{}/name", pointer()),
+                c.get("name"),
+                "a string",
+            );
+            expect_type(
+                &mut out,
+                || format!("{}/securityContext", pointer()),
                 c.get("securityContext"),
                 "a mapping",
             );
-            expect(
-                format!("{pointer}/resources"),
+            expect_type(
+                &mut out,
+                || format!("{}/resources", pointer()),
                 c.get("resources"),
                 "a mapping",
             );
@@ -346,14 +349,16 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
                     "readOnlyRootFilesystem",
                     "runAsNonRoot",
                 ] {
-                    expect(
-                        format!("{pointer}/securityContext/{field}"),
+                    expect_type(
+                        &mut out,
+                        || format!("{}/securityContext/{field}", pointer()),
                         sc.get(field),
                         "a boolean",
                     );
                 }
-                expect(
-                    format!("{pointer}/securityContext/capabilities"),
+                expect_type(
+                    &mut out,
+                    || format!("{}/securityContext/capabilities", pointer()),
                     sc.get("capabilities"),
                     "a mapping",
                 );
@@ -361,4 +366,29 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
         }
     }
     out
+}
+
+/// Records a mismatch when `value` is set and not of the `expected` type (`null` passes); the
+/// pointer is written only then.
+fn expect_type(
+    out: &mut Vec<TypeMismatch>,
+    pointer: impl FnOnce() -> String,
+    value: Option<&Value>,
+    expected: &'static str,
+) {
+    let Some(value) = value else { return };
+    let ok = match expected {
+        "a mapping" => value.is_object() || value.is_null(),
+        "a list" => value.is_array() || value.is_null(),
+        "a string" => value.is_string() || value.is_null(),
+        "a boolean" => value.is_boolean() || value.is_null(),
+        _ => true,
+    };
+    if !ok {
+        out.push(TypeMismatch {
+            pointer: pointer(),
+            expected,
+            found: type_name(value),
+        });
+    }
 }

@@ -1074,20 +1074,28 @@ fn is_plain_string(text: &str) -> bool {
     let Some(first) = text.bytes().next() else {
         return false;
     };
-    !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~')) && text.len() > 5
+    !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~'))
+        && (text.len() > 5 || plain_word(text).is_none())
+}
+
+/// The YAML 1.1 null and boolean words (all of them five characters or shorter).
+fn plain_word(text: &str) -> Option<Value> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => Some(Value::Null),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Some(Value::Bool(true))
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            Some(Value::Bool(false))
+        }
+        _ => None,
+    }
 }
 
 /// Resolves an untagged plain scalar as go-yaml v2 does.
 pub(crate) fn resolve_plain(text: &str) -> Value {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Value::Bool(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Value::Bool(false)
-        }
-        _ => {}
+    if let Some(word) = plain_word(text) {
+        return word;
     }
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {

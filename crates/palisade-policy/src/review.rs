@@ -56,21 +56,26 @@ impl Review {
     /// A plain object reviewed as Gatekeeper's audit and `gator` review one: no operation, no
     /// user, no old object.
     pub fn from_object(object: &Value) -> Review {
+        Review::from_owned(object.clone())
+    }
+
+    /// [`Review::from_object`] of an object the caller gives up: it is moved into the review.
+    pub fn from_owned(object: Value) -> Review {
         let mut request = Map::new();
         request.insert("uid".into(), Value::from(""));
-        request.insert("kind".into(), group_version_kind(object));
+        request.insert("kind".into(), group_version_kind(&object));
         request.insert(
             "resource".into(),
             json!({"group": "", "version": "", "resource": ""}),
         );
-        request.insert("name".into(), Value::from(metadata_str(object, "name")));
-        let namespace = metadata_str(object, "namespace");
+        request.insert("name".into(), Value::from(metadata_str(&object, "name")));
+        let namespace = metadata_str(&object, "namespace");
         if !namespace.is_empty() {
             request.insert("namespace".into(), Value::from(namespace));
         }
         request.insert("operation".into(), Value::from(""));
         request.insert("userInfo".into(), json!({}));
-        request.insert("object".into(), object.clone());
+        request.insert("object".into(), object);
         Review {
             request: Value::Object(request),
             operation: Operation::None,

@@ -1,7 +1,7 @@
 //! Loading templates and constraints, and reviewing objects against them.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -287,6 +287,108 @@ pub struct PolicySet {
     bindings: Vec<LoadedBinding>,
     /// Objects of the kinds that policies name as `paramKind`.
     params: Vec<Value>,
+    /// What the loaded policies can select, by group and kind (built by [`PolicySet::load`]).
+    kinds: KindFilter,
+}
+
+/// The groups and kinds that some loaded policy can select, so that [`PolicySet::needs`]
+/// passes over an object that no policy selects without building its review.
+///
+/// It answers "maybe" for every object that a constraint's `spec.match.kinds` or a policy's
+/// `matchConstraints.resourceRules` (groups and resources) lets through, whatever the other
+/// parts of the match say; [`PolicySet::needs`] then decides as before.
+#[derive(Debug, Clone, Default)]
+struct KindFilter {
+    /// Some constraint matches every group and kind.
+    every_kind: bool,
+    /// Groups in which some constraint matches every kind.
+    every_kind_in: Vec<String>,
+    /// By kind (`*` included), the groups in which some constraint matches it (`None`: every
+    /// group).
+    by_kind: HashMap<String, Option<Vec<String>>>,
+    /// Some binding or its policy has a namespace selector: every namespaced object needs the
+    /// Namespaces.
+    namespaced_state: bool,
+    /// The policies that some binding uses (indexes into `PolicySet::vaps`).
+    vaps: Vec<usize>,
+}
+
+impl KindFilter {
+    fn build(set: &PolicySet) -> KindFilter {
+        let mut filter = KindFilter::default();
+        let wild = |list: &[String]| list.is_empty() || list.iter().any(|x| x == "*");
+        for constraint in &set.constraints {
+            if constraint.matcher.kinds.is_empty() {
+                filter.every_kind = true;
+            }
+            for k in &constraint.matcher.kinds {
+                let groups = (!wild(&k.api_groups)).then(|| k.api_groups.clone());
+                if wild(&k.kinds) {
+                    match groups {
+                        None => filter.every_kind = true,
+                        Some(groups) => filter.every_kind_in.extend(groups),
+                    }
+                    continue;
+                }
+                for kind in &k.kinds {
+                    let entry = filter
+                        .by_kind
+                        .entry(kind.clone())
+                        .or_insert_with(|| Some(Vec::new()));
+                    match (&mut *entry, &groups) {
+                        (Some(known), Some(groups)) => known.extend(groups.iter().cloned()),
+                        _ => *entry = None,
+                    }
+                }
+            }
+        }
+        for b in &set.bindings {
+            filter.namespaced_state |= b.namespace_selector || set.vaps[b.vap].namespace_selector;
+            if !filter.vaps.contains(&b.vap) {
+                filter.vaps.push(b.vap);
+            }
+        }
+        filter
+    }
+
+    /// Whether some loaded policy may select this object.
+    fn may_select(&self, set: &PolicySet, object: &Value) -> bool {
+        if self.every_kind {
+            return true;
+        }
+        let field = |f: &str| object.get(f).and_then(Value::as_str).unwrap_or("");
+        let (kind, api_version) = (field("kind"), field("apiVersion"));
+        // As `Review::from_object` splits it.
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        if self.every_kind_in.iter().any(|g| g == group) {
+            return true;
+        }
+        let in_groups = |groups: &Option<Vec<String>>| {
+            groups.as_ref().is_none_or(|g| g.iter().any(|g| g == group))
+        };
+        if self.by_kind.get(kind).is_some_and(in_groups)
+            || self.by_kind.get("*").is_some_and(in_groups)
+        {
+            return true;
+        }
+        if self.vaps.is_empty() {
+            return false;
+        }
+        if self.namespaced_state
+            && !object
+                .get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+        {
+            return true;
+        }
+        let resource = crate::vap::resource_of(kind);
+        self.vaps
+            .iter()
+            .any(|&v| set.vaps[v].vap.may_match(group, &resource))
+    }
 }
 
 /// Whether an object is a policy this crate loads (a ConstraintTemplate or a Constraint).
@@ -422,6 +524,7 @@ impl PolicySet {
         }
         set.with_inventory = vec![None; set.templates.len()];
         set.add_params(others.into_iter().map(|o| &o.value));
+        set.kinds = KindFilter::build(&set);
         (set, errors)
     }
 
@@ -495,10 +598,15 @@ impl PolicySet {
     /// do not depend on the cluster state: reviewing such an object before
     /// [`PolicySet::set_inventory`] and [`PolicySet::add_params`] gives what it gives after.
     pub fn needs(&self, object: &Value) -> Needs {
-        if self.is_empty() {
+        if self.is_empty() || !self.kinds.may_select(self, object) {
             return Needs::Nothing;
         }
-        let review = Review::from_object(&identity_of(object));
+        self.needs_reviewed(object)
+    }
+
+    /// [`PolicySet::needs`] decided on the object's review, every policy in turn.
+    fn needs_reviewed(&self, object: &Value) -> Needs {
+        let review = Review::from_owned(identity_of(object));
         let namespace = review.namespace();
         let namespaced = !namespace.is_empty();
         let mut needs = Needs::Nothing;
@@ -1086,6 +1194,7 @@ fn target_of(review: &Review, namespace_labels: Option<BTreeMap<String, String>>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite;
     use palisade_core::{load_str, Limits};
 
     fn template(kind: &str, rego: &str) -> String {
@@ -1231,5 +1340,166 @@ spec:
         s.add_params([&object("v1", "ConfigMap", Some("a")), &params]);
         assert_eq!(s.params.len(), 1);
         assert!(s.review(&review).violations.is_empty());
+    }
+
+    /// Every YAML and JSON file under `dir`, in a stable order.
+    fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                files_under(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            {
+                out.push(path);
+            }
+        }
+    }
+
+    fn objects_under(dir: &std::path::Path) -> Vec<Object> {
+        let mut files = Vec::new();
+        files_under(dir, &mut files);
+        files
+            .iter()
+            .flat_map(|f| {
+                palisade_core::load_path(f, &f.display().to_string(), &Limits::default()).objects
+            })
+            .collect()
+    }
+
+    /// Checks that the decision from group and kind gives what the review gives, on every
+    /// object, and counts the objects it passes over.
+    fn same_needs(set: &PolicySet, objects: &[Object], what: &str) -> usize {
+        let mut skipped = 0;
+        for o in objects {
+            let full = if set.is_empty() {
+                Needs::Nothing
+            } else {
+                set.needs_reviewed(&o.value)
+            };
+            assert_eq!(
+                set.needs(&o.value),
+                full,
+                "{what}: {} {}/{}",
+                o.source.path,
+                o.kind(),
+                o.name()
+            );
+            skipped += usize::from(!set.kinds.may_select(set, &o.value));
+        }
+        skipped
+    }
+
+    /// `needs` decided from group and kind is what the review decides, for the policies of the
+    /// corpus, of the whole Gatekeeper library and of each of its templates with each of its
+    /// sample constraints, over the objects of the corpus and of the library.
+    #[test]
+    fn needs_from_kinds_is_the_decision_of_the_review() {
+        let Some(corpus) = palisade_testdata::shared("corpus", "needs_from_kinds") else {
+            return;
+        };
+        let Some(library) =
+            palisade_testdata::shared("conformance/gatekeeper-library/library", "needs_from_kinds")
+        else {
+            return;
+        };
+        let mut objects = objects_under(&corpus);
+        let library_objects = objects_under(&library);
+        objects.extend(library_objects.iter().cloned());
+        assert!(objects.len() > 4_000, "{} objects", objects.len());
+
+        let (set, _) = PolicySet::load(&objects);
+        assert!(!set.bindings.is_empty() && !set.constraints.is_empty());
+        same_needs(&set, &objects, "corpus and library");
+        let (set, _) = PolicySet::load(&library_objects);
+        same_needs(&set, &objects, "library");
+
+        let mut templates = Vec::new();
+        files_under(&library, &mut templates);
+        templates.retain(|t| t.ends_with("template.yaml"));
+        let mut skipped = 0;
+        let mut checked = 0;
+        for template in &templates {
+            let dir = template.parent().unwrap();
+            let mut constraints = Vec::new();
+            files_under(&dir.join("samples"), &mut constraints);
+            constraints.retain(|c| c.ends_with("constraint.yaml"));
+            for constraint in constraints {
+                let Ok(mut policies) = suite::load_objects(template) else {
+                    continue;
+                };
+                policies.extend(suite::load_objects(&constraint).unwrap_or_default());
+                let (set, _) = PolicySet::load(&policies);
+                skipped += same_needs(&set, &objects, &constraint.display().to_string());
+                checked += objects.len();
+            }
+        }
+        // Most objects are of kinds that a sample constraint does not select.
+        assert!(skipped * 2 > checked, "{skipped} of {checked} passed over");
+    }
+
+    /// The same for bindings and policies whose `resourceRules` name groups and resources, or
+    /// every resource, with and without namespace selectors.
+    #[test]
+    fn needs_from_resources_is_the_decision_of_the_review() {
+        let vap = |name: &str, rules: &str, selector: &str| {
+            format!(
+                "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: {name}}}
+spec:
+  matchConstraints:
+    resourceRules: {rules}
+{selector}  validations: [{{expression: 'true'}}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: {name}}}
+spec: {{policyName: {name}, validationActions: [Deny]}}
+---
+"
+            )
+        };
+        let objects: Vec<Value> = [
+            ("apps/v1", "Deployment", Some("a")),
+            ("apps/v1", "Deployment", None),
+            ("v1", "Pod", Some("a")),
+            ("v1", "Endpoints", Some("a")),
+            ("networking.k8s.io/v1", "NetworkPolicy", Some("a")),
+            ("policy/v1", "PodDisruptionBudget", None),
+            ("v1", "Namespace", None),
+            ("", "", None),
+        ]
+        .iter()
+        .map(|&(api, kind, ns)| object(api, kind, ns))
+        .collect();
+        let deployments = "[{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], \
+                           resources: [deployments]}]";
+        let cases = [
+            vap("d", deployments, ""),
+            vap("ns-pods", "[{apiGroups: [''], apiVersions: ['*'], operations: ['*'], resources: [pods], scope: Namespaced}]", ""),
+            vap("everything", "[{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*/*']}]", ""),
+            vap("any-group", "[{apiGroups: ['*'], apiVersions: ['*'], operations: [UPDATE], resources: [endpoints, poddisruptionbudgets]}]", ""),
+            vap("selected", deployments, "    namespaceSelector: {matchLabels: {a: b}}\n"),
+            vap("none", "[]", ""),
+        ];
+        let mut sets = Vec::new();
+        for (i, case) in cases.iter().enumerate() {
+            sets.push(case.clone());
+            sets.push(format!("{case}{}", cases[(i + 1) % cases.len()]));
+        }
+        for text in sets {
+            let loaded = load_str(&text, "vap.yaml", &Limits::default());
+            let (set, errors) = PolicySet::load(&loaded.objects);
+            assert!(errors.is_empty(), "{errors:?}");
+            for o in &objects {
+                assert_eq!(set.needs(o), set.needs_reviewed(o), "{text}\n{o}");
+            }
+        }
     }
 }

@@ -271,6 +271,16 @@ impl Vap {
     pub(crate) fn matches(&self, t: &VapTarget<'_>) -> bool {
         self.match_constraints.matches(t, true)
     }
+
+    /// Whether `matchConstraints.resourceRules` may match an object of this group and resource
+    /// (whatever its version, scope, operation and name): `false` only when
+    /// [`Vap::matches`] is `false` for every such object.
+    pub(crate) fn may_match(&self, group: &str, resource: &str) -> bool {
+        self.match_constraints.rules.iter().any(|r| {
+            any(&r.groups, group)
+                && (any(&r.resources, resource) || r.resources.iter().any(|x| x == "*/*"))
+        })
+    }
 }
 
 impl Binding {

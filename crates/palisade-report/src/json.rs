@@ -70,22 +70,98 @@ fn write_findings(
 /// `value` pretty-printed as `serde_json` prints it nested at the depth `indent` stands for:
 /// each of its lines after the first indented by `indent` more (JSON strings hold no line
 /// breaks, so every line break is the printer's).
-fn write_nested<T: Serialize + ?Sized>(
+fn write_nested<T: Serialize + ?Sized, W: Write + ?Sized>(
     value: &T,
     indent: &[u8],
-    out: &mut dyn Write,
+    out: &mut W,
 ) -> io::Result<()> {
-    let text = serde_json::to_vec_pretty(value)?;
-    let mut lines = text.split(|&b| b == b'\n');
-    if let Some(first) = lines.next() {
-        out.write_all(first)?;
-    }
-    for line in lines {
-        out.write_all(b"\n")?;
-        out.write_all(indent)?;
-        out.write_all(line)?;
-    }
+    let formatter = Nested {
+        base: indent,
+        level: 0,
+        has_value: false,
+    };
+    let mut serializer = serde_json::Serializer::with_formatter(out, formatter);
+    value.serialize(&mut serializer)?;
     Ok(())
+}
+
+/// `serde_json`'s `PrettyFormatter` (two spaces a level) for a value nested in a document: every
+/// line break is followed by `base` before the printer's own indentation.
+struct Nested<'a> {
+    base: &'a [u8],
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested<'_> {
+    fn line<W: Write + ?Sized>(&self, writer: &mut W, start: &[u8]) -> io::Result<()> {
+        writer.write_all(start)?;
+        writer.write_all(self.base)?;
+        for _ in 0..self.level {
+            writer.write_all(INDENT)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Nested<'_> {
+    fn begin_array<W: Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(writer, b"\n")?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: Write + ?Sized>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.line(writer, if first { b"\n" } else { b",\n" })
+    }
+
+    fn end_array_value<W: Write + ?Sized>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(writer, b"\n")?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: Write + ?Sized>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.line(writer, if first { b"\n" } else { b",\n" })
+    }
+
+    fn begin_object_value<W: Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: Write + ?Sized>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 #[derive(Serialize)]

@@ -1,7 +1,8 @@
 //! Runs the selected rules over objects and turns their output into located findings, applying
 //! severity overrides, in-manifest ignores and configured suppressions.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use globset::{Glob, GlobMatcher};
 use palisade_core::rule::{Finding, Severity};
@@ -61,6 +62,8 @@ impl ActiveSuppression {
 /// The configured rule set, ready to check objects. Cheap to share between threads.
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
+    /// The selected per-object rules, in ID order (each object goes through them).
+    object_rules: Vec<&'static dyn Rule>,
     settings: Settings,
     severity: HashMap<&'static str, Severity>,
     suppressions: Vec<ActiveSuppression>,
@@ -151,11 +154,17 @@ impl Engine {
                 (*r, selected)
             })
             .collect();
+        let object_rules = rules
+            .iter()
+            .filter(|r| matches!(r.checker(), Checker::Object(_)))
+            .copied()
+            .collect();
         Ok(Engine {
             kept_fields: kept_fields(&rules),
             compares_content: rules.iter().any(|r| compares_content(*r)),
             builds_network_policies: rules.iter().any(|r| reads_network_analysis(*r)),
             rules,
+            object_rules,
             credential_rules,
             settings: config.rules.clone(),
             severity,
@@ -183,9 +192,10 @@ impl Engine {
     pub fn check_object(&self, object: &Object) -> Vec<Finding> {
         let cx = ObjectCx::new(object, &self.settings);
         let mut findings = Vec::new();
+        let suppressible = self.suppressible(object);
         self.run_object_rules(&cx, |rule, emits| {
             for emit in emits.drain(..) {
-                if let Some(finding) = self.finding(rule, object, emit) {
+                if let Some(finding) = self.finding(rule, object, emit, suppressible) {
                     findings.push(finding);
                 }
             }
@@ -201,11 +211,12 @@ impl Engine {
         mut found: impl FnMut(&'static dyn Rule, &mut Vec<Emit>),
     ) {
         let mut emits = Vec::new();
-        for rule in &self.rules {
+        let kind = cx.object.kind();
+        for rule in &self.object_rules {
             let Checker::Object(check) = rule.checker() else {
                 continue;
             };
-            if !reads_kind(*rule, cx.object.kind()) {
+            if !reads_kind(*rule, kind) {
                 continue;
             }
             check.check(cx, &mut emits);
@@ -244,19 +255,22 @@ impl Engine {
     /// that find credentials ([`Rule::finds_credentials`]) but are not selected, or are
     /// suppressed for this object. Output masks them too.
     pub fn unreported_credentials(&self, object: &Object) -> Vec<String> {
-        let cx = ObjectCx::new(object, &self.settings);
+        let mut cx = None;
         let mut credentials = Vec::new();
         let mut emits = Vec::new();
+        let suppressible = self.suppressible(object);
         for (rule, selected) in &self.credential_rules {
             let meta = rule.meta();
             let Checker::Object(check) = rule.checker() else {
                 continue;
             };
-            if !reads_kind(*rule, object.kind()) || (*selected && !self.suppressed(meta.id, object))
+            if !reads_kind(*rule, object.kind())
+                || (*selected && !(suppressible && self.suppressed(meta.id, object)))
             {
                 continue;
             }
-            check.check(&cx, &mut emits);
+            let cx = cx.get_or_insert_with(|| ObjectCx::new(object, &self.settings));
+            check.check(cx, &mut emits);
             credentials.extend(emits.drain(..).flat_map(|e| e.secrets));
         }
         credentials
@@ -318,9 +332,26 @@ impl Engine {
 
     /// `kept`: what [`Engine::keep`] kept with `objects` (their digests and models).
     fn run_inventory(&self, objects: &[Object], kept: Option<&Kept>) -> Vec<Finding> {
+        // Rules ask this for every fact they could report (RBAC rules for every fact of the
+        // shared analysis): the selected IDs are hashed, and only the objects with an ignore
+        // annotation (found once, on the first question) are asked again when no suppression
+        // is configured.
+        let selected: HashSet<&str> = self.rules.iter().map(|r| r.meta().id).collect();
+        let annotated: OnceLock<Vec<bool>> = OnceLock::new();
+        let suppressible = |index: usize| {
+            !self.suppressions.is_empty()
+                || annotated.get_or_init(|| {
+                    objects
+                        .iter()
+                        .map(|o| o.annotation(IGNORE_ANNOTATION).is_some())
+                        .collect()
+                })[index]
+        };
         let reports = |id: &str, index: usize| {
-            self.rules.iter().any(|r| r.meta().id == id)
-                && objects.get(index).is_some_and(|o| !self.suppressed(id, o))
+            let Some(object) = objects.get(index) else {
+                return false;
+            };
+            selected.contains(id) && !(suppressible(index) && self.suppressed(id, object))
         };
         let mut inventory = Inventory::new(objects, &self.settings).with_reports(&reports);
         if let Some(kept) = kept {
@@ -340,7 +371,10 @@ impl Engine {
                 check.check_inventory(&inventory, &mut emits);
                 emits
                     .into_iter()
-                    .filter_map(|(index, emit)| self.finding(*rule, objects.get(index)?, emit))
+                    .filter_map(|(index, emit)| {
+                        let object = objects.get(index)?;
+                        self.finding(*rule, object, emit, suppressible(index))
+                    })
                     .collect()
             })
             .collect();
@@ -421,16 +455,18 @@ impl Engine {
             return findings;
         }
         // Where a finding is: its object, and the position of its field (or, in objects
-        // without positions, its pointer).
-        let place = |f: &Finding| {
+        // without positions, its pointer). The keys borrow from the findings.
+        fn place(f: &Finding) -> (&str, usize, Option<usize>, Place<'_>) {
             let at = if f.pos.line > 0 {
-                f.pos.to_string()
+                Place::Pos(f.pos)
             } else {
-                f.pointer.clone()
+                Place::Pointer(f.pointer.as_str())
             };
-            (f.file.clone(), f.document, f.item, at)
-        };
-        let object = |f: &Finding| (f.file.clone(), f.document, f.item);
+            (f.file.as_str(), f.document, f.item, at)
+        }
+        fn object(f: &Finding) -> (&str, usize, Option<usize>) {
+            (f.file.as_str(), f.document, f.item)
+        }
         let mut at_place: HashMap<_, Vec<usize>> = HashMap::new();
         let mut in_object: HashMap<_, Vec<usize>> = HashMap::new();
         for (index, f) in findings.iter().enumerate() {
@@ -461,32 +497,49 @@ impl Engine {
             };
             into[index] = same_field.or_else(pod_wide);
         }
-        let mut merged: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+        drop((at_place, in_object));
+        // Each merged finding goes into a finding of another rule (never merged itself): the
+        // findings are merged in place, and the merged ones then taken out.
+        let mut findings = findings;
+        let mut gone = vec![false; findings.len()];
         for (index, target) in into.into_iter().enumerate() {
             let Some(target) = target else { continue };
-            let Some(other) = merged[index].take() else {
-                continue;
-            };
-            let Some(primary) = merged[target].as_mut() else {
-                continue;
-            };
-            primary.severity = primary.severity.max(other.severity);
+            let other = &mut findings[index];
+            let (rule, severity) = (other.rule, other.severity);
+            let message = std::mem::take(&mut other.message);
+            let fix = other.fix.take();
+            let secrets = std::mem::take(&mut other.secrets);
+            gone[index] = true;
+            let primary = &mut findings[target];
+            primary.severity = primary.severity.max(severity);
             // A pod-wide finding stands for every container the check reports: once is enough.
-            if !primary.related.iter().any(|r| r.id == other.rule.id) {
-                primary.message =
-                    format!("{}; {}: {}", primary.message, other.rule.id, other.message);
-                primary.related.push(other.rule);
+            if !primary.related.iter().any(|r| r.id == rule.id) {
+                primary.message = format!("{}; {}: {}", primary.message, rule.id, message);
+                primary.related.push(rule);
                 primary.related.sort_by_key(|r| r.id);
             }
-            primary.fix = primary.fix.take().or(other.fix);
-            primary.secrets.extend(other.secrets);
+            primary.fix = primary.fix.take().or(fix);
+            primary.secrets.extend(secrets);
         }
-        merged.into_iter().flatten().collect()
+        let mut index = 0;
+        findings.retain(|_| {
+            index += 1;
+            !gone[index - 1]
+        });
+        findings
     }
 
-    fn finding(&self, rule: &'static dyn Rule, object: &Object, emit: Emit) -> Option<Finding> {
+    /// The finding of `emit`, unless suppressed (which only a `suppressible` object can be:
+    /// see [`Engine::suppressible`]).
+    fn finding(
+        &self,
+        rule: &'static dyn Rule,
+        object: &Object,
+        emit: Emit,
+        suppressible: bool,
+    ) -> Option<Finding> {
         let meta = rule.meta();
-        if self.suppressed(meta.id, object) {
+        if suppressible && self.suppressed(meta.id, object) {
             return None;
         }
         Some(Finding {
@@ -552,6 +605,12 @@ impl Engine {
                 )
             })
             .collect()
+    }
+
+    /// Whether some rule's findings on `object` may be suppressed: by a configured suppression,
+    /// or by the object's ignore annotation. When not, [`Engine::suppressed`] is `false`.
+    fn suppressible(&self, object: &Object) -> bool {
+        !self.suppressions.is_empty() || object.annotation(IGNORE_ANNOTATION).is_some()
     }
 
     /// Whether the findings of rule `id` on `object` are suppressed: by the object's
@@ -736,9 +795,17 @@ fn workload_fields() -> HashMap<&'static str, Fields> {
 
 /// Whether a pointer is inside one container of a pod spec.
 fn in_container(pointer: &str) -> bool {
-    ["containers", "initContainers", "ephemeralContainers"]
+    ["/containers/", "/initContainers/", "/ephemeralContainers/"]
         .iter()
-        .any(|list| pointer.contains(&format!("/{list}/")))
+        .any(|list| pointer.contains(list))
+}
+
+/// Where in its object a finding is, for [`Engine::merge_same_control`]: the position of its
+/// field, or its pointer in an object without positions.
+#[derive(PartialEq, Eq, Hash)]
+enum Place<'a> {
+    Pos(palisade_core::Pos),
+    Pointer(&'a str),
 }
 
 fn reads_kind(rule: &dyn Rule, kind: &str) -> bool {

@@ -37,12 +37,16 @@ pub fn set_fields_fix(
     description: String,
     applicability: Applicability,
 ) -> Option<Fix> {
-    let mut scratch = object.value.clone();
+    // The operations are computed on a copy of the deepest collection that holds every field
+    // (most fixes set fields of one container), not of the whole object: they all apply inside
+    // it, and their paths are the same once `base` is put back in front.
+    let (base, holder) = fields_base(&object.value, &fields);
+    let mut scratch = holder.clone();
     let mut patch = Vec::new();
     for (pointer, value) in fields {
-        let ops = set_ops(&scratch, &pointer, value);
+        let ops = set_ops(&scratch, &pointer[base.len()..], value);
         palisade_core::patch::apply(&mut scratch, &ops).ok()?;
-        patch.extend(ops);
+        patch.extend(ops.into_iter().map(|op| rebased(&base, op)));
     }
     patch.extend(removals.into_iter().map(|path| PatchOp::Remove { path }));
     (!patch.is_empty()).then_some(Fix {
@@ -50,6 +54,79 @@ pub fn set_fields_fix(
         patch,
         applicability,
     })
+}
+
+/// The deepest existing collection of `document` above every field of `fields` (whose pointer
+/// is a prefix of theirs, written without escapes or non-canonical indexes), with its pointer.
+fn fields_base<'d>(document: &'d Value, fields: &[(String, Value)]) -> (String, &'d Value) {
+    fn parent(pointer: &str) -> &str {
+        pointer.rfind('/').map_or("", |i| &pointer[..i])
+    }
+    let mut common: Option<Vec<&str>> = None;
+    for (pointer, _) in fields {
+        if !pointer.starts_with('/') {
+            return (String::new(), document);
+        }
+        let tokens = parent(pointer).split('/').skip(1);
+        common = Some(match common {
+            None => tokens.collect(),
+            Some(mut common) => {
+                let same = common
+                    .iter()
+                    .zip(tokens)
+                    .take_while(|(a, b)| *a == b)
+                    .count();
+                common.truncate(same);
+                common
+            }
+        });
+    }
+    let mut base = String::new();
+    let mut node = document;
+    for token in common.unwrap_or_default() {
+        let child = match node {
+            Value::Object(map) if !token.contains('~') => map.get(token),
+            Value::Array(items) if is_canonical_index(token) => {
+                token.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        };
+        match child {
+            Some(child) if child.is_object() || child.is_array() => {
+                base.push('/');
+                base.push_str(token);
+                node = child;
+            }
+            _ => break,
+        }
+    }
+    (base, node)
+}
+
+/// Digits without a leading zero: read the same way by every pointer lookup.
+fn is_canonical_index(token: &str) -> bool {
+    !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_digit())
+        && (token.len() == 1 || !token.starts_with('0'))
+}
+
+/// An operation computed inside the collection at `base`, with its path in the whole object.
+fn rebased(base: &str, op: PatchOp) -> PatchOp {
+    if base.is_empty() {
+        return op;
+    }
+    let full = |path: String| format!("{base}{path}");
+    match op {
+        PatchOp::Add { path, value } => PatchOp::Add {
+            path: full(path),
+            value,
+        },
+        PatchOp::Replace { path, value } => PatchOp::Replace {
+            path: full(path),
+            value,
+        },
+        PatchOp::Remove { path } => PatchOp::Remove { path: full(path) },
+    }
 }
 
 /// A fix that appends `value` to the list at `pointer`, creating the list when it is missing.
@@ -310,5 +387,89 @@ mod tests {
     fn normalises_capabilities() {
         assert_eq!(capability("cap_sys_admin"), "SYS_ADMIN");
         assert_eq!(capability("NET_RAW"), "NET_RAW");
+    }
+
+    /// [`set_fields_fix`] as it was: the operations computed on a copy of the whole object.
+    fn set_fields_on_whole(object: &Object, fields: Vec<(String, Value)>) -> Option<Vec<PatchOp>> {
+        let mut scratch = object.value.clone();
+        let mut patch = Vec::new();
+        for (pointer, value) in fields {
+            let ops = set_ops(&scratch, &pointer, value);
+            palisade_core::patch::apply(&mut scratch, &ops).ok()?;
+            patch.extend(ops);
+        }
+        (!patch.is_empty()).then_some(patch)
+    }
+
+    #[test]
+    fn fields_set_inside_their_common_collection_give_the_whole_objects_operations() {
+        let text = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, annotations: {a~b: x, c/d: y}}
+spec:
+  replicas: 1
+  template:
+    spec:
+      securityContext: null
+      containers:
+        - name: a
+          resources: {limits: {cpu: 1}}
+        - name: b
+          securityContext: {runAsNonRoot: false}
+          ports: [{containerPort: 80}]
+";
+        let object = palisade_core::load_str(text, "t.yaml", &Default::default())
+            .objects
+            .remove(0);
+        let c = |rest: &str| format!("/spec/template/spec/containers{rest}");
+        let cases: Vec<Vec<String>> = vec![
+            vec![],
+            vec!["/spec/replicas".into()],
+            vec!["/spec/template/spec/securityContext/runAsNonRoot".into()],
+            vec![
+                c("/0/resources/limits/memory"),
+                c("/0/resources/requests/cpu"),
+                c("/0/resources/requests/memory"),
+            ],
+            vec![
+                c("/1/securityContext/runAsNonRoot"),
+                c("/1/securityContext/runAsUser"),
+            ],
+            vec![c("/1/ports/0/hostPort")],
+            vec![c("/01/name"), c("/1/name")],
+            vec![c("/2/name")],
+            vec![c("/0/name"), c("/1/name")],
+            vec![
+                "/metadata/annotations/a~0b".into(),
+                "/metadata/annotations/c~1d".into(),
+            ],
+            vec![
+                "/metadata/annotations/new".into(),
+                "/metadata/labels/new".into(),
+            ],
+            vec!["/spec/replicas/x/y".into()],
+            vec!["/nothing/here".into(), "/spec/template/spec/nothing".into()],
+            vec![String::new(), "/spec/replicas".into()],
+            vec!["relative".into()],
+        ];
+        for fields in cases {
+            let values: Vec<(String, Value)> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.clone(), Value::from(i)))
+                .collect();
+            let fix = set_fields_fix(
+                &object,
+                values.clone(),
+                Vec::new(),
+                String::new(),
+                Applicability::Safe,
+            );
+            assert_eq!(
+                fix.map(|f| f.patch),
+                set_fields_on_whole(&object, values),
+                "{fields:?}"
+            );
+        }
     }
 }

@@ -411,7 +411,10 @@ impl<'e> PolicyStep<'e> {
 
     /// The findings of one object's review.
     fn review(&self, object: &Object) -> Vec<Finding> {
-        let review = Review::from_object(&admitted(&object.value));
+        let review = match admitted(&object.value) {
+            Cow::Borrowed(object) => Review::from_object(object),
+            Cow::Owned(object) => Review::from_owned(object),
+        };
         let result = self.set.review(&review);
         let pointer = if object.value.pointer("/metadata/name").is_some() {
             "/metadata/name"

@@ -350,9 +350,7 @@ fn scan_with(
     let mut findings = engine.merge_same_control(findings);
     // Freeing hundreds of thousands of small values takes a while; nothing waits for it.
     std::thread::spawn(move || drop(kept));
-    // Serial: rayon's parallel sort takes a buffer as large as the findings (+47 MiB on the
-    // 100k stream), the standard sort half of that.
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    sort_findings(&mut findings);
     errors.sort_by(|a, b| (&a.file, a.pos, &a.message).cmp(&(&b.file, b.pos, &b.message)));
     warnings.sort();
     let mut fingerprints: Vec<u64> = if fingerprints {
@@ -389,6 +387,41 @@ fn scan_with(
         fingerprints,
         policy_objects,
     })
+}
+
+/// Sorts findings by [`Finding::sort_key`], stably: see [`sort_moving_once`].
+fn sort_findings(findings: &mut [Finding]) {
+    sort_moving_once(findings, |a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// A stable sort that moves each item once: the indexes are sorted (on every core: rayon's
+/// stable sort then takes a buffer of indexes), then each item goes to its place. Sorting large
+/// items themselves moves them many times and takes a buffer half their size (rayon's parallel
+/// sort, one their size).
+fn sort_moving_once<T: Sync>(
+    items: &mut [T],
+    compare: impl Fn(&T, &T) -> std::cmp::Ordering + Sync,
+) {
+    let Ok(len) = u32::try_from(items.len()) else {
+        items.sort_by(compare);
+        return;
+    };
+    let mut order: Vec<u32> = (0..len).collect();
+    let sorted: &[T] = items;
+    order.par_sort_by(|&a, &b| compare(&sorted[a as usize], &sorted[b as usize]));
+    // The item at `order[i]` goes to `i`: follow each cycle of the permutation.
+    for start in 0..items.len() {
+        let mut current = start;
+        loop {
+            let next = order[current] as usize;
+            order[current] = current as u32;
+            if next == start {
+                break;
+            }
+            items.swap(current, next);
+            current = next;
+        }
+    }
 }
 
 fn value_key(f: &Finding) -> ValueKey {
@@ -714,5 +747,32 @@ fn exit_code(outcome: &ScanOutcome, fail_on: Severity) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_moving_once;
+
+    #[test]
+    fn sorting_indexes_gives_the_stable_sort() {
+        let mut state = 1u64;
+        for len in [0usize, 1, 2, 3, 10, 100, 1000] {
+            for keys in [2u64, 10, 1000] {
+                let items: Vec<(u64, usize)> = (0..len)
+                    .map(|i| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1);
+                        ((state >> 33) % keys, i)
+                    })
+                    .collect();
+                let mut expected = items.clone();
+                expected.sort_by_key(|item| item.0);
+                let mut sorted = items;
+                sort_moving_once(&mut sorted, |a, b| a.0.cmp(&b.0));
+                assert_eq!(sorted, expected, "{len} items, {keys} keys");
+            }
+        }
     }
 }
