@@ -279,6 +279,12 @@ impl Event {
         self.member(key).is_some()
     }
 
+    /// Whether the event has a member at a path of member names (whatever its value, `null`
+    /// included), found without decoding the objects on the way.
+    pub fn has_path(&self, keys: &[&str]) -> bool {
+        self.node(keys).is_some()
+    }
+
     /// The top-level member `key`, decoded (once) on first use.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.member(key).map(|m| self.decoded(m))

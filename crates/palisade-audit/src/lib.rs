@@ -25,4 +25,4 @@ pub use event::{
     BATCH_LINES, MAX_EVENT_BYTES, NOT_RECOGNIZED,
 };
 pub use facts::{AuthFailures, FailureSpike, Request};
-pub use rules::{Alert, Matching, Priority, RulesError, RulesLoader, Ruleset};
+pub use rules::{Alert, Matching, OutputFields, Priority, RulesError, RulesLoader, Ruleset};

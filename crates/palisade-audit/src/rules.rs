@@ -2,6 +2,7 @@
 //! `append`/`override`, `enabled`, `exceptions`, `priority`, `required_*` accepted), compiling
 //! once to an AST over field IDs, and evaluating events into alerts in Falco's format.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -1093,6 +1094,57 @@ pub struct Ruleset {
     prefilter: Prefilter,
 }
 
+/// An alert's `output_fields`: each field's name and value, in the order first given, each
+/// name once (the JSON object Falco writes, as an insertion-ordered map keeps it). Names are
+/// mostly fixed strings, so an alert allocates none for them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputFields(Vec<(Cow<'static, str>, Value)>);
+
+impl OutputFields {
+    /// The fields of `pairs`; a name given twice keeps its first place and takes the last value.
+    pub fn new(pairs: Vec<(Cow<'static, str>, Value)>) -> OutputFields {
+        let mut fields: Vec<(Cow<'static, str>, Value)> = Vec::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            match fields.iter_mut().find(|(k, _)| *k == name) {
+                Some(field) => field.1 = value,
+                None => fields.push((name, value)),
+            }
+        }
+        OutputFields(fields)
+    }
+
+    /// The value of field `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// Names and values, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// The fields as a JSON object.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect()
+    }
+
+    /// Appends the fields as a JSON object, as `serde_json` writes the map of them.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (k, v)) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut *out, k);
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut *out, v);
+        }
+        out.push(b'}');
+    }
+}
+
 /// An alert, in Falco's format.
 #[derive(Debug, Clone)]
 pub struct Alert {
@@ -1101,7 +1153,7 @@ pub struct Alert {
     pub time_ns: i64,
     /// The rule's output with its fields substituted (without Falco's time and priority prefix).
     pub message: String,
-    pub output_fields: Map<String, Value>,
+    pub output_fields: OutputFields,
     pub tags: Arc<[String]>,
     pub hostname: Arc<str>,
     pub file: Arc<str>,
@@ -1126,7 +1178,7 @@ impl Alert {
         m.insert("output".into(), Value::String(self.output()));
         m.insert(
             "output_fields".into(),
-            Value::Object(self.output_fields.clone()),
+            Value::Object(self.output_fields.to_map()),
         );
         m.insert(
             "priority".into(),
@@ -1166,7 +1218,7 @@ impl Alert {
             ),
         );
         out.extend_from_slice(b",\"output_fields\":");
-        let _ = serde_json::to_writer(&mut *out, &self.output_fields);
+        self.output_fields.write_json(out);
         out.extend_from_slice(b",\"priority\":");
         string(out, &self.priority.name());
         out.extend_from_slice(b",\"rule\":");
@@ -1208,17 +1260,18 @@ impl Ruleset {
                 continue;
             }
             let mut message = String::new();
-            let mut output_fields = Map::new();
+            let mut output_fields = Vec::new();
             for seg in &rule.output {
                 match seg {
                     Segment::Text(t) => message.push_str(t),
                     Segment::Field(f, slot) => {
                         let values = ctx.values(f, *slot);
                         message.push_str(&cond::render(f, values));
-                        output_fields.insert(f.display(), cond::to_json(f, values));
+                        output_fields.push((Cow::Owned(f.display()), cond::to_json(f, values)));
                     }
                 }
             }
+            let output_fields = OutputFields::new(output_fields);
             sink(Alert {
                 rule: rule.name.clone(),
                 priority: rule.priority,

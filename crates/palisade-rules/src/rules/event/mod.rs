@@ -19,11 +19,13 @@ pub mod audit_system_role_changed;
 
 use std::sync::Arc;
 
-use palisade_audit::{Alert, AuthFailures, Event, FailureSpike, Item, Priority, Request, Ruleset};
+use palisade_audit::{
+    Alert, AuthFailures, Event, FailureSpike, Item, OutputFields, Priority, Request, Ruleset,
+};
 use palisade_core::rule::{RuleMeta, Severity};
 use palisade_core::{Object, Redactor};
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::registry::{Checker, EventCx};
 use crate::{Engine, Rule};
@@ -158,6 +160,13 @@ impl EventRunner {
         {
             return Vec::new();
         }
+        // Decoding the object is most of the work: not when no selected rule can report it.
+        let event = req.event;
+        if let Some(kind) = event.str_path(&["requestObject", "kind"]) {
+            if !self.object_rules_may_fire(event, kind) {
+                return Vec::new();
+            }
+        }
         // The event's own copy is not needed: decoding the object anew costs what decoding it
         // into the event would, and saves a deep copy to add the fields below.
         let Some(mut value) = req.request_object_owned() else {
@@ -168,7 +177,6 @@ impl EventRunner {
         }
         // The version is the request's when the object does not say it.
         if value.get("apiVersion").is_none() {
-            let event = req.event;
             let part = |k: &str| event.str_path(&["objectRef", k]);
             let version = match (part("apiGroup").unwrap_or(""), part("apiVersion")) {
                 (_, None) => return Vec::new(),
@@ -188,7 +196,6 @@ impl EventRunner {
                 meta.insert("namespace".to_owned(), ns.into());
             }
         }
-        let event = req.event;
         let object = Object::from_value(value, &format!("{}:{}", event.file, event.line));
         // Alerts show neither fixes nor positions: the engine computes neither.
         self.engine
@@ -202,6 +209,35 @@ impl EventRunner {
                 secrets: emit.secrets,
             })
             .collect()
+    }
+}
+
+impl EventRunner {
+    /// Whether a selected per-object rule that reads `kind` could report the request object of
+    /// `event` (whose `kind` it is). The rules that read every kind cannot, in these cases: an
+    /// object decoded from JSON has no duplicate keys (`YAML001`), an `Event` is never reported
+    /// for its namespace (`POD018`), and an object without pods, that is not a ConfigMap and
+    /// has no annotations holds nothing `SEC002` reads (the kubelets' Event creates are all
+    /// three).
+    fn object_rules_may_fire(&self, event: &Event, kind: &str) -> bool {
+        self.engine.rules().iter().any(|rule| {
+            let meta = rule.meta();
+            if !matches!(rule.checker(), Checker::Object(_))
+                || !(meta.kinds.contains(&"*") || meta.kinds.contains(&kind))
+            {
+                return false;
+            }
+            match meta.id {
+                "YAML001" => false,
+                "POD018" => kind != "Event",
+                "SEC002" => {
+                    kind == "ConfigMap"
+                        || palisade_core::views::pod_spec_location(kind).is_some()
+                        || event.has_path(&["requestObject", "metadata", "annotations"])
+                }
+                _ => true,
+            }
+        })
     }
 }
 
@@ -303,29 +339,39 @@ pub fn finding_alert(event: &Event, finding: EventFinding, hostname: &Arc<str>) 
             finding.rule.id
         ),
     };
-    let mut fields = Map::new();
-    fields.insert("palisade.rule".into(), json!(finding.rule.id));
-    fields.insert("palisade.slug".into(), json!(finding.rule.slug));
-    fields.insert("palisade.pointer".into(), json!(finding.pointer));
-    fields.insert(
-        "palisade.severity".into(),
-        json!(finding.severity.to_string()),
-    );
-    fields.insert("ka.auditid".into(), str_or_null(event, "/auditID"));
-    fields.insert("ka.user.name".into(), str_or_null(event, "/user/username"));
-    fields.insert("ka.verb".into(), str_or_null(event, "/verb"));
-    fields.insert(
-        "ka.target.resource".into(),
-        str_or_null(event, "/objectRef/resource"),
-    );
-    fields.insert(
-        "ka.target.namespace".into(),
-        str_or_null(event, "/objectRef/namespace"),
-    );
-    fields.insert(
-        "ka.target.name".into(),
-        str_or_null(event, "/objectRef/name"),
-    );
+    let fields = OutputFields::new(vec![
+        (
+            "palisade.rule".into(),
+            Value::String(finding.rule.id.to_owned()),
+        ),
+        (
+            "palisade.slug".into(),
+            Value::String(finding.rule.slug.to_owned()),
+        ),
+        ("palisade.pointer".into(), Value::String(finding.pointer)),
+        (
+            "palisade.severity".into(),
+            Value::String(finding.severity.to_string()),
+        ),
+        ("ka.auditid".into(), str_or_null(event, &["auditID"])),
+        (
+            "ka.user.name".into(),
+            str_or_null(event, &["user", "username"]),
+        ),
+        ("ka.verb".into(), str_or_null(event, &["verb"])),
+        (
+            "ka.target.resource".into(),
+            str_or_null(event, &["objectRef", "resource"]),
+        ),
+        (
+            "ka.target.namespace".into(),
+            str_or_null(event, &["objectRef", "namespace"]),
+        ),
+        (
+            "ka.target.name".into(),
+            str_or_null(event, &["objectRef", "name"]),
+        ),
+    ]);
     Alert {
         rule: Arc::from(finding.rule.id),
         priority: priority_of(finding.severity),
@@ -342,9 +388,9 @@ pub fn finding_alert(event: &Event, finding: EventFinding, hostname: &Arc<str>) 
     }
 }
 
-fn str_or_null(event: &Event, pointer: &str) -> Value {
+fn str_or_null(event: &Event, keys: &[&str]) -> Value {
     event
-        .str_at(pointer)
+        .str_path(keys)
         .map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
 
@@ -353,6 +399,49 @@ mod tests {
     use palisade_core::{load_str, Limits};
 
     use crate::Engine;
+
+    /// A request object that [`super::EventRunner::object_rules_may_fire`] skips has no
+    /// findings; one it keeps here has (the rules named there are the ones meant).
+    #[test]
+    fn request_objects_skipped_have_no_findings() {
+        use std::sync::Arc;
+
+        use palisade_audit::Event;
+        use palisade_core::Object;
+        use serde_json::json;
+
+        let engine =
+            Arc::new(Engine::new(&crate::Config::default(), &["ALL".to_owned()], &[]).unwrap());
+        let runner = super::EventRunner::new(engine.clone());
+        let event = |object: serde_json::Value| {
+            let value = json!({
+                "kind": "Event", "apiVersion": "audit.k8s.io/v1", "stage": "ResponseComplete",
+                "stageTimestamp": "2026-12-05T10:00:00.000000Z", "verb": "create",
+                "objectRef": {"resource": "events", "namespace": "default", "apiVersion": "v1"},
+                "requestObject": object,
+            });
+            Event::from_value(value, Arc::from("audit.log"), 1).unwrap()
+        };
+        let check = |object: serde_json::Value| {
+            let may_fire = runner
+                .object_rules_may_fire(&event(object.clone()), object["kind"].as_str().unwrap());
+            let found: Vec<_> = engine
+                .check_object_for_alerts(&Object::from_value(object, "audit.log:1"))
+                .into_iter()
+                .map(|(rule, _, _)| rule.id)
+                .collect();
+            (may_fire, found)
+        };
+        let plain = json!({"kind": "Event", "apiVersion": "v1",
+            "metadata": {"name": "web.1", "namespace": "default"}, "reason": "Pulled"});
+        assert_eq!(check(plain), (false, vec![]));
+        let annotated = json!({"kind": "Event", "apiVersion": "v1", "metadata": {"name": "web.1",
+            "namespace": "default", "annotations": {"token": "ghp_R2d9kQx7LmP4sT8vW1yZ3aB6cD0eF5gH2jK9"}}});
+        assert_eq!(check(annotated), (true, vec!["SEC002"]));
+        let lease = json!({"kind": "Lease", "apiVersion": "coordination.k8s.io/v1",
+            "metadata": {"name": "node-1", "namespace": "default"}});
+        assert_eq!(check(lease), (true, vec!["POD018"]));
+    }
 
     /// The findings audit alerts take from the per-object rules are those of `check_object`
     /// (same rules, severities, messages, pointers and credentials, in the same order), built
