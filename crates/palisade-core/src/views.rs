@@ -318,30 +318,19 @@ pub fn type_mismatches(object: &Value) -> Vec<TypeMismatch> {
             let Value::Object(c) = container else {
                 continue;
             };
-            expect_type(
-                &mut out,
-                || format!("{}/image", pointer()),
-                c.get("image"),
-                "a string",
-            );
-            expect_type(
-                &mut out,
-                || format!("{}/name", pointer()),
-                c.get("name"),
-                "a string",
-            );
-            expect_type(
-                &mut out,
-                || format!("{}/securityContext", pointer()),
-                c.get("securityContext"),
-                "a mapping",
-            );
-            expect_type(
-                &mut out,
-                || format!("{}/resources", pointer()),
-                c.get("resources"),
-                "a mapping",
-            );
+            for (field, expected) in [
+                ("image", "a string"),
+                ("name", "a string"),
+                ("securityContext", "a mapping"),
+                ("resources", "a mapping"),
+            ] {
+                expect_type(
+                    &mut out,
+                    || format!("{}/{field}", pointer()),
+                    c.get(field),
+                    expected,
+                );
+            }
             if let Some(Value::Object(sc)) = c.get("securityContext") {
                 for field in [
                     "privileged",
