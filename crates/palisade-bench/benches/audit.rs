@@ -205,33 +205,30 @@ fn phase(name: &str, log: &Path) {
                 if name == "reader" {
                     return;
                 }
-                let found = pipeline.batch(&items);
-                alerts += found.iter().map(|a| a.len() as u64).sum::<u64>();
-                for alert in found.iter().flatten() {
-                    match by_rule.get_mut(alert.rule.as_ref()) {
-                        Some(n) => *n += 1,
-                        None => {
-                            by_rule.insert(alert.rule.to_string(), 1);
+                // As `palisade audit` does: each event evaluated, rendered (`palisade`) and
+                // freed in one parallel step.
+                let found = pipeline.batch(items, |_, list| {
+                    let mut text = Vec::new();
+                    if render {
+                        for alert in &list {
+                            alert.write_json_line(&mut text);
                         }
                     }
-                }
-                if render {
-                    let lines: Vec<Vec<u8>> = found
-                        .into_par_iter()
-                        .map(|list| {
-                            let mut text = Vec::new();
-                            for alert in list {
-                                alert.write_json_line(&mut text);
+                    let rules: Vec<Arc<str>> = list.into_iter().map(|a| a.rule).collect();
+                    (rules, text)
+                });
+                for (rules, text) in found {
+                    alerts += rules.len() as u64;
+                    for rule in rules {
+                        match by_rule.get_mut(rule.as_ref()) {
+                            Some(n) => *n += 1,
+                            None => {
+                                by_rule.insert(rule.to_string(), 1);
                             }
-                            text
-                        })
-                        .collect();
-                    for text in lines {
-                        sink.write_all(&text).unwrap();
+                        }
                     }
+                    sink.write_all(&text).unwrap();
                 }
-                // As `palisade audit` does: the events are freed on every core too.
-                items.into_par_iter().for_each(drop);
             });
         }
     }

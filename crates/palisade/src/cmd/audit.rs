@@ -16,7 +16,6 @@ use clap::{Args, ValueEnum};
 use palisade_audit::{read_batches, read_events, Alert, Item, Matching, Priority, RulesLoader};
 use palisade_rules::rules::event::{AuditPipeline, EventRunner};
 use palisade_rules::Engine;
-use rayon::prelude::*;
 
 use crate::config::ConfigArgs;
 
@@ -164,17 +163,21 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         } else {
             // Batches of lines, parsed, evaluated and rendered on all cores, the next batch
             // read meanwhile on a thread of its own; output in input order.
+            // Each event is evaluated, rendered and freed in one parallel step.
             read_batches(&mut reader, file, &mut |items| {
-                let alerts = pipeline.batch(&items);
-                let rendered: Vec<(Vec<u8>, bool)> = alerts.into_par_iter().map(render).collect();
-                for (item, lines) in items.iter().zip(rendered) {
-                    if let Item::Error(e) = item {
-                        error(e, &mut out);
+                let done = pipeline.batch(items, |item, alerts| {
+                    let failure = match item {
+                        Item::Error(e) => Some(e),
+                        Item::Event(_) => None,
+                    };
+                    (failure, render(alerts))
+                });
+                for (failure, lines) in done {
+                    if let Some(e) = failure {
+                        error(&e, &mut out);
                     }
                     write(lines, &mut out);
                 }
-                // Freeing the events is work too: on every core.
-                items.into_par_iter().for_each(drop);
             });
         }
     }

@@ -275,11 +275,31 @@ impl AuditPipeline {
         out
     }
 
-    /// The alerts of a batch of items, one list per item in input order (empty for an input
-    /// error), the events evaluated on rayon's threads. The windowed analyses see the events
-    /// in input order first.
-    pub fn batch(&mut self, items: &[Item]) -> Vec<Vec<Alert>> {
-        let spikes: Vec<Option<FailureSpike>> = match self.runner.as_mut() {
+    /// A batch of items, the events evaluated on rayon's threads after the windowed analyses
+    /// have seen them in input order: `each` gets every item with its alerts (none for an input
+    /// error) on the thread that evaluated it, to render and free them there in the same
+    /// parallel step, and its results come back in input order.
+    pub fn batch<T: Send>(
+        &mut self,
+        items: Vec<Item>,
+        each: impl Fn(Item, Vec<Alert>) -> T + Sync + Send,
+    ) -> Vec<T> {
+        let spikes = self.observe(&items);
+        let this = &*self;
+        items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let alerts = this.item_alerts(&item, &spikes, i);
+                each(item, alerts)
+            })
+            .collect()
+    }
+
+    /// The windowed analyses over the events of a batch, in input order: the spike each event
+    /// ends, if any.
+    fn observe(&mut self, items: &[Item]) -> Vec<Option<FailureSpike>> {
+        match self.runner.as_mut() {
             Some(runner) => items
                 .iter()
                 .map(|item| match item {
@@ -288,18 +308,14 @@ impl AuditPipeline {
                 })
                 .collect(),
             None => Vec::new(),
-        };
-        let this = &*self;
-        items
-            .par_iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Item::Event(event) => {
-                    this.alerts_with(event, spikes.get(i).and_then(Option::as_ref))
-                }
-                Item::Error(_) => Vec::new(),
-            })
-            .collect()
+        }
+    }
+
+    fn item_alerts(&self, item: &Item, spikes: &[Option<FailureSpike>], i: usize) -> Vec<Alert> {
+        match item {
+            Item::Event(event) => self.alerts_with(event, spikes.get(i).and_then(Option::as_ref)),
+            Item::Error(_) => Vec::new(),
+        }
     }
 }
 
