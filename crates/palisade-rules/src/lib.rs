@@ -19,7 +19,7 @@ pub use palisade_core::rule::{
 };
 pub use registry::{
     find, registry, Checker, Emit, EventCx, EventRule, Inventory, InventoryRule, NodeCx, NodeEmit,
-    NodeRule, ObjectCx, ObjectRule, Rule,
+    NodeRule, ObjectCx, ObjectRule, RequestObject, Rule,
 };
 pub use runner::{Engine, EngineError, Kept, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 pub use selection::{resolve_selector, select_rules, SelectorError};

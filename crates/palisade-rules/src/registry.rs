@@ -266,6 +266,28 @@ pub trait Rule: Send + Sync {
 /// A rule over one object at a time.
 pub trait ObjectRule: Rule {
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>);
+
+    /// Whether the rule can report the object an audit event carries, judged before the object
+    /// is decoded ([`RequestObject`]). The audit runner decodes no request object that no
+    /// selected rule can report. `true` unless the rule declares otherwise.
+    fn may_report_request_object(&self, _object: &RequestObject<'_>) -> bool {
+        true
+    }
+}
+
+/// What is known of an audit event's request object before it is decoded: its kind, and the
+/// event it is in. Such an object comes from JSON, so it never has duplicate keys.
+pub struct RequestObject<'a> {
+    pub kind: &'a str,
+    pub event: &'a palisade_audit::Event,
+}
+
+impl RequestObject<'_> {
+    /// Whether the object has `metadata.annotations`.
+    pub fn has_annotations(&self) -> bool {
+        self.event
+            .has_path(&["requestObject", "metadata", "annotations"])
+    }
 }
 
 /// A rule over Kubernetes audit events. Each finding's pointer points into the event.

@@ -214,29 +214,17 @@ impl EventRunner {
 
 impl EventRunner {
     /// Whether a selected per-object rule that reads `kind` could report the request object of
-    /// `event` (whose `kind` it is). The rules that read every kind cannot, in these cases: an
-    /// object decoded from JSON has no duplicate keys (`YAML001`), an `Event` is never reported
-    /// for its namespace (`POD018`), and an object without pods, that is not a ConfigMap and
-    /// has no annotations holds nothing `SEC002` reads (the kubelets' Event creates are all
-    /// three).
+    /// `event` (whose `kind` it is), as the rules declare
+    /// ([`crate::ObjectRule::may_report_request_object`]).
     fn object_rules_may_fire(&self, event: &Event, kind: &str) -> bool {
-        self.engine.rules().iter().any(|rule| {
-            let meta = rule.meta();
-            if !matches!(rule.checker(), Checker::Object(_))
-                || !(meta.kinds.contains(&"*") || meta.kinds.contains(&kind))
-            {
-                return false;
+        let object = crate::RequestObject { kind, event };
+        self.engine.rules().iter().any(|rule| match rule.checker() {
+            Checker::Object(r) => {
+                let kinds = rule.meta().kinds;
+                (kinds.contains(&"*") || kinds.contains(&kind))
+                    && r.may_report_request_object(&object)
             }
-            match meta.id {
-                "YAML001" => false,
-                "POD018" => kind != "Event",
-                "SEC002" => {
-                    kind == "ConfigMap"
-                        || palisade_core::views::pod_spec_location(kind).is_some()
-                        || event.has_path(&["requestObject", "metadata", "annotations"])
-                }
-                _ => true,
-            }
+            _ => false,
         })
     }
 }
@@ -417,7 +405,8 @@ mod tests {
     use crate::Engine;
 
     /// A request object that [`super::EventRunner::object_rules_may_fire`] skips has no
-    /// findings; one it keeps here has (the rules named there are the ones meant).
+    /// findings; one it keeps here has (the rules that declare what they cannot report are the
+    /// ones meant).
     #[test]
     fn request_objects_skipped_have_no_findings() {
         use std::sync::Arc;

@@ -3,7 +3,7 @@ use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_core::Object;
 use serde_json::Value;
 
-use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule, RequestObject};
 
 declare_rule! {
     /// Keys that appear twice in one mapping.
@@ -148,6 +148,11 @@ fn security_relevant(object: &Object, pointer: &str) -> bool {
 }
 
 impl ObjectRule for DuplicateKey {
+    /// An object decoded from JSON has no duplicate keys.
+    fn may_report_request_object(&self, _object: &RequestObject<'_>) -> bool {
+        false
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         for dup in &cx.object.duplicate_keys {
             let security = security_relevant(cx.object, &dup.pointer);

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::LEAKED_CREDENTIAL_REFERENCES;
 use super::{find_credential, image_password};
 use crate::rules::util::{describe, is_test_data};
-use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule, RequestObject};
 
 declare_rule! {
     /// Credentials in known formats in ConfigMaps, environment values, annotations and images.
@@ -35,6 +35,13 @@ Secrets Store CSI driver) into a Secret mounted as a file.",
 }
 
 impl ObjectRule for CredentialFormat {
+    /// Only ConfigMaps, objects with pods and annotations hold what the rule reads.
+    fn may_report_request_object(&self, object: &RequestObject<'_>) -> bool {
+        object.kind == "ConfigMap"
+            || palisade_core::views::pod_spec_location(object.kind).is_some()
+            || object.has_annotations()
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if is_test_data(cx.object) {
             return;

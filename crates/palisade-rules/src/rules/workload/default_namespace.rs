@@ -1,6 +1,6 @@
 use palisade_core::rule::{Framework, Reference, Severity};
 
-use crate::{declare_rule, Emit, ObjectCx, ObjectRule};
+use crate::{declare_rule, Emit, ObjectCx, ObjectRule, RequestObject};
 
 declare_rule! {
     /// Objects placed in the `default` namespace.
@@ -26,6 +26,10 @@ shares one trust boundary with whatever else lands there.",
 }
 
 impl ObjectRule for DefaultNamespace {
+    fn may_report_request_object(&self, object: &RequestObject<'_>) -> bool {
+        object.kind != "Event"
+    }
+
     fn check(&self, cx: &ObjectCx<'_>, out: &mut Vec<Emit>) {
         if cx.object.namespace() != Some("default") {
             return;
