@@ -1439,6 +1439,31 @@ mod tests {
         assert!(alerts(&excepted, &ev).is_empty());
     }
 
+    /// Falco's loader: a rule defined again without `append` or `override` replaces the first
+    /// definition, and a name in a value list that names no list is the literal string.
+    #[test]
+    fn redefined_rules_replace_and_unknown_list_names_are_literals() {
+        let ev = event(json!({"auditID": "1", "verb": "create", "user": {"username": "trudy"}}));
+        let redefined = format!(
+            "{BASE}\n- rule: Bad user\n  desc: d\n  condition: not ka.user.name in (renamed_users)\n  output: replaced\n  priority: WARNING\n  source: k8s_audit\n"
+        );
+        assert_eq!(
+            alerts(&redefined, &ev),
+            [("Bad user".to_owned(), "replaced".to_owned())],
+            "trudy is not the literal 'renamed_users', and the first definition is gone"
+        );
+        let named =
+            event(json!({"auditID": "1", "verb": "create", "user": {"username": "renamed_users"}}));
+        assert!(alerts(&redefined, &named).is_empty());
+        let appended =
+            format!("{redefined}\n- list: bad_users\n  items: [trudy]\n  append: true\n");
+        assert_eq!(
+            alerts(&appended, &ev).len(),
+            1,
+            "appending to another list does not define the name the rule uses"
+        );
+    }
+
     #[test]
     fn load_errors_name_the_rule_and_the_column() {
         let mut l = RulesLoader::new();

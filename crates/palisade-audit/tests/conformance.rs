@@ -4,11 +4,9 @@
 //!
 //! A case passes when the alerts are exactly as expected: the count of every listed rule, the
 //! priorities present or absent, no alert at all where no detection is expected, and the
-//! "data not recognized" error for the trace that is not an audit event. The cases that pass are
-//! listed in `tests/passing.txt`; a listed case that fails is a regression. Set
-//! `PALISADE_UPDATE_PASSING=1` to rewrite the list.
+//! "data not recognized" error for the trace that is not an audit event. Every case passes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use palisade_audit::{read_events, Item, Priority, RulesLoader};
@@ -80,6 +78,27 @@ fn check_stderr(pattern: Option<&str>, out: &Outcome, problems: &mut Vec<String>
     }
 }
 
+/// The two cases where the index's fallback contradicts Falco, with the one alert Falco gives.
+///
+/// Upstream asserts only a clean exit for them, so the index falls back to the legacy case's
+/// `detect: false`. But the legacy case loaded Falco 0.34.1's overlay, which appends nginx to
+/// `falco_privileged_images` and `falco_hostnetwork_images`, while the testing overlay appends it
+/// to the renamed `k8s_audit_*` lists. `engine_v4_k8s_audit_rules.yaml` defines the rule again
+/// (Falco's collector replaces a rule defined twice) with the old list name, which no loaded file
+/// defines; Falco substitutes only defined lists, so the name stays a literal string and the
+/// nginx pod is reported. The loader test `redefined_rules_replace_and_unknown_list_names_are_literals`
+/// pins both behaviours, and the legacy cases check the legacy overlay's silence.
+const FALCO_GIVES: &[(&str, &str)] = &[
+    (
+        "TestK8SAudit_Legacy_CompatEngineV4CreatePrivilegedTrustedPod",
+        "Create Privileged Pod",
+    ),
+    (
+        "TestK8SAudit_Legacy_CompatEngineV4CreateHostnetworkTrustedPod",
+        "Create HostNetwork Pod",
+    ),
+];
+
 fn testing_case(root: &Path, case: &Value) -> Result<(), String> {
     let out = run(
         root,
@@ -99,8 +118,23 @@ fn testing_case(root: &Path, case: &Value) -> Result<(), String> {
             problems.push(format!("alerts at priority {p}"));
         }
     }
+    let upstream_asserts_nothing =
+        e["any_detection"].is_null() && e["rule_counts"].as_object().is_none_or(|m| m.is_empty());
+    let falco_gives = FALCO_GIVES
+        .iter()
+        .find(|(test, _)| case["test"] == *test)
+        .filter(|_| upstream_asserts_nothing);
+    if let Some((_, rule)) = falco_gives {
+        if out.total != 1 || out.counts.get(*rule) != Some(&1) {
+            problems.push(format!(
+                "Falco reports '{rule}' once, palisade gave {:?}",
+                out.counts
+            ));
+        }
+    }
     let detect = e["any_detection"]
         .as_bool()
+        .or_else(|| falco_gives.map(|_| true))
         .or_else(|| case["legacy_detect"].as_bool());
     match detect {
         Some(true) if out.total == 0 => problems.push("no alert".to_owned()),
@@ -155,15 +189,7 @@ fn falco_k8saudit_conformance() {
     else {
         return;
     };
-    let passing_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/passing.txt");
-    let listed: BTreeSet<String> = std::fs::read_to_string(&passing_path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect();
-    let mut passed = BTreeSet::new();
+    let mut passed = 0usize;
     let mut failed = Vec::new();
     let mut total = 0usize;
     for (index, name_key) in [
@@ -188,34 +214,14 @@ fn falco_k8saudit_conformance() {
                 legacy_case(&root, case)
             };
             match result {
-                Ok(()) => {
-                    passed.insert(name);
-                }
+                Ok(()) => passed += 1,
                 Err(why) => failed.push(format!("{name}: {why}")),
             }
         }
     }
-    eprintln!(
-        "falco-k8saudit conformance: {}/{total} cases pass",
-        passed.len()
-    );
+    eprintln!("falco-k8saudit conformance: {passed}/{total} cases pass");
     for f in &failed {
         eprintln!("  FAIL {f}");
     }
-    if std::env::var_os("PALISADE_UPDATE_PASSING").is_some() {
-        let mut text = std::fs::read_to_string(&passing_path)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect::<String>();
-        for p in &passed {
-            text.push_str(p);
-            text.push('\n');
-        }
-        std::fs::write(&passing_path, text).expect("write passing list");
-    }
-    let regressed: Vec<&String> = listed.difference(&passed).collect();
-    assert!(regressed.is_empty(), "listed cases now fail: {regressed:?}");
-    assert!(!passed.is_empty(), "no case passes");
+    assert_eq!(passed, total, "every case passes: {failed:#?}");
 }
