@@ -1,3 +1,4 @@
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -161,8 +162,9 @@ impl Object {
 
     /// A digest of the object's content, equal for two objects whose values are equal
     /// (`serde_json::Value` equality: the order of mapping keys does not count).
+    /// The hash is foldhash's with a fixed seed: the same for the same content in every run.
     pub fn content_digest(&self) -> u64 {
-        let mut hasher = std::hash::DefaultHasher::new();
+        let mut hasher = DIGEST.build_hasher();
         hash_value(&self.value, &mut hasher);
         std::hash::Hasher::finish(&hasher)
     }
@@ -289,6 +291,10 @@ fn prune(value: &Value, spans: &SpanNode, fields: &Fields) -> (Value, SpanNode) 
     (pruned, node)
 }
 
+/// The hasher of [`Object::content_digest`].
+const DIGEST: foldhash::quality::FixedState =
+    foldhash::quality::FixedState::with_seed(0x7061_6c69_7361_6465);
+
 fn hash_value(value: &Value, hasher: &mut impl std::hash::Hasher) {
     use std::hash::Hash;
     match value {
@@ -306,7 +312,7 @@ fn hash_value(value: &Value, hasher: &mut impl std::hash::Hasher) {
             // Map equality ignores the order of keys: entries are combined in any order.
             let mut sum = 0u64;
             for (key, child) in map {
-                let mut entry = std::hash::DefaultHasher::new();
+                let mut entry = DIGEST.build_hasher();
                 key.hash(&mut entry);
                 hash_value(child, &mut entry);
                 sum = sum.wrapping_add(std::hash::Hasher::finish(&entry));
