@@ -327,12 +327,12 @@ fn check(rule: &PolicyRule, requests: &Requests) -> Option<Hit> {
     let mut named = Vec::new();
     for (verb, group, resource) in requests.each() {
         let attrs = Attributes::resource(verb, group, resource);
-        let label = format!("{verb} {resource}");
+        let label = || format!("{verb} {resource}");
         if rule_allows(rule, &attrs) {
-            broad.push(label);
+            broad.push(label());
         } else if let Some(name) = rule.resource_names.first() {
             if rule_allows(rule, &attrs.clone().named(name)) {
-                named.push(label);
+                named.push(label());
             }
         }
     }
