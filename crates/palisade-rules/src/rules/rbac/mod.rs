@@ -209,13 +209,19 @@ fn one_per_wildcard_entry(graded: &[Graded], reports: impl Fn(&Graded) -> bool) 
     out
 }
 
+/// The findings the RBAC rules report, one per wildcard entry ([`one_per_wildcard_entry`]):
+/// the same for every RBAC rule of a run, so chosen once and shared.
+struct Reported(Vec<Graded>);
+
 /// Emits the findings of `kind`, at the rule or binding line each points to.
 pub(crate) fn report(inventory: &Inventory<'_>, kind: RiskKind, out: &mut Vec<(usize, Emit)>) {
-    let analysis = inventory.shared(analysis);
-    let reported = one_per_wildcard_entry(&analysis.findings, |g| {
-        inventory.reports(rule_for(g.kind).meta().id, g.object)
+    let reported = inventory.shared(|_| {
+        let analysis = inventory.shared(analysis);
+        Reported(one_per_wildcard_entry(&analysis.findings, |g| {
+            inventory.reports(rule_for(g.kind).meta().id, g.object)
+        }))
     });
-    for finding in reported.iter().filter(|f| f.kind == kind) {
+    for finding in reported.0.iter().filter(|f| f.kind == kind) {
         out.push((
             finding.object,
             Emit::new(finding.pointer.clone(), finding.message.clone())
