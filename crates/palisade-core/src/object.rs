@@ -72,14 +72,15 @@ impl Object {
     }
 
     pub fn api_version(&self) -> &str {
-        self.value
-            .get("apiVersion")
+        get(&self.value, "apiVersion")
             .and_then(Value::as_str)
             .unwrap_or("")
     }
 
     pub fn kind(&self) -> &str {
-        self.value.get("kind").and_then(Value::as_str).unwrap_or("")
+        get(&self.value, "kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// The API group of the object (`""` for the core group).
@@ -101,19 +102,15 @@ impl Object {
     }
 
     fn metadata_str(&self, field: &str) -> Option<&str> {
-        self.value.get("metadata")?.get(field)?.as_str()
+        get(get(&self.value, "metadata")?, field)?.as_str()
     }
 
     pub fn labels(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.value.get("metadata")?.get("labels")?.as_object()
+        get(get(&self.value, "metadata")?, "labels")?.as_object()
     }
 
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value
-            .get("metadata")?
-            .get("annotations")?
-            .get(key)?
-            .as_str()
+        get(get(get(&self.value, "metadata")?, "annotations")?, key)?.as_str()
     }
 
     pub fn reference(&self) -> ObjectRef {
@@ -289,6 +286,11 @@ fn prune(value: &Value, spans: &SpanNode, fields: &Fields) -> (Value, SpanNode) 
         _ => return (value.clone(), spans.clone()),
     };
     (pruned, node)
+}
+
+/// The member `key` of a mapping value ([`pointer::member`]).
+fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    pointer::member(value.as_object()?, key)
 }
 
 /// The hasher of [`Object::content_digest`].

@@ -1,6 +1,6 @@
 //! JSON Pointer (RFC 6901) helpers.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Looking up a value by JSON Pointer, like [`Value::pointer`] but without allocating: tokens
 /// are unescaped only when they contain `~`.
@@ -17,10 +17,21 @@ impl At for Value {
             return None;
         }
         tokens(pointer).try_fold(self, |value, token| match value {
-            Value::Object(map) => map.get(token.as_ref()),
+            Value::Object(map) => member(map, &token),
             Value::Array(items) => index(&token).and_then(|i| items.get(i)),
             _ => None,
         })
+    }
+}
+
+/// The member `key` of a mapping, as `map.get(key)` finds it. A small mapping is searched in
+/// order: comparing a few short keys costs less than hashing the key, and most mappings of a
+/// manifest are small (an object starts with `apiVersion`, `kind` and `metadata`).
+pub fn member<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
 }
 
@@ -139,5 +150,19 @@ mod tests {
             assert_eq!(value.at(pointer), value.pointer(pointer), "{pointer:?}");
         }
         assert_eq!(value.at("/a/b~1c/1/~0d"), Some(&serde_json::json!(2)));
+    }
+
+    /// Searched in order or hashed, a member is the one `Map::get` finds, in mappings on both
+    /// sides of the size where the search changes.
+    #[test]
+    fn member_is_what_get_finds() {
+        for size in 0..12 {
+            let map: Map<String, Value> = (0..size)
+                .map(|i| (format!("k{i}"), Value::from(i)))
+                .collect();
+            for key in (0..size + 2).map(|i| format!("k{i}")).chain(["".into()]) {
+                assert_eq!(member(&map, &key), map.get(&key), "{size} {key}");
+            }
+        }
     }
 }
