@@ -359,29 +359,52 @@ impl Engine {
                 .with_digests(&kept.digests)
                 .with_network_policies(&kept.network_policies);
         }
-        let per_rule: Vec<Vec<Finding>> = self
-            .rules
+        // The rules of one category share their analyses ([`Inventory::shared`]): they run one
+        // after the other in one task, in rule order, so that no worker waits for an analysis
+        // another worker is building while there is other work to do.
+        let mut categories: Vec<Vec<usize>> = Vec::new();
+        for (order, rule) in self.rules.iter().enumerate() {
+            if !matches!(rule.checker(), Checker::Inventory(_)) {
+                continue;
+            }
+            let category = rule.meta().category;
+            match categories
+                .iter_mut()
+                .find(|c| self.rules[c[0]].meta().category == category)
+            {
+                Some(group) => group.push(order),
+                None => categories.push(vec![order]),
+            }
+        }
+        let run = |order: usize| -> Vec<Finding> {
+            let rule = self.rules[order];
+            let Checker::Inventory(check) = rule.checker() else {
+                return Vec::new();
+            };
+            let mut emits = Vec::new();
+            check.check_inventory(&inventory, &mut emits);
+            emits
+                .into_iter()
+                .filter_map(|(index, emit)| {
+                    let object = objects.get(index)?;
+                    self.finding(rule, object, emit, suppressible(index))
+                })
+                .collect()
+        };
+        let mut per_rule: Vec<(usize, Vec<Finding>)> = categories
             .par_iter()
-            .filter_map(|rule| match rule.checker() {
-                Checker::Inventory(check) => Some((rule, check)),
-                Checker::Object(_) | Checker::Node(_) | Checker::Event(_) => None,
-            })
-            .map(|(rule, check)| {
-                let mut emits = Vec::new();
-                check.check_inventory(&inventory, &mut emits);
-                emits
-                    .into_iter()
-                    .filter_map(|(index, emit)| {
-                        let object = objects.get(index)?;
-                        self.finding(*rule, object, emit, suppressible(index))
-                    })
-                    .collect()
+            .flat_map_iter(|group| {
+                group
+                    .iter()
+                    .map(|&order| (order, run(order)))
+                    .collect::<Vec<_>>()
             })
             .collect();
+        per_rule.sort_unstable_by_key(|(order, _)| *order);
         // Moved once into a vector of their total size: a collected `flatten` grows by
         // doubling, next to the per-rule vectors.
-        let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
-        for mut found in per_rule {
+        let mut findings = Vec::with_capacity(per_rule.iter().map(|(_, f)| f.len()).sum());
+        for (_, mut found) in per_rule {
             findings.append(&mut found);
         }
         findings
