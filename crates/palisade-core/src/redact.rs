@@ -122,7 +122,11 @@ impl Redactor {
 
     /// A fix with credentials masked in its description and in the values its patch writes.
     pub fn redact_fix<'f>(&self, fix: &'f Fix) -> Cow<'f, Fix> {
-        if self.is_empty() {
+        let mut written = fix.patch.iter().filter_map(|op| match op {
+            PatchOp::Add { value, .. } | PatchOp::Replace { value, .. } => Some(value),
+            PatchOp::Remove { .. } => None,
+        });
+        if self.is_empty() || !(self.masks(&fix.description) || written.any(|v| self.masks_in(v))) {
             return Cow::Borrowed(fix);
         }
         let mut masked = fix.clone();
@@ -132,10 +136,21 @@ impl Redactor {
                 self.redact_value(value);
             }
         }
-        if masked == *fix {
-            Cow::Borrowed(fix)
-        } else {
-            Cow::Owned(masked)
+        Cow::Owned(masked)
+    }
+
+    /// Whether `text` holds a credential to mask.
+    fn masks(&self, text: &str) -> bool {
+        matches!(self.redact(text), Cow::Owned(_))
+    }
+
+    /// Whether some string of a JSON value holds a credential to mask.
+    fn masks_in(&self, value: &Value) -> bool {
+        match value {
+            Value::String(text) => self.masks(text),
+            Value::Array(items) => items.iter().any(|v| self.masks_in(v)),
+            Value::Object(map) => map.values().any(|v| self.masks_in(v)),
+            _ => false,
         }
     }
 
@@ -320,9 +335,24 @@ mod tests {
         );
         let clean = Fix {
             description: "set readOnlyRootFilesystem".into(),
-            patch: vec![],
+            patch: vec![
+                PatchOp::Add {
+                    path: "/a".into(),
+                    value: serde_json::json!({"readOnlyRootFilesystem": true, "k": ["Sup3r"]}),
+                },
+                PatchOp::Remove { path: "/b".into() },
+            ],
             applicability: crate::rule::Applicability::Safe,
         };
         assert!(matches!(r.redact_fix(&clean), Cow::Borrowed(_)));
+        let only_in_a_value = Fix {
+            description: "set k".into(),
+            ..fix.clone()
+        };
+        assert_eq!(
+            r.redact_fix(&only_in_a_value).patch[0],
+            masked.patch[0],
+            "a credential in a written value alone is masked"
+        );
     }
 }
