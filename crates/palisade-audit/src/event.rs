@@ -200,11 +200,7 @@ impl Event {
     }
 
     fn key_of<'s>(&'s self, m: &'s Member) -> &'s str {
-        if m.flags & OWNED_KEY != 0 {
-            self.keys.get(m.key_start as usize).map_or("", |k| k)
-        } else {
-            &self.text[m.key_start as usize..m.key_end as usize]
-        }
+        m.key(&self.text, &self.keys)
     }
 
     fn raw<'s>(&'s self, m: &'s Member) -> &'s str {
@@ -407,17 +403,10 @@ impl Event {
     ) -> Result<Scanned, serde_json::Error> {
         // Whether the last `kind` member is the string `EventList`, as written.
         let is_list = |members: &[Member], keys: &[Box<str>]| {
-            let key = |m: &Member| {
-                if m.flags & OWNED_KEY != 0 {
-                    keys.get(m.key_start as usize).map_or("", |k| k)
-                } else {
-                    &text[m.key_start as usize..m.key_end as usize]
-                }
-            };
             members
                 .iter()
                 .rev()
-                .find(|m| key(m) == "kind")
+                .find(|m| m.key(text, keys) == "kind")
                 .map(|m| &text[m.start as usize..m.end as usize])
                 == Some("\"EventList\"")
         };
@@ -1574,14 +1563,6 @@ mod scan_tests {
         m
     }
 
-    fn key_text<'t>(text: &'t str, keys: &'t [Box<str>], slot: &Slot) -> &'t str {
-        if slot.flags & OWNED_KEY != 0 {
-            &keys[slot.key_start as usize]
-        } else {
-            &text[slot.key_start as usize..slot.key_end as usize]
-        }
-    }
-
     /// Checks the scanner's members of an object against the reference scan of its text, and
     /// every recorded object below it, as the old lazy scan of an object member (`subs`) did.
     fn same_members(
@@ -1599,10 +1580,7 @@ mod scan_tests {
         };
         assert_eq!(slots.len(), want.len(), "{}", &text[start..end]);
         for (got, want) in slots.iter().zip(&want) {
-            let (wk, gk) = (
-                key_text(text, &want_keys, want),
-                key_text(text, &scanned.keys, got),
-            );
+            let (wk, gk) = (want.key(text, &want_keys), got.key(text, &scanned.keys));
             assert_eq!(gk, wk);
             if !top {
                 assert_eq!(got.flags & OWNED_KEY, 0);

@@ -32,6 +32,17 @@ pub(crate) struct Slot {
     pub flags: u8,
 }
 
+impl Slot {
+    /// The member's key: a span of `text`, or one of `keys` ([`OWNED_KEY`]).
+    pub fn key<'t>(&self, text: &'t str, keys: &'t [Box<str>]) -> &'t str {
+        if self.flags & OWNED_KEY != 0 {
+            keys.get(self.key_start as usize).map_or("", |k| k)
+        } else {
+            &text[self.key_start as usize..self.key_end as usize]
+        }
+    }
+}
+
 /// What [`scan`] recorded: every recorded object's members, each object's contiguous (children
 /// before their parents); the top-level object's are `slots[top..top + ntop]`.
 #[derive(Debug, Default)]
