@@ -592,7 +592,7 @@ pub struct Ctx<'e> {
 }
 
 impl<'e> Ctx<'e> {
-    pub fn new(event: &'e Event, _slots: usize) -> Ctx<'e> {
+    pub fn new(event: &'e Event) -> Ctx<'e> {
         Ctx {
             event,
             cache: SmallVec::new(),

@@ -508,7 +508,6 @@ impl RulesLoader {
         let prefilter = Prefilter::new(&rules, &c.slots);
         Ok(Ruleset {
             rules,
-            slots: c.slots.len(),
             matching: Matching::First,
             hostname: hostname(),
             prefilter,
@@ -1088,7 +1087,6 @@ pub struct CompiledRule {
 #[derive(Debug, Clone)]
 pub struct Ruleset {
     rules: Vec<CompiledRule>,
-    slots: usize,
     pub matching: Matching,
     hostname: Arc<str>,
     prefilter: Prefilter,
@@ -1236,7 +1234,6 @@ impl Ruleset {
     pub fn empty() -> Ruleset {
         Ruleset {
             rules: Vec::new(),
-            slots: 0,
             matching: Matching::First,
             hostname: hostname(),
             prefilter: Prefilter::default(),
@@ -1253,7 +1250,7 @@ impl Ruleset {
         if self.rules.is_empty() {
             return;
         }
-        let mut ctx = Ctx::new(event, self.slots);
+        let mut ctx = Ctx::new(event);
         let candidates = self.prefilter.candidates(&mut ctx);
         for rule in candidates.iter().map(|&i| &self.rules[i as usize]) {
             if !rule.condition.eval(&mut ctx) {
@@ -1405,7 +1402,7 @@ mod tests {
                     let want: Vec<String> = ruleset
                         .rules()
                         .iter()
-                        .filter(|r| r.condition.eval(&mut Ctx::new(&ev, ruleset.slots)))
+                        .filter(|r| r.condition.eval(&mut Ctx::new(&ev)))
                         .map(|r| r.name.to_string())
                         .collect();
                     assert_eq!(got, want, "verb {verb} resource {resource} user {user}");
