@@ -210,9 +210,7 @@ impl EventRunner {
             })
             .collect()
     }
-}
 
-impl EventRunner {
     /// Whether a selected per-object rule that reads `kind` could report the request object of
     /// `event` (whose `kind` it is), as the rules declare
     /// ([`crate::ObjectRule::may_report_request_object`]).
