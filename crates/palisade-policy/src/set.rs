@@ -306,9 +306,6 @@ struct KindFilter {
     /// By kind (`*` included), the groups in which some constraint matches it (`None`: every
     /// group).
     by_kind: HashMap<String, Option<Vec<String>>>,
-    /// Some binding or its policy has a namespace selector: every namespaced object needs the
-    /// Namespaces.
-    namespaced_state: bool,
     /// The policies that some binding uses (indexes into `PolicySet::vaps`).
     vaps: Vec<usize>,
 }
@@ -343,7 +340,6 @@ impl KindFilter {
             }
         }
         for b in &set.bindings {
-            filter.namespaced_state |= b.namespace_selector || set.vaps[b.vap].namespace_selector;
             if !filter.vaps.contains(&b.vap) {
                 filter.vaps.push(b.vap);
             }
@@ -373,16 +369,6 @@ impl KindFilter {
         }
         if self.vaps.is_empty() {
             return false;
-        }
-        if self.namespaced_state
-            && !object
-                .get("metadata")
-                .and_then(|m| m.get("namespace"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .is_empty()
-        {
-            return true;
         }
         let resource = crate::vap::resource_of(kind);
         self.vaps
@@ -614,6 +600,11 @@ impl PolicySet {
             let target = VapTarget::new(&review, None);
             for b in &self.bindings {
                 let vap = &self.vaps[b.vap];
+                // A policy whose resource rules cannot select the object does not need its
+                // Namespace to say so.
+                if !vap.vap.may_select(&target) {
+                    continue;
+                }
                 if namespaced && (b.namespace_selector || vap.namespace_selector) {
                     return Needs::State;
                 }
@@ -1501,5 +1492,12 @@ spec: {{policyName: {name}, validationActions: [Deny]}}
                 assert_eq!(set.needs(o), set.needs_reviewed(o), "{text}\n{o}");
             }
         }
+        // A namespace selector makes wait only the objects whose resource the policy selects.
+        let loaded = load_str(&cases[4], "vap.yaml", &Limits::default());
+        let (set, _) = PolicySet::load(&loaded.objects);
+        assert_eq!(set.needs(&objects[0]), Needs::State);
+        assert_eq!(set.needs(&objects[1]), Needs::Review);
+        assert_eq!(set.needs(&objects[2]), Needs::Nothing);
+        assert_eq!(set.needs_reviewed(&objects[2]), Needs::Nothing);
     }
 }

@@ -272,6 +272,11 @@ impl Vap {
         self.match_constraints.matches(t, true)
     }
 
+    /// [`Vap::may_match`] for the object of `t`.
+    pub(crate) fn may_select(&self, t: &VapTarget<'_>) -> bool {
+        self.may_match(t.group, &t.resource)
+    }
+
     /// Whether `matchConstraints.resourceRules` may match an object of this group and resource
     /// (whatever its version, scope, operation and name): `false` only when
     /// [`Vap::matches`] is `false` for every such object.

@@ -374,17 +374,22 @@ impl<'e> PolicyStep<'e> {
         if !matches!(self.when, When::InScan) || is_policy(&object.value) {
             return false;
         }
+        let needs = self.set.needs(&object.value);
+        let is_state = self.is_state(&object.value);
+        if needs == Needs::Nothing && !is_state {
+            return false;
+        }
         // Objects rendered from charts and kustomizations are not reviewed.
         let Some(&input) = self.inputs.get(&object.source.path) else {
             return false;
         };
-        let needs = if self.engine.suppressed(self.meta.id, object) {
+        let needs = if needs != Needs::Nothing && self.engine.suppressed(self.meta.id, object) {
             Needs::Nothing
         } else {
-            self.set.needs(&object.value)
+            needs
         };
         // An object given back at the end joins the state there.
-        if needs != Needs::State && self.is_state(&object.value) {
+        if needs != Needs::State && is_state {
             let place = (input, object.locate(""), object.item);
             if let Ok(mut state) = self.state.lock() {
                 state.push((place, object.value.clone()));
