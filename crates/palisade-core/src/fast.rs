@@ -610,8 +610,7 @@ impl<'t, S: Sink> Scanner<'t, '_, S> {
     /// The lines that continue a plain scalar (`first` is its first line) of a block
     /// collection at column `p`: lines indented at least two columns past it, folded into one
     /// (a line break is a space, blank lines are line breaks). The scanner stops at the end of
-    /// the scalar's last line. A line indented one column past `p`, or starting with an
-    /// indicator, is left to the full parser.
+    /// the scalar's last line. A line indented one column past `p` is left to the full parser.
     fn plain_lines(&mut self, first: Cow<'t, str>, p: usize) -> R<Cow<'t, str>> {
         let mut text = first;
         loop {
@@ -652,9 +651,9 @@ impl<'t, S: Sink> Scanner<'t, '_, S> {
                     self.i += 1;
                 }
             }
-            if !self.plain_may_start(false) || self.peek() == Some(&b'-') {
-                return Err(Stop::Bail);
-            }
+            // In block context an indicator does not end a plain scalar on its continuation
+            // lines: `- x`, `"x`, `[x` or `*x` go on the scalar, as in the full parser. A `: `
+            // ends it, and is left to the full parser.
             let (more, end) = self.plain(false)?;
             if end != PlainEnd::Line {
                 return Err(Stop::Bail);
@@ -1267,6 +1266,7 @@ mod tests {
             "a:   # c\nb: \n- x\n",
             "a: b\n  c\n\n   d # e\nf:\n  g\n  h\ni:\n- j\n  k\n",
             "a: \"x  \n  y\\\n   z\\t\n\n  w \"\nb: 'p\n  ''q'' '\nc:\n- \"r\n  s\"\n",
+            "a: b\n  - c\n  \"d\n  [e\n  *f\n  :g\n  `h\nl:\n- i\n  - j\n  -k\n",
         ];
         for text in scanned {
             assert!(check(text), "left to the full parser: {text:?}");

@@ -105,6 +105,10 @@ fn edge_cases_load_the_same() {
         "data:\n  a: b: c\n",
         "data:\n\ta: b\n",
         "data:\n  - a\n  b: c\n",
+        "data:\n  a: b\n    - c\n    \"d\n    'e\n    [f\n    {g\n    *h\n    &i\n    !j\n    |k\n    >l\n    %m\n    @n\n    `o\n    ? p\n    , q\n    ] r\n    } s\n    :t\n    -\n  u: v\n",
+        "items:\n- a\n  - b\n  -c\n- d\n",
+        "data:\n  a: b\n    : c\n",
+        "data:\n  a: b\n    - c: d\n",
     ] {
         let text = format!("{object}{body}");
         assert_same(&text, "edge.yaml", &Limits::default());
@@ -198,6 +202,12 @@ fn node(depth: u32) -> BoxedStrategy<Vec<String>> {
                 1 => Just("# c".to_owned()),
                 1 => Just("x # c".to_owned()),
                 1 => Just("- x".to_owned()),
+                1 => prop_oneof![
+                    Just("-x"), Just("-"), Just("\"x"), Just("'x"), Just("[x"), Just("{x}"),
+                    Just("*x"), Just("&x y"), Just("!x"), Just("|x"), Just(">x"), Just("%x"),
+                    Just("@x"), Just("`x"), Just("? x"), Just(", x"), Just("] x"), Just(":x"),
+                    Just(": x"), Just("x:"),
+                ].prop_map(str::to_owned),
                 1 => Just("   deeper".to_owned()),
             ],
             1..4,
