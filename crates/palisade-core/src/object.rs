@@ -129,6 +129,14 @@ impl Object {
         locate(&self.value, &self.spans, pointer).0
     }
 
+    /// The JSON pointer of every field of the object that has a position, the object itself
+    /// (`""`) first, each with the position [`Object::locate`] gives for it.
+    pub fn key_positions(&self) -> Vec<(String, Pos)> {
+        let mut out = Vec::new();
+        key_positions(&self.value, &self.spans, &mut String::new(), &mut out);
+        out
+    }
+
     /// Like [`Object::locate`], and also says whether the exact field exists.
     pub fn locate_exact(&self, pointer: &str) -> (Pos, bool) {
         locate(&self.value, &self.spans, pointer)
@@ -324,6 +332,37 @@ fn hash_value(value: &Value, hasher: &mut impl std::hash::Hasher) {
     }
 }
 
+/// [`Object::key_positions`] of `value` at `pointer`: a field without a position (beyond the
+/// children `spans` has) is left out with what is under it, as [`walk`] stops there.
+fn key_positions(
+    value: &Value,
+    spans: &SpanNode,
+    pointer: &mut String,
+    out: &mut Vec<(String, Pos)>,
+) {
+    out.push((pointer.clone(), spans.key));
+    let len = pointer.len();
+    match value {
+        Value::Object(map) => {
+            for ((key, child), node) in map.iter().zip(&spans.children) {
+                pointer.push('/');
+                pointer.push_str(&pointer::escape(key));
+                key_positions(child, node, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (index, (child, node)) in items.iter().zip(&spans.children).enumerate() {
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+                key_positions(child, node, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn walk<'a>(value: &'a Value, spans: &'a SpanNode, pointer: &str) -> (&'a SpanNode, bool) {
     let mut value = value;
     let mut node = spans;
@@ -354,4 +393,57 @@ fn walk<'a>(value: &'a Value, spans: &'a SpanNode, pointer: &str) -> (&'a SpanNo
 fn locate(value: &Value, spans: &SpanNode, pointer: &str) -> (Pos, bool) {
     let (node, exact) = walk(value, spans, pointer);
     (node.key, exact)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{load_str, Limits};
+
+    const POLICY: &str = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  annotations:
+    a/b~c: x
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - ipBlock:
+        cidr: 10.0.0.0/8
+    ports:
+    - port: 443
+  - {}
+";
+
+    #[test]
+    fn every_field_has_the_position_locate_gives() {
+        let objects = load_str(POLICY, "p.yaml", &Limits::default()).objects;
+        let object = &objects[0];
+        let fields = object.key_positions();
+        assert_eq!(fields.len(), crate::limits::value_nodes(&object.value));
+        assert_eq!(fields[0].0, "");
+        for (pointer, pos) in &fields {
+            assert_eq!(object.locate_exact(pointer), (*pos, true), "{pointer}");
+        }
+        let pointers: Vec<&str> = fields.iter().map(|(p, _)| p.as_str()).collect();
+        for expected in [
+            "/metadata/annotations/a~1b~0c",
+            "/spec/ingress/0/from/0/ipBlock/cidr",
+            "/spec/ingress/0/ports/0/port",
+            "/spec/ingress/1",
+        ] {
+            assert!(pointers.contains(&expected), "{expected} in {pointers:?}");
+        }
+        assert!(fields.iter().any(|(_, pos)| pos.line == 14), "{fields:?}");
+    }
+
+    #[test]
+    fn an_object_without_positions_has_only_its_own() {
+        let object = super::Object::from_value(serde_json::json!({"kind": "Pod"}), "-");
+        assert_eq!(
+            object.key_positions(),
+            vec![(String::new(), object.locate(""))]
+        );
+    }
 }

@@ -144,7 +144,8 @@ impl<'a> Inventory<'a> {
     }
 
     /// The NetworkPolicy of object `index`, when it was built as the object was kept (the
-    /// object then holds only what the NetworkPolicy checks point at).
+    /// object then holds only what identifies and suppresses it; the positions of the fields
+    /// the NetworkPolicy checks point at are kept apart).
     pub fn network_policy(&self, index: usize) -> Option<&palisade_netpol::NetworkPolicy> {
         let at = self
             .network_policies

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use globset::{Glob, GlobMatcher};
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::views::WORKLOADS;
-use palisade_core::{Fields, Object};
+use palisade_core::{Fields, Object, Pos};
 use rayon::prelude::*;
 
 use crate::config::{parse_date, today, Config};
@@ -71,6 +71,9 @@ pub struct Engine {
     /// The fields the selected inventory rules read of each kind they read only in part (other
     /// kinds are kept whole): see [`Kept`].
     kept_fields: HashMap<&'static str, Fields>,
+    /// The fields whose positions, not values, are kept for each kind whose rules read a model
+    /// built as the object is kept and report at these fields: see [`Positions`].
+    located_fields: HashMap<&'static str, Fields>,
     /// Whether a selected inventory rule compares the content of whole objects
     /// ([`Inventory::same_content`]): kept objects then carry their digest.
     compares_content: bool,
@@ -159,8 +162,10 @@ impl Engine {
             .filter(|r| matches!(r.checker(), Checker::Object(_)))
             .copied()
             .collect();
+        let (kept_fields, located_fields) = kept_fields(&rules);
         Ok(Engine {
-            kept_fields: kept_fields(&rules),
+            kept_fields,
+            located_fields,
             compares_content: rules.iter().any(|r| compares_content(*r)),
             builds_network_policies: rules.iter().any(|r| reads_network_analysis(*r)),
             rules,
@@ -195,7 +200,8 @@ impl Engine {
         let suppressible = self.suppressible(object);
         self.run_object_rules(&cx, |rule, emits| {
             for emit in emits.drain(..) {
-                if let Some(finding) = self.finding(rule, object, emit, suppressible) {
+                let pos = object.locate(&emit.pointer);
+                if let Some(finding) = self.finding(rule, object, emit, pos, suppressible) {
                     findings.push(finding);
                 }
             }
@@ -294,8 +300,8 @@ impl Engine {
         } else {
             0
         });
+        let index = kept.objects.len();
         if self.builds_network_policies {
-            let index = kept.objects.len();
             let policy = palisade_netpol::NetworkPolicy::of(
                 index,
                 &object,
@@ -305,13 +311,19 @@ impl Engine {
                 kept.network_policies.push((index, policy));
             }
         }
-        let fields = (!kept.whole)
-            .then(|| self.kept_fields.get(object.kind()))
-            .flatten();
-        kept.objects.push(match fields {
+        if kept.whole {
+            kept.objects.push(object);
+            return;
+        }
+        if let Some(located) = self.located_fields.get(object.kind()) {
+            let positions = Positions::of(&object.project(located));
+            kept.positions.push((index, positions));
+        }
+        let kept_object = match self.kept_fields.get(object.kind()) {
             Some(fields) => object.project(fields),
             None => object,
-        });
+        };
+        kept.objects.push(kept_object);
     }
 
     /// [`Engine::check_inventory`] over the objects kept by [`Engine::keep`].
@@ -387,7 +399,10 @@ impl Engine {
                 .into_iter()
                 .filter_map(|(index, emit)| {
                     let object = objects.get(index)?;
-                    self.finding(rule, object, emit, suppressible(index))
+                    let pos = kept
+                        .and_then(|kept| kept.locate(index, &emit.pointer))
+                        .unwrap_or_else(|| object.locate(&emit.pointer));
+                    self.finding(rule, object, emit, pos, suppressible(index))
                 })
                 .collect()
         };
@@ -559,6 +574,7 @@ impl Engine {
         rule: &'static dyn Rule,
         object: &Object,
         emit: Emit,
+        pos: Pos,
         suppressible: bool,
     ) -> Option<Finding> {
         let meta = rule.meta();
@@ -575,7 +591,7 @@ impl Engine {
                 .unwrap_or(meta.severity),
             message: emit.message,
             file: object.source.path.clone(),
-            pos: object.locate(&emit.pointer),
+            pos,
             pointer: emit.pointer,
             object: object.reference(),
             document: object.document,
@@ -666,16 +682,19 @@ impl Engine {
 /// the service-account rules), with their positions; objects of the kinds that only YAML002
 /// reads among the selected rules (Services and Ingresses, with the default selection) are
 /// reduced to what identifies and suppresses them. NetworkPolicies are built as their objects
-/// are kept, and the objects reduced to what identifies and suppresses them and the fields the
-/// NetworkPolicy checks point at ([`palisade_netpol::POLICY_POINTERS`]); the others are small
-/// and kept whole. The digest of each whole object stands in for its content where rules
-/// compare objects.
+/// are kept, and the objects reduced to what identifies and suppresses them, with the positions
+/// alone ([`Positions`]) of the fields the NetworkPolicy checks point at
+/// ([`palisade_netpol::POLICY_POINTERS`]); the others are small and kept whole. The digest of
+/// each whole object stands in for its content where rules compare objects.
 #[derive(Debug, Default)]
 pub struct Kept {
     objects: Vec<Object>,
     digests: Vec<u64>,
     /// The NetworkPolicy of each kept object that defines one, by index in `objects`.
     network_policies: Vec<(usize, palisade_netpol::NetworkPolicy)>,
+    /// The positions of the fields findings point at, by index in `objects`, for the objects
+    /// kept without those fields.
+    positions: Vec<(usize, Positions)>,
     /// Keep every object whole (for readers of any field of the objects findings point at).
     whole: bool,
 }
@@ -714,14 +733,63 @@ impl Kept {
                 .drain(..)
                 .map(|(index, policy)| (index + offset, policy)),
         );
+        self.positions.extend(
+            other
+                .positions
+                .drain(..)
+                .map(|(index, positions)| (index + offset, positions)),
+        );
         self.objects.append(&mut other.objects);
         self.digests.append(&mut other.digests);
+    }
+
+    /// The position of `pointer` in kept object `index`, when the object was kept without the
+    /// fields findings point at (see [`Positions`]).
+    fn locate(&self, index: usize, pointer: &str) -> Option<Pos> {
+        let at = self
+            .positions
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()?;
+        self.positions[at].1.locate(pointer)
     }
 
     pub fn clear(&mut self) {
         self.objects.clear();
         self.digests.clear();
         self.network_policies.clear();
+        self.positions.clear();
+    }
+}
+
+/// Where the fields of an object were, for an object kept without them: each field's JSON
+/// pointer (sorted) and the position [`Object::locate`] gives for it. About 60 bytes a field,
+/// where a field kept in the object (a `serde_json::Value` in a mapping and its position)
+/// takes about 250.
+#[derive(Debug)]
+struct Positions(Box<[(Box<str>, Pos)]>);
+
+impl Positions {
+    fn of(object: &Object) -> Positions {
+        let mut fields: Vec<(Box<str>, Pos)> = object
+            .key_positions()
+            .into_iter()
+            .map(|(pointer, pos)| (pointer.into_boxed_str(), pos))
+            .collect();
+        fields.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Positions(fields.into_boxed_slice())
+    }
+
+    /// What [`Object::locate`] gives for `pointer` (as rules write pointers: array indexes in
+    /// decimal without leading zeros) in the object the positions were taken from: the
+    /// position of the deepest field on the pointer's path.
+    fn locate(&self, pointer: &str) -> Option<Pos> {
+        let mut path = pointer;
+        loop {
+            if let Ok(at) = self.0.binary_search_by(|(p, _)| (**p).cmp(path)) {
+                return Some(self.0[at].1);
+            }
+            path = &path[..path.rfind('/')?];
+        }
     }
 }
 
@@ -751,18 +819,22 @@ fn reads_network_analysis(rule: &dyn Rule) -> bool {
     matches!(rule.checker(), Checker::Inventory(_)) && rule.meta().category == "network"
 }
 
-/// The fields the selected inventory rules read of each kind they do not read whole: the
-/// kinds with a pod spec ([`workload_fields`]), the kinds that only YAML002 reads, which
-/// needs of them [`IDENTITY`] alone (and the digest of the whole object), and
-/// NetworkPolicies when only YAML002 and the network rules read them (whose policies are built
-/// as the objects are kept), which need [`IDENTITY`] and [`palisade_netpol::POLICY_POINTERS`].
-fn kept_fields(rules: &[&'static dyn Rule]) -> HashMap<&'static str, Fields> {
+/// The fields the selected inventory rules read of each kind they do not read whole, and the
+/// fields whose positions alone they need: the kinds with a pod spec ([`workload_fields`]), the
+/// kinds that only YAML002 reads, which needs of them [`IDENTITY`] alone (and the digest of the
+/// whole object), and NetworkPolicies when only YAML002 and the network rules read them (whose
+/// policies are built as the objects are kept), which need [`IDENTITY`] and the positions of
+/// [`palisade_netpol::POLICY_POINTERS`].
+fn kept_fields(
+    rules: &[&'static dyn Rule],
+) -> (HashMap<&'static str, Fields>, HashMap<&'static str, Fields>) {
     let inventory: Vec<&dyn Rule> = rules
         .iter()
         .filter(|r| matches!(r.checker(), Checker::Inventory(_)))
         .map(|r| *r as &dyn Rule)
         .collect();
     let mut kept = workload_fields();
+    let mut located = HashMap::new();
     let kinds: BTreeSet<&'static str> = inventory
         .iter()
         .flat_map(|r| r.meta().kinds.iter().copied())
@@ -782,10 +854,11 @@ fn kept_fields(rules: &[&'static dyn Rule]) -> HashMap<&'static str, Fields> {
                 .all(|r| compares_content(*r) || reads_network_analysis(*r))
         {
             let pointers = IDENTITY.iter().chain(palisade_netpol::POLICY_POINTERS);
-            kept.insert(kind, Fields::of(pointers.copied()));
+            kept.insert(kind, Fields::of(IDENTITY.iter().copied()));
+            located.insert(kind, Fields::of(pointers.copied()));
         }
     }
-    kept
+    (kept, located)
 }
 
 /// The fields the inventory engines and rules read of each kind with a pod spec.
@@ -1032,5 +1105,60 @@ subjects:
             "{err}"
         );
         assert!(err.to_string().contains("deploy/[a"), "{err}");
+    }
+
+    #[test]
+    fn kept_positions_locate_every_pointer_as_the_object_they_were_taken_from() {
+        let text = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  namespace: shop
+  labels:
+    app: web
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from:
+    - podSelector: {}
+    ports:
+    - port: 443
+    - protocol: UDP
+  egress:
+  - to:
+    - ipBlock:
+        cidr: 169.254.0.0/16
+";
+        let loaded = palisade_core::load_str(text, "np.yaml", &palisade_core::Limits::default());
+        let whole = &loaded.objects[0];
+        let pointers = IDENTITY.iter().chain(palisade_netpol::POLICY_POINTERS);
+        let reduced = whole.project(&Fields::of(pointers.copied()));
+        let positions = Positions::of(&reduced);
+        // Every field of the whole object, those dropped included, and fields that do not
+        // exist: the deepest field kept on the way gives the position.
+        let mut asked: Vec<String> = whole.key_positions().into_iter().map(|(p, _)| p).collect();
+        asked.extend(
+            [
+                "/spec/ingress/0/ports/1/port",
+                "/spec/ingress/7",
+                "/spec/egress/0/to/0/ipBlock/except",
+                "/nothing",
+            ]
+            .map(str::to_owned),
+        );
+        let mut moved = 0;
+        for pointer in &asked {
+            let expected = reduced.locate(pointer);
+            assert_eq!(positions.locate(pointer), Some(expected), "{pointer}");
+            moved += usize::from(expected != whole.locate(pointer));
+        }
+        assert!(moved > 3, "{moved} pointers outside what was kept");
+        assert_eq!(
+            positions.locate("/spec/egress/0/to/0/ipBlock/cidr"),
+            Some(palisade_core::Pos::new(22, 9))
+        );
     }
 }
