@@ -7,6 +7,7 @@
 //! a position, falling back to the nearest existing parent when the field is missing.
 
 mod fast;
+mod frozen;
 mod limits;
 mod load;
 mod names;
@@ -18,6 +19,7 @@ pub mod selector;
 pub mod views;
 mod yaml;
 
+pub use frozen::Frozen;
 pub use limits::{value_nodes, Limits, NodeBudget};
 pub use load::{
     check_text, decode_first_document, empty_error, load_bytes, load_chunk, load_path, load_str,

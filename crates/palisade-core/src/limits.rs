@@ -157,7 +157,12 @@ impl NodeBudget {
         let Some(first) = objects.first() else {
             return Ok(());
         };
-        let nodes = held_nodes(objects);
+        self.hold_nodes(held_nodes(objects), &first.source.path, first.locate(""))
+    }
+
+    /// [`NodeBudget::hold`] for objects of `nodes` nodes in all, the first of them in `file` at
+    /// `pos`.
+    pub fn hold_nodes(&self, nodes: usize, file: &str, pos: Pos) -> Result<(), LoadError> {
         let fits = self
             .used
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
@@ -165,7 +170,7 @@ impl NodeBudget {
             });
         match fits {
             Ok(_) => Ok(()),
-            Err(_) => Err(self.limit_error(&first.source.path, first.locate(""))),
+            Err(_) => Err(self.limit_error(file, pos)),
         }
     }
 }

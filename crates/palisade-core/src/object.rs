@@ -236,8 +236,13 @@ impl Fields {
         self.all
     }
 
+    /// What is kept of each element of a sequence (`None`: the sequence is kept whole).
+    pub(crate) fn each(&self) -> Option<&Fields> {
+        self.each.as_deref()
+    }
+
     /// What is kept under member `key` (`None`: the member is dropped).
-    fn member(&self, key: &str) -> Option<&Fields> {
+    pub(crate) fn member(&self, key: &str) -> Option<&Fields> {
         self.members
             .iter()
             .find(|(k, _)| k == key)

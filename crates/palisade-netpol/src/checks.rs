@@ -94,7 +94,7 @@ NetworkPolic{}; their traffic is not restricted",
 fn directory(input: &Input, object: usize) -> Option<&Path> {
     input
         .sources
-        .get(object)
+        .get(&object)
         .and_then(|source| Path::new(&source.path).parent())
 }
 

@@ -20,7 +20,7 @@ pub use connlist::{connlist, render, ConnList, Connection, Direction, Format, Li
 pub use engine::{Step, Verdict};
 pub use eval::{eval, explain, EvalError, EvalResult};
 pub use model::{
-    load_dir, Input, NetworkPolicy, OperatedPods, PodMaker, PolicyTypes, POD_MAKERS,
+    load_dir, reads_kind, Input, NetworkPolicy, OperatedPods, PodMaker, PolicyTypes, POD_MAKERS,
     POD_MAKER_KINDS, POD_METADATA_READS, POD_SPEC_READS, WORKLOAD_READS,
 };
 pub use sets::{ConnSet, Protocol};

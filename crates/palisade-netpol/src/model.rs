@@ -1,7 +1,8 @@
 //! The analysed cluster: namespaces, workloads, policies and ingress objects, built from
 //! loaded Kubernetes objects.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -368,6 +369,22 @@ pub const POD_MAKERS: &[PodMaker] = &[
     },
 ];
 
+/// Whether [`Input::from_objects_with_policies`] reads objects of `kind` (it passes over the
+/// others).
+pub fn reads_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "NetworkPolicy"
+            | "AdminNetworkPolicy"
+            | "BaselineAdminNetworkPolicy"
+            | "Service"
+            | "Ingress"
+            | "Route"
+    ) || POD_RUNNING_KINDS.contains(&kind)
+        || POD_MAKER_KINDS.contains(&kind)
+}
+
 /// The kinds of [`POD_MAKERS`], in its order.
 pub const POD_MAKER_KINDS: [&str; POD_MAKERS.len()] = {
     let mut out = [""; POD_MAKERS.len()];
@@ -424,7 +441,7 @@ impl OperatedPods {
 #[derive(Clone, Debug, Default)]
 pub struct Input {
     /// The file of each object the model was built from, by index.
-    pub sources: Vec<Arc<Source>>,
+    pub sources: HashMap<usize, Arc<Source>>,
     pub namespaces: BTreeMap<String, Namespace>,
     pub workloads: Vec<Workload>,
     pub policies: Vec<NetworkPolicy>,
@@ -555,21 +572,24 @@ impl Input {
     /// Like [`Input::from_objects`], with `unset` naming the namespace of objects that have
     /// no `metadata.namespace` (instead of `default`).
     pub fn from_objects_with(objects: &[Object], unset: &dyn Fn(&Object) -> String) -> Input {
-        Input::from_objects_with_policies(objects, unset, &|_| None)
+        Input::from_objects_with_policies(objects.iter().enumerate(), unset, &|_| None)
     }
 
-    /// Like [`Input::from_objects_with`], where `policy(index)` gives the NetworkPolicy of
-    /// the object at `index` when it was built beforehand ([`NetworkPolicy::of`], as the object
-    /// arrived): that object then needs no more than the fields of [`POLICY_POINTERS`] and
-    /// what identifies it.
-    pub fn from_objects_with_policies(
-        objects: &[Object],
+    /// Like [`Input::from_objects_with`], from objects given with their index in the input
+    /// (in increasing order; objects of kinds the model does not read, [`reads_kind`], may be
+    /// left out), where `policy(index)` gives the NetworkPolicy of the object at `index` when
+    /// it was built beforehand ([`NetworkPolicy::of`], as the object arrived): that object
+    /// then needs no more than the fields of [`POLICY_POINTERS`] and what identifies it.
+    pub fn from_objects_with_policies<O: Borrow<Object>>(
+        objects: impl IntoIterator<Item = (usize, O)>,
         unset: &dyn Fn(&Object) -> String,
         policy: &dyn Fn(usize) -> Option<NetworkPolicy>,
     ) -> Input {
         let mut input = Input::default();
         let mut seen = HashSet::new();
-        for (index, obj) in objects.iter().enumerate() {
+        for (index, obj) in objects {
+            let obj = obj.borrow();
+            input.sources.insert(index, Arc::clone(&obj.source));
             let kind = obj.kind();
             let namespace = || namespace_of(obj, unset);
             if kind == "Namespace" {
@@ -636,7 +656,6 @@ impl Input {
         for ns in missing {
             input.ensure_namespace(&ns);
         }
-        input.sources = objects.iter().map(|o| o.source.clone()).collect();
         input
     }
 

@@ -2,6 +2,7 @@
 //! roles by name, bindings with their role, aggregated ClusterRoles filled from their
 //! selectors, service-account subjects with their namespace.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use palisade_core::selector::{LabelSelector, Scalars};
@@ -487,8 +488,8 @@ impl Policy {
     }
 
     /// Builds the policy from indexed objects with options.
-    pub fn with_options<'a>(
-        objects: impl IntoIterator<Item = (usize, &'a Object)>,
+    pub fn with_options<O: Borrow<Object>>(
+        objects: impl IntoIterator<Item = (usize, O)>,
         options: &Options,
     ) -> Policy {
         let mut policy = Policy::default();
@@ -498,7 +499,7 @@ impl Policy {
             }
         }
         for (index, object) in objects {
-            policy.add(Some(index), object, options);
+            policy.add(Some(index), object.borrow(), options);
         }
         policy.resolve();
         policy

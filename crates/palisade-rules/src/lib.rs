@@ -18,8 +18,8 @@ pub use palisade_core::rule::{
     Applicability, Finding, Fix, FixSafety, Framework, Reference, RuleMeta, Severity,
 };
 pub use registry::{
-    find, registry, Checker, Emit, EventCx, EventRule, Inventory, InventoryRule, NodeCx, NodeEmit,
-    NodeRule, ObjectCx, ObjectRule, RequestObject, Rule,
+    find, registry, Checker, Emit, Entry, EventCx, EventRule, Inventory, InventoryRule, NodeCx,
+    NodeEmit, NodeRule, ObjectCx, ObjectRule, Objects, RequestObject, Rule,
 };
 pub use runner::{Engine, EngineError, Kept, IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 pub use selection::{resolve_selector, select_rules, SelectorError};

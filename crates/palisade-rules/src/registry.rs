@@ -1,10 +1,11 @@
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palisade_core::rule::{Fix, FixSafety, RuleMeta, Severity};
 use palisade_core::views::{ContainerView, PodSpecView};
-use palisade_core::Object;
+use palisade_core::{Frozen, Object, ObjectRef, Pos, Source};
 
 use crate::settings::Settings;
 
@@ -82,9 +83,168 @@ impl<'a> ObjectCx<'a> {
 /// One shared analysis, built by the first rule that asks for it.
 type Slot = OnceLock<Arc<dyn Any + Send + Sync>>;
 
+/// The objects of an inventory, decoded or kept [`Frozen`] ([`crate::Kept`]).
+#[derive(Clone, Copy)]
+pub enum Objects<'a> {
+    Decoded(&'a [Object]),
+    Frozen(&'a [Frozen]),
+}
+
+impl<'a> Objects<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Objects::Decoded(objects) => objects.len(),
+            Objects::Frozen(objects) => objects.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, index: usize) -> Option<Entry<'a>> {
+        match self {
+            Objects::Decoded(objects) => objects.get(index).map(Entry::Decoded),
+            Objects::Frozen(objects) => objects.get(index).map(Entry::Frozen),
+        }
+    }
+
+    /// Every object, in input order.
+    pub fn iter(&self) -> impl Iterator<Item = Entry<'a>> + 'a {
+        let objects = *self;
+        (0..objects.len()).filter_map(move |index| objects.get(index))
+    }
+
+    /// The objects of `kinds` with their index, decoded one at a time.
+    pub fn of_kinds<'k>(
+        &self,
+        kinds: &'k [&'k str],
+    ) -> impl Iterator<Item = (usize, Cow<'a, Object>)> + 'k
+    where
+        'a: 'k,
+    {
+        self.iter()
+            .enumerate()
+            .filter(move |(_, entry)| kinds.contains(&entry.kind()))
+            .map(|(index, entry)| (index, entry.object()))
+    }
+}
+
+/// One object of an inventory. What identifies it and where its fields are is read without
+/// decoding a [`Frozen`] object; [`Entry::object`] decodes it.
+#[derive(Clone, Copy)]
+pub enum Entry<'a> {
+    Decoded(&'a Object),
+    Frozen(&'a Frozen),
+}
+
+impl<'a> Entry<'a> {
+    /// The object, decoded if it was kept [`Frozen`].
+    pub fn object(&self) -> Cow<'a, Object> {
+        match self {
+            Entry::Decoded(object) => Cow::Borrowed(object),
+            Entry::Frozen(frozen) => Cow::Owned(frozen.thaw()),
+        }
+    }
+
+    pub fn kind(&self) -> &'a str {
+        match self {
+            Entry::Decoded(object) => object.kind(),
+            Entry::Frozen(frozen) => frozen.kind(),
+        }
+    }
+
+    pub fn api_version(&self) -> &'a str {
+        match self {
+            Entry::Decoded(object) => object.api_version(),
+            Entry::Frozen(frozen) => frozen.api_version(),
+        }
+    }
+
+    pub fn group(&self) -> &'a str {
+        match self {
+            Entry::Decoded(object) => object.group(),
+            Entry::Frozen(frozen) => frozen.group(),
+        }
+    }
+
+    pub fn name(&self) -> &'a str {
+        match self {
+            Entry::Decoded(object) => object.name(),
+            Entry::Frozen(frozen) => frozen.name(),
+        }
+    }
+
+    pub fn namespace(&self) -> Option<&'a str> {
+        match self {
+            Entry::Decoded(object) => object.namespace(),
+            Entry::Frozen(frozen) => frozen.namespace(),
+        }
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        match self {
+            Entry::Decoded(object) => object.annotation(key),
+            Entry::Frozen(frozen) => frozen.annotation(key),
+        }
+    }
+
+    /// Whether the object has a field at `pointer`.
+    pub fn has(&self, pointer: &str) -> bool {
+        match self {
+            Entry::Decoded(object) => object.value.pointer(pointer).is_some(),
+            Entry::Frozen(frozen) => frozen.exists(pointer),
+        }
+    }
+
+    /// The value at `pointer`.
+    pub fn value_at(&self, pointer: &str) -> Option<Cow<'a, serde_json::Value>> {
+        match self {
+            Entry::Decoded(object) => object.value.pointer(pointer).map(Cow::Borrowed),
+            Entry::Frozen(frozen) => frozen.value_at(pointer).map(Cow::Owned),
+        }
+    }
+
+    pub fn source(&self) -> &'a Source {
+        match self {
+            Entry::Decoded(object) => &object.source,
+            Entry::Frozen(frozen) => frozen.source(),
+        }
+    }
+
+    pub fn document(&self) -> usize {
+        match self {
+            Entry::Decoded(object) => object.document,
+            Entry::Frozen(frozen) => frozen.document(),
+        }
+    }
+
+    pub fn item(&self) -> Option<usize> {
+        match self {
+            Entry::Decoded(object) => object.item,
+            Entry::Frozen(frozen) => frozen.item(),
+        }
+    }
+
+    pub fn reference(&self) -> ObjectRef {
+        match self {
+            Entry::Decoded(object) => object.reference(),
+            Entry::Frozen(frozen) => frozen.reference(),
+        }
+    }
+
+    /// [`Object::locate`].
+    pub fn locate(&self, pointer: &str) -> Pos {
+        match self {
+            Entry::Decoded(object) => object.locate(pointer),
+            Entry::Frozen(frozen) => frozen.locate(pointer),
+        }
+    }
+}
+
 /// Everything the input holds that inventory rules asked for (objects of the kinds they declare).
 pub struct Inventory<'a> {
-    pub objects: &'a [Object],
+    pub objects: Objects<'a>,
     pub settings: &'a Settings,
     /// The content digest ([`Object::content_digest`]) of each object, taken before it was
     /// reduced to the fields the rules read (`None`: the objects are whole).
@@ -105,6 +265,10 @@ pub type ReportsFilter<'f> = dyn Fn(&str, usize) -> bool + Sync + 'f;
 
 impl<'a> Inventory<'a> {
     pub fn new(objects: &'a [Object], settings: &'a Settings) -> Self {
+        Inventory::of(Objects::Decoded(objects), settings)
+    }
+
+    pub fn of(objects: Objects<'a>, settings: &'a Settings) -> Self {
         Inventory {
             objects,
             settings,
@@ -160,7 +324,7 @@ impl<'a> Inventory<'a> {
         match self.digests {
             Some(digests) => digests.get(a).is_some_and(|d| Some(d) == digests.get(b)),
             None => match (self.objects.get(a), self.objects.get(b)) {
-                (Some(a), Some(b)) => a.value == b.value,
+                (Some(a), Some(b)) => a.object().value == b.object().value,
                 _ => false,
             },
         }
@@ -172,18 +336,9 @@ impl<'a> Inventory<'a> {
         self.reports.is_none_or(|filter| filter(id, index))
     }
 
-    pub fn of_kind<'k>(&self, kinds: &'k [&'k str]) -> impl Iterator<Item = &'a Object> + 'k
-    where
-        'a: 'k,
-    {
-        self.objects
-            .iter()
-            .filter(move |o| kinds.contains(&o.kind()))
-    }
-
     /// A value derived from the whole input (an engine's analysis), built by the first rule that
     /// asks for it and shared with the other rules of the same pass. One value per type.
-    pub fn shared<T: Any + Send + Sync>(&self, build: impl FnOnce(&[Object]) -> T) -> Arc<T> {
+    pub fn shared<T: Any + Send + Sync>(&self, build: impl FnOnce(Objects<'a>) -> T) -> Arc<T> {
         let slot = Arc::clone(
             self.shared
                 .lock()
@@ -443,7 +598,7 @@ mod tests {
     fn shared_values_are_built_once_per_input() {
         let settings = Settings::default();
         let builds = std::sync::atomic::AtomicUsize::new(0);
-        let count = |objects: &[Object]| {
+        let count = |objects: Objects<'_>| {
             builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             objects.len()
         };

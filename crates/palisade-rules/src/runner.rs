@@ -7,11 +7,11 @@ use std::sync::OnceLock;
 use globset::{Glob, GlobMatcher};
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::views::WORKLOADS;
-use palisade_core::{Fields, Object, Pos};
+use palisade_core::{Fields, Frozen, LoadError, NodeBudget, Object, Pos};
 use rayon::prelude::*;
 
 use crate::config::{parse_date, today, Config};
-use crate::registry::{Checker, Emit, Inventory, NodeCx, ObjectCx, Rule};
+use crate::registry::{Checker, Emit, Entry, Inventory, NodeCx, ObjectCx, Objects, Rule};
 use crate::selection::{select_rules, SelectorError};
 use crate::settings::Settings;
 use palisade_core::nearest;
@@ -71,8 +71,8 @@ pub struct Engine {
     /// The fields the selected inventory rules read of each kind they read only in part (other
     /// kinds are kept whole): see [`Kept`].
     kept_fields: HashMap<&'static str, Fields>,
-    /// The fields whose positions, not values, are kept for each kind whose rules read a model
-    /// built as the object is kept and report at these fields: see [`Positions`].
+    /// The fields kept apart, only to locate findings, for each kind whose rules read a model
+    /// built as the object is kept and report at these fields: see [`Kept`].
     located_fields: HashMap<&'static str, Fields>,
     /// Whether a selected inventory rule compares the content of whole objects
     /// ([`Inventory::same_content`]): kept objects then carry their digest.
@@ -201,7 +201,9 @@ impl Engine {
         self.run_object_rules(&cx, |rule, emits| {
             for emit in emits.drain(..) {
                 let pos = object.locate(&emit.pointer);
-                if let Some(finding) = self.finding(rule, object, emit, pos, suppressible) {
+                if let Some(finding) =
+                    self.finding(rule, Entry::Decoded(object), emit, pos, suppressible)
+                {
                     findings.push(finding);
                 }
             }
@@ -300,7 +302,7 @@ impl Engine {
         } else {
             0
         });
-        let index = kept.objects.len();
+        let index = kept.len();
         if self.builds_network_policies {
             let policy = palisade_netpol::NetworkPolicy::of(
                 index,
@@ -312,23 +314,22 @@ impl Engine {
             }
         }
         if kept.whole {
-            kept.objects.push(object);
+            kept.frozen.push(Frozen::new(&object));
             return;
         }
         if let Some(located) = self.located_fields.get(object.kind()) {
-            let positions = Positions::of(&object.project(located));
-            kept.positions.push((index, positions));
+            kept.located.push((index, Frozen::of(&object, located)));
         }
-        let kept_object = match self.kept_fields.get(object.kind()) {
-            Some(fields) => object.project(fields),
-            None => object,
+        let frozen = match self.kept_fields.get(object.kind()) {
+            Some(fields) => Frozen::of(&object, fields),
+            None => Frozen::new(&object),
         };
-        kept.objects.push(kept_object);
+        kept.frozen.push(frozen);
     }
 
     /// [`Engine::check_inventory`] over the objects kept by [`Engine::keep`].
     pub fn check_kept(&self, kept: &Kept) -> Vec<Finding> {
-        self.run_inventory(&kept.objects, Some(kept))
+        self.run_inventory(kept.objects(), Some(kept))
     }
 
     /// Whether any selected rule reads the whole input.
@@ -339,11 +340,11 @@ impl Engine {
     /// Runs the inventory rules over the objects kept for them, in parallel; findings come out
     /// in rule order.
     pub fn check_inventory(&self, objects: &[Object]) -> Vec<Finding> {
-        self.run_inventory(objects, None)
+        self.run_inventory(Objects::Decoded(objects), None)
     }
 
     /// `kept`: what [`Engine::keep`] kept with `objects` (their digests and models).
-    fn run_inventory(&self, objects: &[Object], kept: Option<&Kept>) -> Vec<Finding> {
+    fn run_inventory(&self, objects: Objects<'_>, kept: Option<&Kept>) -> Vec<Finding> {
         // Rules ask this for every fact they could report (RBAC rules for every fact of the
         // shared analysis): the selected IDs are hashed, and only the objects with an ignore
         // annotation (found once, on the first question) are asked again when no suppression
@@ -363,9 +364,9 @@ impl Engine {
             let Some(object) = objects.get(index) else {
                 return false;
             };
-            selected.contains(id) && !(suppressible(index) && self.suppressed(id, object))
+            selected.contains(id) && !(suppressible(index) && self.suppressed_entry(id, object))
         };
-        let mut inventory = Inventory::new(objects, &self.settings).with_reports(&reports);
+        let mut inventory = Inventory::of(objects, &self.settings).with_reports(&reports);
         if let Some(kept) = kept {
             inventory = inventory
                 .with_digests(&kept.digests)
@@ -572,13 +573,13 @@ impl Engine {
     fn finding(
         &self,
         rule: &'static dyn Rule,
-        object: &Object,
+        object: Entry<'_>,
         emit: Emit,
         pos: Pos,
         suppressible: bool,
     ) -> Option<Finding> {
         let meta = rule.meta();
-        if suppressible && self.suppressed(meta.id, object) {
+        if suppressible && self.suppressed_entry(meta.id, object) {
             return None;
         }
         Some(Finding {
@@ -590,12 +591,12 @@ impl Engine {
                 .or(emit.severity)
                 .unwrap_or(meta.severity),
             message: emit.message,
-            file: object.source.path.clone(),
+            file: object.source().path.clone(),
             pos,
             pointer: emit.pointer,
             object: object.reference(),
-            document: object.document,
-            item: object.item,
+            document: object.document(),
+            item: object.item(),
             fix: emit.fix,
             related: Vec::new(),
             secrets: emit.secrets,
@@ -656,6 +657,10 @@ impl Engine {
     /// [`IGNORE_ANNOTATION`] or by a configured suppression. For findings made outside the
     /// engine (POL001's policy violations).
     pub fn suppressed(&self, id: &str, object: &Object) -> bool {
+        self.suppressed_entry(id, Entry::Decoded(object))
+    }
+
+    fn suppressed_entry(&self, id: &str, object: Entry<'_>) -> bool {
         if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
             if list.split(',').map(str::trim).any(|r| {
                 r.eq_ignore_ascii_case("all") || crate::find(r).is_some_and(|f| f.meta().id == id)
@@ -666,7 +671,7 @@ impl Engine {
         self.suppressions.iter().any(|s| {
             s.applies(
                 id,
-                &object.source.path,
+                &object.source().path,
                 object.kind(),
                 object.namespace(),
                 object.name(),
@@ -676,25 +681,28 @@ impl Engine {
 }
 
 /// The objects the inventory rules keep until the end of a run ([`Engine::keep`]), in input
-/// order. Objects of the kinds with a pod spec, most of what a large input holds, are reduced
-/// to the fields the inventory engines and rules read (what identifies and suppresses an object,
-/// and the fields of [`palisade_pss::POD_SPEC_READS`], [`palisade_netpol::POD_SPEC_READS`] and
-/// the service-account rules), with their positions; objects of the kinds that only YAML002
-/// reads among the selected rules (Services and Ingresses, with the default selection) are
-/// reduced to what identifies and suppresses them. NetworkPolicies are built as their objects
-/// are kept, and the objects reduced to what identifies and suppresses them, with the positions
-/// alone ([`Positions`]) of the fields the NetworkPolicy checks point at
-/// ([`palisade_netpol::POLICY_POINTERS`]); the others are small and kept whole. The digest of
-/// each whole object stands in for its content where rules compare objects.
+/// order, [`Frozen`]: in a compact encoding that the inventory reads what identifies an object
+/// and the positions of its fields from, and decodes one object at a time when a rule reads
+/// more ([`crate::Entry::object`]). Objects of the kinds with a pod spec, most of what a large
+/// input holds, are reduced to the fields the inventory engines and rules read (what identifies
+/// and suppresses an object, and the fields of [`palisade_pss::POD_SPEC_READS`],
+/// [`palisade_netpol::POD_SPEC_READS`] and the service-account rules), with their positions;
+/// objects of the kinds that only YAML002 reads among the selected rules (Services and
+/// Ingresses, with the default selection) are reduced to what identifies and suppresses them.
+/// NetworkPolicies are built as their objects are kept, and the objects reduced to what
+/// identifies and suppresses them; the fields the NetworkPolicy checks point at
+/// ([`palisade_netpol::POLICY_POINTERS`]) are kept apart, only to locate findings. The others
+/// are small and kept whole. The digest of each whole object stands in for its content where
+/// rules compare objects. A set made with [`Kept::whole`] keeps every object whole.
 #[derive(Debug, Default)]
 pub struct Kept {
-    objects: Vec<Object>,
+    frozen: Vec<Frozen>,
     digests: Vec<u64>,
     /// The NetworkPolicy of each kept object that defines one, by index in `objects`.
     network_policies: Vec<(usize, palisade_netpol::NetworkPolicy)>,
-    /// The positions of the fields findings point at, by index in `objects`, for the objects
-    /// kept without those fields.
-    positions: Vec<(usize, Positions)>,
+    /// The fields findings point at, with their positions, by index in `objects`, for the
+    /// objects kept without those fields: read only to locate findings.
+    located: Vec<(usize, Frozen)>,
     /// Keep every object whole (for readers of any field of the objects findings point at).
     whole: bool,
 }
@@ -708,88 +716,78 @@ impl Kept {
         }
     }
 
-    pub fn objects(&self) -> &[Object] {
-        &self.objects
+    pub fn objects(&self) -> Objects<'_> {
+        Objects::Frozen(&self.frozen)
     }
 
-    /// The objects, to renumber their documents (the number of an object's document never
-    /// decides what is kept of it).
-    pub fn objects_mut(&mut self) -> &mut [Object] {
-        &mut self.objects
+    pub fn len(&self) -> usize {
+        self.frozen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds `offset` to the number of every object's document (objects decoded in parts of one
+    /// file; the number of an object's document never decides what is kept of it).
+    pub fn renumber(&mut self, offset: usize) {
+        for frozen in &mut self.frozen {
+            frozen.set_document(frozen.document() + offset);
+        }
+    }
+
+    /// Charges the nodes of the kept objects to `run` ([`NodeBudget::hold`]).
+    pub fn hold(&self, run: &NodeBudget) -> Result<(), LoadError> {
+        let Some(first) = self.frozen.first() else {
+            return Ok(());
+        };
+        let nodes = self
+            .frozen
+            .iter()
+            .fold(0usize, |sum, f| sum.saturating_add(f.nodes()));
+        run.hold_nodes(nodes, &first.source().path, first.locate(""))
     }
 
     /// Makes room for `additional` more objects (before appending several sets).
     pub fn reserve(&mut self, additional: usize) {
-        self.objects.reserve_exact(additional);
+        self.frozen.reserve_exact(additional);
         self.digests.reserve_exact(additional);
     }
 
-    /// Adds the objects of `other` after these.
+    /// Adds the objects of `other` (kept the same way) after these.
     pub fn append(&mut self, other: &mut Kept) {
-        let offset = self.objects.len();
+        let offset = self.len();
         self.network_policies.extend(
             other
                 .network_policies
                 .drain(..)
                 .map(|(index, policy)| (index + offset, policy)),
         );
-        self.positions.extend(
+        self.located.extend(
             other
-                .positions
+                .located
                 .drain(..)
-                .map(|(index, positions)| (index + offset, positions)),
+                .map(|(index, located)| (index + offset, located)),
         );
-        self.objects.append(&mut other.objects);
+        self.frozen.append(&mut other.frozen);
         self.digests.append(&mut other.digests);
     }
 
     /// The position of `pointer` in kept object `index`, when the object was kept without the
-    /// fields findings point at (see [`Positions`]).
+    /// fields findings point at: [`Object::locate`] in the object reduced to those fields.
     fn locate(&self, index: usize, pointer: &str) -> Option<Pos> {
         let at = self
-            .positions
+            .located
             .binary_search_by_key(&index, |(i, _)| *i)
             .ok()?;
-        self.positions[at].1.locate(pointer)
+        Some(self.located[at].1.locate(pointer))
     }
 
     pub fn clear(&mut self) {
-        self.objects.clear();
+        self.frozen.clear();
         self.digests.clear();
         self.network_policies.clear();
-        self.positions.clear();
-    }
-}
-
-/// Where the fields of an object were, for an object kept without them: each field's JSON
-/// pointer (sorted) and the position [`Object::locate`] gives for it. About 60 bytes a field,
-/// where a field kept in the object (a `serde_json::Value` in a mapping and its position)
-/// takes about 250.
-#[derive(Debug)]
-struct Positions(Box<[(Box<str>, Pos)]>);
-
-impl Positions {
-    fn of(object: &Object) -> Positions {
-        let mut fields: Vec<(Box<str>, Pos)> = object
-            .key_positions()
-            .into_iter()
-            .map(|(pointer, pos)| (pointer.into_boxed_str(), pos))
-            .collect();
-        fields.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Positions(fields.into_boxed_slice())
-    }
-
-    /// What [`Object::locate`] gives for `pointer` (as rules write pointers: array indexes in
-    /// decimal without leading zeros) in the object the positions were taken from: the
-    /// position of the deepest field on the pointer's path.
-    fn locate(&self, pointer: &str) -> Option<Pos> {
-        let mut path = pointer;
-        loop {
-            if let Ok(at) = self.0.binary_search_by(|(p, _)| (**p).cmp(path)) {
-                return Some(self.0[at].1);
-            }
-            path = &path[..path.rfind('/')?];
-        }
+        self.located.clear();
     }
 }
 
@@ -820,11 +818,11 @@ fn reads_network_analysis(rule: &dyn Rule) -> bool {
 }
 
 /// The fields the selected inventory rules read of each kind they do not read whole, and the
-/// fields whose positions alone they need: the kinds with a pod spec ([`workload_fields`]), the
+/// fields kept apart to locate findings: the kinds with a pod spec ([`workload_fields`]), the
 /// kinds that only YAML002 reads, which needs of them [`IDENTITY`] alone (and the digest of the
 /// whole object), and NetworkPolicies when only YAML002 and the network rules read them (whose
-/// policies are built as the objects are kept), which need [`IDENTITY`] and the positions of
-/// [`palisade_netpol::POLICY_POINTERS`].
+/// policies are built as the objects are kept), which need [`IDENTITY`] and, only to locate
+/// findings, [`palisade_netpol::POLICY_POINTERS`].
 fn kept_fields(
     rules: &[&'static dyn Rule],
 ) -> (HashMap<&'static str, Fields>, HashMap<&'static str, Fields>) {
@@ -1108,7 +1106,7 @@ subjects:
     }
 
     #[test]
-    fn kept_positions_locate_every_pointer_as_the_object_they_were_taken_from() {
+    fn kept_fields_locate_every_pointer_as_the_object_they_were_taken_from() {
         let text = "apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
@@ -1135,8 +1133,9 @@ spec:
         let loaded = palisade_core::load_str(text, "np.yaml", &palisade_core::Limits::default());
         let whole = &loaded.objects[0];
         let pointers = IDENTITY.iter().chain(palisade_netpol::POLICY_POINTERS);
-        let reduced = whole.project(&Fields::of(pointers.copied()));
-        let positions = Positions::of(&reduced);
+        let fields = Fields::of(pointers.copied());
+        let reduced = whole.project(&fields);
+        let located = Frozen::of(whole, &fields);
         // Every field of the whole object, those dropped included, and fields that do not
         // exist: the deepest field kept on the way gives the position.
         let mut asked: Vec<String> = whole.key_positions().into_iter().map(|(p, _)| p).collect();
@@ -1152,13 +1151,13 @@ spec:
         let mut moved = 0;
         for pointer in &asked {
             let expected = reduced.locate(pointer);
-            assert_eq!(positions.locate(pointer), Some(expected), "{pointer}");
+            assert_eq!(located.locate(pointer), expected, "{pointer}");
             moved += usize::from(expected != whole.locate(pointer));
         }
         assert!(moved > 3, "{moved} pointers outside what was kept");
         assert_eq!(
-            positions.locate("/spec/egress/0/to/0/ipBlock/cidr"),
-            Some(palisade_core::Pos::new(22, 9))
+            located.locate("/spec/egress/0/to/0/ipBlock/cidr"),
+            palisade_core::Pos::new(22, 9)
         );
     }
 }

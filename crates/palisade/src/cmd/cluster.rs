@@ -13,7 +13,7 @@ use palisade_cluster::{
     OrderKeys, Owners, Present, ResourceType,
 };
 use palisade_core::rule::{Finding, Severity};
-use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor, SpanNode};
+use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
 use palisade_report::{render, write, Format, Report, TextOptions};
 use palisade_rules::{Engine, Kept, Rule};
 use tokio::sync::mpsc;
@@ -230,7 +230,7 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     // What the inventory rules need of each object (objects with a pod spec reduced to the
     // fields they read), with its place in the inventory order.
     let mut keys = OrderKeys::default();
-    let mut kept: Vec<(OrderKey, Encoded)> = Vec::new();
+    let mut kept: Vec<(OrderKey, Kept)> = Vec::new();
     while let Some(listed) = received.blocking_recv() {
         match listed {
             Listed::Object(value) => {
@@ -267,7 +267,7 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
                     // One object: no room for more.
                     one.reserve(1);
                     engine.keep(object, &mut one);
-                    kept.push((key, Encoded::new(one)?));
+                    kept.push((key, one));
                 }
             }
             Listed::Error(error) => outcome.errors.push(LoadError {
@@ -291,8 +291,8 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     drop(keys);
     let mut inventory = Kept::default();
     inventory.reserve(kept.len());
-    for (_, one) in kept {
-        inventory.append(&mut one.decode()?);
+    for (_, mut one) in kept {
+        inventory.append(&mut one);
     }
     if engine.has_inventory_rules() {
         outcome.findings.extend(engine.check_kept(&inventory));
@@ -314,108 +314,6 @@ pub fn scan_cluster(engine: &Engine, args: &ClusterScanArgs) -> anyhow::Result<C
     outcome.warnings.sort();
     outcome.warnings.dedup();
     Ok(outcome)
-}
-
-/// What is kept of one object for the inventory rules, encoded until the inventory rules run:
-/// its value as JSON and, when none of its positions is known (objects read from a cluster
-/// have none), the shape of its tree of positions (objects with floats, which best-effort
-/// parsing might not read back the same, are left as they are). Decoded, mappings and
-/// sequences are rebuilt with exactly their size. The encoding is a small fraction of the
-/// decoded object.
-struct Encoded {
-    kept: Kept,
-    /// For each object of `kept`, what was encoded of it (`None`: it is left as it is).
-    encoded: Vec<Option<EncodedObject>>,
-}
-
-/// One object's value as JSON, and the shape of its tree of positions ([`shape_of`]).
-struct EncodedObject {
-    value: Box<[u8]>,
-    shape: Box<[u32]>,
-}
-
-impl Encoded {
-    fn new(mut kept: Kept) -> serde_json::Result<Encoded> {
-        let mut encoded = Vec::with_capacity(kept.objects().len());
-        for object in kept.objects_mut() {
-            let mut shape = Vec::new();
-            // Floats might not read back the same (best-effort parsing): kept as they are.
-            if has_float(&object.value) || !shape_of(&object.spans, &mut shape) {
-                encoded.push(None);
-                continue;
-            }
-            let value = serde_json::to_vec(&object.value)?.into_boxed_slice();
-            object.value = serde_json::Value::Null;
-            object.spans = SpanNode::default();
-            encoded.push(Some(EncodedObject {
-                value,
-                shape: shape.into_boxed_slice(),
-            }));
-        }
-        Ok(Encoded { kept, encoded })
-    }
-
-    fn decode(mut self) -> serde_json::Result<Kept> {
-        for (object, encoded) in self.kept.objects_mut().iter_mut().zip(self.encoded) {
-            if let Some(EncodedObject { value, shape }) = encoded {
-                object.value = exact(serde_json::from_slice(&value)?);
-                object.spans = from_shape(&mut shape.iter().copied());
-            }
-        }
-        Ok(self.kept)
-    }
-}
-
-/// Whether a number of `value` is a float.
-fn has_float(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::Number(n) => n.is_f64(),
-        serde_json::Value::Array(items) => items.iter().any(has_float),
-        serde_json::Value::Object(map) => map.values().any(has_float),
-        _ => false,
-    }
-}
-
-/// Appends the number of children of each node of `spans`, in preorder, to `shape`; false
-/// (and `shape` is not to be used) if a node has a position.
-fn shape_of(spans: &SpanNode, shape: &mut Vec<u32>) -> bool {
-    let Ok(children) = u32::try_from(spans.children.len()) else {
-        return false;
-    };
-    if spans.key != Pos::default() || spans.value != Pos::default() {
-        return false;
-    }
-    shape.push(children);
-    spans.children.iter().all(|child| shape_of(child, shape))
-}
-
-/// The tree of unknown positions of this shape ([`shape_of`]).
-fn from_shape(shape: &mut impl Iterator<Item = u32>) -> SpanNode {
-    let count = shape.next().unwrap_or(0) as usize;
-    let mut children = Vec::with_capacity(count);
-    for _ in 0..count {
-        children.push(from_shape(shape));
-    }
-    SpanNode {
-        children,
-        ..SpanNode::default()
-    }
-}
-
-/// `value` rebuilt with mappings and sequences of exactly their size.
-fn exact(value: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            let mut exact_map = serde_json::Map::with_capacity(map.len());
-            for (key, child) in map {
-                exact_map.insert(key, exact(child));
-            }
-            Value::Object(exact_map)
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(exact).collect()),
-        other => other,
-    }
 }
 
 /// The per-object findings of a run with owner folding, and what folding will do with them,
@@ -651,68 +549,4 @@ fn scan(args: ClusterScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// What `Engine::keep` keeps of `value` read from a cluster, encoded or not.
-    fn kept(engine: &Engine, value: &serde_json::Value, encode: bool) -> Kept {
-        let mut one = Kept::default();
-        one.reserve(1);
-        engine.keep(Object::from_value(value.clone(), "https://x/p"), &mut one);
-        if !encode {
-            return one;
-        }
-        let encoded = Encoded::new(one).expect("kept objects encode");
-        assert!(encoded.encoded.iter().all(Option::is_some) || has_float(value));
-        encoded.decode().expect("kept objects decode")
-    }
-
-    #[test]
-    fn kept_objects_decode_to_what_was_kept() {
-        let engine = Engine::default();
-        let pod = json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "p", "namespace": "n", "uid": "u", "labels": {"app": "a"},
-                "ownerReferences": [{"uid": "o", "controller": true}]},
-            "spec": {"serviceAccountName": "sa", "nodeName": "node-1", "containers": [
-                {"name": "c", "image": "i:1", "ports": [{"containerPort": 80}],
-                 "securityContext": {"privileged": true, "runAsUser": 1000}},
-                {"name": "d", "image": "j", "env": [{"name": "K", "value": "v"}]}]},
-            "status": {"phase": "Running"}
-        });
-        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-            "metadata": {"name": "r", "namespace": "n"},
-            "rules": [{"verbs": ["*"], "resources": ["secrets"], "apiGroups": [""]}]});
-        for value in [pod, role] {
-            let plain = kept(&engine, &value, false);
-            let decoded = kept(&engine, &value, true);
-            assert_eq!(plain.objects().len(), 1);
-            let (plain, decoded) = (&plain.objects()[0], &decoded.objects()[0]);
-            assert_eq!(decoded.value, plain.value);
-            assert_eq!(decoded.spans, plain.spans);
-            assert_eq!(decoded.source, plain.source);
-        }
-    }
-
-    #[test]
-    fn positions_are_never_encoded_away() {
-        let mut spans = SpanNode::default();
-        spans
-            .children
-            .push(SpanNode::leaf(Pos::new(3, 1), Pos::new(3, 7)));
-        let mut shape = Vec::new();
-        assert!(!shape_of(&spans, &mut shape));
-        let unknown = SpanNode {
-            children: vec![SpanNode::default(), SpanNode::default()],
-            ..SpanNode::default()
-        };
-        let mut shape = Vec::new();
-        assert!(shape_of(&unknown, &mut shape));
-        assert_eq!(shape, [2, 0, 0]);
-        assert_eq!(from_shape(&mut shape.into_iter()), unknown);
-    }
 }

@@ -335,12 +335,12 @@ fn scan_with(
             let objects: HashMap<_, _> = kept
                 .objects()
                 .iter()
-                .map(|o| ((o.source.path.as_str(), o.document, o.item), o))
+                .map(|o| ((o.source().path.as_str(), o.document(), o.item()), o))
                 .collect();
             for f in &found {
                 let object = objects.get(&(f.file.as_str(), f.document, f.item));
-                let value = object.and_then(|o| o.value.pointer(&f.pointer));
-                values.insert(value_key(f), baseline::value_digest(value));
+                let value = object.and_then(|o| o.value_at(&f.pointer));
+                values.insert(value_key(f), baseline::value_digest(value.as_deref()));
             }
         }
         findings.reserve_exact(found.len());
@@ -532,9 +532,7 @@ fn scan_bytes(
         for finding in &mut part.findings {
             finding.document += file.documents;
         }
-        for object in part.kept.objects_mut() {
-            object.document += file.documents;
-        }
+        part.kept.renumber(file.documents);
         for object in &mut part.policy_objects {
             object.document += file.documents;
         }
@@ -555,7 +553,7 @@ fn scan_bytes(
             ..FileResult::default()
         };
     }
-    if let Err(error) = run.hold(file.kept.objects()) {
+    if let Err(error) = file.kept.hold(run) {
         file.kept.clear();
         file.errors.push(error);
     }

@@ -2,9 +2,8 @@ use std::collections::HashMap;
 
 use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_core::views::{kinds, WORKLOADS};
-use palisade_core::Object;
 
-use crate::{declare_rule, Emit, Inventory, InventoryRule};
+use crate::{declare_rule, Emit, Entry, Inventory, InventoryRule};
 
 /// The kinds compared: those that decide what runs, what is exposed and who may do what (the
 /// others, such as ConfigMaps, Secrets and CRDs, can be large and are not kept for the whole
@@ -61,7 +60,7 @@ each one on its own (`palisade scan overlays/staging`).",
 /// What makes two definitions the same object.
 type Identity<'a> = (&'a str, &'a str, &'a str, &'a str);
 
-fn identity(object: &Object) -> Identity<'_> {
+fn identity(object: Entry<'_>) -> Identity<'_> {
     (
         object.group(),
         object.kind(),
@@ -94,7 +93,9 @@ impl InventoryRule for DuplicateObject {
                 first.insert(identity(object), index);
                 continue;
             };
-            let original = &inventory.objects[earlier];
+            let Some(original) = inventory.objects.get(earlier) else {
+                continue;
+            };
             if inventory.same_content(earlier, index) {
                 continue;
             }
@@ -105,12 +106,16 @@ impl InventoryRule for DuplicateObject {
             } else {
                 format!("{namespace}/{name}")
             };
-            let message = format!(
+            let message =
+                format!(
                 "{kind} {shown} is defined again here with different content (first at {}:{}:{}); \
                  only one of the two can exist in a cluster",
-                original.source.path, pos.line, pos.col
+                original.source().path, pos.line, pos.col
             );
-            let (here, there) = (object.source.path.as_str(), original.source.path.as_str());
+            let (here, there) = (
+                object.source().path.as_str(),
+                original.source().path.as_str(),
+            );
             if here == there {
                 out.push((index, Emit::new("/metadata/name", message)));
                 continue;

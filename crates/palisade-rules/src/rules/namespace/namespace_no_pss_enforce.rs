@@ -1,5 +1,6 @@
 use std::collections::HashSet;
 
+use palisade_core::pointer::escape;
 use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_core::Object;
 use palisade_pss::Mode;
@@ -46,16 +47,21 @@ pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/audi
 impl InventoryRule for NoEnforceLabel {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let enforce = Mode::Enforce.level_label();
+        let label = format!("/metadata/labels/{}", escape(&enforce));
         let has_enforce = |o: &Object| o.labels().is_some_and(|l| l.contains_key(&enforce));
         let enforced: HashSet<&str> = inventory
-            .of_kind(KINDS)
-            .filter(|o| has_enforce(o))
-            .map(Object::name)
+            .objects
+            .iter()
+            .filter(|o| KINDS.contains(&o.kind()) && o.has(&label))
+            .map(|o| o.name())
             .collect();
-        for (index, object) in inventory.objects.iter().enumerate() {
-            if object.kind() != "Namespace"
-                || is_system(object, inventory.settings)
-                || has_enforce(object)
+        for (index, entry) in inventory.objects.iter().enumerate() {
+            if entry.kind() != "Namespace" {
+                continue;
+            }
+            let object = entry.object();
+            if is_system(&object, inventory.settings)
+                || has_enforce(&object)
                 || enforced.contains(object.name())
             {
                 continue;

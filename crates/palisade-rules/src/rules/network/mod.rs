@@ -16,9 +16,9 @@ use std::path::Path;
 
 use palisade_core::rule::{Framework, Reference};
 use palisade_core::Object;
-use palisade_netpol::{checks, Check, CheckKind, Input, POD_MAKER_KINDS};
+use palisade_netpol::{checks, reads_kind, Check, CheckKind, Input, POD_MAKER_KINDS};
 
-use crate::{Emit, Inventory};
+use crate::{Emit, Entry, Inventory};
 
 /// The references of the rules about pods that no policy isolates.
 pub(crate) const ISOLATION_REFERENCES: &[Reference] = &[
@@ -87,7 +87,13 @@ pub(crate) fn unset_namespace(object: &Object) -> String {
 /// The checks over `inventory`'s objects, with the NetworkPolicies built as they were kept
 /// ([`Inventory::network_policy`]).
 fn analysis(inventory: &Inventory<'_>) -> Analysis {
-    let input = Input::from_objects_with_policies(inventory.objects, &unset_namespace, &|index| {
+    let objects = inventory
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| reads_kind(entry.kind()))
+        .map(|(index, entry)| (index, entry.object()));
+    let input = Input::from_objects_with_policies(objects, &unset_namespace, &|index| {
         inventory.network_policy(index).cloned()
     });
     Analysis {
@@ -95,7 +101,7 @@ fn analysis(inventory: &Inventory<'_>) -> Analysis {
     }
 }
 
-fn has_namespace(object: &Object) -> bool {
+fn has_namespace(object: Entry<'_>) -> bool {
     object.namespace().is_some_and(|ns| !ns.is_empty())
 }
 

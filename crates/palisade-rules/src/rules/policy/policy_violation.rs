@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use palisade_core::rule::{Framework, Reference, Severity};
 use palisade_core::Object;
 use palisade_policy::{is_policy, EnforcementAction, PolicyErrorKind, PolicySet};
@@ -78,19 +80,18 @@ pub fn broken_policy_message(kind: &str, e: &palisade_policy::PolicyError) -> St
 
 impl InventoryRule for PolicyViolation {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        let policies: Vec<(usize, &Object)> = inventory
+        let policies: Vec<(usize, Cow<'_, Object>)> = inventory
             .objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| KINDS.contains(&o.kind()) && is_policy(&o.value))
+            .of_kinds(KINDS)
+            .filter(|(_, o)| is_policy(&o.value))
             .collect();
         let vaps: Vec<&Object> = policies
             .iter()
-            .map(|(_, o)| *o)
+            .map(|(_, o)| o.as_ref())
             .filter(|o| o.kind() == "ValidatingAdmissionPolicy")
             .collect();
         for (index, object) in &policies {
-            let mut batch = vec![*object];
+            let mut batch = vec![object.as_ref()];
             let binding = object.kind() == "ValidatingAdmissionPolicyBinding";
             if binding {
                 batch.extend(vaps.iter().copied());

@@ -31,7 +31,7 @@ use palisade_core::views::pod_spec_location;
 use palisade_core::Object;
 use palisade_pss::{evaluate, CheckId, Level, LevelVersion, Mode, Policy, Violation};
 
-use crate::{Emit, Inventory};
+use crate::{Emit, Inventory, Objects};
 
 /// Each Pod Security rule with the hardening rules (`rules::workload`) that judge the same
 /// control, through the same predicate of `palisade_pss::controls` where there is one. Where
@@ -99,16 +99,16 @@ pub(crate) fn judge_check(check: CheckId, inventory: &Inventory<'_>, out: &mut V
     if policies.is_empty() {
         return;
     }
-    for (index, object) in inventory.objects.iter().enumerate() {
-        if pod_spec_location(object.kind()).is_none() {
+    for (index, entry) in inventory.objects.iter().enumerate() {
+        if pod_spec_location(entry.kind()).is_none() {
             continue;
         }
-        let namespace = object
+        let namespace = entry
             .namespace()
             .filter(|ns| !ns.is_empty())
             .unwrap_or("default");
         if let Some(policy) = policies.get(namespace) {
-            judge(check, object, namespace, policy, index, out);
+            judge(check, &entry.object(), namespace, policy, index, out);
         }
     }
 }
@@ -119,9 +119,13 @@ pub(crate) fn judge_check(check: CheckId, inventory: &Inventory<'_>, out: &mut V
 struct LabelledNamespaces(HashMap<String, Policy>);
 
 impl LabelledNamespaces {
-    fn new(objects: &[Object]) -> Self {
+    fn new(objects: Objects<'_>) -> Self {
+        let namespaces: Vec<Object> = objects
+            .of_kinds(&["Namespace"])
+            .map(|(_, o)| o.into_owned())
+            .collect();
         LabelledNamespaces(
-            palisade_pss::namespace_policies(objects, &Policy::default())
+            palisade_pss::namespace_policies(&namespaces, &Policy::default())
                 .into_iter()
                 .filter(|(_, namespace)| namespace.labelled)
                 .map(|(name, namespace)| (name.to_owned(), namespace.policy))

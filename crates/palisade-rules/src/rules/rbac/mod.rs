@@ -43,12 +43,11 @@ pub mod rbac_wildcard;
 pub mod rbac_workload_write;
 
 use palisade_core::rule::{Framework, Reference, RuleMeta, Severity};
-use palisade_core::Object;
 use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_rbac::{risks, Options, Policy, RiskFact, RiskKind, RoleScope, RBAC_GROUP};
 
-use crate::{Emit, Inventory, Rule};
+use crate::{Emit, Entry, Inventory, Objects, Rule};
 
 /// What every RBAC rule reads: a role's scope depends on its bindings, a binding's risk on its
 /// role, and service accounts are identities of their own.
@@ -71,7 +70,7 @@ pub(crate) const RBAC_DOCS: Reference = Reference::url(
 );
 
 /// The objects the RBAC engine reads.
-fn relevant(object: &Object) -> bool {
+fn relevant(object: Entry<'_>) -> bool {
     (object.group() == RBAC_GROUP
         && matches!(
             object.kind(),
@@ -130,9 +129,13 @@ struct Analysis {
 /// The findings of `objects`, computed once per input for all RBAC rules. The default policy
 /// is included so that bindings to `view`, `edit`, `admin` and the `system:` roles resolve as on
 /// a real cluster. A rule entry with a wildcard gives one finding: see [`one_per_wildcard_entry`].
-fn analysis(objects: &[Object]) -> Analysis {
+fn analysis(objects: Objects<'_>) -> Analysis {
     let policy = Policy::with_options(
-        objects.iter().enumerate().filter(|(_, o)| relevant(o)),
+        objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| relevant(*o))
+            .map(|(index, o)| (index, o.object())),
         &Options {
             with_defaults: true,
             ..Options::default()
@@ -316,7 +319,7 @@ fn summarize(what: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::{Rule, Settings};
-    use palisade_core::{load_str, Limits};
+    use palisade_core::{load_str, Limits, Object};
 
     fn run(rule: &dyn Rule, objects: &[Object]) -> Vec<(usize, Emit)> {
         let settings = Settings::default();
@@ -370,7 +373,7 @@ subjects:
     #[test]
     fn every_risk_kind_has_exactly_one_rule_that_reports_it() {
         let objects = load_str(EVERY_KIND, "a.yaml", &Limits::default()).objects;
-        let risks = analysis(&objects).findings;
+        let risks = analysis(Objects::Decoded(&objects)).findings;
         let rbac: Vec<&str> = crate::rules::ALL
             .iter()
             .map(|r| r.meta())
@@ -729,9 +732,9 @@ rules:
     fn risks_point_at_their_object_in_the_input() {
         let limits = Limits::default();
         let first = load_str(ROLE, "a.yaml", &limits).objects;
-        assert_eq!(analysis(&first).findings.len(), 1);
+        assert_eq!(analysis(Objects::Decoded(&first)).findings.len(), 1);
         let changed = load_str(&ROLE.replace("list", "create"), "a.yaml", &limits).objects;
-        assert!(analysis(&changed).findings.is_empty());
+        assert!(analysis(Objects::Decoded(&changed)).findings.is_empty());
         let mut moved = first.clone();
         moved.insert(
             0,
@@ -743,6 +746,6 @@ rules:
             .objects[0]
                 .clone(),
         );
-        assert_eq!(analysis(&moved).findings[0].object, 1);
+        assert_eq!(analysis(Objects::Decoded(&moved)).findings[0].object, 1);
     }
 }

@@ -1,4 +1,5 @@
 use palisade_core::rule::{Applicability, FixSafety, Framework, Reference, Severity};
+use palisade_core::views::pod_spec_location;
 
 use super::service_account::{account_name, mounts_token, Accounts, KINDS};
 use crate::rules::util::{pod, set_fix};
@@ -44,7 +45,11 @@ nothing.",
 impl InventoryRule for AutomountToken {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
         let accounts = Accounts::new(inventory);
-        for (index, object) in inventory.objects.iter().enumerate() {
+        for (index, entry) in inventory.objects.iter().enumerate() {
+            if pod_spec_location(entry.kind()).is_none() {
+                continue;
+            }
+            let object = &*entry.object();
             let Some(spec) = pod(object) else { continue };
             let name = account_name(&spec);
             // The default account is the default-service-account rule's concern.

@@ -8,7 +8,7 @@ use palisade_core::Object;
 use palisade_rbac::{binding_subjects, SubjectEntry};
 use serde_json::Value;
 
-use crate::Inventory;
+use crate::{Entry, Inventory};
 
 /// Kinds the service-account rules read: workloads, service accounts and role bindings.
 pub const KINDS: &[&str] =
@@ -52,12 +52,12 @@ fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
 /// is a lookup rather than a scan of the whole input.
 pub struct Accounts<'a> {
     /// `ServiceAccount` objects by name.
-    accounts: HashMap<&'a str, Vec<&'a Object>>,
+    accounts: HashMap<&'a str, Vec<Entry<'a>>>,
     /// Namespaces (when known) of the service-account subjects of bindings, by account name.
-    bound: HashMap<&'a str, Vec<Option<&'a str>>>,
+    bound: HashMap<String, Vec<Option<String>>>,
     /// Group and user subjects of bindings.
-    groups: HashSet<&'a str>,
-    users: HashSet<&'a str>,
+    groups: HashSet<String>,
+    users: HashSet<String>,
 }
 
 impl<'a> Accounts<'a> {
@@ -68,31 +68,30 @@ impl<'a> Accounts<'a> {
             groups: HashSet::new(),
             users: HashSet::new(),
         };
-        for object in inventory.objects {
-            match object.kind() {
-                "ServiceAccount" => index
-                    .accounts
-                    .entry(object.name())
-                    .or_default()
-                    .push(object),
-                "RoleBinding" | "ClusterRoleBinding" => index.add_binding(object),
+        for entry in inventory.objects.iter() {
+            match entry.kind() {
+                "ServiceAccount" => index.accounts.entry(entry.name()).or_default().push(entry),
+                "RoleBinding" | "ClusterRoleBinding" => index.add_binding(&entry.object()),
                 _ => {}
             }
         }
         index
     }
 
-    fn add_binding(&mut self, binding: &'a Object) {
+    fn add_binding(&mut self, binding: &Object) {
         for subject in binding_subjects(&binding.value, binding.namespace()) {
             match subject {
                 SubjectEntry::ServiceAccount { name, namespace } => {
-                    self.bound.entry(name).or_default().push(namespace);
+                    self.bound
+                        .entry(name.to_owned())
+                        .or_default()
+                        .push(namespace.map(str::to_owned));
                 }
                 SubjectEntry::Group(name) => {
-                    self.groups.insert(name);
+                    self.groups.insert(name.to_owned());
                 }
                 SubjectEntry::User(name) => {
-                    self.users.insert(name);
+                    self.users.insert(name.to_owned());
                 }
                 SubjectEntry::Unknown(_) => {}
             }
@@ -100,7 +99,7 @@ impl<'a> Accounts<'a> {
     }
 
     /// The `ServiceAccount` object of `name` in the workload's namespace, if the input has it.
-    pub fn account(&self, workload: &Object, name: &str) -> Option<&'a Object> {
+    pub fn account(&self, workload: &Object, name: &str) -> Option<Entry<'a>> {
         self.accounts
             .get(name)?
             .iter()
@@ -111,10 +110,11 @@ impl<'a> Accounts<'a> {
     /// Whether some binding in the input grants a role to the service account.
     pub fn is_bound(&self, workload: &Object, name: &str) -> bool {
         let namespace = workload.namespace();
-        self.bound
-            .get(name)
-            .is_some_and(|namespaces| namespaces.iter().any(|ns| same_namespace(*ns, namespace)))
-            || self.groups.contains("system:serviceaccounts")
+        self.bound.get(name).is_some_and(|namespaces| {
+            namespaces
+                .iter()
+                .any(|ns| same_namespace(ns.as_deref(), namespace))
+        }) || self.groups.contains("system:serviceaccounts")
             || namespace.is_some_and(|ns| {
                 self.groups
                     .contains(format!("system:serviceaccounts:{ns}").as_str())
@@ -126,12 +126,12 @@ impl<'a> Accounts<'a> {
 }
 
 /// Whether the pod mounts an API token: the pod's field wins, then the service account's.
-pub fn mounts_token(spec: &PodSpecView<'_>, account: Option<&Object>) -> bool {
+pub fn mounts_token(spec: &PodSpecView<'_>, account: Option<Entry<'_>>) -> bool {
     match spec.spec.get("automountServiceAccountToken") {
         Some(Value::Bool(value)) => *value,
         _ => account
-            .and_then(|sa| sa.value.get("automountServiceAccountToken"))
-            .and_then(Value::as_bool)
+            .and_then(|sa| sa.value_at("/automountServiceAccountToken"))
+            .and_then(|value| value.as_bool())
             .unwrap_or(true),
     }
 }
