@@ -657,6 +657,14 @@ spec:
                 let projected = object.project(&fields);
                 same(&frozen.thaw(), &projected);
                 assert_eq!(frozen.nodes(), crate::limits::value_nodes(&projected.value));
+                // Fields dropped are located at the nearest kept parent, as in the projection.
+                for (pointer, _) in object.key_positions() {
+                    assert_eq!(
+                        frozen.locate(&pointer),
+                        projected.locate(&pointer),
+                        "{pointer}"
+                    );
+                }
             }
         }
     }

@@ -38,17 +38,6 @@ pub struct Check {
     pub message: String,
 }
 
-/// The fields of a NetworkPolicy at which (or at the nearest existing parent of which) the
-/// checks report, as [`palisade_core::Fields`] pointers: with a [`crate::NetworkPolicy`] built
-/// beforehand, the object needs no more than these and what identifies it.
-pub const POLICY_POINTERS: &[&str] = &[
-    "/metadata/namespace",
-    "/spec/podSelector",
-    "/spec/ingress/*/ports/*/port",
-    "/spec/egress/*/ports/*/port",
-    "/spec/egress/*/to/*/ipBlock",
-];
-
 /// Runs every check; results are ordered by object, then pointer.
 pub fn checks(input: &Input) -> Vec<Check> {
     let mut out = Vec::new();

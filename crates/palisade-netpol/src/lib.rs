@@ -15,7 +15,7 @@ mod index;
 mod model;
 mod sets;
 
-pub use checks::{checks, Check, CheckKind, POLICY_POINTERS};
+pub use checks::{checks, Check, CheckKind};
 pub use connlist::{connlist, render, ConnList, Connection, Direction, Format, ListOptions};
 pub use engine::{Step, Verdict};
 pub use eval::{eval, explain, EvalError, EvalResult};

@@ -175,18 +175,6 @@ pub struct NetworkPolicy {
 }
 
 impl NetworkPolicy {
-    /// The policy `obj` defines, when it is a NetworkPolicy of `networking.k8s.io`, as
-    /// [`Input::from_objects_with`] builds it (`unset` names the namespace of an object
-    /// without one); `object` is the index it will have among the objects of the input.
-    pub fn of(
-        object: usize,
-        obj: &Object,
-        unset: &dyn Fn(&Object) -> String,
-    ) -> Option<NetworkPolicy> {
-        (obj.kind() == "NetworkPolicy" && obj.group() == "networking.k8s.io")
-            .then(|| parse_netpol(object, obj, namespace_of(obj, unset)))
-    }
-
     pub fn full_name(&self) -> String {
         format!("NetworkPolicy '{}/{}'", self.namespace, self.name)
     }
@@ -369,7 +357,7 @@ pub const POD_MAKERS: &[PodMaker] = &[
     },
 ];
 
-/// Whether [`Input::from_objects_with_policies`] reads objects of `kind` (it passes over the
+/// Whether [`Input::from_indexed`] reads objects of `kind` (it passes over the
 /// others).
 pub fn reads_kind(kind: &str) -> bool {
     matches!(
@@ -572,18 +560,15 @@ impl Input {
     /// Like [`Input::from_objects`], with `unset` naming the namespace of objects that have
     /// no `metadata.namespace` (instead of `default`).
     pub fn from_objects_with(objects: &[Object], unset: &dyn Fn(&Object) -> String) -> Input {
-        Input::from_objects_with_policies(objects.iter().enumerate(), unset, &|_| None)
+        Input::from_indexed(objects.iter().enumerate(), unset)
     }
 
-    /// Like [`Input::from_objects_with`], from objects given with their index in the input
-    /// (in increasing order; objects of kinds the model does not read, [`reads_kind`], may be
-    /// left out), where `policy(index)` gives the NetworkPolicy of the object at `index` when
-    /// it was built beforehand ([`NetworkPolicy::of`], as the object arrived): that object
-    /// then needs no more than the fields of [`POLICY_POINTERS`] and what identifies it.
-    pub fn from_objects_with_policies<O: Borrow<Object>>(
+    /// Like [`Input::from_objects_with`], from objects given one at a time with their index in
+    /// the input, in increasing order (objects of kinds the model does not read,
+    /// [`reads_kind`], may be left out).
+    pub fn from_indexed<O: Borrow<Object>>(
         objects: impl IntoIterator<Item = (usize, O)>,
         unset: &dyn Fn(&Object) -> String,
-        policy: &dyn Fn(usize) -> Option<NetworkPolicy>,
     ) -> Input {
         let mut input = Input::default();
         let mut seen = HashSet::new();
@@ -610,13 +595,7 @@ impl Input {
             } else if POD_RUNNING_KINDS.contains(&kind) {
                 input.add_workload(index, obj, namespace(), &mut seen);
             } else if kind == "NetworkPolicy" && obj.group() == "networking.k8s.io" {
-                let built = policy(index).map(|policy| NetworkPolicy {
-                    object: index,
-                    ..policy
-                });
-                input
-                    .policies
-                    .push(built.unwrap_or_else(|| parse_netpol(index, obj, namespace())));
+                input.policies.push(parse_netpol(index, obj, namespace()));
             } else if kind == "AdminNetworkPolicy" || kind == "BaselineAdminNetworkPolicy" {
                 let baseline = kind == "BaselineAdminNetworkPolicy";
                 let policy = parse_admin(index, obj, baseline);

@@ -255,9 +255,6 @@ pub struct Inventory<'a> {
     /// Whether rule `id` is selected and not suppressed for object `index` (everything is, when
     /// not set): for rules that choose which of several rules reports one problem.
     reports: Option<&'a ReportsFilter<'a>>,
-    /// The NetworkPolicies built as their objects were kept ([`crate::Kept`]), by object index
-    /// in increasing order.
-    network_policies: &'a [(usize, palisade_netpol::NetworkPolicy)],
 }
 
 /// Whether a rule (by ID) reports on an object (by index): see [`Inventory::reports`].
@@ -275,7 +272,6 @@ impl<'a> Inventory<'a> {
             digests: None,
             shared: Mutex::default(),
             reports: None,
-            network_policies: &[],
         }
     }
 
@@ -294,28 +290,6 @@ impl<'a> Inventory<'a> {
             digests: Some(digests),
             ..self
         }
-    }
-
-    /// The same inventory, with the NetworkPolicies built as their objects were kept.
-    pub(crate) fn with_network_policies(
-        self,
-        policies: &'a [(usize, palisade_netpol::NetworkPolicy)],
-    ) -> Self {
-        Inventory {
-            network_policies: policies,
-            ..self
-        }
-    }
-
-    /// The NetworkPolicy of object `index`, when it was built as the object was kept (the
-    /// object then holds only what identifies and suppresses it; the positions of the fields
-    /// the NetworkPolicy checks point at are kept apart).
-    pub fn network_policy(&self, index: usize) -> Option<&palisade_netpol::NetworkPolicy> {
-        let at = self
-            .network_policies
-            .binary_search_by_key(&index, |(i, _)| *i)
-            .ok()?;
-        Some(&self.network_policies[at].1)
     }
 
     /// Whether objects `a` and `b` have the same content (as whole objects, even when the

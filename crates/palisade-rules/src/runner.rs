@@ -71,15 +71,9 @@ pub struct Engine {
     /// The fields the selected inventory rules read of each kind they read only in part (other
     /// kinds are kept whole): see [`Kept`].
     kept_fields: HashMap<&'static str, Fields>,
-    /// The fields kept apart, only to locate findings, for each kind whose rules read a model
-    /// built as the object is kept and report at these fields: see [`Kept`].
-    located_fields: HashMap<&'static str, Fields>,
     /// Whether a selected inventory rule compares the content of whole objects
     /// ([`Inventory::same_content`]): kept objects then carry their digest.
     compares_content: bool,
-    /// Whether a selected inventory rule reads the NetworkPolicy analysis: NetworkPolicies are
-    /// then built as their objects are kept.
-    builds_network_policies: bool,
     /// The per-object rules that find credentials, each with whether it is selected.
     credential_rules: Vec<(&'static dyn Rule, bool)>,
     /// Warnings about the configuration (expired suppressions).
@@ -162,12 +156,9 @@ impl Engine {
             .filter(|r| matches!(r.checker(), Checker::Object(_)))
             .copied()
             .collect();
-        let (kept_fields, located_fields) = kept_fields(&rules);
         Ok(Engine {
-            kept_fields,
-            located_fields,
+            kept_fields: kept_fields(&rules),
             compares_content: rules.iter().any(|r| compares_content(*r)),
-            builds_network_policies: rules.iter().any(|r| reads_network_analysis(*r)),
             rules,
             object_rules,
             credential_rules,
@@ -302,27 +293,9 @@ impl Engine {
         } else {
             0
         });
-        let index = kept.len();
-        if self.builds_network_policies {
-            let policy = palisade_netpol::NetworkPolicy::of(
-                index,
-                &object,
-                &crate::rules::network::unset_namespace,
-            );
-            if let Some(policy) = policy {
-                kept.network_policies.push((index, policy));
-            }
-        }
-        if kept.whole {
-            kept.frozen.push(Frozen::new(&object));
-            return;
-        }
-        if let Some(located) = self.located_fields.get(object.kind()) {
-            kept.located.push((index, Frozen::of(&object, located)));
-        }
         let frozen = match self.kept_fields.get(object.kind()) {
-            Some(fields) => Frozen::of(&object, fields),
-            None => Frozen::new(&object),
+            Some(fields) if !kept.whole => Frozen::of(&object, fields),
+            _ => Frozen::new(&object),
         };
         kept.frozen.push(frozen);
     }
@@ -368,9 +341,7 @@ impl Engine {
         };
         let mut inventory = Inventory::of(objects, &self.settings).with_reports(&reports);
         if let Some(kept) = kept {
-            inventory = inventory
-                .with_digests(&kept.digests)
-                .with_network_policies(&kept.network_policies);
+            inventory = inventory.with_digests(&kept.digests);
         }
         // The rules of one category share their analyses ([`Inventory::shared`]): they run one
         // after the other in one task, in rule order, so that no worker waits for an analysis
@@ -400,9 +371,7 @@ impl Engine {
                 .into_iter()
                 .filter_map(|(index, emit)| {
                     let object = objects.get(index)?;
-                    let pos = kept
-                        .and_then(|kept| kept.locate(index, &emit.pointer))
-                        .unwrap_or_else(|| object.locate(&emit.pointer));
+                    let pos = object.locate(&emit.pointer);
                     self.finding(rule, object, emit, pos, suppressible(index))
                 })
                 .collect()
@@ -689,20 +658,12 @@ impl Engine {
 /// [`palisade_netpol::POD_SPEC_READS`] and the service-account rules), with their positions;
 /// objects of the kinds that only YAML002 reads among the selected rules (Services and
 /// Ingresses, with the default selection) are reduced to what identifies and suppresses them.
-/// NetworkPolicies are built as their objects are kept, and the objects reduced to what
-/// identifies and suppresses them; the fields the NetworkPolicy checks point at
-/// ([`palisade_netpol::POLICY_POINTERS`]) are kept apart, only to locate findings. The others
-/// are small and kept whole. The digest of each whole object stands in for its content where
+/// The others are small and kept whole. The digest of each whole object stands in for its content where
 /// rules compare objects. A set made with [`Kept::whole`] keeps every object whole.
 #[derive(Debug, Default)]
 pub struct Kept {
     frozen: Vec<Frozen>,
     digests: Vec<u64>,
-    /// The NetworkPolicy of each kept object that defines one, by index in `objects`.
-    network_policies: Vec<(usize, palisade_netpol::NetworkPolicy)>,
-    /// The fields findings point at, with their positions, by index in `objects`, for the
-    /// objects kept without those fields: read only to locate findings.
-    located: Vec<(usize, Frozen)>,
     /// Keep every object whole (for readers of any field of the objects findings point at).
     whole: bool,
 }
@@ -756,38 +717,13 @@ impl Kept {
 
     /// Adds the objects of `other` (kept the same way) after these.
     pub fn append(&mut self, other: &mut Kept) {
-        let offset = self.len();
-        self.network_policies.extend(
-            other
-                .network_policies
-                .drain(..)
-                .map(|(index, policy)| (index + offset, policy)),
-        );
-        self.located.extend(
-            other
-                .located
-                .drain(..)
-                .map(|(index, located)| (index + offset, located)),
-        );
         self.frozen.append(&mut other.frozen);
         self.digests.append(&mut other.digests);
-    }
-
-    /// The position of `pointer` in kept object `index`, when the object was kept without the
-    /// fields findings point at: [`Object::locate`] in the object reduced to those fields.
-    fn locate(&self, index: usize, pointer: &str) -> Option<Pos> {
-        let at = self
-            .located
-            .binary_search_by_key(&index, |(i, _)| *i)
-            .ok()?;
-        Some(self.located[at].1.locate(pointer))
     }
 
     pub fn clear(&mut self) {
         self.frozen.clear();
         self.digests.clear();
-        self.network_policies.clear();
-        self.located.clear();
     }
 }
 
@@ -811,28 +747,16 @@ fn compares_content(rule: &dyn Rule) -> bool {
             .id
 }
 
-/// Whether a rule reads the NetworkPolicy engine's checks ([`crate::rules::network`]), whose
-/// policies are built as their objects are kept.
-fn reads_network_analysis(rule: &dyn Rule) -> bool {
-    matches!(rule.checker(), Checker::Inventory(_)) && rule.meta().category == "network"
-}
-
-/// The fields the selected inventory rules read of each kind they do not read whole, and the
-/// fields kept apart to locate findings: the kinds with a pod spec ([`workload_fields`]), the
-/// kinds that only YAML002 reads, which needs of them [`IDENTITY`] alone (and the digest of the
-/// whole object), and NetworkPolicies when only YAML002 and the network rules read them (whose
-/// policies are built as the objects are kept), which need [`IDENTITY`] and, only to locate
-/// findings, [`palisade_netpol::POLICY_POINTERS`].
-fn kept_fields(
-    rules: &[&'static dyn Rule],
-) -> (HashMap<&'static str, Fields>, HashMap<&'static str, Fields>) {
+/// The fields the selected inventory rules read of each kind they do not read whole: the kinds
+/// with a pod spec ([`workload_fields`]) and the kinds that only YAML002 reads, which needs of
+/// them [`IDENTITY`] alone (and the digest of the whole object).
+fn kept_fields(rules: &[&'static dyn Rule]) -> HashMap<&'static str, Fields> {
     let inventory: Vec<&dyn Rule> = rules
         .iter()
         .filter(|r| matches!(r.checker(), Checker::Inventory(_)))
         .map(|r| *r as &dyn Rule)
         .collect();
     let mut kept = workload_fields();
-    let mut located = HashMap::new();
     let kinds: BTreeSet<&'static str> = inventory
         .iter()
         .flat_map(|r| r.meta().kinds.iter().copied())
@@ -845,18 +769,9 @@ fn kept_fields(
             .all(|r| compares_content(*r))
         {
             kept.insert(kind, Fields::of(IDENTITY.iter().copied()));
-        } else if kind == "NetworkPolicy"
-            && inventory
-                .iter()
-                .filter(|r| reads_kind(**r, kind))
-                .all(|r| compares_content(*r) || reads_network_analysis(*r))
-        {
-            let pointers = IDENTITY.iter().chain(palisade_netpol::POLICY_POINTERS);
-            kept.insert(kind, Fields::of(IDENTITY.iter().copied()));
-            located.insert(kind, Fields::of(pointers.copied()));
         }
     }
-    (kept, located)
+    kept
 }
 
 /// The fields the inventory engines and rules read of each kind with a pod spec.
@@ -1103,61 +1018,5 @@ subjects:
             "{err}"
         );
         assert!(err.to_string().contains("deploy/[a"), "{err}");
-    }
-
-    #[test]
-    fn kept_fields_locate_every_pointer_as_the_object_they_were_taken_from() {
-        let text = "apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: web
-  namespace: shop
-  labels:
-    app: web
-spec:
-  podSelector:
-    matchLabels:
-      app: web
-  policyTypes: [Ingress, Egress]
-  ingress:
-  - from:
-    - podSelector: {}
-    ports:
-    - port: 443
-    - protocol: UDP
-  egress:
-  - to:
-    - ipBlock:
-        cidr: 169.254.0.0/16
-";
-        let loaded = palisade_core::load_str(text, "np.yaml", &palisade_core::Limits::default());
-        let whole = &loaded.objects[0];
-        let pointers = IDENTITY.iter().chain(palisade_netpol::POLICY_POINTERS);
-        let fields = Fields::of(pointers.copied());
-        let reduced = whole.project(&fields);
-        let located = Frozen::of(whole, &fields);
-        // Every field of the whole object, those dropped included, and fields that do not
-        // exist: the deepest field kept on the way gives the position.
-        let mut asked: Vec<String> = whole.key_positions().into_iter().map(|(p, _)| p).collect();
-        asked.extend(
-            [
-                "/spec/ingress/0/ports/1/port",
-                "/spec/ingress/7",
-                "/spec/egress/0/to/0/ipBlock/except",
-                "/nothing",
-            ]
-            .map(str::to_owned),
-        );
-        let mut moved = 0;
-        for pointer in &asked {
-            let expected = reduced.locate(pointer);
-            assert_eq!(located.locate(pointer), expected, "{pointer}");
-            moved += usize::from(expected != whole.locate(pointer));
-        }
-        assert!(moved > 3, "{moved} pointers outside what was kept");
-        assert_eq!(
-            located.locate("/spec/egress/0/to/0/ipBlock/cidr"),
-            palisade_core::Pos::new(22, 9)
-        );
     }
 }

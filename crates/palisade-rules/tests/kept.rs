@@ -220,7 +220,7 @@ fn yaml002_alone_finds_in_kept_objects_what_it_finds_in_whole_ones() {
 }
 
 #[test]
-fn network_policies_are_built_as_kept_and_only_the_positions_the_checks_point_at_are_kept() {
+fn network_policies_kept_in_parts_give_the_findings_of_whole_ones() {
     let engine = engine();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let files: Vec<PathBuf> = palisade_testdata::files_with(&fixtures, &["yaml", "yml"])
@@ -238,8 +238,7 @@ fn network_policies_are_built_as_kept_and_only_the_positions_the_checks_point_at
         .map(|f| format!("{f:?}"))
         .collect();
     assert!(whole.len() > 20, "{} network findings", whole.len());
-    // Kept in parts, as chunks of a stream are, and appended in order: the policies built
-    // from each part keep pointing at their objects.
+    // Kept in parts, as chunks of a stream are, and appended in order.
     let mut kept = Kept::default();
     for part in objects.chunks(objects.len() / 3 + 1) {
         let mut one = Kept::default();
@@ -254,16 +253,18 @@ fn network_policies_are_built_as_kept_and_only_the_positions_the_checks_point_at
         .map(|f| format!("{f:?}"))
         .collect();
     assert_eq!(whole, found);
-    // A policy's rules are in its built policy and the positions of the fields the checks
-    // point at are kept apart (the findings above are located with them): its kept object
-    // holds only what identifies it.
+    // NetworkPolicies are kept whole.
     let policies: Vec<Object> = thawed(&kept)
         .into_iter()
         .filter(|o| o.kind() == "NetworkPolicy")
         .collect();
     assert!(policies.len() >= 7, "{} policies", policies.len());
     for policy in policies {
-        assert!(policy.value.get("spec").is_none(), "{:?}", policy.value);
-        assert!(!policy.name().is_empty());
+        let whole = objects
+            .iter()
+            .find(|o| (&o.source, o.document) == (&policy.source, policy.document))
+            .expect("the kept policy's object");
+        assert_eq!(policy.value, whole.value);
+        assert_eq!(policy.spans, whole.spans);
     }
 }

@@ -84,8 +84,7 @@ pub(crate) fn unset_namespace(object: &Object) -> String {
     format!("(none, in {dir}/)")
 }
 
-/// The checks over `inventory`'s objects, with the NetworkPolicies built as they were kept
-/// ([`Inventory::network_policy`]).
+/// The checks over `inventory`'s objects, decoded one at a time as the model is built.
 fn analysis(inventory: &Inventory<'_>) -> Analysis {
     let objects = inventory
         .objects
@@ -93,9 +92,7 @@ fn analysis(inventory: &Inventory<'_>) -> Analysis {
         .enumerate()
         .filter(|(_, entry)| reads_kind(entry.kind()))
         .map(|(index, entry)| (index, entry.object()));
-    let input = Input::from_objects_with_policies(objects, &unset_namespace, &|index| {
-        inventory.network_policy(index).cloned()
-    });
+    let input = Input::from_indexed(objects, &unset_namespace);
     Analysis {
         checks: checks(&input),
     }
