@@ -207,13 +207,13 @@ mod tests {
             file: String::new(),
             pos: Pos::default(),
             pointer: String::new(),
-            object: ObjectRef {
+            object: std::sync::Arc::new(ObjectRef {
                 api_version: "v1".into(),
                 kind: "Pod".into(),
                 namespace: namespace.map(str::to_owned),
                 name: "p".into(),
                 uid: None,
-            },
+            }),
             document: 0,
             item: None,
             fix: None,

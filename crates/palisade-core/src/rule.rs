@@ -1,5 +1,7 @@
 //! Rule metadata and findings, shared by the rule registry, the reports and the webhook.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::object::ObjectRef;
@@ -195,7 +197,8 @@ pub struct Finding {
     pub pos: Pos,
     /// JSON Pointer of the offending field inside the object.
     pub pointer: String,
-    pub object: ObjectRef,
+    /// The object: one reference shared by the findings of an object.
+    pub object: Arc<ObjectRef>,
     /// Index of the YAML document in the file, and of the item in a `List`.
     pub document: usize,
     pub item: Option<usize>,

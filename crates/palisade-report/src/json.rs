@@ -297,13 +297,13 @@ mod tests {
             file: format!("dir/{n}.yaml"),
             pos: Pos::new(n as u32 + 1, 3),
             pointer: "/spec/containers/0".to_owned(),
-            object: ObjectRef {
+            object: std::sync::Arc::new(ObjectRef {
                 api_version: "v1".to_owned(),
                 kind: "Pod".to_owned(),
                 namespace: n.is_multiple_of(2).then(|| "shop".to_owned()),
                 name: "web".to_owned(),
                 uid: None,
-            },
+            }),
             document: n % 3,
             item: n.is_multiple_of(5).then_some(n),
             fix: n.is_multiple_of(7).then(|| Fix {

@@ -518,13 +518,13 @@ mod tests {
             file: file.to_owned(),
             pos: palisade_core::Pos::new(line, 3),
             pointer: "/spec/containers/0".to_owned(),
-            object: palisade_core::ObjectRef {
+            object: std::sync::Arc::new(palisade_core::ObjectRef {
                 api_version: "v1".to_owned(),
                 kind: "Pod".to_owned(),
                 namespace: namespace.map(str::to_owned),
                 name: "web".to_owned(),
                 uid: None,
-            },
+            }),
             document: 0,
             item: None,
             fix: None,

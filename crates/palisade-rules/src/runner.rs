@@ -1,13 +1,14 @@
 //! Runs the selected rules over objects and turns their output into located findings, applying
 //! severity overrides, in-manifest ignores and configured suppressions.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use globset::{Glob, GlobMatcher};
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::views::WORKLOADS;
-use palisade_core::{Fields, Frozen, LoadError, NodeBudget, Object, Pos};
+use palisade_core::{Fields, Frozen, LoadError, NodeBudget, Object, ObjectRef, Pos};
 use rayon::prelude::*;
 
 use crate::config::{parse_date, today, Config};
@@ -189,12 +190,19 @@ impl Engine {
         let cx = ObjectCx::new(object, &self.settings);
         let mut findings = Vec::new();
         let suppressible = self.suppressible(object);
+        let reference = OnceCell::new();
         self.run_object_rules(&cx, |rule, emits| {
             for emit in emits.drain(..) {
                 let pos = object.locate(&emit.pointer);
-                if let Some(finding) =
-                    self.finding(rule, Entry::Decoded(object), emit, pos, suppressible)
-                {
+                let found = self.finding(
+                    rule,
+                    Entry::Decoded(object),
+                    emit,
+                    pos,
+                    suppressible,
+                    || Arc::clone(reference.get_or_init(|| Arc::new(object.reference()))),
+                );
+                if let Some(finding) = found {
                     findings.push(finding);
                 }
             }
@@ -340,6 +348,10 @@ impl Engine {
             selected.contains(id) && !(suppressible(index) && self.suppressed_entry(id, object))
         };
         let mut inventory = Inventory::of(objects, &self.settings).with_reports(&reports);
+        // One reference to each object, shared by its findings.
+        let references: Vec<OnceLock<Arc<ObjectRef>>> = std::iter::repeat_with(OnceLock::new)
+            .take(objects.len())
+            .collect();
         if let Some(kept) = kept {
             inventory = inventory.with_digests(&kept.digests);
         }
@@ -372,7 +384,10 @@ impl Engine {
                 .filter_map(|(index, emit)| {
                     let object = objects.get(index)?;
                     let pos = object.locate(&emit.pointer);
-                    self.finding(rule, object, emit, pos, suppressible(index))
+                    let reference = references.get(index)?;
+                    let reference =
+                        || Arc::clone(reference.get_or_init(|| Arc::new(object.reference())));
+                    self.finding(rule, object, emit, pos, suppressible(index), reference)
                 })
                 .collect()
         };
@@ -439,7 +454,7 @@ impl Engine {
                     file,
                     pos: emit.location.pos,
                     pointer: String::new(),
-                    object,
+                    object: Arc::new(object),
                     document: 0,
                     item: None,
                     fix: None,
@@ -546,6 +561,7 @@ impl Engine {
         emit: Emit,
         pos: Pos,
         suppressible: bool,
+        reference: impl FnOnce() -> Arc<ObjectRef>,
     ) -> Option<Finding> {
         let meta = rule.meta();
         if suppressible && self.suppressed_entry(meta.id, object) {
@@ -563,7 +579,7 @@ impl Engine {
             file: object.source().path.clone(),
             pos,
             pointer: emit.pointer,
-            object: object.reference(),
+            object: reference(),
             document: object.document(),
             item: object.item(),
             fix: emit.fix,

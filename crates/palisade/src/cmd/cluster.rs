@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -13,7 +14,7 @@ use palisade_cluster::{
     OrderKeys, Owners, Present, ResourceType,
 };
 use palisade_core::rule::{Finding, Severity};
-use palisade_core::{LoadError, LoadErrorKind, Object, Pos, Redactor};
+use palisade_core::{LoadError, LoadErrorKind, Object, ObjectRef, Pos, Redactor};
 use palisade_report::{render, write, Format, Report, TextOptions};
 use palisade_rules::{Engine, Kept, Rule};
 use tokio::sync::mpsc;
@@ -427,11 +428,13 @@ fn compact(finding: &mut Finding) {
     finding.fix = None;
     finding.secrets = Vec::new();
     finding.policy = None;
-    let object = &mut finding.object;
-    object.api_version = String::new();
-    object.kind = String::new();
-    object.namespace = None;
-    object.name = String::new();
+    finding.object = Arc::new(ObjectRef {
+        api_version: String::new(),
+        kind: String::new(),
+        namespace: None,
+        name: String::new(),
+        uid: finding.object.uid.clone(),
+    });
 }
 
 /// The text report's summary counts resource types, not files: `from N files` becomes `from N

@@ -13,7 +13,7 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use palisade_core::rule::{Finding, RuleMeta, Severity};
 use palisade_core::{load_path, load_str, Limits, LoadError, Object, Pos};
@@ -453,7 +453,7 @@ impl<'e> PolicyStep<'e> {
             file: object.source.path.clone(),
             pos: object.locate(pointer),
             pointer: pointer.to_owned(),
-            object: object.reference(),
+            object: Arc::new(object.reference()),
             document: object.document,
             item: object.item,
             fix: None,
