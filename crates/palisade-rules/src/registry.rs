@@ -147,6 +147,15 @@ impl<'a> Entry<'a> {
         }
     }
 
+    /// The object for a reader of its values alone: decoded without its positions
+    /// ([`Object::locate`] then gives line 0) if it was kept [`Frozen`], which is faster.
+    pub fn object_unlocated(&self) -> Cow<'a, Object> {
+        match self {
+            Entry::Decoded(object) => Cow::Borrowed(object),
+            Entry::Frozen(frozen) => Cow::Owned(frozen.thaw_unlocated()),
+        }
+    }
+
     pub fn kind(&self) -> &'a str {
         match self {
             Entry::Decoded(object) => object.kind(),

@@ -59,7 +59,7 @@ impl InventoryRule for NoEnforceLabel {
             if entry.kind() != "Namespace" {
                 continue;
             }
-            let object = entry.object();
+            let object = entry.object_unlocated();
             if is_system(&object, inventory.settings)
                 || has_enforce(&object)
                 || enforced.contains(object.name())

@@ -91,7 +91,7 @@ fn analysis(inventory: &Inventory<'_>) -> Analysis {
         .iter()
         .enumerate()
         .filter(|(_, entry)| reads_kind(entry.kind()))
-        .map(|(index, entry)| (index, entry.object()));
+        .map(|(index, entry)| (index, entry.object_unlocated()));
     let input = Input::from_indexed(objects, &unset_namespace);
     Analysis {
         checks: checks(&input),

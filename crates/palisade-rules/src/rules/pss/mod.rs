@@ -108,7 +108,14 @@ pub(crate) fn judge_check(check: CheckId, inventory: &Inventory<'_>, out: &mut V
             .filter(|ns| !ns.is_empty())
             .unwrap_or("default");
         if let Some(policy) = policies.get(namespace) {
-            judge(check, &entry.object(), namespace, policy, index, out);
+            judge(
+                check,
+                &entry.object_unlocated(),
+                namespace,
+                policy,
+                index,
+                out,
+            );
         }
     }
 }

@@ -135,7 +135,7 @@ fn analysis(objects: Objects<'_>) -> Analysis {
             .iter()
             .enumerate()
             .filter(|(_, o)| relevant(*o))
-            .map(|(index, o)| (index, o.object())),
+            .map(|(index, o)| (index, o.object_unlocated())),
         &Options {
             with_defaults: true,
             ..Options::default()

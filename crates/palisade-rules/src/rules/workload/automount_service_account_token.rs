@@ -44,12 +44,12 @@ nothing.",
 
 impl InventoryRule for AutomountToken {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        let accounts = Accounts::new(inventory);
+        let accounts = Accounts::of(inventory);
         for (index, entry) in inventory.objects.iter().enumerate() {
             if pod_spec_location(entry.kind()).is_none() {
                 continue;
             }
-            let object = &*entry.object();
+            let object = &*entry.object_unlocated();
             let Some(spec) = pod(object) else { continue };
             let name = account_name(&spec);
             // The default account is the default-service-account rule's concern.

@@ -47,12 +47,12 @@ fix: the pod needs its own ServiceAccount.",
 
 impl InventoryRule for DefaultServiceAccount {
     fn check_inventory(&self, inventory: &Inventory<'_>, out: &mut Vec<(usize, Emit)>) {
-        let accounts = Accounts::new(inventory);
+        let accounts = Accounts::of(inventory);
         for (index, entry) in inventory.objects.iter().enumerate() {
             if pod_spec_location(entry.kind()).is_none() {
                 continue;
             }
-            let object = &*entry.object();
+            let object = &*entry.object_unlocated();
             let Some(spec) = pod(object) else { continue };
             if account_name(&spec) != "default" {
                 continue;

@@ -2,13 +2,14 @@
 //! from the rest of the input, its `ServiceAccount` object and the bindings that grant it roles.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use palisade_core::views::PodSpecView;
 use palisade_core::Object;
 use palisade_rbac::{binding_subjects, SubjectEntry};
 use serde_json::Value;
 
-use crate::{Entry, Inventory};
+use crate::{Inventory, Objects};
 
 /// Kinds the service-account rules read: workloads, service accounts and role bindings.
 pub const KINDS: &[&str] =
@@ -48,11 +49,12 @@ fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
-/// The service accounts and role-binding subjects of an input, indexed once so that each workload
-/// is a lookup rather than a scan of the whole input.
-pub struct Accounts<'a> {
+/// The service accounts and role-binding subjects of an input, indexed once (and shared by the
+/// rules, [`Inventory::shared`]) so that each workload is a lookup rather than a scan of the
+/// whole input.
+pub struct Accounts {
     /// `ServiceAccount` objects by name.
-    accounts: HashMap<&'a str, Vec<Entry<'a>>>,
+    accounts: HashMap<String, Vec<Account>>,
     /// Namespaces (when known) of the service-account subjects of bindings, by account name.
     bound: HashMap<String, Vec<Option<String>>>,
     /// Group and user subjects of bindings.
@@ -60,18 +62,44 @@ pub struct Accounts<'a> {
     users: HashSet<String>,
 }
 
-impl<'a> Accounts<'a> {
-    pub fn new(inventory: &Inventory<'a>) -> Self {
+/// What the rules read of a `ServiceAccount` object.
+pub struct Account {
+    namespace: Option<String>,
+    /// Its `automountServiceAccountToken`, if a boolean.
+    automount: Option<bool>,
+}
+
+impl Accounts {
+    /// The index of the input's objects, built once for the rules of a run.
+    pub fn of(inventory: &Inventory<'_>) -> Arc<Accounts> {
+        inventory.shared(Accounts::new)
+    }
+
+    fn new(objects: Objects<'_>) -> Self {
         let mut index = Accounts {
             accounts: HashMap::new(),
             bound: HashMap::new(),
             groups: HashSet::new(),
             users: HashSet::new(),
         };
-        for entry in inventory.objects.iter() {
+        for entry in objects.iter() {
             match entry.kind() {
-                "ServiceAccount" => index.accounts.entry(entry.name()).or_default().push(entry),
-                "RoleBinding" | "ClusterRoleBinding" => index.add_binding(&entry.object()),
+                "ServiceAccount" => {
+                    let automount = entry
+                        .value_at("/automountServiceAccountToken")
+                        .and_then(|value| value.as_bool());
+                    index
+                        .accounts
+                        .entry(entry.name().to_owned())
+                        .or_default()
+                        .push(Account {
+                            namespace: entry.namespace().map(str::to_owned),
+                            automount,
+                        });
+                }
+                "RoleBinding" | "ClusterRoleBinding" => {
+                    index.add_binding(&entry.object_unlocated())
+                }
                 _ => {}
             }
         }
@@ -99,12 +127,11 @@ impl<'a> Accounts<'a> {
     }
 
     /// The `ServiceAccount` object of `name` in the workload's namespace, if the input has it.
-    pub fn account(&self, workload: &Object, name: &str) -> Option<Entry<'a>> {
+    pub fn account(&self, workload: &Object, name: &str) -> Option<&Account> {
         self.accounts
             .get(name)?
             .iter()
-            .copied()
-            .find(|sa| same_namespace(sa.namespace(), workload.namespace()))
+            .find(|sa| same_namespace(sa.namespace.as_deref(), workload.namespace()))
     }
 
     /// Whether some binding in the input grants a role to the service account.
@@ -126,13 +153,10 @@ impl<'a> Accounts<'a> {
 }
 
 /// Whether the pod mounts an API token: the pod's field wins, then the service account's.
-pub fn mounts_token(spec: &PodSpecView<'_>, account: Option<Entry<'_>>) -> bool {
+pub fn mounts_token(spec: &PodSpecView<'_>, account: Option<&Account>) -> bool {
     match spec.spec.get("automountServiceAccountToken") {
         Some(Value::Bool(value)) => *value,
-        _ => account
-            .and_then(|sa| sa.value_at("/automountServiceAccountToken"))
-            .and_then(|value| value.as_bool())
-            .unwrap_or(true),
+        _ => account.and_then(|sa| sa.automount).unwrap_or(true),
     }
 }
 
@@ -182,7 +206,7 @@ spec: {containers: [{name: c, image: i}]}
         let objects = load_str(INPUT, "a.yaml", &Limits::default()).objects;
         let settings = Settings::default();
         let inventory = Inventory::new(&objects, &settings);
-        let accounts = Accounts::new(&inventory);
+        let accounts = Accounts::of(&inventory);
         let (app, ops, batch) = (&objects[2], &objects[3], &objects[4]);
         // A subject without a namespace lives in the binding's; an empty one too.
         assert!(accounts.is_bound(app, "builder"));
