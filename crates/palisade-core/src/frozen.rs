@@ -9,11 +9,11 @@
 //!
 //! The encoding is a pre-order walk of the value. Each node starts with a tag byte (its type,
 //! whether its value's position is its key's, whether it has a position at all) and, unless it
-//! has none, the line and column of its key and value as LEB128 varints. Strings and numbers
-//! (as `serde_json` prints them) follow as a length and their bytes; sequences and mappings as
-//! their number of children and the byte length of the children (a little-endian `u32`, so
-//! that a walk skips what it does not enter), then the children, each member of a mapping after
-//! its key. A child has no position when its parent's [`SpanNode`] has none for it (objects
+//! has none, the line and column of its key and value as LEB128 varints. Strings (their UTF-8)
+//! and numbers (their kind and eight bytes, so that a float reads back exactly) follow as a
+//! length and their bytes; sequences and mappings as their number of children and the byte
+//! length of the children (a little-endian `u32`, so that a walk skips what it does not
+//! enter), then the children, each member of a mapping after its key. A child has no position when its parent's [`SpanNode`] has none for it (objects
 //! that did not come from a file); children with positions come first, as in a [`SpanNode`].
 
 use std::borrow::Cow;
@@ -34,6 +34,10 @@ const STRING: u8 = 4;
 const ARRAY: u8 = 5;
 const OBJECT: u8 = 6;
 const TYPE: u8 = 0b111;
+/// The kinds of a number ([`number_bytes`]).
+const U64: u8 = 0;
+const I64: u8 = 1;
+const F64: u8 = 2;
 /// The value's position is the key's (sequence elements, document roots).
 const SAME_POS: u8 = 0b1000;
 /// The node has no position (nor do its children).
@@ -372,8 +376,8 @@ fn encode(
         Value::Null => (NULL, None),
         Value::Bool(false) => (FALSE, None),
         Value::Bool(true) => (TRUE, None),
-        Value::Number(n) => (NUMBER, Some(Cow::Owned(n.to_string()))),
-        Value::String(s) => (STRING, Some(Cow::Borrowed(s.as_str()))),
+        Value::Number(n) => (NUMBER, Some(Cow::Owned(number_bytes(n)))),
+        Value::String(s) => (STRING, Some(Cow::Borrowed(s.as_bytes()))),
         Value::Array(_) => (ARRAY, None),
         Value::Object(_) => (OBJECT, None),
     };
@@ -389,9 +393,9 @@ fn encode(
             put_pos(out, spans.value);
         }
     }
-    if let Some(text) = payload {
-        put_varint(out, text.len());
-        out.extend_from_slice(text.as_bytes());
+    if let Some(bytes) = payload {
+        put_varint(out, bytes.len());
+        out.extend_from_slice(&bytes);
         return 1;
     }
     // The children's spans: when reducing, a kept child without one gets the default; whole,
@@ -457,11 +461,10 @@ fn decode(input: &mut &[u8]) -> (Value, Option<SpanNode>) {
         FALSE => Value::Bool(false),
         TRUE => Value::Bool(true),
         NUMBER => {
-            let text = text(input);
-            Value::Number(
-                text.parse::<Number>()
-                    .expect("a frozen number is as serde_json printed it"),
-            )
+            let size = varint(input);
+            let (bytes, rest) = input.split_at(size);
+            *input = rest;
+            Value::Number(number(bytes))
         }
         STRING => Value::String(text(input).to_owned()),
         ARRAY => {
@@ -497,6 +500,33 @@ fn decode(input: &mut &[u8]) -> (Value, Option<SpanNode>) {
     (value, spans)
 }
 
+/// A number as its kind (`u64`, `i64` or `f64`: [`U64`], [`I64`], [`F64`]) and its eight bytes,
+/// little-endian: read back exactly (printed and parsed again, a float may not be).
+fn number_bytes(n: &Number) -> Vec<u8> {
+    let (kind, bits) = if let Some(u) = n.as_u64() {
+        (U64, u)
+    } else if let Some(i) = n.as_i64() {
+        (I64, i.cast_unsigned())
+    } else {
+        (F64, n.as_f64().unwrap_or_default().to_bits())
+    };
+    let mut bytes = Vec::with_capacity(9);
+    bytes.push(kind);
+    bytes.extend_from_slice(&bits.to_le_bytes());
+    bytes
+}
+
+/// The number [`number_bytes`] encoded.
+fn number(bytes: &[u8]) -> Number {
+    let (&kind, bits) = bytes.split_first().expect("a frozen number has its kind");
+    let bits = u64::from_le_bytes(bits.try_into().expect("a frozen number has eight bytes"));
+    match kind {
+        U64 => Number::from(bits),
+        I64 => Number::from(bits.cast_signed()),
+        _ => Number::from_f64(f64::from_bits(bits)).expect("a frozen float is finite"),
+    }
+}
+
 /// Decodes the value of the node at the start of `input`, without its positions.
 fn decode_value(input: &mut &[u8]) -> Value {
     let node = Node::read(input);
@@ -505,11 +535,7 @@ fn decode_value(input: &mut &[u8]) -> Value {
         NULL => Value::Null,
         FALSE => Value::Bool(false),
         TRUE => Value::Bool(true),
-        NUMBER => Value::Number(
-            node.as_text()
-                .parse::<Number>()
-                .expect("a frozen number is as serde_json printed it"),
-        ),
+        NUMBER => Value::Number(number(node.payload)),
         STRING => Value::String(node.as_text().to_owned()),
         ARRAY => Value::Array((0..node.len).map(|_| decode_value(&mut children)).collect()),
         _ => {
@@ -613,6 +639,7 @@ metadata:
 spec:
   replicas: 3
   ratio: 0.25
+  precise: -103319178813.67325
   big: 18446744073709551615
   negative: -7
   template:
@@ -770,7 +797,7 @@ spec:
             deployment
                 .locate("/spec/template/spec/containers/1/image")
                 .line,
-            26
+            27
         );
         assert_eq!(Frozen::new(&objects[1]).name(), "web-");
     }
