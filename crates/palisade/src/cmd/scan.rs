@@ -153,10 +153,15 @@ struct FileResult {
 impl FileResult {
     /// Makes room for the results of `others`, which are then absorbed in order: the findings
     /// and kept objects of a large input are moved once, not at each doubling of their
-    /// vectors (on the run's one thread, between the parallel steps).
+    /// vectors (on the run's one thread, between the parallel steps). The findings get room
+    /// as well for the inventory findings that join them at the end, about one per kept
+    /// object (59,512 for 83,790 kept objects on the 100k stream): room never written to
+    /// takes address space, not memory, where moving them all into a larger vector would
+    /// hold both at once.
     fn reserve_for(&mut self, others: &[FileResult]) {
         let sum = |count: fn(&FileResult) -> usize| others.iter().map(count).sum::<usize>();
-        self.findings.reserve_exact(sum(|r| r.findings.len()));
+        self.findings
+            .reserve_exact(sum(|r| r.findings.len()) + sum(|r| r.kept.len()));
         self.kept.reserve(sum(|r| r.kept.objects().len()));
         self.values.reserve_exact(sum(|r| r.values.len()));
         self.credentials.reserve_exact(sum(|r| r.credentials.len()));
@@ -164,7 +169,7 @@ impl FileResult {
 
     /// Adds the results of a later file, or of a later chunk of the same file.
     fn absorb(&mut self, mut other: FileResult) {
-        self.findings.append(&mut other.findings);
+        join(&mut self.findings, &mut other.findings);
         self.errors.append(&mut other.errors);
         self.kept.append(&mut other.kept);
         self.credentials.append(&mut other.credentials);
@@ -175,6 +180,16 @@ impl FileResult {
         self.documents += other.documents;
         self.streamed = self.streamed.take().or(other.streamed);
         self.policy_objects.append(&mut other.policy_objects);
+    }
+}
+
+/// Appends `from` to `into`, or takes `from` (and its room) when `into` is empty with no more
+/// room: the results of one file are then not copied.
+fn join<T>(into: &mut Vec<T>, from: &mut Vec<T>) {
+    if into.is_empty() && into.capacity() <= from.capacity() {
+        std::mem::swap(into, from);
+    } else {
+        into.append(from);
     }
 }
 
