@@ -77,6 +77,28 @@ fn reset_sigpipe() {
 #[cfg(not(unix))]
 fn reset_sigpipe() {}
 
+/// mimalloc's `mi_option_purge_delay` in its version 3 (`libmimalloc-sys` declares no constant
+/// for it).
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// mimalloc 3 keeps the memory it frees for a second before it returns it to the system (its
+/// purge delay; version 2 waited 10 ms). A scan frees most of what it allocates soon after
+/// (each object is decoded, checked and dropped, the inventory's analyses are built and
+/// dropped): waiting a second, the 100k stream's peak held about 60 MB of memory already
+/// freed. Returned after 10 ms, as mimalloc 2 did, it costs about 0.1 s of system time on that
+/// stream. Not for `serve`, whose memory is steady and whose answers should not wait for the
+/// system calls that return it. `MIMALLOC_PURGE_DELAY` in the environment still decides.
+#[allow(unsafe_code)]
+fn return_freed_memory_sooner() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: mi_option_set stores an integer option; 10 is a valid delay in milliseconds.
+    unsafe {
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 10);
+    }
+}
+
 /// Installed as `kubectl-palisade` (a kubectl plugin: `kubectl palisade cluster scan`), the
 /// help and errors name the command as kubectl's user types it.
 fn parse() -> Result<Cli, clap::Error> {
@@ -110,6 +132,7 @@ fn main() -> ExitCode {
     };
     if !matches!(cli.command, Command::Serve(_)) {
         reset_sigpipe();
+        return_freed_memory_sooner();
     }
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args),
@@ -141,3 +164,28 @@ fn main() -> ExitCode {
 /// feature keeps the kernel from zeroing whole 2 MiB pages for sparse heaps.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(unsafe_code)]
+    fn purge_delay() -> std::ffi::c_long {
+        // SAFETY: mi_option_get reads an integer option.
+        unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) }
+    }
+
+    /// The option set is mimalloc's purge delay: its default (1000 ms in version 3, or what the
+    /// environment says), then 10 ms.
+    #[test]
+    fn freed_memory_is_returned_after_10_ms() {
+        let configured = std::env::var("MIMALLOC_PURGE_DELAY").ok();
+        let default = configured.as_deref().map_or(Ok(1000), str::parse);
+        assert_eq!(Ok(purge_delay()), default);
+        return_freed_memory_sooner();
+        assert_eq!(
+            Ok(purge_delay()),
+            configured.as_deref().map_or(Ok(10), str::parse)
+        );
+    }
+}
