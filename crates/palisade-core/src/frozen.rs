@@ -458,12 +458,8 @@ fn decode(input: &mut &[u8]) -> (Value, Option<SpanNode>) {
         }
         STRING => Value::String(text(input).to_owned()),
         ARRAY => {
-            let len = varint(input);
-            u32_le(input);
+            let len = children(input, &mut spans);
             let mut items = Vec::with_capacity(len);
-            if let Some(spans) = spans.as_mut() {
-                spans.children.reserve_exact(len);
-            }
             for _ in 0..len {
                 let (item, child) = decode(input);
                 items.push(item);
@@ -472,12 +468,8 @@ fn decode(input: &mut &[u8]) -> (Value, Option<SpanNode>) {
             Value::Array(items)
         }
         _ => {
-            let len = varint(input);
-            u32_le(input);
+            let len = children(input, &mut spans);
             let mut map = Map::with_capacity(len);
-            if let Some(spans) = spans.as_mut() {
-                spans.children.reserve_exact(len);
-            }
             for _ in 0..len {
                 let key = text(input).to_owned();
                 let (child, child_span) = decode(input);
@@ -488,6 +480,17 @@ fn decode(input: &mut &[u8]) -> (Value, Option<SpanNode>) {
         }
     };
     (value, spans)
+}
+
+/// The number of children of the container whose tag and positions were read from `input`,
+/// read past their byte length, with room made for their positions.
+fn children(input: &mut &[u8], spans: &mut Option<SpanNode>) -> usize {
+    let len = varint(input);
+    u32_le(input);
+    if let Some(spans) = spans.as_mut() {
+        spans.children.reserve_exact(len);
+    }
+    len
 }
 
 /// A number as its kind (`u64`, `i64` or `f64`: [`U64`], [`I64`], [`F64`]) and its eight bytes,
