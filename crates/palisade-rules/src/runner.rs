@@ -324,7 +324,7 @@ impl Engine {
         self.run_inventory(Objects::Decoded(objects), None)
     }
 
-    /// `kept`: what [`Engine::keep`] kept with `objects` (their digests and models).
+    /// `kept`: what [`Engine::keep`] kept with `objects` (their content digests).
     fn run_inventory(&self, objects: Objects<'_>, kept: Option<&Kept>) -> Vec<Finding> {
         // Rules ask this for every fact they could report (RBAC rules for every fact of the
         // shared analysis): the selected IDs are hashed, and only the objects with an ignore
