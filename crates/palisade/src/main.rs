@@ -86,16 +86,25 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// (each object is decoded, checked and dropped, the inventory's analyses are built and
 /// dropped): waiting a second, the 100k stream's peak held about 60 MB of memory already
 /// freed. Returned after 10 ms, as mimalloc 2 did, it costs about 0.1 s of system time on that
-/// stream. Not for `serve`, whose memory is steady and whose answers should not wait for the
-/// system calls that return it. `MIMALLOC_PURGE_DELAY` in the environment still decides.
-#[allow(unsafe_code)]
-fn return_freed_memory_sooner() {
+/// stream. Set before anything is freed: mimalloc does not bring forward a purge it scheduled
+/// with a longer delay. Returns the delay it replaces (none when `MIMALLOC_PURGE_DELAY` in the
+/// environment decides).
+fn return_freed_memory_sooner() -> Option<std::ffi::c_long> {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
+        return None;
     }
-    // SAFETY: mi_option_set stores an integer option; 10 is a valid delay in milliseconds.
+    Some(set_purge_delay(10))
+}
+
+/// Sets mimalloc's purge delay (in milliseconds), returning the one it replaces.
+#[allow(unsafe_code)]
+fn set_purge_delay(delay: std::ffi::c_long) -> std::ffi::c_long {
+    // SAFETY: mi_option_get and mi_option_set read and store an integer option; a delay of 0 or
+    // more milliseconds is valid.
     unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 10);
+        let before = libmimalloc_sys::mi_option_get(PURGE_DELAY);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, delay);
+        before
     }
 }
 
@@ -119,6 +128,7 @@ fn parse() -> Result<Cli, clap::Error> {
 }
 
 fn main() -> ExitCode {
+    let default_delay = return_freed_memory_sooner();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -130,9 +140,14 @@ fn main() -> ExitCode {
             };
         }
     };
-    if !matches!(cli.command, Command::Serve(_)) {
+    if matches!(cli.command, Command::Serve(_)) {
+        // The server's memory is steady; its answers need not wait for the system calls that
+        // return freed memory.
+        if let Some(delay) = default_delay {
+            set_purge_delay(delay);
+        }
+    } else {
         reset_sigpipe();
-        return_freed_memory_sooner();
     }
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args),
@@ -169,23 +184,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod tests {
     use super::*;
 
-    #[allow(unsafe_code)]
-    fn purge_delay() -> std::ffi::c_long {
-        // SAFETY: mi_option_get reads an integer option.
-        unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) }
-    }
-
     /// The option set is mimalloc's purge delay: its default (1000 ms in version 3, or what the
-    /// environment says), then 10 ms.
+    /// environment says) until it is set to 10 ms, and back.
     #[test]
     fn freed_memory_is_returned_after_10_ms() {
-        let configured = std::env::var("MIMALLOC_PURGE_DELAY").ok();
-        let default = configured.as_deref().map_or(Ok(1000), str::parse);
-        assert_eq!(Ok(purge_delay()), default);
-        return_freed_memory_sooner();
-        assert_eq!(
-            Ok(purge_delay()),
-            configured.as_deref().map_or(Ok(10), str::parse)
-        );
+        let configured: Option<std::ffi::c_long> = std::env::var("MIMALLOC_PURGE_DELAY")
+            .ok()
+            .map(|delay| delay.parse().expect("a delay in milliseconds"));
+        match return_freed_memory_sooner() {
+            Some(default) => {
+                assert_eq!((configured, default), (None, 1000));
+                assert_eq!(set_purge_delay(default), 10);
+            }
+            None => assert!(configured.is_some()),
+        }
     }
 }
