@@ -40,6 +40,96 @@ pub enum Scalars {
     Stringify,
 }
 
+/// The labels of an object, as selectors read them: one value per key.
+pub trait LabelSet {
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl LabelSet for BTreeMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+/// The labels of an object (or the pairs of a Service selector), sorted by key, one value per
+/// key (the last given wins). A sorted vector: an object has a few labels, and a `BTreeMap`
+/// node takes room for eleven (about 550 bytes); the models of a large input hold tens of
+/// thousands of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` to `value`, returning the value it replaces.
+    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.into_iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl LabelSet for Labels {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        let mut labels = Labels::default();
+        for (key, value) in pairs {
+            labels.insert(key, value);
+        }
+        labels.0.shrink_to_fit();
+        labels
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Labels {
+    fn from(pairs: [(String, String); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Labels {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a String, &'a String),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(key, value)| (key, value))
+    }
+}
+
 /// One requirement on a label.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Requirement {
@@ -68,15 +158,18 @@ impl Requirement {
     }
 
     /// Whether `labels` satisfy the requirement.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches<L: LabelSet + ?Sized>(&self, labels: &L) -> bool {
+        let is_one_of = |values: &[String], v: &str| values.iter().any(|value| value == v);
         match self {
-            Requirement::Equals { key, value } => labels.get(key) == Some(value),
-            Requirement::In { key, values } => labels.get(key).is_some_and(|v| values.contains(v)),
-            Requirement::NotIn { key, values } => {
-                labels.get(key).is_none_or(|v| !values.contains(v))
+            Requirement::Equals { key, value } => labels.label(key) == Some(value.as_str()),
+            Requirement::In { key, values } => {
+                labels.label(key).is_some_and(|v| is_one_of(values, v))
             }
-            Requirement::Exists { key } => labels.contains_key(key),
-            Requirement::DoesNotExist { key } => !labels.contains_key(key),
+            Requirement::NotIn { key, values } => {
+                labels.label(key).is_none_or(|v| !is_one_of(values, v))
+            }
+            Requirement::Exists { key } => labels.label(key).is_some(),
+            Requirement::DoesNotExist { key } => labels.label(key).is_none(),
         }
     }
 }
@@ -142,7 +235,7 @@ impl LabelSelector {
     }
 
     /// Whether `labels` satisfy every requirement.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches<L: LabelSet + ?Sized>(&self, labels: &L) -> bool {
         self.requirements.iter().all(|r| r.matches(labels))
     }
 }
@@ -192,9 +285,35 @@ fn expression(expr: &Value, scalars: Scalars) -> Result<Requirement, SelectorErr
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::json;
 
     use super::*;
+
+    proptest! {
+        /// `Labels` holds, lists and matches what a `BTreeMap` built from the same pairs does.
+        #[test]
+        fn labels_are_a_map(
+            pairs in proptest::collection::vec(("[a-d]{1,2}", "[xy]{0,2}"), 0..12),
+            key in "[a-d]{1,2}",
+            values in proptest::collection::vec("[xy]{0,2}", 0..3),
+        ) {
+            let map: BTreeMap<String, String> = pairs.iter().cloned().collect();
+            let labels: Labels = pairs.into_iter().collect();
+            prop_assert!(labels.iter().eq(map.iter()));
+            prop_assert_eq!(labels.len(), map.len());
+            prop_assert_eq!(labels.get(&key), map.get(&key));
+            let expressions = ["In", "NotIn", "Exists", "DoesNotExist"].map(|operator| {
+                json!({"matchLabels": {key.as_str(): values.first().cloned().unwrap_or_default()},
+                       "matchExpressions": [{"key": key, "operator": operator, "values": values}]})
+            });
+            for selector in expressions {
+                if let Ok(selector) = LabelSelector::parse(&selector, Scalars::Strict) {
+                    prop_assert_eq!(selector.matches(&labels), selector.matches(&map));
+                }
+            }
+        }
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

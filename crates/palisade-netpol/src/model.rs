@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use palisade_core::selector::{LabelSelector, Scalars, SelectorError};
+use palisade_core::selector::{LabelSelector, LabelSet, Scalars, SelectorError};
 use palisade_core::views::POD_RUNNING_KINDS;
 use palisade_core::{Object, Source};
 use serde_json::Value;
 
 use crate::sets::{is_ipv6, parse_cidr, IntervalSet, Protocol};
 
-pub type Labels = BTreeMap<String, String>;
+pub use palisade_core::selector::Labels;
 
 /// The label every namespace carries implicitly.
 pub const NS_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -57,7 +57,7 @@ impl Selector {
         .flatten()
     }
 
-    pub fn matches(&self, labels: &Labels) -> bool {
+    pub fn matches<L: LabelSet + ?Sized>(&self, labels: &L) -> bool {
         match self {
             Selector::Valid(selector) => selector.matches(labels),
             Selector::Invalid(_) => false,
@@ -580,9 +580,9 @@ impl Input {
             if kind == "Namespace" {
                 let name = obj.name().to_owned();
                 let mut labels = labels_of(obj.value.pointer("/metadata/labels"));
-                labels
-                    .entry(NS_NAME_LABEL.to_owned())
-                    .or_insert_with(|| name.clone());
+                if !labels.contains_key(NS_NAME_LABEL) {
+                    labels.insert(NS_NAME_LABEL.to_owned(), name.clone());
+                }
                 if input.namespaces.contains_key(&name) {
                     input
                         .warnings

@@ -5,7 +5,7 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use palisade_core::selector::{LabelSelector, Scalars};
+use palisade_core::selector::{LabelSelector, Labels, Scalars};
 use palisade_core::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -250,7 +250,7 @@ pub struct Role {
     pub kind: RoleKind,
     pub namespace: Option<String>,
     pub name: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// The object (None for the default policy).
     pub object: Option<usize>,
     /// The file the object comes from (None for the default policy).
@@ -292,7 +292,7 @@ impl Role {
 /// Whether an object with a default name looks like the default one: the API server labels
 /// its defaults `kubernetes.io/bootstrapping: rbac-defaults`; kubeadm and CoreDNS objects
 /// carry a `kubeadm:` or `system:` prefix (or are kubeadm's `kube-proxy` Role).
-fn bootstrap_labelled(labels: &BTreeMap<String, String>, name: &str) -> bool {
+fn bootstrap_labelled(labels: &Labels, name: &str) -> bool {
     labels
         .get("kubernetes.io/bootstrapping")
         .map(String::as_str)
@@ -368,7 +368,7 @@ pub struct Binding {
     pub kind: BindingKind,
     pub namespace: Option<String>,
     pub name: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     pub object: Option<usize>,
     /// The file the object comes from (None for the default policy).
     pub source: Option<String>,
@@ -469,7 +469,7 @@ fn is_rbac(object: &Object) -> bool {
     object.group() == RBAC_GROUP
 }
 
-fn labels_of(object: &Object) -> BTreeMap<String, String> {
+fn labels_of(object: &Object) -> Labels {
     object
         .labels()
         .map(|labels| {
