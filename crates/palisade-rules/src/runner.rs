@@ -3,7 +3,7 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use globset::{Glob, GlobMatcher};
 use palisade_core::rule::{Finding, Severity};
@@ -310,7 +310,15 @@ impl Engine {
 
     /// [`Engine::check_inventory`] over the objects kept by [`Engine::keep`].
     pub fn check_kept(&self, kept: &Kept) -> Vec<Finding> {
-        self.run_inventory(kept.objects(), Some(kept))
+        let mut findings = Vec::new();
+        self.check_kept_into(kept, &mut findings);
+        findings
+    }
+
+    /// [`Engine::check_kept`], appending the findings to `out`, one rule's at a time: on a
+    /// large input, they are then not held in a vector of their own as well.
+    pub fn check_kept_into(&self, kept: &Kept, out: &mut Vec<Finding>) {
+        self.run_inventory(kept.objects(), Some(kept), out);
     }
 
     /// Whether any selected rule reads the whole input.
@@ -321,11 +329,14 @@ impl Engine {
     /// Runs the inventory rules over the objects kept for them, in parallel; findings come out
     /// in rule order.
     pub fn check_inventory(&self, objects: &[Object]) -> Vec<Finding> {
-        self.run_inventory(Objects::Decoded(objects), None)
+        let mut findings = Vec::new();
+        self.run_inventory(Objects::Decoded(objects), None, &mut findings);
+        findings
     }
 
-    /// `kept`: what [`Engine::keep`] kept with `objects` (their content digests).
-    fn run_inventory(&self, objects: Objects<'_>, kept: Option<&Kept>) -> Vec<Finding> {
+    /// `kept`: what [`Engine::keep`] kept with `objects` (their content digests). The findings
+    /// are appended to `out`.
+    fn run_inventory(&self, objects: Objects<'_>, kept: Option<&Kept>, out: &mut Vec<Finding>) {
         // Rules ask this for every fact they could report (RBAC rules for every fact of the
         // shared analysis): the selected IDs are hashed, and only the objects with an ignore
         // annotation (found once, on the first question) are asked again when no suppression
@@ -347,17 +358,24 @@ impl Engine {
             };
             selected.contains(id) && !(suppressible(index) && self.suppressed_entry(id, object))
         };
-        let mut inventory = Inventory::of(objects, &self.settings).with_reports(&reports);
+        // The rules of one category share their analyses ([`Inventory::shared`]) through an
+        // inventory of their own, dropped with its analyses when the last of them has run. They
+        // run one after the other in one task, in rule order; the categories run in parallel,
+        // building their analyses one at a time.
+        let builds = Mutex::new(());
+        let inventory = || {
+            let inventory = Inventory::of(objects, &self.settings)
+                .with_reports(&reports)
+                .one_build_at_a_time(&builds);
+            match kept {
+                Some(kept) => inventory.with_digests(&kept.digests),
+                None => inventory,
+            }
+        };
         // One reference to each object, shared by its findings.
         let references: Vec<OnceLock<Arc<ObjectRef>>> = std::iter::repeat_with(OnceLock::new)
             .take(objects.len())
             .collect();
-        if let Some(kept) = kept {
-            inventory = inventory.with_digests(&kept.digests);
-        }
-        // The rules of one category share their analyses ([`Inventory::shared`]): they run one
-        // after the other in one task, in rule order, so that no worker waits for an analysis
-        // another worker is building while there is other work to do.
         let mut categories: Vec<Vec<usize>> = Vec::new();
         for (order, rule) in self.rules.iter().enumerate() {
             if !matches!(rule.checker(), Checker::Inventory(_)) {
@@ -372,13 +390,13 @@ impl Engine {
                 None => categories.push(vec![order]),
             }
         }
-        let run = |order: usize| -> Vec<Finding> {
+        let run = |inventory: &Inventory<'_>, order: usize| -> Vec<Finding> {
             let rule = self.rules[order];
             let Checker::Inventory(check) = rule.checker() else {
                 return Vec::new();
             };
             let mut emits = Vec::new();
-            check.check_inventory(&inventory, &mut emits);
+            check.check_inventory(inventory, &mut emits);
             emits
                 .into_iter()
                 .filter_map(|(index, emit)| {
@@ -394,20 +412,20 @@ impl Engine {
         let mut per_rule: Vec<(usize, Vec<Finding>)> = categories
             .par_iter()
             .flat_map_iter(|group| {
+                let inventory = inventory();
                 group
                     .iter()
-                    .map(|&order| (order, run(order)))
+                    .map(|&order| (order, run(&inventory, order)))
                     .collect::<Vec<_>>()
             })
             .collect();
         per_rule.sort_unstable_by_key(|(order, _)| *order);
-        // Moved once into a vector of their total size: a collected `flatten` grows by
-        // doubling, next to the per-rule vectors.
-        let mut findings = Vec::with_capacity(per_rule.iter().map(|(_, f)| f.len()).sum());
+        // Moved once, each rule's vector freed as the next is moved: a collected `flatten`
+        // grows by doubling, next to the per-rule vectors.
+        out.reserve_exact(per_rule.iter().map(|(_, f)| f.len()).sum());
         for (_, mut found) in per_rule {
-            findings.append(&mut found);
+            out.append(&mut found);
         }
-        findings
     }
 
     /// Runs the node rules on the audit of one node's files (`palisade node`). Each finding is

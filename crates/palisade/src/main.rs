@@ -108,6 +108,22 @@ fn set_purge_delay(delay: std::ffi::c_long) -> std::ffi::c_long {
     }
 }
 
+/// Returns to the system what this thread and the threads of rayon's pool have freed, between
+/// two steps of a run. mimalloc purges the pages a thread freed when that thread next
+/// allocates or frees: the pool's threads sleep while this one merges and sorts the findings
+/// after the inventory rules, and this one waits while they run them. On the 100k stream,
+/// each side held 40 to 55 MB of freed memory through the other's step.
+pub(crate) fn purge_freed_memory() {
+    rayon::broadcast(|_| collect_freed());
+    collect_freed();
+}
+
+#[allow(unsafe_code)]
+fn collect_freed() {
+    // SAFETY: mi_collect frees and purges the calling thread's own pages.
+    unsafe { libmimalloc_sys::mi_collect(false) }
+}
+
 /// Installed as `kubectl-palisade` (a kubectl plugin: `kubectl palisade cluster scan`), the
 /// help and errors name the command as kubectl's user types it.
 fn parse() -> Result<Cli, clap::Error> {

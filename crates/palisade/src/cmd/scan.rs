@@ -345,22 +345,23 @@ fn scan_with(
     } = all;
     let mut values: HashMap<ValueKey, u64> = values.into_iter().collect();
     if engine.has_inventory_rules() {
-        let found = engine.check_kept(&kept);
+        crate::purge_freed_memory();
+        let start = findings.len();
+        engine.check_kept_into(&kept, &mut findings);
         if fingerprints {
             let objects: HashMap<_, _> = kept
                 .objects()
                 .iter()
                 .map(|o| ((o.source().path.as_str(), o.document(), o.item()), o))
                 .collect();
-            for f in &found {
+            for f in &findings[start..] {
                 let object = objects.get(&(f.file.as_str(), f.document, f.item));
                 let value = object.and_then(|o| o.value_at(&f.pointer));
                 values.insert(value_key(f), baseline::value_digest(value.as_deref()));
             }
         }
-        findings.reserve_exact(found.len());
-        findings.extend(found);
     }
+    crate::purge_freed_memory();
     // A Pod Security check and a hardening rule that find the same field are one problem.
     let mut findings = engine.merge_same_control(findings);
     // Freeing hundreds of thousands of small values takes a while; nothing waits for it.
