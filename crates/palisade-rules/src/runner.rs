@@ -508,13 +508,26 @@ impl Engine {
         fn object(f: &Finding) -> (&str, usize, Option<usize>) {
             (f.file.as_str(), f.document, f.item)
         }
-        let mut at_place: HashMap<_, Vec<usize>> = HashMap::new();
-        let mut in_object: HashMap<_, Vec<usize>> = HashMap::new();
-        for (index, f) in findings.iter().enumerate() {
-            if f.rule.category != "pss" {
-                at_place.entry(place(f)).or_default().push(index);
-                in_object.entry(object(f)).or_default().push(index);
-            }
+        // The findings of other rules, by place and by object (in index order among equals):
+        // two vectors of indexes, where maps of every place would take tens of megabytes on
+        // a large input.
+        let others: Vec<usize> = (0..findings.len())
+            .filter(|&i| findings[i].rule.category != "pss")
+            .collect();
+        let mut at_place = others.clone();
+        at_place.sort_by(|&a, &b| place(&findings[a]).cmp(&place(&findings[b])));
+        let mut in_object = others;
+        in_object.sort_by(|&a, &b| object(&findings[a]).cmp(&object(&findings[b])));
+        // The indexes in `sorted` whose finding has `key`.
+        fn equal<'f, K: Ord>(
+            sorted: &'f [usize],
+            findings: &'f [Finding],
+            key_of: impl Fn(&'f Finding) -> K,
+            key: &K,
+        ) -> &'f [usize] {
+            let start = sorted.partition_point(|&c| key_of(&findings[c]) < *key);
+            let len = sorted[start..].partition_point(|&c| key_of(&findings[c]) == *key);
+            &sorted[start..start + len]
         }
         let mut into: Vec<Option<usize>> = vec![None; findings.len()];
         for (index, f) in findings.iter().enumerate() {
@@ -522,19 +535,20 @@ impl Engine {
             if f.rule.category != "pss" || partners.is_empty() {
                 continue;
             }
-            let same_field = at_place.get(&place(f)).and_then(|candidates| {
-                candidates
-                    .iter()
-                    .copied()
-                    .find(|&c| partners.contains(&findings[c].rule.id))
-            });
+            let same_field = equal(&at_place, &findings, place, &place(f))
+                .iter()
+                .copied()
+                .find(|&c| partners.contains(&findings[c].rule.id));
             // A container's finding of the check, and the hardening rule's finding for the
             // whole pod.
             let pod_wide = || {
-                in_object.get(&object(f))?.iter().copied().find(|&c| {
-                    crate::rules::pss::pod_wide(f.rule.id, findings[c].rule.id)
-                        && !in_container(&findings[c].pointer)
-                })
+                equal(&in_object, &findings, object, &object(f))
+                    .iter()
+                    .copied()
+                    .find(|&c| {
+                        crate::rules::pss::pod_wide(f.rule.id, findings[c].rule.id)
+                            && !in_container(&findings[c].pointer)
+                    })
             };
             into[index] = same_field.or_else(pod_wide);
         }
@@ -845,7 +859,7 @@ fn in_container(pointer: &str) -> bool {
 
 /// Where in its object a finding is, for [`Engine::merge_same_control`]: the position of its
 /// field, or its pointer in an object without positions.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum Place<'a> {
     Pos(palisade_core::Pos),
     Pointer(&'a str),
