@@ -347,8 +347,8 @@ impl<'a> Inventory<'a> {
     /// [`Inventory::shared`], for an analysis that holds a model of much of the input while
     /// it is built: the large analyses of a pass are built one at a time (when the runner
     /// asks for it, [`Inventory::one_build_at_a_time`]), each being among the largest things a
-    /// run holds (the NetworkPolicy model and the RBAC policy of the 100k stream take 57 and
-    /// 40 MB while they are built). The rules of other categories run meanwhile. A build runs
+    /// run holds (the NetworkPolicy model and the RBAC analysis of the 100k stream take 57 and
+    /// 48 MB while they are built). The rules of other categories run meanwhile. A build runs
     /// no rayon task: its thread could take up another category's, which would wait for the
     /// lock the build holds.
     pub fn shared_large<T: Any + Send + Sync>(
@@ -675,6 +675,8 @@ mod tests {
         let settings = Settings::default();
         let lock = Mutex::new(());
         let (active, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        // Both threads ask for their analysis once both are running.
+        let started = std::sync::Barrier::new(2);
         let build = |inventory: &Inventory<'_>| {
             let now = active.fetch_add(1, Ordering::SeqCst) + 1;
             most.fetch_max(now, Ordering::SeqCst);
@@ -689,6 +691,7 @@ mod tests {
             for _ in 0..2 {
                 scope.spawn(|| {
                     let inventory = Inventory::new(&[], &settings).one_build_at_a_time(&lock);
+                    started.wait();
                     assert_eq!(inventory.shared_large(|_| build(&inventory)).0, 0);
                     // The lock is free again, for this inventory's next analysis too.
                     assert_eq!(inventory.shared_large(|_| 7_u8).as_ref(), &7);
