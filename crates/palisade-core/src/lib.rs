@@ -16,6 +16,7 @@ pub mod pointer;
 mod pos;
 mod redact;
 pub mod selector;
+mod stream;
 pub mod views;
 mod yaml;
 
@@ -30,6 +31,7 @@ pub use names::nearest;
 pub use object::{Fields, Object, ObjectRef, Source};
 pub use pos::{Pos, SpanNode};
 pub use redact::{mask, Redactor, MIN_SECRET_CHARS};
+pub use stream::{Batch, ChunkReader};
 pub use yaml::Decoding;
 pub mod patch;
 pub mod rule;

@@ -93,24 +93,42 @@ pub struct Chunk<'a> {
 
 /// Reads a file, enforcing the size limit before reading it.
 pub fn read_path(path: &Path, display: &str, limits: &Limits) -> Result<Vec<u8>, LoadError> {
-    let error = |kind, message: String| LoadError {
-        file: display.to_owned(),
-        pos: Pos::new(1, 1),
-        kind,
-        message,
-    };
-    let file = std::fs::File::open(path)
-        .map_err(|err| error(LoadErrorKind::Io, format!("cannot read file: {err}")))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > limits.max_file_size {
-        return Err(error(LoadErrorKind::TooLarge, too_large(size, limits)));
-    }
+    let (file, size) = open_path(path, display, limits)?;
     let mut bytes = Vec::with_capacity(size as usize);
     // Read at most one byte past the limit: the file may grow while we read it.
     file.take(limits.max_file_size + 1)
         .read_to_end(&mut bytes)
-        .map_err(|err| error(LoadErrorKind::Io, format!("cannot read file: {err}")))?;
+        .map_err(|err| read_error(display, &err))?;
     Ok(bytes)
+}
+
+/// Opens a file and gives its size, refusing it when it is over the size limit.
+pub(crate) fn open_path(
+    path: &Path,
+    display: &str,
+    limits: &Limits,
+) -> Result<(std::fs::File, u64), LoadError> {
+    let file = std::fs::File::open(path).map_err(|err| read_error(display, &err))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > limits.max_file_size {
+        return Err(LoadError {
+            file: display.to_owned(),
+            pos: Pos::new(1, 1),
+            kind: LoadErrorKind::TooLarge,
+            message: too_large(size, limits.max_file_size),
+        });
+    }
+    Ok((file, size))
+}
+
+/// The error for a file that cannot be read.
+pub(crate) fn read_error(display: &str, err: &std::io::Error) -> LoadError {
+    LoadError {
+        file: display.to_owned(),
+        pos: Pos::new(1, 1),
+        kind: LoadErrorKind::Io,
+        message: format!("cannot read file: {err}"),
+    }
 }
 
 /// Reads and decodes a file, enforcing the size limit before reading it.
@@ -121,11 +139,8 @@ pub fn load_path(path: &Path, display: &str, limits: &Limits) -> Loaded {
     }
 }
 
-fn too_large(size: u64, limits: &Limits) -> String {
-    format!(
-        "file is {size} bytes, over the limit of {} bytes; raise --max-file-size to scan it",
-        limits.max_file_size
-    )
+pub(crate) fn too_large(size: u64, max_size: u64) -> String {
+    format!("file is {size} bytes, over the limit of {max_size} bytes; raise --max-file-size to scan it")
 }
 
 /// The text of bytes read from `display` (a path or `-`), after the checks every input gets:
@@ -145,7 +160,7 @@ pub fn check_text<'b>(
         return Err(error(
             Pos::new(1, 1),
             LoadErrorKind::TooLarge,
-            too_large(bytes.len() as u64, limits),
+            too_large(bytes.len() as u64, limits.max_file_size),
         ));
     }
     let head = &bytes[..bytes.len().min(8192)];
@@ -178,7 +193,7 @@ pub fn load_bytes(bytes: &[u8], display: &str, limits: &Limits) -> Loaded {
 }
 
 /// Line and column (in characters) of a byte offset, for errors found before decoding.
-fn position_of_byte(bytes: &[u8], at: usize) -> Pos {
+pub(crate) fn position_of_byte(bytes: &[u8], at: usize) -> Pos {
     let before = &bytes[..at];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
     let line_start = before
@@ -286,7 +301,7 @@ pub fn split_stream(text: &str, target: usize) -> Vec<Chunk<'_>> {
 
 /// The line feeds in `bytes`, counted in blocks small enough for a byte counter (which the
 /// compiler turns into vector instructions).
-fn count_newlines(bytes: &[u8]) -> usize {
+pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
     bytes
         .chunks(128)
         .map(|block| {
@@ -299,8 +314,15 @@ fn count_newlines(bytes: &[u8]) -> usize {
 }
 
 fn is_document_marker(line: &str) -> bool {
-    line.strip_prefix("---")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+    starts_document(line.as_bytes())
+}
+
+/// Whether a line (the bytes from its start to the end of the text) is a document marker.
+pub(crate) fn starts_document(line: &[u8]) -> bool {
+    line.strip_prefix(b"---").is_some_and(|rest| {
+        rest.first()
+            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    })
 }
 
 /// Decodes one chunk of a stream, handing every object, error and skipped document to `sink`

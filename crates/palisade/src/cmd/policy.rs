@@ -219,6 +219,40 @@ const PREFETCH_BYTES: usize = 256 << 20;
 /// The largest file whose bytes are held for the scan.
 const PREFETCH_FILE_BYTES: usize = 1 << 20;
 
+/// Whether an input may hold one of `marks`: a file too large to be held for the scan is
+/// searched a block at a time, so that it is not held whole here either; any other input may.
+/// A file that cannot be read holds none: the scan says why.
+fn may_mention(input: &Input, marks: &[memchr::memmem::Finder<'_>], limits: &Limits) -> bool {
+    let Input::File { path, .. } = input else {
+        return true;
+    };
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.metadata().map_or(0, |m| m.len()) <= PREFETCH_FILE_BYTES as u64 {
+        return true;
+    }
+    let mut reader = std::io::Read::take(file, limits.max_file_size.saturating_add(1));
+    // A mark may straddle two blocks: the end of one is searched again with the next.
+    let overlap = MARKS.iter().map(|m| m.len()).max().unwrap_or(1) - 1;
+    let mut buf = vec![0u8; PREFETCH_FILE_BYTES + overlap];
+    let mut filled = 0;
+    loop {
+        match std::io::Read::read(&mut reader, &mut buf[filled..]) {
+            Ok(0) => return false,
+            Ok(read) => filled += read,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+        if marks.iter().any(|m| m.find(&buf[..filled]).is_some()) {
+            return true;
+        }
+        let tail = filled.saturating_sub(overlap);
+        buf.copy_within(tail..filled, 0);
+        filled -= tail;
+    }
+}
+
 /// Computes a finding's baseline fingerprint from the value at its pointer.
 pub type Fingerprint<'f> = &'f (dyn Fn(&Finding, Option<&serde_json::Value>) -> u64 + Sync);
 
@@ -306,6 +340,9 @@ impl<'e> PolicyStep<'e> {
                 let (policies, read): (Vec<Vec<Object>>, Vec<Option<Read>>) = inputs
                     .par_iter()
                     .map(|i| {
+                        if !may_mention(i, &marks, limits) {
+                            return (Vec::new(), None);
+                        }
                         let read = i.read(limits);
                         let policies = match &read {
                             // The marks are ASCII: found in the bytes exactly when in their
@@ -728,5 +765,37 @@ mod admission_tests {
         assert!(matches!(admitted(&everything), Cow::Borrowed(_)));
         let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {}});
         assert!(matches!(admitted(&deployment), Cow::Borrowed(_)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large file is searched for the marks a block at a time: a mark is found wherever it
+    /// is, across the end of a block too, and a file without one is not decoded.
+    #[test]
+    fn a_mark_is_found_in_a_large_file_wherever_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        let input = Input::File {
+            path: path.clone(),
+            display: "big.yaml".to_owned(),
+        };
+        let marks: Vec<_> = MARKS.iter().map(memchr::memmem::Finder::new).collect();
+        let limits = Limits::default();
+        let mark = MARKS[0].as_bytes();
+        let size = 2 * PREFETCH_FILE_BYTES + 100;
+        let mut text = vec![b'#'; size];
+        std::fs::write(&path, &text).unwrap();
+        assert!(!may_mention(&input, &marks, &limits));
+        // The first read fills the block and the overlap; each later one, a block.
+        let end = PREFETCH_FILE_BYTES + MARKS[1].len() - 1;
+        for at in [0, end - mark.len(), end - 7, end - 1, end, size - mark.len()] {
+            text.fill(b'#');
+            text[at..at + mark.len()].copy_from_slice(mark);
+            std::fs::write(&path, &text).unwrap();
+            assert!(may_mention(&input, &marks, &limits), "mark at {at}");
+        }
     }
 }

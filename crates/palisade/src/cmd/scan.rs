@@ -12,8 +12,8 @@ use clap::builder::TypedValueParser as _;
 use clap::Args;
 use palisade_core::rule::{Finding, Severity};
 use palisade_core::{
-    check_text, empty_error, load_chunk, split_stream, Entry, Limits, LoadError, NodeBudget,
-    Object, Pos, Redactor, Source,
+    check_text, empty_error, load_chunk, split_stream, Chunk, ChunkReader, Entry, Limits,
+    LoadError, NodeBudget, Object, Pos, Redactor, Source,
 };
 use palisade_report::{render, write, BaselineSummary, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine, Kept};
@@ -302,9 +302,9 @@ fn scan_with(
     let mut results: Vec<FileResult> = inputs
         .par_iter()
         .zip(read)
-        .map(|(source, read)| {
-            let read = read.unwrap_or_else(|| source.read(&limits));
-            scan_file(engine, source, read, &limits, &run, fingerprints, policies)
+        .map(|(source, read)| match read {
+            Some(read) => scan_file(engine, source, read, &limits, &run, fingerprints, policies),
+            None => scan_input(engine, source, &limits, &run, fingerprints, policies),
         })
         .collect();
     results.extend(renders.rendered.iter().map(|rendered| {
@@ -471,6 +471,77 @@ fn scan_file(
     }
 }
 
+/// Scans one input not read before: a file larger than [`STREAM_FILE_BYTES`] is read a batch
+/// of chunks at a time ([`scan_large_file`]), any other input whole.
+fn scan_input(
+    engine: &Engine,
+    input: &Input,
+    limits: &Limits,
+    run: &NodeBudget,
+    fingerprints: bool,
+    policies: Option<&PolicyStep<'_>>,
+) -> FileResult {
+    if let Input::File { path, display } = input {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        if size > STREAM_FILE_BYTES {
+            let checks = FileScan::new(engine, display, limits, fingerprints, policies);
+            return scan_large_file(checks, path, display, limits, run);
+        }
+    }
+    scan_file(
+        engine,
+        input,
+        input.read(limits),
+        limits,
+        run,
+        fingerprints,
+        policies,
+    )
+}
+
+/// Files over this size are read a batch at a time: their text is never held whole.
+const STREAM_FILE_BYTES: u64 = BATCH_BYTES as u64;
+
+/// The chunks of a large file decoded and checked together: while they are, the next batch
+/// is read.
+const BATCH_BYTES: usize = 32 * CHUNK_BYTES;
+
+/// Scans a large file a batch of chunks at a time. An input refused for its size or its
+/// encoding gives only that error, as when it is read whole.
+fn scan_large_file(
+    mut checks: FileScan<'_>,
+    path: &std::path::Path,
+    display: &str,
+    limits: &Limits,
+    run: &NodeBudget,
+) -> FileResult {
+    let refused = |error| FileResult {
+        errors: vec![error],
+        ..FileResult::default()
+    };
+    let mut reader = match ChunkReader::open(path, display, limits, CHUNK_BYTES) {
+        Ok(reader) => reader,
+        Err(error) => return refused(error),
+    };
+    let mut next = reader.next_batch(BATCH_BYTES);
+    loop {
+        let batch = match next {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(error) => return refused(error),
+        };
+        if checks.budget.is_spent() {
+            break;
+        }
+        (next, ()) = rayon::join(
+            || reader.next_batch(BATCH_BYTES),
+            || checks.add(batch.chunks().collect()),
+        );
+        reader.recycle(batch);
+    }
+    checks.finish(display, run, None)
+}
+
 /// Scans the bytes of one input; `stream` says that they cannot be read again (so code frames
 /// need the text kept).
 #[allow(clippy::too_many_arguments)]
@@ -500,83 +571,134 @@ fn scan_bytes(
             }
         }
     };
-    let source = Source::new(display);
-    let budget = NodeBudget::file(limits);
-    let chunks = split_stream(text, CHUNK_BYTES);
-    let parallel = chunks.len() > 1;
-    let parts: Vec<FileResult> = chunks
-        .into_par_iter()
-        .map(|chunk| {
+    let mut checks = FileScan::new(engine, display, limits, fingerprints, policies);
+    checks.add(split_stream(text, CHUNK_BYTES));
+    checks.finish(display, run, streamed)
+}
+
+/// The chunks of one file, decoded and checked in parallel, and their results in file order.
+struct FileScan<'a> {
+    engine: &'a Engine,
+    limits: &'a Limits,
+    fingerprints: bool,
+    policies: Option<&'a PolicyStep<'a>>,
+    source: std::sync::Arc<Source>,
+    budget: NodeBudget,
+    parts: Vec<FileResult>,
+}
+
+impl<'a> FileScan<'a> {
+    fn new(
+        engine: &'a Engine,
+        display: &str,
+        limits: &'a Limits,
+        fingerprints: bool,
+        policies: Option<&'a PolicyStep<'a>>,
+    ) -> Self {
+        FileScan {
+            engine,
+            limits,
+            fingerprints,
+            policies,
+            source: Source::new(display),
+            budget: NodeBudget::file(limits),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Decodes and checks the next chunks of the file.
+    fn add(&mut self, chunks: Vec<Chunk<'_>>) {
+        let FileScan {
+            engine,
+            limits,
+            fingerprints,
+            policies,
+            ref source,
+            ref budget,
+            ..
+        } = *self;
+        let parts = chunks.into_par_iter().map(|chunk| {
             let mut part = FileResult::default();
             // Baseline fingerprints hash the value at any field a finding points to: the
             // objects are then kept whole.
             if fingerprints {
                 part.kept = Kept::whole();
             }
-            part.documents =
-                load_chunk(chunk, &source, limits, &budget, &mut |entry| match entry {
-                    Entry::Object(object) => {
-                        part.objects += 1;
-                        part.warnings.extend(engine.ignore_warnings(&object));
-                        let mut found = engine.check_object(&object);
-                        if policies.is_some_and(|p| p.check(&object, &mut found)) {
-                            part.policy_objects.push(object.clone());
-                        }
-                        if fingerprints {
-                            part.values.extend(found.iter().map(|f| {
-                                let value = object.value.pointer(&f.pointer);
-                                (value_key(f), baseline::value_digest(value))
-                            }));
-                        }
-                        part.findings.extend(found);
-                        part.credentials
-                            .extend(engine.unreported_credentials(&object));
-                        engine.keep(object, &mut part.kept);
+            part.documents = load_chunk(chunk, source, limits, budget, &mut |entry| match entry {
+                Entry::Object(object) => {
+                    part.objects += 1;
+                    part.warnings.extend(engine.ignore_warnings(&object));
+                    let mut found = engine.check_object(&object);
+                    if policies.is_some_and(|p| p.check(&object, &mut found)) {
+                        part.policy_objects.push(object.clone());
                     }
-                    Entry::Error(error) => part.errors.push(error),
-                    Entry::Skipped => part.skipped += 1,
-                });
+                    if fingerprints {
+                        part.values.extend(found.iter().map(|f| {
+                            let value = object.value.pointer(&f.pointer);
+                            (value_key(f), baseline::value_digest(value))
+                        }));
+                    }
+                    part.findings.extend(found);
+                    part.credentials
+                        .extend(engine.unreported_credentials(&object));
+                    engine.keep(object, &mut part.kept);
+                }
+                Entry::Error(error) => part.errors.push(error),
+                Entry::Skipped => part.skipped += 1,
+            });
             part
-        })
-        .collect();
-    let mut file = FileResult {
-        streamed,
-        ..FileResult::default()
-    };
-    file.reserve_for(&parts);
-    for mut part in parts {
-        for finding in &mut part.findings {
-            finding.document += file.documents;
-        }
-        part.kept.renumber(file.documents);
-        for object in &mut part.policy_objects {
-            object.document += file.documents;
-        }
-        for ((_, document, _, _), _) in &mut part.values {
-            *document += file.documents;
-        }
-        file.absorb(part);
+        });
+        self.parts.par_extend(parts);
     }
-    if let Some(mut error) = budget.error(display) {
-        // Which of the chunks decoded in parallel crosses the budget depends on timing: the
-        // file as a whole is refused, at its start, so that every run reports the same place.
-        if parallel {
-            error.pos = Pos::new(1, 1);
-        }
-        return FileResult {
-            errors: vec![error],
-            streamed: file.streamed,
+
+    /// The results of the whole file: the file refused when it crossed its node budget, or its
+    /// kept objects when they do not fit in the run's.
+    fn finish(
+        self,
+        display: &str,
+        run: &NodeBudget,
+        streamed: Option<(String, String)>,
+    ) -> FileResult {
+        let parallel = self.parts.len() > 1;
+        let mut file = FileResult {
+            streamed,
             ..FileResult::default()
         };
+        file.reserve_for(&self.parts);
+        for mut part in self.parts {
+            for finding in &mut part.findings {
+                finding.document += file.documents;
+            }
+            part.kept.renumber(file.documents);
+            for object in &mut part.policy_objects {
+                object.document += file.documents;
+            }
+            for ((_, document, _, _), _) in &mut part.values {
+                *document += file.documents;
+            }
+            file.absorb(part);
+        }
+        if let Some(mut error) = self.budget.error(display) {
+            // Which of the chunks decoded in parallel crosses the budget depends on timing: the
+            // file as a whole is refused, at its start, so that every run reports the same place.
+            if parallel {
+                error.pos = Pos::new(1, 1);
+            }
+            return FileResult {
+                errors: vec![error],
+                streamed: file.streamed,
+                ..FileResult::default()
+            };
+        }
+        if let Err(error) = file.kept.hold(run) {
+            file.kept.clear();
+            file.errors.push(error);
+        }
+        if file.objects == 0 && file.errors.is_empty() && file.skipped == 0 {
+            file.errors.push(empty_error(display));
+        }
+        file
     }
-    if let Err(error) = file.kept.hold(run) {
-        file.kept.clear();
-        file.errors.push(error);
-    }
-    if file.objects == 0 && file.errors.is_empty() && file.skipped == 0 {
-        file.errors.push(empty_error(display));
-    }
-    file
 }
 
 /// Source lines for code frames: files are read again only when a finding is in them; inputs
