@@ -14,6 +14,7 @@ use crate::model::{
 };
 use crate::workloads::code_verbs;
 use palisade_core::views::WORKLOADS;
+use rayon::prelude::*;
 
 /// What a risky permission is: one kind per risk the engine looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -707,11 +708,14 @@ fn csr_grants(policy: &Policy, role_id: usize, rule: &PolicyRule) -> Vec<CsrGran
 pub fn risks(policy: &Policy) -> Vec<Risk> {
     let scopes = role_scopes(policy);
     let tops = aggregation_tops(policy, &scopes);
-    let mut out = Vec::new();
-    for (id, role) in policy.roles.iter().enumerate() {
-        let Some(object) = role.object else { continue };
+    // Each role's risks are found on the pool, and come out in role order.
+    let of_role = |(id, role): (usize, &Role)| {
+        let mut out = Vec::new();
+        let Some(object) = role.object else {
+            return out;
+        };
         if role.is_bootstrap() {
-            continue;
+            return out;
         }
         let cluster_capable = role.kind == RoleKind::ClusterRole && scopes[id] != Scope::Namespace;
         let scope = match tops.get(&id) {
@@ -794,7 +798,14 @@ pub fn risks(policy: &Policy) -> Vec<Risk> {
                 });
             }
         }
-    }
+        out
+    };
+    let mut out: Vec<Risk> = policy
+        .roles
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(of_role)
+        .collect();
     // The namespaces whose Roles the input holds, and whether it holds ClusterRoles.
     let mut role_namespaces = BTreeSet::new();
     let mut has_cluster_roles = false;

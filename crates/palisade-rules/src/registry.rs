@@ -8,6 +8,8 @@ use palisade_core::rule::{Fix, FixSafety, RuleMeta, Severity};
 use palisade_core::views::{ContainerView, PodSpecView};
 use palisade_core::{Frozen, Object, ObjectRef, Pos, Source};
 
+use rayon::prelude::*;
+
 use crate::settings::Settings;
 
 /// What a rule reads, with the trait that checks it. Each family of rules reads one of these;
@@ -114,6 +116,27 @@ impl<'a> Objects<'a> {
     pub fn iter(&self) -> impl Iterator<Item = Entry<'a>> + 'a {
         let objects = *self;
         (0..objects.len()).filter_map(move |index| objects.get(index))
+    }
+
+    /// The objects that `keep` selects with their index, in order, for a reader of their values
+    /// alone ([`Entry::object_unlocated`]). Frozen objects are decoded on the pool a batch at a
+    /// time: a large analysis built on one thread is not bound by their decoding, and holds one
+    /// batch of them at a time.
+    pub fn unlocated_where(
+        self,
+        keep: impl Fn(Entry<'a>) -> bool,
+    ) -> impl Iterator<Item = (usize, Cow<'a, Object>)> + 'a {
+        const BATCH: usize = 512;
+        let indexes: Vec<usize> = (0..self.len())
+            .filter(|&index| self.get(index).is_some_and(&keep))
+            .collect();
+        let count = indexes.len();
+        (0..count).step_by(BATCH).flat_map(move |start| {
+            indexes[start..count.min(start + BATCH)]
+                .par_iter()
+                .filter_map(|&index| Some((index, self.get(index)?.object_unlocated())))
+                .collect::<Vec<_>>()
+        })
     }
 
     /// The objects of `kinds` with their index, decoded one at a time.
@@ -348,9 +371,11 @@ impl<'a> Inventory<'a> {
     /// it is built: the large analyses of a pass are built one at a time (when the runner
     /// asks for it, [`Inventory::one_build_at_a_time`]), each being among the largest things a
     /// run holds (the NetworkPolicy model and the RBAC analysis of the 100k stream take 57 and
-    /// 48 MB while they are built). The rules of other categories run meanwhile. A build runs
-    /// no rayon task: its thread could take up another category's, which would wait for the
-    /// lock the build holds.
+    /// 48 MB while they are built). The rules of other categories run meanwhile. The runner
+    /// runs the categories that build one in a single task (`LARGE_CATEGORIES` in
+    /// `runner.rs`), so that a build may run rayon tasks (decoding the objects it reads,
+    /// [`Objects::unlocated_where`]): its thread then takes up only tasks that never wait for
+    /// the lock it holds. The inventories of the other categories build without the lock.
     pub fn shared_large<T: Any + Send + Sync>(
         &self,
         build: impl FnOnce(Objects<'a>) -> T,

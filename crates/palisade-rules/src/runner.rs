@@ -60,6 +60,11 @@ impl ActiveSuppression {
     }
 }
 
+/// The categories whose rules build analyses with [`Inventory::shared_large`]. Their rules run
+/// in one task, one category after the other, so a large build may run rayon tasks: its thread
+/// then takes up only the tasks of the other categories, which never wait for its lock.
+const LARGE_CATEGORIES: [&str; 2] = ["network", "rbac"];
+
 /// The configured rule set, ready to check objects. Cheap to share between threads.
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
@@ -360,13 +365,17 @@ impl Engine {
         };
         // The rules of one category share their analyses ([`Inventory::shared`]) through an
         // inventory of their own, dropped with its analyses when the last of them has run. They
-        // run one after the other in one task, in rule order; the categories run in parallel,
-        // building their analyses one at a time.
+        // run one after the other in one task, in rule order. The categories that build large
+        // analyses ([`LARGE_CATEGORIES`]) run one after the other in one task, building them
+        // one at a time; the other categories run in parallel beside them.
         let builds = Mutex::new(());
-        let inventory = || {
-            let inventory = Inventory::of(objects, &self.settings)
-                .with_reports(&reports)
-                .one_build_at_a_time(&builds);
+        let inventory = |large: bool| {
+            let inventory = Inventory::of(objects, &self.settings).with_reports(&reports);
+            let inventory = if large {
+                inventory.one_build_at_a_time(&builds)
+            } else {
+                inventory
+            };
             match kept {
                 Some(kept) => inventory.with_digests(&kept.digests),
                 None => inventory,
@@ -409,16 +418,31 @@ impl Engine {
                 })
                 .collect()
         };
-        let mut per_rule: Vec<(usize, Vec<Finding>)> = categories
-            .par_iter()
-            .flat_map_iter(|group| {
-                let inventory = inventory();
-                group
+        let run_category = |group: &Vec<usize>, large: bool| {
+            let inventory = inventory(large);
+            group
+                .iter()
+                .map(|&order| (order, run(&inventory, order)))
+                .collect::<Vec<_>>()
+        };
+        let (large, small): (Vec<&Vec<usize>>, Vec<&Vec<usize>>) = categories
+            .iter()
+            .partition(|group| LARGE_CATEGORIES.contains(&self.rules[group[0]].meta().category));
+        let (mut per_rule, mut others) = rayon::join(
+            || {
+                large
                     .iter()
-                    .map(|&order| (order, run(&inventory, order)))
+                    .flat_map(|group| run_category(group, true))
                     .collect::<Vec<_>>()
-            })
-            .collect();
+            },
+            || {
+                small
+                    .par_iter()
+                    .flat_map_iter(|group| run_category(group, false))
+                    .collect::<Vec<_>>()
+            },
+        );
+        per_rule.append(&mut others);
         per_rule.sort_unstable_by_key(|(order, _)| *order);
         // Moved once, each rule's vector freed as the next is moved: a collected `flatten`
         // grows by doubling, next to the per-rule vectors.

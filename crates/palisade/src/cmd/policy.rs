@@ -791,7 +791,14 @@ mod tests {
         assert!(!may_mention(&input, &marks, &limits));
         // The first read fills the block and the overlap; each later one, a block.
         let end = PREFETCH_FILE_BYTES + MARKS[1].len() - 1;
-        for at in [0, end - mark.len(), end - 7, end - 1, end, size - mark.len()] {
+        for at in [
+            0,
+            end - mark.len(),
+            end - 7,
+            end - 1,
+            end,
+            size - mark.len(),
+        ] {
             text.fill(b'#');
             text[at..at + mark.len()].copy_from_slice(mark);
             std::fs::write(&path, &text).unwrap();

@@ -88,10 +88,7 @@ pub(crate) fn unset_namespace(object: &Object) -> String {
 fn analysis(inventory: &Inventory<'_>) -> Analysis {
     let objects = inventory
         .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| reads_kind(entry.kind()))
-        .map(|(index, entry)| (index, entry.object_unlocated()));
+        .unlocated_where(|entry| reads_kind(entry.kind()));
     let input = Input::from_indexed(objects, &unset_namespace);
     Analysis {
         checks: checks(&input),

@@ -131,11 +131,7 @@ struct Analysis {
 /// a real cluster. A rule entry with a wildcard gives one finding: see [`one_per_wildcard_entry`].
 fn analysis(objects: Objects<'_>) -> Analysis {
     let policy = Policy::with_options(
-        objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| relevant(*o))
-            .map(|(index, o)| (index, o.object_unlocated())),
+        objects.unlocated_where(relevant),
         &Options {
             with_defaults: true,
             ..Options::default()
