@@ -701,17 +701,63 @@ impl<'a> FileScan<'a> {
     }
 }
 
-/// Source lines for code frames: files are read again only when a finding is in them; inputs
-/// that cannot be read again come from the text the scan kept.
+/// Source lines for code frames: files are read again only when a finding is in them, and only
+/// the lines findings are on are kept of them; inputs that cannot be read again come from the
+/// text the scan kept.
 struct LineCache {
     streamed: HashMap<String, String>,
-    files: RefCell<HashMap<String, Option<Vec<String>>>>,
+    /// The lines findings are on, by file, sorted.
+    wanted: HashMap<String, Vec<u32>>,
+    files: RefCell<HashMap<String, Option<HashMap<u32, String>>>>,
+}
+
+impl LineCache {
+    fn new(streamed: HashMap<String, String>, findings: &[Finding]) -> Self {
+        let mut wanted: HashMap<String, Vec<u32>> = HashMap::new();
+        for f in findings.iter().filter(|f| !streamed.contains_key(&f.file)) {
+            wanted.entry(f.file.clone()).or_default().push(f.pos.line);
+        }
+        for lines in wanted.values_mut() {
+            lines.sort_unstable();
+            lines.dedup();
+        }
+        LineCache {
+            streamed,
+            wanted,
+            files: RefCell::default(),
+        }
+    }
 }
 
 /// The lines of a text as the loader counts them: a line ends at `\n`, `\r\n` or a lone `\r`.
 fn source_lines(text: &str) -> impl Iterator<Item = &str> {
     text.split_terminator('\n')
         .flat_map(|line| line.strip_suffix('\r').unwrap_or(line).split('\r'))
+}
+
+/// The lines numbered `wanted` (sorted) of a file, counted as [`source_lines`] counts them, read
+/// a line at a time: a large file is not held whole.
+fn read_lines(path: &str, wanted: &[u32]) -> Option<HashMap<u32, String>> {
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut found = HashMap::with_capacity(wanted.len());
+    let mut next = wanted.iter().copied().peekable();
+    let mut number = 0u32;
+    let mut buf = Vec::new();
+    while next.peek().is_some() {
+        buf.clear();
+        if std::io::BufRead::read_until(&mut reader, b'\n', &mut buf).ok()? == 0 {
+            break;
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        for line in line.split(|&b| b == b'\r') {
+            number += 1;
+            if next.next_if_eq(&number).is_some() {
+                found.insert(number, String::from_utf8(line.to_vec()).ok()?);
+            }
+        }
+    }
+    Some(found)
 }
 
 impl SourceLines for LineCache {
@@ -722,12 +768,10 @@ impl SourceLines for LineCache {
                 .map(str::to_owned);
         }
         let mut files = self.files.borrow_mut();
-        let lines = files.entry(file.to_owned()).or_insert_with(|| {
-            std::fs::read_to_string(file)
-                .ok()
-                .map(|t| source_lines(&t).map(str::to_owned).collect())
-        });
-        lines.as_ref()?.get(line.checked_sub(1)? as usize).cloned()
+        let lines = files
+            .entry(file.to_owned())
+            .or_insert_with(|| read_lines(file, self.wanted.get(file).map_or(&[], Vec::as_slice)));
+        lines.as_ref()?.get(&line).cloned()
     }
 }
 
@@ -826,10 +870,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         redactor: &redactor,
     };
     let format = args.format;
-    let cache = LineCache {
-        streamed: outcome.streamed.clone(),
-        files: RefCell::default(),
-    };
+    let cache = LineCache::new(outcome.streamed.clone(), &outcome.findings);
     let options = TextOptions {
         sources: Some(&cache),
     };
@@ -888,7 +929,33 @@ fn exit_code(outcome: &ScanOutcome, fail_on: Severity) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::sort_moving_once;
+    use super::{read_lines, sort_moving_once, source_lines};
+
+    /// A file read again for code frames is cut into lines as the loader cuts them (`\n`,
+    /// `\r\n`, a lone `\r`, a last line without an end), and only the lines asked for are
+    /// kept.
+    #[test]
+    fn lines_read_again_are_the_lines_the_loader_counts() {
+        let text = "\u{feff}a: 1\r\nb: 2\rc: 3\n\n\rd: \u{e9}\r\n\re\n  f: 4";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.yaml");
+        std::fs::write(&path, text).unwrap();
+        let path = path.to_str().unwrap();
+        let all: Vec<&str> = source_lines(text).collect();
+        assert_eq!(all.len(), 9);
+        let wanted: Vec<u32> = (1..=10).collect();
+        let read = read_lines(path, &wanted).unwrap();
+        assert_eq!(read.len(), all.len());
+        for (n, line) in all.iter().enumerate() {
+            assert_eq!(read[&(n as u32 + 1)], *line, "line {}", n + 1);
+        }
+        let some = read_lines(path, &[3, 6]).unwrap();
+        assert_eq!(some.len(), 2);
+        assert_eq!(
+            (some[&3].as_str(), some[&6].as_str()),
+            ("c: 3", "d: \u{e9}")
+        );
+    }
 
     #[test]
     fn sorting_indexes_gives_the_stable_sort() {
