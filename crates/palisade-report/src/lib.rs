@@ -125,8 +125,8 @@ pub fn render(report: &Report<'_>, format: Format, text: &TextOptions<'_>) -> St
     String::from_utf8(out).expect("reports are UTF-8")
 }
 
-/// Writes a report in `format` to `out`. The JSON and SARIF reports are serialized straight into
-/// `out`, so a large report is never held in memory twice.
+/// Writes a report in `format` to `out`. The JSON, SARIF and text reports are written to `out`
+/// as they are serialized, so a large report is never held in memory whole.
 pub fn write(
     report: &Report<'_>,
     format: Format,
@@ -135,7 +135,7 @@ pub fn write(
 ) -> std::io::Result<()> {
     let rendered = match format {
         Format::Json => return json::write(report, out),
-        Format::Text => text::render(report, text),
+        Format::Text => return text::write(report, text, out),
         Format::Sarif => return sarif::write(report, out),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report),

@@ -28,10 +28,18 @@ fn severity_style(severity: Severity) -> Style {
     Style::new().fg_color(Some(color.into())).bold()
 }
 
+/// How much of the text report is gathered before it is written.
+const FLUSH_BYTES: usize = 64 * 1024;
+
 /// Text for people: findings grouped by file, each with a code frame and a caret under the
 /// offending field, then a summary line. Colours are ANSI codes; the caller strips them when the
-/// output is not a terminal (or `NO_COLOR` is set).
-pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
+/// output is not a terminal (or `NO_COLOR` is set). Written to `sink` as it is rendered, a
+/// piece at a time: a large report is never held whole.
+pub fn write(
+    report: &Report<'_>,
+    options: &TextOptions<'_>,
+    sink: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let bold = Style::new().bold();
     let dim = Style::new()
         .fg_color(Some(AnsiColor::BrightBlue.into()))
@@ -63,6 +71,10 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
         out.push('\n');
     }
     for f in report.findings {
+        if out.len() >= FLUSH_BYTES {
+            sink.write_all(out.as_bytes())?;
+            out.clear();
+        }
         if current_file != Some(f.file.as_str()) {
             if current_file.is_some() {
                 out.push('\n');
@@ -235,7 +247,7 @@ pub fn render(report: &Report<'_>, options: &TextOptions<'_>) -> String {
         bold.render(),
         bold.render_reset()
     ));
-    out
+    sink.write_all(out.as_bytes())
 }
 
 fn plural(n: usize) -> &'static str {

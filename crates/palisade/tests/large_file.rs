@@ -172,3 +172,29 @@ fn a_large_file_with_a_byte_that_is_not_utf8_is_refused_at_that_byte() {
     assert_eq!(refused["errors"][0]["kind"], "encoding", "{refused}");
     assert!(report["findings"].as_array().unwrap().len() > 120);
 }
+
+#[test]
+fn a_large_text_report_is_written_to_a_file_as_it_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.yaml"), large_stream("")).unwrap();
+    let text = |args: &[&str]| {
+        let out = Command::new(cargo_bin("palisade"))
+            .current_dir(dir.path())
+            .timeout(Duration::from_secs(300))
+            .args(["scan", "--no-config", "big.yaml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let printed = text(&[]);
+    assert!(text(&["-o", "report.txt"]).is_empty());
+    let written = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    // Written a piece at a time, with its colours stripped, and the code frames of lines read
+    // again from a file too large to be held whole.
+    assert!(written.len() > 256 * 1024, "{}", written.len());
+    assert!(!written.contains('\u{1b}'));
+    same(&written, &printed);
+    assert_eq!(written.matches(" |   hostPID: true\n").count(), 120);
+}

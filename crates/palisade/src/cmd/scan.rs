@@ -15,7 +15,7 @@ use palisade_core::{
     check_text, empty_error, load_chunk, split_stream, Chunk, ChunkReader, Entry, Limits,
     LoadError, NodeBudget, Object, Pos, Redactor, Source,
 };
-use palisade_report::{render, write, BaselineSummary, Format, Report, SourceLines, TextOptions};
+use palisade_report::{write, BaselineSummary, Format, Report, SourceLines, TextOptions};
 use palisade_rules::{Config, Engine, Kept};
 use rayon::prelude::*;
 
@@ -875,8 +875,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         sources: Some(&cache),
     };
     match (format, args.output.as_deref()) {
-        // Only the text report has colours to strip; the others go straight to the file.
-        (Format::Text, output) => write_output(&render(&report, format, &options), output)?,
+        // Only the text report has colours, stripped for a file (and for standard output when
+        // it is not a terminal that shows them).
+        (Format::Text, Some(path)) => {
+            let file: Box<dyn Write> =
+                Box::new(std::io::BufWriter::new(std::fs::File::create(path)?));
+            let mut file = anstream::StripStream::new(file);
+            write(&report, format, &options, &mut file)?;
+            file.flush()?;
+        }
         (_, Some(path)) => {
             let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
             write(&report, format, &options, &mut file)?;
