@@ -1,8 +1,7 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palisade_core::rule::{Fix, FixSafety, RuleMeta, Severity};
 use palisade_core::views::{ContainerView, PodSpecView};
@@ -285,12 +284,6 @@ pub struct Inventory<'a> {
     /// Analyses computed once per input and shared by the rules that read them: one slot per
     /// type, so rules running in parallel wait only for the analysis they need.
     shared: Mutex<HashMap<TypeId, Arc<Slot>>>,
-    /// Held while an analysis is built, when analyses are built one at a time
-    /// ([`Inventory::one_build_at_a_time`]).
-    builds: Option<&'a Mutex<()>>,
-    /// Whether this inventory is building an analysis (one that asks for another builds it
-    /// under the lock it holds).
-    building: AtomicBool,
     /// Whether rule `id` is selected and not suppressed for object `index` (everything is, when
     /// not set): for rules that choose which of several rules reports one problem.
     reports: Option<&'a ReportsFilter<'a>>,
@@ -310,18 +303,7 @@ impl<'a> Inventory<'a> {
             settings,
             digests: None,
             shared: Mutex::default(),
-            builds: None,
-            building: AtomicBool::new(false),
             reports: None,
-        }
-    }
-
-    /// The same inventory, whose large analyses ([`Inventory::shared_large`]) are built while
-    /// holding `builds`, which the inventories of the other rule categories of the pass share.
-    pub(crate) fn one_build_at_a_time(self, builds: &'a Mutex<()>) -> Self {
-        Inventory {
-            builds: Some(builds),
-            ..self
         }
     }
 
@@ -364,30 +346,6 @@ impl<'a> Inventory<'a> {
     /// asks for it and shared with the other rules that read this inventory (the runner gives
     /// each rule category an inventory of its own). One value per type.
     pub fn shared<T: Any + Send + Sync>(&self, build: impl FnOnce(Objects<'a>) -> T) -> Arc<T> {
-        self.share(false, build)
-    }
-
-    /// [`Inventory::shared`], for an analysis that holds a model of much of the input while
-    /// it is built: the large analyses of a pass are built one at a time (when the runner
-    /// asks for it, [`Inventory::one_build_at_a_time`]), each being among the largest things a
-    /// run holds (the NetworkPolicy model and the RBAC analysis of the 100k stream take 57 and
-    /// 48 MB while they are built). The rules of other categories run meanwhile. The runner
-    /// runs the categories that build one in a single task (`LARGE_CATEGORIES` in
-    /// `runner.rs`), so that a build may run rayon tasks (decoding the objects it reads,
-    /// [`Objects::unlocated_where`]): its thread then takes up only tasks that never wait for
-    /// the lock it holds. The inventories of the other categories build without the lock.
-    pub fn shared_large<T: Any + Send + Sync>(
-        &self,
-        build: impl FnOnce(Objects<'a>) -> T,
-    ) -> Arc<T> {
-        self.share(true, build)
-    }
-
-    fn share<T: Any + Send + Sync>(
-        &self,
-        large: bool,
-        build: impl FnOnce(Objects<'a>) -> T,
-    ) -> Arc<T> {
         let slot = Arc::clone(
             self.shared
                 .lock()
@@ -395,40 +353,10 @@ impl<'a> Inventory<'a> {
                 .entry(TypeId::of::<T>())
                 .or_default(),
         );
-        let value = slot.get_or_init(|| {
-            let _alone = large.then(|| self.build_alone()).flatten();
-            Arc::new(build(self.objects))
-        });
+        let value = slot.get_or_init(|| Arc::new(build(self.objects)));
         Arc::clone(value)
             .downcast::<T>()
             .expect("each slot holds a value of its own type")
-    }
-}
-
-/// Held while an inventory builds a large analysis: see [`Inventory::shared_large`].
-struct Alone<'i> {
-    _lock: MutexGuard<'i, ()>,
-    building: &'i AtomicBool,
-}
-
-impl Drop for Alone<'_> {
-    fn drop(&mut self) {
-        self.building.store(false, Ordering::Release);
-    }
-}
-
-impl Inventory<'_> {
-    /// Takes the lock of [`Inventory::one_build_at_a_time`], if any, unless this inventory
-    /// holds it already (a large analysis that reads another).
-    fn build_alone(&self) -> Option<Alone<'_>> {
-        let builds = self.builds?;
-        if self.building.swap(true, Ordering::Acquire) {
-            return None;
-        }
-        Some(Alone {
-            _lock: builds.lock().unwrap_or_else(PoisonError::into_inner),
-            building: &self.building,
-        })
     }
 }
 
@@ -688,41 +616,5 @@ mod tests {
         let other = Inventory::new(&[], &settings);
         other.shared(count);
         assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 2);
-    }
-
-    /// Two analyses, of which the first reads the second.
-    struct Outer(usize);
-    struct Inner(usize);
-
-    #[test]
-    fn large_analyses_of_inventories_sharing_a_lock_are_built_one_at_a_time() {
-        use std::sync::atomic::AtomicUsize;
-        let settings = Settings::default();
-        let lock = Mutex::new(());
-        let (active, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        // Both threads ask for their analysis once both are running.
-        let started = std::sync::Barrier::new(2);
-        let build = |inventory: &Inventory<'_>| {
-            let now = active.fetch_add(1, Ordering::SeqCst) + 1;
-            most.fetch_max(now, Ordering::SeqCst);
-            // Long enough for the other thread to ask for its own analysis meanwhile.
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            // An analysis reading another builds it under the lock it holds.
-            let inner = inventory.shared_large(|objects| Inner(objects.len()));
-            active.fetch_sub(1, Ordering::SeqCst);
-            Outer(inner.0)
-        };
-        std::thread::scope(|scope| {
-            for _ in 0..2 {
-                scope.spawn(|| {
-                    let inventory = Inventory::new(&[], &settings).one_build_at_a_time(&lock);
-                    started.wait();
-                    assert_eq!(inventory.shared_large(|_| build(&inventory)).0, 0);
-                    // The lock is free again, for this inventory's next analysis too.
-                    assert_eq!(inventory.shared_large(|_| 7_u8).as_ref(), &7);
-                });
-            }
-        });
-        assert_eq!(most.load(Ordering::SeqCst), 1);
     }
 }

@@ -226,12 +226,16 @@ fn may_mention(input: &Input, marks: &[memchr::memmem::Finder<'_>], limits: &Lim
     let Input::File { path, .. } = input else {
         return true;
     };
+    // A small file is read whole for the scan anyway: only its size is asked for here.
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return false;
+    };
+    if metadata.len() <= PREFETCH_FILE_BYTES as u64 {
+        return true;
+    }
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
-    if file.metadata().map_or(0, |m| m.len()) <= PREFETCH_FILE_BYTES as u64 {
-        return true;
-    }
     let mut reader = std::io::Read::take(file, limits.max_file_size.saturating_add(1));
     // A mark may straddle two blocks: the end of one is searched again with the next.
     let overlap = MARKS.iter().map(|m| m.len()).max().unwrap_or(1) - 1;

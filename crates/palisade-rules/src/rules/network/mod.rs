@@ -106,7 +106,7 @@ pub(crate) fn report(inventory: &Inventory<'_>, kind: CheckKind, out: &mut Vec<(
         kind,
         CheckKind::NoDefaultDenyIngress | CheckKind::NoDefaultDenyEgress
     );
-    let analysis = inventory.shared_large(|_| analysis(inventory));
+    let analysis = inventory.shared(|_| analysis(inventory));
     for check in analysis.checks.iter().filter(|c| c.kind == kind) {
         let Some(object) = inventory.objects.get(check.object) else {
             continue;

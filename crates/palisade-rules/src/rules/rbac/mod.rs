@@ -215,7 +215,7 @@ struct Reported(Vec<Graded>);
 /// Emits the findings of `kind`, at the rule or binding line each points to.
 pub(crate) fn report(inventory: &Inventory<'_>, kind: RiskKind, out: &mut Vec<(usize, Emit)>) {
     let reported = inventory.shared(|_| {
-        let analysis = inventory.shared_large(analysis);
+        let analysis = inventory.shared(analysis);
         Reported(one_per_wildcard_entry(&analysis.findings, |g| {
             inventory.reports(rule_for(g.kind).meta().id, g.object)
         }))
