@@ -17,6 +17,7 @@ mod cel;
 mod deprecated;
 mod error;
 mod gofmt;
+mod guard;
 mod inventory;
 mod matching;
 mod negation;

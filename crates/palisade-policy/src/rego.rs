@@ -7,6 +7,8 @@ use std::time::Duration;
 use regorus::utils::limits::{ExecutionTimerConfig, LimitError};
 use serde_json::Value;
 
+use crate::guard::KindGuard;
+
 /// The Rego of one template target: its module, its `libs`, and the `violation` rule.
 ///
 /// The engine is compiled once; evaluations borrow a prepared copy from `idle` (a copy is
@@ -18,6 +20,8 @@ pub(crate) struct RegoProgram {
     idle: Mutex<Vec<regorus::Engine>>,
     query: String,
     pub uses_inventory: bool,
+    /// The kinds `violation` can report at all (`None`: any).
+    pub guard: Option<KindGuard>,
 }
 
 impl Clone for RegoProgram {
@@ -27,6 +31,7 @@ impl Clone for RegoProgram {
             idle: Mutex::new(Vec::new()),
             query: self.query.clone(),
             uses_inventory: self.uses_inventory,
+            guard: self.guard.clone(),
         }
     }
 }
@@ -156,11 +161,13 @@ impl RegoProgram {
             .compile_with_entrypoint(&query.as_str().into())
             .map_err(|e| parse_error(&e.to_string()))?;
         let uses_inventory = sources.iter().any(|s| s.contains("data.inventory"));
+        let guard = crate::guard::of_violation(engine.get_modules(), &package);
         Ok(RegoProgram {
             engine,
             idle: Mutex::new(Vec::new()),
             query,
             uses_inventory,
+            guard,
         })
     }
 
@@ -177,6 +184,7 @@ impl RegoProgram {
             idle: Mutex::new(Vec::new()),
             query: self.query.clone(),
             uses_inventory: self.uses_inventory,
+            guard: self.guard.clone(),
         })
     }
 

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::cel::{to_cel, Bindings, CelProgram, Evaluation};
 use crate::error::{at, str_at, PolicyError, PolicyErrorKind};
+use crate::guard::KindGuard;
 use crate::inventory::Inventory;
 use crate::matching::{labels_of, Match, Target};
 use crate::rego::RegoProgram;
@@ -316,7 +317,17 @@ impl KindFilter {
         let wild = |list: &[String]| list.is_empty() || list.iter().any(|x| x == "*");
         for constraint in &set.constraints {
             if constraint.matcher.kinds.is_empty() {
-                filter.every_kind = true;
+                // A constraint that matches every kind reports only those its template's
+                // guard admits.
+                let template = &set.templates[constraint.template];
+                match set.guard_of(template).and_then(KindGuard::kinds) {
+                    Some(kinds) => {
+                        for (group, kind) in kinds {
+                            filter.add(kind, group.map(|g| vec![g.to_owned()]));
+                        }
+                    }
+                    None => filter.every_kind = true,
+                }
             }
             for k in &constraint.matcher.kinds {
                 let groups = (!wild(&k.api_groups)).then(|| k.api_groups.clone());
@@ -328,14 +339,7 @@ impl KindFilter {
                     continue;
                 }
                 for kind in &k.kinds {
-                    let entry = filter
-                        .by_kind
-                        .entry(kind.clone())
-                        .or_insert_with(|| Some(Vec::new()));
-                    match (&mut *entry, &groups) {
-                        (Some(known), Some(groups)) => known.extend(groups.iter().cloned()),
-                        _ => *entry = None,
-                    }
+                    filter.add(kind, groups.clone());
                 }
             }
         }
@@ -345,6 +349,18 @@ impl KindFilter {
             }
         }
         filter
+    }
+
+    /// Adds a kind that some constraint matches in these groups (`None`: every group).
+    fn add(&mut self, kind: &str, groups: Option<Vec<String>>) {
+        let entry = self
+            .by_kind
+            .entry(kind.to_owned())
+            .or_insert_with(|| Some(Vec::new()));
+        match (&mut *entry, groups) {
+            (Some(known), Some(groups)) => known.extend(groups),
+            _ => *entry = None,
+        }
     }
 
     /// Whether some loaded policy may select this object.
@@ -549,6 +565,26 @@ impl PolicySet {
         }
     }
 
+    /// The guard of a template evaluated with Rego: the kinds its `violation` can report.
+    fn guard_of<'t>(&self, template: &'t Template) -> Option<&'t KindGuard> {
+        if self.uses_cel(template) {
+            return None;
+        }
+        template.rego.as_ref()?.guard.as_ref()
+    }
+
+    /// Whether a template may report the object under review: `false` only when its guard
+    /// rules the review's kind out, so that evaluating it would give nothing.
+    fn may_report(&self, template: &Template, review: &Review) -> bool {
+        self.guard_of(template).is_none_or(|guard| {
+            guard.admits(
+                review.kind_field("group"),
+                review.kind_field("version"),
+                review.kind_field("kind"),
+            )
+        })
+    }
+
     /// Whether evaluating a template reads `data.inventory`.
     fn template_reads_inventory(&self, template: &Template) -> bool {
         !self.uses_cel(template) && template.rego.as_ref().is_some_and(|r| r.uses_inventory)
@@ -626,6 +662,9 @@ impl PolicySet {
                 Err(_) => return Needs::State,
             }
             let template = &self.templates[constraint.template];
+            if !self.may_report(template, &review) {
+                continue;
+            }
             if self.template_reads_inventory(template)
                 || (namespaced && self.template_reads_namespace(template))
             {
@@ -639,6 +678,8 @@ impl PolicySet {
     /// Chooses the engine of templates that carry both Rego and CEL.
     pub fn set_engine(&mut self, engine: EngineChoice) {
         self.engine = engine;
+        // The guards of Rego templates do not apply to their CEL.
+        self.kinds = KindFilter::build(self);
     }
 
     /// Sets the time budget of each evaluation.
@@ -805,6 +846,9 @@ impl PolicySet {
                 }
             }
             let template = &self.templates[constraint.template];
+            if !self.may_report(template, review) {
+                continue;
+            }
             let use_cel = self.uses_cel(template);
             let found = if use_cel {
                 let Some(cel) = &template.cel else { continue };
@@ -1432,6 +1476,72 @@ spec:
         }
         // Most objects are of kinds that a sample constraint does not select.
         assert!(skipped * 2 > checked, "{skipped} of {checked} passed over");
+    }
+
+    /// A template's guard rules out only reviews its evaluation reports nothing for: every
+    /// library constraint whose template has a guard is evaluated, guard or not, on every
+    /// object of the corpus and of the library that the guard rules out, with the inventory
+    /// of all of them, and gives no violation and no error.
+    #[test]
+    fn a_guard_rules_out_only_reviews_the_evaluation_reports_nothing_for() {
+        let Some(corpus) = palisade_testdata::shared("corpus", "guards") else {
+            return;
+        };
+        let Some(library) =
+            palisade_testdata::shared("conformance/gatekeeper-library/library", "guards")
+        else {
+            return;
+        };
+        let mut objects = objects_under(&corpus);
+        let library_objects = objects_under(&library);
+        objects.extend(library_objects.iter().cloned());
+        let (mut set, _) = PolicySet::load(&library_objects);
+        let mut inventory = Inventory::new();
+        for o in &objects {
+            inventory.add(&o.value);
+        }
+        assert!(set.set_inventory(inventory).is_empty());
+        let mut guarded = BTreeSet::new();
+        let mut ruled_out = 0;
+        for (i, constraint) in set.constraints.iter().enumerate() {
+            let template = &set.templates[constraint.template];
+            let Some(rego) = &template.rego else { continue };
+            if rego.guard.is_none() {
+                continue;
+            }
+            guarded.insert(template.name.clone());
+            let program = set.with_inventory[constraint.template]
+                .as_ref()
+                .unwrap_or(rego);
+            for o in &objects {
+                let review = Review::from_object(&o.value);
+                if set.may_report(template, &review) {
+                    continue;
+                }
+                ruled_out += 1;
+                let mut input = regorus::Value::new_object();
+                let map = input.as_object_mut().unwrap();
+                map.insert("review".into(), to_rego(review.request()));
+                map.insert("parameters".into(), constraint.rego_parameters.clone());
+                let found = program
+                    .evaluate(input, Duration::from_secs(10))
+                    .map_err(|e| e.0);
+                assert!(
+                    found.as_ref().is_ok_and(Vec::is_empty),
+                    "constraint {i} ({}) on {} {}/{}: {:?}",
+                    constraint.id(),
+                    o.source.path,
+                    o.kind(),
+                    o.name(),
+                    found.map(|v| v.into_iter().map(|v| v.msg).collect::<Vec<_>>())
+                );
+            }
+        }
+        assert!(
+            guarded.contains("k8suniqueserviceselector"),
+            "guarded templates: {guarded:?}"
+        );
+        assert!(ruled_out > 3_000, "{ruled_out} reviews ruled out");
     }
 
     /// The same for bindings and policies whose `resourceRules` name groups and resources, or
