@@ -1407,6 +1407,17 @@ spec:
             .collect()
     }
 
+    /// The Gatekeeper library's directory, the objects of the corpus and of the library, and
+    /// those of the library alone; `None` (said loudly) without `../shared`.
+    fn corpus_and_library(test: &str) -> Option<(std::path::PathBuf, Vec<Object>, Vec<Object>)> {
+        let corpus = palisade_testdata::shared("corpus", test)?;
+        let library = palisade_testdata::shared("conformance/gatekeeper-library/library", test)?;
+        let mut objects = objects_under(&corpus);
+        let library_objects = objects_under(&library);
+        objects.extend(library_objects.iter().cloned());
+        Some((library, objects, library_objects))
+    }
+
     /// Checks that the decision from group and kind gives what the review gives, on every
     /// object, and counts the objects it passes over.
     fn same_needs(set: &PolicySet, objects: &[Object], what: &str) -> usize {
@@ -1435,17 +1446,10 @@ spec:
     /// sample constraints, over the objects of the corpus and of the library.
     #[test]
     fn needs_from_kinds_is_the_decision_of_the_review() {
-        let Some(corpus) = palisade_testdata::shared("corpus", "needs_from_kinds") else {
-            return;
-        };
-        let Some(library) =
-            palisade_testdata::shared("conformance/gatekeeper-library/library", "needs_from_kinds")
+        let Some((library, objects, library_objects)) = corpus_and_library("needs_from_kinds")
         else {
             return;
         };
-        let mut objects = objects_under(&corpus);
-        let library_objects = objects_under(&library);
-        objects.extend(library_objects.iter().cloned());
         assert!(objects.len() > 4_000, "{} objects", objects.len());
 
         let (set, _) = PolicySet::load(&objects);
@@ -1484,17 +1488,9 @@ spec:
     /// of all of them, and gives no violation and no error.
     #[test]
     fn a_guard_rules_out_only_reviews_the_evaluation_reports_nothing_for() {
-        let Some(corpus) = palisade_testdata::shared("corpus", "guards") else {
+        let Some((_, objects, library_objects)) = corpus_and_library("guards") else {
             return;
         };
-        let Some(library) =
-            palisade_testdata::shared("conformance/gatekeeper-library/library", "guards")
-        else {
-            return;
-        };
-        let mut objects = objects_under(&corpus);
-        let library_objects = objects_under(&library);
-        objects.extend(library_objects.iter().cloned());
         let (mut set, _) = PolicySet::load(&library_objects);
         let mut inventory = Inventory::new();
         for o in &objects {
