@@ -874,22 +874,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let options = TextOptions {
         sources: Some(&cache),
     };
-    match (format, args.output.as_deref()) {
-        // Only the text report has colours, stripped for a file (and for standard output when
-        // it is not a terminal that shows them).
-        (Format::Text, Some(path)) => {
+    match args.output.as_deref() {
+        Some(path) => {
             let file: Box<dyn Write> =
                 Box::new(std::io::BufWriter::new(std::fs::File::create(path)?));
-            let mut file = anstream::StripStream::new(file);
+            // Only the text report has colours; they are stripped on the way to a file.
+            let mut file: Box<dyn Write> = if format == Format::Text {
+                Box::new(anstream::StripStream::new(file))
+            } else {
+                file
+            };
             write(&report, format, &options, &mut file)?;
             file.flush()?;
         }
-        (_, Some(path)) => {
-            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-            write(&report, format, &options, &mut file)?;
-            file.flush()?;
-        }
-        (_, None) => {
+        // Standard output strips the colours when it is not a terminal that shows them.
+        None => {
             let mut out = std::io::BufWriter::new(anstream::stdout().lock());
             let written = write(&report, format, &options, &mut out).and_then(|()| out.flush());
             if let Err(err) = written {
